@@ -1,0 +1,339 @@
+"""Raw table -> typed canonical frame, with every problem named by row and column.
+
+Nothing is coerced silently:
+
+* document numbers stay text exactly as typed (``"000123"`` stays ``"000123"``);
+  a number cell that cannot be written back digit for digit is refused;
+* amounts accept plain, Western (``100,000.50``) and Indian (``1,00,000.50``)
+  grouping and nothing else;
+* dates accept ISO ``2025-11-30``, ``30-11-2025``, ``30/11/2025`` and Excel
+  serials; anything else is refused.
+
+>>> parse_amounts(pd.Series(["1,00,000.50", "100,000.50", "12.5", "", "1,0,0"]))[0].tolist()
+[100000.5, 100000.5, 12.5, 0.0, nan]
+>>> parse_dates(pd.Series(["2025-11-30", "30-11-2025", 45991, ""]))[0].dt.strftime("%Y-%m-%d").tolist()
+['2025-11-30', '2025-11-30', '2025-11-30', nan]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ims_excel import periods
+from ims_excel.records import ACTIONS, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, Column, header_key
+
+MAX_PROBLEMS_PER_COLUMN = 20
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One thing wrong with the input, named so that a person can find it."""
+
+    file: str
+    row: int | None  # 1-based data row; None for a whole-file problem
+    column: str | None
+    message: str
+    sheet: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.sheet:
+            where.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class InputError(ValueError):
+    """Unusable input. ``problems`` lists every place, not just the first."""
+
+    def __init__(self, problems: list[InputProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def field_name(column: str) -> str:
+    """The snake_case field name of a canonical column.
+
+    >>> field_name("Supplier GSTIN"), field_name("2B Period"), field_name("Original 3B Filed")
+    ('supplier_gstin', 'period_2b', 'original_3b_filed')
+    """
+    snake = re.sub(r"[^0-9a-zA-Z]+", "_", column).strip("_").lower()
+    return "period_2b" if snake == "2b_period" else snake
+
+
+# ---------------------------------------------------------------- cells
+
+_BLANK = {"", "nan", "none", "nat"}
+_PLAIN = r"[+-]?\d+(?:\.\d+)?"
+_WESTERN = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+_INDIAN = r"[+-]?\d{1,2}(?:,\d{2})*,\d{3}(?:\.\d+)?"
+_AMOUNT_RE = f"(?:{_PLAIN}|{_WESTERN}|{_INDIAN})"
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Cells as stripped text ('' for blank), without touching digits."""
+    out = series.astype(object).where(series.notna(), "")
+    return out.map(lambda v: v if isinstance(v, str) else _number_text(v)).str.strip()
+
+
+def _number_text(v: object) -> str:
+    if isinstance(v, bool):
+        return "Y" if v else "N"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()
+    return str(v)
+
+
+def blank_mask(series: pd.Series) -> pd.Series:
+    text = series.astype(object).where(series.notna(), "").map(lambda v: str(v).strip().lower())
+    return text.isin(_BLANK)
+
+
+def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Amounts as float rounded to the paisa; returns (values, bad-mask). Blank = 0."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        vals = pd.to_numeric(series, errors="coerce").fillna(0.0).round(2)
+        return vals.astype(float), pd.Series(False, index=series.index)
+    obj = series.astype(object)
+    numeric = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+    text = _as_text(obj).str.replace("₹", "", regex=False).str.strip()
+    blank = text.str.lower().isin(_BLANK)
+    ok = text.str.fullmatch(_AMOUNT_RE) | blank | numeric
+    cleaned = text.str.replace(",", "", regex=False).where(~blank, "0")
+    vals = pd.to_numeric(cleaned.where(ok, None), errors="coerce")
+    vals = vals.where(~numeric, pd.to_numeric(obj.where(numeric, np.nan), errors="coerce"))
+    vals = vals.round(2)
+    bad = ~ok
+    return vals.where(~bad, np.nan).astype(float), bad
+
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates (datetime64) from ISO, dd-mm-yyyy, dd/mm/yyyy or Excel serials; (values, bad-mask)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=series.index)
+    obj = series.astype(object)
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    is_dt = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
+    if is_dt.any():
+        out[is_dt] = pd.to_datetime(obj[is_dt]).dt.normalize().astype("datetime64[ns]")
+    is_num = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)
+    if is_num.any():
+        nums = pd.to_numeric(obj[is_num])
+        good = (nums >= 1) & (nums < 2958466) & (nums == nums.round())
+        out[is_num & good.reindex(obj.index, fill_value=False)] = _EXCEL_EPOCH + pd.to_timedelta(
+            nums[good], unit="D")
+    text = obj.where(~(is_dt | is_num), "").map(lambda v: v if isinstance(v, str) else "").str.strip()
+    blank = text.str.lower().isin(_BLANK)
+    for fmt, pattern in (("%Y-%m-%d", r"\d{4}-\d{2}-\d{2}"), ("%d-%m-%Y", r"\d{1,2}-\d{1,2}-\d{4}"),
+                         ("%d/%m/%Y", r"\d{1,2}/\d{1,2}/\d{4}"), ("%Y-%m-%dT%H:%M:%S",
+                                                                  r"\d{4}-\d{2}-\d{2}T00:00:00")):
+        m = text.str.fullmatch(pattern) & ~blank
+        if m.any():
+            out[m] = pd.to_datetime(text[m], format=fmt, errors="coerce")
+    bad = out.isna() & ~(blank & ~is_dt & ~is_num)
+    return out, bad
+
+
+def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """GSTR-2B periods as month indices (see :mod:`ims_excel.periods`); -1 = blank."""
+    obj = series.astype(object)
+    out = pd.Series(-1, index=series.index, dtype="int64")
+    is_dt = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
+    if is_dt.any():
+        d = pd.to_datetime(obj[is_dt])
+        out[is_dt] = (d.dt.year * 12 + d.dt.month - 1).astype("int64")
+    text = _as_text(obj.where(~is_dt, ""))
+    blank = text.str.lower().isin(_BLANK) & ~is_dt
+    parsed = text.map(periods.parse_or_none)
+    good = parsed.notna()
+    out[good] = parsed[good].astype("int64")
+    bad = ~good & ~blank & ~is_dt
+    return out, bad
+
+
+_FLAG_WORDS = {"y": 1, "yes": 1, "true": 1, "1": 1, "n": 0, "no": 0, "false": 0, "0": 0}
+
+
+def parse_flags(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Y/N flags as int8: 1 = Y, 0 = N, -1 = blank."""
+    text = _as_text(series).str.lower()
+    vals = text.map(_FLAG_WORDS)
+    blank = text.isin(_BLANK)
+    bad = vals.isna() & ~blank
+    return vals.fillna(-1).astype("int8"), bad
+
+
+def _enum_lookup(col: Column) -> dict[str, str]:
+    table = {header_key(v): v for v in col.values}
+    if col.name in ("Action",):
+        for code, word in ACTIONS.items():
+            table[code.lower()] = word
+            table[header_key(STATES[code])] = word  # "Accepted" typed for "Accept"
+    if col.name in ("Previous Action", "Original Action", "Recipient Action"):
+        for code, word in STATES.items():
+            table[code.lower()] = word
+        for code, word in ACTIONS.items():
+            table[header_key(word)] = STATES[code]
+        table["deemedaccepted"] = "No Action"
+    if col.name == "ITC Reduction":
+        table.update({"yes": "Full", "y": "Full", "n": "No", "zero": "No", "custom": "Partial"})
+    if col.name == "Source Form":
+        table.update({"r1": "GSTR-1", "gstr1": "GSTR-1", "r1a": "GSTR-1A", "gstr1a": "GSTR-1A",
+                      "r5": "GSTR-5", "gstr5": "GSTR-5", "r6": "GSTR-6", "gstr6": "GSTR-6"})
+    if col.name == "Supplier Filing Status":
+        table.update({"f": "Filed", "nf": "Not Filed", "y": "Filed", "n": "Not Filed"})
+    return table
+
+
+def parse_enum(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """Enum values spelled canonically ('' for blank); (values, bad-mask)."""
+    text = _as_text(series)
+    keys = text.map(header_key)
+    vals = keys.map(_enum_lookup(col))
+    blank = text.str.lower().isin(_BLANK)
+    bad = vals.isna() & ~blank
+    return vals.fillna("").astype(object), bad
+
+
+def parse_text(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """Text kept exactly as typed; numbers that cannot round-trip digit for digit are refused."""
+    obj = series.astype(object)
+    unsafe = obj.map(lambda v: isinstance(v, float) and (not v.is_integer() or abs(v) >= 2**53))
+    text = obj.where(obj.notna(), "").map(lambda v: v if isinstance(v, str) else _number_text(v))
+    if col.name.endswith("GSTIN"):
+        text = text.str.strip().str.upper()
+    return text.astype(object), unsafe
+
+
+# ---------------------------------------------------------------- tables
+
+def match_headers(headers: list[object], columns: tuple[Column, ...]) -> dict[str, str]:
+    """Map canonical column name -> header as it appears in the file."""
+    by_key = {header_key(h): h for h in headers if h is not None}
+    out = {}
+    for col in columns:
+        for key in (col.key, *map(header_key, col.aliases)):
+            if key in by_key:
+                out[col.name] = by_key[key]
+                break
+    return out
+
+
+def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = None,
+              direction: str = "inward", row_offset: int = 0) -> pd.DataFrame:
+    """Type a raw table into the canonical frame, or raise :class:`InputError`.
+
+    ``raw`` holds one row per record, headers as columns, cells as read. The
+    result has one snake_case column per canonical column (see
+    :func:`field_name`), plus ``row`` (1-based data row) and ``extra`` (a dict
+    of the columns we do not know, kept for export).
+    """
+    columns = INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS
+    found = match_headers(list(raw.columns), columns)
+    problems: list[InputProblem] = []
+    for col in columns:
+        if col.required and col.name not in found:
+            problems.append(InputProblem(file, None, col.name,
+                                         f"required column {col.name!r} is missing", sheet))
+    if problems:
+        raise InputError(problems)
+
+    n = len(raw)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["row"] = np.arange(1, n + 1, dtype="int64") + row_offset
+    for col in columns:
+        name = field_name(col.name)
+        if col.name not in found:
+            out[name] = _default(col, n)
+            continue
+        series = raw[found[col.name]].reset_index(drop=True)
+        if col.kind == "amount":
+            vals, bad = parse_amounts(series)
+            neg = (vals < 0) & ~bad
+            _report(problems, bad, series, file, sheet, col, out["row"],
+                    "is not an amount (use 1234.50, 1,234.50 or 1,00,000.50)")
+            _report(problems, neg, series, file, sheet, col, out["row"],
+                    "is negative: the portal reports amounts positive, notes included")
+            vals = vals.fillna(0.0)
+        elif col.kind == "date":
+            vals, bad = parse_dates(series)
+            _report(problems, bad, series, file, sheet, col, out["row"],
+                    "is not a date (use 2025-11-30 or 30-11-2025)")
+        elif col.kind == "period":
+            vals, bad = parse_periods(series)
+            _report(problems, bad, series, file, sheet, col, out["row"], "is not a period (use 2025-11)")
+        elif col.kind == "flag":
+            vals, bad = parse_flags(series)
+            _report(problems, bad, series, file, sheet, col, out["row"], "is not Y or N")
+        elif col.kind == "enum":
+            vals, bad = parse_enum(series, col)
+            _report(problems, bad, series, file, sheet, col, out["row"],
+                    f"is not one of {', '.join(col.values)}")
+        else:
+            vals, bad = parse_text(series, col)
+            _report(problems, bad, series, file, sheet, col, out["row"],
+                    "is a number Excel cannot store digit for digit; format the column as Text")
+        out[name] = vals.values
+    for col in columns:
+        if col.required and col.name in found:
+            name = field_name(col.name)
+            missing = (out[name].isna() if col.kind == "date" else out[name].astype(str).str.strip() == "")
+            _report(problems, missing, pd.Series([""] * n), file, sheet, col, out["row"], "is blank")
+    if "supplier_gstin" in out:
+        need = ~out["section"].isin(["IMPG", "IMPGA", ""]) & (out["supplier_gstin"].str.strip() == "")
+        _report(problems, need, out["supplier_gstin"], file, sheet,
+                next(c for c in columns if c.name == "Supplier GSTIN"), out["row"], "is blank")
+    gcol = "supplier_gstin" if direction == "inward" else "recipient_gstin"
+    from ims_excel import gstin as gstin_mod  # local import: gstin imports nothing of ours
+    malformed = ~gstin_mod.format_ok(out[gcol]) & (out[gcol] != "")
+    _report(problems, malformed, out[gcol], file, sheet,
+            next(c for c in columns if field_name(c.name) == gcol), out["row"],
+            "is not a GSTIN (15 characters: 2-digit state, PAN, entity, Z, check)")
+    if problems:
+        raise InputError(problems)
+    known = set(found.values())
+    extras = [c for c in raw.columns if c not in known]
+    if extras:
+        ex = raw[extras].reset_index(drop=True)
+        out["extra"] = ex.to_dict("records")
+    else:
+        out["extra"] = [{} for _ in range(n)]
+    return out
+
+
+def _default(col: Column, n: int) -> object:
+    if col.kind == "amount":
+        return np.zeros(n)
+    if col.kind == "date":
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    if col.kind == "period":
+        return np.full(n, -1, dtype="int64")
+    if col.kind == "flag":
+        return np.full(n, -1, dtype="int8")
+    return np.full(n, "", dtype=object)
+
+
+def _report(problems: list[InputProblem], mask: pd.Series, series: pd.Series, file: str,
+            sheet: str | None, col: Column, rows: pd.Series, what: str) -> None:
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+    for i in idx[:MAX_PROBLEMS_PER_COLUMN]:
+        value = series.iloc[i]
+        shown = f"{value!r} " if str(value) != "" else ""
+        problems.append(InputProblem(file, int(rows.iloc[i]), col.name, f"{shown}{what}", sheet))
+    if len(idx) > MAX_PROBLEMS_PER_COLUMN:
+        problems.append(InputProblem(file, None, col.name,
+                                     f"... and {len(idx) - MAX_PROBLEMS_PER_COLUMN} more rows like these",
+                                     sheet))
