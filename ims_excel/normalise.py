@@ -211,7 +211,7 @@ def parse_enum(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
 def parse_text(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Text kept exactly as typed; numbers that cannot round-trip digit for digit are refused."""
     obj = series.astype(object)
-    unsafe = obj.map(lambda v: isinstance(v, float) and (not v.is_integer() or abs(v) >= 2**53))
+    unsafe = obj.map(lambda v: isinstance(v, float) and v == v and (not v.is_integer() or abs(v) >= 2**53))
     text = obj.where(obj.notna(), "").map(lambda v: v if isinstance(v, str) else _number_text(v))
     if col.name.endswith("GSTIN"):
         text = text.str.strip().str.upper()

@@ -1,0 +1,68 @@
+"""The IMS engine: one call from canonical records to validation, GSTR-2B, GSTR-3B and add-back.
+
+>>> import datetime as dt
+>>> from ims_excel.engine import Context, evaluate
+>>> from ims_excel.engine.sample import frame
+>>> ctx = Context.make("27AAACR5055K1Z7", "2025-11", as_of=dt.date(2025, 12, 16))
+>>> res = evaluate(frame([{"Section": "B2B", "Supplier GSTIN": "27AAACS1111S1Z9",
+...     "Document Number": "INV-101", "Document Date": "2025-11-05", "Taxable Value": 100000,
+...     "CGST": 9000, "SGST": 9000, "2B Period": "2025-11"}]), ctx)
+>>> [str(v) if isinstance(v, str) else float(v) for v in res.records.loc[0, ["status", "effective_action", "gstr3b_table", "itc_cgst"]]]
+['ok', 'Deemed Accepted', '4A5', 9000.0]
+>>> res.gstr3b["4A5"]
+{'igst': 0.0, 'cgst': 9000.0, 'sgst': 9000.0, 'cess': 0.0}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ims_excel.engine import amounts, gstr2b, gstr3b, liability
+from ims_excel.engine.classify import RuleArrays, classify
+from ims_excel.engine.context import Context
+from ims_excel.engine.validation import validate
+from ims_excel.rules import rulebook
+
+
+@dataclass
+class Result:
+    """Everything the doors show: per-record results, GSTR-2B, GSTR-3B Table 4, add-back rows."""
+
+    context: Context
+    inward: pd.DataFrame  # the typed input
+    records: pd.DataFrame  # one row per input row: classification, validation, amounts
+    gstr2b: pd.DataFrame  # long table bucket x section
+    gstr3b: dict[str, dict[str, float]]
+    liability: pd.DataFrame
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.records[self.records["status"] == "error"]
+
+
+def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = None) -> Result:
+    """Run every rule on typed canonical records (see :func:`ims_excel.normalise.normalise`)."""
+    rb = rulebook()
+    ra = RuleArrays.build(rb)
+    cl = classify(inward, ctx, rb, ra)
+    signed = amounts.document_amounts(inward, cl)
+    specified = ra.specified[cl["rule_idx"].to_numpy()]
+    reduction = amounts.full_reduction(signed, specified)
+    val = validate(inward, cl, ctx, rb, ra, reduction)
+    final = amounts.apply_declaration(inward, signed, reduction, val["decl_applies"].to_numpy())
+    placed = amounts.place(inward, cl, val, ra, final)
+    records = pd.concat([cl, val, placed], axis=1)
+    records["specified"] = specified
+    records["row"] = inward["row"].to_numpy()
+    if outward is not None and len(outward):
+        ocl = classify(outward, ctx, rb, ra, party="recipient_gstin")
+        rows = liability.addback(outward, ocl, ctx, ra)
+    else:
+        rows = pd.DataFrame(columns=liability.COLUMNS)
+    return Result(ctx, inward, records, gstr2b.buckets(inward, placed),
+                  gstr3b.table4(placed, ctx.move_negative_4a), rows)
+
+
+__all__ = ["Context", "Result", "evaluate"]

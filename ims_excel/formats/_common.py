@@ -1,0 +1,152 @@
+"""Shared pieces of the format readers: places, problems, labels, the typed step.
+
+Every reader returns a *raw* frame: canonical headers (see
+:mod:`ims_excel.records`), cells as read, plus bookkeeping columns that
+:func:`ims_excel.normalise.normalise` keeps in ``extra``:
+
+``_path``
+    JSON readers: where the record sits, e.g. ``imsDetails.b2b[3]``.
+``_sheet``, ``_row``
+    Excel readers: sheet name and the 1-based Excel row.
+``_source``, ``_section_key``
+    IMS JSON only: the portal's record dict as parsed, and its section key,
+    so that the upload can send it back unchanged.
+
+``raw.attrs`` holds ``format`` (which reader), ``file`` and, when the file
+names it, ``gstin`` (the recipient / the return's GSTIN).
+
+>>> label_key("Taxable Value (₹)*"), label_key("State/UT Tax(Rs.)"), label_key(" Invoice  number ")
+('taxablevalue', 'stateuttax', 'invoicenumber')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ims_excel.normalise import InputError, InputProblem, normalise
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+"""Largest input file we read at all (JSON, CSV, xlsx)."""
+
+INTERNAL = ("_path", "_sheet", "_row", "_source", "_section_key")
+
+SECTION_KEYS = {
+    "B2B": "b2b", "B2BA": "b2ba", "B2B-DN": "b2bdn", "B2B-DNA": "b2bdna",
+    "B2B-CN": "b2bcn", "B2B-CNA": "b2bcna", "ECO": "ecom", "ECOA": "ecoma",
+    "IMPG": "impg", "IMPGA": "impga", "IMPGSEZ": "impgsez", "IMPGSEZA": "impgasez",
+}
+"""Canonical section -> IMS API section key (the upload's ``invdata`` keys)."""
+
+SECTION_OF_KEY = {v: k for k, v in SECTION_KEYS.items()}
+
+SUPPLIER_RETURN_PERIOD = "Supplier Return Period"
+"""Not a canonical column (yet): the supplier's return period ``rtnprd`` (MMYYYY).
+
+Readers keep it under this header, so it lands in ``extra``; the upload needs
+it to rebuild a record that did not come from an IMS JSON."""
+
+
+@dataclass(frozen=True)
+class JsonProblem(InputProblem):
+    """An :class:`InputProblem` inside a JSON file; ``path`` is e.g. ``imsDetails.b2b[3]``."""
+
+    path: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+def file_problem(file: str | os.PathLike, message: str) -> InputError:
+    """An :class:`InputError` about the whole file."""
+    return InputError([InputProblem(str(file), None, None, message)])
+
+
+def check_size(path: Path, limit: int = MAX_FILE_BYTES) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise file_problem(path, f"cannot be read: {exc.strerror or exc}") from None
+    if size > limit:
+        raise file_problem(path, f"is {size / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} MB")
+    return size
+
+
+# ---------------------------------------------------------------- labels
+
+_LABEL_NOISE = re.compile(r"\((?:₹|rs\.?|inr|in ₹|in rs\.?)\)|₹|\*", re.IGNORECASE)
+
+
+def label_key(label: object) -> str:
+    """A header as a matching key: lower case, no currency suffix, letters and digits only."""
+    text = _LABEL_NOISE.sub("", str(label)).lower()
+    return re.sub(r"[^0-9a-z]+", "", text)
+
+
+def blank_row_mask(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell is blank (``""``/None/NaN/whitespace)."""
+    if frame.empty:
+        return pd.Series(True, index=frame.index)
+    blank = frame.isna() | frame.apply(lambda c: c.astype(object).map(
+        lambda v: isinstance(v, str) and not v.strip()))
+    return blank.all(axis=1)
+
+
+# ---------------------------------------------------------------- typed step
+
+def to_typed(raw: pd.DataFrame, *, file: str | None = None, direction: str = "inward") -> pd.DataFrame:
+    """Normalise a raw frame and name every problem by its place in the file.
+
+    Rows are numbered 1..n in the typed frame (``row``); a problem is reported
+    at the JSON path (``_path``) or the sheet and Excel row (``_sheet``/``_row``)
+    the raw frame recorded, else at the 1-based data row.
+    """
+    file = str(file or raw.attrs.get("file") or "<input>")
+    try:
+        typed = normalise(raw.reset_index(drop=True), file=file, direction=direction)
+    except InputError as err:
+        raise InputError(relocate(err.problems, raw)) from None
+    typed.attrs.update(raw.attrs)
+    return typed
+
+
+def relocate(problems: list[InputProblem], raw: pd.DataFrame) -> list[InputProblem]:
+    """Replace positional data rows by the places the raw frame recorded."""
+    paths = raw["_path"].tolist() if "_path" in raw else None
+    sheets = raw["_sheet"].tolist() if "_sheet" in raw else None
+    rows = raw["_row"].tolist() if "_row" in raw else None
+    out: list[InputProblem] = []
+    for p in problems:
+        if p.row is None or not 1 <= p.row <= len(raw):
+            out.append(p)
+            continue
+        i = p.row - 1
+        if paths is not None:
+            out.append(JsonProblem(p.file, p.row, p.column, f"{p.column}: {p.message}" if p.column
+                                   else p.message, None, paths[i]))
+        elif sheets is not None and rows is not None:
+            out.append(InputProblem(p.file, int(rows[i]), p.column, p.message, sheets[i]))
+        else:
+            out.append(p)
+    return out
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) next to ``path`` and move it into place in one step."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

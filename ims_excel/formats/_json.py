@@ -1,0 +1,149 @@
+"""Safe JSON in, faithful JSON out.
+
+Reading refuses, before parsing, a file over :data:`MAX_FILE_BYTES` and a
+document nested deeper than :data:`MAX_DEPTH` (the bracket depth is counted
+in the raw bytes, outside strings, chunk by chunk with numpy). ``NaN`` and
+``Infinity`` are refused too: they are not JSON.
+
+Numbers with a fraction are parsed as :class:`JsonNumber`, a ``float`` that
+remembers the text it was written with, and :func:`dumps` writes that text
+back. So a record sent back to the portal carries ``1000.10`` if the portal
+sent ``1000.10`` (plain ``json`` would write ``1000.1``).
+
+>>> obj = loads_checked(b'{"val": 1000.10, "n": 7, "s": "000123"}', "x.json")
+>>> dumps(obj)
+'{"val":1000.10,"n":7,"s":"000123"}'
+>>> obj["val"] + 1
+1001.1
+>>> json_depth(b'{"a": [[1], "]]]]"]}')
+3
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ims_excel.formats._common import MAX_FILE_BYTES, check_size, file_problem
+
+MAX_DEPTH = 20
+"""Deepest nesting accepted. A GSTR-2B needs 11 (data.docdata.itcrev[].b2b[].inv[].items[])."""
+
+_CHUNK = 1 << 22
+
+
+class JsonNumber(float):
+    """A float that keeps its JSON spelling (``text``)."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str) -> "JsonNumber":
+        self = float.__new__(cls, text)
+        self.text = text
+        return self
+
+    @classmethod
+    def money(cls, value: float) -> "JsonNumber":
+        """An amount written with exactly two decimals."""
+        return cls(f"{value:.2f}")
+
+
+def json_depth(data: bytes) -> int:
+    """Deepest ``{``/``[`` nesting of a JSON text, brackets inside strings ignored."""
+    # Drop escaped backslashes, then escaped quotes: every quote left opens or closes a string.
+    data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    depth, deepest, inside = 0, 0, 0
+    for start in range(0, len(data), _CHUNK):
+        arr = np.frombuffer(data, dtype=np.uint8, count=min(_CHUNK, len(data) - start), offset=start)
+        quotes = arr == 0x22
+        parity = (np.cumsum(quotes, dtype=np.int32) + inside) & 1
+        outside = (parity == 0) & ~quotes
+        step = (((arr == 0x7B) | (arr == 0x5B)).astype(np.int8)
+                - ((arr == 0x7D) | (arr == 0x5D)).astype(np.int8)) * outside
+        if step.any():
+            levels = np.cumsum(step, dtype=np.int64) + depth
+            deepest = max(deepest, int(levels.max()))
+            depth = int(levels[-1])
+        inside = int(parity[-1]) if len(parity) else inside
+    return deepest
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
+    """Parse JSON bytes (UTF-8, BOM tolerated) or raise :class:`InputError` naming ``file``."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data[:64].lstrip()[:1] not in (b"{", b"["):
+        raise file_problem(file, "is not JSON (it does not start with '{')")
+    depth = json_depth(data)
+    if depth > max_depth:
+        raise file_problem(file, f"is nested {depth} levels deep; more than {max_depth} is refused")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise file_problem(file, f"is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_float=JsonNumber, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise file_problem(file, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise file_problem(file, f"is not JSON: {exc}") from None
+
+
+def read_json(path: str | Path, max_bytes: int = MAX_FILE_BYTES, max_depth: int = MAX_DEPTH) -> object:
+    """Read and parse a JSON file with the size and depth limits."""
+    path = Path(path)
+    check_size(path, max_bytes)
+    return loads_checked(path.read_bytes(), str(path), max_depth)
+
+
+# ---------------------------------------------------------------- writing
+
+_enc = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
+
+def dumps(value: object) -> str:
+    """Compact JSON; :class:`JsonNumber` values keep their original spelling."""
+    parts: list[str] = []
+    _write(value, parts.append)
+    return "".join(parts)
+
+
+def _write(value: object, out) -> None:
+    if isinstance(value, JsonNumber):
+        out(value.text)
+    elif isinstance(value, dict):
+        out("{")
+        first = True
+        for k, v in value.items():
+            if not first:
+                out(",")
+            first = False
+            out(_enc(str(k)))
+            out(":")
+            _write(v, out)
+        out("}")
+    elif isinstance(value, (list, tuple)):
+        out("[")
+        for i, v in enumerate(value):
+            if i:
+                out(",")
+            _write(v, out)
+        out("]")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("cannot write NaN or infinity to JSON")
+        out(_enc(float(value)))
+    elif isinstance(value, (np.integer, np.floating)):
+        _write(value.item(), out)
+    else:
+        out(_enc(value))
+
+
+__all__ = ["MAX_DEPTH", "JsonNumber", "json_depth", "loads_checked", "read_json", "dumps", "check_size"]

@@ -1,0 +1,189 @@
+"""The engine's result as the CLI contract's JSON, and as a readable text report.
+
+JSON shape (issue 2): ``context``, ``records`` (row, section, document_number,
+action, status, codes, message, effective_action, in_2b, gstr3b_table, itc,
+pending_deadline, itc_cutoff_164), ``gstr2b``, ``gstr3b``, ``liability``.
+Amounts are numbers rounded to 2 decimals, dates ISO.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ims_excel import periods
+from ims_excel.engine import Result
+from ims_excel.engine.amounts import TABLES
+from ims_excel.engine.gstr2b import as_dict
+from ims_excel.engine.validation import codes_of
+from ims_excel.records import HEADS
+from ims_excel.rules import rulebook
+
+HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
+
+
+def _date(v: object) -> str | None:
+    if v is None or pd.isna(v):
+        return None
+    return pd.Timestamp(v).date().isoformat()
+
+
+def _dmy(v: object) -> str:
+    return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%d-%m-%Y")
+
+
+def _period_label(p: int, frequency: str) -> str:
+    label = periods.label(int(p))
+    return f"the quarter ending {label}" if frequency == "quarterly" else label
+
+
+def message(result: Result, i: int, code: str | None = None) -> str:
+    """The plain-English message of one record's primary (or given) code, dates filled in."""
+    rb = rulebook()
+    rec = result.records.iloc[i]
+    code = code or rec["primary_code"]
+    if not code:
+        return ""
+    inp = result.inward.iloc[i]
+    text = rb.codes[code].message
+    head = int(rec["exceeds_head"])
+    x = y = ""
+    if code == "DECL_EXCEEDS" and head >= 0:
+        h = HEADS[head]
+        x = f"{inp[f'declared_{h}']:.2f}"
+        y = f"{_full_reduction(result, i, head):.2f}"
+        text = text.replace("{head}", HEAD_LABEL[h])
+    elif code in ("GSTIN_CHECK_DIGIT", "GSTIN_OVERRIDDEN"):
+        from ims_excel.gstin import expected
+        g = str(inp["supplier_gstin"])
+        x, y = g, expected(pd.Series([g])).iloc[0]
+    elif code == "REMARKS_TOO_LONG":
+        x = str(len(str(inp["remarks"])))
+    elif code == "PEND_FLAG_DISAGREES":
+        x = "Y" if inp["pending_blocked"] == 1 else "N"
+        y = "Pending not allowed" if inp["pending_blocked"] == 0 else "Pending allowed"
+    subs = {
+        "{deadline}": _dmy(rec["pending_deadline"]),
+        "{next_period}": _period_label(rec["next_period"], result.context.frequency),
+        "{period}": periods.label(int(rec["period_2b"])),
+        "{date}": _dmy(rec["cutoff_164"]),
+        "{x}": x, "{y}": y,
+    }
+    for k, v in subs.items():
+        text = text.replace(k, v)
+    return text
+
+
+def _full_reduction(result: Result, i: int, head: int) -> float:
+    rec = result.records.iloc[i]
+    inp = result.inward.iloc[i]
+    h = HEADS[head]
+    full = inp[h] - (inp[f"original_{h}"] if rec["amendment"] and rec["consumed"] else 0.0)
+    return abs(float(full))
+
+
+def records_json(result: Result) -> list[dict]:
+    rb = rulebook()
+    recs = result.records
+    inp = result.inward
+    out = []
+    bits = recs[["err_bits", "warn_bits", "info_bits"]].to_numpy()
+    for i in range(len(recs)):
+        r = recs.iloc[i]
+        out.append({
+            "row": int(r["row"]),
+            "section": inp["section"].iloc[i],
+            "document_number": inp["document_number"].iloc[i],
+            "action": inp["action"].iloc[i] or "No Action",
+            "status": r["status"],
+            "codes": codes_of(tuple(int(b) for b in bits[i]), rb),
+            "message": message(result, i),
+            "effective_action": r["effective_action"],
+            "in_2b": bool(r["in_2b"]),
+            "gstr3b_table": r["gstr3b_table"] or None,
+            "itc": {h: round(float(r[f"itc_{h}"]), 2) + 0.0 for h in HEADS},
+            "pending_deadline": _date(r["pending_deadline"]),
+            "itc_cutoff_164": _date(r["cutoff_164"]),
+            "rule": r["rule"],
+        })
+    return out
+
+
+def liability_json(result: Result) -> list[dict]:
+    rows = []
+    for r in result.liability.itertuples(index=False):
+        rows.append({"row": int(r.row), "recipient_gstin": r.recipient_gstin,
+                     "document_number": r.document_number, "section": r.section,
+                     "taxable_value": round(float(r.taxable_value), 2),
+                     **{h: round(float(getattr(r, h)), 2) for h in HEADS},
+                     "gstr3b_period": r.gstr3b_period, "gstr3b_table": r.gstr3b_table})
+    return rows
+
+
+def to_json(result: Result) -> dict:
+    return {
+        "context": result.context.as_dict(),
+        "records": records_json(result),
+        "gstr2b": as_dict(result.gstr2b),
+        "gstr3b": result.gstr3b,
+        "liability": liability_json(result),
+    }
+
+
+def status_counts(result: Result) -> dict[str, int]:
+    counts = result.records["status"].value_counts()
+    return {s: int(counts.get(s, 0)) for s in ("ok", "info", "warning", "error")}
+
+
+def _money(v: float) -> str:
+    """Indian grouping: 1,23,45,678.90.
+
+    >>> _money(12345678.9), _money(-1800)
+    ('1,23,45,678.90', '-1,800.00')
+    """
+    sign = "-" if v < 0 else ""
+    whole, frac = f"{abs(v):.2f}".split(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return sign + ",".join(groups + [tail]) + "." + frac
+
+
+def text_report(result: Result, max_rows: int = 40) -> str:
+    ctx = result.context
+    lines = [f"IMS report  GSTIN {ctx.gstin}  return period {periods.label(ctx.return_period)}"
+             f" ({ctx.frequency})  as of {ctx.as_of:%d-%m-%Y}  rules {rulebook().version}", ""]
+    counts = status_counts(result)
+    lines.append("Validation: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    recs = result.records
+    flagged = np.flatnonzero(recs["status"].isin(["error", "warning"]).to_numpy())
+    if len(flagged):
+        lines += ["", f"{'row':>5}  {'section':<8} {'document':<18} {'action':<9} {'status':<7} "
+                      f"{'code':<26} message"]
+        for i in flagged[:max_rows]:
+            r = recs.iloc[i]
+            lines.append(f"{int(r['row']):>5}  {result.inward['section'].iloc[i]:<8} "
+                         f"{str(result.inward['document_number'].iloc[i])[:18]:<18} "
+                         f"{(result.inward['action'].iloc[i] or 'No Action'):<9} {r['status']:<7} "
+                         f"{r['primary_code']:<26} {message(result, i)}")
+        if len(flagged) > max_rows:
+            lines.append(f"  ... {len(flagged) - max_rows} more (use --json for all)")
+    lines += ["", "GSTR-3B Table 4 (auto-populated from GSTR-2B)",
+              f"  {'table':<6} {'IGST':>16} {'CGST':>16} {'SGST':>16} {'Cess':>16}"]
+    for tab in TABLES:
+        v = result.gstr3b[tab]
+        lines.append(f"  {tab:<6} " + " ".join(f"{_money(v[h]):>16}" for h in HEADS))
+    if len(result.liability):
+        lines += ["", "Supplier add-back (our next GSTR-3B)"]
+        from ims_excel.engine.liability import totals
+        for r in totals(result.liability).itertuples(index=False):
+            lines.append(f"  {r.gstr3b_period}  {r.gstr3b_table:<7} taxable {_money(r.taxable_value)}  "
+                         + "  ".join(f"{HEAD_LABEL[h]} {_money(getattr(r, h))}" for h in HEADS))
+    return "\n".join(lines)
+
+
+__all__ = ["to_json", "text_report", "message", "status_counts"]

@@ -1,0 +1,99 @@
+"""Formula helpers shared by the column and summary extension points.
+
+Write references in the long structured form that both LibreOffice 7.4 and
+Excel read (shared/domain/excel-tooling.md):
+
+>>> this_row("Inward", "Action")
+'Inward[[#This Row],[Action]]'
+>>> col("Inward", "Section")
+'Inward[Section]'
+>>> check_formula('=IF(Inward[[#This Row],[Action]]="","",1)')
+[]
+>>> check_formula('=XLOOKUP(1,Inward[@Action],1)')
+['XLOOKUP is missing in LibreOffice 7.4', "'[@' short form: write [[#This Row],[Col]]"]
+"""
+
+from __future__ import annotations
+
+import re
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# Missing in LibreOffice 7.4 (or needing an _xlfn. prefix that XlsxWriter adds only when
+# asked): write INDEX/MATCH, SUMIFS, COUNTIFS, IF, AND/OR instead.
+FORBIDDEN_FUNCTIONS = ("XLOOKUP", "XMATCH", "LET", "FILTER", "UNIQUE", "SORT", "SORTBY", "SEQUENCE",
+                       "LAMBDA", "TEXTJOIN", "IFS", "SWITCH", "MAXIFS", "MINIFS", "AGGREGATE",
+                       "CONCAT", "TEXTSPLIT", "TEXTBEFORE", "TEXTAFTER", "VSTACK", "HSTACK",
+                       "CHOOSECOLS", "CHOOSEROWS", "TAKE", "DROP", "ISOMITTED", "BYROW", "MAP")
+
+
+def _escape(name: str) -> str:
+    """Escape a column name for a structured reference (' before [ ] # ')."""
+    return re.sub(r"([\[\]#'])", r"'\1", name)
+
+
+def this_row(table: str, column: str) -> str:
+    """``Table[[#This Row],[Column]]``: the long form LibreOffice 7.4 understands."""
+    return f"{table}[[#This Row],[{_escape(column)}]]"
+
+
+def col(table: str, column: str) -> str:
+    """``Table[Column]``: a whole data column (summaries only, never per row)."""
+    if re.fullmatch(r"[\w ]+", column):
+        return f"{table}[{column}]"
+    return f"{table}[[{_escape(column)}]]"
+
+
+def text(ref: str) -> str:
+    """A cell as text: a blank cell gives "" rather than 0."""
+    return f'({ref}&"")'
+
+
+def quote(value: str) -> str:
+    """A string literal for a formula."""
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def gstin_check(ref: str) -> str:
+    """TRUE when ``ref`` holds a 15-character GSTIN whose check character is right.
+
+    Luhn mod 36 over the first 14 characters (formats-and-market.md section 8):
+    value = position in ``0-9A-Z``, weight 1 on odd and 2 on even positions,
+    contribution INT(p/36)+MOD(p,36), check = MOD(36-MOD(sum,36),36). Upper case
+    only, as the portal writes GSTINs. O(1): 14 FINDs over array constants inside
+    SUMPRODUCT, which Excel and LibreOffice both evaluate as arrays without CSE.
+    """
+    alphabet = quote(ALPHABET)
+    positions = "{" + ",".join(str(i) for i in range(1, 15)) + "}"
+    weights = "{" + ",".join("1" if i % 2 else "2" for i in range(1, 15)) + "}"
+    p = f"(FIND(MID({ref},{positions},1),{alphabet})-1)*{weights}"
+    total = f"SUMPRODUCT(INT({p}/36)+MOD({p},36))"
+    check = f"MID({alphabet},MOD(36-MOD({total},36),36)+1,1)"
+    return f"IFERROR(AND(LEN({ref})=15,EXACT(MID({ref},15,1),{check})),FALSE)"
+
+
+def check_formula(formula: str, *, per_row_table: str | None = None) -> list[str]:
+    """Problems that would break the formula in LibreOffice 7.4 or make it slow.
+
+    ``per_row_table``: the formula is a computed column of that table, so it must
+    not reference whole columns of it (O(1) per row; lookups into the small
+    Rules/Codes tables are fine).
+    """
+    problems = []
+    body = re.sub(r'"(?:[^"]|"")*"', '""', formula)  # ignore string literals
+    for name in FORBIDDEN_FUNCTIONS:
+        if re.search(rf"(?<![\w.]){name}\s*\(", body, re.IGNORECASE):
+            problems.append(f"{name} is missing in LibreOffice 7.4")
+    if "[@" in body or re.search(r"\w\[@", body):
+        problems.append("'[@' short form: write [[#This Row],[Col]]")
+    if re.search(r"\[#(Data|All|Headers|Totals)\](?!\])", body) and "[[#" not in body:
+        problems.append("'T[#Data]' form gives #NAME? in LibreOffice: write T[[#Data]]")
+    if "@" in body.replace("[@", ""):
+        problems.append("the @ operator is missing in LibreOffice 7.4")
+    if per_row_table:
+        whole = re.findall(rf"\b{re.escape(per_row_table)}\[(?!\[#This Row\])", body)
+        if whole:
+            problems.append(f"whole-column reference to {per_row_table} in a per-row formula")
+    if body.count("(") != body.count(")"):
+        problems.append("unbalanced parentheses")
+    return problems

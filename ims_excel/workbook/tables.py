@@ -1,0 +1,266 @@
+"""Data tables (Inward, Outward): canonical input columns, then computed columns.
+
+A :class:`TableSpec` is all the builder needs. Input columns come from
+``ims_excel.records``; computed columns are :class:`Computed` entries that
+``inward.py`` / ``outward.py`` list (the formula author's extension point).
+
+What the writer does for every table:
+
+* one Excel Table named ``spec.name`` with the headers in order, header row 1,
+  data from row 2 (at least one, empty, row so that Excel extends the table
+  and its column formulas when rows are pasted below);
+* input columns unlocked, formatted by kind (text ``@``, dates dd-mm-yyyy,
+  amounts Indian grouping); computed columns locked, grey;
+* drop-downs for every enum and flag column, plus light checks on dates,
+  amounts and lengths (whole columns, so they hold for appended rows);
+* red rows for Status = "error", amber for "warning";
+* frozen header, the table's autofilter, sheet protection without a password
+  (filtering, sorting and resizing columns stay allowed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ims_excel import periods
+from ims_excel.records import Column, header_key
+from ims_excel.workbook import formulas
+from ims_excel.workbook.styles import Styles
+
+MAX_ROW = 1_048_575  # last 0-based worksheet row
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+PROTECTION = {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
+              "select_locked_cells": True, "select_unlocked_cells": True}
+"""Sheet protection options (no password). ``IMSButtons.ProtectSheet`` mirrors them in VBA."""
+
+
+@dataclass(frozen=True)
+class Computed:
+    """One computed (formula) column of a data table.
+
+    ``formula`` is the column formula, written to every data row and stored as
+    the table's calculated-column formula. Refer to the same row with
+    ``formulas.this_row(table, col)`` (``Inward[[#This Row],[Col]]``), to Config
+    values by their defined names (``ReturnPeriod``, ``AsOfDate``, see
+    ``config.FIELDS``), and to the small ``Rules``/``Codes`` tables with
+    INDEX/MATCH. No whole-column references to the own table (O(1) per row).
+    ``kind`` picks the number format (styles.NUM_FORMATS).
+    """
+
+    header: str
+    formula: str
+    kind: str = "text"
+    doc: str = ""
+    width: float | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A data table: its name, sheet, canonical input columns and computed columns."""
+
+    name: str
+    sheet: str
+    inputs: tuple[Column, ...]
+    computed: tuple[Computed, ...]
+    status_column: str | None = "Status"
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.name for c in self.inputs] + [c.header for c in self.computed]
+
+    def column_index(self, header: str) -> int:
+        return self.headers.index(header)
+
+    def problems(self) -> list[str]:
+        """Formula problems (LibreOffice compatibility, O(1) per row, unknown columns)."""
+        out = []
+        known = set(self.headers)
+        if len(known) != len(self.headers):
+            out.append(f"{self.name}: duplicate headers")
+        for c in self.computed:
+            for p in formulas.check_formula(c.formula, per_row_table=self.name):
+                out.append(f"{self.name}[{c.header}]: {p}")
+            for ref in _this_row_refs(c.formula, self.name):
+                if ref not in known:
+                    out.append(f"{self.name}[{c.header}]: unknown column {ref!r}")
+        return out
+
+
+def _this_row_refs(formula: str, table: str) -> list[str]:
+    import re
+
+    pattern = re.escape(table) + r"\[\[#This Row\],\[((?:[^\]']|'.)*)\]\]"
+    return [re.sub(r"'(.)", r"\1", m) for m in re.findall(pattern, formula)]
+
+
+_WIDTHS = {"text": 16, "enum": 12, "flag": 7, "period": 9, "date": 11, "amount": 14}
+
+
+def _width(col: Column) -> float:
+    if col.name.endswith("GSTIN"):
+        return 17
+    if col.name.endswith("Name") or col.name == "Remarks":
+        return 26
+    return _WIDTHS.get(col.kind, 14)
+
+
+def _validation(col: Column, remarks_max: int) -> dict | None:
+    """Data validation for one input column (None: free input)."""
+    if col.kind in ("enum", "flag"):
+        values = list(col.values) if col.kind == "enum" else ["Y", "N"]
+        if len(",".join(values)) > 255:
+            raise ValueError(f"{col.name}: drop-down list longer than 255 characters")
+        return {"validate": "list", "source": values, "error_type": "stop",
+                "error_title": col.name, "error_message": "Pick a value from the list.",
+                "input_title": col.name[:32], "input_message": (col.doc or "Pick from the list.")[:255]}
+    if col.kind == "date":
+        return {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                "maximum": dt.date(2199, 12, 31), "error_type": "warning",
+                "error_message": "Enter a date as dd-mm-yyyy."}
+    if col.kind == "amount":
+        return {"validate": "decimal", "criteria": "between", "minimum": 0,
+                "maximum": 9999999999999.99, "error_type": "stop",
+                "error_message": "Amounts are positive (notes too), at most 9999999999999.99."}
+    if col.kind == "period":
+        return {"validate": "length", "criteria": "==", "value": 7, "error_type": "warning",
+                "error_message": "Write the period as YYYY-MM, e.g. 2025-11."}
+    if col.name.endswith("GSTIN"):
+        return {"validate": "length", "criteria": "==", "value": 15, "error_type": "warning",
+                "error_message": "A GSTIN has 15 characters."}
+    if col.name == "Document Number" or col.name == "Original Document Number":
+        return {"validate": "length", "criteria": "<=", "value": 16, "error_type": "warning",
+                "error_message": "Document numbers have at most 16 characters."}
+    if col.name == "Remarks":
+        return {"validate": "length", "criteria": "<=", "value": remarks_max, "error_type": "stop",
+                "error_message": f"Remarks have at most {remarks_max} characters."}
+    return None
+
+
+# ------------------------------------------------------------------ data -> cells
+
+def cell_columns(spec: TableSpec, frame: pd.DataFrame | None) -> tuple[int, dict[str, list]]:
+    """(row count, {input column: cell values}) from a raw or normalised frame.
+
+    Accepts canonical headers (matched like ``records.header_key``) or the
+    snake_case fields of ``normalise.normalise`` (periods as month indices,
+    flags as -1/0/1). Cells: ``str`` for text, ``float`` for amounts and dates
+    (Excel serials), ``None`` for blank. Unknown columns are ignored.
+    """
+    if frame is None or len(frame) == 0:
+        return 0, {}
+    from ims_excel.normalise import field_name
+
+    by_key = {header_key(c): c for c in frame.columns}
+    by_field = {str(c): c for c in frame.columns}
+    out: dict[str, list] = {}
+    for col in spec.inputs:
+        src = by_field.get(field_name(col.name))
+        if src is None:
+            src = by_key.get(col.key)
+        if src is None:
+            continue
+        out[col.name] = _cells(col, frame[src])
+    return len(frame), out
+
+
+def _cells(col: Column, series: pd.Series) -> list:
+    s = series.reset_index(drop=True)
+    if col.kind == "amount":
+        vals = pd.to_numeric(s, errors="coerce").astype("float64")
+        return [None if np.isnan(v) else float(v) for v in vals.to_numpy()]
+    if col.kind == "date":
+        obj = s.astype(object)
+        is_num = obj.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
+        dates = pd.to_datetime(obj.where(~is_num, None), errors="coerce", dayfirst=True, format="mixed")
+        serial = (dates - EXCEL_EPOCH) / pd.Timedelta(days=1)
+        serial = serial.where(~is_num, pd.to_numeric(obj.where(is_num), errors="coerce"))
+        return [None if pd.isna(v) else float(v) for v in serial.to_numpy()]
+    if col.kind == "period" and pd.api.types.is_integer_dtype(s.dtype):
+        return [periods.iso(int(v)) if v >= 0 else None for v in s.to_numpy()]
+    if col.kind == "flag" and pd.api.types.is_integer_dtype(s.dtype):
+        return [{1: "Y", 0: "N"}.get(int(v)) for v in s.to_numpy()]
+    out = []
+    for v in s.astype(object).to_numpy():
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
+            out.append(None)
+        else:
+            t = v if isinstance(v, str) else (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                               else str(v))
+            out.append(t if t != "" else None)
+    return out
+
+
+# ------------------------------------------------------------------ writer
+
+def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | None = None,
+                *, remarks_max: int = 250) -> int:
+    """Write the table (and its data rows, if any) on ``ws``; returns the data row count."""
+    problems = spec.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
+    n, cells = cell_columns(spec, frame)
+    rows = max(n, 1)
+    ncols = len(spec.headers)
+    columns = []
+    for col in spec.inputs:
+        columns.append({"header": col.name, "format": styles.input(col.kind)})
+    for c in spec.computed:
+        columns.append({"header": c.header, "formula": c.formula, "format": styles.computed(c.kind)})
+    ws.add_table(0, 0, rows, ncols - 1, {"name": spec.name, "columns": columns,
+                                          "style": "Table Style Light 9"})
+    header = styles.header()
+    for j, name in enumerate(spec.headers):
+        ws.write_string(0, j, name, header)
+    for j, col in enumerate(spec.inputs):
+        fmt = styles.input(col.kind)
+        ws.set_column(j, j, _width(col), fmt)
+        _write_column(ws, j, cells.get(col.name), fmt, col.kind)
+        rule = _validation(col, remarks_max)
+        if rule:
+            ws.data_validation(1, j, MAX_ROW, j, rule)
+        if col.doc:
+            ws.write_comment(0, j, col.doc, {"author": "ims_excel", "x_scale": 1.6})
+    base = len(spec.inputs)
+    for k, c in enumerate(spec.computed):
+        ws.set_column(base + k, base + k, c.width or 14, styles.computed(c.kind))
+        if c.doc:
+            ws.write_comment(0, base + k, c.doc, {"author": "ims_excel", "x_scale": 1.6})
+    if spec.status_column and spec.status_column in spec.headers:
+        _status_colours(ws, styles, spec, ncols)
+    ws.set_row(0, 45)
+    ws.freeze_panes(1, 0)
+    ws.protect("", PROTECTION)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.repeat_rows(0)
+    ws.fit_to_pages(1, 0)
+    return n
+
+
+def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str) -> None:
+    if not values:
+        return
+    if kind in ("amount", "date"):
+        write = ws.write_number
+        for i, v in enumerate(values, start=1):
+            if v is not None:
+                write(i, j, v, fmt)
+    else:
+        write = ws.write_string
+        for i, v in enumerate(values, start=1):
+            if v is not None:
+                write(i, j, v, fmt)
+
+
+def _status_colours(ws: Any, styles: Styles, spec: TableSpec, ncols: int) -> None:
+    from xlsxwriter.utility import xl_col_to_name
+
+    status = xl_col_to_name(spec.column_index(spec.status_column))
+    for word, fmt in (("error", styles.red()), ("warning", styles.amber())):
+        ws.conditional_format(1, 0, MAX_ROW, ncols - 1, {
+            "type": "formula", "criteria": f'=${status}2="{word}"', "format": fmt})
