@@ -20,9 +20,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ims_excel.engine import amounts, gstr2b, gstr3b, liability
+from ims_excel.engine.checks import input_problems
 from ims_excel.engine.classify import RuleArrays, classify
 from ims_excel.engine.context import Context
 from ims_excel.engine.validation import validate
+from ims_excel.normalise import InputError
 from ims_excel.rules import rulebook
 
 
@@ -42,8 +44,19 @@ class Result:
         return self.records[self.records["status"] == "error"]
 
 
-def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = None) -> Result:
-    """Run every rule on typed canonical records (see :func:`ims_excel.normalise.normalise`)."""
+def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = None, *,
+             check: bool = True, inward_name: str = "inward", outward_name: str = "outward") -> Result:
+    """Run every rule on typed canonical records (see :func:`ims_excel.normalise.normalise`).
+
+    With ``check`` (the default) unusable input raises :class:`ims_excel.normalise.InputError`
+    (a 2B period after the return period, duplicate records).
+    """
+    if check:
+        problems = input_problems(inward, ctx, inward_name)
+        if outward is not None and len(outward):
+            problems += input_problems(outward, ctx, outward_name, party="recipient_gstin")
+        if problems:
+            raise InputError(problems)
     rb = rulebook()
     ra = RuleArrays.build(rb)
     cl = classify(inward, ctx, rb, ra)

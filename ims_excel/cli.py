@@ -1,0 +1,167 @@
+"""The ``ims-excel`` command: a thin door onto the engine.
+
+Exit codes: 0 = done (a report with record errors is still done), 2 = unusable
+input (the message names the file, row and column), 1 = an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from ims_excel import periods
+from ims_excel.engine import Context, Result, evaluate
+from ims_excel.normalise import InputError
+from ims_excel.report import status_counts, text_report, to_json
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line values: reported like bad input (exit 2)."""
+
+
+def _date(text: str | None, flag: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{flag} {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def context_from_args(args: argparse.Namespace) -> Context:
+    from ims_excel import gstin as g
+
+    if not g.is_valid(args.gstin):
+        raise UsageError(f"--gstin {args.gstin!r} is not a valid GSTIN (format or check digit)")
+    p = periods.parse_or_none(args.period)
+    if p is None:
+        raise UsageError(f"--period {args.period!r} is not a period (use YYYY-MM)")
+    return Context(gstin=args.gstin, period=p, frequency=args.frequency,
+                   as_of=_date(args.as_of, "--as-of") or dt.date.today(),
+                   annual_return_date=_date(args.annual_return_date, "--annual-return-date"),
+                   gstr3b_filed=args.gstr3b_filed, taxpayer_type=args.taxpayer_type,
+                   state=args.state or "")
+
+
+def load(path: str, direction: str = "inward"):
+    """Typed canonical records from any supported file (see :mod:`ims_excel.formats`)."""
+    from ims_excel.formats import load as load_any
+
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such file")
+    return load_any(path, direction=direction)
+
+
+def run_report(args: argparse.Namespace) -> Result:
+    ctx = context_from_args(args)
+    inward = load(args.inward, "inward")
+    outward = load(args.outward, "outward") if args.outward else None
+    return evaluate(inward, ctx, outward, inward_name=args.inward, outward_name=args.outward or "")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    result = run_report(args)
+    if args.json:
+        json.dump(to_json(result), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(text_report(result))
+    return EXIT_OK
+
+
+def sample_path(name: str) -> Path:
+    return Path(str(resources.files("ims_excel.data").joinpath(name)))
+
+
+DEMO_CONTEXT = {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26",
+                "frequency": "monthly"}
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    ns = argparse.Namespace(inward=str(sample_path("sample_inward.csv")),
+                            outward=str(sample_path("sample_outward.csv")),
+                            annual_return_date=None, gstr3b_filed=False, taxpayer_type="normal",
+                            state="", **DEMO_CONTEXT)
+    result = run_report(ns)
+    print("ims-excel demo: the bundled sample (every IMS section, the usual mistakes) for "
+          f"R = {ns.gstin}, return period {ns.period}, as of {ns.as_of}\n")
+    print(text_report(result, max_rows=60))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "report.json"
+        from ims_excel.formats._common import atomic_write_text
+        atomic_write_text(target, json.dumps(to_json(result), ensure_ascii=False, indent=1))
+        print(f"\nWrote {target}")
+    counts = status_counts(result)
+    print(f"\n{len(result.records)} records: {counts['error']} errors, {counts['warning']} warnings.")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from ims_excel.rules import rulebook
+
+    table = rulebook().table()
+    if args.json:
+        print(table.to_json(orient="records", indent=1))
+    else:
+        cols = ["key", "record", "condition", "accept", "reject", "pending", "no_action", "code", "source"]
+        print(table[cols].to_string(index=False, max_colwidth=60))
+    return EXIT_OK
+
+
+def _add_context_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gstin", required=True, help="recipient GSTIN (the user's own)")
+    p.add_argument("--period", required=True, help="GSTR-3B return period, YYYY-MM")
+    p.add_argument("--frequency", choices=["monthly", "quarterly"], default="monthly")
+    p.add_argument("--as-of", help="date the actions are checked on (default today), YYYY-MM-DD")
+    p.add_argument("--annual-return-date", help="annual return filed on, YYYY-MM-DD (s.16(4))")
+    p.add_argument("--gstr3b-filed", action="store_true", help="GSTR-3B of the period is filed")
+    p.add_argument("--state", help="state code for QRMP due dates (default: from the GSTIN)")
+    p.add_argument("--taxpayer-type", default="normal",
+                   choices=["normal", "sez", "casual", "composition", "isd", "nrtp", "tds", "tcs"])
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ims-excel", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("report", help="validate records and preview GSTR-2B / GSTR-3B / add-back")
+    p.add_argument("inward", metavar="INWARD", help=".csv, .xlsx, .xlsm or a portal JSON")
+    p.add_argument("--outward", metavar="OUTWARD", help="our own documents with recipients' actions")
+    _add_context_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("demo", help="run the engine on the bundled sample data")
+    p.add_argument("--out", help="folder to write the outputs to")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("rules", help="print the IMS decision table the engine applies")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rules)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:
+        print("Cannot use this input:", file=sys.stderr)
+        for p in e.problems:
+            print(f"  {p}", file=sys.stderr)
+        return EXIT_INPUT
+    except UsageError as e:
+        print(f"ims-excel: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Input checks that need the return's context (issue 2, "Bad input").
+
+* a GSTR-2B period after the return period (the 2B for it cannot exist yet);
+* duplicate records: same supplier, section, document number and 2B period.
+
+Each problem names the file, the data row and the column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ims_excel import periods
+from ims_excel.engine.context import Context
+from ims_excel.normalise import InputProblem
+
+MAX_SHOWN = 20
+
+
+def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
+                   party: str = "supplier_gstin") -> list[InputProblem]:
+    problems: list[InputProblem] = []
+    p2b = df["period_2b"].to_numpy(dtype="int64")
+    future = np.flatnonzero(p2b > ctx.return_period)
+    for i in future[:MAX_SHOWN]:
+        problems.append(InputProblem(file, int(df["row"].iloc[i]), "2B Period",
+                                     f"{periods.iso(int(p2b[i]))} is after the return period "
+                                     f"{periods.iso(ctx.return_period)}"))
+    key = pd.DataFrame({"g": df[party].astype(str).str.strip().str.upper(),
+                        "s": df["section"].astype(str),
+                        "d": df["document_number"].astype(str).str.strip(),
+                        "p": p2b})
+    dup = key.duplicated(keep="first").to_numpy()
+    if dup.any():
+        first = key.drop_duplicates(keep="first").reset_index().set_index(["g", "s", "d", "p"])["index"]
+        for i in np.flatnonzero(dup)[:MAX_SHOWN]:
+            k = tuple(key.iloc[i])
+            j = int(first.loc[k])
+            problems.append(InputProblem(
+                file, int(df["row"].iloc[i]), "Document Number",
+                f"{df['document_number'].iloc[i]!r} of {k[0] or 'no GSTIN'} ({k[1]}, 2B {periods.iso(int(k[3])) if k[3] >= 0 else 'blank'}) "
+                f"duplicates row {int(df['row'].iloc[j])}"))
+    hidden = len(future) + int(dup.sum()) - len(problems)
+    if hidden > 0:
+        problems.append(InputProblem(file, None, None, f"... and {hidden} more problems like these"))
+    return problems

@@ -1,0 +1,150 @@
+"""Build ``IMS_Workbook.xlsm`` from code: ``python -m ims_excel.workbook.build [--out PATH]``.
+
+:func:`build_workbook` writes the template, or a workbook pre-filled with
+Inward/Outward rows and Config values (tests build 5,000+ row books this
+way). The build is deterministic: fixed document dates, XlsxWriter's fixed
+zip dates, the VBA project from :mod:`ims_excel.workbook.vba`; two builds of
+the same sources are byte-identical.
+
+Sheets, in order: Start, Config, Inward, Summary, GSTR-2B, GSTR-3B, Outward,
+Liability, Rules, xlwings.conf.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+
+import ims_excel
+from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
+from ims_excel.rules import rulebook
+from ims_excel.workbook import config as config_sheet
+from ims_excel.workbook import inward, outward, summaries, vba
+from ims_excel.workbook.rules_sheet import write_rules
+from ims_excel.workbook.start import write_start, write_xlwings_conf
+from ims_excel.workbook.styles import Styles
+from ims_excel.workbook.tables import TableSpec, write_table
+
+DEFAULT_OUT = vba.REPO / "workbook" / "IMS_Workbook.xlsm"
+FIXED_DATE = dt.datetime(2024, 10, 1, 0, 0, 0)
+"""Document created/modified date of every build (determinism)."""
+
+SHEETS: tuple[tuple[str, str], ...] = (
+    ("Start", "shStart"), ("Config", "shConfig"), ("Inward", "shInward"),
+    ("Summary", "shSummary"), ("GSTR-2B", "shGSTR2B"), ("GSTR-3B", "shGSTR3B"),
+    ("Outward", "shOutward"), ("Liability", "shLiability"), ("Rules", "shRules"),
+    ("xlwings.conf", "shXlwingsConf"),
+)
+"""(sheet name, VBA code name) in workbook order."""
+
+INWARD = TableSpec("Inward", "Inward", INWARD_COLUMNS, inward.COMPUTED)
+OUTWARD = TableSpec("Outward", "Outward", OUTWARD_COLUMNS, outward.COMPUTED)
+TAB_COLOURS = {"Config": "#70AD47", "Inward": "#70AD47", "Outward": "#70AD47",
+               "Summary": "#4472C4", "GSTR-2B": "#4472C4", "GSTR-3B": "#4472C4",
+               "Liability": "#4472C4", "Rules": "#A5A5A5", "xlwings.conf": "#A5A5A5"}
+
+
+def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet) -> None:
+    """Heading, Config echo, then each block: title, column labels, row labels, formulas."""
+    ws.set_column(0, 0, 2)
+    ws.set_column(1, 1, 50)
+    ws.set_column(2, 8, 15)
+    ws.write(0, 1, sheet.heading, styles.title())
+    for i, (label, formula) in enumerate((("GSTIN", "=RecipientGSTIN&\"\""),
+                                          ("Legal name", "=LegalName&\"\""),
+                                          ("Return period", "=ReturnPeriod&\"\""))):
+        ws.write_string(1 + i, 1, label, styles.label())
+        ws.write_formula(1 + i, 2, formula)
+    if sheet.note:
+        ws.write_string(1, 4, sheet.note, styles.note())
+    cell_formulas = summaries.formulas_of(sheet)
+    origins = summaries.block_origins(sheet)
+    for b in sheet.blocks:
+        top = origins[b.key]
+        ws.write_string(top, 1, b.title, styles.subtitle())
+        ws.write_string(top + 1, 1, "", styles.header())
+        for j, (_, label) in enumerate(b.cols):
+            ws.write_string(top + 1, 2 + j, label, styles.header())
+        for i, (rk, label) in enumerate(b.rows):
+            total = rk in ("Total", "4C")
+            ws.write_string(top + 2 + i, 1, label, styles.get(bold=total, border=1))
+            for ck, _ in b.cols:
+                a1 = summaries.block_cell(sheet, b, rk, ck)
+                kind = b.col_kinds.get(ck, b.kind)
+                ws.write_formula(a1, cell_formulas[a1], styles.cell(kind, bold=total or ck == "Total"))
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True})
+
+
+def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
+                   outward: pd.DataFrame | None = None, config: dict | None = None,
+                   *, stub_dir: Path = vba.STUB_DIR) -> Path:
+    """Write the workbook to ``out_path`` (.xlsm), pre-filled with rows and settings if given.
+
+    ``inward``/``outward``: canonical headers (``records.INWARD_COLUMNS``) or
+    the snake_case frame of ``normalise.normalise``. ``config``: keys or
+    defined names of ``config.FIELDS`` (e.g. ``{"gstin": ..., "period": "2025-11"}``).
+    """
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book = rulebook()
+    modules = tuple(vba.read_stub(stub_dir))
+    project = vba.build_project(SHEETS, modules)
+
+    wb = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                        "strings_to_urls": False})
+    wb.set_properties({"title": "IMS Workbook", "subject": "GST Invoice Management System",
+                       "author": "ims_excel", "company": "", "created": FIXED_DATE,
+                       "comments": f"Rules {book.version}; ims_excel {ims_excel.__version__}"})
+    wb.set_custom_property("RulesVersion", book.version)
+    wb.add_vba_project(io.BytesIO(project), is_stream=True)
+    wb.set_vba_name("ThisWorkbook")
+    styles = Styles(wb)
+    ws = {}
+    for name, code in SHEETS:
+        ws[name] = wb.add_worksheet(name)
+        ws[name].set_vba_name(code)
+        if name in TAB_COLOURS:
+            ws[name].set_tab_color(TAB_COLOURS[name])
+
+    names = write_start(ws["Start"], styles, rules_version=book.version,
+                        package_version=ims_excel.__version__)
+    for name, cell in names.items():
+        wb.define_name(name, f"=Start!{cell}")
+    config_sheet.write_config(wb, ws["Config"], styles, config)
+    remarks_max = int(book.param("remarks_max_length"))
+    write_table(ws["Inward"], styles, INWARD, inward, remarks_max=remarks_max)
+    write_table(ws["Outward"], styles, OUTWARD, outward, remarks_max=remarks_max)
+    for sheet in summaries.SHEETS:
+        write_summary_sheet(ws[sheet.name], styles, sheet)
+    write_rules(wb, ws["Rules"], styles, book)
+    write_xlwings_conf(ws["xlwings.conf"], styles)
+    ws["Start"].activate()
+    wb.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ims_excel.workbook.build", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
+    parser.add_argument("--no-sync", action="store_true",
+                        help="do not refresh vba_stub/ from the installed xlwings package")
+    args = parser.parse_args(argv)
+    if not args.no_sync:
+        for path in vba.sync_xlwings():
+            print(f"updated {path}", file=sys.stderr)
+    print(build_workbook(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

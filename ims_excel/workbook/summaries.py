@@ -1,0 +1,247 @@
+"""EXTENSION POINT: the summary sheets (Summary, GSTR-2B, GSTR-3B, Liability).
+
+A summary sheet is a list of :class:`Block` grids stacked down the sheet. A
+block has row keys, column keys and ``formula(row, col, cell)``, which returns
+the formula of one cell; ``cell(row, col)`` gives the A1 address of another
+cell of the same block (for totals and nets). Labels and keys are the layout;
+the formulas here are PLACEHOLDERS built on the placeholder columns of
+``inward.py``/``outward.py`` (SUMIFS/COUNTIFS over whole table columns, which
+is fine: once per summary cell, not per row).
+
+:func:`cell_map` gives ``{(block, row, col): "Sheet!C7"}`` so that a test can
+read the recalculated value of any summary cell and compare it to the engine.
+
+>>> cell_map()[("gstr3b", "table4", "4A5", "IGST")]
+"'GSTR-3B'!C11"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ims_excel.workbook.formulas import col, quote
+
+Cell = Callable[[str, str], str]
+Formula = Callable[[str, str, Cell], str]
+
+IN, OUT = "Inward", "Outward"
+HEADS = ("IGST", "CGST", "SGST", "Cess")
+STATES = ("No Action", "Accepted", "Rejected", "Pending")
+
+SECTION_LABELS = {
+    "B2B": "I. B2B - Invoices",
+    "B2BA": "II. B2B - Invoices (Amendments)",
+    "B2B-DN": "III. B2B - Debit Notes",
+    "B2B-DNA": "IV. B2B - Debit Notes (Amendments)",
+    "B2B-CN": "V. B2B - Credit Notes",
+    "B2B-CNA": "VI. B2B - Credit Notes (Amendments)",
+    "ECO": "VII. ECO [9(5)] Invoices",
+    "ECOA": "VIII. ECO [9(5)] Invoices (Amendments)",
+    "IMPG": "IMPG - Import of goods from overseas",
+    "IMPGA": "IMPG (Amendments)",
+    "IMPGSEZ": "IMPGSEZ - Import of goods from SEZ",
+    "IMPGSEZA": "IMPGSEZA (Amendments)",
+    "ISD": "ISD - Inward supplies from ISD",
+    "ISDA": "ISDA - ISD (Amendments)",
+}
+"""Portal headings (I-VIII, then Import of Goods, then ISD) by canonical section."""
+
+ALL_OTHER = ("B2B", "B2BA", "B2B-DN", "B2B-DNA", "B2B-CN", "B2B-CNA", "ECO", "ECOA")
+IMPORTS = ("IMPG", "IMPGA", "IMPGSEZ", "IMPGSEZA")
+
+BUCKETS = {
+    "available": "ITC Available",
+    "not_available": "ITC Not Available",
+    "reversal": "ITC Reversal",
+    "rejected": "Rejected records",
+    "pending": "Pending records (carried forward)",
+}
+"""GSTR-2B buckets: the ``2B Bucket`` column values and their headings."""
+
+TABLE4 = {
+    "4A1": "4(A)(1) Import of goods",
+    "4A3": "4(A)(3) Inward supplies liable to reverse charge",
+    "4A4": "4(A)(4) Inward supplies from ISD",
+    "4A5": "4(A)(5) All other ITC",
+    "4B2": "4(B)(2) ITC reversed - others",
+    "4C": "4(C) Net ITC available (A) - (B)",
+    "4D2": "4(D)(2) Ineligible ITC (not reversed)",
+}
+"""GSTR-3B Table 4 rows: the ``3B Table`` column values (4C is computed from the others)."""
+
+ADDBACK_TABLES = {
+    "3.1(a)": "3.1(a) Outward taxable supplies (other than zero rated, nil rated and exempted)",
+    "3.1(b)": "3.1(b) Outward taxable supplies (zero rated)",
+    "3.1.1": "3.1.1 Supplies notified under section 9(5) (ECO)",
+}
+"""Liability (add-back) rows: the Outward ``Add-back Table`` column values."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A grid of formula cells with a title, column headers and row labels."""
+
+    key: str
+    title: str
+    rows: tuple[tuple[str, str], ...]
+    cols: tuple[tuple[str, str], ...]
+    formula: Formula
+    kind: str = "count"
+    col_kinds: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A summary sheet: name, heading and its blocks, from row ``first_row`` (1-based)."""
+
+    name: str
+    heading: str
+    blocks: tuple[Block, ...]
+    first_row: int = 6
+    note: str = ""
+
+
+def _period() -> str:
+    return "ReturnPeriod&\"\""
+
+
+# ------------------------------------------------------------------ Summary (IMS dashboard)
+
+def _ims_count(row: str, c: str, cell: Cell) -> str:
+    if c == "Total":
+        return f"=SUM({cell(row, STATES[0])}:{cell(row, STATES[-1])})"
+    return (f"=COUNTIFS({col(IN, 'Section')},{quote(row)},{col(IN, 'IMS State')},{quote(c)},"
+            f"{col(IN, 'Period')},{_period()})")
+
+
+def _status_count(row: str, c: str, cell: Cell) -> str:
+    return f"=COUNTIFS({col(IN, 'Status')},{quote(row)},{col(IN, 'Period')},{_period()})"
+
+
+_STATE_COLS = tuple((s, s) for s in STATES) + (("Total", "Total"),)
+
+SUMMARY = Sheet("Summary", "IMS dashboard: number of records by action", (
+    Block("all_other", "All other ITC", tuple((s, SECTION_LABELS[s]) for s in ALL_OTHER),
+          _STATE_COLS, _ims_count),
+    Block("imports", "Import of Goods", tuple((s, SECTION_LABELS[s]) for s in IMPORTS),
+          _STATE_COLS, _ims_count),
+    Block("status", "Validation", tuple((s, s.capitalize()) for s in ("error", "warning", "info", "ok")),
+          (("Records", "Records"),), _status_count),
+), note="Counts records of the Config return period, as the portal's IMS dashboard shows them.")
+
+
+# ------------------------------------------------------------------ GSTR-2B
+
+_2B_COLS = (("Records", "Records"), ("Taxable Value", "Taxable value"),
+            *((h, h) for h in HEADS))
+
+
+def _bucket_formula(bucket: str) -> Formula:
+    def formula(row: str, c: str, cell: Cell) -> str:
+        if row == "Total":
+            first, last = cell(_SECTIONS_2B[0], c), cell(_SECTIONS_2B[-1], c)
+            return f"=SUM({first}:{last})"
+        crit = (f"{col(IN, '2B Bucket')},{quote(bucket)},{col(IN, 'Section')},{quote(row)},"
+                f"{col(IN, 'Period')},{_period()}")
+        if c == "Records":
+            return f"=COUNTIFS({crit})"
+        return f"=SUMIFS({col(IN, c)},{crit})"
+    return formula
+
+
+_SECTIONS_2B = tuple(SECTION_LABELS)
+GSTR2B = Sheet("GSTR-2B", "GSTR-2B: ITC by bucket, section and head", tuple(
+    Block(bucket, title, tuple((s, SECTION_LABELS[s]) for s in _SECTIONS_2B) + (("Total", "Total"),),
+          _2B_COLS, _bucket_formula(bucket), "amount", {"Records": "count"})
+    for bucket, title in BUCKETS.items()),
+    note="Records of the Config return period; amounts as reported (credit notes positive).")
+
+
+# ------------------------------------------------------------------ GSTR-3B Table 4
+
+def _table4(row: str, c: str, cell: Cell) -> str:
+    if row == "4C":
+        a = "+".join(cell(k, c) for k in ("4A1", "4A3", "4A4", "4A5"))
+        return f"=({a})-{cell('4B2', c)}"
+    return (f"=SUMIFS({col(IN, 'ITC ' + c)},{col(IN, '3B Table')},{quote(row)},"
+            f"{col(IN, 'Period')},{_period()})")
+
+
+GSTR3B = Sheet("GSTR-3B", "GSTR-3B Table 4: eligible ITC", (
+    Block("table4", "Table 4 - Eligible ITC", tuple(TABLE4.items()), tuple((h, h) for h in HEADS),
+          _table4, "amount"),
+), note="From the GSTR-2B of the Config return period, credit notes netted.")
+
+
+# ------------------------------------------------------------------ Liability (supplier add-back)
+
+def _liability(row: str, c: str, cell: Cell) -> str:
+    if row == "Total":
+        keys = list(ADDBACK_TABLES)
+        return f"=SUM({cell(keys[0], c)}:{cell(keys[-1], c)})"
+    crit = f"{col(OUT, 'Add-back Table')},{quote(row)}"
+    if c == "Records":
+        return f"=COUNTIFS({crit})"
+    return f"=SUMIFS({col(OUT, 'Add-back ' + c)},{crit})"
+
+
+LIABILITY = Sheet("Liability", "Supplier: liability added back for rejected records", (
+    Block("addback", "GSTR-3B liability add-back",
+          tuple(ADDBACK_TABLES.items()) + (("Total", "Total"),),
+          (("Records", "Records"), ("Taxable", "Taxable value"), *((h, h) for h in HEADS)),
+          _liability, "amount", {"Records": "count"}),
+), note="From the Outward table: your documents that recipients rejected.")
+
+SHEETS: tuple[Sheet, ...] = (SUMMARY, GSTR2B, GSTR3B, LIABILITY)
+"""Every summary sheet, in workbook order."""
+
+
+# ------------------------------------------------------------------ layout
+
+def block_origins(sheet: Sheet) -> dict[str, int]:
+    """0-based row of each block's title row (then a header row, then data rows, then a gap)."""
+    out, row = {}, sheet.first_row - 1
+    for b in sheet.blocks:
+        out[b.key] = row
+        row += 2 + len(b.rows) + 1
+    return out
+
+
+def block_cell(sheet: Sheet, block: Block, row: str, c: str, *, absolute: bool = False) -> str:
+    """A1 address of one cell of a block (row labels in column B, values from column C)."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    r0 = block_origins(sheet)[block.key] + 2
+    i = [k for k, _ in block.rows].index(row)
+    j = [k for k, _ in block.cols].index(c)
+    return xl_rowcol_to_cell(r0 + i, 2 + j, row_abs=absolute, col_abs=absolute)
+
+
+def cell_map() -> dict[tuple[str, str, str, str], str]:
+    """``{(sheet key, block, row, col): "'Sheet'!C7"}`` for every summary cell.
+
+    Sheet keys: summary, gstr2b, gstr3b, liability.
+    """
+    keys = {"Summary": "summary", "GSTR-2B": "gstr2b", "GSTR-3B": "gstr3b", "Liability": "liability"}
+    out = {}
+    for sheet in SHEETS:
+        ref = f"'{sheet.name}'" if "-" in sheet.name or " " in sheet.name else sheet.name
+        for b in sheet.blocks:
+            for rk, _ in b.rows:
+                for ck, _ in b.cols:
+                    out[(keys[sheet.name], b.key, rk, ck)] = f"{ref}!{block_cell(sheet, b, rk, ck)}"
+    return out
+
+
+def formulas_of(sheet: Sheet) -> dict[str, str]:
+    """``{A1: formula}`` of every block cell of a sheet."""
+    out = {}
+    for b in sheet.blocks:
+        def cell(rk: str, ck: str, _b: Block = b) -> str:
+            return block_cell(sheet, _b, rk, ck)
+        for rk, _ in b.rows:
+            for ck, _ in b.cols:
+                out[block_cell(sheet, b, rk, ck)] = b.formula(rk, ck, cell)
+    return out

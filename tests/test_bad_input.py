@@ -1,0 +1,102 @@
+"""Bad input gets a clear error naming file, row and column; text that looks like a number stays text."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ims_excel.engine import Context, evaluate
+from ims_excel.normalise import InputError, normalise, parse_amounts
+
+BASE = {"Section": "B2B", "Supplier GSTIN": "29AAACS2222T1ZX", "Document Number": "INV-1",
+        "Document Date": "2025-11-05", "IGST": "900", "2B Period": "2025-11"}
+CTX = Context.make("27AAACR5055K1Z7", "2025-11")
+
+
+def problems(rows: list[dict], **kw) -> list[str]:
+    with pytest.raises(InputError) as e:
+        evaluate(normalise(pd.DataFrame(rows, dtype=object), file="in.csv", **kw), CTX, inward_name="in.csv")
+    return [str(p) for p in e.value.problems]
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"Section": "B2C"}, "in.csv, row 1, column 'Section': 'B2C' is not one of B2B"),
+    ({"Action": "Approve"}, "in.csv, row 1, column 'Action': 'Approve' is not one of Accept, Reject"),
+    ({"Supplier GSTIN": "29AAACS2222T1"}, "in.csv, row 1, column 'Supplier GSTIN': '29AAACS2222T1' is not a GSTIN"),
+    ({"IGST": "9OO"}, "in.csv, row 1, column 'IGST': '9OO' is not an amount"),
+    ({"IGST": "1,0,0"}, "in.csv, row 1, column 'IGST': '1,0,0' is not an amount"),
+    ({"IGST": "-5"}, "in.csv, row 1, column 'IGST': '-5' is negative"),
+    ({"Document Date": "31/02/2025"}, "in.csv, row 1, column 'Document Date': '31/02/2025' is not a date"),
+    ({"Document Date": "Nov 5"}, "in.csv, row 1, column 'Document Date': 'Nov 5' is not a date"),
+    ({"2B Period": "2025-12"}, "in.csv, row 1, column '2B Period': 2025-12 is after the return period 2025-11"),
+    ({"2B Period": "Nov"}, "in.csv, row 1, column '2B Period': 'Nov' is not a period"),
+    ({"Document Number": ""}, "in.csv, row 1, column 'Document Number': is blank"),
+])
+def test_one_bad_cell_is_named(change, expected):
+    got = problems([{**BASE, **change}])
+    assert any(p.startswith(expected) for p in got), got
+
+
+def test_missing_required_column_is_named():
+    rows = [{k: v for k, v in BASE.items() if k != "Document Number"}]
+    assert problems(rows) == ["in.csv, column 'Document Number': required column 'Document Number' is missing"]
+
+
+def test_duplicates_name_both_rows():
+    got = problems([BASE, {**BASE, "IGST": "100"}])
+    assert got == ["in.csv, row 2, column 'Document Number': 'INV-1' of 29AAACS2222T1ZX "
+                   "(B2B, 2B 2025-11) duplicates row 1"]
+
+
+def test_every_problem_is_listed_not_just_the_first():
+    got = problems([{**BASE, "IGST": "x"}, {**BASE, "Document Number": "INV-2", "CGST": "y"}])
+    assert len(got) == 2 and "row 1" in got[0] and "row 2" in got[1]
+
+
+def test_headers_match_case_and_space_insensitively_and_extras_are_kept():
+    raw = pd.DataFrame([{"section": "B2B", "SUPPLIER_GSTIN": "29AAACS2222T1ZX", "document  number": "000123",
+                         "Document-Date": "05-11-2025", "igst": "1,00,000.50", "My Notes": "keep me"}])
+    df = normalise(raw, file="x.csv")
+    assert df.loc[0, "document_number"] == "000123"
+    assert df.loc[0, "igst"] == 100000.5
+    assert df.loc[0, "extra"] == {"My Notes": "keep me"}
+
+
+@pytest.mark.parametrize("number", ["000123", "1234567890123456", "INV/24-25/0891", '=HYPERLINK("x")', " 12 "])
+def test_document_numbers_stay_exactly_as_typed(number):
+    df = normalise(pd.DataFrame([{**BASE, "Document Number": number}], dtype=object), file="x.csv")
+    assert df.loc[0, "document_number"] == number
+
+
+def test_a_number_cell_that_lost_digits_is_refused():
+    raw = pd.DataFrame([{**BASE, "Document Number": 1234567890123456789.0}], dtype=object)
+    with pytest.raises(InputError, match="format the column as Text"):
+        normalise(raw, file="x.xlsx")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=10**13 - 1), st.integers(min_value=0, max_value=99))
+def test_indian_and_western_grouping_read_the_same(rupees, paise):
+    indian = f"{rupees:,}"  # western grouping
+    head, tail = str(rupees)[:-3], str(rupees)[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    lakh = ",".join(([head] if head else []) + groups + [tail]) if rupees >= 1000 else str(rupees)
+    texts = pd.Series([f"{indian}.{paise:02d}", f"{lakh}.{paise:02d}", f"{rupees}.{paise:02d}"])
+    vals, bad = parse_amounts(texts)
+    assert not bad.any()
+    assert (vals == round(rupees + paise / 100, 2)).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=20))
+def test_amount_parser_never_guesses(text):
+    vals, bad = parse_amounts(pd.Series([text]))
+    # either refused, or blank (0), or the text without grouping commas is a plain number
+    if not bad.iloc[0]:
+        plain = text.replace("₹", "").strip().replace(",", "")
+        assert plain.lower() in ("", "nan", "none", "nat") or float(plain) == pytest.approx(vals.iloc[0], abs=0.005)
