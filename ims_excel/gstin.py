@@ -51,11 +51,16 @@ def format_ok(values: pd.Series) -> pd.Series:
     return values.astype(str).str.fullmatch(FORMAT)
 
 
+def check_ok(value: str) -> bool:
+    """Is the 15th character the right check? (format aside)"""
+    v = str(value)
+    return len(v) == 15 and all(c in ALPHABET for c in v) and check_char(v[:14]) == v[14]
+
+
 def check_digit_ok(values: pd.Series) -> pd.Series:
     """Vectorised over unique values: is the 15th character the right check?"""
     uniq = pd.unique(values.astype(str))
-    ok = {v: (len(v) == 15 and all(c in ALPHABET for c in v) and check_char(v[:14]) == v[14])
-          for v in uniq}
+    ok = {v: check_ok(v) for v in uniq}
     return values.astype(str).map(ok).astype(bool)
 
 
@@ -67,5 +72,5 @@ def expected(values: pd.Series) -> pd.Series:
     return values.astype(str).map(fixed)
 
 
-__all__ = ["ALPHABET", "FORMAT", "check_char", "is_valid", "state_code", "format_ok",
+__all__ = ["ALPHABET", "FORMAT", "check_char", "check_ok", "is_valid", "state_code", "format_ok",
            "check_digit_ok", "expected", "np"]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
-from ims_excel.records import ACTIONS, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, Column, header_key
+from ims_excel.records import ACTIONS, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, Column, categories, header_key
 
 MAX_PROBLEMS_PER_COLUMN = 20
 
@@ -205,7 +205,7 @@ def parse_enum(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     vals = keys.map(_enum_lookup(col))
     blank = text.str.lower().isin(_BLANK)
     bad = vals.isna() & ~blank
-    return vals.fillna("").astype(object), bad
+    return pd.Series(pd.Categorical(vals.fillna(""), categories=categories(col)), index=series.index), bad
 
 
 def parse_text(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
@@ -323,6 +323,8 @@ def _default(col: Column, n: int) -> object:
         return np.full(n, -1, dtype="int64")
     if col.kind == "flag":
         return np.full(n, -1, dtype="int8")
+    if col.kind == "enum":
+        return pd.Categorical(np.full(n, "", dtype=object), categories=categories(col))
     return np.full(n, "", dtype=object)
 
 

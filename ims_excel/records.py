@@ -131,6 +131,11 @@ OUTWARD_COLUMNS: tuple[Column, ...] = tuple(_COMMON_HEAD + _PARTY_OUTWARD + _DOC
 """The Outward table (the supplier's own documents, as the IMS supplier view shows them)."""
 
 
+def categories(col: Column) -> list[str]:
+    """Categories of an enum column: blank first, then the allowed values."""
+    return list(dict.fromkeys(["", *col.values]))
+
+
 def column_names(direction: str = "inward") -> list[str]:
     """Header names of the inward or outward table, in order."""
     cols = INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS

@@ -96,10 +96,12 @@ def test_signs_and_refusals(rows, ctx):
     assert (itc[original & cn] <= 0).all()
     assert (itc[original & ~cn] >= 0).all()
     # a refused action is not applied
-    chosen = inp["action"].replace({"": "No Action"}).map(
+    action = inp["action"].astype(object)
+    previous = inp["previous_action"].astype(object)
+    chosen = action.replace({"": "No Action"}).map(
         {"Accept": "Accepted", "Reject": "Rejected", "Pending": "Pending", "No Action": "Deemed Accepted"})
     err = recs["status"] == "error"
-    changed = inp["action"].replace({"": "No Action"}) != inp["previous_action"].replace(
+    changed = action.replace({"": "No Action"}) != previous.replace(
         {"": "No Action", "Accepted": "Accept", "Rejected": "Reject", "No Action": "No Action"})
     assert not (err & changed & (recs["effective_action"] == chosen) & (chosen != "Deemed Accepted")).any()
     # status follows the masks

@@ -64,7 +64,8 @@ def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = 
     specified = ra.specified[cl["rule_idx"].to_numpy()]
     reduction = amounts.full_reduction(signed, specified)
     val = validate(inward, cl, ctx, rb, ra, reduction)
-    final = amounts.apply_declaration(inward, signed, reduction, val["decl_applies"].to_numpy())
+    final = amounts.apply_declaration(inward, signed, reduction, val["decl_applies"].to_numpy(),
+                                      val["reduction_choice"].to_numpy())
     placed = amounts.place(inward, cl, val, ra, final)
     records = pd.concat([cl, val, placed], axis=1)
     records["specified"] = specified
@@ -74,7 +75,7 @@ def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = 
         rows = liability.addback(outward, ocl, ctx, ra)
     else:
         rows = pd.DataFrame(columns=liability.COLUMNS)
-    return Result(ctx, inward, records, gstr2b.buckets(inward, placed),
+    return Result(ctx, inward, records, gstr2b.buckets(cl["section_code"].to_numpy(), placed),
                   gstr3b.table4(placed, ctx.move_negative_4a), rows)
 
 

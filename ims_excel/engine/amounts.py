@@ -18,11 +18,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ims_excel.engine.classify import P, RuleArrays
+from ims_excel.engine.classify import BOE, CN, KINDS, A, N, P, R, RuleArrays
+from ims_excel.engine.validation import NIL, PARTIAL
 from ims_excel.records import HEADS
 
 BUCKETS = ("available", "not_available", "reversal", "rejected", "pending", "none")
+AVAILABLE, NOT_AVAILABLE, REVERSAL, REJECTED, PENDING, NONE = range(6)
 TABLES = ("4A1", "4A3", "4A4", "4A5", "4B2", "4D2")
+T4A1, T4A3, T4A4, T4A5, T4B2, T4D2 = range(6)
 
 
 def document_amounts(df: pd.DataFrame, cl: pd.DataFrame) -> np.ndarray:
@@ -31,7 +34,7 @@ def document_amounts(df: pd.DataFrame, cl: pd.DataFrame) -> np.ndarray:
     orig = np.column_stack([df[f"original_{h}"].to_numpy(dtype=float) for h in HEADS])
     delta = (cl["amendment"].to_numpy() & cl["consumed"].to_numpy())[:, None]
     base = np.where(delta, amt - orig, amt)
-    sign = np.where(cl["family"].to_numpy() == "CN", -1.0, 1.0)[:, None]
+    sign = np.where(cl["fam"].to_numpy() == CN, -1.0, 1.0)[:, None]
     return np.round(sign * base, 2)
 
 
@@ -41,12 +44,11 @@ def full_reduction(signed: np.ndarray, specified: np.ndarray) -> np.ndarray:
 
 
 def apply_declaration(df: pd.DataFrame, signed: np.ndarray, reduction: np.ndarray,
-                      decl_applies: np.ndarray) -> np.ndarray:
-    """G9: replace the reduction by what was declared (Full / Partial / No)."""
-    red = df["itc_reduction"].astype(object).to_numpy()
+                      decl_applies: np.ndarray, choice: np.ndarray) -> np.ndarray:
+    """G9: replace the reduction by what was declared (Full / Partial / No; blank = Full)."""
     declared = np.column_stack([df[f"declared_{h}"].to_numpy(dtype=float) for h in HEADS])
-    partial = (decl_applies & (red == "Partial"))[:, None]
-    nil = (decl_applies & (red == "No"))[:, None]
+    partial = (decl_applies & (choice == PARTIAL))[:, None]
+    nil = (decl_applies & (choice == NIL))[:, None]
     out = np.where(partial, np.where(reduction > 0, -declared, signed), signed)
     out = np.where(nil, np.where(reduction > 0, 0.0, signed), out)
     return np.round(out, 2)
@@ -58,34 +60,46 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     ridx = cl["rule_idx"].to_numpy()
     kind = ra.kind[ridx]
     eff = val["effective_action"].to_numpy()
+    applied = val["applied"].to_numpy()
     filed = cl["filed"].to_numpy()
-    live = cl["current"].to_numpy() | cl["carried"].to_numpy()
+    current = cl["current"].to_numpy()
+    live = current | cl["carried"].to_numpy()
     itc_avl = df["itc_available"].to_numpy() != 0
+    not_in_ims = kind == KINDS.index("not_in_ims")
     # a record frozen by this return's own GSTR-3B filing is still in this (final) GSTR-2B
-    ims = (kind == "ims") | ((kind == "frozen") & cl["current"].to_numpy())
-    accepted = (eff == "Accepted") | (eff == "Deemed Accepted")
-    bucket = np.full(len(df), "none", dtype=object)
-    bucket = np.where(ims & filed & live & accepted, "available", bucket)
-    bucket = np.where(ims & filed & live & (eff == "Rejected"), "rejected", bucket)
-    bucket = np.where(ims & filed & (val["applied"].to_numpy() == P) & (eff == "Pending"), "pending", bucket)
-    outside = (kind == "not_in_ims") & filed & cl["current"].to_numpy()
-    rule_bucket = ra.bucket[ridx]
-    rule_bucket = np.where((rule_bucket == "available") & ~itc_avl, "not_available", rule_bucket)
-    bucket = np.where(outside, rule_bucket, bucket)
+    ims = (kind == KINDS.index("ims")) | ((kind == KINDS.index("frozen")) & current)
+    accepted = ~not_in_ims & ((applied == A) | (applied == N)) & (eff != "Not in IMS")
+    b = np.full(len(df), NONE, dtype="int8")
+    b = np.where(ims & filed & live & accepted, AVAILABLE, b)
+    b = np.where(ims & filed & live & (applied == R), REJECTED, b)
+    b = np.where(ims & filed & (applied == P), PENDING, b)
+    rule_bucket = _rule_buckets(ra)[ridx]
+    rule_bucket = np.where((rule_bucket == AVAILABLE) & ~itc_avl, NOT_AVAILABLE, rule_bucket)
+    b = np.where(not_in_ims & filed & current, rule_bucket, b)
 
-    family = cl["family"].to_numpy()
-    table = np.where(family == "BOE", "4A1", "4A5")
-    table = np.where(kind == "not_in_ims", ra.table[ridx], table)
-    table = np.where(bucket == "not_available", "4D2", table)
-    table = np.where(bucket == "reversal", "4B2", table)
-    claimed = np.isin(bucket, ["available", "not_available", "reversal"])
-    table = np.where(claimed, table, "")
+    rule_table = _rule_tables(ra)[ridx]
+    t = np.where(cl["fam"].to_numpy() == BOE, T4A1, T4A5)
+    t = np.where(not_in_ims, rule_table, t)
+    t = np.where(b == NOT_AVAILABLE, T4D2, t)
+    t = np.where(b == REVERSAL, T4B2, t)
+    claimed = (b == AVAILABLE) | (b == NOT_AVAILABLE) | (b == REVERSAL)
+    t = np.where(claimed, t, -1)
 
     out = pd.DataFrame(index=df.index)
-    out["bucket"] = bucket
-    out["gstr3b_table"] = table
+    out["bucket"] = np.array(BUCKETS, dtype=object)[b]
+    out["bucket_code"] = b
+    out["table_code"] = t
+    out["gstr3b_table"] = np.array(TABLES + ("",), dtype=object)[t]
     out["in_2b"] = claimed
     for i, h in enumerate(HEADS):
         out[f"amount_{h}"] = amounts[:, i]
         out[f"itc_{h}"] = np.where(claimed, amounts[:, i], 0.0)
     return out
+
+
+def _rule_buckets(ra: RuleArrays) -> np.ndarray:
+    return np.array([BUCKETS.index(b) if b else NONE for b in ra.bucket], dtype="int8")
+
+
+def _rule_tables(ra: RuleArrays) -> np.ndarray:
+    return np.array([TABLES.index(t) if t else -1 for t in ra.table], dtype="int8")

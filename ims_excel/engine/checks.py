@@ -27,19 +27,19 @@ def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
         problems.append(InputProblem(file, int(df["row"].iloc[i]), "2B Period",
                                      f"{periods.iso(int(p2b[i]))} is after the return period "
                                      f"{periods.iso(ctx.return_period)}"))
-    key = pd.DataFrame({"g": df[party].astype(str).str.strip().str.upper(),
-                        "s": df["section"].astype(str),
-                        "d": df["document_number"].astype(str).str.strip(),
-                        "p": p2b})
+    # GSTINs are already stripped and upper-cased by normalise(); numbers compare exactly as typed
+    key = pd.DataFrame({"g": pd.factorize(df[party])[0], "s": pd.factorize(df["section"])[0],
+                        "d": pd.factorize(df["document_number"])[0], "p": p2b})
     dup = key.duplicated(keep="first").to_numpy()
     if dup.any():
         first = key.drop_duplicates(keep="first").reset_index().set_index(["g", "s", "d", "p"])["index"]
         for i in np.flatnonzero(dup)[:MAX_SHOWN]:
-            k = tuple(key.iloc[i])
-            j = int(first.loc[k])
+            j = int(first.loc[tuple(key.iloc[i])])
+            g, sec = df[party].iloc[i], df["section"].iloc[i]
+            p = periods.iso(int(p2b[i])) if p2b[i] >= 0 else "blank"
             problems.append(InputProblem(
                 file, int(df["row"].iloc[i]), "Document Number",
-                f"{df['document_number'].iloc[i]!r} of {k[0] or 'no GSTIN'} ({k[1]}, 2B {periods.iso(int(k[3])) if k[3] >= 0 else 'blank'}) "
+                f"{df['document_number'].iloc[i]!r} of {g or 'no GSTIN'} ({sec}, 2B {p}) "
                 f"duplicates row {int(df['row'].iloc[j])}"))
     hidden = len(future) + int(dup.sum()) - len(problems)
     if hidden > 0:

@@ -23,7 +23,8 @@ import pandas as pd
 from ims_excel import gstin as gstin_mod
 from ims_excel.engine import deadlines
 from ims_excel.engine.context import Context
-from ims_excel.records import HEADS
+from ims_excel.engine.vec import by_unique
+from ims_excel.records import HEADS, SECTIONS
 from ims_excel.rules import RuleBook
 
 # action codes as small integers
@@ -38,18 +39,25 @@ AMENDMENT = {"B2BA", "B2B-DNA", "B2B-CNA", "ECOA", "IMPGA", "IMPGSEZA", "ISDA"}
 NOT_IN_IMS_RULE = {"RCM": "D19", "GSTR5": "D21", "ISD": "D20", "POS": "D22", "164": "D23", "37A": "D24"}
 
 
+CELL = {"Y": 0, "N": 1, "W": 2, "F": 3, "": 4}
+"""Decision-table cells as small integers: allowed, refused, one-period window, portal flag, no version."""
+Y_, N_, W_, F_ = 0, 1, 2, 3
+KINDS = ("ims", "not_in_ims", "frozen", "time_barred", "modifier")
+
+
 @dataclass
 class RuleArrays:
-    """The decision table as arrays indexed [rule, regime] (built once per evaluation)."""
+    """The decision table as integer arrays indexed [rule, regime] (built once per evaluation)."""
 
     ids: list[str]
     eras: np.ndarray
-    cells: np.ndarray        # [rule, era, action A/R/P/N] -> 'Y','N','W','F','' (no version)
-    code: np.ndarray         # [rule, era] -> reason code or ''
+    cells: np.ndarray        # [rule, era, action A/R/P/N] -> CELL code
+    code: np.ndarray         # [rule, era] -> index into ``code_names`` or -1
+    code_names: list[str]
     decl: np.ndarray         # [rule, era] -> bool
     specified: np.ndarray    # [rule] -> bool
-    kind: np.ndarray         # [rule] -> str
-    table: np.ndarray        # [rule] -> str
+    kind: np.ndarray         # [rule] -> index into KINDS
+    table: np.ndarray        # [rule] -> str (GSTR-3B table of records outside IMS)
     bucket: np.ndarray       # [rule] -> str
     addback: np.ndarray      # [rule] -> str
     accept_reversal: np.ndarray
@@ -58,26 +66,32 @@ class RuleArrays:
     def build(cls, rb: RuleBook) -> "RuleArrays":
         eras = np.array(rb.eras, dtype="int64")
         n, m = len(rb.rules), len(eras)
-        cells = np.full((n, m, 4), "", dtype=object)
-        code = np.full((n, m), "", dtype=object)
+        names = list(rb.codes)
+        cells = np.full((n, m, 4), CELL[""], dtype="int8")
+        code = np.full((n, m), -1, dtype="int16")
         decl = np.zeros((n, m), dtype=bool)
         for i, r in enumerate(rb.rules):
             for j, era in enumerate(eras):
                 for v in r.versions:
                     if v.start <= era and (v.end is None or era <= v.end):
-                        cells[i, j] = [v.accept, v.reject, v.pending, v.no_action]
-                        code[i, j] = v.code
+                        cells[i, j] = [CELL[c] for c in (v.accept, v.reject, v.pending, v.no_action)]
+                        code[i, j] = names.index(v.code) if v.code else -1
                         decl[i, j] = v.decl
         arr = lambda attr, dtype=object: np.array([getattr(r, attr) for r in rb.rules], dtype=dtype)  # noqa: E731
-        return cls([r.id for r in rb.rules], eras, cells, code, decl, arr("specified", bool),
-                   arr("kind"), arr("table"), arr("bucket"), arr("addback"), arr("accept_reversal"))
+        kind = np.array([KINDS.index(r.kind) for r in rb.rules], dtype="int8")
+        return cls([r.id for r in rb.rules], eras, cells, code, names, decl, arr("specified", bool),
+                   kind, arr("table"), arr("bucket"), arr("addback"), arr("accept_reversal"))
 
-    def index(self, rule_id: str) -> int:
-        return self.ids.index(rule_id)
+
+FAMILIES = np.array(["INV", "DN", "CN", "ECO", "BOE", "ISD"], dtype=object)
+INV, DN, CN, ECO, BOE, ISD = range(6)
+_FAMILY_CODE = {s: int(np.flatnonzero(FAMILIES == f)[0]) for s, f in FAMILY.items()}
+_SECTION_FAMILY = np.array([_FAMILY_CODE[s] for s in SECTIONS] + [INV], dtype="int8")  # [-1]: unknown
+_SECTION_AMENDMENT = np.array([s in AMENDMENT for s in SECTIONS] + [False], dtype=bool)
 
 
 def _codes(series: pd.Series, table: dict[str, int]) -> np.ndarray:
-    return series.map(table).fillna(N).to_numpy(dtype="int8")
+    return by_unique(series, table, default=N, dtype="int8")
 
 
 def _dates(series: pd.Series) -> np.ndarray:
@@ -88,11 +102,15 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
              party: str = "supplier_gstin") -> pd.DataFrame:
     """Derived per-record facts: family, direction, original state, 2B period, rule and regime."""
     n = len(df)
+    rid_of = {r: i for i, r in enumerate(ra.ids)}
+    D = lambda k: rid_of[f"D{k}"]  # noqa: E731  (rule index of D<k>)
     out = pd.DataFrame(index=df.index)
-    section = df["section"].astype(object)
-    family = section.map(FAMILY).fillna("INV").to_numpy(dtype=object)
-    amend = section.isin(AMENDMENT).to_numpy()
-    out["family"] = family
+    sec = pd.Index(SECTIONS).get_indexer(df["section"])
+    fam = _SECTION_FAMILY[sec]
+    amend = _SECTION_AMENDMENT[sec]
+    out["section_code"] = sec
+    out["family"] = FAMILIES[fam]
+    out["fam"] = fam
     out["amendment"] = amend
 
     # --- 2B period (section 4.1)
@@ -106,14 +124,13 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     p2b = np.where(blank & ~np.isnat(filing), from_filing, p2b)
     p2b = np.where(p2b < 0, ctx.return_period, p2b)
     out["period_2b"] = p2b
-    era_idx = np.searchsorted(ra.eras, p2b, side="right") - 1
-    era_idx = np.clip(era_idx, 0, len(ra.eras) - 1)
+    era_idx = np.clip(np.searchsorted(ra.eras, p2b, side="right") - 1, 0, len(ra.eras) - 1)
     out["era"] = era_idx
 
     # --- amounts, direction, original state
     tot = sum(df[h].to_numpy(dtype=float) for h in HEADS)
     otot = sum(df[f"original_{h}"].to_numpy(dtype=float) for h in HEADS)
-    down = np.where(family == "BOE", tot < otot - 0.005, tot <= otot + 0.005) & amend
+    down = np.where(fam == BOE, tot < otot - 0.005, tot <= otot + 0.005) & amend
     up = amend & ~down
     orig = _codes(df["original_action"], STATE_CODE)
     orig_filed = df["original_3b_filed"].to_numpy() == 1
@@ -121,54 +138,50 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     out["down"], out["up"], out["orig"], out["consumed"] = down, up, orig, consumed
 
     # --- record kinds D1-D17
-    fam = family
-    rid = np.full(n, "D1", dtype=object)
-    inv_dn = (fam == "INV") | (fam == "DN")
+    inv_dn = (fam == INV) | (fam == DN)
     orig_r = orig == R
-    rid = np.where(inv_dn & ~amend, np.where(fam == "DN", "D2", "D1"), rid)
-    rid = np.where(inv_dn & up, "D3", rid)
-    rid = np.where(inv_dn & down, np.where(orig_r, "D4", np.where(consumed, "D6", "D5")), rid)
-    rid = np.where((fam == "CN") & ~amend, "D7", rid)
-    rid = np.where((fam == "CN") & up, "D8", rid)
-    rid = np.where((fam == "CN") & down, np.where(orig_r, "D9", np.where(orig == P, "D11", "D10")), rid)
-    rid = np.where((fam == "ECO") & ~amend, "D12", rid)
-    rid = np.where((fam == "ECO") & amend, np.where(down & consumed, "D14", "D13"), rid)
+    rid = np.where(fam == DN, D(2), D(1))
+    rid = np.where(inv_dn & up, D(3), rid)
+    rid = np.where(inv_dn & down, np.where(orig_r, D(4), np.where(consumed, D(6), D(5))), rid)
+    rid = np.where((fam == CN) & ~amend, D(7), rid)
+    rid = np.where((fam == CN) & up, D(8), rid)
+    rid = np.where((fam == CN) & down, np.where(orig_r, D(9), np.where(orig == P, D(11), D(10))), rid)
+    rid = np.where((fam == ECO) & ~amend, D(12), rid)
+    rid = np.where((fam == ECO) & amend, np.where(down & consumed, D(14), D(13)), rid)
     oct25 = rb.period_param("oct25_changes_period")
-    boe = fam == "BOE"
-    rid = np.where(boe, np.where(~amend, "D15", np.where(down, "D17", "D16")), rid)
-    rid = np.where(boe & (p2b < oct25), "D18", rid)
+    boe = fam == BOE
+    rid = np.where(boe, np.where(~amend, D(15), np.where(down, D(17), D(16))), rid)
+    rid = np.where(boe & (p2b < oct25), D(18), rid)
+    in_ims_kind = rid != D(18)  # so far every rule is a D1-D17 kind, or D18
 
     # --- records never in IMS (D19-D24), explicit or derived
-    nim = df["not_in_ims"].astype(object).to_numpy()
     rev = df["reverse_charge"].to_numpy() == 1
-    form = df["source_form"].astype(object).to_numpy()
+    form = by_unique(df["source_form"], {"GSTR-5": 5, "GSTR-6": 6}, default=0, dtype="int8")
     doc_date = _dates(df["document_date"])
     odate = _dates(df["original_document_date"])
     date_164 = np.where(amend & ~np.isnat(odate), odate, doc_date)
-    itc_family = (fam == "INV") | (fam == "DN") | (fam == "ECO")
+    itc_family = (fam == INV) | (fam == DN) | (fam == ECO)
     cut164 = np.where(itc_family, deadlines.cutoff_164(date_164, ctx.annual_return_date), deadlines.NAT)
     out["cutoff_164"] = cut164
-    pos = df["place_of_supply"].astype(str).str[:2].to_numpy(dtype=object)
-    gst = df[party].astype(str)
-    sup_state = gst.str[:2].to_numpy(dtype=object)
-    recip_state = ctx.gstin[:2] if party == "supplier_gstin" else None
-    if recip_state is None:  # outward: the recipient is the row's party, the supplier is us
-        recip = gst.str[:2].to_numpy(dtype=object)
-        sup_state = np.full(n, ctx.gstin[:2], dtype=object)
-    else:
-        recip = np.full(n, recip_state, dtype=object)
-    pos_inelig = (pos != "") & (pos == sup_state) & (recip != pos) & ~boe & (fam != "ISD")
+    pos = by_unique(df["place_of_supply"], lambda v: str(v)[:2], default="", dtype=object)
+    g_codes, g_uniques = pd.factorize(df[party].to_numpy(dtype=object))
+    party_state = np.array([str(v)[:2] for v in g_uniques] + [""], dtype=object)[g_codes]
+    g_ok = np.array([v == "" or gstin_mod.check_ok(v) for v in g_uniques] + [True], dtype=bool)[g_codes]
+    if party == "supplier_gstin":
+        sup_state, recip = party_state, ctx.gstin[:2]
+    else:  # outward: the recipient is the row's party, the supplier is us
+        sup_state, recip = ctx.gstin[:2], party_state
+    pos_inelig = (pos != "") & (pos == sup_state) & (recip != pos) & ~boe & (fam != ISD)
     late = itc_family & ~np.isnat(filing) & ~np.isnat(cut164) & (filing > cut164)
-    derived = np.full(n, "", dtype=object)
-    derived = np.where(late, "D23", derived)
-    derived = np.where(pos_inelig, "D22", derived)
-    derived = np.where(fam == "ISD", "D20", derived)
-    derived = np.where(form == "GSTR-6", "D20", derived)
-    derived = np.where(form == "GSTR-5", "D21", derived)
-    derived = np.where(rev, "D19", derived)
-    explicit = pd.Series(nim).map(NOT_IN_IMS_RULE).fillna("").to_numpy(dtype=object)
-    outside = np.where(explicit != "", explicit, derived)
-    rid = np.where(outside != "", outside, rid)
+    outside = np.full(n, -1, dtype="int64")
+    for mask, rule in ((late, D(23)), (pos_inelig, D(22)), (fam == ISD, D(20)), (form == 6, D(20)),
+                       (form == 5, D(21)), (rev, D(19))):
+        outside = np.where(mask, rule, outside)
+    explicit = by_unique(df["not_in_ims"], {k: rid_of[v] for k, v in NOT_IN_IMS_RULE.items()},
+                         default=-1, dtype="int64")
+    outside = np.where(explicit >= 0, explicit, outside)
+    rid = np.where(outside >= 0, outside, rid)
+    in_ims_kind &= outside < 0
 
     # --- frozen (D25) and time-barred (D26)
     prev = _codes(df["previous_action"], STATE_CODE) if "previous_action" in df else np.full(n, N, "int8")
@@ -176,34 +189,26 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     start, end = ctx.window
     current = (p2b >= start) & (p2b <= end)
     carried = (p2b < start) & (prev == P)
-    in_ims_kind = np.isin(rid, [f"D{i}" for i in range(1, 18)])
     # the recipient's own freeze (our IMS); an outward record's state is the recipient's columns
     inward = party == "supplier_gstin"
     frozen = inward & in_ims_kind & ((current & ctx.gstr3b_filed) | ((p2b < start) & (prev != P)))
-    rid = np.where(frozen, "D25", rid)
-    spec = ra.specified[_rule_index(ra, rid)]
+    rid = np.where(frozen, D(25), rid)
+    spec = ra.specified[rid]
     as_of = np.datetime64(ctx.as_of, "D")
     barred = (inward & in_ims_kind & ~frozen & itc_family & ~spec & ((prev == P) | (act == P))
               & ~np.isnat(cut164) & (as_of > cut164))
-    rid = np.where(barred, "D26", rid)
+    rid = np.where(barred, D(26), rid)
 
     # --- beyond everything: IMS access and pre-IMS periods
-    rid = np.where(p2b < rb.period_param("ims_start_period"), "D28", rid)
+    rid = np.where(p2b < rb.period_param("ims_start_period"), D(28), rid)
     if not ctx.has_ims:
-        rid = np.full(n, "D29", dtype=object)
+        rid = np.full(n, D(29), dtype="int64")
 
-    out["rule"] = rid
-    ridx = _rule_index(ra, rid)
-    out["rule_idx"] = ridx
+    out["rule"] = np.array(ra.ids, dtype=object)[rid]
+    out["rule_idx"] = rid
     out["current"], out["carried"] = current, carried
     out["act"], out["prev"] = act, prev
-    out["filed"] = (df["supplier_filing_status"].astype(object) != "Not Filed").to_numpy()
+    out["filed"] = by_unique(df["supplier_filing_status"], {"Not Filed": False}, default=True, dtype=bool)
     out["pos_state"] = pos
-    gcheck = gstin_mod.check_digit_ok(gst)
-    out["gstin_bad"] = ((gst != "") & ~gcheck).to_numpy()
+    out["gstin_bad"] = ~g_ok
     return out
-
-
-def _rule_index(ra: RuleArrays, rid: np.ndarray) -> np.ndarray:
-    lookup = {r: i for i, r in enumerate(ra.ids)}
-    return pd.Series(rid).map(lookup).to_numpy(dtype="int64")

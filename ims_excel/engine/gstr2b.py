@@ -13,10 +13,10 @@ from ims_excel.engine.amounts import BUCKETS
 from ims_excel.records import HEADS, SECTIONS
 
 
-def buckets(df: pd.DataFrame, placed: pd.DataFrame) -> pd.DataFrame:
+def buckets(section_code: np.ndarray, placed: pd.DataFrame) -> pd.DataFrame:
     """Long table: bucket, section, count, igst, cgst, sgst, cess (every bucket x section, zeros kept)."""
-    b = pd.Index(BUCKETS).get_indexer(placed["bucket"])
-    s = pd.Index(SECTIONS).get_indexer(df["section"])
+    b = placed["bucket_code"].to_numpy().astype("int64")
+    s = np.asarray(section_code, dtype="int64")
     ns = len(SECTIONS)
     key = b * ns + s
     size = len(BUCKETS) * ns

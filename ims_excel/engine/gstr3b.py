@@ -16,7 +16,7 @@ from ims_excel.records import HEADS
 
 
 def table4(placed: pd.DataFrame, move_negative_4a: bool = False) -> dict[str, dict[str, float]]:
-    t = pd.Index(TABLES).get_indexer(placed["gstr3b_table"])
+    t = placed["table_code"].to_numpy().astype("int64")
     ok = t >= 0
     out = {tab: {} for tab in TABLES}
     for h in HEADS:

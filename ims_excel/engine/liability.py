@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
-from ims_excel.engine.classify import RuleArrays
+from ims_excel.engine.classify import KINDS, RuleArrays
 from ims_excel.engine.context import Context
 from ims_excel.records import HEADS
 
@@ -32,7 +32,7 @@ def addback(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, ra: RuleArrays) ->
     reversal = ra.accept_reversal[ridx]
     action = df["recipient_action"].astype(object).to_numpy()
     frozen = df["recipient_3b_filed"].to_numpy() == 1
-    ims = ra.kind[ridx] == "ims"
+    ims = ra.kind[ridx] == KINDS.index("ims")
     rejected = ims & frozen & (action == "Rejected") & (rule_add != "none")
     accepted = ims & frozen & np.isin(action, ["Accepted", "No Action"]) & (reversal == "original")
     cur = np.column_stack([df[c].to_numpy(dtype=float) for c in ("taxable_value", *HEADS)])

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.engine import deadlines
-from ims_excel.engine.classify import A, N, P, R, RuleArrays
+from ims_excel.engine.classify import F_, KINDS, N_, W_, Y_, A, N, P, R, RuleArrays
+from ims_excel.engine.vec import by_unique
 from ims_excel.engine.context import Context
 from ims_excel.records import HEADS
 from ims_excel.rules import RuleBook
@@ -31,6 +32,9 @@ from ims_excel.rules import RuleBook
 EFFECTIVE = np.array(["Accepted", "Rejected", "Pending", "Deemed Accepted"], dtype=object)
 NOT_IN_IMS = "Not in IMS"
 STATUS = np.array(["ok", "info", "warning", "error"], dtype=object)
+REDUCTION = {"Full": 1, "Partial": 2, "No": 3}
+"""ITC Reduction answers as codes; 0 = blank (no answer)."""
+FULL, PARTIAL, NIL = 1, 2, 3
 
 
 def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
@@ -48,7 +52,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
 
     def add(mask: np.ndarray, code: str, severity: str) -> None:
         target = {"error": err, "warning": warn, "info": info}[severity]
-        np.bitwise_or(target, np.where(mask, bit[code], 0), out=target)
+        target |= np.where(mask, bit[code], 0)
 
     ridx = cl["rule_idx"].to_numpy()
     era = cl["era"].to_numpy()
@@ -61,31 +65,31 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
 
     # --- state rules: not in IMS, frozen, time-barred (codes that describe the record)
     code = ra.code[ridx, era]
-    not_in_ims = kind == "not_in_ims"
-    for c in np.unique(code[not_in_ims | (kind == "frozen") | (kind == "time_barred")]):
-        rc = rb.codes[c]
-        on = code == c
-        attempt = (act != N) if kind[on][0] == "not_in_ims" else changed
+    not_in_ims = kind == KINDS.index("not_in_ims")
+    state = not_in_ims | (kind == KINDS.index("frozen")) | (kind == KINDS.index("time_barred"))
+    attempt = np.where(not_in_ims, act != N, changed)
+    for ci in np.flatnonzero(np.bincount(code[state] + 1, minlength=len(ra.code_names) + 1)[1:]):
+        c = ra.code_names[ci]
+        on = state & (code == ci)
         add(on & attempt, c, "error")
-        add(on & ~attempt, c, rc.quiet)
-    ims = kind == "ims"
+        add(on & ~attempt, c, rb.codes[c].quiet)
+    ims = kind == KINDS.index("ims")
 
     # --- the decision-table cell for the chosen action
     cell = ra.cells[ridx, era, np.minimum(act, 3)]
     pend_cell = ra.cells[ridx, era, P]
-    spec_p2b = cl["period_2b"].to_numpy()
-    window = (pend_cell == "W")
-    p_deadline = np.where(window, deadlines.pending_deadline(spec_p2b, ctx.frequency, ctx.state),
-                          deadlines.NAT)
+    p2b = cl["period_2b"].to_numpy()
+    window = pend_cell == W_
+    p_deadline = np.where(window, deadlines.pending_deadline(p2b, ctx.frequency, ctx.state), deadlines.NAT)
     window_over = window & (as_of > p_deadline)
     flag = df["pending_blocked"].to_numpy()
-    local_pending_ok = ((pend_cell == "Y") | (pend_cell == "F") | (window & ~window_over))
+    local_pending_ok = (pend_cell == Y_) | (pend_cell == F_) | (window & ~window_over)
     flag_known = flag != -1
     pending = act == P
     # refusals by the local table, except Pending where the portal flag speaks
-    local_refusal = ims & (cell == "N") & ~(pending & flag_known)
-    for c in np.unique(code[local_refusal]):
-        add(local_refusal & (code == c), c, "error")
+    local_refusal = ims & (cell == N_) & ~(pending & flag_known)
+    for ci in np.flatnonzero(np.bincount(code[local_refusal] + 1, minlength=len(ra.code_names) + 1)[1:]):
+        add(local_refusal & (code == ci), ra.code_names[ci], "error")
     add(ims & pending & window_over & ~flag_known, "PEND_WINDOW_OVER", "error")
     add(ims & pending & (flag == 1), "PEND_BLOCKED_PORTAL", "error")
     add(ims & flag_known & (local_pending_ok != (flag == 0)), "PEND_FLAG_DISAGREES", "warning")
@@ -96,23 +100,24 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
         "CUTOFF_164_NEAR", "warning")
 
     # --- declarations (G9, D30)
-    red = df["itc_reduction"].astype(object).to_numpy()
+    red = by_unique(df["itc_reduction"], REDUCTION, default=0, dtype="int8")
     declared = np.column_stack([df[f"declared_{h}"].to_numpy(dtype=float) for h in HEADS])
-    has_decl = (red != "") | (declared > 0).any(axis=1)
+    has_decl = (red != 0) | (declared > 0).any(axis=1)
     may_declare = ims & ra.decl[ridx, era] & (act == A)
     blocked = df["declaration_blocked"].to_numpy() == 1
     add(ims & has_decl & ~may_declare, "DECL_NOT_APPLICABLE", "error")
     add(may_declare & blocked & has_decl, "DECL_BLOCKED", "error")
     required_from = rb.period_param("declaration_required_from")
-    add(may_declare & ~blocked & (red == "") & changed & (ctx.return_period >= required_from),
+    add(may_declare & ~blocked & (red == 0) & changed & (ctx.return_period >= required_from),
         "DECL_REQUIRED", "error")
-    partial = may_declare & ~blocked & (red == "Partial")
+    partial = may_declare & ~blocked & (red == PARTIAL)
     exceeds = partial[:, None] & (declared > reduction + 0.005)
     add(exceeds.any(axis=1), "DECL_EXCEEDS", "error")
     add(partial & (np.abs(declared[:, 1] - declared[:, 2]) > 0.005), "DECL_CGST_NE_SGST", "warning")
-    remarks = df["remarks"].astype(object)
-    no_remark = (remarks.fillna("").astype(str).str.strip() == "").to_numpy()
-    add(may_declare & ~blocked & ((red == "Partial") | (red == "No")) & no_remark,
+    r_codes, r_uniques = pd.factorize(df["remarks"].to_numpy(dtype=object))
+    remark_len = np.array([len(v.strip()) if isinstance(v, str) else 0 for v in r_uniques] + [0])[r_codes]
+    raw_len = np.array([len(v) if isinstance(v, str) else 0 for v in r_uniques] + [0])[r_codes]
+    add(may_declare & ~blocked & ((red == PARTIAL) | (red == NIL)) & (remark_len == 0),
         "DECL_NO_REMARK", "warning")
 
     # --- data checks
@@ -120,16 +125,15 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     bad_gstin = cl["gstin_bad"].to_numpy()
     add(bad_gstin & ~override, "GSTIN_CHECK_DIGIT", "error")
     add(bad_gstin & override, "GSTIN_OVERRIDDEN", "warning")
-    max_len = int(rb.param("remarks_max_length"))
-    add((remarks.fillna("").astype(str).str.len() > max_len).to_numpy(), "REMARKS_TOO_LONG", "error")
+    add(raw_len > int(rb.param("remarks_max_length")), "REMARKS_TOO_LONG", "error")
     add(~cl["filed"].to_numpy(), "NOT_FILED", "info")
 
-    # --- status, primary code
+    # --- status, primary code (first in precedence among the worst severity)
     status = np.where(err != 0, 3, np.where(warn != 0, 2, np.where(info != 0, 1, 0)))
     worst = np.where(err != 0, err, np.where(warn != 0, warn, info))
-    primary = np.full(n, "", dtype=object)
-    for c in reversed(list(rb.codes)):  # first in precedence wins: apply it last
-        primary = np.where((worst & bit[c]) != 0, c, primary)
+    lowest = worst & -worst  # lowest set bit = first code in precedence order
+    names = np.array([""] + list(rb.codes), dtype=object)
+    primary = names[np.where(lowest == 0, 0, np.log2(np.maximum(lowest, 1)).round().astype("int64") + 1)]
 
     # --- effective action (what the portal keeps)
     is_error = err != 0
@@ -138,7 +142,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     expired = (applied == P) & ims & ((window_over & (flag != 0)) | (flag == 1))
     applied = np.where(expired, N, applied)
     effective = EFFECTIVE[applied]
-    gone = not_in_ims | (kind == "time_barred")
+    gone = not_in_ims | (kind == KINDS.index("time_barred"))
     effective = np.where(gone, NOT_IN_IMS, effective)
 
     out = pd.DataFrame(index=df.index)
@@ -148,10 +152,10 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     out["effective_action"] = effective
     out["applied"] = applied
     out["decl_applies"] = may_declare & ~is_error & ~blocked
+    out["reduction_choice"] = red
     out["pending_deadline"] = np.where(
-        window, p_deadline,
-        np.where(ims & (pend_cell == "Y"), cut, deadlines.NAT)).astype("datetime64[D]")
-    out["next_period"] = deadlines.next_tax_period(spec_p2b, ctx.frequency)
+        window, p_deadline, np.where(ims & (pend_cell == Y_), cut, deadlines.NAT)).astype("datetime64[D]")
+    out["next_period"] = deadlines.next_tax_period(p2b, ctx.frequency)
     out["exceeds_head"] = np.where(exceeds.any(axis=1), exceeds.argmax(axis=1), -1)
     return out
 

@@ -1,0 +1,30 @@
+"""Vectorised helpers: map a column through its few distinct values, not row by row.
+
+>>> import pandas as pd
+>>> by_unique(pd.Series(["a", "b", "a"]), {"a": 1, "b": 2}, default=0, dtype="int8").tolist()
+[1, 2, 1]
+>>> by_unique(pd.Series(["27AB", "29CD"]), lambda s: s[:2], dtype=object).tolist()
+['27', '29']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+
+def by_unique(series: pd.Series | np.ndarray, how: Mapping | Callable, default: object = None,
+              dtype: object = object) -> np.ndarray:
+    """Apply a mapping or function to each distinct value once, then broadcast."""
+    if isinstance(getattr(series, "dtype", None), pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), list(series.cat.categories)  # already factorised
+    else:
+        codes, uniques = pd.factorize(np.asarray(series, dtype=object), use_na_sentinel=True)
+    if isinstance(how, Mapping):
+        values = [how.get(u, default) for u in uniques]
+    else:
+        values = [how(u) for u in uniques]
+    lookup = np.array(values + [default], dtype=dtype)  # the sentinel -1 picks the default
+    return lookup[codes]
