@@ -289,8 +289,7 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
         out[name] = vals.values
     for col in columns:
         if col.required and col.name in found:
-            name = field_name(col.name)
-            missing = (out[name].isna() if col.kind == "date" else out[name].astype(str).str.strip() == "")
+            missing = blank_mask(raw[found[col.name]].reset_index(drop=True))
             _report(problems, missing, pd.Series([""] * n), file, sheet, col, out["row"], "is blank")
     if "supplier_gstin" in out:
         need = ~out["section"].isin(["IMPG", "IMPGA", ""]) & (out["supplier_gstin"].str.strip() == "")
