@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.vec import by_unique
 from ims_excel.records import ACTIONS, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, Column, categories, header_key
 
 MAX_PROBLEMS_PER_COLUMN = 20
@@ -79,9 +80,9 @@ _AMOUNT_RE = f"(?:{_PLAIN}|{_WESTERN}|{_INDIAN})"
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Cells as stripped text ('' for blank), without touching digits."""
-    out = series.astype(object).where(series.notna(), "")
-    return out.map(lambda v: v if isinstance(v, str) else _number_text(v)).str.strip()
+    """Cells as stripped text ('' for blank), without touching digits (work per distinct value)."""
+    text = by_unique(series, lambda v: (v if isinstance(v, str) else _number_text(v)).strip(), default="")
+    return pd.Series(text, index=series.index, dtype=object)
 
 
 def _number_text(v: object) -> str:
@@ -95,8 +96,8 @@ def _number_text(v: object) -> str:
 
 
 def blank_mask(series: pd.Series) -> pd.Series:
-    text = series.astype(object).where(series.notna(), "").map(lambda v: str(v).strip().lower())
-    return text.isin(_BLANK)
+    blank = by_unique(series, lambda v: v != v or str(v).strip().lower() in _BLANK, default=True, dtype=bool)
+    return pd.Series(blank, index=series.index)
 
 
 def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -200,22 +201,33 @@ def _enum_lookup(col: Column) -> dict[str, str]:
 
 def parse_enum(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Enum values spelled canonically ('' for blank); (values, bad-mask)."""
-    text = _as_text(series)
-    keys = text.map(header_key)
-    vals = keys.map(_enum_lookup(col))
-    blank = text.str.lower().isin(_BLANK)
-    bad = vals.isna() & ~blank
-    return pd.Series(pd.Categorical(vals.fillna(""), categories=categories(col)), index=series.index), bad
+    table = _enum_lookup(col)
+
+    def spell(v: object) -> str | None:
+        text = (v if isinstance(v, str) else _number_text(v)).strip()
+        return "" if text.lower() in _BLANK else table.get(header_key(text))
+
+    vals = by_unique(series, spell, default="")
+    bad = pd.Series([v is None for v in vals], index=series.index) if None in set(vals) else \
+        pd.Series(False, index=series.index)
+    vals = np.where(bad, "", vals)
+    return pd.Series(pd.Categorical(vals, categories=categories(col)), index=series.index), bad
 
 
 def parse_text(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Text kept exactly as typed; numbers that cannot round-trip digit for digit are refused."""
-    obj = series.astype(object)
-    unsafe = obj.map(lambda v: isinstance(v, float) and v == v and (not v.is_integer() or abs(v) >= 2**53))
-    text = obj.where(obj.notna(), "").map(lambda v: v if isinstance(v, str) else _number_text(v))
-    if col.name.endswith("GSTIN"):
-        text = text.str.strip().str.upper()
-    return text.astype(object), unsafe
+    gstin = col.name.endswith("GSTIN")
+
+    def keep(v: object) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        t = v if isinstance(v, str) else _number_text(v)
+        return t.strip().upper() if gstin else t
+
+    unsafe = by_unique(series, lambda v: isinstance(v, float) and v == v
+                       and (not v.is_integer() or abs(v) >= 2**53), default=False, dtype=bool)
+    text = by_unique(series, keep, default="")
+    return pd.Series(text, index=series.index, dtype=object), pd.Series(unsafe, index=series.index)
 
 
 # ---------------------------------------------------------------- tables
@@ -303,7 +315,10 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
             "is not a GSTIN (15 characters: 2-digit state, PAN, entity, Z, check)")
     if problems:
         raise InputError(problems)
-    known = set(found.values())
+    # where each record sits in its file (importers record it; else the data row)
+    out["source_row"] = raw["_row"].to_numpy() if "_row" in raw else out["row"].to_numpy()
+    out["source_sheet"] = raw["_sheet"].to_numpy(dtype=object) if "_sheet" in raw else None
+    known = set(found.values()) | {"_row", "_sheet"}
     extras = [c for c in raw.columns if c not in known]
     if extras:
         ex = raw[extras].reset_index(drop=True)

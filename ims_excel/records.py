@@ -99,6 +99,7 @@ _DOCUMENT = [
     Column("Source Form", "enum", False, SOURCE_FORMS),
     Column("Supplier Filing Status", "enum", False, ("Filed", "Not Filed")),
     Column("Supplier Filing Date", "date"),
+    Column("Supplier Return Period", "text", doc="rtnprd: the supplier's return period as the portal writes it (MMYYYY)"),
     Column("2B Period", "period", doc="YYYY-MM; blank = from the filing date"),
     Column("Not In IMS", "enum", False, NOT_IN_IMS, "why GSTR-2B holds it outside IMS"),
     Column("ITC Available", "flag", doc="GSTR-2B itcavl / itcelg; blank = Y"),

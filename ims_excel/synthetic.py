@@ -100,6 +100,8 @@ def inward(n: int, seed: int = 0, period: str = "2026-10", suppliers: int = 2000
     fdate = ((p2b + 1 - periods.make(1970, 1)).astype("datetime64[M]").astype("datetime64[D]")
              + rng.integers(0, 12, n).astype("timedelta64[D]"))
     df["supplier_filing_date"] = pd.Series(fdate.astype("datetime64[ns]")).where(filed)
+    df["supplier_return_period"] = np.char.add(np.char.zfill((p2b % 12 + 1).astype(str), 2),
+                                               (p2b // 12).astype(str)).astype(object)
     df["not_in_ims"] = np.where(rng.random(n) < 0.01, "37A", "")
     df["itc_available"] = np.where(rng.random(n) < 0.02, 0, -1).astype("int8")
     df["pending_blocked"] = rng.choice([-1, -1, -1, 0, 1], n).astype("int8")

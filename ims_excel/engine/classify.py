@@ -23,7 +23,7 @@ import pandas as pd
 from ims_excel import gstin as gstin_mod
 from ims_excel.engine import deadlines
 from ims_excel.engine.context import Context
-from ims_excel.engine.vec import by_unique
+from ims_excel.vec import by_unique
 from ims_excel.records import HEADS, SECTIONS
 from ims_excel.rules import RuleBook
 

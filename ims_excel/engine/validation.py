@@ -24,7 +24,7 @@ import pandas as pd
 
 from ims_excel.engine import deadlines
 from ims_excel.engine.classify import F_, KINDS, N_, W_, Y_, A, N, P, R, RuleArrays
-from ims_excel.engine.vec import by_unique
+from ims_excel.vec import by_unique
 from ims_excel.engine.context import Context
 from ims_excel.records import HEADS
 from ims_excel.rules import RuleBook

@@ -7,7 +7,8 @@ Every reader returns a *raw* frame: canonical headers (see
 ``_path``
     JSON readers: where the record sits, e.g. ``imsDetails.b2b[3]``.
 ``_sheet``, ``_row``
-    Excel readers: sheet name and the 1-based Excel row.
+    Excel readers: sheet name and the 1-based Excel row (CSV: ``_row`` only,
+    the line number, the header being row 1).
 ``_source``, ``_section_key``
     IMS JSON only: the portal's record dict as parsed, and its section key,
     so that the upload can send it back unchanged.
@@ -67,7 +68,8 @@ def file_problem(file: str | os.PathLike, message: str) -> InputError:
     return InputError([InputProblem(str(file), None, None, message)])
 
 
-def check_size(path: Path, limit: int = MAX_FILE_BYTES) -> int:
+def check_size(path: Path, limit: int | None = None) -> int:
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -86,15 +88,6 @@ def label_key(label: object) -> str:
     """A header as a matching key: lower case, no currency suffix, letters and digits only."""
     text = _LABEL_NOISE.sub("", str(label)).lower()
     return re.sub(r"[^0-9a-z]+", "", text)
-
-
-def blank_row_mask(frame: pd.DataFrame) -> pd.Series:
-    """Rows whose every cell is blank (``""``/None/NaN/whitespace)."""
-    if frame.empty:
-        return pd.Series(True, index=frame.index)
-    blank = frame.isna() | frame.apply(lambda c: c.astype(object).map(
-        lambda v: isinstance(v, str) and not v.strip()))
-    return blank.all(axis=1)
 
 
 # ---------------------------------------------------------------- typed step
@@ -129,8 +122,9 @@ def relocate(problems: list[InputProblem], raw: pd.DataFrame) -> list[InputProbl
         if paths is not None:
             out.append(JsonProblem(p.file, p.row, p.column, f"{p.column}: {p.message}" if p.column
                                    else p.message, None, paths[i]))
-        elif sheets is not None and rows is not None:
-            out.append(InputProblem(p.file, int(rows[i]), p.column, p.message, sheets[i]))
+        elif rows is not None:
+            out.append(InputProblem(p.file, int(rows[i]), p.column, p.message,
+                                    sheets[i] if sheets is not None else None))
         else:
             out.append(p)
     return out

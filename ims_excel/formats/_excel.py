@@ -20,6 +20,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import python_calamine as pc
 
 from ims_excel.formats._common import check_size, file_problem, label_key
@@ -112,3 +113,18 @@ def best_row(rows: list[list], score, scan: int = 40) -> tuple[int, int]:
         if s > best_score:
             best, best_score = r, s
     return best, best_score
+
+
+def table(rows: list[list], first: int, names: list[str]) -> pd.DataFrame:
+    """Rows ``first..`` as a frame with ``names``; blank rows dropped, ``_row`` = Excel row."""
+    width = len(names)
+    body, excel_rows = [], []
+    for r in range(first, len(rows)):
+        cells = rows[r]
+        if any(v != "" and v is not None for v in cells[:width]):
+            body.append(cells[:width] if len(cells) >= width else cells + [""] * (width - len(cells)))
+            excel_rows.append(r + 1)
+    data = pd.DataFrame(body, columns=names, dtype=object) if body else \
+        pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+    data["_row"] = excel_rows
+    return data

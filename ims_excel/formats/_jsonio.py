@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 
-from ims_excel.formats._common import MAX_FILE_BYTES, check_size, file_problem
+from ims_excel.formats._common import check_size, file_problem
 
 MAX_DEPTH = 20
 """Deepest nesting accepted. A GSTR-2B needs 11 (data.docdata.itcrev[].b2b[].inv[].items[])."""
@@ -51,6 +52,17 @@ class JsonNumber(float):
         return cls(f"{value:.2f}")
 
 
+def _parse_float(text: str, _new=float.__new__, _cls=JsonNumber) -> JsonNumber:
+    """``parse_float`` hook: the fast way to make a :class:`JsonNumber` (no Python ``__new__``)."""
+    number = _new(_cls, text)
+    number.text = text
+    return number
+
+
+_STRUCTURAL = np.zeros(256, dtype=bool)
+_STRUCTURAL[[0x22, 0x5B, 0x5D, 0x7B, 0x7D]] = True
+
+
 def json_depth(data: bytes) -> int:
     """Deepest ``{``/``[`` nesting of a JSON text, brackets inside strings ignored."""
     # Drop escaped backslashes, then escaped quotes: every quote left opens or closes a string.
@@ -58,16 +70,19 @@ def json_depth(data: bytes) -> int:
     depth, deepest, inside = 0, 0, 0
     for start in range(0, len(data), _CHUNK):
         arr = np.frombuffer(data, dtype=np.uint8, count=min(_CHUNK, len(data) - start), offset=start)
-        quotes = arr == 0x22
+        sel = arr[_STRUCTURAL[arr]]  # quotes and brackets only, in order
+        if not len(sel):
+            continue
+        quotes = sel == 0x22
         parity = (np.cumsum(quotes, dtype=np.int32) + inside) & 1
         outside = (parity == 0) & ~quotes
-        step = (((arr == 0x7B) | (arr == 0x5B)).astype(np.int8)
-                - ((arr == 0x7D) | (arr == 0x5D)).astype(np.int8)) * outside
+        step = (((sel == 0x7B) | (sel == 0x5B)).astype(np.int8)
+                - ((sel == 0x7D) | (sel == 0x5D)).astype(np.int8)) * outside
         if step.any():
             levels = np.cumsum(step, dtype=np.int64) + depth
             deepest = max(deepest, int(levels.max()))
             depth = int(levels[-1])
-        inside = int(parity[-1]) if len(parity) else inside
+        inside = int(parity[-1])
     return deepest
 
 
@@ -89,18 +104,18 @@ def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
     except UnicodeDecodeError as exc:
         raise file_problem(file, f"is not UTF-8 text (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_float=JsonNumber, parse_constant=_refuse_constant)
+        return json.loads(text, parse_float=_parse_float, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise file_problem(file, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
         raise file_problem(file, f"is not JSON: {exc}") from None
 
 
-def read_json(path: str | Path, max_bytes: int = MAX_FILE_BYTES, max_depth: int = MAX_DEPTH) -> object:
+def read_json(path: str | Path, max_bytes: int | None = None, max_depth: int | None = None) -> object:
     """Read and parse a JSON file with the size and depth limits."""
     path = Path(path)
     check_size(path, max_bytes)
-    return loads_checked(path.read_bytes(), str(path), max_depth)
+    return loads_checked(path.read_bytes(), str(path), MAX_DEPTH if max_depth is None else max_depth)
 
 
 # ---------------------------------------------------------------- writing
@@ -108,9 +123,47 @@ def read_json(path: str | Path, max_bytes: int = MAX_FILE_BYTES, max_depth: int 
 _enc = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
+class _Raw:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+_MARK = re.compile(r'"\\u0000([-+0-9.eE]+)\\u0000"')
+
+
 def dumps(value: object) -> str:
     """Compact JSON; :class:`JsonNumber` values keep their original spelling."""
-    parts: list[str] = []
+    count = [0]
+
+    def prep(v: object) -> object:
+        t = type(v)
+        if t is JsonNumber:
+            count[0] += 1
+            return _Raw(v.text)
+        if t is dict:
+            return {k: prep(x) for k, x in v.items()}
+        if t is list or t is tuple:
+            return [prep(x) for x in v]
+        return v
+
+    def default(o: object) -> object:
+        if isinstance(o, _Raw):
+            return f"\x00{o.text}\x00"
+        if isinstance(o, (np.integer, np.floating, np.bool_)):
+            return o.item()
+        if isinstance(o, JsonNumber):
+            count[0] += 1
+            return f"\x00{o.text}\x00"
+        raise TypeError(f"{type(o).__name__} cannot be written to JSON")
+
+    text = json.dumps(prep(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                      default=default)
+    out, n = _MARK.subn(r"\1", text)
+    if n == count[0]:
+        return out
+    parts: list[str] = []  # a string held the marker pattern: take the slow, exact way
     _write(value, parts.append)
     return "".join(parts)
 

@@ -87,7 +87,7 @@ def json_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.astype(float), pd.Series(False, index=series.index)
     obj = series.astype(object)
-    kind = obj.map(lambda v: "b" if isinstance(v, bool) else "n" if isinstance(v, (int, float))
+    kind = obj.map(lambda v: "b" if isinstance(v, (bool, np.bool_)) else "n" if isinstance(v, (int, float))
                    else "s" if isinstance(v, str) else "x" if v is not None else "")
     text = obj.where(kind == "s", "").astype(str).str.strip()
     good_text = text.str.fullmatch(_PLAIN)
@@ -117,8 +117,6 @@ def json_dates(series: pd.Series) -> pd.Series:
 
 def document_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Document numbers as text exactly as sent; (values, bad-mask for non-text, non-integer values)."""
-    from ims_excel.formats._jsonio import JsonNumber
-
     if pd.api.types.is_string_dtype(series) and not series.isna().any():
         return series.astype(object), pd.Series(False, index=series.index)
 
@@ -127,8 +125,6 @@ def document_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             return v
         if v is None or (isinstance(v, float) and v != v):
             return ""
-        if isinstance(v, JsonNumber):
-            return v.text
         if isinstance(v, int) and not isinstance(v, bool):
             return str(v)
         return None
@@ -136,3 +132,30 @@ def document_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     out = series.astype(object).map(one)
     bad = out.isna()
     return out.where(~bad, ""), bad
+
+
+_MON = r"\d{1,2}[-/ ][A-Za-z]{3}[-/ ](?:\d{4}|\d{2})"
+
+
+def month_name_dates(series: pd.Series) -> pd.Series:
+    """``14-Jul-2017`` / ``14-Jul-17`` text to ISO ``2017-07-14``; other cells unchanged."""
+    obj = series.astype(object)
+    text = obj.map(lambda v: v.strip() if isinstance(v, str) else "")
+    hit = text.str.fullmatch(_MON)
+    if not hit.any():
+        return obj
+    norm = text[hit].str.replace(r"[/ ]", "-", regex=True)
+    long = pd.to_datetime(norm, format="%d-%b-%Y", errors="coerce")
+    short = pd.to_datetime(norm, format="%d-%b-%y", errors="coerce")
+    parsed = long.where(norm.str.len() > 9, short)
+    out = obj.copy()
+    ok = parsed.notna()
+    out[ok.index[ok]] = parsed[ok].dt.strftime("%Y-%m-%d").values
+    return out
+
+
+def shown(value: object) -> str:
+    """A cell for a message: numpy scalars as plain Python values."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)

@@ -54,7 +54,7 @@ import pandas as pd
 
 from ims_excel.formats._common import SUPPLIER_RETURN_PERIOD, JsonProblem, file_problem, to_typed
 from ims_excel.formats._jsonio import read_json
-from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, state_codes,
+from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, shown, state_codes,
                                        supply_types)
 from ims_excel.normalise import InputError
 
@@ -191,25 +191,25 @@ def _section(suppliers, key: str, where: str, file: str, problems: list, action:
     out["Supplier Name"] = get(s, "trdnm").where(lambda x: x.notna(), "").values
     num = get(d, "inum", "ntnum", "docnum", "boenum")
     vals, bad = document_numbers(num)
-    report(bad, "Document Number", lambda i: f"document number {num[i]!r} is not text")
-    report(vals.astype(str).str.strip() == "", "Document Number", lambda i: "missing document number")
+    report(bad, "Document Number", lambda i: f"document number {shown(num[i])} is not text")
+    report((vals.astype(str).str.strip() == "") & ~bad, "Document Number", lambda i: "missing document number")
     out["Document Number"] = vals.values
     onum = get(d, "oinum", "ontnum", "odocnum", "oboenum")
     out["Original Document Number"] = document_numbers(onum)[0].values
     for col, names in (("Document Date", ("dt", "docdt", "boedt")),
                        ("Original Document Date", ("oidt", "ontdt", "odocdt", "oboedt"))):
         series = get(d, *names)
-        report(json_dates(series), col, lambda i, v=series: f"date {v[i]!r} is not DD-MM-YYYY")
+        report(json_dates(series), col, lambda i, v=series: f"date {shown(v[i])} is not DD-MM-YYYY")
         out[col] = series.where(series.notna(), "").values
     filed = get(s, "supfildt")
-    report(json_dates(filed), "Supplier Filing Date", lambda i: f"supfildt {filed[i]!r} is not DD-MM-YYYY")
+    report(json_dates(filed), "Supplier Filing Date", lambda i: f"supfildt {shown(filed[i])} is not DD-MM-YYYY")
     out["Supplier Filing Date"] = filed.where(filed.notna(), "").values
     out[SUPPLIER_RETURN_PERIOD] = get(s, "supprd").where(lambda x: x.notna(), "").values
     heads = _amounts(d, n)
     for name, col in (("val", "Document Value"), *_HEADS.items()):
         series = heads.get(name, get(d, name))
         v, bad = json_amounts(series)
-        report(bad, col, lambda i, nm=name, s_=series: f"{nm} {s_[i]!r} is not a number")
+        report(bad, col, lambda i, nm=name, s_=series: f"{nm} {shown(s_[i])} is not a number")
         out[col] = v.values
     typ = get(d, "suptyp") if key.startswith("cdnr") else get(d, "typ")
     out["Supply Type"] = supply_types(typ).values if not key.startswith(("isd", "imp")) else ""

@@ -59,7 +59,7 @@ import pandas as pd
 from ims_excel.formats._common import (SECTION_OF_KEY, SUPPLIER_RETURN_PERIOD, JsonProblem,
                                        file_problem, label_key, to_typed)
 from ims_excel.formats._jsonio import read_json
-from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, source_forms,
+from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, shown, source_forms,
                                        state_codes, supply_types)
 from ims_excel.normalise import InputError
 
@@ -259,26 +259,31 @@ def _section_frame(records: list, key: str, where: str, file: str,
         missing = pd.Series(True, index=src.index)
     if section not in ("IMPG", "IMPGA"):
         report(missing, "Supplier GSTIN", lambda i: "missing stin (the supplier's GSTIN)")
+    doc_bad = pd.Series(False, index=src.index)
     for target in (DOC, ODOC):
         if target in cols:
             vals, bad = document_numbers(cols[target])
             report(bad, target, lambda i, t=target, v=cols[target]:
-                   f"{names[t]} {v[i]!r} is not text; document numbers must be JSON strings")
+                   f"{names[t]} {shown(v[i])} is not text; document numbers must be JSON strings")
             out[target] = vals
-    doc_missing = out[DOC].astype(str).str.strip() == "" if DOC in out else pd.Series(True, index=src.index)
+            doc_bad |= bad if target == DOC else False
+    doc_missing = (out[DOC].astype(str).str.strip() == "" if DOC in out
+                   else pd.Series(True, index=src.index)) & ~doc_bad
     report(doc_missing, DOC, lambda i: f"missing {_doc_key(key)} (the document number)")
     for target in (DATE, ODATE):
         if target in cols:
             bad = json_dates(cols[target])
             report(bad, target, lambda i, t=target, v=cols[target]:
-                   f"{names[t]} {v[i]!r} is not a date in DD-MM-YYYY form")
+                   f"{names[t]} {shown(v[i])} is not a date in DD-MM-YYYY form")
             out[target] = cols[target].astype(object).where(cols[target].notna(), "")
     for target in AMOUNTS:
         if target in cols:
             vals, bad = json_amounts(cols[target])
             report(bad, target, lambda i, t=target, v=cols[target]:
-                   f"{names[t]} {v[i]!r} is not a number")
+                   f"{names[t]} {shown(v[i])} is not a number")
             out[target] = vals.values
+    if key.startswith("imp") and "Source Form" not in cols:
+        out["Source Form"] = "ICEGATE"
     for target, conv in (("Supply Type", supply_types), ("Source Form", source_forms),
                          ("Place Of Supply", state_codes)):
         if target in cols:
@@ -308,6 +313,8 @@ def _doc_key(key: str) -> str:
 
 def _plain(series: pd.Series) -> pd.Series:
     """Cells as text ('' for missing); JSON true/false become Y/N."""
+    if pd.api.types.is_string_dtype(series):
+        return series.astype(object).where(series.notna(), "")
     obj = series.astype(object)
     return obj.map(lambda v: "" if v is None or (isinstance(v, float) and v != v)
                    else ("Y" if v else "N") if isinstance(v, bool) else str(v)).astype(object)

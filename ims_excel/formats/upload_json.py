@@ -58,7 +58,7 @@ import pandas as pd
 
 from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD, atomic_write_text
-from ims_excel.formats._jsonio import JsonNumber, dumps
+from ims_excel.formats._jsonio import JsonNumber, _parse_float, dumps
 from ims_excel.records import ACTIONS, STATES
 
 MAX_REMARKS = 250
@@ -163,6 +163,7 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
     spec = _specified(records, specified, section)
 
     ident = _identities(records, col)
+    rows = records["row"].to_numpy() if "row" in records else np.arange(1, n + 1)
     left_out, resets, warnings = [], [], []
     refuse: list[tuple[int, LeftOut]] = []
     for i in np.flatnonzero((changed & ~in_ims).to_numpy()):
@@ -186,22 +187,22 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
         resets.append(ident(i, f"reset to No Action (was {STATES.get(prev.iloc[i], prev.iloc[i])})"))
     save = keep & (act != "N")
 
-    extras = records["extra"] if "extra" in records else pd.Series([{}] * n, index=records.index)
+    extras = records["extra"].tolist() if "extra" in records else [{}] * n
     built = _Builder(records, col, act, prev, spec, decl_style)
     invdata: dict[str, list] = {}
     reset_data: dict[str, list] = {}
     included = []
     for i in np.flatnonzero((save | (keep & (act == "N"))).to_numpy()):
-        extra = extras.iloc[i] if isinstance(extras.iloc[i], dict) else {}
+        extra = extras[i] if isinstance(extras[i], dict) else {}
         rec, key, warn = built.record(i, extra)
         if warn:
             warnings.append(ident(i, warn))
-        if act.iloc[i] == "N":
+        if built.act[i] == "N":
             rec.pop("action", None)
             reset_data.setdefault(key, []).append(rec)
         else:
             invdata.setdefault(key, []).append(rec)
-            included.append(int(ident(i, "").row))
+            included.append(int(rows[i]))
     order = list(SECTION_KEYS.values())
     payload = {"rtin": rtin, "reqtyp": "SAVE",
                "invdata": {k: invdata[k] for k in sorted(invdata, key=order.index)}}
@@ -212,13 +213,20 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
 
 
 def _columns(records: pd.DataFrame):
+    """``col(name, default)``: a column as text ('' for missing) or as is; computed once."""
+    cache: dict[tuple[str, bool], pd.Series] = {}
+
     def col(name: str, default: object = "") -> pd.Series:
-        if name not in records:
-            return pd.Series([default] * len(records), index=records.index, dtype=object)
-        s = records[name]
-        if isinstance(default, str):
-            return s.astype(object).where(s.notna(), "").astype(str)
-        return s
+        key = (name, isinstance(default, str))
+        if key not in cache:
+            if name not in records:
+                cache[key] = pd.Series([default] * len(records), index=records.index, dtype=object)
+            elif key[1]:
+                s = records[name]
+                cache[key] = s.astype(object).where(s.notna(), "").astype(str)
+            else:
+                cache[key] = records[name]
+        return cache[key]
     return col
 
 
@@ -251,22 +259,30 @@ def _identities(records: pd.DataFrame, col):
 
 
 class _Builder:
-    """Per-record dicts for the rows being uploaded."""
+    """Per-record dicts for the rows being uploaded (columns read once, as lists)."""
+
+    TEXT = ("section", "supplier_gstin", "document_number", "original_document_number", "supply_type",
+            "place_of_supply", "source_form", "itc_reduction", "remarks", "supplier_return_period")
+    NUMBERS = ("document_value", "taxable_value", "igst", "cgst", "sgst", "cess",
+               "declared_igst", "declared_cgst", "declared_sgst", "declared_cess")
 
     def __init__(self, records, col, act, prev, spec, decl_style):
-        self.col, self.act, self.prev, self.spec = col, act, prev, spec
-        self.records = records
+        self.v = {name: col(name).tolist() for name in self.TEXT}
+        self.v.update({name: col(name, 0.0).tolist() for name in self.NUMBERS})
+        for name in ("declaration_blocked", "remarks_blocked"):
+            self.v[name] = col(name, -1).tolist()
+        for name in ("document_date", "original_document_date"):
+            self.v[name] = (records[name].dt.strftime("%d-%m-%Y").fillna("").tolist()
+                            if name in records else [""] * len(records))
+        self.act, self.prev, self.spec = act.tolist(), prev.tolist(), spec.tolist()
         self.style = _SNAKE if decl_style == "snake" else _CAMEL
-        self.reduction = col("itc_reduction")
-        self.blocked = col("declaration_blocked", -1)
-        self.remarks_blocked = col("remarks_blocked", -1)
-        self.remarks = col("remarks")
 
     def record(self, i: int, extra: dict) -> tuple[dict, str, str]:
+        v = self.v
         source = extra.get("_source")
         if isinstance(source, str) and source.strip():
-            source = json.loads(source, parse_float=JsonNumber)
-        section = self.col("section").iloc[i]
+            source = json.loads(source, parse_float=_parse_float)
+        section = v["section"][i]
         if isinstance(source, dict):
             rec = dict(source)
             key = str(extra.get("_section_key") or SECTION_KEYS[section])
@@ -275,77 +291,71 @@ class _Builder:
             rec = self._from_columns(i, section, extra)
             key = SECTION_KEYS[section]
             style = self.style
-        act = self.act.iloc[i]
+        act = self.act[i]
         rec["action"] = act
-        rec["prev_status"] = self.prev.iloc[i]
-        for k in _ITC_KEYS:
-            rec.pop(k, None)
+        rec["prev_status"] = self.prev[i]
+        if not _ITC_KEYS.isdisjoint(rec):
+            for k in _ITC_KEYS:
+                rec.pop(k, None)
         warn = ""
-        if act == "A" and self.spec.iloc[i] and self.blocked.iloc[i] != 1:
-            red = self.reduction.iloc[i]
+        if act == "A" and self.spec[i] and v["declaration_blocked"][i] != 1:
+            red = v["itc_reduction"][i]
             if red == "Full":
                 rec[style[0]] = "Y"
             elif red == "Partial":
                 rec[style[0]] = "Y"
-                for k, c in zip(style[1:], ("declared_igst", "declared_cgst", "declared_sgst",
-                                            "declared_cess")):
-                    rec[k] = JsonNumber.money(float(self.col(c, 0.0).iloc[i] or 0.0))
+                for k, c in zip(style[1:], self.NUMBERS[-4:]):
+                    rec[k] = _money(v[c][i])
             elif red == "No":
                 rec[style[0]] = "N"
             else:
                 warn = "accepted specified record without an ITC-reduction answer: no itcRedReq sent"
-        text = self.remarks.iloc[i]
+        text = v["remarks"][i]
         rec.pop("remarks", None)
-        if text and self.remarks_blocked.iloc[i] != 1 and act in ("A", "R", "P"):
+        if text and v["remarks_blocked"][i] != 1 and act in ("A", "R", "P"):
             rec["remarks"] = text
         return rec, key, warn
 
     def _from_columns(self, i: int, section: str, extra: dict) -> dict:
-        c = self.col
+        v = self.v
         note = section.startswith(("B2B-DN", "B2B-CN"))
         boe = section.startswith("IMPG")
         num, dat = (("nt_num", "nt_dt") if note else ("boenum", "boedt") if boe else ("inum", "idt"))
         onum, odat = ("ont_num", "ont_dt") if note else ("oboenum", "oboedt") if boe else ("oinum", "oidt")
         rec: dict = {}
-        gst = c("supplier_gstin").iloc[i]
-        if gst:
-            rec["stin"] = gst
-        rec[num] = c("document_number").iloc[i]
-        rec[dat] = _dmy(self.records["document_date"].iloc[i]) if "document_date" in self.records else ""
+        if v["supplier_gstin"][i]:
+            rec["stin"] = v["supplier_gstin"][i]
+        rec[num] = v["document_number"][i]
+        rec[dat] = v["document_date"][i]
         if section in ("B2BA", "B2B-DNA", "B2B-CNA", "ECOA", "IMPGA", "IMPGSEZA"):
-            rec[onum] = c("original_document_number").iloc[i]
-            if "original_document_date" in self.records:
-                rec[odat] = _dmy(self.records["original_document_date"].iloc[i])
+            rec[onum] = v["original_document_number"][i]
+            if v["original_document_date"][i]:
+                rec[odat] = v["original_document_date"][i]
         if boe:
             port = extra.get("Port Code")
             if port:
                 rec["portcode"] = str(port)
         else:
-            typ = c("supply_type").iloc[i]
+            typ = v["supply_type"][i]
             if typ:
                 rec["inv_typ"] = _INV_TYP.get(typ, typ)
-            rec["val"] = _money(c("document_value", 0.0).iloc[i])
-            pos = c("place_of_supply").iloc[i]
-            if pos:
-                rec["pos"] = pos
-        rec["txval"] = _money(c("taxable_value", 0.0).iloc[i])
-        rec["iamt"] = _money(c("igst", 0.0).iloc[i])
+            rec["val"] = _money(v["document_value"][i])
+            if v["place_of_supply"][i]:
+                rec["pos"] = v["place_of_supply"][i]
+        rec["txval"] = _money(v["taxable_value"][i])
+        rec["iamt"] = _money(v["igst"][i])
         if not boe:
-            rec["camt"] = _money(c("cgst", 0.0).iloc[i])
-            rec["samt"] = _money(c("sgst", 0.0).iloc[i])
-        rec["cess"] = _money(c("cess", 0.0).iloc[i])
-        form = _SRCFORM.get(c("source_form").iloc[i], "")
+            rec["camt"] = _money(v["cgst"][i])
+            rec["samt"] = _money(v["sgst"][i])
+        rec["cess"] = _money(v["cess"][i])
+        form = _SRCFORM.get(v["source_form"][i], "")
         if form:
             rec["srcform"] = form
-        period = extra.get(SUPPLIER_RETURN_PERIOD)
+        period = v["supplier_return_period"][i] or extra.get(SUPPLIER_RETURN_PERIOD)
         if period not in (None, "") and not (isinstance(period, float) and period != period):
             rec["rtnprd"] = str(period)
         return rec
 
 
 def _money(v: object) -> JsonNumber:
-    return JsonNumber.money(float(v) if v == v and v is not None else 0.0)
-
-
-def _dmy(v: object) -> str:
-    return "" if pd.isna(v) else pd.Timestamp(v).strftime("%d-%m-%Y")
+    return _parse_float(f"{float(v) if v is not None and v == v else 0.0:.2f}")

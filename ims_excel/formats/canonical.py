@@ -1,0 +1,125 @@
+"""Canonical tables in: CSV, xlsx and xlsm with the headers of :mod:`ims_excel.records`.
+
+Spec:
+
+CSV
+    Read as text only (``dtype=str``, ``keep_default_na=False``, UTF-8 with or
+    without BOM), so ``000123`` and ``=HYPERLINK("x")`` stay as typed. Rows
+    are named as the file shows them (``_row``: the header is row 1).
+
+xlsx / xlsm (python-calamine)
+    The Excel Table named ``Inward`` (``Outward`` for direction="outward") if
+    there is one; else the sheet of that name; else the first sheet. Without
+    a table, the header row is the row among the first 40 with the most
+    canonical headers (at least two, one of them Section or Document Number);
+    rows above it (titles) are ignored, blank rows skipped, ``_sheet``/``_row``
+    name each row's place.
+
+A table whose headers are those of GSTN's purchase-register template goes to
+:mod:`.purchase_register` instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ims_excel.formats import purchase_register
+from ims_excel.formats._common import check_size, file_problem, to_typed
+from ims_excel.formats._excel import best_row, open_workbook, sheet_rows, table
+from ims_excel.normalise import InputError, InputProblem
+from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
+
+CANONICAL_KEYS = frozenset(c.key for c in INWARD_COLUMNS + OUTWARD_COLUMNS)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def read(path: str | Path, direction: str = "inward", kind: str | None = None) -> pd.DataFrame:
+    """Read a canonical (or purchase-register) CSV / xlsx / xlsm into a raw frame."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path, kind)
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(path, direction, kind)
+    raise file_problem(path, f"has an unsupported extension {suffix!r} (use .csv, .xlsx or .xlsm)")
+
+
+def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
+    return to_typed(read(path, direction), direction=direction)
+
+
+def read_csv(path: Path, kind: str | None = None) -> pd.DataFrame:
+    check_size(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise file_problem(path, f"is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise file_problem(path, "is empty") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise file_problem(path, f"is not a readable CSV: {exc}") from None
+    frame = frame.astype(object)
+    frame["_row"] = range(2, len(frame) + 2)
+    if kind == "purchase_register" or purchase_register.is_purchase_register(list(frame.columns)):
+        return purchase_register.from_frame(frame, str(path))
+    _require_header(list(frame.columns), path, None, 1)
+    frame.attrs.update({"format": "canonical", "file": str(path)})
+    return frame
+
+
+def _score(keys: list[str]) -> int:
+    return sum(1 for k in keys if k in CANONICAL_KEYS)
+
+
+def _require_header(headers: list[object], path: Path, sheet: str | None, row: int | None) -> None:
+    keys = {header_key(h) for h in headers}
+    if len(keys & CANONICAL_KEYS) < 2 or not keys & {"section", "documentnumber"}:
+        raise InputError([InputProblem(str(path), row, None, "no recognisable header: expected the "
+                                       "canonical headers (Section, Supplier GSTIN, Document Number, "
+                                       "...), the IMS portal layout or the purchase-register template",
+                                       sheet)])
+
+
+def read_excel(path: Path, direction: str = "inward", kind: str | None = None, wb=None) -> pd.DataFrame:
+    wb = wb or open_workbook(path, tables=True)
+    want = "outward" if direction == "outward" else "inward"
+    try:
+        tables = {t.lower(): t for t in wb.table_names}
+    except Exception:  # TablesNotLoaded / not supported: fall back to sheets
+        tables = {}
+    if want in tables and kind != "purchase_register":
+        t = wb.get_table_by_name(tables[want])
+        names = [str(c) for c in t.columns]
+        data = pd.DataFrame(t.to_python(), columns=names, dtype=object)
+        data["_row"] = range(t.start[0] + 1, t.start[0] + 1 + len(data))
+        data["_sheet"] = t.sheet
+        _require_header(names, path, t.sheet, t.start[0])
+        data.attrs.update({"format": "canonical", "file": str(path), "table": tables[want]})
+        return data
+    sheets = {s.lower(): s for s in wb.sheet_names}
+    sheet = sheets.get(want, wb.sheet_names[0] if wb.sheet_names else None)
+    if sheet is None:
+        raise file_problem(path, "has no sheets")
+    rows = sheet_rows(wb, sheet)
+    if kind == "purchase_register" or any(purchase_register.is_purchase_register(r) for r in rows[:40]):
+        return purchase_register.from_rows(rows, sheet, str(path))
+    r, _ = best_row(rows, _score)
+    header = rows[r] if r >= 0 else []
+    _require_header(header, path, sheet, None)
+    names = _unique([str(h).strip() if str(h).strip() else f"Column {c + 1}" for c, h in enumerate(header)])
+    data = table(rows, r + 1, names)
+    data["_sheet"] = sheet
+    data.attrs.update({"format": "canonical", "file": str(path), "sheet": sheet})
+    return data
+
+
+def _unique(names: list[str]) -> list[str]:
+    out, seen = [], set()
+    for n in names:
+        while n in seen:
+            n = f"{n} (2)"
+        seen.add(n)
+        out.append(n)
+    return out
