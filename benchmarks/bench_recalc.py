@@ -35,10 +35,11 @@ def _cell(values: dict, ref: str):
     return values[sheet.strip("'")]["values"][r][c]
 
 
-def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool) -> dict:
+def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool, shared: bool) -> dict:
     frame = sample_inward(rows, seed=rows)
     t0 = time.perf_counter()
-    book = build_workbook(tmp / f"bench_{rows}.xlsm", frame, config={"gstin": RECIPIENT, "period": "2025-11"})
+    book = build_workbook(tmp / f"bench_{rows}.xlsm", frame, config={"gstin": RECIPIENT, "period": "2025-11"},
+                          shared_formulas=shared)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     values = session.values(book, sheets=["Summary", "GSTR-3B"])
@@ -46,7 +47,7 @@ def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool) -> dict:
     ok = _cell(values, summaries.cell_map()[("summary", "status", "ok", "Records")])
     assert ok == rows, f"Summary counted {ok} of {rows} rows"
     assert not values["Summary"]["errors"] and not values["GSTR-3B"]["errors"]
-    out = {"rows": rows, "formula_columns": len(inward.COMPUTED), "build_s": build_s,
+    out = {"rows": rows, "shared": shared, "formula_columns": len(inward.COMPUTED), "build_s": build_s,
            "file_mb": book.stat().st_size / 1e6, "uno_total_s": uno_s, **session.last_seconds}
     if cli:
         t0 = time.perf_counter()
@@ -59,12 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--cli", action="store_true", help="also time soffice --convert-to")
+    parser.add_argument("--shared", choices=["no", "yes", "both"], default="both",
+                        help="column formulas stored per cell, as shared formulas, or both (default)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ims-bench-") as tmp, recalc.Session(timeout=1800) as lo:
+        modes = {"no": [False], "yes": [True], "both": [False, True]}[args.shared]
         for n in args.rows:
-            r = bench(n, Path(tmp), lo, args.cli)
-            print("  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
-                  flush=True)
+            for shared in modes:
+                r = bench(n, Path(tmp), lo, args.cli, shared)
+                print("  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
+                      flush=True)
     return 0
 
 

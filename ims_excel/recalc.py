@@ -56,6 +56,14 @@ class RecalcError(RuntimeError):
     """LibreOffice did not produce what was asked (load error, timeout, crash)."""
 
 
+_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                     "#GETTING_DATA", "#SPILL!", "#CALC!"})
+
+
+class _WorkerDied(RecalcError):
+    """The UNO worker or its soffice is gone; a fresh one may succeed."""
+
+
 def make_profile(parent: str | Path | None = None, *, recalc_mode: int = 0) -> Path:
     """A fresh LibreOffice user profile; ``recalc_mode`` 0 = always recalculate on load, 1 = never."""
     root = Path(tempfile.mkdtemp(prefix="ims-lo-profile-", dir=parent))
@@ -149,54 +157,113 @@ def uno_python() -> str | None:
 
 
 class Session:
-    """One soffice for many workbooks, driven over UNO by a worker process.
+    """One soffice for many workbooks, driven over UNO by a worker process::
 
-    >>> with Session() as lo:                                   # doctest: +SKIP
-    ...     res = lo.values("book.xlsm", sheets=["Summary"])
-    ...     res["Summary"]["values"][0][0]
+        with Session() as lo:
+            res = lo.values("book.xlsm", sheets=["Summary"])
+            res["Summary"]["values"][0][0]
 
     :meth:`values` returns ``{sheet: {"values": rows, "errors": [[cell, text], ...]}}``
     where ``rows`` start at A1 and cover the used area; text cells are ``str``,
-    numbers (dates too, as serials) ``float``, empty cells ``''``.
+    numbers (dates and booleans too, as serials and 1.0/0.0) ``float``, empty
+    cells ``''``.
+
+    Without a Python that has ``uno`` the session falls back (``mode == "cli"``)
+    to one :func:`recalculate` per call, read back with openpyxl: the same
+    answers, a few seconds slower each; :meth:`pdf` then exports every sheet.
     """
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, python: str | None = None):
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, python: str | None = None,
+                 mode: str | None = None):
         self.timeout = timeout
-        exe = python or uno_python()
-        if exe is None:
-            raise RecalcError("no Python with the 'uno' module (apt-get install python3-uno)")
+        self.last_seconds: dict = {}
+        """Wall and soffice CPU seconds of the last :meth:`values` call:
+        ``load``, ``calculate``, ``load_cpu``, ``calculate_cpu``."""
+        self.office_pid: int | None = None
+        self.restarts = 0
+        self._python = None if mode == "cli" else (python or uno_python())
+        self.mode = "uno" if self._python else "cli"
+        self._proc: subprocess.Popen | None = None
+        self._profile: Path | None = None
+        if self.mode == "uno":
+            self._start()
+        elif mode != "cli":
+            import warnings
+
+            warnings.warn("no Python with the 'uno' module (apt-get install python3-uno): "
+                          "LibreOffice runs once per workbook, slower", RuntimeWarning, stacklevel=2)
+
+    def _start(self) -> None:
+        """Start the worker (and its soffice) in a process group of its own."""
         self._profile = make_profile(recalc_mode=1)  # never on load: calculateAll() does it once
         self._proc = subprocess.Popen(
-            [exe, str(Path(__file__).resolve()), "--uno-worker", str(self._profile)],
+            [self._python, str(Path(__file__).resolve()), "--uno-worker", str(self._profile)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, bufsize=1)
+            text=True, bufsize=1, start_new_session=True)
         try:
-            self._call({"op": "ping"}, timeout=120)
+            self.office_pid = self._call({"op": "ping"}, timeout=120).get("office_pid")
         except Exception:
             self.close()
             raise
 
+    def _request(self, request: dict) -> dict:
+        """Send a request; if the worker or soffice died, start a fresh one and retry once."""
+        for attempt in (0, 1):
+            if self._proc is None or self._proc.poll() is not None:
+                self.close()
+                self._start()
+                self.restarts += attempt
+            try:
+                return self._call(request)
+            except _WorkerDied:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
     def _call(self, request: dict, *, timeout: float | None = None) -> dict:
         if self._proc is None or self._proc.poll() is not None:
-            raise RecalcError("the LibreOffice worker is not running")
+            raise _WorkerDied("the LibreOffice worker is not running")
         assert self._proc.stdin and self._proc.stdout
-        self._proc.stdin.write(json.dumps(request) + "\n")
-        self._proc.stdin.flush()
+        try:
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            self._kill()
+            raise _WorkerDied(f"the LibreOffice worker died ({exc})") from exc
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self._proc.stdout], [], [], left)[0]:
-                self.close()
+                self._kill()
                 raise RecalcError(f"LibreOffice worker timed out on {request.get('op')}")
             line = self._proc.stdout.readline()
             if not line:
-                self.close()
-                raise RecalcError("the LibreOffice worker died")
+                self._kill()
+                raise _WorkerDied("the LibreOffice worker died")
             if line.startswith("@@"):
                 reply = json.loads(line[2:])
+                if reply.get("fatal"):
+                    self._kill()
+                    raise _WorkerDied(reply.get("error", "soffice died"))
                 if not reply.get("ok"):
                     raise RecalcError(reply.get("error", "worker error"))
                 return reply
+
+    def _kill(self) -> None:
+        """Kill the worker's process group (the worker and the soffice it started)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        self._drop_profile()
+
+    def _drop_profile(self) -> None:
+        if self._profile is not None:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            self._profile = None
 
     def values(self, path: str | Path, sheets: list[str] | None = None, *,
                save_as: str | Path | None = None) -> dict:
@@ -204,33 +271,83 @@ class Session:
 
         ``save_as`` (optional) also stores the recalculated book as .xlsx there.
         """
+        if self.mode == "cli":
+            return self._cli_values(path, sheets, save_as)
         req = {"op": "values", "path": str(Path(path).resolve()), "sheets": sheets,
                "save_as": str(Path(save_as).resolve()) if save_as else None}
-        return self._call(req)["sheets"]
+        reply = self._request(req)
+        self.last_seconds = reply.get("seconds", {})
+        return reply["sheets"]
 
     def pdf(self, path: str | Path, out: str | Path, sheets: list[str] | None = None) -> Path:
         """Recalculate and export ``sheets`` (all if None) to one PDF."""
         out = Path(out).resolve()
-        self._call({"op": "pdf", "path": str(Path(path).resolve()), "sheets": sheets, "out": str(out)})
+        if self.mode == "cli":
+            with tempfile.TemporaryDirectory(prefix="ims-pdf-") as tmp:
+                shutil.move(str(convert(path, tmp, "pdf", timeout=self.timeout)), out)
+            return out
+        self._request({"op": "pdf", "path": str(Path(path).resolve()), "sheets": sheets, "out": str(out)})
         if not out.is_file():
             raise RecalcError(f"no PDF written to {out}")
         return out
 
+    def _cli_values(self, path: str | Path, sheets: list[str] | None,
+                    save_as: str | Path | None) -> dict:
+        """The fallback: soffice --convert-to with recalculation, then openpyxl ``data_only``."""
+        import datetime as dt
+
+        import openpyxl
+
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="ims-recalc-") as tmp:
+            out = recalculate(path, tmp, timeout=self.timeout)
+            self.last_seconds = {"convert": time.monotonic() - t0}
+            book = openpyxl.load_workbook(out, data_only=True, read_only=True)
+            result = {}
+            for name in sheets or book.sheetnames:
+                ws = book[name]
+                rows, errors = [], []
+                for r, row in enumerate(ws.iter_rows(values_only=True)):
+                    line = []
+                    for c, v in enumerate(row):
+                        if isinstance(v, str) and (v in _ERRORS or v.startswith("Err:")):
+                            errors.append([_a1(r, c), v])
+                        if v is None:
+                            v = ""
+                        elif isinstance(v, bool):
+                            v = float(v)
+                        elif isinstance(v, (dt.datetime, dt.date)):
+                            v = (dt.datetime(v.year, v.month, v.day) - dt.datetime(1899, 12, 30)).days
+                            v = float(v)
+                        elif isinstance(v, int):
+                            v = float(v)
+                        line.append(v)
+                    rows.append(line)
+                while rows and not any(x != "" for x in rows[-1]):
+                    rows.pop()
+                width = max((max((i + 1 for i, x in enumerate(r) if x != ""), default=0) for r in rows),
+                            default=0)
+                result[name] = {"values": [r[:width] + [""] * (width - len(r[:width])) for r in rows],
+                                "errors": errors}
+            book.close()
+            if save_as:
+                shutil.copyfile(out, save_as)
+        return result
+
     def close(self) -> None:
-        proc, self._proc = getattr(self, "_proc", None), None
+        """Ask the worker to quit (it terminates soffice); kill its process group if it hangs."""
+        proc = getattr(self, "_proc", None)
         if proc is not None:
             try:
                 if proc.poll() is None and proc.stdin:
                     proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
                     proc.stdin.flush()
-                proc.wait(timeout=30)
+                proc.wait(timeout=40)
+                self._proc = None
             except (OSError, subprocess.TimeoutExpired, ValueError):
-                proc.kill()
-                proc.wait()
-        profile = getattr(self, "_profile", None)
-        if profile is not None:
-            shutil.rmtree(profile, ignore_errors=True)
-            self._profile = None
+                self._kill()
+        if getattr(self, "_profile", None) is not None:
+            self._drop_profile()
 
     def __enter__(self) -> Session:
         return self
@@ -309,7 +426,6 @@ def _worker(profile: str) -> None:  # pragma: no cover - runs under the system p
                                            (prop("Hidden", True),))
         if doc is None:
             raise RuntimeError(f"LibreOffice could not load {path}")
-        doc.calculateAll()
         return doc
 
     def sheet_values(sheet):
@@ -336,13 +452,17 @@ def _worker(profile: str) -> None:  # pragma: no cover - runs under the system p
             if op == "quit":
                 break
             if op == "ping":
-                reply(ok=True)
+                reply(ok=True, office_pid=office.pid)
                 continue
             doc = None
             try:
-                t0 = time.monotonic()
+                t0, c0 = time.monotonic(), _cpu_seconds(office.pid)
                 doc = load(req["path"])
-                secs = time.monotonic() - t0
+                t1, c1 = time.monotonic(), _cpu_seconds(office.pid)
+                doc.calculateAll()
+                t2, c2 = time.monotonic(), _cpu_seconds(office.pid)
+                secs = {"load": t1 - t0, "calculate": t2 - t1,
+                        "load_cpu": c1 - c0, "calculate_cpu": c2 - c1}
                 sheets = doc.getSheets()
                 names = req.get("sheets") or list(sheets.getElementNames())
                 if op == "values":
@@ -355,7 +475,6 @@ def _worker(profile: str) -> None:  # pragma: no cover - runs under the system p
                                        (prop("FilterName", XLSX_FILTER),))
                     reply(ok=True, sheets=out, seconds=secs)
                 elif op == "pdf":
-                    doc.enableAutomaticCalculation(False)
                     for name in sheets.getElementNames():
                         sheets.getByName(name).IsVisible = name in names
                     doc.storeToURL(uno.systemPathToFileUrl(req["out"]),
@@ -364,6 +483,10 @@ def _worker(profile: str) -> None:  # pragma: no cover - runs under the system p
                 else:
                     reply(ok=False, error=f"unknown op {op!r}")
             except Exception as exc:  # noqa: BLE001 - reported to the client
+                if office.poll() is not None or type(exc).__name__ == "DisposedException":
+                    reply(ok=False, fatal=True, error=f"soffice died: {type(exc).__name__}: {exc}")
+                    doc = None
+                    break
                 reply(ok=False, error=f"{type(exc).__name__}: {exc}")
             finally:
                 if doc is not None:
@@ -380,6 +503,22 @@ def _worker(profile: str) -> None:  # pragma: no cover - runs under the system p
             office.wait(timeout=20)
         except subprocess.TimeoutExpired:
             office.kill()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants (soffice -> oosplash ->
+    soffice.bin) so far; Linux /proc, 0.0 elsewhere."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _a1(row: int, col: int) -> str:

@@ -46,14 +46,16 @@ Public Sub ClearActions()
     ProtectSheet ws
 End Sub
 
-' Show every row of the Inward and Outward tables again.
+' Show every row of the Inward and Outward sheets again (clears the table filters).
 Public Sub ResetFilters()
     Dim name As Variant
-    Dim lo As ListObject
+    Dim ws As Worksheet
     For Each name In Array("Inward", "Outward")
-        Set lo = ThisWorkbook.Worksheets(name).ListObjects(name)
-        If lo.ShowAutoFilter Then
-            If lo.AutoFilter.FilterMode Then lo.AutoFilter.ShowAllData
+        Set ws = ThisWorkbook.Worksheets(name)
+        If ws.FilterMode Then
+            ws.Unprotect IMS_PASSWORD
+            ws.ShowAllData
+            ProtectSheet ws
         End If
     Next name
 End Sub

@@ -11,6 +11,8 @@ Excel read (shared/domain/excel-tooling.md):
 []
 >>> check_formula('=XLOOKUP(1,Inward[@Action],1)')
 ['XLOOKUP is missing in LibreOffice 7.4', "'[@' short form: write [[#This Row],[Col]]"]
+>>> check_formula('=ROWS(Rules[#Data])+ROWS(Rules[[#Data]])')
+["'T[#Data]' form gives #NAME? in LibreOffice: write T[[#Data]]"]
 """
 
 from __future__ import annotations
@@ -84,9 +86,9 @@ def check_formula(formula: str, *, per_row_table: str | None = None) -> list[str
     for name in FORBIDDEN_FUNCTIONS:
         if re.search(rf"(?<![\w.]){name}\s*\(", body, re.IGNORECASE):
             problems.append(f"{name} is missing in LibreOffice 7.4")
-    if "[@" in body or re.search(r"\w\[@", body):
+    if "[@" in body:
         problems.append("'[@' short form: write [[#This Row],[Col]]")
-    if re.search(r"\[#(Data|All|Headers|Totals)\](?!\])", body) and "[[#" not in body:
+    if re.search(r"\w\[#(Data|All|Headers|Totals|This Row)\]", body):
         problems.append("'T[#Data]' form gives #NAME? in LibreOffice: write T[[#Data]]")
     if "@" in body.replace("[@", ""):
         problems.append("the @ operator is missing in LibreOffice 7.4")

@@ -35,11 +35,11 @@ def sample_inward(n: int, *, seed: int = 0, period: str = "2025-11") -> pd.DataF
     suppliers = [make_gstin(s, k) for k, s in enumerate(rng.integers(1, 37, 50))]
     sup = rng.choice(np.array(suppliers, dtype=object), n)
     taxable = np.round(rng.uniform(1000, 2_500_000, n), 2)
-    inter = rng.random(n) < 0.5
+    inter = (rng.random(n) < 0.5) | np.isin(sec, ["IMPG"])
     igst = np.where(inter, np.round(taxable * 0.18, 2), 0.0)
     cgst = np.where(inter, 0.0, np.round(taxable * 0.09, 2))
     day = rng.integers(1, 29, n)
-    is_impg = np.isin(sec, ["IMPG"])
+    is_impg = sec == "IMPG"
     df = pd.DataFrame({
         "Section": sec,
         "Supplier GSTIN": np.where(is_impg, "", sup),

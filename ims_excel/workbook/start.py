@@ -84,7 +84,7 @@ def write_start(ws: Any, styles: Styles, *, rules_version: str, package_version:
     ws.write(5, 4, "Buttons", styles.subtitle())
     for i, (step, text) in enumerate(STEPS):
         row = 6 + i
-        ws.write_string(row, 1, step, styles.label())
+        ws.write_string(row, 1, step, styles.get(bold=True, valign="top"))
         ws.write_string(row, 2, text, styles.wrap())
         ws.set_row(row, 34)
     for i, b in enumerate(BUTTONS):
@@ -110,7 +110,7 @@ def write_start(ws: Any, styles: Styles, *, rules_version: str, package_version:
     ws.write_string(row + 1, 1, "Package version", styles.label())
     ws.write_string(row + 1, 2, package_version)
     ws.write_string(row + 2, 1, "Last stamped", styles.label())
-    ws.write_blank(row + 2, 2, None)
+    ws.write_blank(row + 2, 2, None, styles.get(locked=False))
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 1)

@@ -1,9 +1,17 @@
 """Cell formats, created once per workbook and shared (XlsxWriter keeps each distinct one).
 
-Indian grouping (lakh/crore) has no built-in Excel format; the three-section
-conditional format of formats-and-market.md section 7 is used for amounts. It
-groups positives the Indian way; negatives below -1,00,000 fall back to
-Western grouping (three sections are all a format can hold).
+Indian grouping (lakh/crore) has no built-in Excel format.
+
+* Input amounts are never negative (normalise refuses them, a data validation
+  stops them), so they get the three-section conditional format of
+  formats-and-market.md section 7 (:data:`INDIAN_AMOUNT`).
+* Signed amounts (computed columns, summary cells) must not use it:
+  LibreOffice drops the minus sign of a negative shown by the third section
+  and Excel adds one, so the two would disagree. They get the plain
+  ``#,##0.00`` plus two conditional-formatting rules that switch to
+  single-section lakh / crore patterns when ABS(value) >= 1,00,000 /
+  1,00,00,000 (:func:`indian_grouping`). A single-section format shows the
+  minus sign itself in both applications: -1,02,360.03 renders right in both.
 """
 
 from __future__ import annotations
@@ -11,12 +19,15 @@ from __future__ import annotations
 from typing import Any
 
 INDIAN_AMOUNT = r"[>=10000000]##\,##\,##\,##0.00;[>=100000]##\,##\,##0.00;##,##0.00"
+SIGNED_AMOUNT = "#,##0.00"
+LAKH = r"##\,##\,##0.00"
+CRORE = r"##\,##\,##\,##0.00"
 DATE = "dd-mm-yyyy"
 TEXT = "@"
 COUNT = "#,##0"
 
 NUM_FORMATS = {"text": TEXT, "enum": TEXT, "flag": TEXT, "period": TEXT,
-               "date": DATE, "amount": INDIAN_AMOUNT, "count": COUNT, "general": "General",
+               "date": DATE, "amount": INDIAN_AMOUNT, "signed": SIGNED_AMOUNT, "count": COUNT, "general": "General",
                "bool": "General"}
 """Number format by column kind (records.Kind plus count/general/bool for computed columns)."""
 
@@ -45,8 +56,8 @@ class Styles:
         return self.get(num_format=NUM_FORMATS[kind], locked=False)
 
     def computed(self, kind: str) -> Any:
-        """A locked formula cell of a column kind."""
-        return self.get(num_format=NUM_FORMATS[kind], locked=True, bg_color=COMPUTED_FILL,
+        """A locked formula cell of a column kind (amounts are signed)."""
+        return self.get(num_format=NUM_FORMATS[_signed(kind)], locked=True, bg_color=COMPUTED_FILL,
                         font_color="#203864")
 
     def header(self) -> Any:
@@ -69,11 +80,25 @@ class Styles:
         return self.get(text_wrap=True, valign="top")
 
     def cell(self, kind: str, *, bold: bool = False) -> Any:
-        """A locked summary cell."""
-        return self.get(num_format=NUM_FORMATS[kind], locked=True, bold=bold, border=1)
+        """A locked summary cell (amounts are signed)."""
+        return self.get(num_format=NUM_FORMATS[_signed(kind)], locked=True, bold=bold, border=1)
+
+    def indian_grouping(self, ws: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        """Lakh/crore grouping for signed amounts in a range (0-based, inclusive), by conditional format."""
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        ref = xl_rowcol_to_cell(first_row, first_col)
+        for limit, pattern in ((10_000_000, CRORE), (100_000, LAKH)):
+            ws.conditional_format(first_row, first_col, last_row, last_col, {
+                "type": "formula", "criteria": f"=ABS({ref})>={limit}",
+                "format": self.get(num_format=pattern), "stop_if_true": True})
 
     def red(self) -> Any:
         return self.get(bg_color=RED_FILL, font_color=RED_FONT)
 
     def amber(self) -> Any:
         return self.get(bg_color=AMBER_FILL, font_color=AMBER_FONT)
+
+
+def _signed(kind: str) -> str:
+    return "signed" if kind == "amount" else kind

@@ -115,9 +115,11 @@ def _validation(col: Column, remarks_max: int) -> dict | None:
         values = list(col.values) if col.kind == "enum" else ["Y", "N"]
         if len(",".join(values)) > 255:
             raise ValueError(f"{col.name}: drop-down list longer than 255 characters")
-        return {"validate": "list", "source": values, "error_type": "stop",
-                "error_title": col.name, "error_message": "Pick a value from the list.",
-                "input_title": col.name[:32], "input_message": (col.doc or "Pick from the list.")[:255]}
+        rule = {"validate": "list", "source": values, "error_type": "stop",
+                "error_title": col.name[:32], "error_message": "Pick a value from the list."}
+        if col.doc:
+            rule.update(input_title=col.name[:32], input_message=col.doc[:255])
+        return rule
     if col.kind == "date":
         return {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
                 "maximum": dt.date(2199, 12, 31), "error_type": "warning",
@@ -171,15 +173,19 @@ def cell_columns(spec: TableSpec, frame: pd.DataFrame | None) -> tuple[int, dict
 def _cells(col: Column, series: pd.Series) -> list:
     s = series.reset_index(drop=True)
     if col.kind == "amount":
-        vals = pd.to_numeric(s, errors="coerce").astype("float64")
-        return [None if np.isnan(v) else float(v) for v in vals.to_numpy()]
+        from ims_excel.normalise import blank_mask, parse_amounts
+
+        vals, bad = parse_amounts(s)  # plain, Western and Indian grouping, as the engine reads them
+        blank = blank_mask(s)
+        return [str(raw) if b else (None if k or pd.isna(v) else float(v))
+                for raw, v, b, k in zip(s.to_numpy(), vals.to_numpy(), bad.to_numpy(), blank.to_numpy())]
     if col.kind == "date":
-        obj = s.astype(object)
-        is_num = obj.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
-        dates = pd.to_datetime(obj.where(~is_num, None), errors="coerce", dayfirst=True, format="mixed")
+        from ims_excel.normalise import parse_dates
+
+        dates, bad = parse_dates(s)  # ISO, dd-mm-yyyy, dd/mm/yyyy, Excel serials: as the engine reads them
         serial = (dates - EXCEL_EPOCH) / pd.Timedelta(days=1)
-        serial = serial.where(~is_num, pd.to_numeric(obj.where(is_num), errors="coerce"))
-        return [None if pd.isna(v) else float(v) for v in serial.to_numpy()]
+        return [str(raw) if b else (None if pd.isna(v) else float(v))  # unreadable: kept as typed
+                for raw, v, b in zip(s.to_numpy(), serial.to_numpy(), bad.to_numpy())]
     if col.kind == "period" and pd.api.types.is_integer_dtype(s.dtype):
         return [periods.iso(int(v)) if v >= 0 else None for v in s.to_numpy()]
     if col.kind == "flag" and pd.api.types.is_integer_dtype(s.dtype):
@@ -226,19 +232,21 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
         if col.doc:
             ws.write_comment(0, j, col.doc, {"author": "ims_excel", "x_scale": 1.6})
     base = len(spec.inputs)
-    for k, c in enumerate(spec.computed):
-        ws.set_column(base + k, base + k, c.width or 14, styles.computed(c.kind))
-        if c.doc:
-            ws.write_comment(0, base + k, c.doc, {"author": "ims_excel", "x_scale": 1.6})
     if spec.status_column and spec.status_column in spec.headers:
         _status_colours(ws, styles, spec, ncols)
+    for k, c in enumerate(spec.computed):
+        ws.set_column(base + k, base + k, c.width or 14, styles.computed(c.kind))
+        if c.kind == "amount":
+            styles.indian_grouping(ws, 1, base + k, MAX_ROW, base + k)
+        if c.doc:
+            ws.write_comment(0, base + k, c.doc, {"author": "ims_excel", "x_scale": 1.6})
     ws.set_row(0, 45)
     ws.freeze_panes(1, 0)
     ws.protect("", PROTECTION)
     ws.set_landscape()
     ws.set_paper(9)
     ws.repeat_rows(0)
-    ws.fit_to_pages(1, 0)
+    ws.fit_to_pages(3, 0)
     return n
 
 
@@ -246,10 +254,11 @@ def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str)
     if not values:
         return
     if kind in ("amount", "date"):
-        write = ws.write_number
         for i, v in enumerate(values, start=1):
-            if v is not None:
-                write(i, j, v, fmt)
+            if isinstance(v, float):
+                ws.write_number(i, j, v, fmt)
+            elif v is not None:
+                ws.write_string(i, j, v, fmt)
     else:
         write = ws.write_string
         for i, v in enumerate(values, start=1):

@@ -1,0 +1,209 @@
+"""The committed workbook is what the build makes, and the build makes what the issue asks for."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+from wbtools import describe
+
+from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
+from ims_excel.rules import rulebook
+from ims_excel.workbook import build, config, inward, outward, start, summaries, vba
+from ims_excel.workbook.build import DEFAULT_OUT, INWARD, OUTWARD, SHEETS, build_workbook
+
+COMMITTED = DEFAULT_OUT
+
+
+@pytest.fixture(scope="module")
+def committed():
+    assert COMMITTED.is_file(), "run: python -m ims_excel.workbook.build"
+    return describe(COMMITTED)
+
+
+@pytest.fixture(scope="module")
+def fresh(built):
+    return describe(built)
+
+
+def test_committed_workbook_has_the_built_contents(committed, fresh):
+    assert committed["sheets"] == fresh["sheets"]
+    assert committed["names"] == fresh["names"]
+    for sheet in fresh["sheets"]:
+        for key in ("cells", "validations", "tables", "conditional", "protected", "freeze"):
+            assert committed[sheet][key] == fresh[sheet][key], f"{sheet}: {key} differ; rebuild"
+
+
+def test_committed_workbook_has_the_stub_modules(built):
+    assert vba.file_modules(COMMITTED) == vba.file_modules(built)
+
+
+def test_committed_workbook_is_byte_identical_to_a_rebuild(built):
+    if COMMITTED.read_bytes() != built.read_bytes():
+        with zipfile.ZipFile(COMMITTED) as a, zipfile.ZipFile(built) as b:
+            differ = sorted(n for n in set(a.namelist()) | set(b.namelist())
+                            if n not in a.namelist() or n not in b.namelist() or a.read(n) != b.read(n))
+        pytest.fail(f"workbook/IMS_Workbook.xlsm is stale (parts {differ}); "
+                    "run: python -m ims_excel.workbook.build")
+
+
+def test_two_builds_are_byte_identical(tmp_path, built):
+    again = build_workbook(tmp_path / "again.xlsm")
+    assert again.read_bytes() == built.read_bytes()
+
+
+def test_document_dates_are_pinned(built):
+    with zipfile.ZipFile(built) as z:
+        core = z.read("docProps/core.xml").decode()
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert "2024-10-01T00:00:00Z" in core
+
+
+def test_sheets_in_order(fresh):
+    assert fresh["sheets"] == [name for name, _ in SHEETS]
+    assert fresh["sheets"][:3] == ["Start", "Config", "Inward"]
+
+
+def test_inward_table_headers_and_formulas(fresh):
+    ref, cols = fresh["Inward"]["tables"]["Inward"]
+    names = [c for c, _ in cols]
+    assert names == [c.name for c in INWARD_COLUMNS] + [c.header for c in inward.COMPUTED]
+    formulas = dict(cols)
+    for c in inward.COMPUTED:
+        assert formulas[c.header] == c.formula.lstrip("="), c.header
+    assert ref.startswith("A1:")
+    assert fresh["Inward"]["freeze"] == "A2"
+
+
+def test_outward_table_headers(fresh):
+    _, cols = fresh["Outward"]["tables"]["Outward"]
+    assert [c for c, _ in cols] == [c.name for c in OUTWARD_COLUMNS] + [c.header for c in outward.COMPUTED]
+
+
+def test_rules_and_codes_tables(fresh):
+    tables = fresh["Rules"]["tables"]
+    book = rulebook()
+    assert [c for c, _ in tables["Rules"][1]] == list(book.table().columns)
+    assert [c for c, _ in tables["Codes"][1]] == list(book.codes_table().columns)
+    keys = {v[0] for k, v in fresh["Rules"]["cells"].items() if k.startswith("A")}
+    assert set(book.table()["key"]) <= keys
+    assert "D7@2025-10" in keys
+
+
+def test_drop_downs_for_every_enum_and_flag(fresh):
+    lists = {sq: f1 for sq, kind, f1, _ in fresh["Inward"]["validations"] if kind == "list"}
+    from xlsxwriter.utility import xl_col_to_name
+
+    for j, col in enumerate(INWARD_COLUMNS):
+        letter = xl_col_to_name(j)
+        if col.kind in ("enum", "flag"):
+            sqref = f"{letter}2:{letter}1048576"
+            assert sqref in lists, col.name
+            values = col.values if col.kind == "enum" else ("Y", "N")
+            assert lists[sqref] == '"' + ",".join(values) + '"'
+
+
+def test_formats_locking_and_protection(fresh):
+    cells = fresh["Inward"]["cells"]
+    assert fresh["Inward"]["protected"] and not fresh["Inward"]["password"]
+    n_in = len(INWARD_COLUMNS)
+    from xlsxwriter.utility import xl_col_to_name
+
+    # the empty template row: computed cells are locked formulas
+    for k, c in enumerate(inward.COMPUTED):
+        value, _, locked = cells[f"{xl_col_to_name(n_in + k)}2"]
+        assert locked and str(value).startswith("="), c.header
+    for sheet in ("Config", "Summary", "GSTR-2B", "GSTR-3B", "Liability", "Rules", "Start"):
+        assert fresh[sheet]["protected"] and not fresh[sheet]["password"], sheet
+    assert not fresh["xlwings.conf"]["protected"]
+
+
+def test_column_number_formats(sample_book):
+    import openpyxl
+
+    ws = openpyxl.load_workbook(sample_book)["Inward"]
+    header = [c.value for c in ws[1]]
+    row = {h: c for h, c in zip(header, ws[2])}
+    assert row["Document Number"].number_format == "@" and not row["Document Number"].protection.locked
+    assert row["Document Date"].number_format == "dd-mm-yyyy"
+    assert row["Taxable Value"].number_format.startswith("[>=10000000]##\\,##")
+    assert row["2B Period"].number_format == "@"
+    assert row["Status"].protection.locked
+
+
+def test_status_colours(fresh):
+    assert len(fresh["Inward"]["conditional"]) >= 1
+    with zipfile.ZipFile(COMMITTED) as z:
+        sheet = z.read("xl/worksheets/sheet3.xml").decode()
+    assert '="error"' in sheet.replace("&quot;", '"') and '="warning"' in sheet.replace("&quot;", '"')
+
+
+def test_config_names_and_gstin_formula(fresh):
+    names = fresh["names"]
+    for name in config.NAMES | {"RulesVersion", "LastStamp", "RuleEras"}:
+        assert name in names, name
+    row = config.FIRST_ROW
+    formula = fresh["Config"]["cells"][f"C{row}"][0]
+    assert "SUMPRODUCT" in formula and "FIND(MID(RecipientGSTIN" in formula
+    assert fresh["Config"]["cells"][f"C{row + 5}"][0] == "=IF(AsOfDateOverride=\"\",TODAY(),AsOfDateOverride)"
+
+
+def test_start_sheet_version_and_buttons(built, fresh):
+    version = rulebook().version
+    assert any(v[0] == version for v in fresh["Start"]["cells"].values())
+    with zipfile.ZipFile(built) as z:
+        vml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/vmlDrawing"))
+    bound = re.findall(r"<x:FmlaMacro>\[0\]!(\w+)</x:FmlaMacro>", vml)
+    assert bound == [b.macro for b in start.BUTTONS]
+    source = (vba.STUB_DIR / "IMSButtons.bas").read_text()
+    for b in start.BUTTONS:
+        assert re.search(rf"^Public Sub {b.macro}\(\)", source, re.MULTILINE), b.macro
+    for line in re.findall(r'RunPython "(.*)"', source):
+        assert re.fullmatch(r"import ims_excel\.xl\.macros as m; m\.\w+\(\)", line)
+
+
+def test_xlwings_conf_sheet(fresh):
+    cells = fresh["xlwings.conf"]["cells"]
+    keys = [cells[f"A{i + 1}"][0] for i in range(len(start.XLWINGS_CONF))]
+    assert keys == [k for k, _ in start.XLWINGS_CONF]
+    assert f"A{len(start.XLWINGS_CONF) + 1}" not in cells  # xlwings reads A1 down to the first gap
+    assert cells["B6"][0] == "ims_excel.xl.udfs"
+
+
+def test_summary_layout_labels(fresh):
+    for (sheet_key, block_key, row, col), ref in summaries.cell_map().items():
+        sheet = next(s for s in summaries.SHEETS if ref.startswith(f"'{s.name}'!") or ref.startswith(f"{s.name}!"))
+        block = next(b for b in sheet.blocks if b.key == block_key)
+        a1 = ref.split("!")[1]
+        r = int(re.sub(r"\D", "", a1))
+        label = fresh[sheet.name]["cells"][f"B{r}"][0]
+        assert label == dict(block.rows)[row]
+        assert str(fresh[sheet.name]["cells"][a1][0]).startswith("=")
+
+
+def test_portal_labels_present(fresh):
+    labels = {v[0] for v in fresh["Summary"]["cells"].values()}
+    for numeral in ("I.", "II.", "III.", "IV.", "V.", "VI.", "VII.", "VIII."):
+        assert any(str(v).startswith(numeral + " ") for v in labels), numeral
+    assert {"No Action", "Accepted", "Rejected", "Pending"} <= labels
+    assert {"IMPG - Import of goods from overseas", "IMPGSEZA (Amendments)"} <= labels
+    t4 = {v[0] for v in fresh["GSTR-3B"]["cells"].values()}
+    for row in ("4(A)(1)", "4(A)(3)", "4(A)(4)", "4(A)(5)", "4(B)(2)", "4(D)(2)"):
+        assert any(str(v).startswith(row) for v in t4), row
+
+
+def test_build_cli(tmp_path, capsys):
+    out = tmp_path / "cli.xlsm"
+    assert build.main(["--out", str(out), "--no-sync"]) == 0
+    assert out.is_file() and str(out) in capsys.readouterr().out
+
+
+def test_every_formula_is_libreoffice_safe():
+    assert INWARD.problems() == []
+    assert OUTWARD.problems() == []
+    from ims_excel.workbook.formulas import check_formula
+
+    for sheet in summaries.SHEETS:
+        for a1, f in summaries.formulas_of(sheet).items():
+            assert check_formula(f) == [], (sheet.name, a1, f)
