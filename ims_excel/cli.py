@@ -144,6 +144,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rules", help="print the IMS decision table the engine applies")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rules)
+    from ims_excel import cli_book
+
+    cli_book.register(sub)
     return ap
 
 

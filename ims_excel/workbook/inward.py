@@ -78,3 +78,20 @@ COMPUTED: tuple[Computed, ...] = (
       for head in ("IGST", "CGST", "SGST", "Cess")),
 )
 """Computed columns of the Inward table, in order (placeholders; see the module doc)."""
+
+
+def cached_values(result) -> "pd.DataFrame":
+    """The value each computed column's formula gives, per record, from the engine's result.
+
+    ``process`` writes these as the formulas' cached values, so a workbook opened
+    without recalculation (or read by a program) shows the engine's answers. One
+    column per :data:`COMPUTED` header, one row per ``result.records`` row.
+    PLACEHOLDER until the formulas equal the engine.
+    """
+    import pandas as pd
+
+    recs = result.records
+    out = pd.DataFrame(index=recs.index)
+    for c in COMPUTED:
+        out[c.header] = ""
+    return out
