@@ -85,3 +85,16 @@ def test_demo_runs_on_the_bundled_sample(capsys, tmp_path):
 def test_rules_prints_the_decision_table(capsys):
     code, out, _ = run(capsys, "rules")
     assert code == 0 and "D7@2025-10" in out and "PEND_SPECIFIED_PRE_OCT25" in out
+
+
+def test_duplicates_and_future_periods_are_named_as_the_file_shows_them(capsys, tmp_path):
+    bad = tmp_path / "dup.csv"
+    bad.write_text("Section,Supplier GSTIN,Document Number,Document Date,IGST,2B Period\n"
+                   "B2B,29AAACS2222T1ZX,INV-1,2026-10-05,100,2026-10\n"
+                   "B2B,29AAACS2222T1ZX,INV-1,2026-10-05,100,2026-10\n"
+                   "B2B,29AAACS2222T1ZX,INV-2,2026-10-05,100,2026-11\n", encoding="utf-8")
+    code, _, err = run(capsys, "report", str(bad), *ARGS)
+    assert code == 2
+    assert f"{bad}, row 3, column 'Document Number': 'INV-1' of 29AAACS2222T1ZX (B2B, 2B 2026-10) " \
+           f"duplicates row 2" in err
+    assert f"{bad}, row 4, column '2B Period': 2026-11 is after the return period 2026-10" in err

@@ -21,12 +21,15 @@ MAX_SHOWN = 20
 def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
                    party: str = "supplier_gstin") -> list[InputProblem]:
     problems: list[InputProblem] = []
+    # name rows as the file shows them when the importer recorded it (header = row 1)
+    rows = df["source_row"] if "source_row" in df else df["row"]
+    sheets = df["source_sheet"] if "source_sheet" in df else pd.Series(None, index=df.index)
     p2b = df["period_2b"].to_numpy(dtype="int64")
     future = np.flatnonzero(p2b > ctx.return_period)
     for i in future[:MAX_SHOWN]:
-        problems.append(InputProblem(file, int(df["row"].iloc[i]), "2B Period",
+        problems.append(InputProblem(file, int(rows.iloc[i]), "2B Period",
                                      f"{periods.iso(int(p2b[i]))} is after the return period "
-                                     f"{periods.iso(ctx.return_period)}"))
+                                     f"{periods.iso(ctx.return_period)}", sheets.iloc[i]))
     # GSTINs are already stripped and upper-cased by normalise(); numbers compare exactly as typed
     key = pd.DataFrame({"g": pd.factorize(df[party])[0], "s": pd.factorize(df["section"])[0],
                         "d": pd.factorize(df["document_number"])[0], "p": p2b})
@@ -38,9 +41,9 @@ def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
             g, sec = df[party].iloc[i], df["section"].iloc[i]
             p = periods.iso(int(p2b[i])) if p2b[i] >= 0 else "blank"
             problems.append(InputProblem(
-                file, int(df["row"].iloc[i]), "Document Number",
+                file, int(rows.iloc[i]), "Document Number",
                 f"{df['document_number'].iloc[i]!r} of {g or 'no GSTIN'} ({sec}, 2B {p}) "
-                f"duplicates row {int(df['row'].iloc[j])}"))
+                f"duplicates row {int(rows.iloc[j])}", sheets.iloc[i]))
     hidden = len(future) + int(dup.sum()) - len(problems)
     if hidden > 0:
         problems.append(InputProblem(file, None, None, f"... and {hidden} more problems like these"))
