@@ -28,3 +28,15 @@ def by_unique(series: pd.Series | np.ndarray, how: Mapping | Callable, default: 
         values = [how(u) for u in uniques]
     lookup = np.array(values + [default], dtype=dtype)  # the sentinel -1 picks the default
     return lookup[codes]
+
+
+def codes_in(series: pd.Series, values: "list[str] | tuple[str, ...]") -> np.ndarray:
+    """Position of each value in ``values`` (-1 if absent); free for categoricals.
+
+    >>> codes_in(pd.Series(["b", "x", "a"]), ("a", "b")).tolist()
+    [1, -1, 0]
+    """
+    if isinstance(getattr(series, "dtype", None), pd.CategoricalDtype):
+        where = pd.Index(values).get_indexer(series.cat.categories)
+        return np.append(where, -1)[series.cat.codes.to_numpy()]
+    return pd.Index(values).get_indexer(np.asarray(series, dtype=object))

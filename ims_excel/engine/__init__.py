@@ -51,15 +51,17 @@ def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = 
     With ``check`` (the default) unusable input raises :class:`ims_excel.normalise.InputError`
     (a 2B period after the return period, duplicate records).
     """
-    if check:
-        problems = input_problems(inward, ctx, inward_name)
-        if outward is not None and len(outward):
-            problems += input_problems(outward, ctx, outward_name, party="recipient_gstin")
-        if problems:
-            raise InputError(problems)
     rb = rulebook()
     ra = RuleArrays.build(rb)
     cl = classify(inward, ctx, rb, ra)
+    ocl = classify(outward, ctx, rb, ra, party="recipient_gstin") if outward is not None and len(outward) \
+        else None
+    if check:
+        problems = input_problems(inward, ctx, inward_name, cl=cl)
+        if ocl is not None:
+            problems += input_problems(outward, ctx, outward_name, party="recipient_gstin", cl=ocl)
+        if problems:
+            raise InputError(problems)
     signed = amounts.document_amounts(inward, cl)
     specified = ra.specified[cl["rule_idx"].to_numpy()]
     reduction = amounts.full_reduction(signed, specified)
@@ -70,8 +72,7 @@ def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = 
     records = pd.concat([cl, val, placed], axis=1)
     records["specified"] = specified
     records["row"] = inward["row"].to_numpy()
-    if outward is not None and len(outward):
-        ocl = classify(outward, ctx, rb, ra, party="recipient_gstin")
+    if ocl is not None:
         rows = liability.addback(outward, ocl, ctx, ra)
     else:
         rows = pd.DataFrame(columns=liability.COLUMNS)

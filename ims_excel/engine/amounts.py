@@ -46,12 +46,14 @@ def full_reduction(signed: np.ndarray, specified: np.ndarray) -> np.ndarray:
 def apply_declaration(df: pd.DataFrame, signed: np.ndarray, reduction: np.ndarray,
                       decl_applies: np.ndarray, choice: np.ndarray) -> np.ndarray:
     """G9: replace the reduction by what was declared (Full / Partial / No; blank = Full)."""
-    declared = np.column_stack([df[f"declared_{h}"].to_numpy(dtype=float) for h in HEADS])
-    partial = (decl_applies & (choice == PARTIAL))[:, None]
-    nil = (decl_applies & (choice == NIL))[:, None]
-    out = np.where(partial, np.where(reduction > 0, -declared, signed), signed)
-    out = np.where(nil, np.where(reduction > 0, 0.0, signed), out)
-    return np.round(out, 2)
+    out = signed.copy()
+    idx = np.flatnonzero(decl_applies & ((choice == PARTIAL) | (choice == NIL)))
+    if len(idx):
+        declared = np.column_stack([df[f"declared_{h}"].to_numpy(dtype=float)[idx] for h in HEADS])
+        reduces = reduction[idx] > 0
+        partial = (choice[idx] == PARTIAL)[:, None]
+        out[idx] = np.round(np.where(reduces, np.where(partial, -declared, 0.0), signed[idx]), 2)
+    return out
 
 
 def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
@@ -85,7 +87,7 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     claimed = (b == AVAILABLE) | (b == NOT_AVAILABLE) | (b == REVERSAL)
     t = np.where(claimed, t, -1)
 
-    out = pd.DataFrame(index=df.index)
+    out: dict[str, object] = {}
     out["bucket"] = np.array(BUCKETS, dtype=object)[b]
     out["bucket_code"] = b
     out["table_code"] = t
@@ -94,7 +96,7 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     for i, h in enumerate(HEADS):
         out[f"amount_{h}"] = amounts[:, i]
         out[f"itc_{h}"] = np.where(claimed, amounts[:, i], 0.0)
-    return out
+    return pd.DataFrame(out, index=df.index)
 
 
 def _rule_buckets(ra: RuleArrays) -> np.ndarray:

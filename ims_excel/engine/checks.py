@@ -19,7 +19,8 @@ MAX_SHOWN = 20
 
 
 def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
-                   party: str = "supplier_gstin") -> list[InputProblem]:
+                   party: str = "supplier_gstin", cl: pd.DataFrame | None = None) -> list[InputProblem]:
+    """Problems of the whole input; ``cl`` (the classification) saves re-coding sections and GSTINs."""
     problems: list[InputProblem] = []
     # name rows as the file shows them when the importer recorded it (header = row 1)
     rows = df["source_row"] if "source_row" in df else df["row"]
@@ -31,8 +32,10 @@ def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
                                      f"{periods.iso(int(p2b[i]))} is after the return period "
                                      f"{periods.iso(ctx.return_period)}", sheets.iloc[i]))
     # GSTINs are already stripped and upper-cased by normalise(); numbers compare exactly as typed
-    key = pd.DataFrame({"g": pd.factorize(df[party])[0], "s": pd.factorize(df["section"])[0],
-                        "d": pd.factorize(df["document_number"])[0], "p": p2b})
+    key = pd.DataFrame({
+        "g": cl["party_code"].to_numpy() if cl is not None else pd.factorize(df[party])[0],
+        "s": cl["section_code"].to_numpy() if cl is not None else pd.factorize(df["section"])[0],
+        "d": pd.factorize(df["document_number"])[0], "p": p2b})
     dup = key.duplicated(keep="first").to_numpy()
     if dup.any():
         first = key.drop_duplicates(keep="first").reset_index().set_index(["g", "s", "d", "p"])["index"]

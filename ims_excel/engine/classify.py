@@ -23,7 +23,7 @@ import pandas as pd
 from ims_excel import gstin as gstin_mod
 from ims_excel.engine import deadlines
 from ims_excel.engine.context import Context
-from ims_excel.vec import by_unique
+from ims_excel.vec import by_unique, codes_in
 from ims_excel.records import HEADS, SECTIONS
 from ims_excel.rules import RuleBook
 
@@ -104,8 +104,8 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     n = len(df)
     rid_of = {r: i for i, r in enumerate(ra.ids)}
     D = lambda k: rid_of[f"D{k}"]  # noqa: E731  (rule index of D<k>)
-    out = pd.DataFrame(index=df.index)
-    sec = pd.Index(SECTIONS).get_indexer(df["section"])
+    out: dict[str, object] = {}
+    sec = codes_in(df["section"], SECTIONS)
     fam = _SECTION_FAMILY[sec]
     amend = _SECTION_AMENDMENT[sec]
     out["section_code"] = sec
@@ -211,4 +211,5 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     out["filed"] = by_unique(df["supplier_filing_status"], {"Not Filed": False}, default=True, dtype=bool)
     out["pos_state"] = pos
     out["gstin_bad"] = ~g_ok
-    return out
+    out["party_code"] = g_codes
+    return pd.DataFrame(out, index=df.index)

@@ -145,7 +145,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     gone = not_in_ims | (kind == KINDS.index("time_barred"))
     effective = np.where(gone, NOT_IN_IMS, effective)
 
-    out = pd.DataFrame(index=df.index)
+    out: dict[str, object] = {}
     out["status"] = STATUS[status]
     out["primary_code"] = primary
     out["err_bits"], out["warn_bits"], out["info_bits"] = err, warn, info
@@ -157,7 +157,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
         window, p_deadline, np.where(ims & (pend_cell == Y_), cut, deadlines.NAT)).astype("datetime64[D]")
     out["next_period"] = deadlines.next_tax_period(p2b, ctx.frequency)
     out["exceeds_head"] = np.where(exceeds.any(axis=1), exceeds.argmax(axis=1), -1)
-    return out
+    return pd.DataFrame(out, index=df.index)
 
 
 def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
