@@ -45,16 +45,19 @@ def main() -> None:
     gen = time.perf_counter() - t
     engine = best_of(3, lambda: evaluate(inward, ctx, outward))
     ref_rows = args.reference_rows or args.rows
-    sub = inward.iloc[:ref_rows]
+    sub = inward.iloc[:ref_rows].reset_index(drop=True)
+    # side by side on the same work: the inward records' validation, 2B placement and ITC
+    engine_sub = best_of(3, lambda: evaluate(sub, ctx))
     reference = best_of(1, lambda: evaluate_rows(sub, ctx))
-    engine_sub = best_of(3, lambda: evaluate(sub, ctx, check=False)) if ref_rows != args.rows else engine
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"synthetic data: {args.rows:,} inward + {args.outward:,} outward records in {gen:.1f} s")
     print(f"{'what':<58} {'seconds':>9}")
-    print(f"{'engine: validation + 2B + 3B + add-back, ' + format(args.rows, ',') + ' rows (best of 3)':<58} "
+    print(f"{'engine: validation + 2B + 3B + add-back, ' + format(args.rows, ',') + ' inward':<58} "
           f"{engine:>9.2f}")
+    print(f"{'  (+ ' + format(args.outward, ',') + ' outward records, input checks; best of 3)':<58}")
     print(f"{'per-row reference, ' + format(ref_rows, ',') + ' rows':<58} {reference:>9.2f}")
-    print(f"{'engine on the same ' + format(ref_rows, ',') + ' rows':<58} {engine_sub:>9.2f}")
+    print(f"{'engine on the same ' + format(ref_rows, ',') + ' rows, inward only (best of 3)':<58} "
+          f"{engine_sub:>9.2f}")
     print(f"speed-up (same rows, same run): {reference / engine_sub:.0f}x")
 
 

@@ -40,3 +40,12 @@ def codes_in(series: pd.Series, values: "list[str] | tuple[str, ...]") -> np.nda
         where = pd.Index(values).get_indexer(series.cat.categories)
         return np.append(where, -1)[series.cat.codes.to_numpy()]
     return pd.Index(values).get_indexer(np.asarray(series, dtype=object))
+
+
+def labels(codes: np.ndarray, names) -> pd.Categorical:
+    """Text column from integer codes without building a million strings (-1 = missing).
+
+    >>> list(labels(np.array([1, 0, 1]), ["no", "yes"]))
+    ['yes', 'no', 'yes']
+    """
+    return pd.Categorical.from_codes(np.asarray(codes, dtype="int64"), categories=list(names))

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ims_excel.engine.classify import BOE, CN, KINDS, A, N, P, R, RuleArrays
 from ims_excel.engine.validation import NIL, PARTIAL
+from ims_excel.vec import labels
 from ims_excel.records import HEADS
 
 BUCKETS = ("available", "not_available", "reversal", "rejected", "pending", "none")
@@ -61,7 +62,6 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     """Bucket, GSTR-3B table and claimed ITC per record."""
     ridx = cl["rule_idx"].to_numpy()
     kind = ra.kind[ridx]
-    eff = val["effective_action"].to_numpy()
     applied = val["applied"].to_numpy()
     filed = cl["filed"].to_numpy()
     current = cl["current"].to_numpy()
@@ -70,7 +70,8 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     not_in_ims = kind == KINDS.index("not_in_ims")
     # a record frozen by this return's own GSTR-3B filing is still in this (final) GSTR-2B
     ims = (kind == KINDS.index("ims")) | ((kind == KINDS.index("frozen")) & current)
-    accepted = ~not_in_ims & ((applied == A) | (applied == N)) & (eff != "Not in IMS")
+    gone = ra.kind[ridx] == KINDS.index("time_barred")
+    accepted = ~not_in_ims & ~gone & ((applied == A) | (applied == N))
     b = np.full(len(df), NONE, dtype="int8")
     b = np.where(ims & filed & live & accepted, AVAILABLE, b)
     b = np.where(ims & filed & live & (applied == R), REJECTED, b)
@@ -88,10 +89,10 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     t = np.where(claimed, t, -1)
 
     out: dict[str, object] = {}
-    out["bucket"] = np.array(BUCKETS, dtype=object)[b]
+    out["bucket"] = labels(b, BUCKETS)
     out["bucket_code"] = b
     out["table_code"] = t
-    out["gstr3b_table"] = np.array(TABLES + ("",), dtype=object)[t]
+    out["gstr3b_table"] = labels(np.where(t < 0, len(TABLES), t), (*TABLES, ""))
     out["in_2b"] = claimed
     for i, h in enumerate(HEADS):
         out[f"amount_{h}"] = amounts[:, i]

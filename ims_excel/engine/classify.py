@@ -23,9 +23,9 @@ import pandas as pd
 from ims_excel import gstin as gstin_mod
 from ims_excel.engine import deadlines
 from ims_excel.engine.context import Context
-from ims_excel.vec import by_unique, codes_in
-from ims_excel.records import HEADS, SECTIONS
+from ims_excel.records import AMENDMENT_SECTIONS, HEADS, SECTIONS
 from ims_excel.rules import RuleBook
+from ims_excel.vec import by_unique, codes_in, labels
 
 # action codes as small integers
 A, R, P, N, X = 0, 1, 2, 3, 4
@@ -35,7 +35,6 @@ STATE_CODE = {"Accepted": A, "Rejected": R, "Pending": P, "No Action": N, "Pre-I
 FAMILY = {"B2B": "INV", "B2BA": "INV", "B2B-DN": "DN", "B2B-DNA": "DN", "B2B-CN": "CN",
           "B2B-CNA": "CN", "ECO": "ECO", "ECOA": "ECO", "IMPG": "BOE", "IMPGA": "BOE",
           "IMPGSEZ": "BOE", "IMPGSEZA": "BOE", "ISD": "ISD", "ISDA": "ISD"}
-AMENDMENT = {"B2BA", "B2B-DNA", "B2B-CNA", "ECOA", "IMPGA", "IMPGSEZA", "ISDA"}
 NOT_IN_IMS_RULE = {"RCM": "D19", "GSTR5": "D21", "ISD": "D20", "POS": "D22", "164": "D23", "37A": "D24"}
 
 
@@ -87,11 +86,24 @@ FAMILIES = np.array(["INV", "DN", "CN", "ECO", "BOE", "ISD"], dtype=object)
 INV, DN, CN, ECO, BOE, ISD = range(6)
 _FAMILY_CODE = {s: int(np.flatnonzero(FAMILIES == f)[0]) for s, f in FAMILY.items()}
 _SECTION_FAMILY = np.array([_FAMILY_CODE[s] for s in SECTIONS] + [INV], dtype="int8")  # [-1]: unknown
-_SECTION_AMENDMENT = np.array([s in AMENDMENT for s in SECTIONS] + [False], dtype=bool)
+_SECTION_AMENDMENT = np.array([s in AMENDMENT_SECTIONS for s in SECTIONS] + [False], dtype=bool)
 
 
 def _codes(series: pd.Series, table: dict[str, int]) -> np.ndarray:
     return by_unique(series, table, default=N, dtype="int8")
+
+
+def _state_number(value: object) -> int:
+    """The 2-digit state code at the start of a GSTIN or place of supply ("27-Maharashtra"), -1 if none."""
+    text = str(value)[:2]
+    return int(text) if text.isdigit() else -1
+
+
+def _per_date(dates: np.ndarray, fn, missing: object) -> np.ndarray:
+    """``fn`` over the few distinct dates of a column, broadcast back (NaT -> ``missing``)."""
+    codes, uniques = pd.factorize(dates)
+    values = fn(np.asarray(uniques, dtype="datetime64[D]"))
+    return np.append(values, np.array([missing], dtype=values.dtype))[codes]
 
 
 def _dates(series: pd.Series) -> np.ndarray:
@@ -109,7 +121,7 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     fam = _SECTION_FAMILY[sec]
     amend = _SECTION_AMENDMENT[sec]
     out["section_code"] = sec
-    out["family"] = FAMILIES[fam]
+    out["family"] = labels(fam, FAMILIES)
     out["fam"] = fam
     out["amendment"] = amend
 
@@ -117,9 +129,13 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     p2b = df["period_2b"].to_numpy(dtype="int64").copy()
     filing = _dates(df["supplier_filing_date"])
     cut_day = int(rb.param("gstr1_cutoff_day"))
-    months = filing.astype("datetime64[M]")
-    day = (filing - months.astype("datetime64[D]")).astype("int64") + 1
-    from_filing = months.astype("int64") + 1970 * 12 - np.where(day <= cut_day, 1, 0)
+
+    def first_2b(d: np.ndarray) -> np.ndarray:
+        months = d.astype("datetime64[M]")
+        day = (d - months.astype("datetime64[D]")).astype("int64") + 1
+        return months.astype("int64") + 1970 * 12 - np.where(day <= cut_day, 1, 0)
+
+    from_filing = _per_date(filing, first_2b, -1)
     blank = p2b < 0
     p2b = np.where(blank & ~np.isnat(filing), from_filing, p2b)
     p2b = np.where(p2b < 0, ctx.return_period, p2b)
@@ -161,17 +177,18 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     odate = _dates(df["original_document_date"])
     date_164 = np.where(amend & ~np.isnat(odate), odate, doc_date)
     itc_family = (fam == INV) | (fam == DN) | (fam == ECO)
-    cut164 = np.where(itc_family, deadlines.cutoff_164(date_164, ctx.annual_return_date), deadlines.NAT)
+    cut164 = _per_date(date_164, lambda d: deadlines.cutoff_164(d, ctx.annual_return_date), deadlines.NAT)
+    cut164 = np.where(itc_family, cut164, deadlines.NAT)
     out["cutoff_164"] = cut164
-    pos = by_unique(df["place_of_supply"], lambda v: str(v)[:2], default="", dtype=object)
+    pos = by_unique(df["place_of_supply"], _state_number, default=-1, dtype="int64")
     g_codes, g_uniques = pd.factorize(df[party].to_numpy(dtype=object))
-    party_state = np.array([str(v)[:2] for v in g_uniques] + [""], dtype=object)[g_codes]
+    party_state = np.array([_state_number(v) for v in g_uniques] + [-1], dtype="int64")[g_codes]
     g_ok = np.array([v == "" or gstin_mod.check_ok(v) for v in g_uniques] + [True], dtype=bool)[g_codes]
     if party == "supplier_gstin":
-        sup_state, recip = party_state, ctx.gstin[:2]
+        sup_state, recip = party_state, _state_number(ctx.gstin)
     else:  # outward: the recipient is the row's party, the supplier is us
-        sup_state, recip = ctx.gstin[:2], party_state
-    pos_inelig = (pos != "") & (pos == sup_state) & (recip != pos) & ~boe & (fam != ISD)
+        sup_state, recip = _state_number(ctx.gstin), party_state
+    pos_inelig = (pos >= 0) & (pos == sup_state) & (recip != pos) & ~boe & (fam != ISD)
     late = itc_family & ~np.isnat(filing) & ~np.isnat(cut164) & (filing > cut164)
     outside = np.full(n, -1, dtype="int64")
     for mask, rule in ((late, D(23)), (pos_inelig, D(22)), (fam == ISD, D(20)), (form == 6, D(20)),
@@ -204,12 +221,11 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     if not ctx.has_ims:
         rid = np.full(n, D(29), dtype="int64")
 
-    out["rule"] = np.array(ra.ids, dtype=object)[rid]
+    out["rule"] = labels(rid, ra.ids)
     out["rule_idx"] = rid
     out["current"], out["carried"] = current, carried
     out["act"], out["prev"] = act, prev
     out["filed"] = by_unique(df["supplier_filing_status"], {"Not Filed": False}, default=True, dtype=bool)
-    out["pos_state"] = pos
     out["gstin_bad"] = ~g_ok
     out["party_code"] = g_codes
     return pd.DataFrame(out, index=df.index)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ims_excel.engine import deadlines
 from ims_excel.engine.classify import F_, KINDS, N_, W_, Y_, A, N, P, R, RuleArrays
-from ims_excel.vec import by_unique
+from ims_excel.vec import by_unique, labels
 from ims_excel.engine.context import Context
 from ims_excel.records import HEADS
 from ims_excel.rules import RuleBook
@@ -132,8 +132,8 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     status = np.where(err != 0, 3, np.where(warn != 0, 2, np.where(info != 0, 1, 0)))
     worst = np.where(err != 0, err, np.where(warn != 0, warn, info))
     lowest = worst & -worst  # lowest set bit = first code in precedence order
-    names = np.array([""] + list(rb.codes), dtype=object)
-    primary = names[np.where(lowest == 0, 0, np.log2(np.maximum(lowest, 1)).round().astype("int64") + 1)]
+    primary = labels(np.where(lowest == 0, 0, np.log2(np.maximum(lowest, 1)).round().astype("int64") + 1),
+                     ["", *rb.codes])
 
     # --- effective action (what the portal keeps)
     is_error = err != 0
@@ -141,12 +141,11 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     applied = np.where(applied > N, N, applied)  # Pre-IMS as a previous action means none here
     expired = (applied == P) & ims & ((window_over & (flag != 0)) | (flag == 1))
     applied = np.where(expired, N, applied)
-    effective = EFFECTIVE[applied]
     gone = not_in_ims | (kind == KINDS.index("time_barred"))
-    effective = np.where(gone, NOT_IN_IMS, effective)
+    effective = labels(np.where(gone, len(EFFECTIVE), applied), [*EFFECTIVE, NOT_IN_IMS])
 
     out: dict[str, object] = {}
-    out["status"] = STATUS[status]
+    out["status"] = labels(status, STATUS)
     out["primary_code"] = primary
     out["err_bits"], out["warn_bits"], out["info_bits"] = err, warn, info
     out["effective_action"] = effective
@@ -156,7 +155,10 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     out["pending_deadline"] = np.where(
         window, p_deadline, np.where(ims & (pend_cell == Y_), cut, deadlines.NAT)).astype("datetime64[D]")
     out["next_period"] = deadlines.next_tax_period(p2b, ctx.frequency)
-    out["exceeds_head"] = np.where(exceeds.any(axis=1), exceeds.argmax(axis=1), -1)
+    head = np.full(n, -1, dtype="int64")
+    over = np.flatnonzero(partial)
+    head[over] = np.where(exceeds[over].any(axis=1), exceeds[over].argmax(axis=1), -1)
+    out["exceeds_head"] = head
     return pd.DataFrame(out, index=df.index)
 
 
