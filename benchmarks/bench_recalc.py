@@ -2,12 +2,16 @@
 
     python benchmarks/bench_recalc.py [--rows 10000 100000] [--cli]
 
-For each N: build the workbook (XlsxWriter, with the per-row computed columns
-of ``inward.py`` and the SUMIFS/COUNTIFS summaries), then recalculate it in
+For each N: build the workbook from N synthetic records as a user types them
+(``synthetic.inward`` -> ``to_raw``: every section, action, period and flag,
+so every branch of the row formulas runs), with the per-row computed columns
+of ``inward.py`` and the SUMIFS/COUNTIFS summaries, then recalculate it in
 LibreOffice over UNO (``load`` and ``calculateAll()`` timed apart) and, with
 ``--cli``, through ``soffice --convert-to`` with a recalc-always profile
-(process start + load + recalc + save). Checks that the Summary counted every
-row, and prints one line per size.
+(process start + load + recalc + save). Checks that the Summary's validation
+block counted every row and that GSTR-3B 4A(5) equals the engine's, and prints
+one line per size (``per_1k_rows_s``: calculate seconds per 1,000 rows, to see
+whether time scales linearly).
 """
 
 from __future__ import annotations
@@ -21,10 +25,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ims_excel import recalc  # noqa: E402
-from ims_excel.workbook import inward, summaries  # noqa: E402
+import datetime as dt  # noqa: E402
+
+from ims_excel import recalc, synthetic  # noqa: E402
+from ims_excel.engine import Context, evaluate  # noqa: E402
+from ims_excel.normalise import normalise  # noqa: E402
+from ims_excel.workbook import config, inward, summaries  # noqa: E402
 from ims_excel.workbook.build import build_workbook  # noqa: E402
-from ims_excel.workbook.sample import RECIPIENT, sample_inward  # noqa: E402
+
+RECIPIENT = "27AAACR5055K1Z7"
+PERIOD = "2026-10"
 
 
 def _cell(values: dict, ref: str):
@@ -36,19 +46,25 @@ def _cell(values: dict, ref: str):
 
 
 def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool, shared: bool) -> dict:
-    frame = sample_inward(rows, seed=rows)
+    frame = synthetic.to_raw(synthetic.inward(rows, seed=rows, period=PERIOD))
+    ctx = Context.make(RECIPIENT, PERIOD, as_of=dt.date(2026, 11, 5))
     t0 = time.perf_counter()
-    book = build_workbook(tmp / f"bench_{rows}.xlsm", frame, config={"gstin": RECIPIENT, "period": "2025-11"},
+    book = build_workbook(tmp / f"bench_{rows}.xlsm", frame, config=config.from_context(ctx),
                           shared_formulas=shared)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     values = session.values(book, sheets=["Summary", "GSTR-3B"])
     uno_s = time.perf_counter() - t0
-    ok = _cell(values, summaries.cell_map()[("summary", "status", "ok", "Records")])
-    assert ok == rows, f"Summary counted {ok} of {rows} rows"
+    cells = summaries.cell_map()
+    counted = sum(_cell(values, cells[("summary", "status", s, "Records")]) for s in ("ok", "info", "warning", "error"))
+    assert counted == rows, f"Summary counted {counted} of {rows} rows"
     assert not values["Summary"]["errors"] and not values["GSTR-3B"]["errors"]
+    res = evaluate(normalise(frame), ctx)
+    got, want = _cell(values, cells[("gstr3b", "table4", "4A5", "IGST")]), res.gstr3b["4A5"]["igst"]
+    assert abs(got - want) < 0.005, f"4A(5) IGST {got} != engine {want}"
     out = {"rows": rows, "shared": shared, "formula_columns": len(inward.COMPUTED), "build_s": build_s,
-           "file_mb": book.stat().st_size / 1e6, "uno_total_s": uno_s, **session.last_seconds}
+           "file_mb": book.stat().st_size / 1e6, "uno_total_s": uno_s, **session.last_seconds,
+           "per_1k_rows_s": session.last_seconds.get("calculate", 0.0) / rows * 1000}
     if cli:
         t0 = time.perf_counter()
         recalc.recalculate(book, tmp / "cli", timeout=1800)

@@ -126,7 +126,7 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
             rule = outside
         in_ims_kind = rule not in ("D18", "D19", "D20", "D21", "D22", "D23", "D24")
         current = start <= p2b <= end
-        if in_ims_kind and ((current and ctx.gstr3b_filed) or (p2b < start and prev != "P")):
+        if in_ims_kind and prev != "P" and ((current and ctx.gstr3b_filed) or p2b < start):
             rule = "D25"
         r = rb.rule(rule)
         if (rule not in ("D25",) and in_ims_kind and fam in ("INV", "DN", "ECO") and not r.specified
@@ -216,7 +216,7 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
                     amt[h] = round(-declared[h], 2)
                 elif red[h] > 0 and choice == "No":
                     amt[h] = 0.0
-        live = current or (p2b < start and prev == "P")
+        live = (current and not (ctx.gstr3b_filed and prev == "P")) or (p2b < start and prev == "P")
         in_ims = ims or (kind == "frozen" and current)
         bucket = None
         if in_ims and filed and live and applied in ("A", "N") and effective != "Not in IMS":

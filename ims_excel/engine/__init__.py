@@ -38,6 +38,8 @@ class Result:
     gstr2b: pd.DataFrame  # long table bucket x section
     gstr3b: dict[str, dict[str, float]]
     liability: pd.DataFrame
+    outward: pd.DataFrame | None = None  # the typed outward input, if any
+    outward_records: pd.DataFrame | None = None  # its classification (rule per outward row)
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -77,7 +79,7 @@ def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = 
     else:
         rows = pd.DataFrame(columns=liability.COLUMNS)
     return Result(ctx, inward, records, gstr2b.buckets(cl["section_code"].to_numpy(), placed),
-                  gstr3b.table4(placed, ctx.move_negative_4a), rows)
+                  gstr3b.table4(placed, ctx.move_negative_4a), rows, outward, ocl)
 
 
 __all__ = ["Context", "Result", "evaluate"]

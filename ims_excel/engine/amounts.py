@@ -65,7 +65,7 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     applied = val["applied"].to_numpy()
     filed = cl["filed"].to_numpy()
     current = cl["current"].to_numpy()
-    live = current | cl["carried"].to_numpy()
+    live = cl["live"].to_numpy()
     itc_avl = df["itc_available"].to_numpy() != 0
     not_in_ims = kind == KINDS.index("not_in_ims")
     # a record frozen by this return's own GSTR-3B filing is still in this (final) GSTR-2B

@@ -169,6 +169,7 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     rid = np.where(boe, np.where(~amend, D(15), np.where(down, D(17), D(16))), rid)
     rid = np.where(boe & (p2b < oct25), D(18), rid)
     in_ims_kind = rid != D(18)  # so far every rule is a D1-D17 kind, or D18
+    out["record_rule"] = labels(rid, ra.ids)
 
     # --- records never in IMS (D19-D24), explicit or derived
     rev = df["reverse_charge"].to_numpy() == 1
@@ -198,6 +199,7 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
                          default=-1, dtype="int64")
     outside = np.where(explicit >= 0, explicit, outside)
     rid = np.where(outside >= 0, outside, rid)
+    out["outside_rule"] = labels(np.where(outside >= 0, outside, len(ra.ids)), [*ra.ids, ""])
     in_ims_kind &= outside < 0
 
     # --- frozen (D25) and time-barred (D26)
@@ -208,8 +210,12 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     carried = (p2b < start) & (prev == P)
     # the recipient's own freeze (our IMS); an outward record's state is the recipient's columns
     inward = party == "supplier_gstin"
-    frozen = inward & in_ims_kind & ((current & ctx.gstr3b_filed) | ((p2b < start) & (prev != P)))
+    # G4/G5: filing the 3B freezes the period's accepted / rejected / no-action records; pending ones
+    # stay in IMS, and whatever is done with them now lands in the next GSTR-2B, not this (final) one
+    frozen = inward & in_ims_kind & (prev != P) & ((current & ctx.gstr3b_filed) | (p2b < start))
+    out["live"] = (current & ~(ctx.gstr3b_filed & (prev == P))) | carried
     rid = np.where(frozen, D(25), rid)
+    out["frozen"] = frozen
     spec = ra.specified[rid]
     as_of = np.datetime64(ctx.as_of, "D")
     barred = (inward & in_ims_kind & ~frozen & itc_family & ~spec & ((prev == P) | (act == P))

@@ -129,6 +129,9 @@ def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
                        "author": "ims_excel", "company": "", "created": FIXED_DATE,
                        "comments": f"Rules {book.version}; ims_excel {ims_excel.__version__}"})
     wb.set_custom_property("RulesVersion", book.version)
+    if not shared_formulas and max(len(inward) if inward is not None else 0,
+                                   len(outward) if outward is not None else 0) > 20_000:
+        wb.use_zip64()  # every formula written out in full: the sheet part passes 4 GB near 100,000 rows
     wb.add_vba_project(io.BytesIO(project), is_stream=True)
     wb.set_vba_name("ThisWorkbook")
     styles = Styles(wb)
@@ -145,8 +148,8 @@ def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
         wb.define_name(name, f"=Start!{cell}")
     config_sheet.write_config(wb, ws["Config"], styles, config)
     remarks_max = int(book.param("remarks_max_length"))
-    write_table(ws["Inward"], styles, INWARD, inward, remarks_max=remarks_max)
-    write_table(ws["Outward"], styles, OUTWARD, outward, remarks_max=remarks_max)
+    write_table(ws["Inward"], styles, INWARD, inward, remarks_max=remarks_max, shared=shared_formulas)
+    write_table(ws["Outward"], styles, OUTWARD, outward, remarks_max=remarks_max, shared=shared_formulas)
     for sheet in summaries.SHEETS:
         write_summary_sheet(ws[sheet.name], styles, sheet)
     write_rules(wb, ws["Rules"], styles, book)

@@ -15,6 +15,21 @@ Formulas elsewhere use the defined names, never addresses:
 ``AsOfDate``            the override, else TODAY()
 ``GSTR3BFiled``         Y / N: GSTR-3B for the return period filed
 ``AnnualReturnFiledOn`` input date
+``TaxpayerType``        Normal / SEZ / Casual / Composition / ISD / NRTP / TDS / TCS
+``HasIMS``              Y when the taxpayer type has IMS (rule D29), else N
+======================  =====================================================
+
+Derived values the row formulas use (below the settings, :data:`DERIVED`):
+
+======================  =====================================================
+``WindowStart``         first GSTR-2B month of the return (the quarter's first for QRMP)
+``WindowEnd``           last GSTR-2B month of the return (``Context.return_period``)
+``WindowEndPeriod``     ``WindowEnd`` as YYYY-MM
+``NextReturnPeriod``    the tax period after the return, YYYY-MM (a quarter: its last month)
+``QRMPDueDay``          22 or 24 by ``StateCode`` (``QRMPDay22States`` on the Rules sheet)
+``DueDay``              GSTR-3B due day of a tax period: ``QRMPDueDay`` or the monthly 20th
+``OwnState``            the state code of ``RecipientGSTIN`` as a number (-1 if not digits)
+``AnnualReturnFYEnd``   calendar year in which the FY of the annual return ends, "" if none
 ======================  =====================================================
 """
 
@@ -28,6 +43,20 @@ from ims_excel.workbook import formulas
 from ims_excel.workbook.styles import Styles
 
 FIRST_ROW = 4  # 1-based row of the first setting
+
+TAXPAYER_TYPES = ("Normal", "SEZ", "Casual", "Composition", "ISD", "NRTP", "TDS", "TCS")
+"""The Config drop-down; ``engine.context`` takes them lower-cased."""
+
+
+def _has_ims_formula() -> str:
+    from ims_excel.engine.context import IMS_TAXPAYER_TYPES
+
+    labels = [t for t in TAXPAYER_TYPES if t.casefold() in IMS_TAXPAYER_TYPES]
+    tests = ",".join(f'{{input}}="{t}"' for t in labels)
+    return f'=IF(OR({{input}}&""="",{tests}),"Y","N")'
+
+
+_HAS_IMS = _has_ims_formula()
 
 
 @dataclass(frozen=True)
@@ -68,10 +97,64 @@ FIELDS: tuple[Field, ...] = (
     Field("gstr3b_filed", "GSTR3BFiled", "GSTR-3B filed for the period", "flag", ("Y", "N"), "N"),
     Field("annual_return_filed_on", "AnnualReturnFiledOn", "Annual return filed on", "date",
           note="Date the annual return (GSTR-9) of the financial year was filed, if it was."),
+    Field("taxpayer_type", "TaxpayerType", "Taxpayer type", "enum", TAXPAYER_TYPES, "Normal",
+          derived="HasIMS", derived_formula=_HAS_IMS,
+          note="IMS is for normal (incl. SEZ units/developers) and casual taxpayers (rule D29)."),
 )
 """The settings, in sheet order."""
 
-NAMES = {f.name for f in FIELDS} | {f.derived for f in FIELDS if f.derived}
+
+@dataclass(frozen=True)
+class Derived:
+    """A computed value below the settings: defined name, label, formula, format kind."""
+
+    name: str
+    label: str
+    formula: str
+    kind: str = "general"
+    note: str = ""
+
+
+_QUARTERLY = 'FilingFrequency="Quarterly"'
+
+
+def _state_number(ref: str) -> str:
+    from ims_excel.workbook.rowlogic import state_number
+
+    return state_number(ref)
+_RPI = "ReturnPeriodIndex"
+
+
+def _iso(index: str) -> str:
+    return f'INT({index}/12)&"-"&TEXT(MOD({index},12)+1,"00")'
+
+
+DERIVED: tuple[Derived, ...] = (
+    Derived("WindowStart", "First GSTR-2B month of the return (index)",
+            f'=IF({_RPI}="","",IF({_QUARTERLY},{_RPI}-MOD({_RPI},3),{_RPI}))',
+            note="year*12 + month - 1; a quarterly return covers the three months of its quarter."),
+    Derived("WindowEnd", "Last GSTR-2B month of the return (index)",
+            f'=IF({_RPI}="","",IF({_QUARTERLY},{_RPI}-MOD({_RPI},3)+2,{_RPI}))'),
+    Derived("WindowEndPeriod", "Last GSTR-2B month of the return", f'=IF(WindowEnd="","",{_iso("WindowEnd")})',
+            "text"),
+    Derived("NextReturnPeriod", "Next tax period (its last month)",
+            f'=IF(WindowEnd="","",{_iso("(WindowEnd+IF(" + _QUARTERLY + ",3,1))")})', "text",
+            "Supplier add-back of rejections frozen in this return's period lands here at the earliest."),
+    Derived("QRMPDueDay", "QRMP GSTR-3B due day for the state",
+            '=IF(COUNTIF(QRMPDay22States,IF(LEN(StateCode)<2,"0"&StateCode,StateCode))>0,22,'
+            'Param_qrmp_due_day_default)', note="22nd or 24th by state (Notification 76/2020-CT)."),
+    Derived("DueDay", "GSTR-3B due day", f"=IF({_QUARTERLY},QRMPDueDay,Param_gstr3b_due_day_monthly)"),
+    Derived("OwnState", "Our state code (number)",
+            "=" + _state_number("RecipientGSTIN"),
+            note="First two digits of the GSTIN as a number (-1 if not digits): the place-of-supply test."),
+    Derived("AnnualReturnFYEnd", "Year the annual return's FY ends",
+            '=IF(ISNUMBER(AnnualReturnFiledOn),YEAR(AnnualReturnFiledOn)-IF(MONTH(AnnualReturnFiledOn)<4,1,0),"")',
+            note="The annual return filed on a date is the one for the FY that ended before it."),
+)
+"""Derived values, in sheet order, below the settings."""
+
+NAMES = ({f.name for f in FIELDS} | {f.derived for f in FIELDS if f.derived}
+         | {d.name for d in DERIVED})
 
 
 def field_for(key: str) -> Field:
@@ -81,6 +164,28 @@ def field_for(key: str) -> Field:
         if k in (f.key.casefold(), f.name.casefold()):
             return f
     raise KeyError(f"unknown Config setting {key!r}")
+
+
+def derived_row(name: str) -> int:
+    """1-based Config row of a derived value (column C)."""
+    return FIRST_ROW + len(FIELDS) + 2 + [d.name for d in DERIVED].index(name)
+
+
+def from_context(ctx) -> dict:
+    """``build_workbook(config=...)`` values for an engine :class:`~ims_excel.engine.Context`."""
+    from ims_excel import periods
+
+    types = {t.casefold(): t for t in TAXPAYER_TYPES}
+    return {
+        "gstin": ctx.gstin,
+        "period": periods.iso(ctx.period),
+        "frequency": ctx.frequency.capitalize(),
+        "state_code": "" if ctx.state == ctx.gstin[:2] else ctx.state,
+        "as_of": ctx.as_of,
+        "gstr3b_filed": "Y" if ctx.gstr3b_filed else "N",
+        "annual_return_filed_on": ctx.annual_return_date,
+        "taxpayer_type": types.get(ctx.taxpayer_type, ctx.taxpayer_type),
+    }
 
 
 def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = None) -> None:
@@ -120,6 +225,16 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
             ws.data_validation(row, 1, row, 1, {"validate": "length", "criteria": "==", "value": 7,
                                                 "error_type": "stop",
                                                 "error_message": "Write the period as YYYY-MM."})
+    ws.write(derived_row(DERIVED[0].name) - 2, 0, "Derived (used by the formulas; do not edit)",
+             styles.subtitle())
+    for d in DERIVED:
+        i = derived_row(d.name) - 1
+        ws.write_string(i, 0, d.label, styles.label())
+        ws.write_formula(i, 2, d.formula, styles.computed(d.kind))
+        workbook.define_name(d.name, f"=Config!$C${i + 1}")
+        if d.note:
+            ws.write_string(i, 3, d.note, styles.note())
+        ws.write_string(i, 4, d.name, styles.note())
     ws.set_column(4, 4, 34, styles.note())
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True})
 

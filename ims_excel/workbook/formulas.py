@@ -65,13 +65,18 @@ def gstin_check(ref: str) -> str:
     only, as the portal writes GSTINs. O(1): 14 FINDs over array constants inside
     SUMPRODUCT, which Excel and LibreOffice both evaluate as arrays without CSE.
     """
+    return f"IFERROR(AND(LEN({ref})=15,EXACT(MID({ref},15,1),{gstin_check_char(ref)})),FALSE)"
+
+
+def gstin_check_char(ref: str) -> str:
+    """The right 15th character for the first 14 characters of ``ref`` (an error if one of
+    them is not in ``0-9A-Z``): ``gstin.check_char`` as a formula."""
     alphabet = quote(ALPHABET)
     positions = "{" + ",".join(str(i) for i in range(1, 15)) + "}"
     weights = "{" + ",".join("1" if i % 2 else "2" for i in range(1, 15)) + "}"
     p = f"(FIND(MID({ref},{positions},1),{alphabet})-1)*{weights}"
     total = f"SUMPRODUCT(INT({p}/36)+MOD({p},36))"
-    check = f"MID({alphabet},MOD(36-MOD({total},36),36)+1,1)"
-    return f"IFERROR(AND(LEN({ref})=15,EXACT(MID({ref},15,1),{check})),FALSE)"
+    return f"MID({alphabet},MOD(36-MOD({total},36),36)+1,1)"
 
 
 def check_formula(formula: str, *, per_row_table: str | None = None) -> list[str]:

@@ -1,33 +1,55 @@
-"""EXTENSION POINT: the computed columns of the ``Inward`` table.
+"""EXTENSION POINT: the computed columns of the ``Inward`` table, equal to the engine.
 
 ``COMPUTED`` is the ordered list of :class:`~ims_excel.workbook.tables.Computed`
-columns placed after the canonical ``records.INWARD_COLUMNS``. The formulas
-below are PLACEHOLDERS that give the summary sheets something to count; the
-validation author replaces them with formulas that equal the engine. Keep:
+columns placed after the canonical ``records.INWARD_COLUMNS``: first what a user
+reads (Status ... IMS State), then helper columns (grouped and collapsed at the
+right) that spell out the engine step by step. Each formula mirrors a line of
+``ims_excel.engine`` (the specification) and is proven equal to it by
+``tests/workbook/test_equality.py`` (LibreOffice recalculation of every rulebook
+case and of thousands of synthetic records).
 
-* the headers the summaries read (``summaries.py``): ``Period``, ``IMS State``,
-  ``Status``, ``2B Bucket``, ``3B Table``, ``ITC IGST`` ... ``ITC Cess``
-  (rename both sides together);
-* ``Status`` in {"", "ok", "info", "warning", "error"} (drives the red/amber
-  rows), "" on an empty row: the template has one empty data row, and every
-  formula must give "" (or 0) there;
-* O(1) per row: reference the same row with ``r("Col")``, Config cells by name
-  (``config.FIELDS``: ``ReturnPeriod``, ``ReturnPeriodIndex``, ``AsOfDate``,
-  ``StateCode``, ``GSTR3BFiled`` ...), the rules with INDEX/MATCH over the
-  ``Rules``/``Codes`` tables and the ``RuleEras`` name, never whole ``Inward``
-  columns. ``tests/workbook`` checks every formula with
-  ``formulas.check_formula`` (LibreOffice 7.4 functions only).
+How a row is worked out (helper columns, in the engine's order):
 
-``formulas.gstin_check(r("Supplier GSTIN"))`` is the check-digit test, ready
-for a per-row formula.
+1. classification (``engine.classify``, formulas in :mod:`.rowlogic`): Family,
+   Amendment, Period Index / Period / Era (the GSTR-2B period and its rule
+   regime), Direction, Consumed, Record Rule (D1-D18), Outside Rule (D19-D24),
+   Frozen, and the visible Rule (D25 frozen, D26 time-barred, D28 pre-IMS, D29
+   no IMS access);
+2. the rule's row of the ``Rules`` table (``Rule Row`` = MATCH of rule@regime):
+   Kind, Action Cell / Pending Cell (Y, N, W = one-period window, F = portal flag),
+   Rule Code (the version's reason code), Specified, May Declare;
+3. reason codes (``engine.validation``): each code is a condition; ``Error Rank``,
+   ``Warning Rank``, ``Info Rank`` hold the first (lowest Codes-table row) code of
+   each severity that applies, 999 if none. Status is the worst severity, Reason
+   Code its first code, Message the Codes text with dates filled in
+   (``report.message``);
+4. the action the portal keeps (``Applied``: a refused action is not applied; an
+   expired pending is deemed accepted) and Effective Action;
+5. amounts (``engine.amounts``): Signed (credit notes negative, an amendment of a
+   consumed original as the delta), Amount (after an ITC-reduction declaration),
+   2B Bucket, 3B Table, ITC per head.
+
+Every formula is O(1): same-row references, Config names, ``Param_*`` and
+lookups into the small ``Rules``/``Codes``/``Sections``/``NotInIMS`` tables,
+never whole ``Inward`` columns. The summaries (``summaries.py``) read ``Period``,
+``IMS State``, ``Status``, ``2B Bucket``, ``3B Table``, ``Amount *`` and ``ITC *``.
 """
 
 from __future__ import annotations
 
-from ims_excel.workbook.formulas import this_row
+from typing import TYPE_CHECKING
+
+from ims_excel.workbook import rowlogic as L
+from ims_excel.workbook.formulas import gstin_check, gstin_check_char, this_row
+from ims_excel.workbook.rowlogic import AND, IF, OR, eq, ne, num, q
 from ims_excel.workbook.tables import Computed
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 TABLE = "Inward"
+NONE_RANK = 999
+"""Rank of "no code of this severity" (the Codes table has far fewer rows)."""
 
 
 def r(column: str) -> str:
@@ -35,49 +57,298 @@ def r(column: str) -> str:
     return this_row(TABLE, column)
 
 
-_EMPTY = f'{r("Section")}=""'
-_ACTION_TO_STATE = ('INDEX({"Accepted","Rejected","Pending","No Action"},'
-                    f'MATCH({r("Action")},{{"Accept","Reject","Pending","No Action"}},0))')
+def _g(body: str, empty: str = '""') -> str:
+    return L.blank_guard(r, body, empty)
 
-COMPUTED: tuple[Computed, ...] = (
-    Computed("Period",
-             f'=IF({_EMPTY},"",IF({r("2B Period")}&""="",ReturnPeriod&"",{r("2B Period")}&""))',
-             "period", "GSTR-2B period the record belongs to (YYYY-MM). PLACEHOLDER: 2B Period, "
-             "else the Config return period.", 9),
-    Computed("Rule", '=""', "text", "Decision-table rule (D1-D30) that applies. PLACEHOLDER.", 8),
-    Computed("Rule Key",
-             f'=IF({r("Rule")}="","",{r("Rule")}&"@"&IFERROR(INDEX(RuleEras,MATCH({r("Period")},RuleEras,1)),'
-             'INDEX(RuleEras,1)))',
-             "text", "Key into the Rules table: rule@regime start.", 12),
-    Computed("IMS State",
-             f'=IF({_EMPTY},"",IF({r("Action")}="",IF({r("Previous Action")}="","No Action",'
-             f'{r("Previous Action")}&""),IFERROR({_ACTION_TO_STATE},"No Action")))',
-             "text", "State after the chosen action: No Action / Accepted / Rejected / Pending. "
-             "PLACEHOLDER.", 11),
-    Computed("Reason Code", '=""', "text", "Primary reason code (Codes table). PLACEHOLDER.", 16),
-    Computed("Status",
-             f'=IF({_EMPTY},"",IF({r("Reason Code")}="","ok",'
-             f'IFERROR(INDEX(Codes[severity],MATCH({r("Reason Code")},Codes[code],0)),"error")))',
-             "text", "ok / info / warning / error.", 9),
-    Computed("Message",
-             f'=IF({r("Reason Code")}="","",IFERROR(INDEX(Codes[message],'
-             f'MATCH({r("Reason Code")},Codes[code],0)),{r("Reason Code")}))',
-             "text", "What to do about it.", 40),
-    Computed("2B Bucket",
-             f'=IF({_EMPTY},"",IF({r("IMS State")}="Rejected","rejected",'
-             f'IF({r("IMS State")}="Pending","pending","available")))',
-             "text", "GSTR-2B bucket: available / not_available / reversal / rejected / pending. "
-             "PLACEHOLDER.", 11),
-    Computed("3B Table",
-             f'=IF({r("2B Bucket")}<>"available","",IF(LEFT({r("Section")},4)="IMPG","4A1",'
-             f'IF(LEFT({r("Section")},3)="ISD","4A4","4A5")))',
-             "text", "GSTR-3B Table 4 row: 4A1 / 4A3 / 4A4 / 4A5 / 4B2 / 4D2. PLACEHOLDER.", 8),
-    *(Computed(f"ITC {head}",
-               f'=IF({r("3B Table")}="",0,IF(LEFT({r("Section")},6)="B2B-CN",-1,1)*N({r(head)}))',
-               "amount", f"Signed {head} this record puts into its 3B row. PLACEHOLDER.", 13)
-      for head in ("IGST", "CGST", "SGST", "Cess")),
+
+# ------------------------------------------------------------------ reusable conditions
+
+KIND_IMS = eq(r("Kind"), "ims")
+ACT_P = eq(r("Act"), "P")
+FLAG = r("Pending Blocked")
+DECL_BLOCKED = eq(r("Declaration Blocked"), "Y")
+RED = r("ITC Reduction")
+MAY = eq(r("May Declare"), "Y")
+CURRENT = AND(f'{r("Period Index")}>=WindowStart', f'{r("Period Index")}<=WindowEnd')
+CUT = r("16(4) Cut-off")
+DEADLINE = r("Pending Deadline")
+HAS_DECL = OR(ne(RED, ""), *(f'{num(r("Declared " + h))}>0' for h in L.HEADS))
+
+
+LOCAL_PENDING_OK = OR(eq(r("Pending Cell"), "Y"), eq(r("Pending Cell"), "F"),
+                      AND(eq(r("Pending Cell"), "W"), ne(r("Window Over"), "Y")))
+"""The local rule allows Pending: Y, F (the portal flag decides), or W within the window."""
+
+
+def _reduction(h: str) -> str:
+    """What a Full declaration reduces (positive) on a specified record (``amounts.full_reduction``)."""
+    return IF(eq(r("Specified"), "Y"), f'MAX(-{r("Signed " + h)},0)', "0")
+
+
+# ------------------------------------------------------------------ reason-code conditions (validation.py)
+
+CONDITIONS: dict[str, str] = {
+    "PEND_WINDOW_OVER": AND(KIND_IMS, ACT_P, eq(r("Window Over"), "Y"), eq(FLAG, "")),
+    "PEND_BLOCKED_PORTAL": AND(KIND_IMS, ACT_P, eq(FLAG, "Y")),
+    "PEND_FLAG_DISAGREES": AND(KIND_IMS, ne(FLAG, ""), f'{LOCAL_PENDING_OK}<>({FLAG}="N")'),
+    "PEND_DEADLINE_NEAR": AND(KIND_IMS, ACT_P, eq(r("Pending Cell"), "W"), ne(r("Window Over"), "Y"),
+                              f"N({DEADLINE})-AsOfDate<=Param_warning_days"),
+    "CUTOFF_164_NEAR": AND(KIND_IMS, ACT_P, f"ISNUMBER({CUT})", f"N({CUT})>=AsOfDate",
+                           f"N({CUT})-AsOfDate<=Param_warning_days"),
+    "DECL_NOT_APPLICABLE": AND(KIND_IMS, HAS_DECL, ne(r("May Declare"), "Y")),
+    "DECL_BLOCKED": AND(MAY, DECL_BLOCKED, HAS_DECL),
+    "DECL_REQUIRED": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, ""), f'{r("Act")}<>{r("Prev")}',
+                         "WindowEnd>=Param_declaration_required_from_index"),
+    "DECL_EXCEEDS": ne(r("Declared Over"), ""),
+    "DECL_CGST_NE_SGST": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, "Partial"),
+                             f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005'),
+    "DECL_NO_REMARK": AND(MAY, f"NOT({DECL_BLOCKED})", OR(eq(RED, "Partial"), eq(RED, "No")),
+                          f'LEN(TRIM({r("Remarks")}&""))=0'),
+    "GSTIN_CHECK_DIGIT": AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y")),
+    "GSTIN_OVERRIDDEN": AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y")),
+    "REMARKS_TOO_LONG": f'LEN({r("Remarks")}&"")>Param_remarks_max_length',
+    "NOT_FILED": eq(r("Supplier Filing Status"), "Not Filed"),
+}
+"""When each reason code that is not a decision-table version code applies (``engine.validation``).
+Version codes (not in IMS, frozen, time-barred, refusals) come from ``Rule Code``."""
+
+
+def _codes_by_severity() -> dict[str, list[str]]:
+    """The CONDITIONS codes grouped by their Codes-table severity, in precedence order."""
+    from ims_excel.rules import rulebook
+
+    out: dict[str, list[str]] = {"error": [], "warning": [], "info": []}
+    for code, rc in rulebook().codes.items():
+        if code in CONDITIONS:
+            out[rc.severity].append(code)
+    return out
+
+
+def _rank(severity: str) -> str:
+    parts = [IF(eq(r("Rule Code Severity"), severity), L.code_rank(r("Rule Code")), str(NONE_RANK))]
+    parts += [IF(CONDITIONS[c], L.code_rank(q(c)), str(NONE_RANK)) for c in _codes_by_severity()[severity]]
+    return _g(f"MIN({','.join(parts)})")
+
+
+# ------------------------------------------------------------------ the rule and its row
+
+_STATE_KIND = OR(eq(r("Kind"), "not_in_ims"), eq(r("Kind"), "frozen"), eq(r("Kind"), "time_barred"))
+_ATTEMPT = IF(eq(r("Kind"), "not_in_ims"), ne(r("Act"), "N"), f'{r("Act")}<>{r("Prev")}')
+_REFUSAL = AND(KIND_IMS, eq(r("Action Cell"), "N"), f"NOT({AND(ACT_P, ne(FLAG, ''))})")
+
+_FROZEN = IF(AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), ne(r("Previous Action"), "Pending"),
+                 OR(AND(CURRENT, eq("GSTR3BFiled", "Y")), f'{r("Period Index")}<WindowStart')),
+             q("Y"), q("N"))
+
+_BARRED = AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), L.one_of(r("Family"), L.ITC_FAMILIES),
+              ne(L.lookup("Rules", "specified", "id", r("Record Rule"), q("N")), "Y"),
+              OR(eq(r("Previous Action"), "Pending"), eq(r("Action"), "Pending")),
+              f"ISNUMBER({CUT})", f"AsOfDate>N({CUT})")
+
+_RULE = IF(eq("HasIMS", "N"), q("D29"),
+           IF(f'{r("Period Index")}<Param_ims_start_period_index', q("D28"),
+              IF(eq(r("Frozen"), "Y"), q("D25"),
+                 IF(_BARRED, q("D26"),
+                    IF(ne(r("Outside Rule"), ""), r("Outside Rule"), r("Record Rule"))))))
+
+_ACT = IF(eq(r("Action"), "Accept"), q("A"), IF(eq(r("Action"), "Reject"), q("R"),
+                                                  IF(eq(r("Action"), "Pending"), q("P"), q("N"))))
+_PA = r("Previous Action")
+_PREV = IF(eq(_PA, "Accepted"), q("A"), IF(eq(_PA, "Rejected"), q("R"), IF(eq(_PA, "Pending"), q("P"),
+                                                                          IF(eq(_PA, "Pre-IMS"), q("X"), q("N")))))
+_ACTION_CELL = IF(eq(r("Act"), "A"), L.version_attr(r, "accept"),
+                  IF(eq(r("Act"), "R"), L.version_attr(r, "reject"),
+                     IF(eq(r("Act"), "P"), L.version_attr(r, "pending"), L.version_attr(r, "no_action"))))
+
+_DUE_MONTH = f'({r("Period Index")}+IF({L.QUARTERLY},6-MOD({r("Period Index")},3),2))'
+_WINDOW_DEADLINE = f"DATE(INT({_DUE_MONTH}/12),MOD({_DUE_MONTH},12)+1,DueDay)"
+"""G8: GSTR-3B due date of (2B period + one tax period) (``deadlines.pending_deadline``)."""
+
+_RULE_CODE_SEVERITY = IF(eq(r("Rule Code"), ""), '""',
+                         IF(_STATE_KIND, IF(_ATTEMPT, q("error"),
+                                            L.lookup("Codes", "quiet", "code", r("Rule Code"))),
+                            IF(_REFUSAL, q("error"), '""')))
+
+_KEPT = IF(f'{r("Error Rank")}<{NONE_RANK}', IF(eq(r("Prev"), "X"), q("N"), r("Prev")), r("Act"))
+_APPLIED = IF(AND(eq(_KEPT, "P"), KIND_IMS,
+                  OR(AND(eq(r("Window Over"), "Y"), ne(FLAG, "N")), eq(FLAG, "Y"))), q("N"), _KEPT)
+
+_EFFECTIVE = IF(OR(eq(r("Kind"), "not_in_ims"), eq(r("Kind"), "time_barred")), q("Not in IMS"),
+                IF(eq(r("Applied"), "A"), q("Accepted"), IF(eq(r("Applied"), "R"), q("Rejected"),
+                                                              IF(eq(r("Applied"), "P"), q("Pending"),
+                                                                 q("Deemed Accepted")))))
+
+# ------------------------------------------------------------------ amounts and placement (amounts.py)
+
+_LIVE = OR(AND(CURRENT, f'NOT({AND(eq("GSTR3BFiled", "Y"), eq(r("Prev"), "P"))})'),
+           AND(f'{r("Period Index")}<WindowStart', eq(r("Prev"), "P")))
+_IN_IMS = OR(KIND_IMS, AND(eq(r("Kind"), "frozen"), CURRENT))
+_FILED = ne(r("Supplier Filing Status"), "Not Filed")
+_ACCEPTED = AND(ne(r("Kind"), "not_in_ims"), OR(eq(r("Applied"), "A"), eq(r("Applied"), "N")),
+                ne(r("Effective Action"), "Not in IMS"))
+_RULE_BUCKET = L.rule_attr(r, "bucket")
+_BUCKET = IF(AND(_IN_IMS, _FILED),
+             IF(eq(r("Applied"), "P"), q("pending"),
+                IF(_LIVE, IF(_ACCEPTED, q("available"), IF(eq(r("Applied"), "R"), q("rejected"), '""')), '""')),
+             IF(AND(eq(r("Kind"), "not_in_ims"), _FILED, CURRENT),
+                IF(f'{_RULE_BUCKET}="available"',
+                   IF(eq(r("ITC Available"), "N"), q("not_available"), q("available")),
+                   IF(f'{_RULE_BUCKET}="none"', '""', _RULE_BUCKET)), '""'))
+"""``amounts.place``: a filed IMS record (or one frozen by this return's own filing) is pending, or,
+when of this return's window or carried pending, available (accepted / deemed) or rejected; a filed
+record outside IMS of this window goes to its rule's bucket (ITC available unless GSTR-2B says not)."""
+_TABLE = IF(eq(r("2B Bucket"), "not_available"), q("4D2"),
+            IF(eq(r("2B Bucket"), "reversal"), q("4B2"),
+               IF(eq(r("2B Bucket"), "available"),
+                  IF(eq(r("Kind"), "not_in_ims"), L.rule_attr(r, "gstr3b_table"),
+                     IF(eq(r("Family"), "BOE"), q("4A1"), q("4A5"))), '""')))
+
+
+def _signed(h: str) -> str:
+    base = f'{num(r(h))}-IF(AND({eq(r("Amendment"), "Y")},{eq(r("Consumed"), "Y")}),{num(r("Original " + h))},0)'
+    return _g(f'ROUND(IF({eq(r("Family"), "CN")},-1,1)*({base}),2)', "0")
+
+
+def _amount(h: str) -> str:
+    applies = AND(MAY, f'{r("Error Rank")}>={NONE_RANK}', f"NOT({DECL_BLOCKED})",
+                  OR(eq(RED, "Partial"), eq(RED, "No")), eq(r("Specified"), "Y"), f'{r("Signed " + h)}<0')
+    return _g(IF(applies, IF(eq(RED, "Partial"), f'ROUND(-{num(r("Declared " + h))},2)', "0"), r("Signed " + h)),
+              "0")
+
+
+def _declared_over() -> str:
+    partial = AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, "Partial"))
+    body = '""'
+    for h in reversed(L.HEADS):
+        body = IF(f'{num(r("Declared " + h))}>{_reduction(h)}+0.005', q(h), body)
+    return _g(IF(partial, body, '""'))
+
+
+# ------------------------------------------------------------------ message (report.message)
+
+def _message() -> str:
+    code = r("Reason Code")
+    head = r("Declared Over")
+    pick = lambda prefix: f'CHOOSE(MATCH({head},{{"IGST","CGST","SGST","Cess"}},0),' + ",".join(  # noqa: E731
+        prefix(h) for h in L.HEADS) + ")"
+    full = lambda h: f'ABS({r("Signed " + h)})'  # noqa: E731  (the document's tax, or the change)
+    g = r("Supplier GSTIN")
+    expected = f'IFERROR({IF(f"LEN({g})>=14", f"LEFT({g},14)&{gstin_check_char(g)}", q(""))},"")'
+    x = IF(eq(code, "DECL_EXCEEDS"), f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
+           IF(OR(eq(code, "GSTIN_CHECK_DIGIT"), eq(code, "GSTIN_OVERRIDDEN")), f'{g}&""',
+              IF(eq(code, "REMARKS_TOO_LONG"), f'LEN({r("Remarks")}&"")',
+                 IF(eq(code, "PEND_FLAG_DISAGREES"), IF(eq(FLAG, "Y"), q("Y"), q("N")), '""'))))
+    y = IF(eq(code, "DECL_EXCEEDS"), f'TEXT({pick(full)},"0.00")',
+           IF(OR(eq(code, "GSTIN_CHECK_DIGIT"), eq(code, "GSTIN_OVERRIDDEN")), expected,
+              IF(eq(code, "PEND_FLAG_DISAGREES"),
+                 IF(eq(FLAG, "N"), q("Pending not allowed"), q("Pending allowed")), '""')))
+    nxt = f'({r("Period Index")}+IF({L.QUARTERLY},5-MOD({r("Period Index")},3),1))'
+    next_label = IF(L.QUARTERLY, f'"the quarter ending "&{L.period_label(nxt)}', L.period_label(nxt))
+    text = L.lookup("Codes", "message", "code", code)
+    for placeholder, value in (("{head}", head), ("{deadline}", L.dmy(DEADLINE)), ("{next_period}", next_label),
+                               ("{period}", L.period_label(r("Period Index"))), ("{date}", L.dmy(CUT)),
+                               ("{x}", x), ("{y}", y)):
+        text = f"SUBSTITUTE({text},{q(placeholder)},{value})"
+    return _g(IF(eq(code, ""), '""', text))
+
+
+# ------------------------------------------------------------------ the columns
+
+def _c(header: str, formula: str, kind: str, doc: str, width: float | None = None, helper: bool = False) -> Computed:
+    return Computed(header, formula, kind, doc, width if width is not None else (7 if helper else None), helper)
+
+
+_VISIBLE: tuple[Computed, ...] = (
+    _c("Status", _g(IF(f'{r("Error Rank")}<{NONE_RANK}', q("error"),
+                       IF(f'{r("Warning Rank")}<{NONE_RANK}', q("warning"),
+                          IF(f'{r("Info Rank")}<{NONE_RANK}', q("info"), q("ok"))))),
+       "text", "ok / info / warning / error: the worst severity of the record's reason codes.", 9),
+    _c("Reason Code", _g(IF(f'{r("Error Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Error Rank")})',
+                            IF(f'{r("Warning Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Warning Rank")})',
+                               IF(f'{r("Info Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Info Rank")})', '""')))),
+       "text", "Primary reason code: the first code (Codes table order) of the worst severity.", 16),
+    _c("Message", _message(), "text", "What to do about it (the Codes message, dates filled in).", 40),
+    _c("Effective Action", _g(_EFFECTIVE), "text",
+       "What the portal keeps: Accepted / Rejected / Pending / Deemed Accepted / Not in IMS. "
+       "A refused action is not applied.", 13),
+    _c("In 2B", _g(IF(OR(eq(r("2B Bucket"), "available"), eq(r("2B Bucket"), "not_available"),
+                         eq(r("2B Bucket"), "reversal")), q("Y"), q("N"))),
+       "text", "Y when the record's ITC is in this return's GSTR-2B (and so in a GSTR-3B Table 4 row).", 6),
+    _c("2B Bucket", _g(_BUCKET), "text",
+       "GSTR-2B bucket: available / not_available / reversal / rejected / pending (carried in IMS).", 11),
+    _c("3B Table", _g(_TABLE), "text", "GSTR-3B Table 4 row: 4A1 / 4A3 / 4A4 / 4A5 / 4B2 / 4D2.", 8),
+    *(_c(f"ITC {h}", _g(IF(eq(r("In 2B"), "Y"), r("Amount " + h), "0"), "0"), "amount",
+         f"Signed {h} this record puts into its GSTR-3B row.", 13) for h in L.HEADS),
+    _c("Pending Deadline", _g(IF(eq(r("Pending Cell"), "W"), _WINDOW_DEADLINE,
+                                 IF(AND(KIND_IMS, eq(r("Pending Cell"), "Y"), f"ISNUMBER({CUT})"), CUT, '""'))),
+       "date", "Last day the record may stay Pending: the one-period window of an ITC-reducing record "
+       "(G8), else the s.16(4) cut-off.", 11),
+    _c("16(4) Cut-off", L.cutoff_164(r), "date",
+       "Section 16(4) cut-off (30-Nov after the FY, or the annual return if earlier); invoices, "
+       "debit notes and ECO documents only.", 11),
+    _c("Rule", _g(_RULE), "text", "Decision-table rule D1-D29 that governs the record (Rules table).", 7),
+    _c("Period", L.period(r), "period", "GSTR-2B period of the record (YYYY-MM): 2B Period, else from the "
+       "supplier's filing date, else the return's last month.", 9),
+    _c("IMS State", _g(IF(ne(r("Kind"), "ims"), '""', IF(eq(r("Effective Action"), "Deemed Accepted"),
+                                                        q("No Action"), r("Effective Action")))),
+       "text", "State on the portal's IMS dashboard (No Action / Accepted / Rejected / Pending); blank "
+       "when the record is not in IMS.", 11),
 )
-"""Computed columns of the Inward table, in order (placeholders; see the module doc)."""
+
+_HELPERS: tuple[Computed, ...] = (
+    _c("Family", L.family(r), "text", "Helper: INV / DN / CN / ECO / BOE / ISD (Sections table).", helper=True),
+    _c("Amendment", L.amendment(r), "text", "Helper: Y for an amendment section.", helper=True),
+    _c("Period Index", L.period_index(r), "general", "Helper: GSTR-2B period as year*12 + month - 1.",
+       helper=True),
+    _c("Era", L.era(r), "text", "Helper: rule regime of the period (RuleEras).", helper=True),
+    _c("Direction", L.direction(r), "text", "Helper: amendment up / down (unchanged = down).", helper=True),
+    _c("Consumed", L.consumed(r), "text",
+       "Helper: Y when the original was accepted or deemed with its GSTR-3B filed, or pre-IMS.", helper=True),
+    _c("Record Rule", L.record_rule(r), "text", "Helper: record kind D1-D18.", helper=True),
+    _c("Outside Rule", L.outside_rule(r, "Supplier GSTIN", inward=True), "text",
+       "Helper: D19-D24 when GSTR-2B holds the record outside IMS.", helper=True),
+    _c("Frozen", _g(_FROZEN), "text", "Helper: Y when the GSTR-3B of the record's period is filed (D25).",
+       helper=True),
+    _c("Rule Row", _g(f'IFERROR(MATCH({r("Rule")}&"@"&{r("Era")},Rules[key],0),"")'), "general",
+       "Helper: row of rule@regime in the Rules table.", helper=True),
+    _c("Kind", _g(L.rule_attr(r, "kind")), "text",
+       "Helper: ims / not_in_ims / frozen / time_barred (Rules table).", helper=True),
+    _c("Act", _g(_ACT), "text", "Helper: chosen action A / R / P / N.", helper=True),
+    _c("Prev", _g(_PREV), "text", "Helper: previous action A / R / P / N / X (pre-IMS).", helper=True),
+    _c("Action Cell", _g(_ACTION_CELL), "text",
+       "Helper: Rules cell of the chosen action: Y allowed, N refused, W one-period window, F portal flag.",
+       helper=True),
+    _c("Pending Cell", _g(L.version_attr(r, "pending")), "text", "Helper: Rules cell of Pending.", helper=True),
+    _c("Window Over", _g(IF(AND(eq(r("Pending Cell"), "W"), f"AsOfDate>N({DEADLINE})"), q("Y"), q("N"))),
+       "text", "Helper: Y when the one-period pending window has passed.", helper=True),
+    _c("Rule Code", _g(L.version_attr(r, "code")), "text", "Helper: reason code of the rule version.",
+       helper=True),
+    _c("Rule Code Severity", _g(_RULE_CODE_SEVERITY), "text",
+       "Helper: error when the rule refuses the action (or it tries to change a record outside IMS), "
+       "else the code's quiet severity for a record outside IMS.", helper=True),
+    _c("GSTIN OK", _g(IF(f'{r("Supplier GSTIN")}&""=""', '""', IF(gstin_check(r("Supplier GSTIN")), q("Y"), q("N")))),
+       "text", "Helper: Y / N check digit of the supplier GSTIN.", helper=True),
+    _c("Specified", _g(L.rule_attr(r, "specified", q("N"))), "text",
+       "Helper: Y for an ITC-reducing (specified) record (G7).", helper=True),
+    _c("May Declare", _g(IF(AND(KIND_IMS, f'{L.version_attr(r, "declaration", q("N"))}="Y"', eq(r("Act"), "A")),
+                            q("Y"), q("N"))),
+       "text", "Helper: Y when an ITC-reduction declaration may go with this Accept (G9).", helper=True),
+    *(_c(f"Signed {h}", _signed(h), "amount",
+         f"Helper: {h} before any declaration (credit notes negative, amendments of a consumed "
+         "original as the delta).", helper=True) for h in L.HEADS),
+    _c("Declared Over", _declared_over(), "text",
+       "Helper: first head whose declared reduction exceeds the document's.", helper=True),
+    _c("Error Rank", _rank("error"), "general", "Helper: first error code (Codes row), 999 if none.", helper=True),
+    _c("Warning Rank", _rank("warning"), "general", "Helper: first warning code, 999 if none.", helper=True),
+    _c("Info Rank", _rank("info"), "general", "Helper: first info code, 999 if none.", helper=True),
+    _c("Applied", _g(_APPLIED), "text", "Helper: action the portal keeps, A / R / P / N.", helper=True),
+    *(_c(f"Amount {h}", _amount(h), "amount",
+         f"Helper: {h} in the record's GSTR-2B bucket (declared reduction applied).", helper=True)
+      for h in L.HEADS),
+)
+
+COMPUTED: tuple[Computed, ...] = _VISIBLE + _HELPERS
+"""Computed columns of the Inward table, in order (visible, then helpers)."""
 
 
 def cached_values(result) -> "pd.DataFrame":
@@ -85,13 +356,10 @@ def cached_values(result) -> "pd.DataFrame":
 
     ``process`` writes these as the formulas' cached values, so a workbook opened
     without recalculation (or read by a program) shows the engine's answers. One
-    column per :data:`COMPUTED` header, one row per ``result.records`` row.
-    PLACEHOLDER until the formulas equal the engine.
+    column per :data:`COMPUTED` header, one row per ``result.records`` row. Values
+    are what LibreOffice / Excel compute: text (``""`` for blank), floats for
+    numbers, and dates as Excel serial numbers (floats; ``""`` for none).
     """
-    import pandas as pd
+    from ims_excel.workbook.cached import inward_values
 
-    recs = result.records
-    out = pd.DataFrame(index=recs.index)
-    for c in COMPUTED:
-        out[c.header] = ""
-    return out
+    return inward_values(result, [c.header for c in COMPUTED])

@@ -1,9 +1,21 @@
 """The Rules sheet: the decision table (Table ``Rules``), reason codes (Table ``Codes``),
-the rule regimes (name ``RuleEras``) and scalar parameters (names ``Param_<name>``).
+the rule regimes (name ``RuleEras``), scalar parameters (names ``Param_<name>``) and the
+small lookups the row formulas classify with.
 
-Everything comes from ``ims_excel.rules.rulebook()``, the one source of the
-rules; a row formula finds its rule with
+Everything comes from ``ims_excel.rules.rulebook()`` and the engine's own
+constants, the one source of the rules; a row formula finds its rule with
 ``INDEX(Rules[accept],MATCH(<rule>&"@"&<era>,Rules[key],0))``.
+
+Besides ``Rules`` and ``Codes``:
+
+* Table ``Sections``: section -> family (INV, DN, CN, ECO, BOE, ISD) and amendment Y/N
+  (``engine.classify.FAMILY``, ``records.AMENDMENT_SECTIONS``);
+* Table ``NotInIMS``: the ``Not In IMS`` value -> rule D19-D24 (``classify.NOT_IN_IMS_RULE``);
+* Table ``AddbackTables``: supply type (or ``default`` / ``eco``) -> the supplier's GSTR-3B
+  table of an add-back (``parameters.yaml`` ``addback_table``);
+* name ``QRMPDay22States``: the states whose QRMP GSTR-3B is due on the 22nd;
+* ``Param_<name>`` also for nested scalars (``Param_cutoff_164_month``) and, for
+  period parameters, ``Param_<name>_index`` (year*12 + month - 1).
 """
 
 from __future__ import annotations
@@ -44,13 +56,52 @@ def _write_frame_table(ws: Any, styles: Styles, top: int, frame: pd.DataFrame, n
     return last
 
 
+_SKIP = {"tag", "source"}
+
+
 def params_frame(book: RuleBook) -> pd.DataFrame:
-    """Scalar parameters (those with a ``value``) as name/value rows."""
+    """Scalar parameters as name/value rows.
+
+    ``value`` scalars under their own name, other scalars of a parameter as
+    ``<name>_<key>`` (``cutoff_164_month``), and a period value ``YYYY-MM`` also
+    as ``<name>_index`` (the month index of :mod:`ims_excel.periods`).
+    """
     rows = []
     for name, spec in book.params.items():
-        if isinstance(spec, dict) and "value" in spec and not isinstance(spec["value"], (dict, list)):
-            rows.append({"name": name, "value": _cell_text(spec["value"])})
+        if not isinstance(spec, dict):
+            continue
+        for key, value in spec.items():
+            if key in _SKIP or isinstance(value, (dict, list)):
+                continue
+            label = name if key == "value" else f"{name}_{key}"
+            rows.append({"name": label, "value": _cell_text(value)})
+            p = periods.parse_or_none(str(value)) if isinstance(value, str) else None
+            if p is not None:
+                rows.append({"name": f"{label}_index", "value": p})
     return pd.DataFrame(rows, columns=["name", "value"])
+
+
+def sections_frame() -> pd.DataFrame:
+    """Section -> family and amendment Y/N, as the engine classifies them."""
+    from ims_excel.engine.classify import FAMILY
+    from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
+
+    return pd.DataFrame({"section": list(SECTIONS), "family": [FAMILY[s] for s in SECTIONS],
+                         "amendment": ["Y" if s in AMENDMENT_SECTIONS else "N" for s in SECTIONS]})
+
+
+def not_in_ims_frame() -> pd.DataFrame:
+    """``Not In IMS`` value -> the rule of a record GSTR-2B holds outside IMS."""
+    from ims_excel.engine.classify import NOT_IN_IMS_RULE
+
+    return pd.DataFrame({"value": list(NOT_IN_IMS_RULE), "rule": list(NOT_IN_IMS_RULE.values())})
+
+
+def addback_frame(book: RuleBook) -> pd.DataFrame:
+    """Supply type (or ``default`` / ``eco``) -> GSTR-3B table of an add-back."""
+    p = book.params["addback_table"]
+    rows = [("default", p["default"]), ("eco", p["eco"]), *p["by_supply_type"].items()]
+    return pd.DataFrame(rows, columns=["key", "table"])
 
 
 def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
@@ -77,13 +128,27 @@ def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
     ws.write(top - 1, 0, "Parameters", styles.subtitle())
     ws.write(top, 0, "name", styles.header())
     ws.write(top, 1, "value", styles.header())
-    for i, rec in enumerate(params_frame(book).itertuples(index=False), start=top + 1):
+    params = params_frame(book)
+    for i, rec in enumerate(params.itertuples(index=False), start=top + 1):
         ws.write_string(i, 0, rec.name)
         if isinstance(rec.value, (int, float)):
             ws.write_number(i, 1, rec.value)
         else:
             ws.write_string(i, 1, str(rec.value))
         workbook.define_name(f"Param_{rec.name}", f"=Rules!$B${i + 1}")
+    top = top + len(params) + 4
+    for title, frame, name in (("Sections: family and amendment", sections_frame(), "Sections"),
+                               ("Records GSTR-2B holds outside IMS", not_in_ims_frame(), "NotInIMS"),
+                               ("Supplier add-back: GSTR-3B table", addback_frame(book), "AddbackTables")):
+        ws.write(top - 1, 0, title, styles.subtitle())
+        top = _write_frame_table(ws, styles, top, frame, name) + 3
+    states = list(book.params["qrmp_due_day"]["day_22_states"])
+    ws.write(top - 1, 0, "QRMP GSTR-3B due on the 22nd in these states (others: the default day)",
+             styles.subtitle())
+    ws.write(top, 0, "QRMPDay22States", styles.header())
+    for i, state in enumerate(states, start=top + 1):
+        ws.write_string(i, 0, str(state))
+    workbook.define_name("QRMPDay22States", f"=Rules!$A${top + 2}:$A${top + 1 + len(states)}")
     ws.freeze_panes(TITLE_ROWS + 1, 1)
     ws.protect("", {"autofilter": True, "sort": True, "format_columns": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})

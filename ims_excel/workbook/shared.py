@@ -21,11 +21,29 @@ from pathlib import Path
 _CELL = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*)><f>([^<]*)</f>')
 
 
+MARKER = "\"#ims-shared#\""
+"""``tables.SHARE_MARKER`` as it stands in the sheet XML."""
+
+
 def share_text(xml: str) -> str:
-    """A worksheet part with each column's run of identical formulas made one shared formula."""
+    """A worksheet part with each column's run of identical formulas made one shared formula.
+
+    A run may also be a formula followed by cells holding :data:`MARKER` (what
+    ``write_table(..., shared=True)`` writes below a column's first formula): the
+    marker cells share the formula above them.
+    """
     runs: dict[tuple[str, str], list[int]] = {}
-    for col, row, _, formula in _CELL.findall(xml):
+    cells = _CELL.findall(xml)
+    for col, row, _, formula in cells:
         runs.setdefault((col, formula), []).append(int(row))
+    master: dict[str, str] = {}  # column -> its first real formula
+    for col, _, _, formula in cells:
+        if formula != MARKER and col not in master:
+            master[col] = formula
+    for (col, formula), rows in list(runs.items()):
+        if formula == MARKER and col in master:
+            del runs[(col, formula)]
+            runs[(col, master[col])] = sorted(runs.get((col, master[col]), []) + rows)
     groups = {}
     for key, rows in runs.items():
         if len(rows) > 1 and rows[-1] - rows[0] + 1 == len(rows):
@@ -35,6 +53,8 @@ def share_text(xml: str) -> str:
 
     def replace(m: re.Match) -> str:
         col, row, attrs, formula = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        if formula == MARKER:
+            formula = master.get(col, formula)
         group = groups.get((col, formula))
         if group is None:
             return m.group(0)

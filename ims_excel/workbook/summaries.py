@@ -4,9 +4,11 @@ A summary sheet is a list of :class:`Block` grids stacked down the sheet. A
 block has row keys, column keys and ``formula(row, col, cell)``, which returns
 the formula of one cell; ``cell(row, col)`` gives the A1 address of another
 cell of the same block (for totals and nets). Labels and keys are the layout;
-the formulas here are PLACEHOLDERS built on the placeholder columns of
-``inward.py``/``outward.py`` (SUMIFS/COUNTIFS over whole table columns, which
-is fine: once per summary cell, not per row).
+the formulas are SUMIFS/COUNTIFS over whole table columns of ``inward.py`` /
+``outward.py`` (once per summary cell, not per row): the door; the logic is in
+the row formulas, and each cell equals an engine aggregate
+(``engine.summary.ims_summary``, ``Result.gstr2b``, ``Result.gstr3b``,
+``liability.totals``; see ``tests/workbook/test_equality.py``).
 
 :func:`cell_map` gives ``{(block, row, col): "Sheet!C7"}`` so that a test can
 read the recalculated value of any summary cell and compare it to the engine.
@@ -103,39 +105,45 @@ class Sheet:
     note: str = ""
 
 
-def _period() -> str:
-    return "ReturnPeriod&\"\""
-
-
 # ------------------------------------------------------------------ Summary (IMS dashboard)
 
 def _ims_count(row: str, c: str, cell: Cell) -> str:
     if c == "Total":
         return f"=SUM({cell(row, STATES[0])}:{cell(row, STATES[-1])})"
-    return (f"=COUNTIFS({col(IN, 'Section')},{quote(row)},{col(IN, 'IMS State')},{quote(c)},"
-            f"{col(IN, 'Period')},{_period()})")
+    return f"=COUNTIFS({col(IN, 'Section')},{quote(row)},{col(IN, 'IMS State')},{quote(c)})"
+
+
+def _ims_tax(row: str, c: str, cell: Cell) -> str:
+    if c == "Total":
+        return f"=SUM({cell(row, STATES[0])}:{cell(row, STATES[-1])})"
+    crit = f"{col(IN, 'Section')},{quote(row)},{col(IN, 'IMS State')},{quote(c)}"
+    return "=" + "+".join(f"SUMIFS({col(IN, h)},{crit})" for h in HEADS)
 
 
 def _status_count(row: str, c: str, cell: Cell) -> str:
-    return f"=COUNTIFS({col(IN, 'Status')},{quote(row)},{col(IN, 'Period')},{_period()})"
+    return f"=COUNTIFS({col(IN, 'Status')},{quote(row)})"
 
 
 _STATE_COLS = tuple((s, s) for s in STATES) + (("Total", "Total"),)
 
-SUMMARY = Sheet("Summary", "IMS dashboard: number of records by action", (
-    Block("all_other", "All other ITC", tuple((s, SECTION_LABELS[s]) for s in ALL_OTHER),
+SUMMARY = Sheet("Summary", "IMS dashboard: records and tax by action", (
+    Block("all_other", "All other ITC: number of records", tuple((s, SECTION_LABELS[s]) for s in ALL_OTHER),
           _STATE_COLS, _ims_count),
-    Block("imports", "Import of Goods", tuple((s, SECTION_LABELS[s]) for s in IMPORTS),
+    Block("imports", "Import of Goods: number of records", tuple((s, SECTION_LABELS[s]) for s in IMPORTS),
           _STATE_COLS, _ims_count),
+    Block("all_other_tax", "All other ITC: tax (IGST + CGST + SGST + Cess as reported)",
+          tuple((s, SECTION_LABELS[s]) for s in ALL_OTHER), _STATE_COLS, _ims_tax, "amount"),
+    Block("imports_tax", "Import of Goods: tax (IGST + CGST + SGST + Cess as reported)",
+          tuple((s, SECTION_LABELS[s]) for s in IMPORTS), _STATE_COLS, _ims_tax, "amount"),
     Block("status", "Validation", tuple((s, s.capitalize()) for s in ("error", "warning", "info", "ok")),
           (("Records", "Records"),), _status_count),
-), note="Counts records of the Config return period, as the portal's IMS dashboard shows them.")
+), note="Records in IMS (not frozen, not outside IMS) by the action the portal keeps (no action = deemed "
+        "accepted), as the portal's IMS dashboard shows them. Validation counts every record.")
 
 
 # ------------------------------------------------------------------ GSTR-2B
 
-_2B_COLS = (("Records", "Records"), ("Taxable Value", "Taxable value"),
-            *((h, h) for h in HEADS))
+_2B_COLS = (("Records", "Records"), *((h, h) for h in HEADS))
 
 
 def _bucket_formula(bucket: str) -> Formula:
@@ -143,11 +151,10 @@ def _bucket_formula(bucket: str) -> Formula:
         if row == "Total":
             first, last = cell(_SECTIONS_2B[0], c), cell(_SECTIONS_2B[-1], c)
             return f"=SUM({first}:{last})"
-        crit = (f"{col(IN, '2B Bucket')},{quote(bucket)},{col(IN, 'Section')},{quote(row)},"
-                f"{col(IN, 'Period')},{_period()}")
+        crit = f"{col(IN, '2B Bucket')},{quote(bucket)},{col(IN, 'Section')},{quote(row)}"
         if c == "Records":
             return f"=COUNTIFS({crit})"
-        return f"=SUMIFS({col(IN, c)},{crit})"
+        return f"=SUMIFS({col(IN, 'Amount ' + c)},{crit})"
     return formula
 
 
@@ -156,43 +163,64 @@ GSTR2B = Sheet("GSTR-2B", "GSTR-2B: ITC by bucket, section and head", tuple(
     Block(bucket, title, tuple((s, SECTION_LABELS[s]) for s in _SECTIONS_2B) + (("Total", "Total"),),
           _2B_COLS, _bucket_formula(bucket), "amount", {"Records": "count"})
     for bucket, title in BUCKETS.items()),
-    note="Records of the Config return period; amounts as reported (credit notes positive).")
+    note="The GSTR-2B of the Config return: credit notes negative, amendments of consumed originals as the "
+         "change, declared ITC reductions applied; pending records are carried in IMS.")
 
 
 # ------------------------------------------------------------------ GSTR-3B Table 4
 
+_4A = ("4A1", "4A3", "4A4", "4A5")
+
+
+def _t4_sum(row: str, c: str) -> str:
+    return f"SUMIFS({col(IN, 'ITC ' + c)},{col(IN, '3B Table')},{quote(row)})"
+
+
 def _table4(row: str, c: str, cell: Cell) -> str:
     if row == "4C":
-        a = "+".join(cell(k, c) for k in ("4A1", "4A3", "4A4", "4A5"))
+        a = "+".join(cell(k, c) for k in _4A)
         return f"=({a})-{cell('4B2', c)}"
-    return (f"=SUMIFS({col(IN, 'ITC ' + c)},{col(IN, '3B Table')},{quote(row)},"
-            f"{col(IN, 'Period')},{_period()})")
+    s = _t4_sum(row, c)
+    if row in _4A:  # Q1 setting: negative 4A nets move to 4B(2)
+        return f'=IF(AND(Param_negative_4a_to_4b="Y",{s}<0),0,{s})'
+    if row == "4B2":
+        moved = "+".join(f"MIN(0,{_t4_sum(k, c)})" for k in _4A)
+        return f'={s}-IF(Param_negative_4a_to_4b="Y",{moved},0)'
+    return f"={s}"
 
 
 GSTR3B = Sheet("GSTR-3B", "GSTR-3B Table 4: eligible ITC", (
     Block("table4", "Table 4 - Eligible ITC", tuple(TABLE4.items()), tuple((h, h) for h in HEADS),
           _table4, "amount"),
-), note="From the GSTR-2B of the Config return period, credit notes netted.")
+), note="Auto-populated from the GSTR-2B of the Config return, credit notes netted.")
 
 
 # ------------------------------------------------------------------ Liability (supplier add-back)
 
-def _liability(row: str, c: str, cell: Cell) -> str:
-    if row == "Total":
-        keys = list(ADDBACK_TABLES)
-        return f"=SUM({cell(keys[0], c)}:{cell(keys[-1], c)})"
-    crit = f"{col(OUT, 'Add-back Table')},{quote(row)}"
-    if c == "Records":
-        return f"=COUNTIFS({crit})"
-    return f"=SUMIFS({col(OUT, 'Add-back ' + c)},{crit})"
+def _liability(current: bool) -> Formula:
+    def formula(row: str, c: str, cell: Cell) -> str:
+        if row == "Total":
+            keys = list(ADDBACK_TABLES)
+            return f"=SUM({cell(keys[0], c)}:{cell(keys[-1], c)})"
+        crit = f"{col(OUT, 'Add-back Table')},{quote(row)}"
+        if current:
+            crit += f",{col(OUT, 'Add-back Period')},WindowEndPeriod"
+        if c == "Records":
+            return f"=COUNTIFS({crit})"
+        return f"=SUMIFS({col(OUT, 'Add-back ' + c)},{crit})"
+    return formula
 
+
+_LIABILITY_ROWS = tuple(ADDBACK_TABLES.items()) + (("Total", "Total"),)
+_LIABILITY_COLS = (("Records", "Records"), ("Taxable", "Taxable value"), *((h, h) for h in HEADS))
 
 LIABILITY = Sheet("Liability", "Supplier: liability added back for rejected records", (
-    Block("addback", "GSTR-3B liability add-back",
-          tuple(ADDBACK_TABLES.items()) + (("Total", "Total"),),
-          (("Records", "Records"), ("Taxable", "Taxable value"), *((h, h) for h in HEADS)),
-          _liability, "amount", {"Records": "count"}),
-), note="From the Outward table: your documents that recipients rejected.")
+    Block("current", "In the GSTR-3B of the Config return period", _LIABILITY_ROWS, _LIABILITY_COLS,
+          _liability(True), "amount", {"Records": "count"}),
+    Block("addback", "All add-back rows (every GSTR-3B period)", _LIABILITY_ROWS, _LIABILITY_COLS,
+          _liability(False), "amount", {"Records": "count"}),
+), note="From the Outward table: your documents that recipients rejected (negative: an accepted re-report "
+        "reverses an earlier add-back).")
 
 SHEETS: tuple[Sheet, ...] = (SUMMARY, GSTR2B, GSTR3B, LIABILITY)
 """Every summary sheet, in workbook order."""

@@ -49,7 +49,8 @@ class Computed:
     values by their defined names (``ReturnPeriod``, ``AsOfDate``, see
     ``config.FIELDS``), and to the small ``Rules``/``Codes`` tables with
     INDEX/MATCH. No whole-column references to the own table (O(1) per row).
-    ``kind`` picks the number format (styles.NUM_FORMATS).
+    ``kind`` picks the number format (styles.NUM_FORMATS). ``helper`` columns are
+    intermediate steps: grouped (outline level 1) and collapsed at the right.
     """
 
     header: str
@@ -57,6 +58,7 @@ class Computed:
     kind: str = "text"
     doc: str = ""
     width: float | None = None
+    helper: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,9 +205,18 @@ def _cells(col: Column, series: pd.Series) -> list:
 
 # ------------------------------------------------------------------ writer
 
+SHARE_MARKER = '="#ims-shared#"'
+"""Formula written in rows 3.. of a computed column when the column is to be stored as one shared
+formula (``shared.share_formulas`` replaces it): keeps the XML small while XlsxWriter writes it."""
+
+
 def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | None = None,
-                *, remarks_max: int = 250) -> int:
-    """Write the table (and its data rows, if any) on ``ws``; returns the data row count."""
+                *, remarks_max: int = 250, shared: bool = False) -> int:
+    """Write the table (and its data rows, if any) on ``ws``; returns the data row count.
+
+    ``shared``: the computed columns' rows after the first hold :data:`SHARE_MARKER`,
+    for ``shared.share_formulas`` to turn into one shared formula per column.
+    """
     problems = spec.problems()
     if problems:
         raise ValueError("; ".join(problems))
@@ -232,14 +243,22 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
         if col.doc:
             ws.write_comment(0, j, col.doc, {"author": "ims_excel", "x_scale": 1.6})
     base = len(spec.inputs)
+    if shared and rows > 1:
+        for k, c in enumerate(spec.computed):
+            fmt = styles.computed(c.kind)
+            for i in range(2, rows + 1):
+                ws.write_formula(i, base + k, SHARE_MARKER, fmt)
     if spec.status_column and spec.status_column in spec.headers:
         _status_colours(ws, styles, spec, ncols)
     for k, c in enumerate(spec.computed):
-        ws.set_column(base + k, base + k, c.width or 14, styles.computed(c.kind))
+        options = {"level": 1, "hidden": True} if c.helper else {}
+        ws.set_column(base + k, base + k, c.width or 14, styles.computed(c.kind), options)
         if c.kind == "amount":
             styles.indian_grouping(ws, 1, base + k, MAX_ROW, base + k)
         if c.doc:
             ws.write_comment(0, base + k, c.doc, {"author": "ims_excel", "x_scale": 1.6})
+    if any(c.helper for c in spec.computed):  # the outline's [+] button, right of the helper group
+        ws.set_column(ncols, ncols, None, None, {"collapsed": True})
     ws.set_row(0, 45)
     ws.freeze_panes(1, 0)
     ws.protect("", PROTECTION)

@@ -122,33 +122,36 @@ def test_sample_recalculates_without_errors(sample_values):
     _no_errors(sample_values)
 
 
-def test_placeholder_columns(sample_values, sample_frames):
+def test_row_columns(sample_values, sample_frames):
     inward, _ = sample_frames
     got = table(sample_values, "Inward")
     assert len(got) == len(inward)
     assert list(got["Period"]) == ["2025-11"] * len(inward)
-    state = {"": "No Action", "Accept": "Accepted", "Reject": "Rejected", "Pending": "Pending",
-             "No Action": "No Action"}
-    assert list(got["IMS State"]) == [state[a] for a in inward["Action"]]
+    dashboard = {"Deemed Accepted": "No Action", "Accepted": "Accepted", "Rejected": "Rejected",
+                 "Pending": "Pending", "Not in IMS": ""}
+    assert list(got["IMS State"]) == [dashboard[a] for a in got["Effective Action"]]
     assert set(got["Status"]) <= {"", "ok", "info", "warning", "error"}
     assert list(got["Document Number"]) == list(inward["Document Number"])
 
 
 def _expected(inw: pd.DataFrame, out: pd.DataFrame, period: str) -> dict:
     """What each summary cell must hold, from the recalculated rows (the layout's contract)."""
-    inw = inw[inw["Period"] == period]
     exp = {}
+    heads = ["IGST", "CGST", "SGST", "Cess"]
     for (sheet, block, row, col), _ in summaries.cell_map().items():
-        if sheet == "summary" and block in ("all_other", "imports"):
+        if sheet == "summary" and block != "status":
             rows = inw[inw["Section"] == row]
-            exp[(sheet, block, row, col)] = len(rows) if col == "Total" else int((rows["IMS State"] == col).sum())
+            rows = rows[rows["IMS State"] != ""] if col == "Total" else rows[rows["IMS State"] == col]
+            exp[(sheet, block, row, col)] = (rows[heads].astype(float).sum().sum() if block.endswith("_tax")
+                                             else len(rows))
         elif sheet == "summary":
             exp[(sheet, block, row, col)] = int((inw["Status"] == row).sum())
         elif sheet == "gstr2b":
             rows = inw[inw["2B Bucket"] == block]
             if row != "Total":
                 rows = rows[rows["Section"] == row]
-            exp[(sheet, block, row, col)] = len(rows) if col == "Records" else rows[col].astype(float).sum()
+            exp[(sheet, block, row, col)] = len(rows) if col == "Records" else \
+                rows[f"Amount {col}"].astype(float).sum()
         elif sheet == "gstr3b":
             tab = lambda r: inw.loc[inw["3B Table"] == r, f"ITC {col}"].astype(float).sum()  # noqa: E731
             exp[(sheet, block, row, col)] = (tab("4A1") + tab("4A3") + tab("4A4") + tab("4A5") - tab("4B2")
@@ -156,6 +159,8 @@ def _expected(inw: pd.DataFrame, out: pd.DataFrame, period: str) -> dict:
         elif sheet == "liability":
             rows = out if row == "Total" else out[out["Add-back Table"] == row]
             rows = rows[rows["Add-back Table"] != ""]
+            if block == "current":
+                rows = rows[rows["Add-back Period"] == period]
             exp[(sheet, block, row, col)] = len(rows) if col == "Records" else \
                 rows[f"Add-back {col}"].astype(float).sum()
     return exp
@@ -168,7 +173,8 @@ def test_summaries_add_up_the_rows(sample_values):
     wrong = {k: (cell(sample_values, cells[k]), v) for k, v in expected.items()
              if cell(sample_values, cells[k]) != pytest.approx(v, abs=0.005)}
     assert wrong == {}
-    assert expected[("summary", "status", "ok", "Records")] == len(inw)  # every row counted once
+    assert sum(expected[("summary", "status", k, "Records")] for k in ("ok", "info", "warning", "error")) \
+        == len(inw)  # every row counted once
     nonzero = [k for k, v in expected.items() if v]
     assert len(nonzero) > 30  # the sample exercises the sheets
 

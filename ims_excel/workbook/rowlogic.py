@@ -1,0 +1,244 @@
+"""Per-row formula pieces shared by the Inward and Outward tables: the classification of
+``engine.classify`` (which decision-table rule governs a record) written as formulas.
+
+Each function returns the formula of one computed column of a table, given
+``r`` (same-row reference maker of that table). The engine is the
+specification; the docstrings name the engine lines each formula mirrors.
+Rules data is looked up, never repeated:
+
+* ``Sections`` (family, amendment), ``NotInIMS`` and ``AddbackTables`` tables,
+  ``Rules`` (by ``key`` = rule@regime for version cells, by ``id`` for rule-level
+  attributes) and ``Codes`` (by ``code``; the row number is the precedence);
+* ``Param_<name>`` for the rule parameters, Config names for the return.
+
+Every formula gives "" (text columns) or 0 (amounts) on an empty row
+(``Section`` blank), so the template's one empty data row stays clean.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+Ref = Callable[[str], str]
+
+HEADS = ("IGST", "CGST", "SGST", "Cess")
+ITC_FAMILIES = ("INV", "DN", "ECO")  # engine: itc_family (s.16(4) applies)
+
+
+# ------------------------------------------------------------------ tiny formula DSL
+
+def q(text: str) -> str:
+    """A string literal."""
+    return '"' + str(text).replace('"', '""') + '"'
+
+
+def IF(cond: str, then: str, other: str) -> str:  # noqa: N802 - spreadsheet spelling
+    return f"IF({cond},{then},{other})"
+
+
+def AND(*args: str) -> str:  # noqa: N802
+    return f"AND({','.join(args)})"
+
+
+def OR(*args: str) -> str:  # noqa: N802
+    return f"OR({','.join(args)})"
+
+
+def eq(ref: str, value: str) -> str:
+    return f"{ref}={q(value)}"
+
+
+def ne(ref: str, value: str) -> str:
+    return f"{ref}<>{q(value)}"
+
+
+def one_of(ref: str, values: tuple[str, ...] | list[str]) -> str:
+    return OR(*(eq(ref, v) for v in values)) if len(values) > 1 else eq(ref, values[0])
+
+
+def num(ref: str) -> str:
+    """A cell as a number (blank or text = 0), as the engine reads amounts."""
+    return f"N({ref})"
+
+
+def lookup(table: str, column: str, key_column: str, key: str, default: str = '""') -> str:
+    """``table[column]`` of the row whose ``key_column`` equals ``key`` (text; blank = "")."""
+    return f"IFERROR(INDEX({table}[{column}],MATCH({key},{table}[{key_column}],0))&\"\",{default})"
+
+
+def rule_attr(r: Ref, column: str, default: str = '""') -> str:
+    """A rule-level attribute (kind, specified, bucket, table, addback): Rules row of the rule id."""
+    return lookup("Rules", column, "id", r("Rule"), default)
+
+
+def version_attr(r: Ref, column: str, default: str = '""') -> str:
+    """A version cell (accept ... no_action, code, declaration): Rules row ``Rule Row``."""
+    return f'IFERROR(INDEX(Rules[{column}],{r("Rule Row")})&"",{default})'
+
+
+def code_rank(code: str) -> str:
+    """Position of a reason code in the Codes table = its precedence (1 = first)."""
+    return f"MATCH({code},Codes[code],0)"
+
+
+def blank_guard(r: Ref, body: str, empty: str = '""') -> str:
+    return f'=IF({r("Section")}="",{empty},{body})'
+
+
+def dmy(ref: str) -> str:
+    """A date as DD-MM-YYYY text (locale-independent), "" if not a date."""
+    return IF(f"ISNUMBER({ref})",
+              f'TEXT(DAY({ref}),"00")&"-"&TEXT(MONTH({ref}),"00")&"-"&YEAR({ref})', '""')
+
+
+def period_label(index: str) -> str:
+    """A month index (year*12 + month - 1) as ``Mon-YYYY`` (``periods.label``)."""
+    return f'MID("JanFebMarAprMayJunJulAugSepOctNovDec",MOD({index},12)*3+1,3)&"-"&INT({index}/12)'
+
+
+def period_iso(index: str) -> str:
+    """A month index as ``YYYY-MM`` (``periods.iso``)."""
+    return f'INT({index}/12)&"-"&TEXT(MOD({index},12)+1,"00")'
+
+
+QUARTERLY = 'FilingFrequency="Quarterly"'
+
+
+# ------------------------------------------------------------------ classification (engine.classify)
+
+def family(r: Ref) -> str:
+    """INV / DN / CN / ECO / BOE / ISD from the ``Sections`` table (unknown: INV)."""
+    return blank_guard(r, lookup("Sections", "family", "section", r("Section"), q("INV")))
+
+
+def amendment(r: Ref) -> str:
+    """Y for an amendment section (B2BA, B2B-DNA, B2B-CNA, ECOA, IMPGA, IMPGSEZA, ISDA)."""
+    return blank_guard(r, lookup("Sections", "amendment", "section", r("Section"), q("N")))
+
+
+def period_index(r: Ref) -> str:
+    """GSTR-2B period as year*12 + month - 1 (engine ``period_2b``, ims-rules.md 4.1).
+
+    The ``2B Period`` cell (YYYY-MM, YYYY/MM, MM-YYYY, MMYYYY or a date), else
+    the supplier's filing date (filed up to ``Param_gstr1_cutoff_day`` of M+1:
+    the 2B of M), else the return's last month ``WindowEnd``.
+    """
+    p = r("2B Period")
+    t = f'TRIM({p}&"")'
+    fd = r("Supplier Filing Date")
+    text = IF(OR(f'MID({t},5,1)="-"', f'MID({t},5,1)="/"'),
+              f"VALUE(LEFT({t},4))*12+VALUE(MID({t},6,2))-1",
+              IF(f'ISNUMBER(FIND("-",{t}))',
+                 f'VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},FIND("-",{t})-1))-1',
+                 f"VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},2))-1"))
+    from_filing = f"YEAR({fd})*12+MONTH({fd})-1-IF(DAY({fd})<=Param_gstr1_cutoff_day,1,0)"
+    body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1",
+              IF(f'{t}<>""', text, IF(f"ISNUMBER({fd})", from_filing, "WindowEnd")))
+    return blank_guard(r, body)
+
+
+def period(r: Ref) -> str:
+    """The GSTR-2B period as YYYY-MM."""
+    return blank_guard(r, period_iso(r("Period Index")))
+
+
+def era(r: Ref) -> str:
+    """The rule regime of the period: the last ``RuleEras`` start on or before it (else the first)."""
+    return blank_guard(r, f'IFERROR(INDEX(RuleEras,MATCH({r("Period")},RuleEras,1)),INDEX(RuleEras,1))')
+
+
+def _total(r: Ref, prefix: str = "") -> str:
+    return "+".join(num(r(prefix + h)) for h in HEADS)
+
+
+def direction(r: Ref) -> str:
+    """Amendment direction: "down" when the amended total tax is at most the original's
+    ("unchanged" counts as down), for a Bill of Entry only a real decrease; else "up"."""
+    t, o = _total(r), _total(r, "Original ")
+    down = IF(eq(r("Family"), "BOE"), f"{t}<{o}-0.005", f"{t}<={o}+0.005")
+    return blank_guard(r, IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up"))))
+
+
+def consumed(r: Ref) -> str:
+    """Y when the original was consumed: accepted or no action and its GSTR-3B filed, or pre-IMS."""
+    oa = r("Original Action")
+    body = IF(OR(AND(one_of(oa, ("Accepted", "No Action", "")), eq(r("Original 3B Filed"), "Y")),
+                 eq(oa, "Pre-IMS")), q("Y"), q("N"))
+    return blank_guard(r, body)
+
+
+def record_rule(r: Ref) -> str:
+    """The record kind D1-D17, or D18 for a Bill of Entry before the Oct-2025 changes."""
+    fam, amend, dirn, oa, cons = r("Family"), r("Amendment"), r("Direction"), r("Original Action"), r("Consumed")
+    not_amend = ne(amend, "Y")
+    boe = IF(f'{r("Period Index")}<Param_oct25_changes_period_index', q("D18"),
+             IF(not_amend, q("D15"), IF(eq(dirn, "down"), q("D17"), q("D16"))))
+    cn = IF(not_amend, q("D7"), IF(eq(dirn, "up"), q("D8"),
+                                   IF(eq(oa, "Rejected"), q("D9"), IF(eq(oa, "Pending"), q("D11"), q("D10")))))
+    eco = IF(not_amend, q("D12"), IF(AND(eq(dirn, "down"), eq(cons, "Y")), q("D14"), q("D13")))
+    inv_dn = IF(not_amend, IF(eq(fam, "DN"), q("D2"), q("D1")),
+                IF(eq(dirn, "up"), q("D3"), IF(eq(oa, "Rejected"), q("D4"), IF(eq(cons, "Y"), q("D6"), q("D5")))))
+    body = IF(eq(fam, "BOE"), boe, IF(eq(fam, "CN"), cn, IF(eq(fam, "ECO"), eco,
+                                                              IF(one_of(fam, ("INV", "DN")), inv_dn, q("D1")))))
+    return blank_guard(r, body)
+
+
+def state_number(ref: str) -> str:
+    """The state code at the start of a GSTIN or place of supply as a number ("27-Maharashtra" ->
+    27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``)."""
+    t = f'LEFT({ref}&"",2)'
+    digits = '"0123456789"'
+    return IF(AND(f"LEN({t})>0", f"ISNUMBER(FIND(LEFT({t},1),{digits}))", f"ISNUMBER(FIND(RIGHT({t},1),{digits}))"),
+              f"VALUE({t})", "-1")
+
+
+def outside_rule(r: Ref, party: str, inward: bool) -> str:
+    """D19-D24 for a record GSTR-2B holds outside IMS, else "".
+
+    ``Not In IMS`` when given (NotInIMS table), else derived, strongest first:
+    reverse charge (D19), GSTR-5 (D21), GSTR-6 or an ISD section (D20), ITC
+    ineligible by place of supply (D22: supplier state = POS, recipient state
+    differs; not BoE / ISD), filed after the s.16(4) cut-off (D23).
+    ``party``: the row's GSTIN column; on the Inward table the supplier, on the
+    Outward table the recipient (we are then the supplier).
+    """
+    fam = r("Family")
+    pos = state_number(r("Place Of Supply"))
+    own = "OwnState"  # Config: state_number of our GSTIN
+    row_state = state_number(r(party))
+    sup_state, recip_state = (row_state, own) if inward else (own, row_state)
+    pos_inelig = AND(f"{pos}>=0", f"{pos}={sup_state}", f"{recip_state}<>{pos}", ne(fam, "BOE"), ne(fam, "ISD"))
+    fd, cut = r("Supplier Filing Date"), r("16(4) Cut-off")
+    late = AND(one_of(fam, ITC_FAMILIES), f"ISNUMBER({fd})", f"ISNUMBER({cut})", f"N({fd})>N({cut})")
+    nii = r("Not In IMS")
+    derived = IF(eq(r("Reverse Charge"), "Y"), q("D19"),
+                 IF(eq(r("Source Form"), "GSTR-5"), q("D21"),
+                    IF(OR(eq(r("Source Form"), "GSTR-6"), eq(fam, "ISD")), q("D20"),
+                       IF(pos_inelig, q("D22"), IF(late, q("D23"), '""')))))
+    body = IF(f'{nii}&""<>""', lookup("NotInIMS", "rule", "value", nii), derived)
+    return blank_guard(r, body)
+
+
+def cutoff_164(r: Ref) -> str:
+    """Section 16(4) cut-off of an invoice / debit note / ECO document (engine ``cutoff_164``).
+
+    30 November (``Param_cutoff_164_*``) after the end of the FY of the document
+    date (an amendment: the original's date when given), or the annual return's
+    filing date when it is earlier and for that FY. Credit notes, BoE, ISD: "".
+    """
+    def cut(d: str) -> str:
+        fy = f"(YEAR({d})+IF(MONTH({d})>=4,1,0))"
+        c = f"DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day)"
+        return IF(AND("ISNUMBER(AnnualReturnFiledOn)", f"AnnualReturnFYEnd={fy}", f"N(AnnualReturnFiledOn)<{c}"),
+                  "AnnualReturnFiledOn", c)
+    odd, dd = r("Original Document Date"), r("Document Date")
+    body = IF(f"NOT({one_of(r('Family'), ITC_FAMILIES)})", '""',
+              IF(AND(eq(r("Amendment"), "Y"), f"ISNUMBER({odd})"), cut(odd),
+                 IF(f"ISNUMBER({dd})", cut(dd), '""')))
+    return blank_guard(r, body)
+
+
+__all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "num", "lookup", "rule_attr", "version_attr",
+           "code_rank", "blank_guard", "dmy", "period_label", "period_iso", "QUARTERLY", "family", "amendment",
+           "period_index", "period", "era", "direction", "consumed", "record_rule", "state_number", "outside_rule",
+           "cutoff_164", "HEADS", "ITC_FAMILIES"]
