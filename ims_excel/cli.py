@@ -37,15 +37,18 @@ def _date(text: str | None, flag: str) -> dt.date | None:
 def context_from_args(args: argparse.Namespace) -> Context:
     from ims_excel import gstin as g
 
+    if not args.gstin or not args.period:
+        raise UsageError("--gstin and --period are required (unless INWARD is a client workbook, whose Config "
+                         "sheet has them)")
     if not g.is_valid(args.gstin):
         raise UsageError(f"--gstin {args.gstin!r} is not a valid GSTIN (format or check digit)")
     p = periods.parse_or_none(args.period)
     if p is None:
         raise UsageError(f"--period {args.period!r} is not a period (use YYYY-MM)")
-    return Context(gstin=args.gstin, period=p, frequency=args.frequency,
+    return Context(gstin=args.gstin, period=p, frequency=args.frequency or "monthly",
                    as_of=_date(args.as_of, "--as-of") or dt.date.today(),
                    annual_return_date=_date(args.annual_return_date, "--annual-return-date"),
-                   gstr3b_filed=args.gstr3b_filed, taxpayer_type=args.taxpayer_type,
+                   gstr3b_filed=args.gstr3b_filed, taxpayer_type=args.taxpayer_type or "normal",
                    state=args.state or "")
 
 
@@ -59,6 +62,11 @@ def load(path: str, direction: str = "inward"):
 
 
 def run_report(args: argparse.Namespace) -> Result:
+    # a client workbook brings its own Context (Config sheet); flags given override it
+    from ims_excel.workbook import io as book_io
+
+    if book_io.is_client_workbook(args.inward):
+        return book_io.report_result(args)
     ctx = context_from_args(args)
     inward = load(args.inward, "inward")
     outward = load(args.outward, "outward") if args.outward else None
@@ -84,21 +92,21 @@ DEMO_CONTEXT = {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    ns = argparse.Namespace(inward=str(sample_path("sample_inward.csv")),
-                            outward=str(sample_path("sample_outward.csv")),
-                            annual_return_date=None, gstr3b_filed=False, taxpayer_type="normal",
-                            state="", **DEMO_CONTEXT)
-    result = run_report(ns)
+    # the demo goes through the workbook doors: new -> import -> process -> export
+    from ims_excel.workbook import io as book_io
+
+    out = Path(args.out) if args.out else Path("ims-demo")
+    files = book_io.demo(out, DEMO_CONTEXT, sample_path("sample_inward.csv"), sample_path("sample_outward.csv"))
+    result = files.result
     print("ims-excel demo: the bundled sample (every IMS section, the usual mistakes) for "
-          f"R = {ns.gstin}, return period {ns.period}, as of {ns.as_of}\n")
+          f"R = {DEMO_CONTEXT['gstin']}, return period {DEMO_CONTEXT['period']}, as of {DEMO_CONTEXT['as_of']}\n")
     print(text_report(result, max_rows=60))
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        target = out / "report.json"
-        from ims_excel.formats._common import atomic_write_text
-        atomic_write_text(target, json.dumps(to_json(result), ensure_ascii=False, indent=1))
-        print(f"\nWrote {target}")
+    up = files.upload_obj
+    print(f"\nWrote {files.workbook} (processed: Validation sheet, Inward results, Liability rows)")
+    print(f"Wrote {files.upload} ({up.count} records to upload; {len(up.left_out)} with errors left out, "
+          "listed in the summary)")
+    print(f"Wrote {files.summary} (one-page summary)")
+    print(f"Wrote {files.report}")
     counts = status_counts(result)
     print(f"\n{len(result.records)} records: {counts['error']} errors, {counts['warning']} warnings.")
     return EXIT_OK
@@ -117,14 +125,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _add_context_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gstin", required=True, help="recipient GSTIN (the user's own)")
-    p.add_argument("--period", required=True, help="GSTR-3B return period, YYYY-MM")
-    p.add_argument("--frequency", choices=["monthly", "quarterly"], default="monthly")
+    # not required by the parser: a client workbook can supply them (context_from_args checks)
+    p.add_argument("--gstin", help="recipient GSTIN (the user's own); required unless INWARD is a client workbook")
+    p.add_argument("--period", help="GSTR-3B return period, YYYY-MM; required unless INWARD is a client workbook")
+    p.add_argument("--frequency", choices=["monthly", "quarterly"], help="default monthly")
     p.add_argument("--as-of", help="date the actions are checked on (default today), YYYY-MM-DD")
     p.add_argument("--annual-return-date", help="annual return filed on, YYYY-MM-DD (s.16(4))")
     p.add_argument("--gstr3b-filed", action="store_true", help="GSTR-3B of the period is filed")
     p.add_argument("--state", help="state code for QRMP due dates (default: from the GSTIN)")
-    p.add_argument("--taxpayer-type", default="normal",
+    p.add_argument("--taxpayer-type", help="default normal",
                    choices=["normal", "sez", "casual", "composition", "isd", "nrtp", "tds", "tcs"])
 
 
@@ -133,13 +142,17 @@ def parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("report", help="validate records and preview GSTR-2B / GSTR-3B / add-back")
-    p.add_argument("inward", metavar="INWARD", help=".csv, .xlsx, .xlsm or a portal JSON")
+    p.add_argument("inward", metavar="INWARD", help=".csv, .xlsx, .xlsm or a portal JSON; a client workbook "
+                                                    "(ims-excel new) also gives the Config and Outward table")
     p.add_argument("--outward", metavar="OUTWARD", help="our own documents with recipients' actions")
     _add_context_args(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_report)
-    p = sub.add_parser("demo", help="run the engine on the bundled sample data")
-    p.add_argument("--out", help="folder to write the outputs to")
+    p = sub.add_parser("demo", help="run the whole job on the bundled sample data",
+                       description="Build a client workbook from the bundled sample, process it, write the upload "
+                                   "JSON (valid records; the sample's deliberate errors are left out and listed) "
+                                   "and a one-page summary.")
+    p.add_argument("--out", help="folder to write the outputs to (default: ./ims-demo)")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("rules", help="print the IMS decision table the engine applies")
     p.add_argument("--json", action="store_true")

@@ -1,12 +1,313 @@
-"""``ims-excel`` commands that work on client workbooks (new, process, roll, batch, import, export, upgrade).
+"""``ims-excel`` commands that work on client workbooks (new, import, process, export, roll, batch, upgrade).
 
 :func:`register` adds them to the main parser in :mod:`ims_excel.cli`.
+
+Exit codes (every command): **0** done; **2** unusable input or a refusal
+(the message names the file, sheet, row and column, or the parts a change
+would lose) and nothing was written; **1** internal error. ``export`` without
+``--only-valid`` exits 2 when records with errors would be uploaded;
+``batch`` exits 2 when any workbook could not be read (the others are still
+summarised).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+EPILOG = ("exit codes: 0 done; 2 unusable input or refused (nothing written; the message says why); "
+          "1 internal error")
+
+
+def _date(text: str | None) -> dt.date | None:
+    from ims_excel.cli import UsageError
+
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _money(v: float) -> str:
+    from ims_excel.report import _money as m
+    return m(v)
+
+
+def _refusal(e: Exception) -> int:
+    print(f"ims-excel: {e}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from ims_excel.workbook import io as book_io
+
+    path = book_io.new_workbook(args.book, gstin=args.gstin, name=args.name or "", period=args.period,
+                                frequency=args.frequency, state=args.state or "",
+                                taxpayer_type=args.taxpayer_type, force=args.force)
+    print(f"Created {path} for {args.gstin.upper()}, return period {args.period} ({args.frequency}).")
+    print(f"Next: ims-excel import {path} DOWNLOAD.json ...")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ims_excel.workbook import io as book_io
+
+    rep = book_io.import_sources(args.book, args.sources, direction=args.direction,
+                                 shared_formulas=args.shared_formulas, backup=not args.no_backup)
+    for table, n in rep.added.items():
+        rows = rep.rows.get(table)
+        where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
+        print(f"{table}: {n} records added{where}, {rep.skipped.get(table, 0)} already in the workbook (kept as they are)")
+    if rep.originals_filled:
+        print(f"Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
+    print(f"Next: ims-excel process {args.book}")
+    return EXIT_OK
+
+
+def _print_process(rep) -> None:
+    from ims_excel.report import status_counts
+
+    c = status_counts(rep.result)
+    print(f"Processed {rep.path}: {rep.records} records: {c['error']} errors, {c['warning']} warnings, "
+          f"{c['info']} info, {c['ok']} ok.")
+    print(f"  Validation sheet: {rep.listed} of {rep.flagged} records with errors or warnings listed.")
+    t4 = rep.result.gstr3b["4A5"]
+    print("  GSTR-3B 4A(5): " + "  ".join(f"{h.upper() if h != 'cess' else 'Cess'} {_money(t4[h])}"
+                                         for h in ("igst", "cgst", "sgst", "cess")))
+    if len(rep.result.liability):
+        print(f"  Liability sheet: {len(rep.result.liability)} add-back rows.")
+    for w in rep.warnings:
+        print(f"  note: {w}")
+    for d in rep.dropped:
+        print(f"  dropped (--force): {d}")
+    s = rep.seconds
+    print(f"  {s['total']:.1f} s (read {s['read']:.1f}, engine {s['engine']:.1f}, write {s['write']:.1f}).")
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    from ims_excel.workbook import io as book_io
+
+    rep = book_io.process(args.book, force=args.force, as_of=_date(args.as_of), backup=not args.no_backup)
+    _print_process(rep)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ims_excel.formats.upload_json import UploadRefused
+    from ims_excel.workbook import io as book_io
+
+    book = Path(args.book)
+    out = Path(args.out) if args.out else book.with_name(f"{book.stem}_upload.json")
+    try:
+        up, bk, result, reset = book_io.export_upload(book, out, only_valid=args.only_valid,
+                                                      as_of=_date(args.as_of))
+    except UploadRefused as e:
+        print(f"ims-excel: {book}: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"Wrote {out}: {up.count} records to upload (GSTIN {bk.context.gstin}).")
+    if up.left_out:
+        print(f"Left out ({len(up.left_out)}), row numbers as on the Inward sheet:")
+        for r in up.left_out[:50]:
+            print(f"  {r}")
+        if len(up.left_out) > 50:
+            print(f"  ... and {len(up.left_out) - 50} more")
+    if reset:
+        print(f"Wrote {reset}: {len(up.resets)} records to reset to No Action (the portal's RESET request).")
+    for w in up.warnings[:20]:
+        print(f"  note: {w}")
+    return EXIT_OK
+
+
+def cmd_roll(args: argparse.Namespace) -> int:
+    from ims_excel.workbook import io as book_io
+
+    rep = book_io.roll(args.book, args.to, out=args.out, filed=args.filed, force=args.force)
+    print(f"Wrote {rep.out} for {rep.to}: {rep.carried} pending/unfiled records carried forward, "
+          f"{rep.moved} kept in its History sheet.")
+    if rep.outward_carried or rep.outward_moved:
+        print(f"  Outward: {rep.outward_carried} carried, {rep.outward_moved} frozen ones kept in History.")
+    if rep.originals_filled:
+        print(f"  Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
+    print(f"  {rep.source} is unchanged (the record of the filed period).")
+    return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from ims_excel.workbook import io as book_io
+    from ims_excel.workbook.outputs import SUMMARY_HEADER
+
+    tty = sys.stderr.isatty()
+    width = [0]
+
+    def progress(k: int, n: int, p: Path) -> None:
+        text = f"[{k}/{n}] {p.name}"
+        pad = " " * max(0, width[0] - len(text))
+        width[0] = len(text)
+        sys.stderr.write(("\r" if tty else "") + text + pad + ("" if tty else "\n"))
+        sys.stderr.flush()
+    if not Path(args.folder).is_dir():
+        print(f"ims-excel: {args.folder}: not a folder", file=sys.stderr)
+        return EXIT_INPUT
+    rows = book_io.batch(args.folder, progress=progress, as_of=_date(args.as_of))
+    if tty and rows:
+        sys.stderr.write("\n")
+    good = [r for r in rows if r.summary]
+    bad = [r for r in rows if not r.summary]
+    table = [["File", *SUMMARY_HEADER]] + [[str(r.path.relative_to(args.folder)), *r.summary.row()] for r in good]
+    if args.json:
+        print(json.dumps({"workbooks": [dict(zip(table[0], row)) for row in table[1:]],
+                          "failed": [{"file": str(r.path), "error": r.error} for r in bad]}, indent=1, default=str))
+    else:
+        _print_table(table)
+        for r in bad:
+            print(f"FAILED {r.path}: {r.error}")
+        print(f"{len(good)} workbooks summarised, {len(bad)} failed.")
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(table)
+    return EXIT_INPUT if bad else EXIT_OK
+
+
+def _print_table(table: list[list]) -> None:
+    def fmt(v: object) -> str:
+        if isinstance(v, float):
+            return _money(v)
+        return str(v)
+    cells = [[fmt(v) for v in row] for row in table]
+    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
+    for k, row in enumerate(cells):
+        print("  ".join(v.rjust(w) if k and j >= 4 else v.ljust(w) for j, (v, w) in enumerate(zip(row, widths))))
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from ims_excel.workbook import io as book_io
+
+    rep = book_io.upgrade(args.book, force=args.force)
+    state = "moved into the current template" if rep.changed else "rebuilt on the current template (layout unchanged)"
+    print(f"{rep.path}: {state} (layout {rep.old_layout} -> {rep.new_layout}); {rep.inward} Inward, "
+          f"{rep.outward} Outward, {rep.history} History rows carried. Previous file kept as the backup.")
+    for d in rep.dropped:
+        print(f"  dropped (--force): {d}")
+    return EXIT_OK
+
+
+def _book_errors(func):
+    """Turn workbook refusals into exit 2 with the message (InputError / UsageError are handled by cli.main)."""
+    def run(args: argparse.Namespace) -> int:
+        from ims_excel.workbook.io import CannotCarry
+        from ims_excel.workbook.package import WorkbookBusy
+        from ims_excel.workbook.sheetxml import SheetFormatError
+
+        try:
+            return func(args)
+        except (CannotCarry, WorkbookBusy) as e:
+            return _refusal(e)
+        except SheetFormatError as e:
+            return _refusal(f"{getattr(args, 'book', '')}: {e}")
+    return run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the workbook commands to ``sub`` (the main parser's subcommands)."""
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser("new", help="create a client workbook from the template", epilog=EPILOG, formatter_class=fmt,
+                       description="Create CLIENT.xlsm from the current template with its Config sheet filled in.")
+    p.add_argument("book", metavar="CLIENT.xlsm")
+    p.add_argument("--gstin", required=True, help="the client's GSTIN (the recipient)")
+    p.add_argument("--name", help="legal name")
+    p.add_argument("--period", required=True, help="GSTR-3B return period, YYYY-MM")
+    p.add_argument("--frequency", default="Monthly", type=str.capitalize, choices=["Monthly", "Quarterly"])
+    p.add_argument("--state", help="state code, when not the GSTIN's first two digits")
+    p.add_argument("--taxpayer-type", help="Normal (default), SEZ, Casual, ...")
+    p.add_argument("--force", action="store_true", help="replace an existing file (kept as CLIENT.bak.xlsm)")
+    p.set_defaults(func=_book_errors(cmd_new))
+
+    p = sub.add_parser("import", help="add records from portal or canonical files to a workbook", epilog=EPILOG,
+                       formatter_class=fmt,
+                       description="Append the records of IMS JSON, GSTR-2B JSON, the portal's Excel download, a "
+                                   "canonical CSV/xlsx or the purchase-register template to the Inward (or "
+                                   "Outward) table. Records already in the workbook (same section, GSTIN, "
+                                   "document number and 2B period) are left as they are, with your actions. "
+                                   "Text is written as text: a value starting with = + - @ never becomes a "
+                                   "formula. Amendments get Original Action / Original 3B Filed from the "
+                                   "History sheet when the download lacks them.")
+    p.add_argument("book", metavar="BOOK")
+    p.add_argument("sources", metavar="SOURCE", nargs="+")
+    p.add_argument("--direction", choices=["auto", "inward", "outward"], default="auto",
+                   help="which table (auto: Outward for canonical files with Recipient GSTIN)")
+    p.add_argument("--shared-formulas", action="store_true",
+                   help="store the new rows' formulas as shared formulas (much smaller for very large imports; "
+                        "not yet tried in Excel, see workbook/README.md)")
+    p.add_argument("--no-backup", action="store_true", help="do not keep BOOK.bak.xlsm")
+    p.set_defaults(func=_book_errors(cmd_import))
+
+    p = sub.add_parser("process", help="validate, compute and write the results into the workbook", epilog=EPILOG,
+                       formatter_class=fmt,
+                       description="Read the workbook, run the engine and write into the same file: the values "
+                                   "of the Inward formula columns, a Validation sheet and the add-back rows on the "
+                                   "Liability sheet. Everything else (your cells, the VBA project, charts, pivot "
+                                   "tables...) is copied unchanged. The save is atomic; the previous file is kept "
+                                   "as BOOK.bak.xlsm.")
+    p.add_argument("book", metavar="BOOK")
+    p.add_argument("--as-of", help="check actions as of this date (default: Config, else today), YYYY-MM-DD")
+    p.add_argument("--force", action="store_true", help="go ahead even if parts would be lost (they are named)")
+    p.add_argument("--no-backup", action="store_true", help="do not keep BOOK.bak.xlsm")
+    p.set_defaults(func=_book_errors(cmd_process))
+
+    p = sub.add_parser("export", help="write the IMS upload JSON from a workbook", epilog=EPILOG, formatter_class=fmt,
+                       description="Run the engine on the workbook and write the portal's upload JSON (the "
+                                   "records whose Action differs from Previous Action). Refused (exit 2) when a "
+                                   "record to upload has an error, unless --only-valid.")
+    p.add_argument("book", metavar="BOOK")
+    p.add_argument("--out", help="upload JSON (default: BOOK_upload.json beside the workbook)")
+    p.add_argument("--only-valid", action="store_true", help="leave out records with errors and list them")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: Config, else today)")
+    p.set_defaults(func=_book_errors(cmd_export))
+
+    p = sub.add_parser("roll", help="start the next period's workbook", epilog=EPILOG, formatter_class=fmt,
+                       description="Write the next period's workbook: pending (and not yet filed) records are "
+                                   "carried forward with their state as Previous Action; accepted, rejected and "
+                                   "deemed-accepted records of the filed period go to its History sheet (kept, "
+                                   "not purged). The workbook you roll from is not changed.")
+    p.add_argument("book", metavar="BOOK")
+    p.add_argument("--to", required=True, help="the next return period, YYYY-MM")
+    p.add_argument("--out", help="new workbook (default: BOOK's name with the period replaced or appended)")
+    p.add_argument("--filed", action="store_true", help="the GSTR-3B of BOOK's period is filed (if Config does not say so)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --out; go ahead without parts the template cannot carry")
+    p.set_defaults(func=_book_errors(cmd_roll))
+
+    p = sub.add_parser("batch", help="summarise every client workbook under a folder", epilog=EPILOG,
+                       formatter_class=fmt,
+                       description="One line per workbook: client, GSTIN, period, records, errors, warnings, "
+                                   "GSTR-3B 4A(5) by head and the add-back total. A workbook that cannot be read "
+                                   "is named with the reason and the others go on; exit 2 if any failed. Backups "
+                                   "(*.bak.xlsm) and Excel lock files are skipped.")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--csv", help="also write the table as CSV")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: each workbook's Config, else today)")
+    p.set_defaults(func=_book_errors(cmd_batch))
+
+    p = sub.add_parser("upgrade", help="move a workbook's data into the current template", epilog=EPILOG,
+                       formatter_class=fmt,
+                       description="Rebuild the workbook on this version's template and move its data across: "
+                                   "Config values, Inward and Outward cells as typed, the History sheet. Stamps "
+                                   "the version in the document properties (IMSPackageVersion, IMSLayout). "
+                                   "Refused, naming them, when the workbook has parts the template cannot carry "
+                                   "(charts, pivot tables, images, extra sheets or table columns) unless --force.")
+    p.add_argument("book", metavar="BOOK")
+    p.add_argument("--force", action="store_true", help="go ahead without the parts named")
+    p.set_defaults(func=_book_errors(cmd_upgrade))
+
+
+__all__ = ["register"]

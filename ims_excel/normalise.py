@@ -152,13 +152,14 @@ def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """GSTR-2B periods as month indices (see :mod:`ims_excel.periods`); -1 = blank."""
     obj = series.astype(object)
     out = pd.Series(-1, index=series.index, dtype="int64")
-    is_dt = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
+    is_dt = pd.Series(by_unique(obj, lambda v: isinstance(v, (dt.date, pd.Timestamp)), default=False, dtype=bool),
+                      index=obj.index)
     if is_dt.any():
         d = pd.to_datetime(obj[is_dt])
         out[is_dt] = (d.dt.year * 12 + d.dt.month - 1).astype("int64")
     text = _as_text(obj.where(~is_dt, ""))
     blank = text.str.lower().isin(_BLANK) & ~is_dt
-    parsed = text.map(periods.parse_or_none)
+    parsed = pd.Series(by_unique(text, periods.parse_or_none, default=None), index=text.index)  # per distinct value
     good = parsed.notna()
     out[good] = parsed[good].astype("int64")
     bad = ~good & ~blank & ~is_dt

@@ -1,0 +1,582 @@
+"""An .xlsx/.xlsm file as a zip package: read its parts, write a new one that changes only what it must.
+
+:class:`Package` reads the zip directory once and gives parts as bytes
+(:meth:`Package.read`) or as a stream (:meth:`Package.open`), plus the
+structure the workbook doors need: sheets and their parts, defined names,
+relationships, tables, content types, custom properties.
+
+:class:`PackageWriter` writes a new package into an open file:
+
+* :meth:`~PackageWriter.copy` copies a part *byte for byte*, compressed data
+  included (no inflate/deflate), so ``xl/vbaProject.bin``, charts, pivot
+  caches, images and every part we do not understand leave exactly as they came;
+* :meth:`~PackageWriter.write` / :meth:`~PackageWriter.write_stream` add a
+  changed part; a stream is deflated in blocks on worker threads (zlib
+  releases the GIL), each block ending on a sync flush so that the blocks
+  concatenate into one valid deflate stream (as ``pigz`` does);
+* ZIP64 records are written when an entry or offset passes 4 GiB.
+
+:func:`save_atomically` writes next to the target and moves the result into
+place with ``os.replace`` after ``fsync``, keeping the previous file as a
+backup (a hard link when the file system allows it, else a copy): at every
+moment the workbook is either the old file or the new one, never half of each.
+
+>>> import io, zipfile
+>>> buf = io.BytesIO()
+>>> w = PackageWriter(buf); w.write("a.xml", b"<a/>"); w.write_stream("b.xml", iter([b"<b>", b"x" * 10, b"</b>"])); w.close()
+>>> zipfile.ZipFile(buf).read("b.xml")
+b'<b>xxxxxxxxxx</b>'
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import os
+import posixpath
+import re
+import shutil
+import struct
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+from xml.sax.saxutils import escape as _xml_escape
+
+from ims_excel.formats._common import file_problem
+from ims_excel.formats._excel import prolog_ok
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+REL_WORKSHEET = NS_REL + "/worksheet"
+REL_TABLE = NS_REL + "/table"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
+CT_CUSTOM = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+
+MAX_PARTS = 20_000
+MAX_PART_BYTES = 16 * 1024**3
+"""A client workbook's parts may be large (a 1,048,576-row sheet is 2-5 GB of XML); zip bombs still stop here."""
+MAX_RATIO = 400
+
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class SheetRef:
+    name: str
+    sheet_id: str
+    rid: str
+    part: str  # e.g. xl/worksheets/sheet3.xml
+    index: int  # 0-based position in the workbook
+
+
+@dataclass
+class TableInfo:
+    """An Excel Table: its part, name, range and columns (with calculated-column formulas)."""
+
+    part: str
+    name: str
+    ref: str
+    columns: list[str]
+    formulas: dict[str, str]  # column name -> calculatedColumnFormula text (XML-unescaped)
+    sheet: str = ""
+    sheet_part: str = ""
+
+    @property
+    def bounds(self) -> tuple[int, int, int, int]:
+        """(first row, first col, last row, last col), 1-based."""
+        return ref_bounds(self.ref)
+
+
+def col_index(letters: str) -> int:
+    """1-based column number of ``AQ`` etc.
+
+    >>> col_index("A"), col_index("AQ"), col_index("XFD")
+    (1, 43, 16384)
+    """
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(index: int) -> str:
+    """Letters of the 1-based column ``index``.
+
+    >>> col_letters(1), col_letters(43), col_letters(16384)
+    ('A', 'AQ', 'XFD')
+    """
+    out = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+
+
+def ref_bounds(ref: str) -> tuple[int, int, int, int]:
+    """``"A1:BC6"`` -> (1, 1, 6, 55)."""
+    m = _REF.match(ref.strip())
+    if not m:
+        raise ValueError(f"not a cell range: {ref!r}")
+    c1, r1, c2, r2 = m.group(1), int(m.group(2)), m.group(3) or m.group(1), int(m.group(4) or m.group(2))
+    return r1, col_index(c1), r2, col_index(c2)
+
+
+def unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def attr_escape(text: str) -> str:
+    return _xml_escape(str(text), {'"': "&quot;"})
+
+
+def _attrs(tag_text: str) -> dict[str, str]:
+    return {k: unescape(v) for k, v in re.findall(r'([\w:.-]+)\s*=\s*"([^"]*)"', tag_text)}
+
+
+class Package:
+    """A workbook file opened for reading (see the module doc)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise file_problem(self.path, "no such file")
+        try:
+            self._zf = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError):
+            raise file_problem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
+                                          "this is not one, or it is password-protected)") from None
+        self.infos = self._zf.infolist()
+        self.by_name = {i.filename: i for i in self.infos}
+        self._check()
+        self._cache: dict[str, bytes] = {}
+
+    def close(self) -> None:
+        self._zf.close()
+
+    def __enter__(self) -> "Package":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- safety: zip bombs and XML entities (as formats._excel, with limits for big client books)
+    def _check(self) -> None:
+        if len(self.infos) > MAX_PARTS:
+            raise file_problem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
+        for info in self.infos:
+            if info.file_size > MAX_PART_BYTES or (
+                    info.file_size > 2**24 and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+                raise file_problem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
+                                              "uncompressed; refused as a zip bomb")
+        for name in ("[Content_Types].xml", "xl/workbook.xml"):
+            if name not in self.by_name:
+                raise file_problem(self.path, f"is not an Excel workbook (no {name})")
+        for info in self.infos:
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
+                with self._zf.open(info) as fh:
+                    head = fh.read(65536)
+                if not prolog_ok(head):
+                    raise file_problem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
+                                                  "refused (XML entity expansion)")
+
+    # -- parts
+    def names(self) -> list[str]:
+        return [i.filename for i in self.infos]
+
+    def has(self, name: str) -> bool:
+        return name in self.by_name
+
+    def read(self, name: str) -> bytes:
+        if name not in self._cache:
+            data = self._zf.read(name)
+            if len(data) < 2**22:
+                self._cache[name] = data
+            return data
+        return self._cache[name]
+
+    def text(self, name: str) -> str:
+        return self.read(name).decode("utf-8")
+
+    def open(self, name: str):
+        return self._zf.open(name)
+
+    def raw_entry(self, name: str) -> tuple[zipfile.ZipInfo, Iterator[bytes]]:
+        """The entry's ZipInfo and its compressed bytes, read in blocks (no inflate)."""
+        info = self.by_name[name]
+
+        def blocks() -> Iterator[bytes]:
+            with open(self.path, "rb") as fh:
+                fh.seek(info.header_offset)
+                head = fh.read(30)
+                if head[:4] != b"PK\x03\x04":
+                    raise file_problem(self.path, f"part {name!r}: bad local header")
+                n, m = struct.unpack("<HH", head[26:30])
+                fh.seek(info.header_offset + 30 + n + m)
+                left = info.compress_size
+                while left:
+                    chunk = fh.read(min(left, 1 << 22))
+                    if not chunk:
+                        raise file_problem(self.path, f"part {name!r} is truncated")
+                    left -= len(chunk)
+                    yield chunk
+        return info, blocks()
+
+    # -- structure
+    def rels(self, part: str) -> dict[str, tuple[str, str, str]]:
+        """Relationships of ``part``: {rId: (type, target part, target mode)}; targets resolved."""
+        folder, base = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        if not self.has(rels_name):
+            return {}
+        out = {}
+        for tag in re.findall(r"<Relationship\b[^>]*>", self.text(rels_name)):
+            a = _attrs(tag)
+            target, mode = a.get("Target", ""), a.get("TargetMode", "")
+            if mode != "External":
+                target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join(folder, target))
+            out[a.get("Id", "")] = (a.get("Type", ""), target, mode)
+        return out
+
+    def sheets(self) -> list[SheetRef]:
+        wb = self.text("xl/workbook.xml")
+        if re.search(r"<\w+:workbook\b", wb) or "purl.oclc.org/ooxml" in wb:
+            raise file_problem(self.path, "is saved as 'Strict Open XML' or with prefixed XML, which this "
+                                          "tool does not edit; save it as an Excel Macro-Enabled Workbook")
+        rels = self.rels("xl/workbook.xml")
+        out = []
+        for i, tag in enumerate(re.findall(r"<sheet\b[^>]*>", wb)):
+            a = _attrs(tag)
+            rid = a.get("r:id", "")
+            typ, target, _ = rels.get(rid, ("", "", ""))
+            out.append(SheetRef(a.get("name", ""), a.get("sheetId", ""), rid, target, i))
+        return out
+
+    def sheet(self, name: str) -> SheetRef | None:
+        for s in self.sheets():
+            if s.name.casefold() == name.casefold():
+                return s
+        return None
+
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names: {name: formula text}."""
+        wb = self.text("xl/workbook.xml")
+        out = {}
+        for attrs, body in re.findall(r"<definedName\b([^>]*)>([^<]*)</definedName>", wb):
+            a = _attrs(attrs)
+            if "localSheetId" not in a:
+                out[a.get("name", "")] = unescape(body)
+        return out
+
+    def tables(self) -> list[TableInfo]:
+        out = []
+        for s in self.sheets():
+            if not s.part or not self.has(s.part):
+                continue
+            for rid, (typ, target, _) in self.rels(s.part).items():
+                if typ == REL_TABLE and self.has(target):
+                    t = parse_table(self.text(target), target)
+                    t.sheet, t.sheet_part = s.name, s.part
+                    out.append(t)
+        return out
+
+    def table(self, name: str) -> TableInfo | None:
+        for t in self.tables():
+            if t.name.casefold() == name.casefold():
+                return t
+        return None
+
+    def custom_properties(self) -> dict[str, str]:
+        if not self.has("docProps/custom.xml"):
+            return {}
+        out = {}
+        for name, body in re.findall(r'<property\b[^>]*\bname="([^"]*)"[^>]*>(.*?)</property>',
+                                     self.text("docProps/custom.xml"), re.S):
+            m = re.search(r">([^<]*)<", body)
+            out[unescape(name)] = unescape(m.group(1)) if m else ""
+        return out
+
+
+def parse_table(xml: str, part: str = "") -> TableInfo:
+    head = re.search(r"<table\b[^>]*>", xml)
+    a = _attrs(head.group(0)) if head else {}
+    columns, formulas = [], {}
+    for m in re.finditer(r"<tableColumn\b([^>]*?)(/>|>(.*?)</tableColumn>)", xml, re.S):
+        ca = _attrs(m.group(1))
+        name = ca.get("name", "")
+        columns.append(name)
+        f = re.search(r"<calculatedColumnFormula\b[^>]*>(.*?)</calculatedColumnFormula>", m.group(3) or "", re.S)
+        if f:
+            formulas[name] = unescape(f.group(1))
+    return TableInfo(part, a.get("displayName") or a.get("name", ""), a.get("ref", ""), columns, formulas)
+
+
+# ---------------------------------------------------------------- writing
+
+
+@dataclass
+class _Entry:
+    name: bytes
+    date_time: tuple
+    method: int
+    crc: int
+    csize: int
+    usize: int
+    offset: int
+    flags: int = 0
+    external_attr: int = 0
+
+
+def _dos(date_time: tuple) -> tuple[int, int]:
+    y, mo, d, h, mi, s = date_time[:6]
+    return ((max(y, 1980) - 1980) << 9 | mo << 5 | d), (h << 11 | mi << 5 | s // 2)
+
+
+@dataclass
+class PackageWriter:
+    """Write a zip package into ``fh`` (see the module doc). ``level``: deflate level of new parts."""
+
+    fh: BinaryIO
+    level: int = 6
+    threads: int = 2
+    block: int = 1 << 23
+    entries: list[_Entry] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._pos = self.fh.tell()
+        self._start = self._pos
+
+    def _out(self, data: bytes) -> None:
+        self.fh.write(data)
+        self._pos += len(data)
+
+    def _local_header(self, e: _Entry, zip64: bool) -> bytes:
+        d, t = _dos(e.date_time)
+        extra = b""
+        csize, usize = e.csize, e.usize
+        if zip64:
+            extra = struct.pack("<HHQQ", 1, 16, e.usize, e.csize)
+            csize = usize = 0xFFFFFFFF
+        flags = e.flags | (0x800 if _non_ascii(e.name) else 0)
+        return struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 45 if zip64 else 20, flags, e.method, t, d,
+                           e.crc, csize, usize, len(e.name), len(extra)) + e.name + extra
+
+    def copy(self, pkg: Package, name: str, *, as_name: str | None = None) -> None:
+        """Copy a part of ``pkg`` exactly: the same compressed bytes, CRC and dates."""
+        info, blocks = pkg.raw_entry(name)
+        e = _Entry((as_name or name).encode("utf-8"), info.date_time, info.compress_type, info.CRC, info.compress_size,
+                   info.file_size, self._pos, info.flag_bits & 0x6, info.external_attr)
+        zip64 = e.csize >= 0xFFFFFFFF or e.usize >= 0xFFFFFFFF
+        self._out(self._local_header(e, zip64))
+        for b in blocks:
+            self._out(b)
+        self.entries.append(e)
+
+    def write(self, name: str, data: bytes, *, date_time: tuple = FIXED_DATE, level: int | None = None) -> None:
+        """Add a part from bytes (deflated)."""
+        level = self.level if level is None else level
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        comp = c.compress(data) + c.flush()
+        e = _Entry(name.encode("utf-8"), date_time, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(comp),
+                   len(data), self._pos)
+        zip64 = len(data) >= 0xFFFFFFFF or len(comp) >= 0xFFFFFFFF
+        self._out(self._local_header(e, zip64))
+        self._out(comp)
+        self.entries.append(e)
+
+    def write_stream(self, name: str, chunks: Iterable[bytes], *, date_time: tuple = FIXED_DATE,
+                     level: int | None = None, zip64: bool = False) -> None:
+        """Add a part from a stream of byte chunks, deflating blocks on worker threads.
+
+        The local header is written first with zero sizes and patched once the
+        part is complete (the file must be seekable); ``zip64`` reserves room
+        for sizes over 4 GiB (set it when the part may get that large).
+        """
+        level = self.level if level is None else level
+        e = _Entry(name.encode("utf-8"), date_time, zipfile.ZIP_DEFLATED, 0, 0, 0, self._pos)
+        header_at = self.fh.tell()
+        self._out(self._local_header(e, zip64))
+        crc, usize, csize = 0, 0, 0
+
+        def deflate(data: bytes, last: bool) -> bytes:
+            c = zlib.compressobj(level, zlib.DEFLATED, -15)
+            return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+        pending: list[cf.Future] = []
+        with cf.ThreadPoolExecutor(max(1, self.threads)) as pool:
+            buf: list[bytes] = []
+            size = 0
+            def submit(last: bool) -> None:
+                nonlocal crc, usize, buf, size
+                data = b"".join(buf)
+                buf, size = [], 0
+                crc = zlib.crc32(data, crc)
+                usize += len(data)
+                pending.append(pool.submit(deflate, data, last))
+
+            def drain(keep: int) -> None:
+                nonlocal csize
+                while len(pending) > keep:
+                    comp = pending.pop(0).result()
+                    csize += len(comp)
+                    self._out(comp)
+
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                buf.append(chunk)
+                size += len(chunk)
+                if size >= self.block:
+                    submit(False)
+                    drain(self.threads + 1)
+            submit(True)
+            drain(0)
+        e.crc, e.csize, e.usize = crc, csize, usize
+        if not zip64 and (usize >= 0xFFFFFFFF or csize >= 0xFFFFFFFF):
+            raise OverflowError(f"{name}: part passed 4 GiB; write it with zip64=True")
+        end = self.fh.tell()
+        self.fh.seek(header_at)
+        self.fh.write(self._local_header(e, zip64))
+        self.fh.seek(end)
+        self.entries.append(e)
+
+    def close(self) -> None:
+        """Write the central directory (ZIP64 records when needed)."""
+        cd_start = self._pos
+        for e in self.entries:
+            d, t = _dos(e.date_time)
+            extra_vals = []
+            usize, csize, offset = e.usize, e.csize, e.offset - self._start
+            if usize >= 0xFFFFFFFF or csize >= 0xFFFFFFFF or offset >= 0xFFFFFFFF:
+                extra_vals = [usize, csize, offset]
+                usize = csize = offset = 0xFFFFFFFF
+            extra = struct.pack("<HH", 1, 8 * len(extra_vals)) + struct.pack(f"<{len(extra_vals)}Q", *extra_vals) \
+                if extra_vals else b""
+            flags = e.flags | (0x800 if _non_ascii(e.name) else 0)
+            self._out(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 45 if extra else 20, 45 if extra else 20,
+                                  flags, e.method, t, d, e.crc, csize, usize, len(e.name), len(extra), 0, 0, 0,
+                                  e.external_attr, offset) + e.name + extra)
+        cd_size = self._pos - cd_start
+        count = len(self.entries)
+        cd_off = cd_start - self._start
+        if count >= 0xFFFF or cd_size >= 0xFFFFFFFF or cd_off >= 0xFFFFFFFF:
+            z64_at = self._pos - self._start
+            self._out(struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, cd_size, cd_off))
+            self._out(struct.pack("<4sIQI", b"PK\x06\x07", 0, z64_at, 1))
+            self._out(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+        else:
+            self._out(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, cd_size, cd_off, 0))
+
+
+def _non_ascii(name: bytes) -> bool:
+    return any(b >= 0x80 for b in name)
+
+
+# ---------------------------------------------------------------- atomic save
+
+
+class WorkbookBusy(Exception):
+    """The workbook is open in Excel (its ``~$`` lock file exists) or cannot be replaced."""
+
+
+def backup_path(path: Path) -> Path:
+    """Where the previous version is kept: ``client.xlsm`` -> ``client.bak.xlsm``."""
+    return path.with_name(f"{path.stem}.bak{path.suffix}")
+
+
+def is_backup_or_temp(path: Path) -> bool:
+    n = path.name
+    return n.startswith(("~$", ".")) or n.endswith(".tmp") or Path(n).stem.endswith(".bak")
+
+
+def lock_file(path: Path) -> Path:
+    """Excel's owner file while a workbook is open: ``~$`` + the name (first two characters dropped if long)."""
+    name = path.name
+    return path.with_name("~$" + (name[2:] if len(name) > 2 + len(path.suffix) + 6 else name))
+
+
+def check_not_open(path: Path) -> None:
+    for cand in {lock_file(path), path.with_name("~$" + path.name)}:
+        if cand.exists():
+            raise WorkbookBusy(f"{path} is open in Excel ({cand.name} exists): save and close it first")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def clean_stale_temps(path: Path) -> list[Path]:
+    """Remove temp files that an interrupted save of ``path`` left (their process is gone)."""
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        m = re.fullmatch(rf"\.{re.escape(path.name)}\.(\d+)\.tmp", tmp.name)
+        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+def save_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None], *, backup: bool = True) -> Path:
+    """Call ``write(fh)`` on a temp file next to ``path``, then replace ``path`` with it.
+
+    The previous file (if any) becomes :func:`backup_path` when ``backup``.
+    An interruption at any point leaves ``path`` as it was; the temp file of a
+    killed run is removed by the next save (:func:`clean_stale_temps`).
+    """
+    path = Path(path)
+    clean_stale_temps(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if backup and path.exists():
+            bak = backup_path(path)
+            bak_tmp = bak.with_name(f".{bak.name}.{os.getpid()}.tmp")
+            with contextlib.suppress(FileNotFoundError):
+                bak_tmp.unlink()
+            try:
+                os.link(path, bak_tmp)
+            except OSError:
+                shutil.copy2(path, bak_tmp)
+            os.replace(bak_tmp, bak)
+        try:
+            os.replace(tmp, path)
+        except PermissionError as exc:
+            raise WorkbookBusy(f"{path} cannot be replaced ({exc.strerror}); is it open in Excel?") from None
+        with contextlib.suppress(OSError):
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return path
+
+
+def now_stamp() -> str:
+    return time.strftime("%d-%m-%Y %H:%M")

@@ -1,0 +1,607 @@
+r"""Worksheet XML by streaming: rows in, rows out, only the cells that change are touched.
+
+A worksheet part is ``head`` (everything up to ``<sheetData>``), the rows,
+and ``tail`` (from ``</sheetData>``: merged cells, conditional formats, data
+validations, the drawing and table references...). :func:`split_sheet`
+streams an inflating part as ``("head", bytes)``, ``("rows", bytes)`` blobs
+of whole ``<row>`` elements and ``("tail", bytes)``; nothing is parsed that
+is not needed, and head and tail come back byte for byte.
+
+Cells we write:
+
+* text always as an inline string (``t="inlineStr"``): a value that starts
+  with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula;
+* numbers as ``<v>``; formulas as ``<f>`` plus, when known, the cached value
+  (``t="str"`` for text results, ``t="b"`` for booleans).
+
+>>> text_cell("A2", "=1+1", 9)
+'<c r="A2" s="9" t="inlineStr"><is><t>=1+1</t></is></c>'
+>>> esc("a<b & _x0041_\x01")
+'a&lt;b &amp; _x005F_x0041__x0001_'
+>>> number_text(1234.5), number_text(3.0), number_text(-0.0)
+('1234.5', '3', '0')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ims_excel.workbook.package import col_index, col_letters
+
+class SheetFormatError(ValueError):
+    """Worksheet XML laid out in a way this module does not edit (named in the message)."""
+
+
+_CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def esc(text: str) -> str:
+    """XML text escaping, plus Excel's ``_xHHHH_`` for characters XML cannot hold."""
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _CTRL.search(text):
+        text = _CTRL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    return text
+
+
+def _t(text: str) -> str:
+    body = esc(text)
+    if text != text.strip() or "\n" in text:
+        return f'<t xml:space="preserve">{body}</t>'
+    return f"<t>{body}</t>"
+
+
+def number_text(v: float) -> str:
+    """Shortest round-trip text of a number, without a trailing ``.0``."""
+    f = float(v)
+    if f == 0:
+        return "0"
+    r = repr(f)
+    return r[:-2] if r.endswith(".0") else r
+
+
+def _s(style: int | None) -> str:
+    return f' s="{style}"' if style else ""
+
+
+def text_cell(ref: str, text: str, style: int | None = None) -> str:
+    return f'<c r="{ref}"{_s(style)} t="inlineStr"><is>{_t(text)}</is></c>'
+
+
+def number_cell(ref: str, value: float, style: int | None = None) -> str:
+    return f'<c r="{ref}"{_s(style)}><v>{number_text(value)}</v></c>'
+
+
+def value_cell(ref: str, value: object, style: int | None = None) -> str:
+    """A constant cell from a Python value (None / "" / NaN: a styled blank or nothing)."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return f'<c r="{ref}"{_s(style)}/>' if style else ""
+    if isinstance(value, (bool, np.bool_)):
+        return f'<c r="{ref}"{_s(style)} t="b"><v>{int(bool(value))}</v></c>'
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return number_cell(ref, float(value), style)
+    if isinstance(value, pd.Timestamp):
+        return number_cell(ref, excel_serial(value), style)
+    text = str(value)
+    if text == "":
+        return f'<c r="{ref}"{_s(style)}/>' if style else ""
+    return text_cell(ref, text, style)
+
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def excel_serial(ts: pd.Timestamp) -> float:
+    return (pd.Timestamp(ts) - EXCEL_EPOCH) / pd.Timedelta(days=1)
+
+
+def cached(value: object) -> tuple[str, str]:
+    """(type attribute, ``<v>`` text) of a formula's cached value."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return ' t="str"', ""
+    if isinstance(value, (bool, np.bool_)):
+        return ' t="b"', str(int(bool(value)))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        f = float(value)
+        if f != f or f in (float("inf"), float("-inf")):
+            return ' t="e"', "#NUM!"
+        return "", number_text(f)
+    if isinstance(value, pd.Timestamp):
+        return "", number_text(excel_serial(value))
+    text = str(value)
+    if text.startswith("#") and text in ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!"):
+        return ' t="e"', text
+    return ' t="str"', esc(text)
+
+
+def _number_texts(arr: np.ndarray) -> list[str]:
+    return [r[:-2] if r.endswith(".0") else r for r in map(repr, arr.tolist())]
+
+
+def cached_column(values: pd.Series | np.ndarray | list) -> tuple[list[bytes], list[bytes]]:
+    """(type attributes, value texts) of a whole column as bytes, working per distinct value."""
+    s = pd.Series(values)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        v = s.to_numpy()
+        return [b' t="b"'] * len(v), [b"1" if x else b"0" for x in v.tolist()]
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        codes, uniques = pd.factorize(s.to_numpy(dtype=float), use_na_sentinel=True)
+        u = np.asarray(uniques, dtype=float)
+        finite = np.isfinite(u)
+        texts = [t.encode() for t in _number_texts(np.where(finite, u + 0.0, 0.0))]
+        types = [b"" if f else b' t="e"' for f in finite.tolist()]
+        texts = [t if f else b"#NUM!" for t, f in zip(texts, finite.tolist())]
+        return _take(types + [b' t="str"'], texts + [b""], codes)
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    pairs = [cached(u) for u in uniques] + [cached(None)]
+    return _take([p[0].encode() for p in pairs], [p[1].encode("utf-8") for p in pairs], codes)
+
+
+def _take(tlist: list[bytes], vlist: list[bytes], codes: np.ndarray) -> tuple[list[bytes], list[bytes]]:
+    """Per-record (types, values) from the per-distinct-value lists (code -1 = the last entry)."""
+    t = np.empty(len(tlist), dtype=object)
+    t[:] = tlist
+    v = np.empty(len(vlist), dtype=object)
+    v[:] = vlist
+    return t[codes].tolist(), v[codes].tolist()
+
+
+# ---------------------------------------------------------------- streaming
+
+
+def split_sheet(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
+    """``("head", ..)``, then ``("rows", blob)`` blobs of complete rows, then ``("tail", ..)``."""
+    it = iter(chunks)
+    buf = b""
+    for chunk in it:
+        buf += chunk
+        i = buf.find(b"<sheetData")
+        if i >= 0:
+            j = buf.find(b">", i)
+            if j >= 0:
+                break
+    else:
+        raise SheetFormatError("worksheet has no <sheetData>")
+    if re.match(rb"<\w+:worksheet", buf[buf.find(b"<", buf.find(b"?>") + 2 if b"?>" in buf[:200] else 0):][:200]):
+        raise SheetFormatError("the worksheet XML uses namespace prefixes; save the workbook in Excel first")
+    if buf[j - 1:j] == b"/":  # <sheetData/>
+        yield "head", buf[:i] + b"<sheetData>"
+        rest = buf[j + 1:]
+        for chunk in it:
+            rest += chunk
+        yield "tail", b"</sheetData>" + rest
+        return
+    yield "head", buf[:j + 1]
+    buf = buf[j + 1:]
+    end_tag = b"</sheetData>"
+    done = False
+    while True:
+        k = buf.find(end_tag)
+        if k >= 0:
+            if k:
+                yield "rows", buf[:k]
+            rest = buf[k:]
+            for chunk in it:
+                rest += chunk
+            yield "tail", rest
+            return
+        last = buf.rfind(b"</row>")
+        if last >= 0 and len(buf) > (1 << 20):
+            yield "rows", buf[:last + 6]
+            buf = buf[last + 6:]
+        if done:
+            raise SheetFormatError("the worksheet ends inside <sheetData> (a damaged file)")
+        try:
+            nxt = next(it)
+        except StopIteration:
+            done = True
+            continue
+        buf += nxt
+
+
+_ROW_NUM = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+
+
+def iter_rows(blob: bytes) -> Iterator[tuple[int, bytes]]:
+    """(row number, ``<row ...>...</row>`` or a self-closing row) of a blob of whole rows."""
+    parts = blob.split(b"</row>")
+    for p in parts[:-1]:
+        i = p.find(b"<row")
+        if p.find(b"<row", i + 4) >= 0:  # self-closing rows before this one
+            yield from _iter_rows_slow(p + b"</row>")
+            continue
+        m = _ROW_NUM.match(p, i)
+        if not m:
+            raise SheetFormatError("a <row> without its r attribute; save the workbook in Excel first")
+        yield int(m.group(1)), p[i:] + b"</row>"
+    tail = parts[-1]
+    if b"<row" in tail:
+        yield from _iter_rows_slow(tail)
+
+
+def _iter_rows_slow(blob: bytes) -> Iterator[tuple[int, bytes]]:
+    pos = 0
+    n = len(blob)
+    while pos < n:
+        i = blob.find(b"<row", pos)
+        if i < 0:
+            return
+        gt = blob.find(b">", i)
+        if blob[gt - 1:gt] == b"/":
+            end = gt + 1
+        else:
+            end = blob.find(b"</row>", gt) + 6
+        m = _ROW_NUM.match(blob, i)
+        if not m:
+            raise SheetFormatError("a <row> without its r attribute; save the workbook in Excel first")
+        yield int(m.group(1)), blob[i:end]
+        pos = end
+
+
+_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+_CELL_PARTS = re.compile(rb'<c\b([^>]*?)(/>|>(.*?)</c>)', re.S)
+
+
+def row_cells(row: bytes) -> tuple[bytes, list[tuple[int, bytes]], bytes]:
+    """(``<row ...>`` open tag, [(column number, cell xml)], closing) of one row."""
+    gt = row.find(b">")
+    if row[gt - 1:gt] == b"/":
+        return row[:gt - 1] + b">", [], b"</row>"
+    open_tag = row[:gt + 1]
+    body = row[gt + 1:-6]
+    cells = []
+    for m in _CELL.finditer(body):
+        cells.append((col_index(m.group(1).decode()), m.group(0)))
+    if not cells and b"<c" in body:
+        raise SheetFormatError("a cell without its r attribute; save the workbook in Excel first")
+    return open_tag, cells, b"</row>"
+
+
+# ---------------------------------------------------------------- computed-column values
+
+
+@dataclass
+class Computed:
+    """One formula column of a table: where it is, its formula, its cached values."""
+
+    col: int  # 1-based sheet column
+    formula: str  # calculatedColumnFormula (unescaped), used for cells that have none
+    style: int | None
+    values: pd.Series | None = None  # per record; None = leave the cached values alone
+    blank: tuple[bytes, bytes] = (b' t="str"', b"")
+
+    @property
+    def letters(self) -> str:
+        return col_letters(self.col)
+
+
+MARK = b"\x00"  # stands for the row number in a row template (cannot occur in XML)
+
+
+@dataclass
+class Injector:
+    """Put cached values into the formula cells of a table's computed columns, row by row.
+
+    ``rec_of_row[r]``: record index of sheet row ``r`` (-1: a blank table row,
+    whose formulas give "" or 0); rows outside ``first..last`` are not touched.
+    A cell of a computed column that holds a constant (typed over the formula)
+    is kept as it is. Rows that ``regular`` marks (formula cells like the
+    reference row: same styles and formulas, nothing after them) are written
+    from a template; the others cell by cell, keeping each cell's own
+    attributes and formula.
+    """
+
+    columns: list[Computed]
+    rec_of_row: np.ndarray
+    first: int
+    last: int
+    regular: object = None  # io.Regularity or None
+    stats: dict = field(default_factory=lambda: {"fast": 0, "slow": 0, "untouched": 0})
+
+    def __post_init__(self) -> None:
+        self.columns = sorted(self.columns, key=lambda c: c.col)
+        self._cols = {c.col: c for c in self.columns}
+        self._active = [c for c in self.columns if c.values is not None]
+        self._all_known = len(self._active) == len(self.columns)
+        self._first_letters = self.columns[0].letters.encode()
+        self._lookup = self.rec_of_row.tolist()
+        self._templates: dict[int, bytes | None] = {}
+
+    # ------------------------------------------------------------ values for a block of records
+    WINDOW = 65536
+
+    def _block_values(self, i0: int, i1: int) -> tuple[dict[int, tuple[list[bytes], list[bytes]]], int]:
+        """Cached values of records ``i0..i1`` (converted a window at a time); returns (values, offset)."""
+        w = getattr(self, "_window", None)
+        if w is not None and w[0] <= i0 and i1 <= w[1]:
+            return w[2], w[0]
+        w1 = max(i1, i0 + self.WINDOW)
+        vals = {c.col: cached_column(c.values.iloc[i0:w1]) for c in self._active}
+        self._window = (i0, w1, vals)
+        return vals, i0
+
+    def _value(self, c: Computed, i: int, vals: dict, i0: int) -> tuple[bytes, bytes] | None:
+        if c.values is None:
+            return None
+        if i < 0:
+            return c.blank
+        t, v = vals[c.col]
+        return t[i - i0], v[i - i0]
+
+    # ------------------------------------------------------------ one cell, the general way
+    def _cell(self, cell: bytes, tv: tuple[bytes, bytes] | None) -> bytes:
+        m = _CELL_PARTS.match(cell)
+        attrs, body = m.group(1), m.group(3) or b""
+        fm = re.search(rb"<f\b[^>]*/>|<f\b[^>]*>.*?</f>", body, re.S)
+        if not fm or tv is None:
+            return cell  # a constant typed over the formula, or no value to give
+        t, v = tv
+        attrs = re.sub(rb'\s+t="[a-zA-Z]+"', b"", attrs)
+        return b"<c" + attrs + t + b">" + fm.group(0) + b"<v>" + v + b"</v></c>"
+
+    def _new_cell(self, c: Computed, rnum: int, tv: tuple[bytes, bytes] | None) -> bytes:
+        t, v = tv if tv is not None else (b"", None)
+        f = c.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        value = b"" if v is None else b"<v>" + v + b"</v>"
+        return (f'<c r="{c.letters}{rnum}"{_s(c.style)}'.encode() + t + f"><f>{f}</f>".encode("utf-8")
+                + value + b"</c>")
+
+    def slow(self, row: bytes, rnum: int, i: int, vals: dict, i0: int) -> bytes:
+        open_tag, cells, close = row_cells(row)
+        out = []
+        present = set()
+        for col, cell in cells:
+            c = self._cols.get(col)
+            if c is not None:
+                present.add(col)
+                out.append((col, self._cell(cell, self._value(c, i, vals, i0))))
+            else:
+                out.append((col, cell))
+        for c in self.columns:
+            if c.col not in present:  # a table row without the column's formula: add it
+                out.append((c.col, self._new_cell(c, rnum, self._value(c, i, vals, i0))))
+        out.sort(key=lambda t: t[0])
+        self.stats["slow"] += 1
+        return open_tag + b"".join(cell for _, cell in out) + close
+
+    def _make_template(self, segment: bytes) -> bytes | None:
+        """A ``%``-template of a regular row's formula cells: row number = MARK, two slots (type, value) a cell."""
+        cells = list(_CELL_PARTS.finditer(segment))
+        if len(cells) != len(self.columns) or b"".join(m.group(0) for m in cells) != segment:
+            return None
+        parts = []
+        for m, c in zip(cells, self.columns):
+            attrs, body = m.group(1), m.group(3) or b""
+            ra = re.match(rb'\s+r="([A-Z]{1,3})\d+"', attrs)
+            if not ra or ra.group(1).decode() != c.letters:
+                return None
+            fm = re.fullmatch(rb"(<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)(?:<v>[^<]*</v>|<v/>)?", body, re.S)
+            if not fm:
+                return None
+            rest = re.sub(rb'\s+t="[a-zA-Z]+"', b"", attrs[ra.end():])
+            parts.append(b'<c r="' + c.letters.encode() + MARK + b'"' + rest.replace(b"%", b"%%") + b"%b>"
+                         + fm.group(1).replace(b"%", b"%%") + b"<v>%b</v></c>")
+        return b"".join(parts)
+
+    def rows(self, blob: bytes) -> bytes:
+        """Rewrite a blob of whole rows."""
+        if not self._active:
+            return blob
+        rows = list(iter_rows(blob))
+        lookup, nlook = self._lookup, len(self._lookup)
+        idx = [lookup[r] if r < nlook else -1 for r, _ in rows]
+        known = [i for i in idx if i >= 0]
+        i0, i1 = (min(known), max(known) + 1) if known else (0, 0)
+        vals, base = self._block_values(i0, i1)
+        tuples = None
+        if self._all_known and self.regular is not None:
+            inter = []
+            for c in self.columns:
+                t, v = vals[c.col]
+                inter += (t[i0 - base:i1 - base], v[i0 - base:i1 - base])
+            tuples = list(zip(*inter)) if i1 > i0 else []
+            blank = tuple(x for c in self.columns for x in c.blank)
+        i0_tuples = i0
+        i0 = base
+        letters = self._first_letters
+        out = []
+        regular = self.regular
+        templates = self._templates
+        if not hasattr(self, "_offsets"):
+            off = getattr(regular, "offsets", None)
+            self._offsets = off.tolist() if off is not None else []
+        offsets = self._offsets
+        noff = len(offsets)
+        for (rnum, row), i in zip(rows, idx):
+            if rnum < self.first or rnum > self.last:
+                self.stats["untouched"] += 1
+                out.append(row)
+                continue
+            cls = regular[rnum] if tuples is not None else -1
+            if cls >= 0:
+                rb = b"%d" % rnum
+                probe = b'<c r="' + letters + rb + b'"'
+                k = offsets[rnum] if rnum < noff else -1
+                if k < 0 or not row.startswith(probe, k):
+                    k = row.find(probe)
+                if k >= 0:
+                    tmpl = templates.get(cls, b"")
+                    if tmpl == b"":
+                        tmpl = templates[cls] = self._make_template(row[k:-6])
+                    if tmpl is not None:
+                        tv = tuples[i - i0_tuples] if i >= 0 else blank
+                        out.append(row[:k] + (tmpl % tv).replace(MARK, rb) + b"</row>")
+                        self.stats["fast"] += 1
+                        continue
+            out.append(self.slow(row, rnum, i, vals, i0))
+        return b"".join(out)
+
+
+# ---------------------------------------------------------------- appending rows
+
+
+@dataclass
+class Column:
+    """A column of new rows: where, how (``kind``: text/date/amount/...), style, formula."""
+
+    col: int
+    kind: str
+    style: int | None
+    formula: str | None = None  # computed columns
+
+
+def row_xml(rnum: int, cells: list[str]) -> str:
+    return f'<row r="{rnum}">' + "".join(cells) + "</row>"
+
+
+def column_cells(col: Column, values: list | None, first_row: int, count: int, *,
+                 shared: tuple[int, int] | None = None) -> list[str]:
+    """XML of one column's cells for rows ``first_row..first_row+count-1`` ("" where blank)."""
+    letters = col_letters(col.col)
+    s = _s(col.style)
+    if col.formula is not None:
+        f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if shared and count > 1:
+            si, _ = shared
+            last = first_row + count - 1
+            head = f'<c r="{letters}{first_row}"{s}><f t="shared" ref="{letters}{first_row}:{letters}{last}" ' \
+                   f'si="{si}">{f}</f></c>'
+            return [head] + [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>'
+                             for r in range(first_row + 1, last + 1)]
+        return [f'<c r="{letters}{r}"{s}><f>{f}</f></c>' for r in range(first_row, first_row + count)]
+    if values is None:
+        return [f'<c r="{letters}{r}"{s}/>' if s else "" for r in range(first_row, first_row + count)]
+    out = []
+    for r, v in zip(range(first_row, first_row + count), values):
+        ref = f"{letters}{r}"
+        if v is None:
+            out.append(f'<c r="{ref}"{s}/>' if s else "")
+        elif isinstance(v, float):
+            out.append(f'<c r="{ref}"{s}><v>{number_text(v)}</v></c>')
+        else:
+            out.append(text_cell(ref, str(v), col.style))
+    return out
+
+
+def rows_xml(columns: list[tuple[Column, list | None]], first_row: int, count: int, *,
+             shared_si: int | None = None, block: int = 20000) -> Iterator[bytes]:
+    """New rows as XML blobs of ``block`` rows (columns in any order; cells come out sorted).
+
+    ``shared_si``: store each formula column as one shared formula (indices from ``shared_si``).
+    """
+    order = sorted(columns, key=lambda cv: cv[0].col)
+    si_of = {}
+    if shared_si is not None:
+        for col, _ in order:
+            if col.formula is not None:
+                si_of[col.col] = shared_si + len(si_of)
+    last = first_row + count - 1
+    for start in range(0, count, block):
+        n = min(block, count - start)
+        r0 = first_row + start
+        per_col = []
+        for col, values in order:
+            vals = values[start:start + n] if values is not None else None
+            if col.formula is not None and col.col in si_of and count > 1:
+                per_col.append(_shared_cells(col, si_of[col.col], r0, n, first_row, last))
+            else:
+                per_col.append(column_cells(col, vals, r0, n))
+        rows = ["".join(cells) for cells in zip(*per_col)]
+        yield "".join(f'<row r="{r0 + k}">{body}</row>' for k, body in enumerate(rows)).encode("utf-8")
+
+
+def _shared_cells(col: Column, si: int, r0: int, n: int, first: int, last: int) -> list[str]:
+    letters = col_letters(col.col)
+    s = _s(col.style)
+    f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>' for r in range(r0, r0 + n)]
+    if r0 == first:
+        out[0] = (f'<c r="{letters}{first}"{s}><f t="shared" ref="{letters}{first}:{letters}{last}" '
+                  f'si="{si}">{f}</f></c>')
+    return out
+
+
+# ---------------------------------------------------------------- small edits of head / tail
+
+
+def set_dimension(head: bytes, ref: str) -> bytes:
+    if b"<dimension" in head:
+        return re.sub(rb'<dimension\b[^>]*/>', f'<dimension ref="{ref}"/>'.encode(), head, count=1)
+    return head
+
+
+def style_of_columns(head: bytes) -> dict[int, int]:
+    """Default style of each column from ``<cols>``: {column: style}."""
+    out = {}
+    for tag in re.findall(rb"<col\b[^>]*/?>", head):
+        a = dict(re.findall(rb'(\w+)="([^"]*)"', tag))
+        if b"style" in a:
+            for c in range(int(a[b"min"]), int(a[b"max"]) + 1):
+                out[c] = int(a[b"style"])
+    return out
+
+
+def cell_styles(row: bytes) -> dict[int, int]:
+    """Style of each cell of a row: {column: style}."""
+    _, cells, _ = row_cells(row)
+    out = {}
+    for col, cell in cells:
+        m = re.search(rb'\ss="(\d+)"', cell[:cell.find(b">")])
+        if m:
+            out[col] = int(m.group(1))
+    return out
+
+
+def max_shared_index(blob: bytes) -> int:
+    found = re.findall(rb'<f\b[^>]*\bsi="(\d+)"', blob)
+    return max((int(x) for x in found), default=-1)
+
+
+def simple_sheet(rows: list[list[object]], *, styles: dict[tuple[int, int], int] | None = None,
+                 widths: dict[int, float] | None = None, first_row: int = 1,
+                 col_styles: dict[int, int] | None = None, freeze: int | None = None,
+                 autofilter: str | None = None) -> bytes:
+    """A complete worksheet part from a grid of values (rows from ``first_row``, columns from A).
+
+    ``styles[(r, c)]`` (1-based sheet row and column) or ``col_styles[c]``
+    pick a cell's style.
+    """
+    styles = styles or {}
+    col_styles = col_styles or {}
+    body = []
+    last_col = max((len(r) for r in rows), default=1) or 1
+    for k, values in enumerate(rows):
+        r = first_row + k
+        cells = []
+        for j, v in enumerate(values, start=1):
+            st = styles.get((r, j), col_styles.get(j) if r > first_row else styles.get((r, j)))
+            cells.append(value_cell(f"{col_letters(j)}{r}", v, st))
+        body.append(f'<row r="{r}">' + "".join(cells) + "</row>")
+    last_row = first_row + max(len(rows), 1) - 1
+    cols = ""
+    if widths:
+        cols = "<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
+                                  for c, w in sorted(widths.items())) + "</cols>"
+    pane = ""
+    if freeze:
+        pane = (f'<pane ySplit="{freeze}" topLeftCell="A{freeze + 1}" activePane="bottomLeft" state="frozen"/>'
+                f'<selection pane="bottomLeft"/>')
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+           f'<dimension ref="A1:{col_letters(last_col)}{last_row}"/>'
+           f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
+           '<sheetFormatPr defaultRowHeight="15"/>' + cols +
+           "<sheetData>" + "".join(body) + "</sheetData>" +
+           (f'<autoFilter ref="{autofilter}"/>' if autofilter else "") +
+           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+           '<pageSetup paperSize="9" orientation="landscape"/></worksheet>')
+    return xml.encode("utf-8")
+
+
+Transform = Callable[[bytes], bytes]

@@ -1,0 +1,46 @@
+"""Fixtures for the client-workbook lifecycle tests: small books built once per session, copied per test."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ims_excel import synthetic
+from ims_excel.cli import DEMO_CONTEXT, sample_path
+from ims_excel.workbook import io as book_io
+
+
+@pytest.fixture(scope="session")
+def sample_master(tmp_path_factory):
+    """The bundled sample as a client workbook (new + import), not yet processed; as of the demo date."""
+    d = tmp_path_factory.mktemp("sample")
+    book = d / "client.xlsm"
+    book_io.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Sample Client", period=DEMO_CONTEXT["period"])
+    book_io._set_config_as_of(book, DEMO_CONTEXT["as_of"])
+    book_io.import_sources(book, [sample_path("sample_inward.csv")], direction="inward", backup=False)
+    book_io.import_sources(book, [sample_path("sample_outward.csv")], direction="outward", backup=False)
+    return book
+
+
+@pytest.fixture
+def sample_book(sample_master, tmp_path):
+    target = tmp_path / "client.xlsm"
+    shutil.copy(sample_master, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def synth_master(tmp_path_factory):
+    """2,000 synthetic records (every section, action and flag), shared formulas."""
+    d = tmp_path_factory.mktemp("synth")
+    return book_io.make_book(d / "synth.xlsm", synthetic.inward(2000, seed=3), None,
+                             {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26"},
+                             shared_formulas=True)
+
+
+@pytest.fixture
+def synth_book(synth_master, tmp_path):
+    target = tmp_path / "synth.xlsm"
+    shutil.copy(synth_master, target)
+    return target

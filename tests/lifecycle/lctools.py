@@ -1,0 +1,48 @@
+"""Helpers for the lifecycle tests (a unique module name: tests/ has no packages)."""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from pathlib import Path
+
+import python_calamine as pc
+
+
+def raw_parts(path: Path) -> dict[str, bytes]:
+    """Every part's compressed bytes as stored (a byte-for-byte copy keeps them identical)."""
+    out = {}
+    data = Path(path).read_bytes()
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            n, m = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+            start = info.header_offset + 30 + n + m
+            out[info.filename] = data[start:start + info.compress_size]
+    return out
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def sheet_part(path: Path, name: str) -> str:
+    from ims_excel.workbook.package import Package
+
+    with Package(path) as pkg:
+        return pkg.sheet(name).part
+
+
+def sheet_names(path: Path) -> list[str]:
+    return pc.CalamineWorkbook.from_path(str(path)).sheet_names
+
+
+def grid(path: Path, sheet: str) -> list[list]:
+    """A sheet's values from A1 as python-calamine reads them (cached values of formulas)."""
+    return pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def table_rows(path: Path, sheet: str = "Inward") -> list[dict]:
+    rows = grid(path, sheet)
+    header = rows[0]
+    return [dict(zip(header, r)) for r in rows[1:] if any(v not in ("", None) for v in r)]

