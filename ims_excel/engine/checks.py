@@ -18,6 +18,17 @@ from ims_excel.normalise import InputProblem
 MAX_SHOWN = 20
 
 
+def _duplicated(key: pd.DataFrame) -> np.ndarray:
+    """Rows whose integer key columns repeat an earlier row (one int64 per row when it fits)."""
+    cols = [key[c].to_numpy(dtype="int64") for c in key.columns]
+    lows = [c.min() if len(c) else 0 for c in cols]
+    dims = [int(c.max() - lo) + 1 if len(c) else 1 for c, lo in zip(cols, lows)]
+    if np.prod([float(d) for d in dims]) < 2.0**62:
+        packed = np.ravel_multi_index([c - lo for c, lo in zip(cols, lows)], dims)
+        return pd.Series(packed).duplicated(keep="first").to_numpy()
+    return key.duplicated(keep="first").to_numpy()
+
+
 def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
                    party: str = "supplier_gstin", cl: pd.DataFrame | None = None) -> list[InputProblem]:
     """Problems of the whole input; ``cl`` (the classification) saves re-coding sections and GSTINs."""
@@ -35,8 +46,8 @@ def input_problems(df: pd.DataFrame, ctx: Context, file: str = "<input>",
     key = pd.DataFrame({
         "g": cl["party_code"].to_numpy() if cl is not None else pd.factorize(df[party])[0],
         "s": cl["section_code"].to_numpy() if cl is not None else pd.factorize(df["section"])[0],
-        "d": pd.factorize(df["document_number"])[0], "p": p2b})
-    dup = key.duplicated(keep="first").to_numpy()
+        "d": pd.factorize(df["document_number"].to_numpy(dtype=object))[0], "p": p2b})
+    dup = _duplicated(key)
     if dup.any():
         first = key.drop_duplicates(keep="first").reset_index().set_index(["g", "s", "d", "p"])["index"]
         for i in np.flatnonzero(dup)[:MAX_SHOWN]:

@@ -80,7 +80,9 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     pend_cell = ra.cells[ridx, era, P]
     p2b = cl["period_2b"].to_numpy()
     window = pend_cell == W_
-    p_deadline = np.where(window, deadlines.pending_deadline(p2b, ctx.frequency, ctx.state), deadlines.NAT)
+    p_codes, p_uniques = pd.factorize(p2b)
+    p_deadline = np.where(window, deadlines.pending_deadline(p_uniques, ctx.frequency, ctx.state)[p_codes],
+                          deadlines.NAT)
     window_over = window & (as_of > p_deadline)
     flag = df["pending_blocked"].to_numpy()
     local_pending_ok = (pend_cell == Y_) | (pend_cell == F_) | (window & ~window_over)
@@ -111,8 +113,11 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(may_declare & ~blocked & (red == 0) & changed & (ctx.return_period >= required_from),
         "DECL_REQUIRED", "error")
     partial = may_declare & ~blocked & (red == PARTIAL)
-    exceeds = partial[:, None] & (declared > reduction + 0.005)
-    add(exceeds.any(axis=1), "DECL_EXCEEDS", "error")
+    over = np.flatnonzero(partial)
+    exceeds = declared[over] > reduction[over] + 0.005  # [partial rows, head]
+    too_much = np.zeros(n, dtype=bool)
+    too_much[over[exceeds.any(axis=1)]] = True
+    add(too_much, "DECL_EXCEEDS", "error")
     add(partial & (np.abs(declared[:, 1] - declared[:, 2]) > 0.005), "DECL_CGST_NE_SGST", "warning")
     r_codes, r_uniques = pd.factorize(df["remarks"].to_numpy(dtype=object))
     remark_len = np.array([len(v.strip()) if isinstance(v, str) else 0 for v in r_uniques] + [0])[r_codes]
@@ -156,8 +161,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
         window, p_deadline, np.where(ims & (pend_cell == Y_), cut, deadlines.NAT)).astype("datetime64[D]")
     out["next_period"] = deadlines.next_tax_period(p2b, ctx.frequency)
     head = np.full(n, -1, dtype="int64")
-    over = np.flatnonzero(partial)
-    head[over] = np.where(exceeds[over].any(axis=1), exceeds[over].argmax(axis=1), -1)
+    head[over] = np.where(exceeds.any(axis=1), exceeds.argmax(axis=1), -1)
     out["exceeds_head"] = head
     return pd.DataFrame(out, index=df.index)
 
