@@ -26,14 +26,9 @@ EPILOG = ("exit codes: 0 done; 2 unusable input or refused (nothing written; the
 
 
 def _date(text: str | None) -> dt.date | None:
-    from ims_excel.cli import UsageError
+    from ims_excel.cli import _date as parse_date
 
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date (use YYYY-MM-DD)") from None
+    return parse_date(text, "--as-of")
 
 
 def _money(v: float) -> str:

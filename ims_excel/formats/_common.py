@@ -144,3 +144,13 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def read_with(parse, path: str | os.PathLike) -> pd.DataFrame:
+    """Read a JSON file safely (see ``_jsonio.read_json``) and ``parse`` it into the raw frame."""
+    from ims_excel.formats._jsonio import read_json
+
+    path = Path(path)
+    raw = parse(read_json(path), str(path))
+    raw.attrs["file"] = str(path)
+    return raw

@@ -52,8 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ims_excel.formats._common import SUPPLIER_RETURN_PERIOD, JsonProblem, file_problem, to_typed
-from ims_excel.formats._jsonio import read_json
+from ims_excel.formats._common import SUPPLIER_RETURN_PERIOD, JsonProblem, file_problem, read_with, to_typed
 from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, shown, state_codes,
                                        supply_types)
 from ims_excel.normalise import InputError
@@ -69,10 +68,8 @@ _SECTION = {"b2b": "B2B", "b2ba": "B2BA", "ecom": "ECO", "ecoma": "ECOA", "isd":
 
 
 def read(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    raw = parse(read_json(path), str(path))
-    raw.attrs["file"] = str(path)
-    return raw
+    """Read a GSTR-2B JSON file into the raw canonical frame (see the module doc)."""
+    return read_with(parse, path)
 
 
 def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:

@@ -57,8 +57,7 @@ from pathlib import Path
 import pandas as pd
 
 from ims_excel.formats._common import (SECTION_OF_KEY, SUPPLIER_RETURN_PERIOD, JsonProblem,
-                                       file_problem, label_key, to_typed)
-from ims_excel.formats._jsonio import read_json
+                                       file_problem, label_key, read_with, to_typed)
 from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, shown, source_forms,
                                        state_codes, supply_types)
 from ims_excel.normalise import InputError
@@ -109,10 +108,7 @@ _GROUP_LISTS = ("inv", "nt", "boe", "doclist")
 
 def read(path: str | Path) -> pd.DataFrame:
     """Read an IMS JSON file into the raw canonical frame (see the module doc)."""
-    path = Path(path)
-    raw = parse(read_json(path), str(path))
-    raw.attrs["file"] = str(path)
-    return raw
+    return read_with(parse, path)
 
 
 def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
