@@ -53,10 +53,6 @@ def iso(p) -> np.ndarray:
     return _per_value(np.asarray(p, dtype="int64"), lambda x: periods.iso(int(x)))
 
 
-def label(p) -> np.ndarray:
-    return _per_value(np.asarray(p, dtype="int64"), lambda x: periods.label(int(x)))
-
-
 def _text(series) -> np.ndarray:
     """Text values of a column, categorical or not ("" for missing)."""
     return pd.Series(series).astype(object).fillna("").astype(str).to_numpy(dtype=object)
@@ -98,66 +94,11 @@ def _lowest_bit_rank(bits: np.ndarray) -> np.ndarray:
     return np.where(bits == 0, NONE_RANK, rank.astype(float))
 
 
-def messages(result, i_codes: np.ndarray | None = None) -> np.ndarray:
-    """``report.message`` for every record at once (primary codes, dates filled in)."""
-    from ims_excel.gstin import expected
-
-    rb = rulebook()
-    recs, inp, ctx = result.records, result.inward, result.context
-    code = _text(recs["primary_code"]) if i_codes is None else i_codes
-    out = np.full(len(recs), "", dtype=object)
-    if not len(recs):
-        return out
-    deadline = pd.to_datetime(recs["pending_deadline"]).dt.strftime("%d-%m-%Y").fillna("").to_numpy(dtype=object)
-    cut = pd.to_datetime(recs["cutoff_164"]).dt.strftime("%d-%m-%Y").fillna("").to_numpy(dtype=object)
-    nxt = label(recs["next_period"].to_numpy())
-    if ctx.frequency == "quarterly":
-        nxt = np.char.add("the quarter ending ", nxt.astype(str)).astype(object)
-    per = label(recs["period_2b"].to_numpy())
-    for c in pd.unique(code):
-        if not c:
-            continue
-        idx = np.flatnonzero(code == c)
-        text = rb.codes[c].message
-        x = np.full(len(idx), "", dtype=object)
-        y = np.full(len(idx), "", dtype=object)
-        head = np.full(len(idx), "{head}", dtype=object)
-        if c == "DECL_EXCEEDS":
-            hi = recs["exceeds_head"].to_numpy()[idx]
-            amend = (recs["amendment"].to_numpy() & recs["consumed"].to_numpy())[idx]
-            for k, h in enumerate(HEADS):
-                on = hi == k
-                if not on.any():
-                    continue
-                head[on] = HEAD_LABEL[h]
-                decl = inp[f"declared_{h}"].to_numpy(dtype=float)[idx][on]
-                full = np.abs(inp[h].to_numpy(dtype=float)[idx][on]
-                              - np.where(amend[on], inp[f"original_{h}"].to_numpy(dtype=float)[idx][on], 0.0))
-                x[on] = [f"{v:.2f}" for v in decl]
-                y[on] = [f"{v:.2f}" for v in full]
-        elif c in ("GSTIN_CHECK_DIGIT", "GSTIN_OVERRIDDEN"):
-            g = inp["supplier_gstin"].astype(str).iloc[idx]
-            x[:] = g.to_numpy(dtype=object)
-            y[:] = expected(g).to_numpy(dtype=object)
-        elif c == "REMARKS_TOO_LONG":
-            x[:] = [str(len(str(v))) for v in inp["remarks"].iloc[idx]]
-        elif c == "PEND_FLAG_DISAGREES":
-            f = inp["pending_blocked"].to_numpy()[idx]
-            x[:] = np.where(f == 1, "Y", "N")
-            y[:] = np.where(f == 0, "Pending not allowed", "Pending allowed")
-        for k, i in enumerate(idx):
-            t = text.replace("{head}", head[k]) if head[k] != "{head}" else text
-            for ph, v in (("{deadline}", deadline[i]), ("{next_period}", nxt[i]), ("{period}", per[i]),
-                          ("{date}", cut[i]), ("{x}", x[k]), ("{y}", y[k])):
-                t = t.replace(ph, v)
-            out[i] = t
-    return out
-
-
 def inward_values(result, headers: list[str]) -> pd.DataFrame:
     """Every Inward computed column (see ``inward.cached_values``)."""
     from ims_excel.engine.amounts import document_amounts
     from ims_excel.engine.summary import ims_state
+    from ims_excel.workbook import outputs
 
     rt = _Rules()
     rb = rt.rb
@@ -236,7 +177,7 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
     # what the user reads
     v["Status"] = _text(recs["status"])
     v["Reason Code"] = _text(recs["primary_code"])
-    v["Message"] = messages(result)
+    v["Message"] = outputs.messages(result).to_numpy(dtype=object)
     v["Effective Action"] = _text(recs["effective_action"])
     v["In 2B"] = yn(recs["in_2b"].to_numpy(dtype=bool))
     bucket = _text(recs["bucket"])
