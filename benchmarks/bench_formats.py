@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ims_excel.formats import build_upload, detect_and_read, load  # noqa: E402
 from ims_excel.formats._jsonio import JsonNumber, dumps  # noqa: E402
+from tests.formats.formats_helpers import B2B_COLUMNS  # noqa: E402
 
 SUPPLIERS = ["27AAACR5055K1Z7", "27AAACS1111S1Z9", "07AAACE4444E1Z0", "29AAACM7777M1ZN",
              "07AAACA1234B1ZK", "24AAACA1111A1ZY"]
@@ -53,15 +54,7 @@ def make_json(path: Path, rows: int) -> None:
     path.write_text(dumps({"imsDetails": sections}), encoding="utf-8")
 
 
-HEAD = [(None, "GSTIN of supplier"), (None, "Trade/Legal name"),
-        ("Invoice details", "Invoice number"), ("Invoice details", "Invoice type"),
-        ("Invoice details", "Invoice Date"), ("Invoice details", "Invoice Value (₹)"),
-        (None, "Status"), (None, "Place of supply"), (None, "Taxable Value (₹)"),
-        ("Tax Amount", "Integrated Tax (₹)"), ("Tax Amount", "Central Tax (₹)"),
-        ("Tax Amount", "State/UT Tax (₹)"), ("Tax Amount", "Cess (₹)"),
-        (None, "Remarks"), (None, "Source"), (None, "Source Return Period"), (None, "Source Filing Status"),
-        (None, "Sheet validation errors"), (None, "GST portal validation errors"),
-        (None, "Previous Status"), (None, "Remarks"), (None, "IsPendingBlocked"), (None, "IsRemarkBlocked")]
+HEAD = B2B_COLUMNS  # the offline-tool B2B layout the tests' fixtures use
 
 
 def make_excel(path: Path, rows: int) -> None:

@@ -1257,7 +1257,6 @@ def _append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: st
     new_r2 = max(r2, last_new)
 
     def stream() -> Iterator[bytes]:
-        shared_si = None
         emitted = False
         max_si = -1
         for kind, blob in sheetxml.split_sheet(_stream(pkg, part)):
@@ -1594,7 +1593,7 @@ def _history_parts(edit: Edit, frame: pd.DataFrame, styles: Styles) -> None:
     ncol = len(HISTORY_COLUMNS)
     n = len(frame)
     last = max(n + 1, 2)
-    rows = [f'<row r="1">' + "".join(sheetxml.value_cell(f"{col_letters(j)}1", h, styles.header)
+    rows = ['<row r="1">' + "".join(sheetxml.value_cell(f"{col_letters(j)}1", h, styles.header)
                                       for j, h in enumerate(HISTORY_COLUMNS, start=1)) + "</row>"]
     amounts = {"Taxable Value", "IGST", "CGST", "SGST", "Cess", "ITC IGST", "ITC CGST", "ITC SGST", "ITC Cess"}
     cols = [frame[c].tolist() if c in frame else [""] * n for c in HISTORY_COLUMNS]
