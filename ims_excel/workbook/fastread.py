@@ -61,9 +61,16 @@ def _digits(a: np.ndarray, start: np.ndarray, width: int) -> tuple[np.ndarray, n
     for k in range(width):
         d = a[start + k].astype(np.int64) - 48
         going &= (d >= 0) & (d <= 9)
+        if not going.any():
+            break
         num = np.where(going, num * 10 + d, num)
         n += going
     return num, n
+
+
+def _next_lt(lt: np.ndarray, ci: np.ndarray, isv: np.ndarray, isis: np.ndarray, last: int) -> np.ndarray:
+    """Where an input cell's value ends: ``</v>`` is lt[cell+2], ``</t>`` (in ``<is><t>``) is lt[cell+3]."""
+    return lt[np.minimum(ci + np.where(isis, 3, 2), last)]
 
 
 def _is_upper(x: np.ndarray) -> np.ndarray:
@@ -81,6 +88,7 @@ class Block:
     sig_flen: dict[int, np.ndarray]  # formula column -> formula element length per sig row
     sig_maxcol: np.ndarray | None = None  # last column with a cell, per sig row
     sig_offset: np.ndarray | None = None  # bytes from the <row to its first formula cell (-1: none)
+    sig_len: np.ndarray | None = None  # bytes from the <row to its </row> (-1: a self-closing row)
 
 
 def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst: list[str] | np.ndarray,
@@ -100,11 +108,17 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
     row_num, row_nd = _digits(a, row_at + 8, 8)
     if (row_nd == 0).any():
         raise Irregular("row number")
+    rclose = lt[(c1 == SLASH) & (c2 == 114)]  # </row>
+    k = np.searchsorted(rclose, row_at)
+    end = rclose[np.minimum(k, len(rclose) - 1)] if len(rclose) else np.zeros(len(row_at), np.int64)
+    nxt = np.append(row_at[1:], len(a))
+    row_len = np.where((k < len(rclose)) & (end < nxt), end - row_at, -1)
     # cells: start, column, row, end of the start tag
-    cs = lt[(c1 == 99) & (c2 == SPACE)]
+    ci = np.flatnonzero((c1 == 99) & (c2 == SPACE))  # each cell's index in lt
+    cs = lt[ci]
     if not len(cs):
         return Block(np.zeros(0, np.int64), {}, row_num, {}, {}, np.zeros(len(row_num), np.int64),
-                     np.full(len(row_num), -1, np.int64))
+                     np.full(len(row_num), -1, np.int64), row_len)
     if not ((a[cs + 3] == 114) & (a[cs + 4] == 61) & (a[cs + 5] == QUOTE)).all():
         raise Irregular("a cell whose first attribute is not r")
     l2, l3 = a[cs + 7], a[cs + 8]
@@ -117,8 +131,13 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
     q = cs + 7 + two + three + row_nd[cell_row_idx]  # closing quote of r (the cell's row is its row's)
     if not (a[q] == QUOTE).all():
         raise Irregular("cell reference")
-    gtp = np.flatnonzero(a == GT)
-    gt = gtp[np.searchsorted(gtp, q)]
+    # the start tag ends just before the next "<" (no whitespace between elements, as writers do)
+    last = len(lt) - 1
+    gt = lt[np.minimum(ci + 1, last)] - 1
+    tight = bool((a[gt] == GT).all()) and bool((gt > q).all())
+    if not tight:
+        gtp = np.flatnonzero(a == GT)
+        gt = gtp[np.searchsorted(gtp, q)]
     body = gt + 1
     maxcol = np.zeros(len(row_num), dtype=np.int64)
     np.maximum.at(maxcol, cell_row_idx, col)
@@ -136,8 +155,13 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
         sval, _ = _digits(a, fq + 5, 6)
         fbody = body[fi]
         isf = (a[fbody] == LT) & (a[fbody + 1] == 102) & (a[gt[fi] - 1] != SLASH)
-        vc = lt[((c1 == 118) & (c2 == GT)) | ((c1 == SLASH) & (c2 == 99))]  # <v> or </c>
-        nxt_vc = vc[np.minimum(np.searchsorted(vc, fbody + 1), len(vc) - 1)]
+        if tight:  # <f .../> then <v> or </c>; <f>..</f> then <v> or </c>
+            j2 = np.minimum(ci[fi] + 2, last)
+            closes_f = (c1[j2] == SLASH) & (c2[j2] == 102)
+            nxt_vc = np.where(closes_f, lt[np.minimum(j2 + 1, last)], lt[j2])
+        else:
+            vc = lt[((c1 == 118) & (c2 == GT)) | ((c1 == SLASH) & (c2 == 99))]  # <v> or </c>
+            nxt_vc = vc[np.minimum(np.searchsorted(vc, fbody + 1), len(vc) - 1)]
         st2 = np.full((len(row_num), len(fc)), -1, dtype=np.int64)
         fl2 = np.zeros((len(row_num), len(fc)), dtype=np.int64)
         st2[cell_row_idx[fi], fidx[fi]] = np.where(isf, np.where(has_s, sval, 0), -2)
@@ -190,9 +214,16 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
             if (isis & ~((a[tstart] == LT) & (a[tstart + 1] == 116) &
                          ((a[tstart + 2] == GT) | (a[tstart + 2] == SPACE)))).any():
                 raise Irregular("rich text")
-            tgt = gtp[np.minimum(np.searchsorted(gtp, tstart), len(gtp) - 1)]
+            tgt = np.where(a[tstart + 2] == GT, tstart + 2, tstart + 23)
+            odd = isis & (a[np.minimum(tgt, len(a) - 1)] != GT)
+            if odd.any():  # other attributes on <t>: find its end
+                gtp = np.flatnonzero(a == GT)
+                tgt = np.where(odd, gtp[np.minimum(np.searchsorted(gtp, tstart), len(gtp) - 1)], tgt)
             vstart = np.where(isis, tgt + 1, vstart)
-        vend = lt[np.minimum(np.searchsorted(lt, vstart), len(lt) - 1)]
+        if tight:  # the value ends at the next "<" (values hold no "<"): </v> or </t>
+            vend = _next_lt(lt, ci[w], isv, isis, last)
+        else:
+            vend = lt[np.minimum(np.searchsorted(lt, vstart), last)]
         vend = np.where(empty, vstart, vend)
         wcol = col[w]
         pos_of_row = np.searchsorted(data_rows, rows_of_cell[w])
@@ -202,7 +233,7 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
         for (c, kind), lo, hi in zip(inputs.items(), bounds, bounds_hi):
             m = order[lo:hi]
             values[c] = _column(blob, a, kind, m, pos_of_row, len(data_rows), vstart, vend, wt, empty, sst)
-    return Block(data_rows, values, row_num, sig_style, sig_flen, maxcol, offset)
+    return Block(data_rows, values, row_num, sig_style, sig_flen, maxcol, offset, row_len)
 
 
 def _column(blob: bytes, a: np.ndarray, kind: str, m: np.ndarray, pos: np.ndarray, n: int,
@@ -229,13 +260,13 @@ def _column(blob: bytes, a: np.ndarray, kind: str, m: np.ndarray, pos: np.ndarra
         out[target[numeric]] = nums.tolist()
     if shared.any():
         idx = _floats(a, s0[shared], s1[shared]).astype(np.int64)
-        table = np.asarray(sst, dtype=object)
+        table = np.asarray(sst() if callable(sst) else sst, dtype=object)
         if len(idx) and (idx.max() >= len(table) or idx.min() < 0):
             raise Irregular("shared string index")
         out[target[shared]] = table[idx]
     if texty.any():
-        texts = _texts(a, s0[texty], s1[texty])
-        if any("&" in x or "_x" in x for x in texts):
+        texts, raw = _texts(a, s0[texty], s1[texty])
+        if b"&" in raw or b"_x" in raw:
             texts = [_unescape(x) if ("&" in x or "_x" in x) else x for x in texts]
         out[target[texty]] = texts
     if boolean.any():
@@ -244,8 +275,9 @@ def _column(blob: bytes, a: np.ndarray, kind: str, m: np.ndarray, pos: np.ndarra
     return out
 
 
-def _texts(a: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> list[str]:
-    """The UTF-8 texts at ``a[s0:s1]``, gathered into one buffer (NUL-separated) and decoded at once."""
+def _texts(a: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> tuple[list[str], bytes]:
+    """The UTF-8 texts at ``a[s0:s1]``, gathered into one buffer (NUL-separated) and decoded at once
+    (and the buffer)."""
     lens = (s1 - s0).astype(np.int64)
     total = int(lens.sum())
     n = len(lens)
@@ -254,7 +286,8 @@ def _texts(a: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> list[str]:
         out_start = np.cumsum(lens + 1) - (lens + 1)
         k = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
         buf[np.repeat(out_start, lens) + k] = a[np.repeat(s0, lens) + k]
-    return buf.tobytes().decode("utf-8").split("\x00")[:n]
+    raw = buf.tobytes()
+    return raw.decode("utf-8").split("\x00")[:n], raw
 
 
 def _floats(a: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> np.ndarray:
@@ -268,10 +301,51 @@ def _floats(a: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> np.ndarray:
     idx = s0[:, None] + np.arange(width)[None, :]
     raw = a[idx]
     raw = np.where(np.arange(width)[None, :] < lens[:, None], raw, 0).astype(np.uint8)
-    try:
-        return np.ascontiguousarray(raw).view(f"S{width}").ravel().astype(np.float64)
-    except ValueError:
-        raise Irregular("number") from None
+    out, done = _decimals(raw)
+    if not done.all():
+        try:
+            out[~done] = np.ascontiguousarray(raw[~done]).view(f"S{width}").ravel().astype(np.float64)
+        except ValueError:
+            raise Irregular("number") from None
+    return out
+
+
+def _decimals(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plain decimals (``-12.50``, ``46307``) of a NUL-padded byte matrix, and which rows were plain.
+
+    Digits are gathered into an integer mantissa and divided by a power of ten: exact
+    and correctly rounded (as ``float()``) while the mantissa is below 2**53 and
+    there are at most 22 decimals, the fast path of every ``strtod``. Other rows
+    (exponents, very long numbers) are left to the caller.
+
+    >>> rows = [b"-12.50", b"46307", b"1e3", b"0.1"]
+    >>> raw = np.array([list(r.ljust(8, bytes(1))) for r in rows], dtype=np.uint8)
+    >>> v, ok = _decimals(raw)
+    >>> v[ok].tolist(), ok.tolist()
+    ([-12.5, 46307.0, 0.1], [True, True, False, True])
+    """
+    n, width = raw.shape
+    mant = np.zeros(n, dtype=np.int64)
+    frac = np.zeros(n, dtype=np.int64)
+    digits = np.zeros(n, dtype=np.int64)
+    dot = np.zeros(n, dtype=bool)
+    ok = np.ones(n, dtype=bool)
+    neg = raw[:, 0] == 45
+    for k in range(width):
+        ch = raw[:, k]
+        d = ch.astype(np.int64) - 48
+        isd = (d >= 0) & (d <= 9)
+        if k == 0:
+            ok &= isd | neg | (ch == 46)
+        else:
+            ok &= isd | (ch == 0) | ((ch == 46) & ~dot)
+        dot |= ch == 46
+        mant = np.where(isd, mant * 10 + d, mant)
+        digits += isd
+        frac += isd & dot
+    ok &= (digits > 0) & (digits <= 15) & (frac <= 22)
+    val = mant.astype(np.float64) / np.power(10.0, np.minimum(frac, 22))
+    return np.where(neg, -val, val), ok
 
 
 _SI = re.compile(rb"<si>(.*?)</si>", re.S)

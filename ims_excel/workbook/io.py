@@ -53,7 +53,8 @@ from ims_excel.engine import Context, Result, evaluate
 from ims_excel.formats._common import to_typed
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.workbook import outputs, sheetxml
+from ims_excel.workbook import codec, outputs, sheetxml
+from ims_excel.workbook import spill as spill_mod
 from ims_excel.workbook.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
                                         PackageWriter, TableInfo, WorkbookBusy, attr_escape, check_not_open,
                                         col_letters, now_stamp, save_atomically, unescape)
@@ -99,6 +100,7 @@ class TableData:
     others: dict[str, int]  # table columns that are neither
     regular: "Regularity | None" = None  # layout classes of the formula cells, by sheet row
     xml: list | None = None  # the inflated worksheet pieces, kept for the write pass when small enough
+    spill: "spill_mod.Spill | None" = None  # a big worksheet inflated to a temporary file (close() deletes it)
 
 
 def _table_columns(table: TableInfo, direction: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
@@ -117,13 +119,8 @@ def _table_columns(table: TableInfo, direction: str) -> tuple[dict[str, int], di
     return inputs, computed, others
 
 
-def _stream(pkg: Package, part: str, block: int = 1 << 22) -> Iterator[bytes]:
-    with pkg.open(part) as fh:
-        while True:
-            b = fh.read(block)
-            if not b:
-                return
-            yield b
+def _stream(pkg: Package, part: str, chunk: int = 1 << 24) -> Iterator[bytes]:
+    return pkg.stream(part, chunk)
 
 
 _MINI_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -198,6 +195,8 @@ class Regularity:
 
     classes: np.ndarray  # int32 per sheet row (index = row number)
     offsets: np.ndarray | None = None  # bytes from row r's <row to its first formula cell, as read
+    lengths: np.ndarray | None = None  # bytes from row r's <row to its </row> (-1: self-closing / unknown)
+    present: np.ndarray | None = None  # every row of the sheet part, in order (sorted row numbers)
 
     def __getitem__(self, r: int) -> int:
         return int(self.classes[r]) if r < len(self.classes) else -1
@@ -280,6 +279,26 @@ def _worker_share(args: tuple[int, int, int]) -> list[tuple]:
                 for b, batch in enumerate(_batches(pkg, part, chunk_rows)) if b % n == k]
 
 
+def _parse_range(args: tuple[str, int, int]) -> tuple:
+    """Worker: parse the rows at ``start..end`` of a spilled sheet (see :mod:`.spill`)."""
+    path, start, end = args
+    job: _Job = _JOB["job"]  # type: ignore[assignment]
+    if "pkg" not in _JOB:
+        _JOB["pkg"], _JOB["cache"] = Package(job.path), {}
+    if _JOB.get("spill_path") != path:
+        _JOB["spill_path"], _JOB["spill"] = path, spill_mod.Spill(path)
+    blob = _JOB["spill"].read(start, end)  # type: ignore[union-attr]
+    return _parse_blobs(job, _JOB["pkg"], spill_mod.cut(blob), _JOB["cache"])  # type: ignore[arg-type]
+
+
+def _spill_fits(pkg: Package, part: str) -> bool:
+    """Whether the sheet is big enough to spill (:data:`SPILL_BYTES`) and the temporary folder has room."""
+    import shutil
+
+    size = pkg.by_name[part].file_size
+    return size > SPILL_BYTES and shutil.disk_usage(tempfile.gettempdir()).free > 2 * size + (1 << 30)
+
+
 def _batches(pkg: Package, part: str, chunk_rows: int, keep: list | None = None) -> Iterator[list[bytes]]:
     """Blocks of about ``chunk_rows`` rows; every piece also goes to ``keep`` (for the write pass)."""
     batch: list[bytes] = []
@@ -334,8 +353,7 @@ def _parse_fast(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tup
 
     parts = []
     for blob in blobs:
-        table_sst = _shared_strings(pkg, cache) if b't="s"' in blob else []
-        parts.append(fastread.parse_block(blob, job.kinds_by_col, job.formula_cols, table_sst,
+        parts.append(fastread.parse_block(blob, job.kinds_by_col, job.formula_cols, lambda: _shared_strings(pkg, cache),
                                           first_row=job.first, last_row=job.last))
     sig = _signature(parts, sorted(job.formula_cols))
     data_rows = np.concatenate([b.rows for b in parts])
@@ -386,7 +404,9 @@ def _signature(parts: list, cols: list[int]) -> tuple | None:
             h = h * np.uint64(1000003) + (st.astype(np.uint64) << np.uint64(32)) + fl.astype(np.uint64)
     offset = np.concatenate([b.sig_offset if b.sig_offset is not None else np.full(len(b.sig_rows), -1)
                              for b in parts])
-    return rows, h, ok, offset
+    length = np.concatenate([b.sig_len if b.sig_len is not None else np.full(len(b.sig_rows), -1)
+                             for b in parts])
+    return rows, h, ok, offset, length
 
 
 def _parse_calamine(job: _Job, pkg: Package, blob: bytes, cache: dict) -> tuple:
@@ -426,8 +446,22 @@ def _parse_calamine(job: _Job, pkg: Package, blob: bytes, cache: dict) -> tuple:
     return (*_finish(job, raw, rows_abs[take]), None)
 
 
-PROCESSES = int(os.environ.get("IMS_EXCEL_PROCESSES", "1"))
-"""Worker processes that parse a big table (fork where the OS has it); 1 = in this process."""
+PROCESSES = int(os.environ.get("IMS_EXCEL_PROCESSES", "0")) or min(os.cpu_count() or 1, 4)
+"""Worker processes that read or rewrite a table of more than :data:`CHUNK_ROWS` rows (default: the
+CPUs, at most 4; each inflates the whole sheet, so more gain little); 1 = all in this process."""
+
+
+SPILL_BYTES = 128 << 20
+"""A table's worksheet larger than this (uncompressed) is inflated once to a temporary file and read and
+rewritten by :data:`PROCESSES` workers (see :mod:`.spill`)."""
+SPILL_CHUNK = 1 << 24
+"""Inflated bytes at a time while spilling (units are cut at most once a chunk)."""
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing as mp
+
+    return mp.get_all_start_methods()
 
 
 def _pool(job: _Job, n: int):
@@ -443,7 +477,7 @@ KEEP_BYTES = 1536 << 20
 
 
 def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typed: bool = True,
-               chunk_rows: int = CHUNK_ROWS, processes: int | None = None, file: str | None = None,
+               chunk_rows: int | None = None, processes: int | None = None, file: str | None = None,
                reader: str | None = None, keep_xml: bool = False) -> TableData:
     """The records of a data table (see the module doc); ``typed=False`` keeps the raw cells.
 
@@ -451,6 +485,7 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
     when the table has more than one block.
     """
     file = file or str(pkg.path)
+    chunk_rows = chunk_rows or CHUNK_ROWS
     inputs, computed, others = _table_columns(table, direction)
     r1, c1, r2, c2 = table.bounds
     canon = {c.name: c for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)}
@@ -470,7 +505,24 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
             rowlists.append(rws)
 
     big = r2 - r1 > chunk_rows and n_proc > 1
-    if big:
+    spilled = None
+    if big and _spill_fits(pkg, table.sheet_part):
+        # inflate once, here, to a temporary file; workers parse each unit as soon as it is on disk
+        pending: list = []
+        with _pool(job, n_proc) as pool:
+            try:
+                spilled = spill_mod.spill(_stream(pkg, table.sheet_part, SPILL_CHUNK), on_unit=lambda path, a, b: pending.append(
+                    pool.apply_async(_parse_range, ((path, a, b),))))
+                for res in pending:
+                    collect(res.get())
+            except BaseException:
+                if spilled is not None:
+                    spilled.close()
+                raise
+        if spilled is not None and (problems or not keep_xml):
+            spilled.close()
+            spilled = None
+    elif big:
         job.table = table.name
         with _pool(job, n_proc) as pool:
             shares = pool.map(_worker_share, [(k, n_proc, chunk_rows) for k in range(n_proc)])
@@ -498,7 +550,8 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
     if typed:
         frame["row"] = np.arange(1, len(frame) + 1, dtype="int64")
     return TableData(table, frame, rows.astype("int64"), int(rows.max()) if len(rows) else r1,
-                     inputs, computed, others, _regularity(sigs, computed, r2), keep if not big else None)
+                     inputs, computed, others, _regularity(sigs, computed, r2), keep if not big else None,
+                     spilled)
 
 
 def _regularity(sigs: list, computed: dict[str, int], last_row: int, max_classes: int = 256) -> Regularity | None:
@@ -518,15 +571,18 @@ def _regularity(sigs: list, computed: dict[str, int], last_row: int, max_classes
     out = np.full(max(int(rows.max()), last_row) + 2, -1, dtype=np.int32)
     offsets = np.full(len(out), -1, dtype=np.int64)
     offsets[rows] = np.concatenate([s[3] for s in sigs])
+    lengths = np.full(len(out), -1, dtype=np.int64)
+    lengths[rows] = np.concatenate([s[4] for s in sigs])
+    present = rows if (len(rows) < 2 or (np.diff(rows) > 0).all()) else None
     if not ok.any():
-        return Regularity(out, offsets)
+        return Regularity(out, offsets, lengths, present)
     vals, inverse, counts = np.unique(h[ok], return_inverse=True, return_counts=True)
     keep = np.argsort(-counts)[:max_classes]
     keep = keep[counts[keep] >= 2]
     class_of = np.full(len(vals), -1, dtype=np.int32)
     class_of[keep] = np.arange(len(keep), dtype=np.int32)
     out[rows[ok]] = class_of[inverse]
-    return Regularity(out, offsets)
+    return Regularity(out, offsets, lengths, present)
 
 
 def _split_ref(ref: str) -> tuple[str, str] | None:
@@ -770,6 +826,7 @@ class Edit:
     add: dict[str, bytes] = field(default_factory=dict)
     drop: set[str] = field(default_factory=set)
     size_hint: dict[str, int] = field(default_factory=dict)  # expected size of a streamed part
+    deflated: dict[str, Callable[[], Iterator[tuple[bytes, int, int]]]] = field(default_factory=dict)
 
     def text(self, name: str) -> str:
         if name in self.replace:
@@ -791,6 +848,9 @@ class Edit:
                 continue
             if name in self.replace:
                 w.write(name, self.replace[name], date_time=info.date_time)
+            elif name in self.deflated:
+                size = max(info.file_size, self.size_hint.get(name, 0))
+                w.write_deflated(name, self.deflated[name](), date_time=info.date_time, zip64=size > BIG_PART)
             elif name in self.stream:
                 size = max(info.file_size, self.size_hint.get(name, 0))
                 w.write_stream(name, self.stream[name](), date_time=info.date_time,
@@ -1078,6 +1138,50 @@ def _computed_plan(book: Book, result: Result, pkg: Package) -> tuple[list[sheet
     return cols, warnings
 
 
+_INJECT: dict[str, object] = {}
+
+
+def _inject_unit(u: int) -> tuple[bytes, int, int, dict]:
+    """Worker: rewrite unit ``u`` of the spilled sheet and deflate it (see :func:`_inject_spilled`)."""
+    sp, injector, level = _INJECT["job"]  # type: ignore[misc]
+    before = dict(injector.stats)
+    start, end = sp.units[u]
+    data = b"".join(injector.rows(piece) for piece in spill_mod.cut(sp.read(start, end), 1 << 20))
+    delta = {k: v - before.get(k, 0) for k, v in injector.stats.items()}
+    return codec.deflate_block(data, level), codec.crc32(data), len(data), delta
+
+
+def _inject_spilled(sp: spill_mod.Spill, injector: sheetxml.Injector, n: int,
+                    level: int = 1) -> Iterator[tuple[bytes, int, int]]:
+    """A spilled sheet with its rows rewritten by ``injector``, as deflated segments in sheet order.
+
+    With ``n`` > 1 and ``fork``, worker processes rewrite and deflate the units
+    (they see the injector and the engine's values through ``fork``); the
+    segments come back in order for :meth:`PackageWriter.write_deflated`.
+    """
+    def plain(data: bytes) -> tuple[bytes, int, int]:
+        return codec.deflate_block(data, level), codec.crc32(data), len(data)
+
+    yield plain(sp.read(*sp.head))
+    injector.prepare()  # once, before the fork: the workers share the codes
+    if n > 1 and "fork" in _start_methods() and len(sp.units) > 1:
+        import multiprocessing as mp
+
+        _INJECT["job"] = (sp, injector, level)
+        try:
+            with mp.get_context("fork").Pool(n) as pool:
+                for comp, crc, size, stats in pool.imap(_inject_unit, range(len(sp.units))):
+                    for key, v in stats.items():
+                        injector.stats[key] = injector.stats.get(key, 0) + v
+                    yield comp, crc, size
+        finally:
+            _INJECT.clear()
+    else:
+        for start, end in sp.units:
+            yield plain(b"".join(injector.rows(piece) for piece in spill_mod.cut(sp.read(start, end), 1 << 20)))
+    yield plain(sp.read(*sp.tail))
+
+
 def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | None = None,
             backup: bool = True, stamp: str | None = None) -> ProcessReport:
     """Read the workbook, run the engine, write the results into the same file (see the module doc)."""
@@ -1092,70 +1196,76 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
         if blockers and not force:
             raise CannotCarry(path, blockers, "process")
         book = load_book(path, pkg, as_of=as_of, keep_xml=True)
-        seconds["read"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        result = evaluate_book(book)
-        cols, warnings = _computed_plan(book, result, pkg)
-        seconds["engine"] = time.perf_counter() - t1
-        t1 = time.perf_counter()
-        stamp = stamp or now_stamp()
-        styles = borrow_styles(pkg, book.inward.table)
-        edit = Edit(pkg)
-        # Inward: cached values of the computed columns
-        td = book.inward
-        r1, _, r2, _ = td.table.bounds
-        lookup = np.full(r2 + 2, -1, dtype="int64")
-        lookup[td.rows] = np.arange(len(td.rows))
-        injector = sheetxml.Injector(cols, lookup, r1 + 1, r2, td.regular) if cols else None
+        try:
+            seconds["read"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            result = evaluate_book(book)
+            cols, warnings = _computed_plan(book, result, pkg)
+            seconds["engine"] = time.perf_counter() - t1
+            t1 = time.perf_counter()
+            stamp = stamp or now_stamp()
+            styles = borrow_styles(pkg, book.inward.table)
+            edit = Edit(pkg)
+            # Inward: cached values of the computed columns
+            td = book.inward
+            r1, _, r2, _ = td.table.bounds
+            lookup = np.full(r2 + 2, -1, dtype="int64")
+            lookup[td.rows] = np.arange(len(td.rows))
+            injector = sheetxml.Injector(cols, lookup, r1 + 1, r2, td.regular) if cols else None
 
-        kept = td.xml
+            kept = td.xml
 
-        def inward_stream() -> Iterator[bytes]:
-            pieces = kept if kept else sheetxml.split_sheet(_stream(pkg, td.table.sheet_part))
-            for kind, blob in pieces:
-                yield injector.rows(blob) if kind == "rows" and injector else blob
-        if injector:
-            edit.stream[td.table.sheet_part] = inward_stream
+            def inward_stream() -> Iterator[bytes]:
+                pieces = kept if kept else sheetxml.split_sheet(_stream(pkg, td.table.sheet_part))
+                for kind, blob in pieces:
+                    yield injector.rows(blob) if kind == "rows" and injector else blob
+            part_size = pkg.by_name[td.table.sheet_part].file_size
+            if injector and td.spill is not None:
+                edit.deflated[td.table.sheet_part] = lambda: _inject_spilled(td.spill, injector, PROCESSES)
+            elif injector:
+                edit.stream[td.table.sheet_part] = inward_stream
             # cached values add about 20 bytes a formula cell
-            edit.size_hint[td.table.sheet_part] = (pkg.by_name[td.table.sheet_part].file_size
-                                                   + 24 * len(cols) * (r2 - r1))
-        # Validation sheet
-        grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs._text(book.config.get("LegalName")),
-                                       stamp=stamp)
-        vxml = _validation_xml(grid, styles)
-        dropped = []
-        val = pkg.sheet(VALIDATION)
-        if val is None:
-            _add_sheet(edit, VALIDATION, vxml, after=td.table.sheet)
-        else:
-            edit.replace[val.part] = vxml
-            rels = posixpath.join(posixpath.dirname(val.part), "_rels", posixpath.basename(val.part) + ".rels")
-            if pkg.has(rels):
-                edit.drop.add(rels)
-                dropped += [b for b in blockers if VALIDATION in b]
-        if blockers and force:
-            for name in pkg.names():
-                if name.startswith("_xmlsignatures/"):
-                    edit.drop.add(name)
-                    dropped.append(name)
-            if any(n.startswith("_xmlsignatures/") for n in pkg.names()):
-                rels = re.sub(r'<Relationship\b[^>]*digital-signature/origin[^>]*/>', "", edit.text("_rels/.rels"))
-                edit.set("_rels/.rels", rels)
-                ct = re.sub(r'<Override\b[^>]*PartName="/_xmlsignatures/[^"]*"[^>]*/>', "",
-                            edit.text("[Content_Types].xml"))
-                edit.set("[Content_Types].xml", ct)
-        # Liability rows
-        lia = pkg.sheet("Liability")
-        if lia is not None:
-            lgrid = outputs.liability_grid(result, source_rows=book.outward.rows if book.outward else None,
+            edit.size_hint[td.table.sheet_part] = part_size + 24 * len(cols) * (r2 - r1)
+            # Validation sheet
+            grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs._text(book.config.get("LegalName")),
                                            stamp=stamp)
-            edit.replace[lia.part] = _liability_part(pkg, lia.part, lgrid, styles)
-        _drop_calc_chain(edit)
-        _set_custom(edit, {"IMSLastProcessed": f"{stamp}; ims_excel {ims_excel.__version__}"})
-        seconds["plan"] = time.perf_counter() - t1
-        t1 = time.perf_counter()
-        edit.save(path, backup=backup)
-        seconds["write"] = time.perf_counter() - t1
+            vxml = _validation_xml(grid, styles)
+            dropped = []
+            val = pkg.sheet(VALIDATION)
+            if val is None:
+                _add_sheet(edit, VALIDATION, vxml, after=td.table.sheet)
+            else:
+                edit.replace[val.part] = vxml
+                rels = posixpath.join(posixpath.dirname(val.part), "_rels", posixpath.basename(val.part) + ".rels")
+                if pkg.has(rels):
+                    edit.drop.add(rels)
+                    dropped += [b for b in blockers if VALIDATION in b]
+            if blockers and force:
+                for name in pkg.names():
+                    if name.startswith("_xmlsignatures/"):
+                        edit.drop.add(name)
+                        dropped.append(name)
+                if any(n.startswith("_xmlsignatures/") for n in pkg.names()):
+                    rels = re.sub(r'<Relationship\b[^>]*digital-signature/origin[^>]*/>', "", edit.text("_rels/.rels"))
+                    edit.set("_rels/.rels", rels)
+                    ct = re.sub(r'<Override\b[^>]*PartName="/_xmlsignatures/[^"]*"[^>]*/>', "",
+                                edit.text("[Content_Types].xml"))
+                    edit.set("[Content_Types].xml", ct)
+            # Liability rows
+            lia = pkg.sheet("Liability")
+            if lia is not None:
+                lgrid = outputs.liability_grid(result, source_rows=book.outward.rows if book.outward else None,
+                                               stamp=stamp)
+                edit.replace[lia.part] = _liability_part(pkg, lia.part, lgrid, styles)
+            _drop_calc_chain(edit)
+            _set_custom(edit, {"IMSLastProcessed": f"{stamp}; ims_excel {ims_excel.__version__}"})
+            seconds["plan"] = time.perf_counter() - t1
+            t1 = time.perf_counter()
+            edit.save(path, backup=backup)
+            seconds["write"] = time.perf_counter() - t1
+        finally:
+            if book.inward.spill is not None:
+                book.inward.spill.close()
     seconds["total"] = time.perf_counter() - t0
     return ProcessReport(path, result, len(result.records), grid.flagged, grid.listed,
                          injector.stats if injector else {}, dropped, seconds, warnings)

@@ -47,6 +47,7 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
 from ims_excel.formats._common import file_problem
+from ims_excel.workbook import codec
 from ims_excel.formats._excel import prolog_ok
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -212,7 +213,34 @@ class Package:
     def open(self, name: str):
         return self._zf.open(name)
 
-    def raw_entry(self, name: str) -> tuple[zipfile.ZipInfo, Iterator[bytes]]:
+    def stream(self, name: str, chunk: int = 1 << 24) -> Iterator[bytes]:
+        """The part's bytes as a stream of chunks, inflated with :mod:`.codec` (ISA-L when installed).
+
+        Checks the size and CRC-32 the zip directory declares, as ``zipfile`` does.
+        """
+        info, blocks = self.raw_entry(name, block=min(chunk, 1 << 22))
+        if info.compress_type == zipfile.ZIP_STORED:
+            chunks: Iterator[bytes] = blocks
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            chunks = codec.inflate(blocks, limit=info.file_size, step=chunk)
+        else:
+            with self._zf.open(name) as fh:
+                while b := fh.read(chunk):
+                    yield b
+            return
+        crc, size = 0, 0
+        try:
+            for chunk in chunks:
+                crc = codec.crc32(chunk, crc)
+                size += len(chunk)
+                yield chunk
+        except ValueError as err:
+            raise file_problem(self.path, f"part {name!r} is damaged ({err})") from None
+        if size != info.file_size or crc != info.CRC:
+            raise file_problem(self.path, f"part {name!r} is damaged (size or CRC-32 does not match the zip "
+                                          "directory)")
+
+    def raw_entry(self, name: str, block: int = 1 << 22) -> tuple[zipfile.ZipInfo, Iterator[bytes]]:
         """The entry's ZipInfo and its compressed bytes, read in blocks (no inflate)."""
         info = self.by_name[name]
 
@@ -226,7 +254,7 @@ class Package:
                 fh.seek(info.header_offset + 30 + n + m)
                 left = info.compress_size
                 while left:
-                    chunk = fh.read(min(left, 1 << 22))
+                    chunk = fh.read(min(left, block))
                     if not chunk:
                         raise file_problem(self.path, f"part {name!r} is truncated")
                     left -= len(chunk)
@@ -411,8 +439,7 @@ class PackageWriter:
         crc, usize, csize = 0, 0, 0
 
         def deflate(data: bytes, last: bool) -> bytes:
-            c = zlib.compressobj(level, zlib.DEFLATED, -15)
-            return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+            return codec.deflate_block(data, level) + (codec.FINAL_BLOCK if last else b"")
 
         pending: list[cf.Future] = []
         with cf.ThreadPoolExecutor(max(1, self.threads)) as pool:
@@ -422,7 +449,7 @@ class PackageWriter:
                 nonlocal crc, usize, buf, size
                 data = b"".join(buf)
                 buf, size = [], 0
-                crc = zlib.crc32(data, crc)
+                crc = codec.crc32(data, crc)
                 usize += len(data)
                 pending.append(pool.submit(deflate, data, last))
 
@@ -445,6 +472,29 @@ class PackageWriter:
             drain(0)
         e.crc, e.csize, e.usize = crc, csize, usize
         if not zip64 and (usize >= 0xFFFFFFFF or csize >= 0xFFFFFFFF):
+            raise OverflowError(f"{name}: part passed 4 GiB; write it with zip64=True")
+        end = self.fh.tell()
+        self.fh.seek(header_at)
+        self.fh.write(self._local_header(e, zip64))
+        self.fh.seek(end)
+        self.entries.append(e)
+
+    def write_deflated(self, name: str, segments: Iterable[tuple[bytes, int, int]], *,
+                       date_time: tuple = FIXED_DATE, zip64: bool = False) -> None:
+        """Add a part from blocks deflated elsewhere: ``(raw deflate ending on a sync flush, CRC-32, size)``
+        in order (see :mod:`.codec`); their CRCs are combined, the final block added here."""
+        e = _Entry(name.encode("utf-8"), date_time, zipfile.ZIP_DEFLATED, 0, 0, 0, self._pos)
+        header_at = self.fh.tell()
+        self._out(self._local_header(e, zip64))
+        crc, usize, csize = 0, 0, 0
+        for comp, seg_crc, seg_size in segments:
+            crc = codec.crc32_combine(crc, seg_crc, seg_size)
+            usize += seg_size
+            csize += len(comp)
+            self._out(comp)
+        self._out(codec.FINAL_BLOCK)
+        e.crc, e.csize, e.usize = crc, csize + len(codec.FINAL_BLOCK), usize
+        if not zip64 and (usize >= 0xFFFFFFFF or e.csize >= 0xFFFFFFFF):
             raise OverflowError(f"{name}: part passed 4 GiB; write it with zip64=True")
         end = self.fh.tell()
         self.fh.seek(header_at)

@@ -123,12 +123,14 @@ def _number_texts(arr: np.ndarray) -> list[str]:
     return [r[:-2] if r.endswith(".0") else r for r in map(repr, arr.tolist())]
 
 
-def cached_column(values: pd.Series | np.ndarray | list) -> tuple[list[bytes], list[bytes]]:
-    """(type attributes, value texts) of a whole column as bytes, working per distinct value."""
+def cached_codes(values: pd.Series | np.ndarray | list) -> tuple[list[bytes], list[bytes], np.ndarray]:
+    """(type attributes, value texts) per distinct value, and each record's code into them.
+
+    Worked out once per distinct value; code ``-1`` (a missing value) is the last entry.
+    """
     s = pd.Series(values)
     if pd.api.types.is_bool_dtype(s.dtype):
-        v = s.to_numpy()
-        return [b' t="b"'] * len(v), [b"1" if x else b"0" for x in v.tolist()]
+        return [b' t="b"', b' t="b"', b' t="str"'], [b"0", b"1", b""], s.to_numpy().astype(np.int64)
     if pd.api.types.is_numeric_dtype(s.dtype):
         codes, uniques = pd.factorize(s.to_numpy(dtype=float), use_na_sentinel=True)
         u = np.asarray(uniques, dtype=float)
@@ -136,10 +138,15 @@ def cached_column(values: pd.Series | np.ndarray | list) -> tuple[list[bytes], l
         texts = [t.encode() for t in _number_texts(np.where(finite, u + 0.0, 0.0))]
         types = [b"" if f else b' t="e"' for f in finite.tolist()]
         texts = [t if f else b"#NUM!" for t, f in zip(texts, finite.tolist())]
-        return _take(types + [b' t="str"'], texts + [b""], codes)
+        return types + [b' t="str"'], texts + [b""], codes
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
     pairs = [cached(u) for u in uniques] + [cached(None)]
-    return _take([p[0].encode() for p in pairs], [p[1].encode("utf-8") for p in pairs], codes)
+    return [p[0].encode() for p in pairs], [p[1].encode("utf-8") for p in pairs], codes
+
+
+def cached_column(values: pd.Series | np.ndarray | list) -> tuple[list[bytes], list[bytes]]:
+    """(type attributes, value texts) of a whole column as bytes, working per distinct value."""
+    return _take(*cached_codes(values))
 
 
 def _take(tlist: list[bytes], vlist: list[bytes], codes: np.ndarray) -> tuple[list[bytes], list[bytes]]:
@@ -151,7 +158,19 @@ def _take(tlist: list[bytes], vlist: list[bytes], codes: np.ndarray) -> tuple[li
     return t[codes].tolist(), v[codes].tolist()
 
 
+def _objects(items: list) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
 # ---------------------------------------------------------------- streaming
+
+
+def check_head(buf: bytes) -> None:
+    """Refuse worksheet XML written with namespace prefixes (``<x:worksheet>``), which this module does not edit."""
+    if re.match(rb"<\w+:worksheet", buf[buf.find(b"<", buf.find(b"?>") + 2 if b"?>" in buf[:200] else 0):][:200]):
+        raise SheetFormatError("the worksheet XML uses namespace prefixes; save the workbook in Excel first")
 
 
 def split_sheet(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
@@ -167,8 +186,7 @@ def split_sheet(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
                 break
     else:
         raise SheetFormatError("worksheet has no <sheetData>")
-    if re.match(rb"<\w+:worksheet", buf[buf.find(b"<", buf.find(b"?>") + 2 if b"?>" in buf[:200] else 0):][:200]):
-        raise SheetFormatError("the worksheet XML uses namespace prefixes; save the workbook in Excel first")
+    check_head(buf)
     if buf[j - 1:j] == b"/":  # <sheetData/>
         yield "head", buf[:i] + b"<sheetData>"
         rest = buf[j + 1:]
@@ -205,6 +223,7 @@ def split_sheet(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
 
 
 _ROW_NUM = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+_FIRST_ROW = re.compile(rb'<row r="(\d+)"')
 
 
 def iter_rows(blob: bytes) -> Iterator[tuple[int, bytes]]:
@@ -388,10 +407,140 @@ class Injector:
                          + fm.group(1).replace(b"%", b"%%") + b"<v>%b</v></c>")
         return b"".join(parts)
 
+    # ------------------------------------------------------------ whole blocks of regular rows at once
+    def prepare(self) -> bool:
+        """Work out, once, each column's cached values as codes into its distinct values (for :meth:`_vector`).
+
+        Returns whether the vector path can be used (the reader's row layout is known).
+        """
+        reg = self.regular
+        if (not self._all_known or reg is None or getattr(reg, "present", None) is None
+                or getattr(reg, "lengths", None) is None or getattr(reg, "offsets", None) is None):
+            self._codes = None
+            return False
+        if getattr(self, "_codes", None) is None:
+            self._codes = {}
+            for c in self.columns:
+                tl, vl, codes = cached_codes(c.values)
+                tl, vl = tl + [c.blank[0]], vl + [c.blank[1]]
+                codes = np.where(codes < 0, len(tl) - 2, codes).astype(np.int32)
+                # record -1 (a blank table row) -> the column's blank value (the last entry)
+                self._codes[c.col] = (_objects(tl), _objects(vl), np.append(codes, np.int32(len(tl) - 1)))
+            self._parts: dict[int, list | None] = {}
+        return True
+
+    def _template_parts(self, segment: bytes) -> list[tuple[bytes, bytes, bytes, bytes]] | None:
+        """A regular row's formula cells as ``(a, b, c, d)`` per cell: cell = a + ROW + b + TYPE + c + VALUE + d."""
+        cells = list(_CELL_PARTS.finditer(segment))
+        if len(cells) != len(self.columns) or b"".join(m.group(0) for m in cells) != segment:
+            return None
+        parts = []
+        for m, c in zip(cells, self.columns):
+            attrs, body = m.group(1), m.group(3) or b""
+            ra = re.match(rb'\s+r="([A-Z]{1,3})\d+"', attrs)
+            if not ra or ra.group(1).decode() != c.letters:
+                return None
+            fm = re.fullmatch(rb"(<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)(?:<v>[^<]*</v>|<v/>)?", body, re.S)
+            if not fm:
+                return None
+            rest = re.sub(rb'\s+t="[a-zA-Z]+"', b"", attrs[ra.end():])
+            parts.append((b'<c r="' + c.letters.encode(), b'"' + rest, b">" + fm.group(1) + b"<v>", b"</v></c>"))
+        return parts
+
+    def _segments(self, cls: int) -> list[np.ndarray]:
+        """Per column of class ``cls``, per distinct cached value: everything between two row numbers.
+
+        A regular row's formula cells are ``a0 ROW s0 ROW s1 ... ROW s(n-1)`` where
+        ``s(j) = b + TYPE + c + VALUE + d`` of cell j followed by ``a`` of cell j+1
+        (``</row>`` after the last), so a row is two pieces a cell.
+        """
+        key = ("segments", cls)
+        if key not in self._parts:
+            parts = self._parts[cls]
+            out = []
+            for j, (c, (_, b, cc, d)) in enumerate(zip(self.columns, parts)):
+                tl, vl, _ = self._codes[c.col]
+                nxt = parts[j + 1][0] if j + 1 < len(parts) else b"</row>"
+                out.append(_objects([b + t + cc + v + d + nxt for t, v in zip(tl.tolist(), vl.tolist())]))
+            self._parts[key] = out
+        return self._parts[key]
+
+    def _vector(self, blob: bytes) -> bytes | None:
+        """Rewrite a blob of whole rows without a Python step per cell; None when it does not apply.
+
+        The reader noted each row's length, the offset of its first formula cell
+        and its layout class; a blob whose rows are exactly those (checked by
+        length) is cut at ``</row>`` and put together again from per-column
+        arrays of pieces joined once. Rows not in a class go the general way.
+        """
+        if not hasattr(self, "_codes"):
+            self.prepare()
+        if self._codes is None:
+            return None
+        m = _FIRST_ROW.match(blob)
+        if not m:
+            return None
+        reg = self.regular
+        pieces = blob.split(b"</row>")
+        if pieces.pop() != b"":
+            return None
+        n = len(pieces)
+        present = reg.present
+        start = int(np.searchsorted(present, int(m.group(1))))
+        rnums = present[start:start + n]
+        if len(rnums) != n or not n or rnums[0] != int(m.group(1)):
+            return None
+        lens = np.fromiter(map(len, pieces), dtype=np.int64, count=n)
+        if not (lens == reg.lengths[rnums]).all():
+            return None
+        inside = (rnums >= self.first) & (rnums <= self.last)
+        classes = np.where(inside, reg.classes[np.minimum(rnums, len(reg.classes) - 1)], -1)
+        offs = reg.offsets[rnums]
+        recs = np.where(rnums < len(self.rec_of_row), self.rec_of_row[np.minimum(rnums, len(self.rec_of_row) - 1)], -1)
+        fast = np.zeros(n, dtype=bool)
+        for cls in np.unique(classes[(classes >= 0) & (offs > 0)]).tolist():
+            if cls not in self._parts:
+                j = int(np.flatnonzero(classes == cls)[0])
+                self._parts[cls] = self._template_parts(pieces[j][offs[j]:])
+            if self._parts[cls] is not None:
+                fast |= classes == cls
+        width = 2 + 2 * len(self.columns)
+        grid = np.full((n, width), b"", dtype=object)
+        rows_b = rnums.astype("S12").astype(object)
+        fi = np.flatnonzero(fast)
+        if len(fi):
+            grid[fi, 0] = [pieces[i][:k] for i, k in zip(fi.tolist(), offs[fi].tolist())]
+            for cls in np.unique(classes[fi]).tolist():
+                rows_c = fi[classes[fi] == cls]
+                segs = self._segments(cls)
+                grid[rows_c, 1] = self._parts[cls][0][0]
+                rb_c = rows_b[rows_c]
+                rec_c = recs[rows_c]
+                for j, c in enumerate(self.columns):
+                    grid[rows_c, 2 + 2 * j] = rb_c
+                    grid[rows_c, 3 + 2 * j] = segs[j][self._codes[c.col][2][rec_c]]
+        self.stats["fast"] += len(fi)
+        rest = np.flatnonzero(~fast)
+        if len(rest):
+            self.stats["untouched"] += int((~inside[rest]).sum())
+            slow = rest[inside[rest]]
+            for i in rest[~inside[rest]].tolist():
+                grid[i, 0] = pieces[i] + b"</row>"
+            if len(slow):
+                known = recs[slow][recs[slow] >= 0]
+                i0, i1 = (int(known.min()), int(known.max()) + 1) if len(known) else (0, 0)
+                vals, base = self._block_values(i0, i1)
+                for i in slow.tolist():
+                    grid[i, 0] = self.slow(pieces[i] + b"</row>", int(rnums[i]), int(recs[i]), vals, base)
+        return b"".join(grid.ravel().tolist())
+
     def rows(self, blob: bytes) -> bytes:
         """Rewrite a blob of whole rows."""
         if not self._active:
             return blob
+        out = self._vector(blob)
+        if out is not None:
+            return out
         rows = list(iter_rows(blob))
         lookup, nlook = self._lookup, len(self._lookup)
         idx = [lookup[r] if r < nlook else -1 for r, _ in rows]

@@ -251,3 +251,42 @@ def test_a_formula_cell_a_person_formatted_keeps_its_format(synth_book):
     xml = parts(synth_book)[part].decode()
     assert re.search(rf'<c r="{col}9" s="1"[^>]*><f', xml)  # its own style, its formula, a value
     assert re.search(rf'<c r="{col}9" s="1"[^>]*><f[^>]*(/>|>[^<]*</f>)<v>', xml)
+
+
+def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp_path, monkeypatch):
+    """Over ``SPILL_BYTES`` the sheet is inflated once to a temporary file, parsed and rewritten in units
+    by worker processes; the workbook written is the one the in-memory path writes, and the file is gone."""
+    import shutil
+    import tempfile
+
+    from ims_excel.workbook import spill as spill_mod
+
+    other = tmp_path / "other.xlsm"
+    shutil.copy(synth_book, other)
+    stamp = "26-11-2026 10:00"
+    book_io.process(synth_book, stamp=stamp, backup=False)
+
+    spills = []
+    real_spill = spill_mod.spill
+
+    def counting(*args, **kw):
+        spills.append(1)
+        return real_spill(*args, **kw)
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(spill_mod, "spill", counting)
+    monkeypatch.setattr(spill_mod, "UNIT_BYTES", 1 << 17)
+    monkeypatch.setattr(book_io, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(book_io, "SPILL_BYTES", 0)
+    monkeypatch.setattr(book_io, "SPILL_CHUNK", 1 << 16)
+    monkeypatch.setattr(book_io, "PROCESSES", 2)
+    rep = book_io.process(other, stamp=stamp, backup=False)
+    assert spills == [1]
+    assert rep.records == 2000 and rep.stats["fast"] + rep.stats["slow"] == 2000
+    assert rep.stats["fast"] > 1900
+    a, b = parts(synth_book), parts(other)
+    assert a.keys() == b.keys()
+    assert [n for n in a if a[n] != b[n]] == []
+    assert list(temp.iterdir()) == []
