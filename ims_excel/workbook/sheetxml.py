@@ -526,12 +526,10 @@ class Injector:
             slow = rest[inside[rest]]
             for i in rest[~inside[rest]].tolist():
                 grid[i, 0] = pieces[i] + b"</row>"
-            if len(slow):
-                known = recs[slow][recs[slow] >= 0]
-                i0, i1 = (int(known.min()), int(known.max()) + 1) if len(known) else (0, 0)
-                vals, base = self._block_values(i0, i1)
-                for i in slow.tolist():
-                    grid[i, 0] = self.slow(pieces[i] + b"</row>", int(rnums[i]), int(recs[i]), vals, base)
+            for i in slow.tolist():  # this record's values only, from the codes
+                rec = int(recs[i])
+                vals = {c: ([t[k]], [v[k]]) for c, (t, v, codes) in self._codes.items() for k in (codes[rec],)}
+                grid[i, 0] = self.slow(pieces[i] + b"</row>", int(rnums[i]), rec, vals, rec)
         return b"".join(grid.ravel().tolist())
 
     def rows(self, blob: bytes) -> bytes:

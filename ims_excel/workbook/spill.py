@@ -115,8 +115,9 @@ def spill(chunks: Iterable[bytes], *, folder: str | None = None, unit: int | Non
             k = (prev + chunk[:len(_CLOSE)]).find(_CLOSE)
             if k >= 0:
                 close_at = base - len(prev) + k
-            else:
-                k = chunk.find(_CLOSE, max(search_from, 0))
+            else:  # </sheetData> comes after the last </row>: look only there
+                last_row = chunk.rfind(_ROW_END, max(search_from, 0))
+                k = chunk.find(_CLOSE, max(search_from, last_row, 0))
                 if k >= 0:
                     close_at = base + k
             if close_at >= 0:
@@ -124,7 +125,7 @@ def spill(chunks: Iterable[bytes], *, folder: str | None = None, unit: int | Non
                     _unit(sp, start, close_at, on_unit)
                 continue
             prev = chunk[-(len(_CLOSE) - 1):]
-            last = chunk.rfind(_ROW_END, max(search_from, 0))
+            last = last_row
             if last >= 0 and base + last + len(_ROW_END) - start >= unit:
                 end = base + last + len(_ROW_END)
                 _unit(sp, start, end, on_unit)
