@@ -37,21 +37,43 @@ def _period_label(p: int, frequency: str) -> str:
     return f"the quarter ending {label}" if frequency == "quarterly" else label
 
 
-def message(result: Result, i: int, code: str | None = None) -> str:
-    """The plain-English message of one record's primary (or given) code, dates filled in."""
+class _Row:
+    """One row of a wide frame, read a field at a time (``frame.iloc[i]`` builds the whole row);
+    ``columns`` keeps the columns read, for many calls on the same frame."""
+
+    def __init__(self, frame: pd.DataFrame, i: int, columns: dict | None = None):
+        self.frame, self.i, self.columns = frame, i, columns
+
+    def __getitem__(self, name: str) -> object:
+        if self.columns is None:
+            return self.frame[name].iat[self.i]
+        col = self.columns.get(name)
+        if col is None:
+            col = self.columns[name] = self.frame[name]
+        return col.iat[self.i]
+
+
+def message(result: Result, i: int, code: str | None = None, *, cache: dict | None = None) -> str:
+    """The plain-English message of one record's primary (or given) code, dates filled in.
+
+    ``cache``: an empty dict to pass to every call on the same result (keeps the columns read).
+    """
     rb = rulebook()
-    rec = result.records.iloc[i]
+    if cache is not None:
+        cache.setdefault("records", {})
+        cache.setdefault("inward", {})
+    rec = _Row(result.records, i, cache and cache["records"])
     code = code or rec["primary_code"]
     if not code:
         return ""
-    inp = result.inward.iloc[i]
+    inp = _Row(result.inward, i, cache and cache["inward"])
     text = rb.codes[code].message
     head = int(rec["exceeds_head"])
     x = y = ""
     if code == "DECL_EXCEEDS" and head >= 0:
         h = HEADS[head]
         x = f"{inp[f'declared_{h}']:.2f}"
-        y = f"{_full_reduction(result, i, head):.2f}"
+        y = f"{_full_reduction(result, i, head, cache):.2f}"
         text = text.replace("{head}", HEAD_LABEL[h])
     elif code in ("GSTIN_CHECK_DIGIT", "GSTIN_OVERRIDDEN"):
         from ims_excel.gstin import expected
@@ -74,9 +96,9 @@ def message(result: Result, i: int, code: str | None = None) -> str:
     return text
 
 
-def _full_reduction(result: Result, i: int, head: int) -> float:
-    rec = result.records.iloc[i]
-    inp = result.inward.iloc[i]
+def _full_reduction(result: Result, i: int, head: int, cache: dict | None = None) -> float:
+    rec = _Row(result.records, i, cache and cache["records"])
+    inp = _Row(result.inward, i, cache and cache["inward"])
     h = HEADS[head]
     full = inp[h] - (inp[f"original_{h}"] if rec["amendment"] and rec["consumed"] else 0.0)
     return abs(float(full))

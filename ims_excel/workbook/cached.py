@@ -79,11 +79,20 @@ class _Rules:
         return np.array([m.get(r, default) for r in rules], dtype=object)
 
     def rows(self, keys: np.ndarray) -> np.ndarray:
-        return np.array([self.row_of.get(k, "") for k in keys], dtype=object)
+        """Rules-table row (1-based) of each key, ``""`` when the key is not in the table."""
+        found = pd.Series(np.asarray(keys, dtype=object)).map(self.row_of)
+        miss = found.isna().to_numpy()
+        out = np.empty(len(found), dtype=object)
+        out[:] = ""
+        out[~miss] = found.to_numpy()[~miss].astype(np.int64).tolist()
+        return out
 
     def version_attr(self, rows: np.ndarray, column: str, default: str = "") -> np.ndarray:
-        col = self.table[column].to_numpy(dtype=object)
-        return np.array([col[r - 1] if r != "" else default for r in rows], dtype=object)
+        col = np.append(self.table[column].to_numpy(dtype=object), np.array([default], dtype=object))
+        rows = np.asarray(rows, dtype=object)
+        blank = rows == ""
+        idx = np.where(blank, len(col), rows).astype(np.int64) - 1
+        return col[idx]
 
 
 def _lowest_bit_rank(bits: np.ndarray) -> np.ndarray:

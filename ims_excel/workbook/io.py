@@ -1112,28 +1112,37 @@ class ProcessReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _computed_plan(book: Book, result: Result, pkg: Package) -> tuple[list[sheetxml.Computed], list[str]]:
+def _computed_plan(book: Book, result: Result, pkg: Package,
+                   direction: str = "inward") -> tuple[list[sheetxml.Computed], list[str]]:
+    """The formula columns of the Inward (or Outward) table with the engine's values as their cached values."""
     from ims_excel.workbook import inward as inward_mod
+    from ims_excel.workbook import outward as outward_mod
 
-    td = book.inward
+    td = book.inward if direction == "inward" else book.outward
+    if td is None:
+        return [], []
+    mod = inward_mod if direction == "inward" else outward_mod
+    name = td.table.name
     head = _sheet_head(pkg, td.table.sheet_part)
     col_styles = sheetxml.style_of_columns(head)
-    kinds = {c.header: c.kind for c in inward_mod.COMPUTED}
+    kinds = {c.header: c.kind for c in mod.COMPUTED}
     warnings = []
-    values = inward_mod.cached_values(result)
+    values = mod.cached_values(result)
+    if len(values) != len(td.rows):  # no records were evaluated (an empty table): leave the cells alone
+        values = values.iloc[:0]
     cols = []
     for header, col in td.computed.items():
         c = sheetxml.Computed(col, td.table.formulas[header], col_styles.get(col))
         c.blank = (b"", b"0") if kinds.get(header) == "amount" else (b' t="str"', b"")
-        if header in values.columns:
+        if header in values.columns and len(values) == len(td.rows):
             c.values = values[header].reset_index(drop=True)
         else:
-            warnings.append(f"column {header!r}: not a column of this version's template; its values are "
-                            "left to Excel (run: ims-excel upgrade)")
+            warnings.append(f"{name} column {header!r}: not a column of this version's template; its values "
+                            "are left to Excel (run: ims-excel upgrade)")
         cols.append(c)
-    current = {c.header: c.formula.lstrip("=") for c in inward_mod.COMPUTED}
+    current = {c.header: c.formula.lstrip("=") for c in mod.COMPUTED}
     if any(current.get(h) != f for h, f in td.table.formulas.items()) or set(current) - set(td.table.formulas):
-        warnings.append("the Inward formulas are not this version's; Excel recalculates them on opening, "
+        warnings.append(f"the {name} formulas are not this version's; Excel recalculates them on opening, "
                         "but run ims-excel upgrade to bring the workbook up to date")
     return cols, warnings
 
@@ -1201,6 +1210,8 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
             t1 = time.perf_counter()
             result = evaluate_book(book)
             cols, warnings = _computed_plan(book, result, pkg)
+            out_cols, out_warnings = _computed_plan(book, result, pkg, "outward")
+            warnings += out_warnings
             seconds["engine"] = time.perf_counter() - t1
             t1 = time.perf_counter()
             stamp = stamp or now_stamp()
@@ -1226,6 +1237,20 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
                 edit.stream[td.table.sheet_part] = inward_stream
             # cached values add about 20 bytes a formula cell
             edit.size_hint[td.table.sheet_part] = part_size + 24 * len(cols) * (r2 - r1)
+            # Outward: the same, streamed (the add-back table is small next to Inward)
+            ow = book.outward
+            if ow is not None and out_cols and any(c.values is not None for c in out_cols):
+                o1, _, o2, _ = ow.table.bounds
+                olook = np.full(o2 + 2, -1, dtype="int64")
+                olook[ow.rows] = np.arange(len(ow.rows))
+                o_inj = sheetxml.Injector(out_cols, olook, o1 + 1, o2, ow.regular)
+
+                def outward_stream() -> Iterator[bytes]:
+                    for kind, blob in sheetxml.split_sheet(_stream(pkg, ow.table.sheet_part)):
+                        yield o_inj.rows(blob) if kind == "rows" else blob
+                edit.stream[ow.table.sheet_part] = outward_stream
+                edit.size_hint[ow.table.sheet_part] = (pkg.by_name[ow.table.sheet_part].file_size
+                                                       + 24 * len(out_cols) * (o2 - o1))
             # Validation sheet
             grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs._text(book.config.get("LegalName")),
                                            stamp=stamp)

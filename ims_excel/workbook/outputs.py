@@ -174,9 +174,10 @@ def messages(result: Result, which: np.ndarray | None = None) -> pd.Series:
         k = key[flagged]
         groups = k.groupby(list(k.columns), dropna=False, sort=False).indices
         idx = np.flatnonzero(flagged)
+        cache: dict = {}
         for members in groups.values():
             members = idx[members]
-            out[members] = message(result, int(pos[members[0]]))
+            out[members] = message(result, int(pos[members[0]]), cache=cache)
     return pd.Series(out, dtype=object)
 
 

@@ -20,6 +20,7 @@ from lctools import grid, parts, raw_parts, sheet_names, sheet_part
 
 from ims_excel.cli import main
 from ims_excel.workbook import inward as inward_mod
+from ims_excel.workbook import outward as outward_mod
 from ims_excel.workbook import io as book_io
 from ims_excel.workbook.package import Package, backup_path
 
@@ -39,20 +40,25 @@ def _num(v):
     return v
 
 
-def _expected(book: Path):
+def _expected(book: Path, direction: str = "inward"):
     b = book_io.load_book(book)
     result = book_io.evaluate_book(b)
-    return b, result, inward_mod.cached_values(result)
+    return b, result, (inward_mod if direction == "inward" else outward_mod).cached_values(result)
 
 
-def test_cached_values_are_the_engines(sample_book):
-    book, result, values = _expected(sample_book)
+@pytest.mark.parametrize("direction", ["inward", "outward"])
+def test_cached_values_are_the_engines(sample_book, direction):
+    """Every formula cell of both tables holds the engine's value after ``process`` (no Excel needed)."""
+    book, result, values = _expected(sample_book, direction)
+    td = book.inward if direction == "inward" else book.outward
+    assert len(td.rows) == (34 if direction == "inward" else len(result.outward))
+    assert len(td.rows) > 0
     rep = book_io.process(sample_book)
     assert rep.records == 34 and rep.stats["fast"] + rep.stats["slow"] >= 34
-    rows = grid(sample_book, "Inward")
+    rows = grid(sample_book, td.table.sheet)
     header = rows[0]
     checked = 0
-    for k, r in enumerate(book.inward.rows):
+    for k, r in enumerate(td.rows):
         got = dict(zip(header, rows[r - 1]))
         for h in values.columns:
             want = values[h].iloc[k]
@@ -63,7 +69,14 @@ def test_cached_values_are_the_engines(sample_book):
             else:
                 assert g == w, (r, h, g, w)
             checked += 1
-    assert checked == 34 * len(values.columns)
+    assert checked == len(td.rows) * len(values.columns)
+    # a blank table row below the records: "" for text, 0 for amounts, as the formulas give
+    last = int(td.rows.max())
+    if last < len(rows) and last < td.table.bounds[2]:
+        got = dict(zip(header, rows[last]))
+        kinds = {c.header: c.kind for c in (inward_mod if direction == "inward" else outward_mod).COMPUTED}
+        for h in values.columns:
+            assert got[h] == (0.0 if kinds[h] == "amount" else ""), (h, got[h])
 
 
 def test_everything_else_is_copied_byte_for_byte(sample_book):
@@ -73,9 +86,10 @@ def test_everything_else_is_copied_byte_for_byte(sample_book):
     book_io.process(sample_book)
     after_raw = raw_parts(sample_book)
     inward, liability = sheet_part(sample_book, "Inward"), sheet_part(sample_book, "Liability")
+    outward = sheet_part(sample_book, "Outward")
     validation = sheet_part(sample_book, "Validation")
     changed = {n for n in before_raw if after_raw.get(n) != before_raw[n]}
-    assert changed <= {inward, liability, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
+    assert changed <= {inward, outward, liability, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
                        "docProps/custom.xml"}, changed
     assert set(after_raw) - set(before_raw) == {validation}
     assert after_raw["xl/vbaProject.bin"] == before_raw["xl/vbaProject.bin"]
