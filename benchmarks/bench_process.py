@@ -46,16 +46,64 @@ wb.save(path)
 """
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _pss_mb(pids: list[int]) -> float:
+    """Proportional set size of these processes, summed (shared pages counted once overall)."""
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total / 1024
+
+
 def run(cmd: list[str], env: dict | None = None) -> tuple[float, float, str, int]:
-    """(wall seconds, peak RSS in MB, stdout, exit code) of a child process."""
+    """(wall seconds, peak memory in MB, stdout, exit code) of a child process.
+
+    Peak memory is the highest sum of PSS over the child and its worker processes
+    (sampled every 0.2 s; forked workers share pages, which PSS counts once), or the
+    child's own peak RSS where /proc cannot be read, whichever is larger.
+    """
+    import threading
+
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    out = b""
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], _pss_mb(_tree(proc.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    out = proc.stdout.read()
+    done.set()
+    sampler.join()
     proc.stdout.close()
-    return wall, usage.ru_maxrss / 1024, out.decode(errors="replace"), os.waitstatus_to_exitcode(status)
+    return (wall, max(peak[0], usage.ru_maxrss / 1024), out.decode(errors="replace"),
+            os.waitstatus_to_exitcode(status))
 
 
 def make(n: int, path: Path) -> tuple[float, float]:

@@ -97,11 +97,9 @@ def message(result: Result, i: int, code: str | None = None, *, cache: dict | No
 
 
 def _full_reduction(result: Result, i: int, head: int, cache: dict | None = None) -> float:
+    """What a Full declaration reduces on head ``head`` (the engine's figure DECL_EXCEEDS compares with)."""
     rec = _Row(result.records, i, cache and cache["records"])
-    inp = _Row(result.inward, i, cache and cache["inward"])
-    h = HEADS[head]
-    full = inp[h] - (inp[f"original_{h}"] if rec["amendment"] and rec["consumed"] else 0.0)
-    return abs(float(full))
+    return abs(float(rec[f"reduction_{HEADS[head]}"]))
 
 
 def records_json(result: Result) -> list[dict]:

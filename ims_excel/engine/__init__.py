@@ -25,6 +25,7 @@ from ims_excel.engine.classify import RuleArrays, classify
 from ims_excel.engine.context import Context
 from ims_excel.engine.validation import validate
 from ims_excel.normalise import InputError
+from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
 
 
@@ -73,6 +74,8 @@ def evaluate(inward: pd.DataFrame, ctx: Context, outward: pd.DataFrame | None = 
     placed = amounts.place(inward, cl, val, ra, final)
     records = pd.concat([cl, val, placed], axis=1)
     records["specified"] = specified
+    for k, h in enumerate(HEADS):  # what a Full declaration reduces, per head (DECL_EXCEEDS compares with it)
+        records[f"reduction_{h}"] = reduction[:, k]
     records["row"] = inward["row"].to_numpy()
     if ocl is not None:
         rows = liability.addback(outward, ocl, ctx, ra)

@@ -231,7 +231,7 @@ def _message() -> str:
     head = r("Declared Over")
     pick = lambda prefix: f'CHOOSE(MATCH({head},{{"IGST","CGST","SGST","Cess"}},0),' + ",".join(  # noqa: E731
         prefix(h) for h in L.HEADS) + ")"
-    full = lambda h: f'ABS({r("Signed " + h)})'  # noqa: E731  (the document's tax, or the change)
+    full = _reduction  # what a Full declaration reduces (the figure Declared Over compares with)
     g = r("Supplier GSTIN")
     expected = f'IFERROR({IF(f"LEN({g})>=14", f"LEFT({g},14)&{gstin_check_char(g)}", q(""))},"")'
     x = IF(eq(code, "DECL_EXCEEDS"), f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',

@@ -54,7 +54,8 @@ from ims_excel.formats._common import to_typed
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.workbook import codec, outputs, sheetxml
-from ims_excel.workbook import spill as spill_mod
+from ims_excel.workbook import fanout
+from ims_excel.workbook import units as units_mod
 from ims_excel.workbook.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
                                         PackageWriter, TableInfo, WorkbookBusy, attr_escape, check_not_open,
                                         col_letters, now_stamp, save_atomically, unescape)
@@ -100,7 +101,7 @@ class TableData:
     others: dict[str, int]  # table columns that are neither
     regular: "Regularity | None" = None  # layout classes of the formula cells, by sheet row
     xml: list | None = None  # the inflated worksheet pieces, kept for the write pass when small enough
-    spill: "spill_mod.Spill | None" = None  # a big worksheet inflated to a temporary file (close() deletes it)
+    parallel: bool = False  # read by worker processes (and so rewritten by them too)
 
 
 def _table_columns(table: TableInfo, direction: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
@@ -279,24 +280,12 @@ def _worker_share(args: tuple[int, int, int]) -> list[tuple]:
                 for b, batch in enumerate(_batches(pkg, part, chunk_rows)) if b % n == k]
 
 
-def _parse_range(args: tuple[str, int, int]) -> tuple:
-    """Worker: parse the rows at ``start..end`` of a spilled sheet (see :mod:`.spill`)."""
-    path, start, end = args
+def _parse_unit(blob: bytes) -> tuple:
+    """Worker: parse a unit of whole rows (see :mod:`.fanout`); the job came through ``fork``."""
     job: _Job = _JOB["job"]  # type: ignore[assignment]
     if "pkg" not in _JOB:
         _JOB["pkg"], _JOB["cache"] = Package(job.path), {}
-    if _JOB.get("spill_path") != path:
-        _JOB["spill_path"], _JOB["spill"] = path, spill_mod.Spill(path)
-    blob = _JOB["spill"].read(start, end)  # type: ignore[union-attr]
-    return _parse_blobs(job, _JOB["pkg"], spill_mod.cut(blob), _JOB["cache"])  # type: ignore[arg-type]
-
-
-def _spill_fits(pkg: Package, part: str) -> bool:
-    """Whether the sheet is big enough to spill (:data:`SPILL_BYTES`) and the temporary folder has room."""
-    import shutil
-
-    size = pkg.by_name[part].file_size
-    return size > SPILL_BYTES and shutil.disk_usage(tempfile.gettempdir()).free > 2 * size + (1 << 30)
+    return _parse_blobs(job, _JOB["pkg"], units_mod.cut(blob), _JOB["cache"])  # type: ignore[arg-type]
 
 
 def _batches(pkg: Package, part: str, chunk_rows: int, keep: list | None = None) -> Iterator[list[bytes]]:
@@ -451,11 +440,10 @@ PROCESSES = int(os.environ.get("IMS_EXCEL_PROCESSES", "0")) or min(os.cpu_count(
 CPUs, at most 4; each inflates the whole sheet, so more gain little); 1 = all in this process."""
 
 
-SPILL_BYTES = 128 << 20
-"""A table's worksheet larger than this (uncompressed) is inflated once to a temporary file and read and
-rewritten by :data:`PROCESSES` workers (see :mod:`.spill`)."""
-SPILL_CHUNK = 1 << 24
-"""Inflated bytes at a time while spilling (units are cut at most once a chunk)."""
+PARALLEL_BYTES = 128 << 20
+"""A table's worksheet larger than this (uncompressed) is read and rewritten by :data:`PROCESSES` workers."""
+STREAM_CHUNK = 1 << 24
+"""Inflated bytes at a time for a big sheet (units are cut at most once a chunk)."""
 
 
 def _start_methods() -> list[str]:
@@ -504,24 +492,19 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
             frames.append(f)
             rowlists.append(rws)
 
+    if processes is None and pkg.by_name[table.sheet_part].file_size <= PARALLEL_BYTES:
+        n_proc = 1
     big = r2 - r1 > chunk_rows and n_proc > 1
-    spilled = None
-    if big and _spill_fits(pkg, table.sheet_part):
-        # inflate once, here, to a temporary file; workers parse each unit as soon as it is on disk
-        pending: list = []
-        with _pool(job, n_proc) as pool:
-            try:
-                spilled = spill_mod.spill(_stream(pkg, table.sheet_part, SPILL_CHUNK), on_unit=lambda path, a, b: pending.append(
-                    pool.apply_async(_parse_range, ((path, a, b),))))
-                for res in pending:
-                    collect(res.get())
-            except BaseException:
-                if spilled is not None:
-                    spilled.close()
-                raise
-        if spilled is not None and (problems or not keep_xml):
-            spilled.close()
-            spilled = None
+    if big and fanout.can_fork():
+        # inflated once, here; each unit of rows is parsed by a forked worker (see fanout)
+        _init_worker(job)
+        try:
+            rows_units = (blob for kind, blob in units_mod.units(_stream(pkg, table.sheet_part, STREAM_CHUNK))
+                          if kind == "rows")
+            for res in fanout.fan_out(rows_units, _parse_unit, processes=n_proc):
+                collect(res)
+        finally:
+            _JOB.clear()
     elif big:
         job.table = table.name
         with _pool(job, n_proc) as pool:
@@ -551,7 +534,7 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
         frame["row"] = np.arange(1, len(frame) + 1, dtype="int64")
     return TableData(table, frame, rows.astype("int64"), int(rows.max()) if len(rows) else r1,
                      inputs, computed, others, _regularity(sigs, computed, r2), keep if not big else None,
-                     spilled)
+                     big)
 
 
 def _regularity(sigs: list, computed: dict[str, int], last_row: int, max_classes: int = 256) -> Regularity | None:
@@ -1150,45 +1133,48 @@ def _computed_plan(book: Book, result: Result, pkg: Package,
 _INJECT: dict[str, object] = {}
 
 
-def _inject_unit(u: int) -> tuple[bytes, int, int, dict]:
-    """Worker: rewrite unit ``u`` of the spilled sheet and deflate it (see :func:`_inject_spilled`)."""
-    sp, injector, level = _INJECT["job"]  # type: ignore[misc]
+def _inject_unit(blob: bytes) -> tuple[bytes, int, int, dict]:
+    """Worker: rewrite a unit of rows and deflate it (see :func:`_inject_parallel`)."""
+    injector: sheetxml.Injector = _INJECT["injector"]  # type: ignore[assignment]
     before = dict(injector.stats)
-    start, end = sp.units[u]
-    data = b"".join(injector.rows(piece) for piece in spill_mod.cut(sp.read(start, end), 1 << 20))
+    data = b"".join(injector.rows(piece) for piece in units_mod.cut(blob, 1 << 20))
     delta = {k: v - before.get(k, 0) for k, v in injector.stats.items()}
-    return codec.deflate_block(data, level), codec.crc32(data), len(data), delta
+    return codec.deflate_block(data, _INJECT["level"]), codec.crc32(data), len(data), delta  # type: ignore[arg-type]
 
 
-def _inject_spilled(sp: spill_mod.Spill, injector: sheetxml.Injector, n: int,
-                    level: int = 1) -> Iterator[tuple[bytes, int, int]]:
-    """A spilled sheet with its rows rewritten by ``injector``, as deflated segments in sheet order.
+def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: int,
+                     level: int = 1) -> Iterator[tuple[bytes, int, int]]:
+    """A big sheet with its rows rewritten by ``injector``, as deflated segments in sheet order.
 
-    With ``n`` > 1 and ``fork``, worker processes rewrite and deflate the units
-    (they see the injector and the engine's values through ``fork``); the
-    segments come back in order for :meth:`PackageWriter.write_deflated`.
+    This process inflates the sheet; forked workers (:mod:`.fanout`) rewrite and
+    deflate each unit of rows, seeing the injector and the engine's values
+    through ``fork``; the segments go to :meth:`PackageWriter.write_deflated`.
     """
     def plain(data: bytes) -> tuple[bytes, int, int]:
         return codec.deflate_block(data, level), codec.crc32(data), len(data)
 
-    yield plain(sp.read(*sp.head))
-    injector.prepare()  # once, before the fork: the workers share the codes
-    if n > 1 and "fork" in _start_methods() and len(sp.units) > 1:
-        import multiprocessing as mp
+    pieces = units_mod.units(_stream(pkg, part, STREAM_CHUNK))
+    _, head = next(pieces)
+    yield plain(head)
+    tail: list[bytes] = []
 
-        _INJECT["job"] = (sp, injector, level)
-        try:
-            with mp.get_context("fork").Pool(n) as pool:
-                for comp, crc, size, stats in pool.imap(_inject_unit, range(len(sp.units))):
-                    for key, v in stats.items():
-                        injector.stats[key] = injector.stats.get(key, 0) + v
-                    yield comp, crc, size
-        finally:
-            _INJECT.clear()
-    else:
-        for start, end in sp.units:
-            yield plain(b"".join(injector.rows(piece) for piece in spill_mod.cut(sp.read(start, end), 1 << 20)))
-    yield plain(sp.read(*sp.tail))
+    def rows_only() -> Iterator[bytes]:
+        for kind, blob in pieces:
+            if kind == "rows":
+                yield blob
+            else:
+                tail.append(blob)
+
+    injector.prepare()  # once, before the fork: the workers share the codes
+    _INJECT.update(injector=injector, level=level)
+    try:
+        for comp, crc, size, stats in fanout.fan_out(rows_only(), _inject_unit, processes=n):
+            for key, v in stats.items():
+                injector.stats[key] = injector.stats.get(key, 0) + v
+            yield comp, crc, size
+    finally:
+        _INJECT.clear()
+    yield plain(tail[0])
 
 
 def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | None = None,
@@ -1205,92 +1191,89 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
         if blockers and not force:
             raise CannotCarry(path, blockers, "process")
         book = load_book(path, pkg, as_of=as_of, keep_xml=True)
-        try:
-            seconds["read"] = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            result = evaluate_book(book)
-            cols, warnings = _computed_plan(book, result, pkg)
-            out_cols, out_warnings = _computed_plan(book, result, pkg, "outward")
-            warnings += out_warnings
-            seconds["engine"] = time.perf_counter() - t1
-            t1 = time.perf_counter()
-            stamp = stamp or now_stamp()
-            styles = borrow_styles(pkg, book.inward.table)
-            edit = Edit(pkg)
-            # Inward: cached values of the computed columns
-            td = book.inward
-            r1, _, r2, _ = td.table.bounds
-            lookup = np.full(r2 + 2, -1, dtype="int64")
-            lookup[td.rows] = np.arange(len(td.rows))
-            injector = sheetxml.Injector(cols, lookup, r1 + 1, r2, td.regular) if cols else None
+        seconds["read"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        result = evaluate_book(book)
+        cols, warnings = _computed_plan(book, result, pkg)
+        out_cols, out_warnings = _computed_plan(book, result, pkg, "outward")
+        warnings += out_warnings
+        seconds["engine"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        stamp = stamp or now_stamp()
+        styles = borrow_styles(pkg, book.inward.table)
+        edit = Edit(pkg)
+        # Inward: cached values of the computed columns
+        td = book.inward
+        r1, _, r2, _ = td.table.bounds
+        lookup = np.full(r2 + 2, -1, dtype="int64")
+        lookup[td.rows] = np.arange(len(td.rows))
+        injector = sheetxml.Injector(cols, lookup, r1 + 1, r2, td.regular) if cols else None
 
-            kept = td.xml
+        kept = td.xml
 
-            def inward_stream() -> Iterator[bytes]:
-                pieces = kept if kept else sheetxml.split_sheet(_stream(pkg, td.table.sheet_part))
-                for kind, blob in pieces:
-                    yield injector.rows(blob) if kind == "rows" and injector else blob
-            part_size = pkg.by_name[td.table.sheet_part].file_size
-            if injector and td.spill is not None:
-                edit.deflated[td.table.sheet_part] = lambda: _inject_spilled(td.spill, injector, PROCESSES)
-            elif injector:
-                edit.stream[td.table.sheet_part] = inward_stream
-            # cached values add about 20 bytes a formula cell
-            edit.size_hint[td.table.sheet_part] = part_size + 24 * len(cols) * (r2 - r1)
-            # Outward: the same, streamed (the add-back table is small next to Inward)
-            ow = book.outward
-            if ow is not None and out_cols and any(c.values is not None for c in out_cols):
-                o1, _, o2, _ = ow.table.bounds
-                olook = np.full(o2 + 2, -1, dtype="int64")
-                olook[ow.rows] = np.arange(len(ow.rows))
-                o_inj = sheetxml.Injector(out_cols, olook, o1 + 1, o2, ow.regular)
+        def inward_stream() -> Iterator[bytes]:
+            pieces = kept if kept else sheetxml.split_sheet(_stream(pkg, td.table.sheet_part))
+            for kind, blob in pieces:
+                yield injector.rows(blob) if kind == "rows" and injector else blob
+        part_size = pkg.by_name[td.table.sheet_part].file_size
+        if injector and td.parallel and fanout.can_fork():
+            edit.deflated[td.table.sheet_part] = lambda: _inject_parallel(pkg, td.table.sheet_part, injector,
+                                                                          PROCESSES)
+        elif injector:
+            edit.stream[td.table.sheet_part] = inward_stream
+        # cached values add about 20 bytes a formula cell
+        edit.size_hint[td.table.sheet_part] = part_size + 24 * len(cols) * (r2 - r1)
+        # Outward: the same, streamed (the add-back table is small next to Inward)
+        ow = book.outward
+        if ow is not None and out_cols and any(c.values is not None for c in out_cols):
+            o1, _, o2, _ = ow.table.bounds
+            olook = np.full(o2 + 2, -1, dtype="int64")
+            olook[ow.rows] = np.arange(len(ow.rows))
+            o_inj = sheetxml.Injector(out_cols, olook, o1 + 1, o2, ow.regular)
 
-                def outward_stream() -> Iterator[bytes]:
-                    for kind, blob in sheetxml.split_sheet(_stream(pkg, ow.table.sheet_part)):
-                        yield o_inj.rows(blob) if kind == "rows" else blob
-                edit.stream[ow.table.sheet_part] = outward_stream
-                edit.size_hint[ow.table.sheet_part] = (pkg.by_name[ow.table.sheet_part].file_size
-                                                       + 24 * len(out_cols) * (o2 - o1))
-            # Validation sheet
-            grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs._text(book.config.get("LegalName")),
+            def outward_stream() -> Iterator[bytes]:
+                for kind, blob in sheetxml.split_sheet(_stream(pkg, ow.table.sheet_part)):
+                    yield o_inj.rows(blob) if kind == "rows" else blob
+            edit.stream[ow.table.sheet_part] = outward_stream
+            edit.size_hint[ow.table.sheet_part] = (pkg.by_name[ow.table.sheet_part].file_size
+                                                   + 24 * len(out_cols) * (o2 - o1))
+        # Validation sheet
+        grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs._text(book.config.get("LegalName")),
+                                       stamp=stamp)
+        vxml = _validation_xml(grid, styles)
+        dropped = []
+        val = pkg.sheet(VALIDATION)
+        if val is None:
+            _add_sheet(edit, VALIDATION, vxml, after=td.table.sheet)
+        else:
+            edit.replace[val.part] = vxml
+            rels = posixpath.join(posixpath.dirname(val.part), "_rels", posixpath.basename(val.part) + ".rels")
+            if pkg.has(rels):
+                edit.drop.add(rels)
+                dropped += [b for b in blockers if VALIDATION in b]
+        if blockers and force:
+            for name in pkg.names():
+                if name.startswith("_xmlsignatures/"):
+                    edit.drop.add(name)
+                    dropped.append(name)
+            if any(n.startswith("_xmlsignatures/") for n in pkg.names()):
+                rels = re.sub(r'<Relationship\b[^>]*digital-signature/origin[^>]*/>', "", edit.text("_rels/.rels"))
+                edit.set("_rels/.rels", rels)
+                ct = re.sub(r'<Override\b[^>]*PartName="/_xmlsignatures/[^"]*"[^>]*/>', "",
+                            edit.text("[Content_Types].xml"))
+                edit.set("[Content_Types].xml", ct)
+        # Liability rows
+        lia = pkg.sheet("Liability")
+        if lia is not None:
+            lgrid = outputs.liability_grid(result, source_rows=book.outward.rows if book.outward else None,
                                            stamp=stamp)
-            vxml = _validation_xml(grid, styles)
-            dropped = []
-            val = pkg.sheet(VALIDATION)
-            if val is None:
-                _add_sheet(edit, VALIDATION, vxml, after=td.table.sheet)
-            else:
-                edit.replace[val.part] = vxml
-                rels = posixpath.join(posixpath.dirname(val.part), "_rels", posixpath.basename(val.part) + ".rels")
-                if pkg.has(rels):
-                    edit.drop.add(rels)
-                    dropped += [b for b in blockers if VALIDATION in b]
-            if blockers and force:
-                for name in pkg.names():
-                    if name.startswith("_xmlsignatures/"):
-                        edit.drop.add(name)
-                        dropped.append(name)
-                if any(n.startswith("_xmlsignatures/") for n in pkg.names()):
-                    rels = re.sub(r'<Relationship\b[^>]*digital-signature/origin[^>]*/>', "", edit.text("_rels/.rels"))
-                    edit.set("_rels/.rels", rels)
-                    ct = re.sub(r'<Override\b[^>]*PartName="/_xmlsignatures/[^"]*"[^>]*/>', "",
-                                edit.text("[Content_Types].xml"))
-                    edit.set("[Content_Types].xml", ct)
-            # Liability rows
-            lia = pkg.sheet("Liability")
-            if lia is not None:
-                lgrid = outputs.liability_grid(result, source_rows=book.outward.rows if book.outward else None,
-                                               stamp=stamp)
-                edit.replace[lia.part] = _liability_part(pkg, lia.part, lgrid, styles)
-            _drop_calc_chain(edit)
-            _set_custom(edit, {"IMSLastProcessed": f"{stamp}; ims_excel {ims_excel.__version__}"})
-            seconds["plan"] = time.perf_counter() - t1
-            t1 = time.perf_counter()
-            edit.save(path, backup=backup)
-            seconds["write"] = time.perf_counter() - t1
-        finally:
-            if book.inward.spill is not None:
-                book.inward.spill.close()
+            edit.replace[lia.part] = _liability_part(pkg, lia.part, lgrid, styles)
+        _drop_calc_chain(edit)
+        _set_custom(edit, {"IMSLastProcessed": f"{stamp}; ims_excel {ims_excel.__version__}"})
+        seconds["plan"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        edit.save(path, backup=backup)
+        seconds["write"] = time.perf_counter() - t1
     seconds["total"] = time.perf_counter() - t0
     return ProcessReport(path, result, len(result.records), grid.flagged, grid.listed,
                          injector.stats if injector else {}, dropped, seconds, warnings)

@@ -470,9 +470,13 @@ class PackageWriter:
                     drain(self.threads + 1)
             submit(True)
             drain(0)
+        self._finish(e, header_at, zip64, crc, csize, usize)
+
+    def _finish(self, e: _Entry, header_at: int, zip64: bool, crc: int, csize: int, usize: int) -> None:
+        """Patch a streamed entry's local header with its CRC and sizes, once the data is written."""
         e.crc, e.csize, e.usize = crc, csize, usize
         if not zip64 and (usize >= 0xFFFFFFFF or csize >= 0xFFFFFFFF):
-            raise OverflowError(f"{name}: part passed 4 GiB; write it with zip64=True")
+            raise OverflowError(f"{e.name.decode()}: part passed 4 GiB; write it with zip64=True")
         end = self.fh.tell()
         self.fh.seek(header_at)
         self.fh.write(self._local_header(e, zip64))
@@ -493,14 +497,7 @@ class PackageWriter:
             csize += len(comp)
             self._out(comp)
         self._out(codec.FINAL_BLOCK)
-        e.crc, e.csize, e.usize = crc, csize + len(codec.FINAL_BLOCK), usize
-        if not zip64 and (usize >= 0xFFFFFFFF or e.csize >= 0xFFFFFFFF):
-            raise OverflowError(f"{name}: part passed 4 GiB; write it with zip64=True")
-        end = self.fh.tell()
-        self.fh.seek(header_at)
-        self.fh.write(self._local_header(e, zip64))
-        self.fh.seek(end)
-        self.entries.append(e)
+        self._finish(e, header_at, zip64, crc, csize + len(codec.FINAL_BLOCK), usize)
 
     def close(self) -> None:
         """Write the central directory (ZIP64 records when needed)."""

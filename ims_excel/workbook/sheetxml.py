@@ -390,22 +390,11 @@ class Injector:
 
     def _make_template(self, segment: bytes) -> bytes | None:
         """A ``%``-template of a regular row's formula cells: row number = MARK, two slots (type, value) a cell."""
-        cells = list(_CELL_PARTS.finditer(segment))
-        if len(cells) != len(self.columns) or b"".join(m.group(0) for m in cells) != segment:
+        parts = self._template_parts(segment)
+        if parts is None:
             return None
-        parts = []
-        for m, c in zip(cells, self.columns):
-            attrs, body = m.group(1), m.group(3) or b""
-            ra = re.match(rb'\s+r="([A-Z]{1,3})\d+"', attrs)
-            if not ra or ra.group(1).decode() != c.letters:
-                return None
-            fm = re.fullmatch(rb"(<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)(?:<v>[^<]*</v>|<v/>)?", body, re.S)
-            if not fm:
-                return None
-            rest = re.sub(rb'\s+t="[a-zA-Z]+"', b"", attrs[ra.end():])
-            parts.append(b'<c r="' + c.letters.encode() + MARK + b'"' + rest.replace(b"%", b"%%") + b"%b>"
-                         + fm.group(1).replace(b"%", b"%%") + b"<v>%b</v></c>")
-        return b"".join(parts)
+        esc = lambda x: x.replace(b"%", b"%%")  # noqa: E731
+        return b"".join(esc(a) + MARK + esc(b) + b"%b" + esc(c) + b"%b" + esc(d) for a, b, c, d in parts)
 
     # ------------------------------------------------------------ whole blocks of regular rows at once
     def prepare(self) -> bool:

@@ -1,4 +1,4 @@
-"""The VBA project: modules from ``vba_stub/``, built into ``vbaProject.bin`` with pyOpenVBA.
+"""The VBA project: modules from ``ims_excel/workbook/vba_stub/``, built into ``vbaProject.bin`` with pyOpenVBA.
 
 ``vba_stub/`` holds every module as text: ours (``IMSButtons.bas``) and the
 standalone xlwings module and Dictionary class, which :func:`sync_xlwings`
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-STUB_DIR = REPO / "vba_stub"
+STUB_DIR = Path(__file__).resolve().parent / "vba_stub"
+"""The VBA sources, shipped inside the package (``new`` works from an installed wheel too)."""
 XLWINGS_FILES = {"xlwings.bas": "xlwings.bas", "Dictionary.cls": "addin/Dictionary.cls"}
 """vba_stub file -> path inside the installed xlwings package."""
 

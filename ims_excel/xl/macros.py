@@ -1,4 +1,4 @@
-"""The Start sheet's buttons: Python targets of ``vba_stub/IMSButtons.bas``.
+"""The Start sheet's buttons: Python targets of ``ims_excel/workbook/vba_stub/IMSButtons.bas``.
 
 Each button runs ``RunPython "import ims_excel.xl.macros as m; m.<name>()"``
 through the workbook's embedded xlwings module. The targets take the open

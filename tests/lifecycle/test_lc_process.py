@@ -268,39 +268,34 @@ def test_a_formula_cell_a_person_formatted_keeps_its_format(synth_book):
 
 
 def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp_path, monkeypatch):
-    """Over ``SPILL_BYTES`` the sheet is inflated once to a temporary file, parsed and rewritten in units
-    by worker processes; the workbook written is the one the in-memory path writes, and the file is gone."""
+    """Over ``PARALLEL_BYTES`` the sheet is inflated once and its units of rows are parsed, then rewritten,
+    by forked worker processes; the workbook written is the one the in-process path writes."""
     import shutil
-    import tempfile
 
-    from ims_excel.workbook import spill as spill_mod
+    from ims_excel.workbook import fanout, units
 
     other = tmp_path / "other.xlsm"
     shutil.copy(synth_book, other)
     stamp = "26-11-2026 10:00"
     book_io.process(synth_book, stamp=stamp, backup=False)
 
-    spills = []
-    real_spill = spill_mod.spill
+    fanned = []
+    real = fanout.fan_out
 
-    def counting(*args, **kw):
-        spills.append(1)
-        return real_spill(*args, **kw)
+    def counting(units_, work, **kw):
+        fanned.append(work.__name__)
+        return real(units_, work, **kw)
 
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    monkeypatch.setattr(spill_mod, "spill", counting)
-    monkeypatch.setattr(spill_mod, "UNIT_BYTES", 1 << 17)
+    monkeypatch.setattr(fanout, "fan_out", counting)
+    monkeypatch.setattr(units, "UNIT_BYTES", 1 << 17)
     monkeypatch.setattr(book_io, "CHUNK_ROWS", 300)
-    monkeypatch.setattr(book_io, "SPILL_BYTES", 0)
-    monkeypatch.setattr(book_io, "SPILL_CHUNK", 1 << 16)
+    monkeypatch.setattr(book_io, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(book_io, "STREAM_CHUNK", 1 << 16)
     monkeypatch.setattr(book_io, "PROCESSES", 2)
     rep = book_io.process(other, stamp=stamp, backup=False)
-    assert spills == [1]
+    assert fanned == ["_parse_unit", "_inject_unit"]
     assert rep.records == 2000 and rep.stats["fast"] + rep.stats["slow"] == 2000
     assert rep.stats["fast"] > 1900
     a, b = parts(synth_book), parts(other)
     assert a.keys() == b.keys()
     assert [n for n in a if a[n] != b[n]] == []
-    assert list(temp.iterdir()) == []

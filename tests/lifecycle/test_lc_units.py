@@ -1,0 +1,57 @@
+"""Cutting a worksheet into units for worker processes (:mod:`ims_excel.workbook.units`, `.fanout`)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ims_excel.workbook.fanout import fan_out
+from ims_excel.workbook.sheetxml import SheetFormatError
+from ims_excel.workbook.units import cut, units
+
+
+def _sheet(n_rows: int, tail: bytes) -> bytes:
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x%s</t></is></c></row>' % (r, r, b"y" * (r % 7))
+                    for r in range(1, n_rows + 1))
+    return b'<?xml version="1.0"?><worksheet><cols/><sheetData>' + rows + b"</sheetData>" + tail + b"</worksheet>"
+
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in zip(points, points[1:])]
+
+
+@settings(max_examples=200, deadline=None)
+@given(n_rows=st.integers(0, 60), tail=st.sampled_from([b"", b"<mergeCells/>", b"<x>" + b"z" * 50 + b"</x>"]),
+       cuts=st.lists(st.integers(0, 10_000), max_size=20), unit=st.integers(1, 400))
+def test_units_are_the_sheet_exactly_in_whole_rows(n_rows, tail, cuts, unit):
+    data = _sheet(n_rows, tail)
+    got = list(units(iter(_chunks(data, cuts)), unit=unit))
+    assert b"".join(b for _, b in got) == data
+    kinds = [k for k, _ in got]
+    assert kinds[0] == "head" and kinds[-1] == "tail" and set(kinds[1:-1]) <= {"rows"}
+    assert got[0][1].endswith(b"<sheetData>") and got[-1][1].startswith(b"</sheetData>")
+    for _, blob in got[1:-1]:
+        assert blob.startswith(b"<row ") and blob.endswith(b"</row>")
+        pieces = cut(blob, 50)
+        assert b"".join(pieces) == blob and all(p.endswith(b"</row>") for p in pieces)
+
+
+def test_a_damaged_sheet_is_refused():
+    with pytest.raises(SheetFormatError, match="damaged"):
+        list(units(iter([b"<worksheet><sheetData><row r=\"1\"/>"])))
+    with pytest.raises(SheetFormatError, match="no <sheetData>"):
+        list(units(iter([b"<worksheet/>"])))
+
+
+def test_fan_out_keeps_order_passes_big_units_through_the_pipe_and_raises_worker_errors():
+    data = [bytes([65 + i % 26]) * (i * 37 % 300) for i in range(60)]
+    assert list(fan_out(iter(data), len, processes=2, slot_size=128)) == [len(d) for d in data]
+
+    def boom(b: bytes) -> int:
+        if b == b"bad":
+            raise ValueError("worker said no")
+        return len(b)
+    with pytest.raises(ValueError, match="worker said no"):
+        list(fan_out(iter([b"ok", b"bad", b"ok"]), boom, processes=2, slot_size=16))
