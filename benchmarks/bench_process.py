@@ -80,7 +80,7 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, float, str, int
     """(wall seconds, peak memory in MB, stdout, exit code) of a child process.
 
     Peak memory is the highest sum of PSS over the child and its worker processes
-    (sampled every 0.2 s; forked workers share pages, which PSS counts once), or the
+    (sampled every second; forked workers share pages, which PSS counts once), or the
     child's own peak RSS where /proc cannot be read, whichever is larger.
     """
     import threading
@@ -91,7 +91,7 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, float, str, int
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.2):
+        while not done.wait(1.0):
             peak[0] = max(peak[0], _pss_mb(_tree(proc.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)

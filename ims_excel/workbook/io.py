@@ -53,7 +53,7 @@ from ims_excel.engine import Context, Result, evaluate
 from ims_excel.formats._common import to_typed
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.workbook import codec, outputs, sheetxml
+from ims_excel.workbook import alloc, codec, outputs, sheetxml
 from ims_excel.workbook import fanout
 from ims_excel.workbook import units as units_mod
 from ims_excel.workbook.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
@@ -497,6 +497,7 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
     big = r2 - r1 > chunk_rows and n_proc > 1
     if big and fanout.can_fork():
         # inflated once, here; each unit of rows is parsed by a forked worker (see fanout)
+        alloc.tune()
         _init_worker(job)
         try:
             rows_units = (blob for kind, blob in units_mod.units(_stream(pkg, table.sheet_part, STREAM_CHUNK))
@@ -1166,9 +1167,13 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
                 tail.append(blob)
 
     injector.prepare()  # once, before the fork: the workers share the codes
+    rows = rows_only()
+    first = next(rows, None)
+    if first is not None:  # here: the row templates and their segments are made once, then shared by fork
+        yield plain(b"".join(injector.rows(piece) for piece in units_mod.cut(first, 1 << 20)))
     _INJECT.update(injector=injector, level=level)
     try:
-        for comp, crc, size, stats in fanout.fan_out(rows_only(), _inject_unit, processes=n):
+        for comp, crc, size, stats in fanout.fan_out(rows, _inject_unit, processes=n):
             for key, v in stats.items():
                 injector.stats[key] = injector.stats.get(key, 0) + v
             yield comp, crc, size
@@ -1184,6 +1189,7 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
 
     path = Path(path)
     check_not_open(path)
+    alloc.tune()
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     with Package(path) as pkg:

@@ -436,21 +436,32 @@ class Injector:
             parts.append((b'<c r="' + c.letters.encode(), b'"' + rest, b">" + fm.group(1) + b"<v>", b"</v></c>"))
         return parts
 
-    def _segments(self, cls: int) -> list[np.ndarray]:
-        """Per column of class ``cls``, per distinct cached value: everything between two row numbers.
+    SEGMENT_LIMIT = 1 << 16
+    """A column with more distinct cached values than this is put together from four pieces a cell
+    rather than from a ready-made segment per distinct value (which would cost a copy of every value)."""
+
+    def _layout(self, cls: int) -> list[tuple]:
+        """How each formula cell of class ``cls`` is put together after its row number.
 
         A regular row's formula cells are ``a0 ROW s0 ROW s1 ... ROW s(n-1)`` where
         ``s(j) = b + TYPE + c + VALUE + d`` of cell j followed by ``a`` of cell j+1
-        (``</row>`` after the last), so a row is two pieces a cell.
+        (``</row>`` after the last). Per column: ``("seg", segments)`` — ``s(j)`` ready-made per
+        distinct value, two pieces a cell — or, for columns of many distinct values,
+        ``("split", btc per value, values, tail)``: ROW, ``b + TYPE + c``, VALUE, ``d + a(j+1)``.
         """
-        key = ("segments", cls)
+        key = ("layout", cls)
         if key not in self._parts:
             parts = self._parts[cls]
-            out = []
+            out: list[tuple] = []
             for j, (c, (_, b, cc, d)) in enumerate(zip(self.columns, parts)):
                 tl, vl, _ = self._codes[c.col]
                 nxt = parts[j + 1][0] if j + 1 < len(parts) else b"</row>"
-                out.append(_objects([b + t + cc + v + d + nxt for t, v in zip(tl.tolist(), vl.tolist())]))
+                if len(tl) <= self.SEGMENT_LIMIT:
+                    out.append(("seg", _objects([b + t + cc + v + d + nxt for t, v in zip(tl.tolist(), vl.tolist())])))
+                else:
+                    kinds, kind_of = np.unique(tl.astype("S"), return_inverse=True)
+                    btc = _objects([b + bytes(t) + cc for t in kinds.tolist()])[kind_of.ravel()]
+                    out.append(("split", btc, vl, d + nxt))
             self._parts[key] = out
         return self._parts[key]
 
@@ -493,21 +504,30 @@ class Injector:
                 self._parts[cls] = self._template_parts(pieces[j][offs[j]:])
             if self._parts[cls] is not None:
                 fast |= classes == cls
-        width = 2 + 2 * len(self.columns)
+        fi = np.flatnonzero(fast)
+        layouts = {cls: self._layout(cls) for cls in np.unique(classes[fi]).tolist()}
+        width = max([2 + sum(2 if x[0] == "seg" else 4 for x in lay) for lay in layouts.values()] + [1])
         grid = np.full((n, width), b"", dtype=object)
         rows_b = rnums.astype("S12").astype(object)
-        fi = np.flatnonzero(fast)
         if len(fi):
             grid[fi, 0] = [pieces[i][:k] for i, k in zip(fi.tolist(), offs[fi].tolist())]
-            for cls in np.unique(classes[fi]).tolist():
+            for cls, layout in layouts.items():
                 rows_c = fi[classes[fi] == cls]
-                segs = self._segments(cls)
                 grid[rows_c, 1] = self._parts[cls][0][0]
                 rb_c = rows_b[rows_c]
                 rec_c = recs[rows_c]
-                for j, c in enumerate(self.columns):
-                    grid[rows_c, 2 + 2 * j] = rb_c
-                    grid[rows_c, 3 + 2 * j] = segs[j][self._codes[c.col][2][rec_c]]
+                k = 2
+                for c, how in zip(self.columns, layout):
+                    code = self._codes[c.col][2][rec_c]
+                    grid[rows_c, k] = rb_c
+                    if how[0] == "seg":
+                        grid[rows_c, k + 1] = how[1][code]
+                        k += 2
+                    else:
+                        grid[rows_c, k + 1] = how[1][code]
+                        grid[rows_c, k + 2] = how[2][code]
+                        grid[rows_c, k + 3] = how[3]
+                        k += 4
         self.stats["fast"] += len(fi)
         rest = np.flatnonzero(~fast)
         if len(rest):
