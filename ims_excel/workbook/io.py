@@ -3,24 +3,28 @@
 Reading (:func:`load_book`): the Config sheet's named cells give the
 :class:`~ims_excel.engine.Context` (read with python-calamine); the
 ``Inward`` / ``Outward`` tables give the records. A table's worksheet part
-is inflated as a stream and read in blocks of rows by
+is inflated as a stream (ISA-L, :mod:`.codec`) and read in blocks of rows by
 :mod:`ims_excel.workbook.fastread` (numpy over the XML); a block it does not
 recognise is read by python-calamine instead, from a small in-memory workbook
-around the block (its rows, the shared strings, the styles). Each block is
-typed by :func:`ims_excel.formats._common.to_typed`, so memory stays that of
-one block while the typed records pile up (``IMS_EXCEL_PROCESSES=2`` parses
-blocks in two processes; ``IMS_EXCEL_READER=calamine`` uses calamine for
-every block). Blank table rows are skipped; each record keeps its sheet row
-(``source_row``), so every problem names the cell a person can find. The
-reader also notes which rows have their formula cells laid out alike, so the
-writer can fill those from a template.
+around the block (its rows, the shared strings, the styles). A sheet over
+:data:`PARALLEL_BYTES` is cut into units of rows (:mod:`.units`) that forked
+worker processes parse (:mod:`.fanout`; ``IMS_EXCEL_PROCESSES`` sets how
+many, default the CPUs up to 4). Each block is typed by
+:func:`ims_excel.formats._common.to_typed`, so memory stays that of a few
+blocks while the typed records pile up (``IMS_EXCEL_READER=calamine`` uses
+calamine for every block). Blank table rows are skipped; each record keeps
+its sheet row (``source_row``), so every problem names the cell a person can
+find. The reader also notes, per row, its length and the layout of its
+formula cells, so the writer can fill those from a template.
 
 Writing (:func:`process`, :func:`import_sources`, ...): only the parts that
-change are written (:mod:`ims_excel.workbook.package`); the Inward worksheet
-is streamed row by row with the engine's answers put into its formula cells
-as cached values (:class:`ims_excel.workbook.sheetxml.Injector`); every
-other part, ``xl/vbaProject.bin`` included, is copied byte for byte. Saves
-are atomic with a backup (:func:`ims_excel.workbook.package.save_atomically`).
+change are written (:mod:`ims_excel.workbook.package`); the Inward and
+Outward worksheets are streamed row by row with the engine's answers put into
+their formula cells as cached values (:class:`ims_excel.workbook.sheetxml.Injector`,
+whole blocks of regular rows at once; for a big sheet in worker processes,
+each unit deflated where it was rewritten); every other part,
+``xl/vbaProject.bin`` included, is copied byte for byte. Saves are atomic
+with a backup (:func:`ims_excel.workbook.package.save_atomically`).
 
 What cannot be carried (:func:`process_blockers`): package signatures (any
 change voids them) and anything a firm attached to the ``Validation`` sheet,
