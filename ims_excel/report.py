@@ -22,12 +22,6 @@ from ims_excel.rules import rulebook
 HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
 
 
-def _date(v: object) -> str | None:
-    if v is None or pd.isna(v):
-        return None
-    return pd.Timestamp(v).date().isoformat()
-
-
 def _dmy(v: object) -> str:
     return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%d-%m-%Y")
 
@@ -102,29 +96,46 @@ def _full_reduction(result: Result, i: int, head: int, cache: dict | None = None
     return abs(float(rec[f"reduction_{HEADS[head]}"]))
 
 
+def _dates(values: object) -> list[str | None]:
+    """ISO dates (None for none), converted per column."""
+    d = pd.to_datetime(pd.Series(values), errors="coerce")
+    return [None if pd.isna(x) else x for x in d.dt.strftime("%Y-%m-%d").tolist()]
+
+
+def _texts(values: object) -> list:
+    return pd.Series(values).astype(object).tolist()
+
+
 def records_json(result: Result) -> list[dict]:
+    """One dict per record (the ``report --json`` contract); columns converted whole, messages per
+    distinct case (:func:`ims_excel.workbook.outputs.messages`), so a million records take seconds."""
+    from ims_excel.workbook.outputs import messages
+
     rb = rulebook()
     recs = result.records
     inp = result.inward
-    out = []
+    n = len(recs)
     bits = recs[["err_bits", "warn_bits", "info_bits"]].to_numpy()
-    for i in range(len(recs)):
-        r = recs.iloc[i]
+    code_cache: dict[tuple, list[str]] = {}
+    codes = []
+    for key in map(tuple, bits.tolist()):
+        if key not in code_cache:
+            code_cache[key] = codes_of(key, rb)
+        codes.append(list(code_cache[key]))
+    itc = {h: (np.round(recs[f"itc_{h}"].to_numpy(dtype=float), 2) + 0.0).tolist() for h in HEADS}
+    table = [t or None for t in _texts(recs["gstr3b_table"])]
+    action = [a or "No Action" for a in _texts(inp["action"])]
+    columns = zip(recs["row"].astype("int64").tolist(), _texts(inp["section"]), _texts(inp["document_number"]),
+                  action, _texts(recs["status"]), codes, messages(result).tolist() if n else [],
+                  _texts(recs["effective_action"]), recs["in_2b"].astype(bool).tolist(), table,
+                  _dates(recs["pending_deadline"]), _dates(recs["cutoff_164"]), _texts(recs["rule"]))
+    out = []
+    for k, (row, section, doc, act, status, cds, msg, eff, in2b, tbl, deadline, cutoff, rule) in enumerate(columns):
         out.append({
-            "row": int(r["row"]),
-            "section": inp["section"].iloc[i],
-            "document_number": inp["document_number"].iloc[i],
-            "action": inp["action"].iloc[i] or "No Action",
-            "status": r["status"],
-            "codes": codes_of(tuple(int(b) for b in bits[i]), rb),
-            "message": message(result, i),
-            "effective_action": r["effective_action"],
-            "in_2b": bool(r["in_2b"]),
-            "gstr3b_table": r["gstr3b_table"] or None,
-            "itc": {h: round(float(r[f"itc_{h}"]), 2) + 0.0 for h in HEADS},
-            "pending_deadline": _date(r["pending_deadline"]),
-            "itc_cutoff_164": _date(r["cutoff_164"]),
-            "rule": r["rule"],
+            "row": row, "section": section, "document_number": doc, "action": act, "status": status,
+            "codes": cds, "message": msg, "effective_action": eff, "in_2b": in2b, "gstr3b_table": tbl,
+            "itc": {h: itc[h][k] for h in HEADS}, "pending_deadline": deadline, "itc_cutoff_164": cutoff,
+            "rule": rule,
         })
     return out
 

@@ -55,3 +55,14 @@ def test_fan_out_keeps_order_passes_big_units_through_the_pipe_and_raises_worker
         return len(b)
     with pytest.raises(ValueError, match="worker said no"):
         list(fan_out(iter([b"ok", b"bad", b"ok"]), boom, processes=2, slot_size=16))
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.binary(max_size=3000), b=st.binary(max_size=3000))
+def test_crc32_of_blocks_combines_to_the_crc32_of_their_concatenation(a, b):
+    import zlib
+
+    from ims_excel.workbook.codec import crc32, crc32_combine, deflate_block, FINAL_BLOCK
+
+    assert crc32_combine(crc32(a), crc32(b), len(b)) == zlib.crc32(a + b)
+    assert zlib.decompressobj(-15).decompress(deflate_block(a) + deflate_block(b) + FINAL_BLOCK) == a + b
