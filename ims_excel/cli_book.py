@@ -90,9 +90,38 @@ def _print_process(rep) -> None:
 def cmd_process(args: argparse.Namespace) -> int:
     from ims_excel.workbook import io as book_io
 
-    rep = book_io.process(args.book, force=args.force, as_of=_date(args.as_of), backup=not args.no_backup)
+    rep = book_io.process(args.book, force=args.force, as_of=_date(args.as_of), backup=not args.no_backup,
+                          progress=_Progress())
     _print_process(rep)
     return EXIT_OK
+
+
+class _Progress:
+    """A progress bar on stderr (a line per phase when stderr is not a terminal)."""
+
+    WORDS = {"read": "reading", "engine": "checking", "write": "writing"}
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.phase = ""
+        self.shown = -1
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        pct = int(100 * done / total) if total else 100
+        if phase != self.phase:
+            if self.tty and self.phase:
+                sys.stderr.write("\n")
+            self.phase, self.shown = phase, -1
+            if not self.tty:
+                sys.stderr.write(f"{self.WORDS.get(phase, phase)}...\n")
+        if self.tty and pct != self.shown:
+            bar = "#" * (pct // 4)
+            size = f" ({done / 2**30:.1f} of {total / 2**30:.1f} GB)" if total else ""
+            sys.stderr.write(f"\r{self.WORDS.get(phase, phase):<9} [{bar:<25}] {pct:3d}%{size}")
+            if phase == "write" and pct == 100:
+                sys.stderr.write("\n")
+        self.shown = pct
+        sys.stderr.flush()
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ import os
 import posixpath
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +126,19 @@ def _table_columns(table: TableInfo, direction: str) -> tuple[dict[str, int], di
 
 def _stream(pkg: Package, part: str, chunk: int = 1 << 24) -> Iterator[bytes]:
     return pkg.stream(part, chunk)
+
+
+Progress = Callable[[str, int, int], None]
+"""``progress(phase, done, total)``: phase "read" / "write" in bytes of the Inward sheet, "engine" (0, 0)."""
+
+
+def _metered(chunks: Iterable[bytes], phase: str, total: int, progress: Progress | None) -> Iterator[bytes]:
+    done = 0
+    for chunk in chunks:
+        done += len(chunk)
+        if progress is not None:
+            progress(phase, min(done, total), total)
+        yield chunk
 
 
 _MINI_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -292,11 +305,13 @@ def _parse_unit(blob: bytes) -> tuple:
     return _parse_blobs(job, _JOB["pkg"], units_mod.cut(blob), _JOB["cache"])  # type: ignore[arg-type]
 
 
-def _batches(pkg: Package, part: str, chunk_rows: int, keep: list | None = None) -> Iterator[list[bytes]]:
+def _batches(pkg: Package, part: str, chunk_rows: int, keep: list | None = None,
+             progress: Progress | None = None) -> Iterator[list[bytes]]:
     """Blocks of about ``chunk_rows`` rows; every piece also goes to ``keep`` (for the write pass)."""
     batch: list[bytes] = []
     count = 0
-    for kind, blob in sheetxml.split_sheet(_stream(pkg, part)):
+    total = pkg.by_name[part].file_size
+    for kind, blob in sheetxml.split_sheet(_metered(_stream(pkg, part), "read", total, progress)):
         if keep is not None:
             keep.append((kind, blob))
         if kind != "rows":
@@ -470,7 +485,7 @@ KEEP_BYTES = 1536 << 20
 
 def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typed: bool = True,
                chunk_rows: int | None = None, processes: int | None = None, file: str | None = None,
-               reader: str | None = None, keep_xml: bool = False) -> TableData:
+               reader: str | None = None, keep_xml: bool = False, progress: Progress | None = None) -> TableData:
     """The records of a data table (see the module doc); ``typed=False`` keeps the raw cells.
 
     Blocks of ``chunk_rows`` rows are parsed in ``processes`` worker processes
@@ -504,8 +519,9 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
         alloc.tune()
         _init_worker(job)
         try:
-            rows_units = (blob for kind, blob in units_mod.units(_stream(pkg, table.sheet_part, STREAM_CHUNK))
-                          if kind == "rows")
+            chunks = _metered(_stream(pkg, table.sheet_part, STREAM_CHUNK), "read",
+                              pkg.by_name[table.sheet_part].file_size, progress)
+            rows_units = (blob for kind, blob in units_mod.units(chunks) if kind == "rows")
             for res in fanout.fan_out(rows_units, _parse_unit, processes=n_proc):
                 collect(res)
         finally:
@@ -522,7 +538,7 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
     else:
         cache: dict = {}
         keep = [] if keep_xml and pkg.by_name[table.sheet_part].file_size <= KEEP_BYTES else None
-        for batch in _batches(pkg, table.sheet_part, chunk_rows, keep):
+        for batch in _batches(pkg, table.sheet_part, chunk_rows, keep, progress):
             collect(_parse_blobs(job, pkg, batch, cache))
     if problems:
         shown = [p for p in problems if p.row is not None][:40] + [p for p in problems if p.row is None][:5]
@@ -644,7 +660,7 @@ def _require_tables(pkg: Package) -> tuple[TableInfo, TableInfo | None]:
 
 def load_book(path: str | os.PathLike, pkg: Package | None = None, *, as_of: dt.date | None = None,
               gstr3b_filed: bool | None = None, typed: bool = True, overrides: dict | None = None,
-              keep_xml: bool = False) -> Book:
+              keep_xml: bool = False, progress: Progress | None = None) -> Book:
     """Config, context and records of a client workbook (``overrides``: Config values by name)."""
     path = Path(path)
     own = pkg is None
@@ -655,7 +671,7 @@ def load_book(path: str | os.PathLike, pkg: Package | None = None, *, as_of: dt.
         values.update(overrides or {})
         ctx = outputs.context_from_config(values, file=str(path), cells=cells, as_of=as_of,
                                           gstr3b_filed=gstr3b_filed)
-        inward = read_table(pkg, inward_t, "inward", typed=typed, keep_xml=keep_xml)
+        inward = read_table(pkg, inward_t, "inward", typed=typed, keep_xml=keep_xml, progress=progress)
         outward = read_table(pkg, outward_t, "outward", typed=typed) if outward_t else None
         return Book(path, values, cells, ctx, inward, outward)
     finally:
@@ -1187,8 +1203,11 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
 
 
 def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | None = None,
-            backup: bool = True, stamp: str | None = None) -> ProcessReport:
-    """Read the workbook, run the engine, write the results into the same file (see the module doc)."""
+            backup: bool = True, stamp: str | None = None, progress: Progress | None = None) -> ProcessReport:
+    """Read the workbook, run the engine, write the results into the same file (see the module doc).
+
+    ``progress(phase, done, total)`` hears how far reading and writing the Inward sheet have got.
+    """
     import time
 
     path = Path(path)
@@ -1200,8 +1219,10 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
         blockers = process_blockers(pkg)
         if blockers and not force:
             raise CannotCarry(path, blockers, "process")
-        book = load_book(path, pkg, as_of=as_of, keep_xml=True)
+        book = load_book(path, pkg, as_of=as_of, keep_xml=True, progress=progress)
         seconds["read"] = time.perf_counter() - t0
+        if progress is not None:
+            progress("engine", 0, 0)
         t1 = time.perf_counter()
         result = evaluate_book(book)
         cols, warnings = _computed_plan(book, result, pkg)
@@ -1221,14 +1242,28 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
 
         kept = td.xml
 
+        part_size = pkg.by_name[td.table.sheet_part].file_size
+
         def inward_stream() -> Iterator[bytes]:
             pieces = kept if kept else sheetxml.split_sheet(_stream(pkg, td.table.sheet_part))
+            done = 0
             for kind, blob in pieces:
+                done += len(blob)
                 yield injector.rows(blob) if kind == "rows" and injector else blob
-        part_size = pkg.by_name[td.table.sheet_part].file_size
+                if progress is not None:
+                    progress("write", min(done, part_size), part_size)
+
+        def inward_segments() -> Iterator[tuple[bytes, int, int]]:
+            done, total = 0, part_size + 24 * len(cols) * (r2 - r1)  # what is written (cells gain values)
+            for seg in _inject_parallel(pkg, td.table.sheet_part, injector, PROCESSES):
+                done += seg[2]
+                yield seg
+                if progress is not None:
+                    progress("write", min(done, total), total)
+            if progress is not None:
+                progress("write", total, total)
         if injector and td.parallel and fanout.can_fork():
-            edit.deflated[td.table.sheet_part] = lambda: _inject_parallel(pkg, td.table.sheet_part, injector,
-                                                                          PROCESSES)
+            edit.deflated[td.table.sheet_part] = inward_segments
         elif injector:
             edit.stream[td.table.sheet_part] = inward_stream
         # cached values add about 20 bytes a formula cell

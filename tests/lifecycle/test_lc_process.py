@@ -299,3 +299,22 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
     a, b = parts(synth_book), parts(other)
     assert a.keys() == b.keys()
     assert [n for n in a if a[n] != b[n]] == []
+
+
+def test_process_reports_progress_read_engine_write(synth_book):
+    """``process`` tells how far it has got (the CLI draws a bar from it): reading, then the engine,
+    then writing, each read/write phase ending at its total."""
+    seen = []
+    book_io.process(synth_book, backup=False, progress=lambda phase, done, total: seen.append((phase, done, total)))
+    phases = [p for k, (p, _, _) in enumerate(seen) if k == 0 or seen[k - 1][0] != p]
+    assert phases == ["read", "engine", "write"]
+    for phase in ("read", "write"):
+        steps = [(d, t) for p, d, t in seen if p == phase]
+        assert steps[-1][0] == steps[-1][1] > 0
+        assert all(a[0] <= b[0] for a, b in zip(steps, steps[1:]))
+
+
+def test_the_cli_shows_phases_on_stderr(synth_book, capsys):
+    assert main(["process", str(synth_book), "--no-backup"]) == 0
+    err = capsys.readouterr().err
+    assert err.index("reading...") < err.index("checking...") < err.index("writing...")
