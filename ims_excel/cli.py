@@ -177,6 +177,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        print("ims-excel: out of memory; nothing was written (try IMS_EXCEL_PROCESSES=1)", file=sys.stderr)
+        return EXIT_INTERNAL
+    except RuntimeError as e:
+        from ims_excel.workbook.fanout import WorkerDied
+
+        if not isinstance(e, WorkerDied):
+            raise
+        print(f"ims-excel: {e} (try IMS_EXCEL_PROCESSES=1)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ Where ``fork`` is missing (Windows) the work is done in this process, in order.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import mmap
 import multiprocessing as mp
 import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -42,13 +44,18 @@ def _call(args: tuple[int, int, bytes | None]) -> object:
     return _SHARED["work"](payload)  # type: ignore[operator]
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended abruptly (killed, out of memory); nothing was written."""
+
+
 def fan_out(units: Iterable[bytes], work: Callable[[bytes], T], *, processes: int, slots: int | None = None,
             slot_size: int = 64 << 20) -> Iterator[T]:
     """``work(unit)`` for every unit, in ``processes`` forked workers; results in the units' order.
 
     ``work`` runs in the workers and sees, through ``fork``, whatever this
     process had when the generator started. A unit larger than ``slot_size``
-    goes through the pipe instead.
+    goes through the pipe instead. An exception in ``work`` is raised here; a
+    worker that dies raises :class:`WorkerDied` (never a hang).
     """
     if processes <= 1 or not can_fork():
         for unit in units:
@@ -60,27 +67,36 @@ def fan_out(units: Iterable[bytes], work: Callable[[bytes], T], *, processes: in
     for s in range(slots):
         free.put(s)
     _SHARED.update(ring=ring, size=slot_size, work=work)
+    pool = cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"))
     try:
-        with mp.get_context("fork").Pool(processes) as pool:
-            pending: deque = deque()
-            for unit in units:
-                if len(unit) <= slot_size:
-                    slot = free.get()
-                    ring[slot * slot_size: slot * slot_size + len(unit)] = unit
-                    args = (slot, len(unit), None)
-                else:
-                    slot = -1
-                    args = (0, len(unit), unit)
-
-                def release(_: object, slot: int = slot) -> None:
-                    if slot >= 0:
-                        free.put(slot)
-                pending.append(pool.apply_async(_call, (args,), callback=release, error_callback=release))
-                del unit
-                while pending and pending[0].ready():
-                    yield pending.popleft().get()
-            while pending:
-                yield pending.popleft().get()
+        pending: deque = deque()
+        for unit in units:
+            if len(unit) <= slot_size:
+                slot = free.get()
+                ring[slot * slot_size: slot * slot_size + len(unit)] = unit
+                args = (slot, len(unit), None)
+            else:
+                slot = -1
+                args = (0, len(unit), unit)
+            del unit
+            fut = pool.submit(_call, args)
+            if slot >= 0:
+                fut.add_done_callback(lambda _, slot=slot: free.put(slot))
+            pending.append(fut)
+            while pending and pending[0].done():
+                yield _result(pending.popleft())
+        while pending:
+            yield _result(pending.popleft())
+    except BrokenProcessPool as e:
+        raise WorkerDied("a worker process ended abruptly (out of memory, or killed); nothing was written") from e
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _SHARED.clear()
         ring.close()
+
+
+def _result(fut: cf.Future) -> object:
+    try:
+        return fut.result()
+    except BrokenProcessPool as e:
+        raise WorkerDied("a worker process ended abruptly (out of memory, or killed); nothing was written") from e

@@ -318,3 +318,16 @@ def test_the_cli_shows_phases_on_stderr(synth_book, capsys):
     assert main(["process", str(synth_book), "--no-backup"]) == 0
     err = capsys.readouterr().err
     assert err.index("reading...") < err.index("checking...") < err.index("writing...")
+
+
+def test_a_dead_worker_is_exit_1_with_a_message(synth_book, capsys, monkeypatch):
+    from ims_excel.workbook.fanout import WorkerDied
+
+    def dies(*a, **k):
+        raise WorkerDied("a worker process ended abruptly (out of memory, or killed); nothing was written")
+    monkeypatch.setattr(book_io, "process", dies)
+    before = synth_book.read_bytes()
+    assert main(["process", str(synth_book)]) == 1
+    err = capsys.readouterr().err
+    assert "ended abruptly" in err and "IMS_EXCEL_PROCESSES=1" in err
+    assert synth_book.read_bytes() == before

@@ -66,3 +66,16 @@ def test_crc32_of_blocks_combines_to_the_crc32_of_their_concatenation(a, b):
 
     assert crc32_combine(crc32(a), crc32(b), len(b)) == zlib.crc32(a + b)
     assert zlib.decompressobj(-15).decompress(deflate_block(a) + deflate_block(b) + FINAL_BLOCK) == a + b
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    import os
+
+    from ims_excel.workbook.fanout import WorkerDied
+
+    def die_on_bad(b: bytes) -> int:
+        if b == b"bad":
+            os._exit(9)
+        return len(b)
+    with pytest.raises(WorkerDied, match="ended abruptly"):
+        list(fan_out(iter([b"ok"] * 5 + [b"bad"] + [b"ok"] * 20), die_on_bad, processes=2, slot_size=16))
