@@ -124,10 +124,6 @@ def _table_columns(table: TableInfo, direction: str) -> tuple[dict[str, int], di
     return inputs, computed, others
 
 
-def _stream(pkg: Package, part: str, chunk: int = 1 << 24) -> Iterator[bytes]:
-    return pkg.stream(part, chunk)
-
-
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: phase "read" / "write" in bytes of the Inward sheet, "engine" (0, 0)."""
 
@@ -311,7 +307,7 @@ def _batches(pkg: Package, part: str, chunk_rows: int, keep: list | None = None,
     batch: list[bytes] = []
     count = 0
     total = pkg.by_name[part].file_size
-    for kind, blob in sheetxml.split_sheet(_metered(_stream(pkg, part), "read", total, progress)):
+    for kind, blob in sheetxml.split_sheet(_metered(pkg.stream(part), "read", total, progress)):
         if keep is not None:
             keep.append((kind, blob))
         if kind != "rows":
@@ -519,7 +515,7 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
         alloc.tune()
         _init_worker(job)
         try:
-            chunks = _metered(_stream(pkg, table.sheet_part, STREAM_CHUNK), "read",
+            chunks = _metered(pkg.stream(table.sheet_part, STREAM_CHUNK), "read",
                               pkg.by_name[table.sheet_part].file_size, progress)
             rows_units = (blob for kind, blob in units_mod.units(chunks) if kind == "rows")
             for res in fanout.fan_out(rows_units, _parse_unit, processes=n_proc):
@@ -973,14 +969,14 @@ def _set_custom(edit: Edit, props: dict[str, str]) -> None:
 
 
 def _sheet_head(pkg: Package, part: str) -> bytes:
-    for kind, blob in sheetxml.split_sheet(_stream(pkg, part, 1 << 16)):
+    for kind, blob in sheetxml.split_sheet(pkg.stream(part, 1 << 16)):
         return blob
     return b""
 
 
 def _first_rows(pkg: Package, part: str, n: int = 2) -> list[bytes]:
     out = []
-    for kind, blob in sheetxml.split_sheet(_stream(pkg, part, 1 << 16)):
+    for kind, blob in sheetxml.split_sheet(pkg.stream(part, 1 << 16)):
         if kind == "rows":
             for _, row in sheetxml.iter_rows(blob):
                 out.append(row)
@@ -1077,7 +1073,7 @@ def _validation_xml(grid: outputs.Grid, styles: Styles) -> bytes:
 
 def _liability_part(pkg: Package, part: str, grid: outputs.Grid, styles: Styles) -> bytes:
     """The Liability sheet with our rows (from the marker down) replaced."""
-    pieces = list(sheetxml.split_sheet(_stream(pkg, part)))
+    pieces = list(sheetxml.split_sheet(pkg.stream(part)))
     head = next(b for k, b in pieces if k == "head")
     tail = next(b for k, b in pieces if k == "tail")
     rows = [(r, x) for k, b in pieces if k == "rows" for r, x in sheetxml.iter_rows(b)]
@@ -1174,7 +1170,7 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
     def plain(data: bytes) -> tuple[bytes, int, int]:
         return codec.deflate_block(data, level), codec.crc32(data), len(data)
 
-    pieces = units_mod.units(_stream(pkg, part, STREAM_CHUNK))
+    pieces = units_mod.units(pkg.stream(part, STREAM_CHUNK))
     _, head = next(pieces)
     yield plain(head)
     tail: list[bytes] = []
@@ -1245,7 +1241,7 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
         part_size = pkg.by_name[td.table.sheet_part].file_size
 
         def inward_stream() -> Iterator[bytes]:
-            pieces = kept if kept else sheetxml.split_sheet(_stream(pkg, td.table.sheet_part))
+            pieces = kept if kept else sheetxml.split_sheet(pkg.stream(td.table.sheet_part))
             done = 0
             for kind, blob in pieces:
                 done += len(blob)
@@ -1277,7 +1273,7 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
             o_inj = sheetxml.Injector(out_cols, olook, o1 + 1, o2, ow.regular)
 
             def outward_stream() -> Iterator[bytes]:
-                for kind, blob in sheetxml.split_sheet(_stream(pkg, ow.table.sheet_part)):
+                for kind, blob in sheetxml.split_sheet(pkg.stream(ow.table.sheet_part)):
                     yield o_inj.rows(blob) if kind == "rows" else blob
             edit.stream[ow.table.sheet_part] = outward_stream
             edit.size_hint[ow.table.sheet_part] = (pkg.by_name[ow.table.sheet_part].file_size
@@ -1422,7 +1418,7 @@ def _append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: st
     def stream() -> Iterator[bytes]:
         emitted = False
         max_si = -1
-        for kind, blob in sheetxml.split_sheet(_stream(pkg, part)):
+        for kind, blob in sheetxml.split_sheet(pkg.stream(part)):
             if kind == "head":
                 yield sheetxml.set_dimension(blob, f"A1:{col_letters(max(c2, 1))}{new_r2}")
                 continue
@@ -1482,7 +1478,7 @@ def read_history(pkg: Package) -> pd.DataFrame | None:
     r1, c1, r2, c2 = t.bounds
     mini = _Mini(pkg)
     rows = []
-    for kind, blob in sheetxml.split_sheet(_stream(pkg, t.sheet_part)):
+    for kind, blob in sheetxml.split_sheet(pkg.stream(t.sheet_part)):
         if kind == "rows":
             rows.append(blob)
     wb = pc.CalamineWorkbook.from_filelike(_io.BytesIO(mini.workbook_bytes(b"".join(rows))))

@@ -1,7 +1,7 @@
 """An .xlsx/.xlsm file as a zip package: read its parts, write a new one that changes only what it must.
 
 :class:`Package` reads the zip directory once and gives parts as bytes
-(:meth:`Package.read`) or as a stream (:meth:`Package.open`), plus the
+(:meth:`Package.read`) or as a stream (:meth:`Package.stream`, inflated with ISA-L), plus the
 structure the workbook doors need: sheets and their parts, defined names,
 relationships, tables, content types, custom properties.
 
@@ -209,9 +209,6 @@ class Package:
 
     def text(self, name: str) -> str:
         return self.read(name).decode("utf-8")
-
-    def open(self, name: str):
-        return self._zf.open(name)
 
     def stream(self, name: str, chunk: int = 1 << 24) -> Iterator[bytes]:
         """The part's bytes as a stream of chunks, inflated with :mod:`.codec` (ISA-L when installed).
