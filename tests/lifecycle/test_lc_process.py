@@ -331,3 +331,30 @@ def test_a_dead_worker_is_exit_1_with_a_message(synth_book, capsys, monkeypatch)
     err = capsys.readouterr().err
     assert "ended abruptly" in err and "IMS_EXCEL_PROCESSES=1" in err
     assert synth_book.read_bytes() == before
+
+
+def test_without_fork_a_big_sheet_is_read_by_a_pool_and_written_here_with_the_same_result(synth_book, tmp_path,
+                                                                                           monkeypatch):
+    """Where there is no ``fork`` (Windows) a big sheet is parsed by a process pool that inflates the
+    sheet in each worker, and written in this process: the workbook is the same as the in-process path's."""
+    import shutil
+
+    from ims_excel.workbook import fanout
+
+    other = tmp_path / "other.xlsm"
+    shutil.copy(synth_book, other)
+    stamp = "26-11-2026 10:00"
+    book_io.process(synth_book, stamp=stamp, backup=False)
+
+    monkeypatch.setattr(fanout, "can_fork", lambda: False)
+    monkeypatch.setattr(book_io, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(book_io, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(book_io, "PROCESSES", 2)
+    pools = []
+    real_pool = book_io._pool
+    monkeypatch.setattr(book_io, "_pool", lambda job, n: pools.append(n) or real_pool(job, n))
+    rep = book_io.process(other, stamp=stamp, backup=False)
+    assert pools == [2]
+    assert rep.records == 2000 and rep.stats["fast"] > 1900
+    a, b = parts(synth_book), parts(other)
+    assert [n for n in a if a[n] != b[n]] == []
