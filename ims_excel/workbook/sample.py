@@ -1,7 +1,11 @@
-"""Deterministic synthetic Inward/Outward rows (canonical headers) for tests, benchmarks, snapshots.
+"""Tidy Inward/Outward rows as a user types them (canonical headers), for pictures and cell-type tests.
 
 Valid GSTINs (check digit computed), a mix of sections and actions, amounts
-with IGST or CGST+SGST. Not realistic data, just well-formed.
+with IGST or CGST+SGST, nearly all valid: what the snapshot script shows and
+what the workbook-building tests type in. Not realistic data, just well-formed.
+:mod:`ims_excel.synthetic` is the other generator, for coverage and scale:
+typed records with every section, flag and mistake (most rows carry an error),
+which is right for tests and benchmarks and wrong for a screenshot.
 
 >>> df = sample_inward(4, seed=1)
 >>> list(df.columns[:3]), len(df)
