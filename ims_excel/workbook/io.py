@@ -1198,6 +1198,47 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
     yield plain(tail[0])
 
 
+def _rewrite_table(edit: Edit, td: TableData | None, cols: list[sheetxml.Computed],
+                   progress: Progress | None = None) -> sheetxml.Injector | None:
+    """Plan the rewrite of a table's sheet with the engine's values in its formula cells (see :func:`process`):
+    streamed here, or for a big sheet (read by workers) rewritten and deflated by forked workers."""
+    if td is None or not any(c.values is not None for c in cols):
+        return None
+    pkg, part = edit.pkg, td.table.sheet_part
+    r1, _, r2, _ = td.table.bounds
+    lookup = np.full(r2 + 2, -1, dtype="int64")
+    lookup[td.rows] = np.arange(len(td.rows))
+    injector = sheetxml.Injector(cols, lookup, r1 + 1, r2, td.regular)
+    part_size = pkg.by_name[part].file_size
+    written = part_size + 24 * len(cols) * (r2 - r1)  # cached values add about 20 bytes a formula cell
+    edit.size_hint[part] = written
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress("write", min(done, total), total)
+
+    def stream() -> Iterator[bytes]:
+        done = 0
+        for kind, blob in td.xml or sheetxml.split_sheet(pkg.stream(part)):
+            done += len(blob)
+            yield injector.rows(blob) if kind == "rows" else blob
+            report(done, part_size)
+
+    def segments() -> Iterator[tuple[bytes, int, int]]:
+        done = 0
+        for seg in _inject_parallel(pkg, part, injector, PROCESSES):
+            done += seg[2]
+            yield seg
+            report(done, written)
+        report(written, written)
+
+    if td.parallel and fanout.can_fork():
+        edit.deflated[part] = segments
+    else:
+        edit.stream[part] = stream
+    return injector
+
+
 def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | None = None,
             backup: bool = True, stamp: str | None = None, progress: Progress | None = None) -> ProcessReport:
     """Read the workbook, run the engine, write the results into the same file (see the module doc).
@@ -1229,55 +1270,10 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
         stamp = stamp or now_stamp()
         styles = borrow_styles(pkg, book.inward.table)
         edit = Edit(pkg)
-        # Inward: cached values of the computed columns
+        # Inward and Outward: cached values of the computed columns
         td = book.inward
-        r1, _, r2, _ = td.table.bounds
-        lookup = np.full(r2 + 2, -1, dtype="int64")
-        lookup[td.rows] = np.arange(len(td.rows))
-        injector = sheetxml.Injector(cols, lookup, r1 + 1, r2, td.regular) if cols else None
-
-        kept = td.xml
-
-        part_size = pkg.by_name[td.table.sheet_part].file_size
-
-        def inward_stream() -> Iterator[bytes]:
-            pieces = kept if kept else sheetxml.split_sheet(pkg.stream(td.table.sheet_part))
-            done = 0
-            for kind, blob in pieces:
-                done += len(blob)
-                yield injector.rows(blob) if kind == "rows" and injector else blob
-                if progress is not None:
-                    progress("write", min(done, part_size), part_size)
-
-        def inward_segments() -> Iterator[tuple[bytes, int, int]]:
-            done, total = 0, part_size + 24 * len(cols) * (r2 - r1)  # what is written (cells gain values)
-            for seg in _inject_parallel(pkg, td.table.sheet_part, injector, PROCESSES):
-                done += seg[2]
-                yield seg
-                if progress is not None:
-                    progress("write", min(done, total), total)
-            if progress is not None:
-                progress("write", total, total)
-        if injector and td.parallel and fanout.can_fork():
-            edit.deflated[td.table.sheet_part] = inward_segments
-        elif injector:
-            edit.stream[td.table.sheet_part] = inward_stream
-        # cached values add about 20 bytes a formula cell
-        edit.size_hint[td.table.sheet_part] = part_size + 24 * len(cols) * (r2 - r1)
-        # Outward: the same, streamed (the add-back table is small next to Inward)
-        ow = book.outward
-        if ow is not None and out_cols and any(c.values is not None for c in out_cols):
-            o1, _, o2, _ = ow.table.bounds
-            olook = np.full(o2 + 2, -1, dtype="int64")
-            olook[ow.rows] = np.arange(len(ow.rows))
-            o_inj = sheetxml.Injector(out_cols, olook, o1 + 1, o2, ow.regular)
-
-            def outward_stream() -> Iterator[bytes]:
-                for kind, blob in sheetxml.split_sheet(pkg.stream(ow.table.sheet_part)):
-                    yield o_inj.rows(blob) if kind == "rows" else blob
-            edit.stream[ow.table.sheet_part] = outward_stream
-            edit.size_hint[ow.table.sheet_part] = (pkg.by_name[ow.table.sheet_part].file_size
-                                                   + 24 * len(out_cols) * (o2 - o1))
+        injector = _rewrite_table(edit, td, cols, progress)
+        _rewrite_table(edit, book.outward, out_cols)
         # Validation sheet
         grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs._text(book.config.get("LegalName")),
                                        stamp=stamp)
