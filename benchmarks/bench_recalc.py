@@ -30,8 +30,8 @@ import datetime as dt  # noqa: E402
 from ims_excel import recalc, synthetic  # noqa: E402
 from ims_excel.engine import Context, evaluate  # noqa: E402
 from ims_excel.normalise import normalise  # noqa: E402
-from ims_excel.workbook import config, inward, summaries  # noqa: E402
-from ims_excel.workbook.build import build_workbook  # noqa: E402
+from ims_excel.template import config, inward, summaries  # noqa: E402
+from ims_excel.template.build import build_workbook  # noqa: E402
 
 RECIPIENT = "27AAACR5055K1Z7"
 PERIOD = "2026-10"

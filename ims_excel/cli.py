@@ -63,7 +63,7 @@ def load(path: str, direction: str = "inward"):
 
 def run_report(args: argparse.Namespace) -> Result:
     # a client workbook brings its own Context (Config sheet); flags given override it
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     if book_io.is_client_workbook(args.inward):
         return book_io.report_result(args)
@@ -93,7 +93,7 @@ DEMO_CONTEXT = {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-
 
 def cmd_demo(args: argparse.Namespace) -> int:
     # the demo goes through the workbook doors: new -> import -> process -> export
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     out = Path(args.out) if args.out else Path("ims-demo")
     files = book_io.demo(out, DEMO_CONTEXT, sample_path("sample_inward.csv"), sample_path("sample_outward.csv"))
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print("ims-excel: out of memory; nothing was written (try IMS_EXCEL_PROCESSES=1)", file=sys.stderr)
         return EXIT_INTERNAL
     except RuntimeError as e:
-        from ims_excel.workbook.fanout import WorkerDied
+        from ims_excel.xlsx.fanout import WorkerDied
 
         if not isinstance(e, WorkerDied):
             raise

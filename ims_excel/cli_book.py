@@ -42,7 +42,7 @@ def _refusal(e: Exception) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     path = book_io.new_workbook(args.book, gstin=args.gstin, name=args.name or "", period=args.period,
                                 frequency=args.frequency, state=args.state or "",
@@ -53,7 +53,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     rep = book_io.import_sources(args.book, args.sources, direction=args.direction,
                                  shared_formulas=args.shared_formulas, backup=not args.no_backup)
@@ -88,7 +88,7 @@ def _print_process(rep) -> None:
 
 
 def cmd_process(args: argparse.Namespace) -> int:
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     rep = book_io.process(args.book, force=args.force, as_of=_date(args.as_of), backup=not args.no_backup,
                           progress=_Progress())
@@ -126,7 +126,7 @@ class _Progress:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ims_excel.formats.upload_json import UploadRefused
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     book = Path(args.book)
     out = Path(args.out) if args.out else book.with_name(f"{book.stem}_upload.json")
@@ -151,7 +151,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_roll(args: argparse.Namespace) -> int:
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     rep = book_io.roll(args.book, args.to, out=args.out, filed=args.filed, force=args.force)
     print(f"Wrote {rep.out} for {rep.to}: {rep.carried} pending/unfiled records carried forward, "
@@ -165,8 +165,8 @@ def cmd_roll(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from ims_excel.workbook import io as book_io
-    from ims_excel.workbook.outputs import SUMMARY_HEADER
+    from ims_excel.book import io as book_io
+    from ims_excel.book.outputs import SUMMARY_HEADER
 
     tty = sys.stderr.isatty()
     width = [0]
@@ -212,7 +212,7 @@ def _print_table(table: list[list]) -> None:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from ims_excel.workbook import io as book_io
+    from ims_excel.book import io as book_io
 
     rep = book_io.upgrade(args.book, force=args.force)
     state = "moved into the current template" if rep.changed else "rebuilt on the current template (layout unchanged)"
@@ -226,9 +226,9 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 def _book_errors(func):
     """Turn workbook refusals into exit 2 with the message (InputError / UsageError are handled by cli.main)."""
     def run(args: argparse.Namespace) -> int:
-        from ims_excel.workbook.io import CannotCarry
-        from ims_excel.workbook.package import WorkbookBusy
-        from ims_excel.workbook.sheetxml import SheetFormatError
+        from ims_excel.book.io import CannotCarry
+        from ims_excel.xlsx.package import WorkbookBusy
+        from ims_excel.xlsx.sheetxml import SheetFormatError
 
         try:
             return func(args)

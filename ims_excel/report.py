@@ -108,8 +108,8 @@ def _texts(values: object) -> list:
 
 def records_json(result: Result) -> list[dict]:
     """One dict per record (the ``report --json`` contract); columns converted whole, messages per
-    distinct case (:func:`ims_excel.workbook.outputs.messages`), so a million records take seconds."""
-    from ims_excel.workbook.outputs import messages
+    distinct case (:func:`ims_excel.book.outputs.messages`), so a million records take seconds."""
+    from ims_excel.book.outputs import messages
 
     rb = rulebook()
     recs = result.records

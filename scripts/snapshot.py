@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ims_excel import recalc  # noqa: E402
-from ims_excel.workbook.build import build_workbook  # noqa: E402
-from ims_excel.workbook.sample import RECIPIENT, sample_inward, sample_outward  # noqa: E402
+from ims_excel.template.build import build_workbook  # noqa: E402
+from ims_excel.template.sample import RECIPIENT, sample_inward, sample_outward  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The Start sheet's buttons: Python targets of ``ims_excel/workbook/vba_stub/IMSButtons.bas``.
+"""The Start sheet's buttons: Python targets of ``ims_excel/template/vba_stub/IMSButtons.bas``.
 
 Each button runs ``RunPython "import ims_excel.xl.macros as m; m.<name>()"``
 through the workbook's embedded xlwings module. The targets take the open
@@ -41,7 +41,7 @@ import pandas as pd
 from ims_excel.formats._common import to_typed
 from ims_excel.normalise import InputError
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.workbook import outputs
+from ims_excel.book import outputs
 
 TITLE = "IMS Workbook"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -223,7 +223,7 @@ def validate(book: Any) -> str:
 @_door
 def compute(book: Any) -> str:
     """Recalculate, then check the GSTR-3B Table 4 cells against the engine."""
-    from ims_excel.workbook import summaries
+    from ims_excel.template import summaries
 
     app = getattr(book, "app", None)
     if app is not None and hasattr(app, "calculate"):
@@ -338,8 +338,8 @@ def _ask_files() -> list[str]:
 @_door
 def import_data(book: Any, paths: list[str] | None = None, direction: str = "auto") -> str:
     """Append portal / canonical files to the Inward (or Outward) table of the open workbook."""
-    from ims_excel.workbook import io as book_io
-    from ims_excel.workbook.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
+    from ims_excel.book import io as book_io
+    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
 
     paths = list(paths) if paths is not None else _ask_files()
     if not paths:
@@ -382,7 +382,7 @@ def _history(book: Any) -> pd.DataFrame | None:
 
 
 def _append(book: Any, name: str, table: Any, spec: Any, frame: pd.DataFrame, last_filled: int) -> None:
-    from ims_excel.workbook.tables import cell_columns
+    from ims_excel.template.tables import cell_columns
 
     sheet = book.sheets[name]
     rng = table.range

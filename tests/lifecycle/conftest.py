@@ -8,7 +8,7 @@ import pytest
 
 from ims_excel import synthetic
 from ims_excel.cli import DEMO_CONTEXT, sample_path
-from ims_excel.workbook import io as book_io
+from ims_excel.book import io as book_io
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def parts(path: Path) -> dict[str, bytes]:
 
 
 def sheet_part(path: Path, name: str) -> str:
-    from ims_excel.workbook.package import Package
+    from ims_excel.xlsx.package import Package
 
     with Package(path) as pkg:
         return pkg.sheet(name).part

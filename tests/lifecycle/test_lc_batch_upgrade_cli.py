@@ -9,8 +9,8 @@ from lctools import table_rows
 
 from ims_excel import cli
 from ims_excel.cli import DEMO_CONTEXT, main, sample_path
-from ims_excel.workbook import io as book_io
-from ims_excel.workbook.package import Package, backup_path
+from ims_excel.book import io as book_io
+from ims_excel.xlsx.package import Package, backup_path
 
 COMMANDS = ("new", "import", "process", "export", "roll", "batch", "upgrade")
 

@@ -14,8 +14,8 @@ from lctools import grid, parts, raw_parts, sheet_part
 from openpyxl.chart import BarChart, Reference
 
 from ims_excel.cli import main
-from ims_excel.workbook import io as book_io
-from ims_excel.workbook.package import Package
+from ims_excel.book import io as book_io
+from ims_excel.xlsx.package import Package
 
 NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')

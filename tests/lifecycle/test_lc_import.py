@@ -12,8 +12,8 @@ from lctools import parts, sheet_part, table_rows
 
 from ims_excel.cli import main, sample_path
 from ims_excel.formats import load
-from ims_excel.workbook import io as book_io
-from ims_excel.workbook.package import Package
+from ims_excel.book import io as book_io
+from ims_excel.xlsx.package import Package
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 GSTIN = "27AAACR5055K1Z7"

@@ -11,8 +11,8 @@ import pytest
 from lctools import raw_parts
 
 from ims_excel.cli import main
-from ims_excel.workbook import sheetxml
-from ims_excel.workbook.package import (Package, PackageWriter, WorkbookBusy, _Entry, backup_path,
+from ims_excel.xlsx import sheetxml
+from ims_excel.xlsx.package import (Package, PackageWriter, WorkbookBusy, _Entry, backup_path,
                                         check_not_open, clean_stale_temps, save_atomically)
 
 

@@ -19,10 +19,10 @@ import pytest
 from lctools import grid, parts, raw_parts, sheet_names, sheet_part
 
 from ims_excel.cli import main
-from ims_excel.workbook import inward as inward_mod
-from ims_excel.workbook import outward as outward_mod
-from ims_excel.workbook import io as book_io
-from ims_excel.workbook.package import Package, backup_path
+from ims_excel.template import inward as inward_mod
+from ims_excel.template import outward as outward_mod
+from ims_excel.book import io as book_io
+from ims_excel.xlsx.package import Package, backup_path
 
 EPOCH = dt.datetime(1899, 12, 30)
 
@@ -272,7 +272,7 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
     by forked worker processes; the workbook written is the one the in-process path writes."""
     import shutil
 
-    from ims_excel.workbook import fanout, units
+    from ims_excel.xlsx import fanout, units
 
     other = tmp_path / "other.xlsm"
     shutil.copy(synth_book, other)
@@ -321,7 +321,7 @@ def test_the_cli_shows_phases_on_stderr(synth_book, capsys):
 
 
 def test_a_dead_worker_is_exit_1_with_a_message(synth_book, capsys, monkeypatch):
-    from ims_excel.workbook.fanout import WorkerDied
+    from ims_excel.xlsx.fanout import WorkerDied
 
     def dies(*a, **k):
         raise WorkerDied("a worker process ended abruptly (out of memory, or killed); nothing was written")
@@ -339,7 +339,7 @@ def test_without_fork_a_big_sheet_is_read_by_a_pool_and_written_here_with_the_sa
     sheet in each worker, and written in this process: the workbook is the same as the in-process path's."""
     import shutil
 
-    from ims_excel.workbook import fanout
+    from ims_excel.xlsx import fanout
 
     other = tmp_path / "other.xlsm"
     shutil.copy(synth_book, other)

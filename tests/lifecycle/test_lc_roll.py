@@ -7,8 +7,8 @@ import hashlib
 from lctools import grid, sheet_names, table_rows
 
 from ims_excel.cli import main
-from ims_excel.workbook import io as book_io
-from ims_excel.workbook.package import Package
+from ims_excel.book import io as book_io
+from ims_excel.xlsx.package import Package
 
 AMENDMENT = ("Section,Supplier GSTIN,Supplier Name,Document Number,Document Date,Original Document Number,"
              "Original Document Date,Place Of Supply,Supply Type,Document Value,Taxable Value,IGST,CGST,SGST,Cess,"

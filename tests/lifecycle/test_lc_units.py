@@ -1,4 +1,4 @@
-"""Cutting a worksheet into units for worker processes (:mod:`ims_excel.workbook.units`, `.fanout`)."""
+"""Cutting a worksheet into units for worker processes (:mod:`ims_excel.xlsx.units`, `.fanout`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ims_excel.workbook.fanout import fan_out
-from ims_excel.workbook.sheetxml import SheetFormatError
-from ims_excel.workbook.units import cut, units
+from ims_excel.xlsx.fanout import fan_out
+from ims_excel.xlsx.sheetxml import SheetFormatError
+from ims_excel.xlsx.units import cut, units
 
 
 def _sheet(n_rows: int, tail: bytes) -> bytes:
@@ -62,7 +62,7 @@ def test_fan_out_keeps_order_passes_big_units_through_the_pipe_and_raises_worker
 def test_crc32_of_blocks_combines_to_the_crc32_of_their_concatenation(a, b):
     import zlib
 
-    from ims_excel.workbook.codec import crc32, crc32_combine, deflate_block, FINAL_BLOCK
+    from ims_excel.xlsx.codec import crc32, crc32_combine, deflate_block, FINAL_BLOCK
 
     assert crc32_combine(crc32(a), crc32(b), len(b)) == zlib.crc32(a + b)
     assert zlib.decompressobj(-15).decompress(deflate_block(a) + deflate_block(b) + FINAL_BLOCK) == a + b
@@ -71,7 +71,7 @@ def test_crc32_of_blocks_combines_to_the_crc32_of_their_concatenation(a, b):
 def test_a_worker_that_dies_is_an_error_not_a_hang():
     import os
 
-    from ims_excel.workbook.fanout import WorkerDied
+    from ims_excel.xlsx.fanout import WorkerDied
 
     def die_on_bad(b: bytes) -> int:
         if b == b"bad":

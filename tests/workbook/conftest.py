@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ims_excel import recalc
-from ims_excel.workbook.build import build_workbook
-from ims_excel.workbook.sample import sample_inward, sample_outward
+from ims_excel.template.build import build_workbook
+from ims_excel.template.sample import sample_inward, sample_outward
 from wbtools import SAMPLE_CONFIG
 
 

@@ -10,15 +10,15 @@ from wbtools import describe
 
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
-from ims_excel.workbook import build, config, inward, outward, start, summaries, vba
-from ims_excel.workbook.build import DEFAULT_OUT, INWARD, OUTWARD, SHEETS, build_workbook
+from ims_excel.template import build, config, inward, outward, start, summaries, vba
+from ims_excel.template.build import DEFAULT_OUT, INWARD, OUTWARD, SHEETS, build_workbook
 
 COMMITTED = DEFAULT_OUT
 
 
 @pytest.fixture(scope="module")
 def committed():
-    assert COMMITTED.is_file(), "run: python -m ims_excel.workbook.build"
+    assert COMMITTED.is_file(), "run: python -m ims_excel.template.build"
     return describe(COMMITTED)
 
 
@@ -45,7 +45,7 @@ def test_committed_workbook_is_byte_identical_to_a_rebuild(built):
             differ = sorted(n for n in set(a.namelist()) | set(b.namelist())
                             if n not in a.namelist() or n not in b.namelist() or a.read(n) != b.read(n))
         pytest.fail(f"workbook/IMS_Workbook.xlsm is stale (parts {differ}); "
-                    "run: python -m ims_excel.workbook.build")
+                    "run: python -m ims_excel.template.build")
 
 
 def test_two_builds_are_byte_identical(tmp_path, built):
@@ -202,7 +202,7 @@ def test_build_cli(tmp_path, capsys):
 def test_every_formula_is_libreoffice_safe():
     assert INWARD.problems() == []
     assert OUTWARD.problems() == []
-    from ims_excel.workbook.formulas import check_formula
+    from ims_excel.template.formulas import check_formula
 
     for sheet in summaries.SHEETS:
         for a1, f in summaries.formulas_of(sheet).items():

@@ -11,8 +11,8 @@ import pandas as pd
 from ims_excel import recalc
 from ims_excel.normalise import normalise
 from ims_excel.records import INWARD_COLUMNS
-from ims_excel.workbook.build import build_workbook
-from ims_excel.workbook.sample import sample_inward
+from ims_excel.template.build import build_workbook
+from ims_excel.template.sample import sample_inward
 
 
 def _inward(path) -> pd.DataFrame:

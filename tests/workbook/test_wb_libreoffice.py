@@ -9,9 +9,9 @@ import xlsxwriter
 from wbtools import SAMPLE_CONFIG, cell, table
 
 from ims_excel import gstin, recalc
-from ims_excel.workbook import config, formulas, summaries
-from ims_excel.workbook.build import build_workbook
-from ims_excel.workbook.sample import make_gstin
+from ims_excel.template import config, formulas, summaries
+from ims_excel.template.build import build_workbook
+from ims_excel.template.sample import make_gstin
 
 GOOD, BAD = "27AAACR5055K1Z7", "27AAACR5055K1Z8"
 

@@ -1,4 +1,4 @@
-"""VBA: the modules in the workbook are ims_excel/workbook/vba_stub/, and the plain-VBA helpers do what they say."""
+"""VBA: the modules in the workbook are ims_excel/template/vba_stub/, and the plain-VBA helpers do what they say."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pyopenvba.apps.excel import ExcelApplication
 
 from ims_excel.records import INWARD_COLUMNS
 from ims_excel.rules import rulebook
-from ims_excel.workbook import vba
-from ims_excel.workbook.build import SHEETS
-from ims_excel.workbook.build import DEFAULT_OUT as COMMITTED
+from ims_excel.template import vba
+from ims_excel.template.build import SHEETS
+from ims_excel.template.build import DEFAULT_OUT as COMMITTED
 
 
 @pytest.mark.parametrize("which", ["built", "committed"])

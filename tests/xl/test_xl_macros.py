@@ -15,8 +15,8 @@ import pytest
 from fakebook import ExcelError, FakeBook
 
 from ims_excel.cli import DEMO_CONTEXT, main, sample_path
-from ims_excel.workbook import io as book_io
-from ims_excel.workbook import start
+from ims_excel.book import io as book_io
+from ims_excel.template import start
 from ims_excel.xl import macros
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def _imported(book: FakeBook) -> FakeBook:
 
 
 def test_button_targets_match_the_vba_and_the_start_sheet():
-    bas = (ROOT / "ims_excel" / "workbook" / "vba_stub" / "IMSButtons.bas").read_text(encoding="utf-8")
+    bas = (ROOT / "ims_excel" / "template" / "vba_stub" / "IMSButtons.bas").read_text(encoding="utf-8")
     calls = re.findall(r'RunPython "import ([\w.]+) as m; m\.(\w+)\(\)"', bas)
     assert len(calls) == 5
     for module, func in calls:

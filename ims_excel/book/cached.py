@@ -107,7 +107,7 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
     """Every Inward computed column (see ``inward.cached_values``)."""
     from ims_excel.engine.amounts import document_amounts
     from ims_excel.engine.summary import ims_state
-    from ims_excel.workbook import outputs
+    from ims_excel.book import outputs
 
     rt = _Rules()
     rb = rt.rb

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ims_excel.workbook import rowlogic as L
-from ims_excel.workbook.formulas import this_row
-from ims_excel.workbook.rowlogic import AND, IF, OR, eq, ne, num, q
-from ims_excel.workbook.tables import Computed
+from ims_excel.template import rowlogic as L
+from ims_excel.template.formulas import this_row
+from ims_excel.template.rowlogic import AND, IF, OR, eq, ne, num, q
+from ims_excel.template.tables import Computed
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -102,6 +102,6 @@ COMPUTED: tuple[Computed, ...] = (
 
 def cached_values(result) -> "pd.DataFrame":
     """The value each computed column's formula gives, per outward record (see ``inward.cached_values``)."""
-    from ims_excel.workbook.cached import outward_values
+    from ims_excel.book.cached import outward_values
 
     return outward_values(result, [c.header for c in COMPUTED])

@@ -1,6 +1,6 @@
 """What the workbook doors write, computed from the engine's result (no file, no Excel here).
 
-Shared by the file door (:mod:`ims_excel.workbook.io`, the ``ims-excel``
+Shared by the file door (:mod:`ims_excel.book.io`, the ``ims-excel``
 commands) and the Excel door (:mod:`ims_excel.xl.macros`):
 
 * :func:`context_from_config` - the engine's :class:`Context` from the Config

@@ -47,7 +47,7 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
 from ims_excel.formats._common import file_problem
-from ims_excel.workbook import codec
+from ims_excel.xlsx import codec
 from ims_excel.formats._excel import prolog_ok
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

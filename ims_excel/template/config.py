@@ -39,8 +39,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ims_excel.workbook import formulas
-from ims_excel.workbook.styles import Styles
+from ims_excel.template import formulas
+from ims_excel.template.styles import Styles
 
 FIRST_ROW = 4  # 1-based row of the first setting
 
@@ -119,7 +119,7 @@ _QUARTERLY = 'FilingFrequency="Quarterly"'
 
 
 def _state_number(ref: str) -> str:
-    from ims_excel.workbook.rowlogic import state_number
+    from ims_excel.template.rowlogic import state_number
 
     return state_number(ref)
 _RPI = "ReturnPeriodIndex"

@@ -2,7 +2,7 @@ Attribute VB_Name = "IMSButtons"
 ' IMS workbook: the Start-sheet buttons and a few helpers.
 '
 ' Source of truth: vba_stub/IMSButtons.bas in the ims_excel repository; the
-' build (python -m ims_excel.workbook.build) embeds it in IMS_Workbook.xlsm.
+' build (python -m ims_excel.template.build) embeds it in IMS_Workbook.xlsm.
 ' The button macros call Python through the embedded xlwings module
 ' (RunPython); the helpers below them are plain VBA and need no Python.
 Option Explicit

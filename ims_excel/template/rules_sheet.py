@@ -26,7 +26,7 @@ import pandas as pd
 
 from ims_excel import periods
 from ims_excel.rules import RuleBook
-from ims_excel.workbook.styles import Styles
+from ims_excel.template.styles import Styles
 
 TITLE_ROWS = 3  # the Rules table header is on row 4
 

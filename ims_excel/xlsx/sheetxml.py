@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ims_excel.workbook.package import col_index, col_letters
+from ims_excel.xlsx.package import col_index, col_letters
 
 class SheetFormatError(ValueError):
     """Worksheet XML laid out in a way this module does not edit (named in the message)."""

@@ -29,8 +29,8 @@ import pandas as pd
 
 from ims_excel import periods
 from ims_excel.records import Column, header_key
-from ims_excel.workbook import formulas
-from ims_excel.workbook.styles import Styles
+from ims_excel.template import formulas
+from ims_excel.template.styles import Styles
 
 MAX_ROW = 1_048_575  # last 0-based worksheet row
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")

@@ -4,7 +4,7 @@ Reading (:func:`load_book`): the Config sheet's named cells give the
 :class:`~ims_excel.engine.Context` (read with python-calamine); the
 ``Inward`` / ``Outward`` tables give the records. A table's worksheet part
 is inflated as a stream (ISA-L, :mod:`.codec`) and read in blocks of rows by
-:mod:`ims_excel.workbook.fastread` (numpy over the XML); a block it does not
+:mod:`ims_excel.xlsx.fastread` (numpy over the XML); a block it does not
 recognise is read by python-calamine instead, from a small in-memory workbook
 around the block (its rows, the shared strings, the styles). A sheet over
 :data:`PARALLEL_BYTES` is cut into units of rows (:mod:`.units`) that forked
@@ -18,13 +18,13 @@ find. The reader also notes, per row, its length and the layout of its
 formula cells, so the writer can fill those from a template.
 
 Writing (:func:`process`, :func:`import_sources`, ...): only the parts that
-change are written (:mod:`ims_excel.workbook.package`); the Inward and
+change are written (:mod:`ims_excel.xlsx.package`); the Inward and
 Outward worksheets are streamed row by row with the engine's answers put into
-their formula cells as cached values (:class:`ims_excel.workbook.sheetxml.Injector`,
+their formula cells as cached values (:class:`ims_excel.xlsx.sheetxml.Injector`,
 whole blocks of regular rows at once; for a big sheet in worker processes,
 each unit deflated where it was rewritten); every other part,
 ``xl/vbaProject.bin`` included, is copied byte for byte. Saves are atomic
-with a backup (:func:`ims_excel.workbook.package.save_atomically`).
+with a backup (:func:`ims_excel.xlsx.package.save_atomically`).
 
 What cannot be carried (:func:`process_blockers`): package signatures (any
 change voids them) and anything a firm attached to the ``Validation`` sheet,
@@ -57,10 +57,11 @@ from ims_excel.engine import Context, Result, evaluate
 from ims_excel.formats._common import to_typed
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.workbook import alloc, codec, outputs, sheetxml
-from ims_excel.workbook import fanout
-from ims_excel.workbook import units as units_mod
-from ims_excel.workbook.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
+from ims_excel.xlsx import alloc, codec, sheetxml
+from ims_excel.book import outputs
+from ims_excel.xlsx import fanout
+from ims_excel.xlsx import units as units_mod
+from ims_excel.xlsx.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
                                         PackageWriter, TableInfo, WorkbookBusy, attr_escape, check_not_open,
                                         col_letters, now_stamp, save_atomically, unescape)
 
@@ -332,7 +333,7 @@ def _finish(job: _Job, raw: pd.DataFrame, rows_abs: np.ndarray) -> tuple:
 
 
 def _parse_blobs(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tuple:
-    from ims_excel.workbook import fastread
+    from ims_excel.xlsx import fastread
 
     if job.reader == "fast":
         try:
@@ -343,7 +344,7 @@ def _parse_blobs(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tu
 
 
 def _shared_strings(pkg: Package, cache: dict) -> list:
-    from ims_excel.workbook import fastread
+    from ims_excel.xlsx import fastread
 
     if "sst" not in cache:
         t = next((t for typ, t, _ in pkg.rels("xl/workbook.xml").values()
@@ -353,7 +354,7 @@ def _shared_strings(pkg: Package, cache: dict) -> list:
 
 
 def _parse_fast(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tuple:
-    from ims_excel.workbook import fastread
+    from ims_excel.xlsx import fastread
 
     parts = []
     for blob in blobs:
@@ -599,7 +600,7 @@ def read_config(pkg: Package) -> tuple[dict[str, object], dict[str, tuple[str, i
     cells: dict[str, tuple[str, int, str]] = {}
     wb = pc.CalamineWorkbook.from_path(str(pkg.path))
     grids: dict[str, list[list]] = {}
-    from ims_excel.workbook.package import col_index
+    from ims_excel.xlsx.package import col_index
     for name in outputs.CONFIG_NAMES:
         where = _split_ref(names.get(name, ""))
         if where is None:
@@ -776,7 +777,7 @@ def foreign_parts(pkg: Package, template: Path | None = None) -> list[str]:
     tmpdir = None
     if built is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="ims-template-")
-        from ims_excel.workbook.build import build_workbook
+        from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmpdir.name) / "template.xlsm")
     try:
         _, t_sheets, t_tables = template_parts(built)
@@ -1009,7 +1010,7 @@ def borrow_styles(pkg: Package, inward: TableInfo) -> Styles:
         col = inputs.get(name)
         return col_styles.get(col) if col else None
     amount = None
-    from ims_excel.workbook import inward as inward_mod
+    from ims_excel.template import inward as inward_mod
     for c in inward_mod.COMPUTED:
         if c.kind == "amount" and c.header in computed:
             amount = col_styles.get(computed[c.header])
@@ -1090,7 +1091,7 @@ def _liability_part(pkg: Package, part: str, grid: outputs.Grid, styles: Styles)
     end = start + len(grid.rows) - 1
     m = re.search(rb'<dimension ref="([A-Z]+\d+):([A-Z]+)(\d+)"', head)
     if m:
-        from ims_excel.workbook.package import col_index
+        from ims_excel.xlsx.package import col_index
         lastc = max(col_index(m.group(2).decode()), max(len(r) for r in grid.rows))
         head = sheetxml.set_dimension(head, f"{m.group(1).decode()}:{col_letters(lastc)}{max(end, int(m.group(3)))}")
     return head + b"".join(x for _, x in keep) + "".join(new).encode("utf-8") + tail
@@ -1115,8 +1116,8 @@ class ProcessReport:
 def _computed_plan(book: Book, result: Result, pkg: Package,
                    direction: str = "inward") -> tuple[list[sheetxml.Computed], list[str]]:
     """The formula columns of the Inward (or Outward) table with the engine's values as their cached values."""
-    from ims_excel.workbook import inward as inward_mod
-    from ims_excel.workbook import outward as outward_mod
+    from ims_excel.template import inward as inward_mod
+    from ims_excel.template import outward as outward_mod
 
     td = book.inward if direction == "inward" else book.outward
     if td is None:
@@ -1383,14 +1384,14 @@ class ImportReport:
 
 
 def _spec(direction: str):
-    from ims_excel.workbook.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
+    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
     return IN_SPEC if direction == "inward" else OUT_SPEC
 
 
 def _append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
                  shared_formulas: bool = False) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
     """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table."""
-    from ims_excel.workbook.tables import cell_columns
+    from ims_excel.template.tables import cell_columns
 
     table = td.table
     r1, c1, r2, c2 = table.bounds
@@ -1613,9 +1614,9 @@ def export_upload(path: str | os.PathLike, out: str | os.PathLike, *, only_valid
 
 def layout_signature(pkg: Package | None = None) -> str:
     """A short hash of the table layout and formulas (the workbook's, or this version's template)."""
-    from ims_excel.workbook import config as config_mod
-    from ims_excel.workbook import inward as inward_mod
-    from ims_excel.workbook import outward as outward_mod
+    from ims_excel.template import config as config_mod
+    from ims_excel.template import inward as inward_mod
+    from ims_excel.template import outward as outward_mod
 
     h = hashlib.sha1()
     if pkg is None:
@@ -1628,7 +1629,7 @@ def layout_signature(pkg: Package | None = None) -> str:
             t = pkg.table(name)
             h.update(repr(t.columns if t else []).encode())
             h.update(repr(sorted(t.formulas.items()) if t else []).encode())
-        from ims_excel.workbook import config as config_mod
+        from ims_excel.template import config as config_mod
         h.update(repr(sorted(n for n in pkg.defined_names() if n in config_mod.NAMES)).encode())
     return h.hexdigest()[:12]
 
@@ -1640,7 +1641,7 @@ def version_stamp() -> dict[str, str]:
 
 
 def _config_for_build(values: dict[str, object]) -> dict[str, object]:
-    from ims_excel.workbook import config as config_mod
+    from ims_excel.template import config as config_mod
 
     out = {}
     for f in config_mod.FIELDS:
@@ -1660,7 +1661,7 @@ def _config_for_build(values: dict[str, object]) -> dict[str, object]:
 
 def build_client(out: Path, config: dict[str, object], *, stamp: dict[str, str] | None = None) -> Path:
     """A fresh workbook from the current template with these Config values, stamped, written atomically."""
-    from ims_excel.workbook.build import build_workbook
+    from ims_excel.template.build import build_workbook
 
     with tempfile.TemporaryDirectory(prefix="ims-new-", dir=out.parent) as tmp:
         built = build_workbook(Path(tmp) / out.name, config=_config_for_build(config))
@@ -1892,7 +1893,7 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
     values.update({"ReturnPeriod": periods.iso(new_p), "GSTR3BFiled": "N", "AsOfDateOverride": ""})
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
-        from ims_excel.workbook.build import build_workbook
+        from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmp) / "template.xlsm", config=_config_for_build(values))
         _write_records(built, target, {"inward": nxt, "outward": out_next}, history,
                        {**version_stamp(), "IMSRolledFrom": f"{path.name} ({periods.iso(book.context.return_period)})"})
@@ -1925,7 +1926,7 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
             raise CannotCarry(path, foreign, "upgrade (moving the data into the current template)")
         inward_t, outward_t = _require_tables(pkg)
         values, _ = read_config(pkg)
-        from ims_excel.workbook import config as config_mod
+        from ims_excel.template import config as config_mod
         names = pkg.defined_names()
         wb = pc.CalamineWorkbook.from_path(str(pkg.path))
         for f in config_mod.FIELDS:  # every setting, not only those the engine reads
@@ -1934,7 +1935,7 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
                 if where:
                     sheet, a1 = where
                     grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-                    from ims_excel.workbook.package import col_index
+                    from ims_excel.xlsx.package import col_index
                     m = re.fullmatch(r"([A-Z]+)(\d+)", a1)
                     r, c = int(m.group(2)) - 1, col_index(m.group(1)) - 1
                     values[f.name] = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
@@ -1942,7 +1943,7 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
         history = read_history(pkg)
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
-        from ims_excel.workbook.build import build_workbook
+        from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmp) / "template.xlsm", config=_config_for_build(values))
         _write_records(built, path, {"inward": inward.drop(columns=["_row", "_sheet"]),
                                      "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
@@ -1962,7 +1963,7 @@ class BatchRow:
 
 
 def find_workbooks(folder: str | os.PathLike) -> list[Path]:
-    from ims_excel.workbook.package import is_backup_or_temp
+    from ims_excel.xlsx.package import is_backup_or_temp
 
     root = Path(folder)
     found = [p for p in root.rglob("*") if p.suffix.lower() in (".xlsm", ".xlsx") and p.is_file()
@@ -2056,7 +2057,7 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
 
 
 def backup_of(path: Path) -> Path:
-    from ims_excel.workbook.package import backup_path
+    from ims_excel.xlsx.package import backup_path
     return backup_path(path)
 
 
@@ -2105,8 +2106,8 @@ def make_book(path: str | os.PathLike, inward: pd.DataFrame | None = None, outwa
     (``gstin``, ``period``...). The records are streamed in, so large books (1M rows)
     are quick to make; ``shared_formulas`` stores each formula column once.
     """
-    from ims_excel.workbook import config as config_mod
-    from ims_excel.workbook.build import build_workbook
+    from ims_excel.template import config as config_mod
+    from ims_excel.template.build import build_workbook
 
     path = Path(path)
     values = {config_mod.field_for(k).name: v for k, v in (config or {}).items()}

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ims_excel.workbook.formulas import col, quote
+from ims_excel.template.formulas import col, quote
 
 Cell = Callable[[str, str], str]
 Formula = Callable[[str, str, Cell], str]

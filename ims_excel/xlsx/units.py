@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ims_excel.workbook.sheetxml import SheetFormatError, check_head
+from ims_excel.xlsx.sheetxml import SheetFormatError, check_head
 
 UNIT_BYTES = 32 << 20
 """About this many bytes of rows per unit of work."""

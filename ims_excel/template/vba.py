@@ -1,4 +1,4 @@
-"""The VBA project: modules from ``ims_excel/workbook/vba_stub/``, built into ``vbaProject.bin`` with pyOpenVBA.
+"""The VBA project: modules from ``ims_excel/template/vba_stub/``, built into ``vbaProject.bin`` with pyOpenVBA.
 
 ``vba_stub/`` holds every module as text: ours (``IMSButtons.bas``) and the
 standalone xlwings module and Dictionary class, which :func:`sync_xlwings`

@@ -1,9 +1,9 @@
-"""Build ``IMS_Workbook.xlsm`` from code: ``python -m ims_excel.workbook.build [--out PATH]``.
+"""Build ``IMS_Workbook.xlsm`` from code: ``python -m ims_excel.template.build [--out PATH]``.
 
 :func:`build_workbook` writes the template, or a workbook pre-filled with
 Inward/Outward rows and Config values (tests build 5,000+ row books this
 way). The build is deterministic: fixed document dates, XlsxWriter's fixed
-zip dates, the VBA project from :mod:`ims_excel.workbook.vba`; two builds of
+zip dates, the VBA project from :mod:`ims_excel.template.vba`; two builds of
 the same sources are byte-identical.
 
 Sheets, in order: Start, Config, Inward, Summary, GSTR-2B, GSTR-3B, Outward,
@@ -26,12 +26,12 @@ from xlsxwriter.worksheet import Worksheet
 import ims_excel
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
-from ims_excel.workbook import config as config_sheet
-from ims_excel.workbook import inward, outward, shared, summaries, vba
-from ims_excel.workbook.rules_sheet import write_rules
-from ims_excel.workbook.start import write_start, write_xlwings_conf
-from ims_excel.workbook.styles import Styles
-from ims_excel.workbook.tables import TableSpec, write_table
+from ims_excel.template import config as config_sheet
+from ims_excel.template import inward, outward, shared, summaries, vba
+from ims_excel.template.rules_sheet import write_rules
+from ims_excel.template.start import write_start, write_xlwings_conf
+from ims_excel.template.styles import Styles
+from ims_excel.template.tables import TableSpec, write_table
 
 DEFAULT_OUT = vba.REPO / "workbook" / "IMS_Workbook.xlsm"
 FIXED_DATE = dt.datetime(2024, 10, 1, 0, 0, 0)
@@ -164,10 +164,10 @@ def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ims_excel.workbook.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ims_excel.template.build", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
     parser.add_argument("--no-sync", action="store_true",
-                        help="do not refresh ims_excel/workbook/vba_stub/ from the installed xlwings package")
+                        help="do not refresh ims_excel/template/vba_stub/ from the installed xlwings package")
     args = parser.parse_args(argv)
     if not args.no_sync:
         for path in vba.sync_xlwings():

@@ -2,7 +2,7 @@
 
 A deflate stream inflates in one process only, but parsing (or rewriting)
 what it yields is work for every CPU. :func:`fan_out` takes the units this
-process inflates (:func:`ims_excel.workbook.units.units`), copies each into a
+process inflates (:func:`ims_excel.xlsx.units.units`), copies each into a
 slot of an anonymous shared memory map that the workers inherit through
 ``fork``, and hands the slot's number to a worker; results come back in unit
 order. No temporary file, no pickling of the data: only the slot number

@@ -1,6 +1,6 @@
 """EXTENSION POINT: the computed columns of the ``Inward`` table, equal to the engine.
 
-``COMPUTED`` is the ordered list of :class:`~ims_excel.workbook.tables.Computed`
+``COMPUTED`` is the ordered list of :class:`~ims_excel.template.tables.Computed`
 columns placed after the canonical ``records.INWARD_COLUMNS``: first what a user
 reads (Status ... IMS State), then helper columns (grouped and collapsed at the
 right) that spell out the engine step by step. Each formula mirrors a line of
@@ -39,10 +39,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ims_excel.workbook import rowlogic as L
-from ims_excel.workbook.formulas import gstin_check, gstin_check_char, this_row
-from ims_excel.workbook.rowlogic import AND, IF, OR, eq, ne, num, q
-from ims_excel.workbook.tables import Computed
+from ims_excel.template import rowlogic as L
+from ims_excel.template.formulas import gstin_check, gstin_check_char, this_row
+from ims_excel.template.rowlogic import AND, IF, OR, eq, ne, num, q
+from ims_excel.template.tables import Computed
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -360,6 +360,6 @@ def cached_values(result) -> "pd.DataFrame":
     are what LibreOffice / Excel compute: text (``""`` for blank), floats for
     numbers, and dates as Excel serial numbers (floats; ``""`` for none).
     """
-    from ims_excel.workbook.cached import inward_values
+    from ims_excel.book.cached import inward_values
 
     return inward_values(result, [c.header for c in COMPUTED])

@@ -1,0 +1,1 @@
+"""The client-workbook lifecycle: read, process, import, export, roll, new, upgrade, batch."""
