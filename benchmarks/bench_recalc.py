@@ -11,7 +11,9 @@ LibreOffice over UNO (``load`` and ``calculateAll()`` timed apart) and, with
 (process start + load + recalc + save). Checks that the Summary's validation
 block counted every row and that GSTR-3B 4A(5) equals the engine's, and prints
 one line per size (``per_1k_rows_s``: calculate seconds per 1,000 rows, to see
-whether time scales linearly).
+whether time scales linearly; ``sheet_bytes_per_row``: the Inward sheet XML, unzipped, per row).
+
+Issue 9 measurements (2 shared cores, other jobs running): see README "Performance".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,8 +65,11 @@ def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool, shared: bool
     res = evaluate(normalise(frame), ctx)
     got, want = _cell(values, cells[("gstr3b", "table4", "4A5", "IGST")]), res.gstr3b["4A5"]["igst"]
     assert abs(got - want) < 0.005, f"4A(5) IGST {got} != engine {want}"
+    with zipfile.ZipFile(book) as z:  # the Inward sheet part, unzipped: what a reader parses per row
+        sheet_bytes = z.getinfo("xl/worksheets/sheet3.xml").file_size
     out = {"rows": rows, "shared": shared, "formula_columns": len(inward.COMPUTED), "build_s": build_s,
-           "file_mb": book.stat().st_size / 1e6, "uno_total_s": uno_s, **session.last_seconds,
+           "file_mb": book.stat().st_size / 1e6, "sheet_bytes_per_row": sheet_bytes / rows,
+           "uno_total_s": uno_s, **session.last_seconds,
            "per_1k_rows_s": session.last_seconds.get("calculate", 0.0) / rows * 1000}
     if cli:
         t0 = time.perf_counter()

@@ -79,6 +79,9 @@ def _print_process(rep) -> None:
                                          for h in ("igst", "cgst", "sgst", "cess")))
     if len(rep.result.liability):
         print(f"  Liability sheet: {len(rep.result.liability)} add-back rows.")
+    for table, cells in rep.restored.items():
+        shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
+        print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: {shown}.")
     for w in rep.warnings:
         print(f"  note: {w}")
     for d in rep.dropped:

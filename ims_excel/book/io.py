@@ -57,7 +57,7 @@ from ims_excel.engine import Context, Result, evaluate
 from ims_excel.formats._common import to_typed
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.xlsx import alloc, codec, sheetxml
+from ims_excel.xlsx import alloc, codec, sheetxml, structured
 from ims_excel.book import outputs
 from ims_excel.xlsx import fanout
 from ims_excel.xlsx import units as units_mod
@@ -1051,7 +1051,8 @@ def grid_sheet_rows(grid: outputs.Grid, styles: Styles, first_row: int = 1) -> l
                     cells.append(f'<c r="{ref}"{st}><v>{sheetxml.number_text(v)}</v></c>')
             else:
                 cells.append(sheetxml.value_cell(ref, v, styles.text))
-        out.append(f'<row r="{r}">' + "".join(cells) + "</row>")
+        tall = ' ht="30" customHeight="1"' if k in grid.headers else ""  # a header wraps to two lines
+        out.append(f'<row r="{r}"{tall}>' + "".join(cells) + "</row>")
     return out
 
 
@@ -1111,6 +1112,9 @@ class ProcessReport:
     dropped: list[str]
     seconds: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    restored: dict[str, list[str]] = field(default_factory=dict)
+    """Formula cells found typed over (a value where a computed column's formula belongs), by table:
+    their formula is written back (``sheetxml.Injector``)."""
 
 
 def _computed_plan(book: Book, result: Result, pkg: Package,
@@ -1155,8 +1159,10 @@ def _inject_unit(blob: bytes) -> tuple[bytes, int, int, dict]:
     """Worker: rewrite a unit of rows and deflate it (see :func:`_inject_parallel`)."""
     injector: sheetxml.Injector = _INJECT["injector"]  # type: ignore[assignment]
     before = dict(injector.stats)
+    restored = len(injector.restored)
     data = b"".join(injector.rows(piece) for piece in units_mod.cut(blob, 1 << 20))
     delta = {k: v - before.get(k, 0) for k, v in injector.stats.items()}
+    delta["cells"] = injector.restored[restored:]
     return codec.deflate_block(data, _INJECT["level"]), codec.crc32(data), len(data), delta  # type: ignore[arg-type]
 
 
@@ -1191,6 +1197,7 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
     _INJECT.update(injector=injector, level=level)
     try:
         for comp, crc, size, stats in fanout.fan_out(rows, _inject_unit, processes=n):
+            injector.restored += stats.pop("cells", [])
             for key, v in stats.items():
                 injector.stats[key] = injector.stats.get(key, 0) + v
             yield comp, crc, size
@@ -1274,7 +1281,7 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
         # Inward and Outward: cached values of the computed columns
         td = book.inward
         injector = _rewrite_table(edit, td, cols, progress)
-        _rewrite_table(edit, book.outward, out_cols)
+        out_injector = _rewrite_table(edit, book.outward, out_cols)
         # Validation sheet
         grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs._text(book.config.get("LegalName")),
                                        stamp=stamp)
@@ -1313,8 +1320,10 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
         edit.save(path, backup=backup)
         seconds["write"] = time.perf_counter() - t1
     seconds["total"] = time.perf_counter() - t0
+    restored = {t.table.name: inj.restored for t, inj in ((td, injector), (book.outward, out_injector))
+                if inj is not None and inj.restored}
     return ProcessReport(path, result, len(result.records), grid.flagged, grid.listed,
-                         injector.stats if injector else {}, dropped, seconds, warnings)
+                         injector.stats if injector else {}, dropped, seconds, warnings, restored)
 
 
 # ---------------------------------------------------------------- import
@@ -1403,12 +1412,15 @@ def _append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: st
     columns: list[tuple[sheetxml.Column, list | None]] = []
     for name, col in td.inputs.items():
         columns.append((sheetxml.Column(col, canon[name].kind, col_styles.get(col)), cells.get(name)))
-    for header, col in td.computed.items():
-        columns.append((sheetxml.Column(col, "formula", col_styles.get(col), table.formulas[header]), None))
-    for header, col in td.others.items():
-        columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
     reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
     first_new = max(reusable, r1) + 1
+    geometry = structured.tables_of(pkg.tables()) if shared_formulas else {}
+    for header, col in td.computed.items():
+        formula = table.formulas[header]
+        a1 = structured.to_a1(formula, first_new, geometry, table.sheet) if shared_formulas else None
+        columns.append((sheetxml.Column(col, "formula", col_styles.get(col), formula, a1), None))
+    for header, col in td.others.items():
+        columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
     last_new = first_new + n - 1
     new_r2 = max(r2, last_new)
 

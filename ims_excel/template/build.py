@@ -24,13 +24,16 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 import ims_excel
-from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
+from ims_excel.records import INWARD_COLUMNS, INWARD_DETAILS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
 from ims_excel.template import config as config_sheet
 from ims_excel.template import inward, outward, shared, summaries, vba
 from ims_excel.template.rules_sheet import write_rules
 from ims_excel.template.start import write_start, write_xlwings_conf
-from ims_excel.template.styles import Styles
+from ims_excel.template.styles import NUM_FORMATS, Styles
+
+INPUT_FILL = "#FFF2CC"
+"""Background of a summary cell the user fills (GSTR-3B 4(A)(2), 4(B)(1), 4(D)(1))."""
 from ims_excel.template.tables import TableSpec, write_table
 
 DEFAULT_OUT = vba.REPO / "workbook" / "IMS_Workbook.xlsm"
@@ -45,7 +48,7 @@ SHEETS: tuple[tuple[str, str], ...] = (
 )
 """(sheet name, VBA code name) in workbook order."""
 
-INWARD = TableSpec("Inward", "Inward", INWARD_COLUMNS, inward.COMPUTED)
+INWARD = TableSpec("Inward", "Inward", INWARD_COLUMNS, inward.COMPUTED, grouped=INWARD_DETAILS)
 OUTWARD = TableSpec("Outward", "Outward", OUTWARD_COLUMNS, outward.COMPUTED)
 TAB_COLOURS = {"Config": "#70AD47", "Inward": "#70AD47", "Outward": "#70AD47",
                "Summary": "#4472C4", "GSTR-2B": "#4472C4", "GSTR-3B": "#4472C4",
@@ -70,8 +73,9 @@ class _Worksheet(Worksheet):
 
 def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet) -> None:
     """Heading, Config echo, then each block: title, column labels, row labels, formulas."""
-    ws.set_column(0, 0, 2)
-    ws.set_column(1, 1, 50)
+    ws.set_column(0, 0, sheet.margin)
+    labels = [label for b in sheet.blocks for _, label in b.rows] + [b.title for b in sheet.blocks]
+    ws.set_column(1, 1, min(max(50, max(len(x) for x in labels) + 2), 95))  # no label cut off
     ws.set_column(2, 8, 15)
     ws.write(0, 1, sheet.heading, styles.title())
     for i, (label, formula) in enumerate((("GSTIN", "=RecipientGSTIN&\"\""),
@@ -95,6 +99,10 @@ def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet) -> None
             for ck, _ in b.cols:
                 a1 = summaries.block_cell(sheet, b, rk, ck)
                 kind = b.col_kinds.get(ck, b.kind)
+                if rk in b.inputs:  # the user's own entry: a blank unlocked input cell
+                    ws.write_blank(a1, None, styles.get(num_format=NUM_FORMATS[kind], locked=False, border=1,
+                                                        bg_color=INPUT_FILL))
+                    continue
                 ws.write_formula(a1, cell_formulas[a1], styles.cell(kind, bold=total or ck == "Total"))
         amount_cols = [j for j, (ck, _) in enumerate(b.cols) if b.col_kinds.get(ck, b.kind) == "amount"]
         if amount_cols:

@@ -7,7 +7,7 @@ Formulas elsewhere use the defined names, never addresses:
 ``GSTINValid``          TRUE/FALSE: 15 characters and the Luhn mod-36 check
 ``LegalName``           input, text
 ``ReturnPeriod``        input, text ``YYYY-MM``
-``ReturnPeriodIndex``   year*12 + month - 1 (``periods.parse``), "" if invalid
+``ReturnPeriodLabel``   the return period as a person reads it (``Oct-2026``)
 ``FilingFrequency``     Monthly / Quarterly
 ``StateCodeOverride``   input; blank = from the GSTIN
 ``StateCode``           the override, else the GSTIN's first two characters
@@ -22,6 +22,7 @@ Formulas elsewhere use the defined names, never addresses:
 Derived values the row formulas use (below the settings, :data:`DERIVED`):
 
 ======================  =====================================================
+``ReturnPeriodIndex``   year*12 + month - 1 (``periods.parse``), "" if invalid
 ``WindowStart``         first GSTR-2B month of the return (the quarter's first for QRMP)
 ``WindowEnd``           last GSTR-2B month of the return (``Context.return_period``)
 ``WindowEndPeriod``     ``WindowEnd`` as YYYY-MM
@@ -81,11 +82,12 @@ FIELDS: tuple[Field, ...] = (
           note="Your GSTIN. Column C checks the 15th (check) character."),
     Field("legal_name", "LegalName", "Legal name", "text"),
     Field("period", "ReturnPeriod", "Return period (YYYY-MM)", "period",
-          derived="ReturnPeriodIndex",
-          derived_formula='=IF(AND(LEN({input})=7,MID({input},5,1)="-"),'
-                          'IFERROR(VALUE(LEFT({input},4))*12+VALUE(MID({input},6,2))-1,""),"")',
-          derived_kind="general",
-          note="The GSTR-2B / GSTR-3B period you are working on, e.g. 2025-11."),
+          derived="ReturnPeriodLabel",
+          derived_formula='=IF(ReturnPeriodIndex="","not YYYY-MM",'
+                          'MID("JanFebMarAprMayJunJulAugSepOctNovDec",MOD(ReturnPeriodIndex,12)*3+1,3)'
+                          '&"-"&INT(ReturnPeriodIndex/12))',
+          note="The GSTR-2B / GSTR-3B period you are working on, e.g. 2025-11. Column C shows it as a "
+               "month (Nov-2025)."),
     Field("frequency", "FilingFrequency", "Filing frequency", "enum", ("Monthly", "Quarterly"), "Monthly"),
     Field("state_code", "StateCodeOverride", "State code", "text",
           derived="StateCode",
@@ -130,6 +132,10 @@ def _iso(index: str) -> str:
 
 
 DERIVED: tuple[Derived, ...] = (
+    Derived("ReturnPeriodIndex", "Return period (index)",
+            '=IF(AND(LEN(ReturnPeriod)=7,MID(ReturnPeriod,5,1)="-"),'
+            'IFERROR(VALUE(LEFT(ReturnPeriod,4))*12+VALUE(MID(ReturnPeriod,6,2))-1,""),"")',
+            note="year*12 + month - 1 (periods.parse), blank if the return period is not YYYY-MM."),
     Derived("WindowStart", "First GSTR-2B month of the return (index)",
             f'=IF({_RPI}="","",IF({_QUARTERLY},{_RPI}-MOD({_RPI},3),{_RPI}))',
             note="year*12 + month - 1; a quarterly return covers the three months of its quarter."),
@@ -196,7 +202,8 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
     ws.set_column(2, 2, 16)
     ws.set_column(3, 3, 70, styles.note())
     ws.write(0, 0, "Configuration", styles.title())
-    ws.write(1, 0, "Fill column B. Column C is computed. Names in the formulas: see column E.", styles.note())
+    ws.write(1, 0, "Fill column B. Column C is computed. Names in the formulas: see column E.",
+             styles.get(italic=True, font_color="#595959"))  # one line: not wrapped over the header row
     for j, head in enumerate(("Setting", "Value", "Check / in use", "Notes", "Defined names")):
         ws.write(FIRST_ROW - 2, j, head, styles.header())
     for i, f in enumerate(FIELDS):
@@ -236,6 +243,9 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
             ws.write_string(i, 3, d.note, styles.note())
         ws.write_string(i, 4, d.name, styles.note())
     ws.set_column(4, 4, 34, styles.note())
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True})
 
 

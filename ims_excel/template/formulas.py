@@ -62,8 +62,10 @@ def gstin_check(ref: str) -> str:
     Luhn mod 36 over the first 14 characters (formats-and-market.md section 8):
     value = position in ``0-9A-Z``, weight 1 on odd and 2 on even positions,
     contribution INT(p/36)+MOD(p,36), check = MOD(36-MOD(sum,36),36). Upper case
-    only, as the portal writes GSTINs. O(1): 14 FINDs over array constants inside
-    SUMPRODUCT, which Excel and LibreOffice both evaluate as arrays without CSE.
+    only, as the portal writes GSTINs. O(1): 14 FINDs inside SUMPRODUCT, which Excel
+    and LibreOffice both evaluate as arrays without CSE. Positions and weights are the
+    Rules-sheet ranges ``GstinPos`` / ``GstinWeight`` (``rules_sheet.GSTIN_WEIGHTS``), not
+    array constants: MS-XLS forbids those in a shared formula.
     """
     return f"IFERROR(AND(LEN({ref})=15,EXACT(MID({ref},15,1),{gstin_check_char(ref)})),FALSE)"
 
@@ -72,9 +74,7 @@ def gstin_check_char(ref: str) -> str:
     """The right 15th character for the first 14 characters of ``ref`` (an error if one of
     them is not in ``0-9A-Z``): ``gstin.check_char`` as a formula."""
     alphabet = quote(ALPHABET)
-    positions = "{" + ",".join(str(i) for i in range(1, 15)) + "}"
-    weights = "{" + ",".join("1" if i % 2 else "2" for i in range(1, 15)) + "}"
-    p = f"(FIND(MID({ref},{positions},1),{alphabet})-1)*{weights}"
+    p = f"(FIND(MID({ref},GstinPos,1),{alphabet})-1)*GstinWeight"
     total = f"SUMPRODUCT(INT({p}/36)+MOD({p},36))"
     return f"MID({alphabet},MOD(36-MOD({total},36),36)+1,1)"
 

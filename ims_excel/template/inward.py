@@ -229,8 +229,11 @@ def _declared_over() -> str:
 def _message() -> str:
     code = r("Reason Code")
     head = r("Declared Over")
-    pick = lambda prefix: f'CHOOSE(MATCH({head},{{"IGST","CGST","SGST","Cess"}},0),' + ",".join(  # noqa: E731
-        prefix(h) for h in L.HEADS) + ")"
+    def pick(value) -> str:  # the figure of head Declared Over (nested IFs: no array constant)
+        out = value(L.HEADS[-1])
+        for h in reversed(L.HEADS[:-1]):
+            out = IF(eq(head, h), value(h), out)
+        return out
     full = _reduction  # what a Full declaration reduces (the figure Declared Over compares with)
     g = r("Supplier GSTIN")
     expected = f'IFERROR({IF(f"LEN({g})>=14", f"LEFT({g},14)&{gstin_check_char(g)}", q(""))},"")'
@@ -266,11 +269,11 @@ _VISIBLE: tuple[Computed, ...] = (
     _c("Reason Code", _g(IF(f'{r("Error Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Error Rank")})',
                             IF(f'{r("Warning Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Warning Rank")})',
                                IF(f'{r("Info Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Info Rank")})', '""')))),
-       "text", "Primary reason code: the first code (Codes table order) of the worst severity.", 16),
-    _c("Message", _message(), "text", "What to do about it (the Codes message, dates filled in).", 40),
+       "text", "Primary reason code: the first code (Codes table order) of the worst severity.", 24),
+    _c("Message", _message(), "text", "What to do about it (the Codes message, dates filled in).", 100),
     _c("Effective Action", _g(_EFFECTIVE), "text",
        "What the portal keeps: Accepted / Rejected / Pending / Deemed Accepted / Not in IMS. "
-       "A refused action is not applied.", 13),
+       "A refused action is not applied.", 16),
     _c("In 2B", _g(IF(OR(eq(r("2B Bucket"), "available"), eq(r("2B Bucket"), "not_available"),
                          eq(r("2B Bucket"), "reversal")), q("Y"), q("N"))),
        "text", "Y when the record's ITC is in this return's GSTR-2B (and so in a GSTR-3B Table 4 row).", 6),

@@ -14,6 +14,7 @@ Besides ``Rules`` and ``Codes``:
 * Table ``AddbackTables``: supply type (or ``default`` / ``eco``) -> the supplier's GSTR-3B
   table of an add-back (``parameters.yaml`` ``addback_table``);
 * name ``QRMPDay22States``: the states whose QRMP GSTR-3B is due on the 22nd;
+* names ``GstinPos`` / ``GstinWeight``: positions 1-14 and weights of the GSTIN check character;
 * ``Param_<name>`` also for nested scalars (``Param_cutoff_164_month``) and, for
   period parameters, ``Param_<name>_index`` (year*12 + month - 1).
 """
@@ -29,6 +30,9 @@ from ims_excel.rules import RuleBook
 from ims_excel.template.styles import Styles
 
 TITLE_ROWS = 3  # the Rules table header is on row 4
+GSTIN_WEIGHTS = tuple((i, 1 if i % 2 else 2) for i in range(1, 15))
+"""(position, weight) of the GSTIN check: weight 1 on odd, 2 on even positions (formats-and-market.md
+section 8, ``gstin.check_char``); ranges, because a shared formula may not hold an array constant."""
 
 
 def _cell_text(v: Any) -> Any:
@@ -149,6 +153,20 @@ def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
     for i, state in enumerate(states, start=top + 1):
         ws.write_string(i, 0, str(state))
     workbook.define_name("QRMPDay22States", f"=Rules!$A${top + 2}:$A${top + 1 + len(states)}")
+    top = top + len(states) + 3
+    ws.write(top - 1, 0, "GSTIN check character: position and weight of the first 14 characters",
+             styles.subtitle())
+    ws.write(top, 0, "GstinPos", styles.header())
+    ws.write(top, 1, "GstinWeight", styles.header())
+    for i, (pos, weight) in enumerate(GSTIN_WEIGHTS, start=top + 1):
+        ws.write_number(i, 0, pos)
+        ws.write_number(i, 1, weight)
+    workbook.define_name("GstinPos", f"=Rules!$A${top + 2}:$A${top + 1 + len(GSTIN_WEIGHTS)}")
+    workbook.define_name("GstinWeight", f"=Rules!$B${top + 2}:$B${top + 1 + len(GSTIN_WEIGHTS)}")
     ws.freeze_panes(TITLE_ROWS + 1, 1)
+    ws.set_landscape()  # printed: landscape, the width of one page, the table header on every page
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(TITLE_ROWS)
     ws.protect("", {"autofilter": True, "sort": True, "format_columns": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})

@@ -14,7 +14,7 @@ the row formulas, and each cell equals an engine aggregate
 read the recalculated value of any summary cell and compare it to the engine.
 
 >>> cell_map()[("gstr3b", "table4", "4A5", "IGST")]
-"'GSTR-3B'!C11"
+"'GSTR-3B'!C12"
 """
 
 from __future__ import annotations
@@ -63,14 +63,22 @@ BUCKETS = {
 
 TABLE4 = {
     "4A1": "4(A)(1) Import of goods",
-    "4A3": "4(A)(3) Inward supplies liable to reverse charge",
+    "4A2": "4(A)(2) Import of services  [your entry]",
+    "4A3": "4(A)(3) Inward supplies liable to reverse charge (other than 1 & 2)",
     "4A4": "4(A)(4) Inward supplies from ISD",
     "4A5": "4(A)(5) All other ITC",
-    "4B2": "4(B)(2) ITC reversed - others",
+    "4B1": "4(B)(1) As per rules 38, 42 & 43 of CGST Rules and section 17(5)  [your entry]",
+    "4B2": "4(B)(2) Others",
     "4C": "4(C) Net ITC available (A) - (B)",
-    "4D2": "4(D)(2) Ineligible ITC (not reversed)",
+    "4D1": "4(D)(1) ITC reclaimed which was reversed under 4(B)(2) in an earlier period  [your entry]",
+    "4D2": "4(D)(2) Ineligible ITC under section 16(4) & ITC restricted due to PoS rules",
 }
-"""GSTR-3B Table 4 rows: the ``3B Table`` column values (4C is computed from the others)."""
+"""GSTR-3B Table 4 rows as the return shows them (formats-and-market.md section 2.6): the rows GSTR-2B
+auto-populates are the ``3B Table`` column values; 4C is computed; :data:`TABLE4_OWN` are the taxpayer's."""
+
+TABLE4_OWN = ("4A2", "4B1", "4D1")
+"""Table 4 rows the portal does not fill from GSTR-2B: the taxpayer's own entries (blank input cells;
+4(A)(2) and 4(B)(1) feed 4(C))."""
 
 ADDBACK_TABLES = {
     "3.1(a)": "3.1(a) Outward taxable supplies (other than zero rated, nil rated and exempted)",
@@ -92,6 +100,9 @@ class Block:
     kind: str = "count"
     col_kinds: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    inputs: tuple[str, ...] = ()
+    """Row keys whose cells are the user's own entries: blank, unlocked, no formula (``formula`` is not
+    asked for them; their value is whatever the user types, blank = 0)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,8 @@ class Sheet:
     blocks: tuple[Block, ...]
     first_row: int = 6
     note: str = ""
+    margin: float = 2
+    """Width of column A (the Liability sheet's add-back list, written by ``process``, starts there)."""
 
 
 # ------------------------------------------------------------------ Summary (IMS dashboard)
@@ -169,7 +182,7 @@ GSTR2B = Sheet("GSTR-2B", "GSTR-2B: ITC by bucket, section and head", tuple(
 
 # ------------------------------------------------------------------ GSTR-3B Table 4
 
-_4A = ("4A1", "4A3", "4A4", "4A5")
+_4A = ("4A1", "4A3", "4A4", "4A5")  # from GSTR-2B
 
 
 def _t4_sum(row: str, c: str) -> str:
@@ -178,8 +191,8 @@ def _t4_sum(row: str, c: str) -> str:
 
 def _table4(row: str, c: str, cell: Cell) -> str:
     if row == "4C":
-        a = "+".join(cell(k, c) for k in _4A)
-        return f"=({a})-{cell('4B2', c)}"
+        a = "+".join(cell(k, c) for k in ("4A1", "4A2", "4A3", "4A4", "4A5"))
+        return f"=({a})-({cell('4B1', c)}+{cell('4B2', c)})"
     s = _t4_sum(row, c)
     if row in _4A:  # Q1 setting: negative 4A nets move to 4B(2)
         return f'=IF(AND(Param_negative_4a_to_4b="Y",{s}<0),0,{s})'
@@ -191,8 +204,9 @@ def _table4(row: str, c: str, cell: Cell) -> str:
 
 GSTR3B = Sheet("GSTR-3B", "GSTR-3B Table 4: eligible ITC", (
     Block("table4", "Table 4 - Eligible ITC", tuple(TABLE4.items()), tuple((h, h) for h in HEADS),
-          _table4, "amount"),
-), note="Auto-populated from the GSTR-2B of the Config return, credit notes netted.")
+          _table4, "amount", inputs=TABLE4_OWN),
+), note="Rows filled from the GSTR-2B of the Config return (credit notes netted), as the portal "
+        "auto-populates them; rows marked [your entry] are yours to fill (blank cells), as on the portal.")
 
 
 # ------------------------------------------------------------------ Liability (supplier add-back)
@@ -220,7 +234,7 @@ LIABILITY = Sheet("Liability", "Supplier: liability added back for rejected reco
     Block("addback", "All add-back rows (every GSTR-3B period)", _LIABILITY_ROWS, _LIABILITY_COLS,
           _liability(False), "amount", {"Records": "count"}),
 ), note="From the Outward table: your documents that recipients rejected (negative: an accepted re-report "
-        "reverses an earlier add-back).")
+        "reverses an earlier add-back).", margin=12)
 
 SHEETS: tuple[Sheet, ...] = (SUMMARY, GSTR2B, GSTR3B, LIABILITY)
 """Every summary sheet, in workbook order."""
@@ -264,12 +278,14 @@ def cell_map() -> dict[tuple[str, str, str, str], str]:
 
 
 def formulas_of(sheet: Sheet) -> dict[str, str]:
-    """``{A1: formula}`` of every block cell of a sheet."""
+    """``{A1: formula}`` of every block cell of a sheet (not the ``inputs`` rows: they hold no formula)."""
     out = {}
     for b in sheet.blocks:
         def cell(rk: str, ck: str, _b: Block = b) -> str:
             return block_cell(sheet, _b, rk, ck)
         for rk, _ in b.rows:
+            if rk in b.inputs:
+                continue
             for ck, _ in b.cols:
                 out[block_cell(sheet, b, rk, ck)] = b.formula(rk, ck, cell)
     return out

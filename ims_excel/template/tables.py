@@ -10,12 +10,16 @@ What the writer does for every table:
   data from row 2 (at least one, empty, row so that Excel extends the table
   and its column formulas when rows are pasted below);
 * input columns unlocked, formatted by kind (text ``@``, dates dd-mm-yyyy,
-  amounts Indian grouping); computed columns locked, grey;
+  amounts Indian grouping); computed columns locked, grey (styled as computed);
 * drop-downs for every enum and flag column, plus light checks on dates,
   amounts and lengths (whole columns, so they hold for appended rows);
 * red rows for Status = "error", amber for "warning";
-* frozen header, the table's autofilter, sheet protection without a password
-  (filtering, sorting and resizing columns stay allowed).
+* frozen header row and columns up to Document Number, the table's autofilter, and no sheet
+  protection: Excel sorts only unlocked cells of a protected sheet, so a protected table with
+  formula columns could not be sorted (issue 9). The formulas are guarded instead by ``process``,
+  which restores any computed cell typed over and reports it (``sheetxml.Injector``);
+* ``<ignoredErrors>``: no "number stored as text" triangles on text codes, no "inconsistent
+  calculated column" flags on the computed columns.
 """
 
 from __future__ import annotations
@@ -34,9 +38,6 @@ from ims_excel.template.styles import Styles
 
 MAX_ROW = 1_048_575  # last 0-based worksheet row
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-PROTECTION = {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
-              "select_locked_cells": True, "select_unlocked_cells": True}
-"""Sheet protection options (no password). ``IMSButtons.ProtectSheet`` mirrors them in VBA."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class TableSpec:
     inputs: tuple[Column, ...]
     computed: tuple[Computed, ...]
     status_column: str | None = "Status"
+    grouped: tuple[str, ...] = ()
+    """Input columns (adjacent) shown as one outline group, collapsed: details a person rarely reads."""
 
     @property
     def headers(self) -> list[str]:
@@ -100,7 +103,7 @@ def _this_row_refs(formula: str, table: str) -> list[str]:
     return [re.sub(r"'(.)", r"\1", m) for m in re.findall(pattern, formula)]
 
 
-_WIDTHS = {"text": 16, "enum": 12, "flag": 7, "period": 9, "date": 11, "amount": 14}
+_WIDTHS = {"text": 16, "enum": 13, "flag": 11, "period": 9, "date": 11, "amount": 14}
 
 
 def _width(col: Column) -> float:
@@ -223,50 +226,71 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     n, cells = cell_columns(spec, frame)
     rows = max(n, 1)
     ncols = len(spec.headers)
-    columns = []
-    for col in spec.inputs:
-        columns.append({"header": col.name, "format": styles.input(col.kind)})
-    for c in spec.computed:
-        columns.append({"header": c.header, "formula": c.formula, "format": styles.computed(c.kind)})
+    by_header = {col.name: {"header": col.name, "format": styles.input(col.kind)} for col in spec.inputs}
+    by_header.update({c.header: {"header": c.header, "formula": c.formula, "format": styles.computed(c.kind)}
+                      for c in spec.computed})
+    columns = [by_header[h] for h in spec.headers]
     ws.add_table(0, 0, rows, ncols - 1, {"name": spec.name, "columns": columns,
                                           "style": "Table Style Light 9"})
     header = styles.header()
     for j, name in enumerate(spec.headers):
         ws.write_string(0, j, name, header)
-    for j, col in enumerate(spec.inputs):
+    grouped = [spec.column_index(h) for h in spec.grouped]
+    if grouped and grouped != list(range(grouped[0], grouped[0] + len(grouped))):
+        raise ValueError(f"{spec.name}: the grouped columns are not adjacent")
+    for col in spec.inputs:
+        j = spec.column_index(col.name)
         fmt = styles.input(col.kind)
-        ws.set_column(j, j, _width(col), fmt)
+        options = {"level": 1, "hidden": True} if j in grouped else {}
+        if grouped and j == grouped[-1] + 1:
+            options = {"collapsed": True}  # the group's [+] button
+        ws.set_column(j, j, _width(col), fmt, options)
         _write_column(ws, j, cells.get(col.name), fmt, col.kind)
         rule = _validation(col, remarks_max)
         if rule:
             ws.data_validation(1, j, MAX_ROW, j, rule)
         if col.doc:
             ws.write_comment(0, j, col.doc, {"author": "ims_excel", "x_scale": 1.6})
-    base = len(spec.inputs)
     if shared and rows > 1:
-        for k, c in enumerate(spec.computed):
+        for c in spec.computed:
             fmt = styles.computed(c.kind)
             for i in range(2, rows + 1):
-                ws.write_formula(i, base + k, SHARE_MARKER, fmt)
+                ws.write_formula(i, spec.column_index(c.header), SHARE_MARKER, fmt)
     if spec.status_column and spec.status_column in spec.headers:
         _status_colours(ws, styles, spec, ncols)
-    for k, c in enumerate(spec.computed):
+    for c in spec.computed:
+        j = spec.column_index(c.header)
         options = {"level": 1, "hidden": True} if c.helper else {}
-        ws.set_column(base + k, base + k, c.width or 14, styles.computed(c.kind), options)
+        ws.set_column(j, j, c.width or 14, styles.computed(c.kind), options)
         if c.kind == "amount":
-            styles.indian_grouping(ws, 1, base + k, MAX_ROW, base + k)
+            styles.indian_grouping(ws, 1, j, MAX_ROW, j)
         if c.doc:
-            ws.write_comment(0, base + k, c.doc, {"author": "ims_excel", "x_scale": 1.6})
+            ws.write_comment(0, j, c.doc, {"author": "ims_excel", "x_scale": 1.6})
     if any(c.helper for c in spec.computed):  # the outline's [+] button, right of the helper group
         ws.set_column(ncols, ncols, None, None, {"collapsed": True})
     ws.set_row(0, 45)
-    ws.freeze_panes(1, 0)
-    ws.protect("", PROTECTION)
+    key = "Document Number" if "Document Number" in spec.headers else spec.headers[0]
+    ws.freeze_panes(1, spec.column_index(key) + 1)  # the header row and the columns up to the document number
+    ws.ignore_errors(_ignored_errors(spec))
     ws.set_landscape()
     ws.set_paper(9)
     ws.repeat_rows(0)
     ws.fit_to_pages(3, 0)
     return n
+
+
+def _ignored_errors(spec: TableSpec) -> dict[str, str]:
+    """Excel's error-checking flags switched off where they are expected (``<ignoredErrors>``):
+    "number stored as text" on the text input columns (a place of supply ``07``, a GSTIN, a document
+    number ``0012`` are text on purpose), and "inconsistent calculated column formula" on the computed
+    columns, whose rows hold the column formula in A1 form when it is stored as a shared formula."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    def ranges(headers: list[str]) -> str:
+        return " ".join(f"{xl_col_to_name(spec.column_index(h))}2:{xl_col_to_name(spec.column_index(h))}"
+                        f"{MAX_ROW + 1}" for h in headers)
+    text = [c.name for c in spec.inputs if c.kind not in ("amount", "date")]
+    return {"number_stored_as_text": ranges(text), "calculated_column": ranges([c.header for c in spec.computed])}
 
 
 def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str) -> None:

@@ -48,7 +48,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PROTECT = {"Password": "", "DrawingObjects": True, "Contents": True, "Scenarios": True,
            "AllowFormattingColumns": True, "AllowFormattingRows": True, "AllowSorting": True,
            "AllowFiltering": True}
-"""Inward/Outward protection, as ``IMSButtons.ProtectSheet`` sets it (no password)."""
+"""Protection put back on an Inward/Outward sheet that a user protected (the build leaves them unprotected,
+so that Excel can sort them; no password)."""
 
 
 def _caller() -> Any:
@@ -187,6 +188,11 @@ def _unprotect(sheet: Any) -> None:
     api = getattr(sheet, "api", None)
     if api is not None and hasattr(api, "Unprotect"):
         api.Unprotect("")
+
+
+def _protected(sheet: Any) -> bool:
+    """Is the sheet's content protected (``Worksheet.ProtectContents``)?"""
+    return bool(getattr(getattr(sheet, "api", None), "ProtectContents", False))
 
 
 def _protect(sheet: Any, **options: object) -> None:
@@ -398,7 +404,9 @@ def _append(book: Any, name: str, table: Any, spec: Any, frame: pd.DataFrame, la
         else:
             runs.append([j])
     start = max(last_filled, rng.row) + 1
-    _unprotect(sheet)
+    protected = _protected(sheet)  # the build leaves Inward/Outward unprotected; a user may have protected it
+    if protected:
+        _unprotect(sheet)
     try:
         for run in runs:
             block = [[safe(cols[j][i]) if cols[j] is not None else None for j in run] for i in range(n)]
@@ -406,7 +414,8 @@ def _append(book: Any, name: str, table: Any, spec: Any, frame: pd.DataFrame, la
         end = max(start + n - 1, rng.row + rng.shape[0] - 1)
         table.resize(sheet.range((rng.row, rng.column), (end, rng.column + rng.shape[1] - 1)))
     finally:
-        _protect(sheet)
+        if protected:
+            _protect(sheet)
 
 
 __all__ = ["import_data", "validate", "compute", "build_liability", "export_upload_json", "safe"]

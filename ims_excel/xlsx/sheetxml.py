@@ -308,8 +308,12 @@ class Injector:
 
     ``rec_of_row[r]``: record index of sheet row ``r`` (-1: a blank table row,
     whose formulas give "" or 0); rows outside ``first..last`` are not touched.
-    A cell of a computed column that holds a constant (typed over the formula)
-    is kept as it is. Rows that ``regular`` marks (formula cells like the
+    A cell of a computed column that holds a constant (typed over the formula, or
+    the formula deleted) gets the column formula back: the table's formulas are
+    the workbook's proof, so a reviewer must be able to trust they are intact
+    (issue 9); ``restored`` lists those cells and ``process`` reports them. The
+    Inward/Outward sheets are not protected (Excel could not sort them), so this
+    is where an overwritten formula is caught. Rows that ``regular`` marks (formula cells like the
     reference row: same styles and formulas, nothing after them) are written
     from a template; the others cell by cell, keeping each cell's own
     attributes and formula.
@@ -320,7 +324,8 @@ class Injector:
     first: int
     last: int
     regular: object = None  # io.Regularity or None
-    stats: dict = field(default_factory=lambda: {"fast": 0, "slow": 0, "untouched": 0})
+    stats: dict = field(default_factory=lambda: {"fast": 0, "slow": 0, "untouched": 0, "restored": 0})
+    restored: list = field(default_factory=list)  # cells whose formula was typed over, restored ("AQ7")
 
     def __post_init__(self) -> None:
         self.columns = sorted(self.columns, key=lambda c: c.col)
@@ -353,12 +358,21 @@ class Injector:
         return t[i - i0], v[i - i0]
 
     # ------------------------------------------------------------ one cell, the general way
-    def _cell(self, cell: bytes, tv: tuple[bytes, bytes] | None) -> bytes:
+    def _cell(self, cell: bytes, tv: tuple[bytes, bytes] | None, c: Computed | None = None,
+              rnum: int = 0) -> bytes:
         m = _CELL_PARTS.match(cell)
         attrs, body = m.group(1), m.group(3) or b""
         fm = re.search(rb"<f\b[^>]*/>|<f\b[^>]*>.*?</f>", body, re.S)
+        if not fm and c is not None:  # a value typed over (or a formula deleted): the column formula again
+            self.stats["restored"] = self.stats.get("restored", 0) + 1
+            self.restored.append(f"{c.letters}{rnum}")
+            attrs = re.sub(rb'\s+t="[a-zA-Z]+"', b"", attrs)
+            fm = re.match(rb".*", b"<f>" + c.formula.replace("&", "&amp;").replace("<", "&lt;")
+                          .replace(">", "&gt;").encode("utf-8") + b"</f>", re.S)
+            if tv is None:
+                return b"<c" + attrs + b">" + fm.group(0) + b"</c>"
         if not fm or tv is None:
-            return cell  # a constant typed over the formula, or no value to give
+            return cell  # no value to give
         t, v = tv
         attrs = re.sub(rb'\s+t="[a-zA-Z]+"', b"", attrs)
         return b"<c" + attrs + t + b">" + fm.group(0) + b"<v>" + v + b"</v></c>"
@@ -378,7 +392,7 @@ class Injector:
             c = self._cols.get(col)
             if c is not None:
                 present.add(col)
-                out.append((col, self._cell(cell, self._value(c, i, vals, i0))))
+                out.append((col, self._cell(cell, self._value(c, i, vals, i0), c, rnum)))
             else:
                 out.append((col, cell))
         for c in self.columns:
@@ -609,26 +623,19 @@ class Column:
     kind: str
     style: int | None
     formula: str | None = None  # computed columns
+    shared_formula: str | None = None  # the formula in A1 form for the first new row (shared storage)
 
 
 def row_xml(rnum: int, cells: list[str]) -> str:
     return f'<row r="{rnum}">' + "".join(cells) + "</row>"
 
 
-def column_cells(col: Column, values: list | None, first_row: int, count: int, *,
-                 shared: tuple[int, int] | None = None) -> list[str]:
+def column_cells(col: Column, values: list | None, first_row: int, count: int) -> list[str]:
     """XML of one column's cells for rows ``first_row..first_row+count-1`` ("" where blank)."""
     letters = col_letters(col.col)
     s = _s(col.style)
     if col.formula is not None:
         f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        if shared and count > 1:
-            si, _ = shared
-            last = first_row + count - 1
-            head = f'<c r="{letters}{first_row}"{s}><f t="shared" ref="{letters}{first_row}:{letters}{last}" ' \
-                   f'si="{si}">{f}</f></c>'
-            return [head] + [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>'
-                             for r in range(first_row + 1, last + 1)]
         return [f'<c r="{letters}{r}"{s}><f>{f}</f></c>' for r in range(first_row, first_row + count)]
     if values is None:
         return [f'<c r="{letters}{r}"{s}/>' if s else "" for r in range(first_row, first_row + count)]
@@ -674,7 +681,9 @@ def rows_xml(columns: list[tuple[Column, list | None]], first_row: int, count: i
 def _shared_cells(col: Column, si: int, r0: int, n: int, first: int, last: int) -> list[str]:
     letters = col_letters(col.col)
     s = _s(col.style)
-    f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if col.shared_formula is None:
+        raise ValueError(f"column {letters}: a shared formula needs its A1 form (structured.to_a1)")
+    f = col.shared_formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     out = [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>' for r in range(r0, r0 + n)]
     if r0 == first:
         out[0] = (f'<c r="{letters}{first}"{s}><f t="shared" ref="{letters}{first}:{letters}{last}" '

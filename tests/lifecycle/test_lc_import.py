@@ -141,3 +141,54 @@ def test_unusable_source_exits_2_and_writes_nothing(tmp_path, capsys):
     assert main(["import", str(book), str(bad)]) == 2
     assert "row 2, column 'IGST': '12O' is not an amount" in capsys.readouterr().err
     assert book.read_bytes() == before
+
+
+def _formulas(book: Path) -> list[tuple[str, str, str]]:
+    """(sheet part, kind, formula text) of every formula in the Inward and Outward sheets."""
+    from xml.sax.saxutils import unescape
+
+    out = []
+    with Package(book) as pkg:
+        for t in pkg.tables():
+            if t.name not in ("Inward", "Outward"):
+                continue
+            xml = pkg.text(t.sheet_part)
+            for attrs, body in re.findall(r"<f\b([^>]*?)(?<!/)>([^<]*)</f>", xml):
+                out.append((t.sheet_part, "shared" if 't="shared"' in attrs else "cell", unescape(body)))
+    return out
+
+
+def test_shared_formulas_are_in_the_form_excel_writes(tmp_path):
+    """Issue 9: a shared formula holds A1 references only, no structured reference (Excel writes none,
+    MS-XLS SharedParsedFormula has no place for one) and no array constant (MS-XLS forbids PtgArray in
+    a shared formula, section 2.5.198.118); the table part keeps the structured calculated-column
+    formula, as Excel does. Books: ``import --shared-formulas`` (twice: the second import appends a
+    second shared group below the first), ``make_book`` and ``build_workbook(shared_formulas=True)``."""
+    from ims_excel import synthetic
+    from ims_excel.template import inward, outward
+    from ims_excel.template.build import build_workbook
+    from ims_excel.xlsx.structured import has_array_constant, has_structured
+
+    book = _new(tmp_path)
+    for seed in (9, 10):
+        csv = tmp_path / f"in{seed}.csv"
+        synthetic.to_raw(synthetic.inward(40, seed=seed, period="2026-10")).to_csv(csv, index=False)
+        assert main(["import", str(book), str(csv), "--shared-formulas", "--no-backup"]) == 0
+    made = book_io.make_book(tmp_path / "made.xlsm", synthetic.inward(30, seed=2), synthetic.outward(20, seed=2),
+                             {"gstin": GSTIN, "period": "2026-10"}, shared_formulas=True)
+    built = build_workbook(tmp_path / "built.xlsm", synthetic.to_raw(synthetic.inward(30, seed=4)),
+                           synthetic.to_raw(synthetic.outward(20, seed=4), "outward"), shared_formulas=True)
+    for b in (book, made, built):
+        found = _formulas(b)
+        shared = [f for _, kind, f in found if kind == "shared"]
+        assert len(shared) >= len(inward.COMPUTED) + len(outward.COMPUTED), b  # every computed column
+        assert [f for f in shared if has_structured(f) or has_array_constant(f)] == [], b
+        assert all("$" in f for f in shared)  # A1 references
+        with Package(b) as pkg:
+            formulas = pkg.table("Inward").formulas
+        assert formulas and all("Inward[[#This Row]," in f for f in formulas.values() if "Inward[" in f)
+    with Package(book) as pkg:
+        xml = pkg.text(pkg.table("Inward").sheet_part)
+    groups = re.findall(r'<f t="shared" ref="([A-Z]+)(\d+):[A-Z]+(\d+)" si="(\d+)"', xml)
+    assert len({si for *_, si in groups}) == len(groups)  # the second import's groups have new indices
+    assert {(int(a), int(b)) for _, a, b, _ in groups} == {(2, 41), (42, 81)}

@@ -21,6 +21,7 @@ from lctools import grid, parts, raw_parts, sheet_names, sheet_part
 from ims_excel.cli import main
 from ims_excel.template import inward as inward_mod
 from ims_excel.template import outward as outward_mod
+from ims_excel.template.build import INWARD
 from ims_excel.book import io as book_io
 from ims_excel.xlsx.package import Package, backup_path
 
@@ -133,35 +134,59 @@ def test_backup_holds_the_previous_file(sample_book):
     assert not list(sample_book.parent.glob(".*.tmp"))
 
 
-def test_a_constant_typed_over_a_formula_is_kept(synth_book):
+def test_a_formula_typed_over_is_restored_and_reported(synth_book, capsys):
+    """Issue 9: Inward/Outward are not protected (Excel sorts only unlocked cells of a protected sheet),
+    so ``process`` guards the formulas: a value typed over a computed cell, or a formula deleted, gets
+    the column formula back (with the engine's value cached), and the cells are reported."""
     book_io.process(synth_book)
     part = sheet_part(synth_book, "Inward")
     with Package(synth_book) as pkg:
         table = pkg.table("Inward")
         header = next(h for h in table.formulas)  # the first formula column
         col = book_io.col_letters(table.bounds[1] + table.columns.index(header))
+        other = list(table.formulas)[5]
+        col2 = book_io.col_letters(table.bounds[1] + table.columns.index(other))
+
+    def type_over(delete: bool) -> None:
+        with zipfile.ZipFile(synth_book) as z:
+            xml = z.read(part).decode()
+            entries = {n: z.read(n) for n in z.namelist()}
+        cell = re.search(rf'<c r="{col}7"[^>]*>.*?</c>', xml).group(0)
+        xml = xml.replace(cell, f'<c r="{col}7" t="inlineStr"><is><t>checked by CA</t></is></c>')
+        if delete:
+            cell2 = re.search(rf'<c r="{col2}9"( s="\d+")?[^>]*>.*?</c>', xml)
+            xml = xml.replace(cell2.group(0), f'<c r="{col2}9"{cell2.group(1) or ""}/>')  # the formula deleted
+        entries[part] = xml.encode()
+        with zipfile.ZipFile(synth_book, "w", zipfile.ZIP_DEFLATED) as z:
+            for n, data in entries.items():
+                z.writestr(n, data)
+
+    type_over(delete=True)
+    rep = book_io.process(synth_book)
+    assert rep.restored == {"Inward": [f"{col}7", f"{col2}9"]}
+    b, result, values = _expected(synth_book)
+    rows = grid(synth_book, "Inward")
+    j, j2 = rows[0].index(header), rows[0].index(other)
+    k7, k9 = list(b.inward.rows).index(7), list(b.inward.rows).index(9)
+    assert rows[6][j] == values[header].iloc[k7] != "checked by CA"
+    assert rows[8][j2] == values[other].iloc[k9]
     with zipfile.ZipFile(synth_book) as z:
         xml = z.read(part).decode()
-        entries = {n: z.read(n) for n in z.namelist()}
-    cell = re.search(rf'<c r="{col}7"[^>]*>.*?</c>', xml).group(0)
-    typed = f'<c r="{col}7" t="inlineStr"><is><t>checked by CA</t></is></c>'
-    entries[part] = xml.replace(cell, typed).encode()
-    with zipfile.ZipFile(synth_book, "w", zipfile.ZIP_DEFLATED) as z:
-        for n, data in entries.items():
-            z.writestr(n, data)
-    rep = book_io.process(synth_book)
-    rows = grid(synth_book, "Inward")
-    j = rows[0].index(header)
-    assert rows[6][j] == "checked by CA"
-    assert rows[7][j] != "checked by CA" and rows[7][j] != ""
+    for ref in (f"{col}7", f"{col2}9"):
+        assert "<f>" in re.search(rf'<c r="{ref}"[^>]*>.*?</c>', xml).group(0), ref
     assert rep.stats["slow"] >= 1 and rep.stats["fast"] >= 1900
+    assert book_io.process(synth_book).restored == {}  # nothing left to restore
+    type_over(delete=False)  # the command line says so
+    capsys.readouterr()
+    assert main(["process", str(synth_book), "--no-backup"]) == 0
+    assert f"Inward: 1 formula cells had been typed over; their formulas are restored: {col}7." in capsys.readouterr().out
 
 
 def test_a_workbook_saved_by_another_program_still_processes(sample_book):
     """openpyxl rewrites every part (shared strings, its own XML): the slow path and the reader still cope."""
     book_io.process(sample_book)
     wb = openpyxl.load_workbook(sample_book, keep_vba=True)
-    wb["Inward"]["AI2"] = "Reject"  # a person changes an action
+    wb["Inward"].cell(2, INWARD.column_index("Action") + 1).value = "Reject"  # a person changes an action
     wb.save(sample_book)
     vba = parts(sample_book)["xl/vbaProject.bin"]
     rep = book_io.process(sample_book)
@@ -191,7 +216,7 @@ def test_fast_reader_and_calamine_agree(synth_book, sample_book):
 
 def test_bad_cells_exit_2_naming_the_cell_and_nothing_is_written(sample_book, capsys):
     wb = openpyxl.load_workbook(sample_book, keep_vba=True)
-    wb["Inward"]["L3"] = "12O"  # Taxable Value
+    wb["Inward"].cell(3, INWARD.column_index("Taxable Value") + 1).value = "12O"
     wb.save(sample_book)
     before = sample_book.read_bytes()
     code = main(["process", str(sample_book)])

@@ -26,6 +26,7 @@ import pytest
 from wbtools import cell, table
 
 from ims_excel import periods, synthetic
+from ims_excel.book.io import make_book
 from ims_excel.engine import Context, evaluate
 from ims_excel.engine.liability import totals
 from ims_excel.engine.sample import frame
@@ -34,6 +35,7 @@ from ims_excel.normalise import normalise
 from ims_excel.records import HEADS
 from ims_excel.report import message, status_counts
 from ims_excel.template import config, inward, outward, summaries
+from ims_excel.template.build import SHEETS as SHEETS_BUILT
 from ims_excel.template.build import build_workbook
 from tests.casefile import _stringify, context_of, load
 
@@ -128,6 +130,9 @@ def expected_summaries(res) -> dict:
         elif sheet == "gstr3b":
             t4 = res.gstr3b
             h = c.lower()
+            if row in summaries.TABLE4_OWN:
+                exp[key] = ""  # the taxpayer's own entry: a blank input cell (4(A)(2), 4(B)(1), 4(D)(1))
+                continue
             exp[key] = (sum(t4[k][h] for k in ("4A1", "4A3", "4A4", "4A5")) - t4["4B2"][h] if row == "4C"
                         else t4[row][h])
         elif sheet == "liability":
@@ -175,8 +180,20 @@ def _case_batches() -> list[tuple[str, Context, list[dict], list[dict]]]:
 BATCHES = _case_batches()
 
 
-@pytest.fixture(scope="module")
-def case_books(lo, tmp_path_factory):
+def write_book(storage: str, path, inw, outw, config: dict):
+    """The same records stored three ways (issue 9): each formula cell in full (as Excel writes a
+    table's calculated column), or each column as one A1 shared formula, written by the template
+    builder (``build_workbook(shared_formulas=True)``) or by the book writer that ``import
+    --shared-formulas`` and big books use (``make_book(shared_formulas=True)``)."""
+    if storage == "per-cell":
+        return build_workbook(path, inw, outw, config)
+    if storage == "build-shared":
+        return build_workbook(path, inw, outw, config, shared_formulas=True)
+    return make_book(path, inw, outw, config, shared_formulas=True)
+
+
+@pytest.fixture(scope="module", params=["per-cell", "build-shared", "writer-shared"])
+def case_books(request, lo, tmp_path_factory):
     """Every batch built, recalculated and evaluated once: [(names, result, values)]."""
     tmp = tmp_path_factory.mktemp("cases")
     out = []
@@ -184,7 +201,7 @@ def case_books(lo, tmp_path_factory):
         inw = frame(inw_rows)
         outw = frame(out_rows, "outward") if out_rows else None
         res = evaluate(inw, ctx, outw, check=False)  # a batch repeats document numbers across cases
-        book = build_workbook(tmp / f"case{k}.xlsm", inw, outw, config_of(ctx))
+        book = write_book(request.param, tmp / f"case{k}.xlsm", inw, outw, config_of(ctx))
         out.append((names, res, lo.values(book, sheets=SHEETS)))
     return out
 
@@ -252,8 +269,8 @@ SYNTHETIC = [
 ]
 
 
-@pytest.fixture(scope="module")
-def synthetic_books(lo, tmp_path_factory):
+@pytest.fixture(scope="module", params=["build-shared", "writer-shared"])
+def synthetic_books(request, lo, tmp_path_factory):
     """Each synthetic context: typed records -> raw cells (as typed) -> workbook and engine."""
     tmp = tmp_path_factory.mktemp("synthetic")
     out = []
@@ -267,7 +284,7 @@ def synthetic_books(lo, tmp_path_factory):
         inw = normalise(raw)
         outw = normalise(raw_out, direction="outward") if n_out else None
         res = evaluate(inw, ctx, outw)
-        book = build_workbook(tmp / f"{name}.xlsm", raw, raw_out, config_of(ctx), shared_formulas=True)
+        book = write_book(request.param, tmp / f"{name}.xlsm", raw, raw_out, config_of(ctx))
         out.append((name, res, lo.values(book, sheets=SHEETS)))
     return out
 
@@ -361,3 +378,38 @@ def test_cells_as_a_user_types_them(lo, tmp_path):
     values = lo.values(build_workbook(tmp_path / "typed.xlsm", raw, None, config_of(ctx)), sheets=SHEETS)
     assert row_differences(values, res) == []
     assert summary_differences(values, res) == []
+
+
+def test_own_table4_entries_feed_4c(lo, tmp_path):
+    """GSTR-3B Table 4 as the return shows it (issue 9): 4(A)(2), 4(B)(1), 4(D)(1) are the taxpayer's own
+    blank input cells; what is typed in 4(A)(2) adds to 4(C), 4(B)(1) subtracts, 4(D)(1) does not count."""
+    import re
+    import zipfile
+
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    rows = [{"Section": "B2B", "Supplier GSTIN": "29AAACS2222T1ZX", "Document Number": "I-1",
+             "Document Date": "2025-11-05", "IGST": 900, "2B Period": "2025-11"}]
+    ctx = Context.make("27AAACR5055K1Z7", "2025-11", as_of=dt.date(2025, 12, 16))
+    res = evaluate(frame(rows), ctx)
+    book = build_workbook(tmp_path / "own.xlsm", frame(rows), None, config_of(ctx))
+    cells = summaries.cell_map()
+    typed = {"4A2": 100.0, "4B1": 30.0, "4D1": 7.0}
+    with zipfile.ZipFile(book) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    part = f"xl/worksheets/sheet{[name for name, _ in SHEETS_BUILT].index('GSTR-3B') + 1}.xml"
+    xml = entries[part].decode()
+    for row, v in typed.items():
+        a1 = cells[("gstr3b", "table4", row, "IGST")].rsplit("!", 1)[1]
+        xml, n = re.subn(rf'<c r="{a1}"( s="\d+")?/>', rf'<c r="{a1}"\1><v>{v}</v></c>', xml)
+        assert n == 1, a1  # a blank input cell, no formula
+    entries[part] = xml.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+    values = lo.values(book, sheets=["GSTR-3B"])
+    got = cell(values, cells[("gstr3b", "table4", "4C", "IGST")])
+    assert abs(got - (res.gstr3b["4A5"]["igst"] + 100 - 30)) < TOL and res.gstr3b["4A5"]["igst"] == 900
+    assert cell(values, cells[("gstr3b", "table4", "4D1", "IGST")]) == 7.0
+    assert xl_cell_to_rowcol(cells[("gstr3b", "table4", "4A2", "IGST")].rsplit("!", 1)[1])[0] == \
+        xl_cell_to_rowcol(cells[("gstr3b", "table4", "4A1", "IGST")].rsplit("!", 1)[1])[0] + 1

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from wbtools import describe
 
-from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
+from ims_excel.records import INWARD_COLUMNS, INWARD_DETAILS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
 from ims_excel.template import build, config, inward, outward, start, summaries, vba
 from ims_excel.template.build import DEFAULT_OUT, INWARD, OUTWARD, SHEETS, build_workbook
@@ -69,11 +69,20 @@ def test_inward_table_headers_and_formulas(fresh):
     ref, cols = fresh["Inward"]["tables"]["Inward"]
     names = [c for c, _ in cols]
     assert names == [c.name for c in INWARD_COLUMNS] + [c.header for c in inward.COMPUTED]
+    # issue 9: identity, then the decision, then what the workbook says about it; the portal's details
+    # between the amounts and the Action are one collapsed outline group, the helpers another
+    assert names[:5] == ["Section", "Supplier GSTIN", "Supplier Name", "Document Number", "Document Date"]
+    visible = [n for n in names if n not in INWARD_DETAILS]
+    assert visible.index("Cess") + 1 == visible.index("Action") < visible.index("Remarks")
+    assert visible[visible.index("Remarks") + 1:visible.index("Remarks") + 4] == ["Status", "Reason Code", "Message"]
+    hidden = fresh["Inward"]["hidden_columns"]
+    assert {INWARD.column_index(h) for h in INWARD_DETAILS} <= hidden
+    assert not {INWARD.column_index(h) for h in visible if h not in [c.header for c in inward.COMPUTED if c.helper]} & hidden
     formulas = dict(cols)
     for c in inward.COMPUTED:
         assert formulas[c.header] == c.formula.lstrip("="), c.header
     assert ref.startswith("A1:")
-    assert fresh["Inward"]["freeze"] == "A2"
+    assert fresh["Inward"]["freeze"] == "E2"  # the header row and Section ... Document Number
 
 
 def test_outward_table_headers(fresh):
@@ -95,8 +104,8 @@ def test_drop_downs_for_every_enum_and_flag(fresh):
     lists = {sq: f1 for sq, kind, f1, _ in fresh["Inward"]["validations"] if kind == "list"}
     from xlsxwriter.utility import xl_col_to_name
 
-    for j, col in enumerate(INWARD_COLUMNS):
-        letter = xl_col_to_name(j)
+    for col in INWARD_COLUMNS:
+        letter = xl_col_to_name(INWARD.column_index(col.name))
         if col.kind in ("enum", "flag"):
             sqref = f"{letter}2:{letter}1048576"
             assert sqref in lists, col.name
@@ -106,13 +115,13 @@ def test_drop_downs_for_every_enum_and_flag(fresh):
 
 def test_formats_locking_and_protection(fresh):
     cells = fresh["Inward"]["cells"]
-    assert fresh["Inward"]["protected"] and not fresh["Inward"]["password"]
-    n_in = len(INWARD_COLUMNS)
+    # issue 9: Excel sorts only unlocked cells of a protected sheet, so the data sheets are not protected
+    assert not fresh["Inward"]["protected"] and not fresh["Outward"]["protected"]
     from xlsxwriter.utility import xl_col_to_name
 
-    # the empty template row: computed cells are locked formulas
-    for k, c in enumerate(inward.COMPUTED):
-        value, _, locked = cells[f"{xl_col_to_name(n_in + k)}2"]
+    # the empty template row: computed cells are locked formulas (locked counts if a user protects the sheet)
+    for c in inward.COMPUTED:
+        value, _, locked = cells[f"{xl_col_to_name(INWARD.column_index(c.header))}2"]
         assert locked and str(value).startswith("="), c.header
     for sheet in ("Config", "Summary", "GSTR-2B", "GSTR-3B", "Liability", "Rules", "Start"):
         assert fresh[sheet]["protected"] and not fresh[sheet]["password"], sheet

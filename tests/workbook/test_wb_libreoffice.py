@@ -11,6 +11,7 @@ from wbtools import SAMPLE_CONFIG, cell, table
 from ims_excel import gstin, recalc
 from ims_excel.template import config, formulas, summaries
 from ims_excel.template.build import build_workbook
+from ims_excel.template.rules_sheet import GSTIN_WEIGHTS
 from ims_excel.template.sample import make_gstin
 
 GOOD, BAD = "27AAACR5055K1Z7", "27AAACR5055K1Z8"
@@ -51,7 +52,8 @@ def test_config_derived_values(lo, tmp_path):
     book = build_workbook(tmp_path / "c.xlsm", config={"gstin": GOOD, "period": "2025-11",
                                                        "state_code": "29", "as_of": "2025-12-05"})
     values = lo.values(book, sheets=["Config"])
-    assert _config_value(values, "ReturnPeriodIndex") == 2025 * 12 + 10
+    assert cell(values, f"Config!C{config.derived_row('ReturnPeriodIndex')}") == 2025 * 12 + 10
+    assert _config_value(values, "ReturnPeriodLabel") == "Nov-2025"  # issue 9: a month, not 24310
     assert _config_value(values, "StateCode") == "29"
     assert _config_value(values, "AsOfDate") == (pd.Timestamp("2025-12-05") - pd.Timestamp("1899-12-30")).days
 
@@ -65,6 +67,11 @@ def test_gstin_formula_equals_python_on_many_values(lo, tmp_path):
     path = tmp_path / "gstins.xlsx"
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("S")
+    for i, (pos, weight) in enumerate(GSTIN_WEIGHTS):  # the Rules-sheet ranges the formula names
+        ws.write_number(i, 3, pos)
+        ws.write_number(i, 4, weight)
+    wb.define_name("GstinPos", f"=S!$D$1:$D${len(GSTIN_WEIGHTS)}")
+    wb.define_name("GstinWeight", f"=S!$E$1:$E${len(GSTIN_WEIGHTS)}")
     for i, v in enumerate(values):
         ws.write_string(i, 0, v)
         ws.write_formula(i, 1, "=" + formulas.gstin_check(f"A{i + 1}"))

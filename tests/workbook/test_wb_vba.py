@@ -8,7 +8,7 @@ import re
 import pytest
 from pyopenvba.apps.excel import ExcelApplication
 
-from ims_excel.records import INWARD_COLUMNS
+from ims_excel.template.build import INWARD
 from ims_excel.rules import rulebook
 from ims_excel.template import vba
 from ims_excel.template.build import SHEETS
@@ -70,10 +70,12 @@ def app(sample_book):
 _HELPERS = '''
 Sub FilterInward()
     With ThisWorkbook.Worksheets("Inward")
-        .Unprotect
         .Range("A1:A21").AutoFilter Field:=1, Criteria1:="B2B"
-        .Protect AllowFiltering:=True
     End With
+End Sub
+
+Sub ProtectInward()
+    ThisWorkbook.Worksheets("Inward").Protect
 End Sub
 
 Function RowHidden(ByVal r As Long) As Boolean
@@ -85,7 +87,7 @@ End Function
 def _col(name: str) -> str:
     from xlsxwriter.utility import xl_col_to_name
 
-    return xl_col_to_name([c.name for c in INWARD_COLUMNS].index(name))
+    return xl_col_to_name(INWARD.column_index(name))
 
 
 def test_clear_actions_blanks_actions_and_declarations_only(app, sample_frames):
@@ -104,7 +106,7 @@ def test_clear_actions_blanks_actions_and_declarations_only(app, sample_frames):
         assert all(r[0] is None for r in sheet.value(f"{_col(col)}2:{_col(col)}21"))
     assert sheet.value(f"{_col('Document Number')}2:{_col('Document Number')}21") == doc_numbers
     assert sheet.value(f"{_col('Remarks')}4") == "keep me"
-    assert app.evaluate('ThisWorkbook.Worksheets("Inward").ProtectContents') is True
+    assert app.evaluate('ThisWorkbook.Worksheets("Inward").ProtectContents') is False  # as it was (issue 9)
 
 
 def test_reset_filters_shows_every_row(app, sample_frames):
@@ -115,7 +117,7 @@ def test_reset_filters_shows_every_row(app, sample_frames):
     app.run("ResetFilters")
     assert not any(app.run("RowHidden", r) for r in range(2, 22))
     assert app.evaluate('ThisWorkbook.Worksheets("Inward").FilterMode') is False
-    assert app.evaluate('ThisWorkbook.Worksheets("Inward").ProtectContents') is True
+    assert app.evaluate('ThisWorkbook.Worksheets("Inward").ProtectContents') is False
     app.run("ResetFilters")  # nothing filtered: no error
 
 
@@ -126,7 +128,8 @@ def test_stamp_version_writes_rules_version_and_time(app):
     assert stamp == f"Rules {rulebook().version}, 05-12-2025 10:30"
 
 
-def test_protect_sheet_matches_the_build(app):
+def test_clear_actions_puts_back_a_protection_a_user_set(app):
+    app.run("ProtectInward")
     app.run("ClearActions")  # unprotects and protects again through ProtectSheet
     ws = 'ThisWorkbook.Worksheets("Inward").Protection'
     assert app.evaluate(f"{ws}.AllowFiltering") is True

@@ -47,5 +47,7 @@ def describe(path) -> dict:
             "conditional": sorted(str(r.sqref) for r in ws.conditional_formatting),
             "protected": ws.protection.sheet, "password": ws.protection.password,
             "freeze": ws.freeze_panes,
+            "hidden_columns": {j for d in ws.column_dimensions.values() if d.hidden
+                               for j in range(d.min - 1, d.max)},
         }
     return out

@@ -70,6 +70,10 @@ class FakeApi:
         self.calls.append(("Protect", options))
         self.sheet.protected = True
 
+    @property
+    def ProtectContents(self) -> bool:  # noqa: N802
+        return self.sheet.protected
+
 
 class FakeRange:
     def __init__(self, sheet: "FakeSheet", r1: int, c1: int, r2: int, c2: int, ndim: int | None = None):

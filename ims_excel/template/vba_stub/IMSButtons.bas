@@ -7,7 +7,9 @@ Attribute VB_Name = "IMSButtons"
 ' (RunPython); the helpers below them are plain VBA and need no Python.
 Option Explicit
 
-' Sheets are protected without a password (formulas are locked against accidents only).
+' Config and the summary sheets are protected without a password (formulas are locked against
+' accidents only). Inward and Outward are not protected, so that Excel can sort them (it sorts only
+' unlocked cells of a protected sheet); ims-excel process restores any formula typed over there.
 Public Const IMS_PASSWORD As String = ""
 
 Public Sub IMS_ImportData()
@@ -37,13 +39,15 @@ Public Sub ClearActions()
     Dim col As Variant
     Set ws = ThisWorkbook.Worksheets("Inward")
     Set lo = ws.ListObjects("Inward")
+    Dim wasProtected As Boolean
     If lo.DataBodyRange Is Nothing Then Exit Sub
-    ws.Unprotect IMS_PASSWORD
+    wasProtected = ws.ProtectContents  ' only if a user protected it
+    If wasProtected Then ws.Unprotect IMS_PASSWORD
     For Each col In Array("Action", "ITC Reduction", "Declared IGST", "Declared CGST", _
                           "Declared SGST", "Declared Cess")
         lo.ListColumns(col).DataBodyRange.ClearContents
     Next col
-    ProtectSheet ws
+    If wasProtected Then ProtectSheet ws
 End Sub
 
 ' Show every row of the Inward and Outward sheets again (clears the table filters).
@@ -53,9 +57,7 @@ Public Sub ResetFilters()
     For Each name In Array("Inward", "Outward")
         Set ws = ThisWorkbook.Worksheets(name)
         If ws.FilterMode Then
-            ws.Unprotect IMS_PASSWORD
             ws.ShowAllData
-            ProtectSheet ws
         End If
     Next name
 End Sub
@@ -68,7 +70,7 @@ Public Sub StampVersion()
                                   Format(Now, "dd-mm-yyyy hh:nn")
 End Sub
 
-' Protect a sheet as the build does: no password; filtering, sorting and formatting allowed.
+' Protect a sheet again as a user had it: no password; filtering, sorting and formatting allowed.
 Public Sub ProtectSheet(ByVal ws As Worksheet)
     ws.Protect Password:=IMS_PASSWORD, DrawingObjects:=True, Contents:=True, Scenarios:=True, _
                AllowFormattingColumns:=True, AllowFormattingRows:=True, _
