@@ -269,7 +269,7 @@ _VISIBLE: tuple[Computed, ...] = (
     _c("Reason Code", _g(IF(f'{r("Error Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Error Rank")})',
                             IF(f'{r("Warning Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Warning Rank")})',
                                IF(f'{r("Info Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Info Rank")})', '""')))),
-       "text", "Primary reason code: the first code (Codes table order) of the worst severity.", 24),
+       "text", "Primary reason code: the first code (Codes table order) of the worst severity.", 30),
     _c("Message", _message(), "text", "What to do about it (the Codes message, dates filled in).", 100),
     _c("Effective Action", _g(_EFFECTIVE), "text",
        "What the portal keeps: Accepted / Rejected / Pending / Deemed Accepted / Not in IMS. "

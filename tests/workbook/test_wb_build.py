@@ -188,7 +188,10 @@ def test_summary_layout_labels(fresh):
         r = int(re.sub(r"\D", "", a1))
         label = fresh[sheet.name]["cells"][f"B{r}"][0]
         assert label == dict(block.rows)[row]
-        assert str(fresh[sheet.name]["cells"][a1][0]).startswith("=")
+        if row in block.inputs:  # the user's own entry (GSTR-3B 4(A)(2), 4(B)(1), 4(D)(1)): blank
+            assert a1 not in fresh[sheet.name]["cells"]
+        else:
+            assert str(fresh[sheet.name]["cells"][a1][0]).startswith("=")
 
 
 def test_portal_labels_present(fresh):
@@ -216,3 +219,46 @@ def test_every_formula_is_libreoffice_safe():
     for sheet in summaries.SHEETS:
         for a1, f in summaries.formulas_of(sheet).items():
             assert check_formula(f) == [], (sheet.name, a1, f)
+
+
+def test_what_an_accountant_sees(built):
+    """Issue 9: no "number stored as text" triangles on text codes, no "inconsistent calculated column"
+    flags on the formula columns, nothing cut off (codes, headers of flags), Rules and Config printed
+    landscape one page wide, Table 4 rows as the return has them with blank input cells for the
+    taxpayer's own rows."""
+    import openpyxl
+    from xlsxwriter.utility import xl_col_to_name
+
+    from ims_excel.rules import rulebook
+
+    names = [n for n, _ in SHEETS]
+    with zipfile.ZipFile(built) as z:
+        sheet = {n: z.read(f"xl/worksheets/sheet{i + 1}.xml").decode() for i, n in enumerate(names)}
+    ignored = dict((kind, sq) for sq, kind in re.findall(r'<ignoredError sqref="([^"]*)" (\w+)="1"/>',
+                                                           sheet["Inward"]))
+    for col in ("Place Of Supply", "Supplier GSTIN", "Document Number", "2B Period"):
+        letter = xl_col_to_name(INWARD.column_index(col))
+        assert f"{letter}2:{letter}1048576" in ignored["numberStoredAsText"].split(), col
+    for c in inward.COMPUTED:
+        letter = xl_col_to_name(INWARD.column_index(c.header))
+        assert f"{letter}2:{letter}1048576" in ignored["calculatedColumn"].split(), c.header
+    for name in ("Rules", "Config"):
+        setup = re.search(r"<pageSetup\b[^>]*>", sheet[name]).group(0)
+        assert 'orientation="landscape"' in setup and 'fitToHeight="0"' in setup, name  # one page wide
+        assert '<pageSetUpPr fitToPage="1"/>' in sheet[name], name
+    ws = openpyxl.load_workbook(built)["Inward"]
+    width = {h: ws.column_dimensions[xl_col_to_name(INWARD.column_index(h))].width for h in INWARD.headers}
+    longest_code = max(len(code) for code in rulebook().codes)
+    assert width["Reason Code"] >= longest_code + 2 and width["Message"] >= 100
+    assert width["Effective Action"] >= len("Deemed Accepted") + 1
+    assert all(width[c.name] >= 10 for c in INWARD.inputs if c.kind == "flag")
+    gstr3b = openpyxl.load_workbook(built)["GSTR-3B"]
+    labels = [r[0] for r in gstr3b.iter_rows(min_col=2, max_col=2, values_only=True) if r[0]]
+    rows = [x.split(" ")[0] for x in labels if x.startswith("4(")]
+    assert rows == ["4(A)(1)", "4(A)(2)", "4(A)(3)", "4(A)(4)", "4(A)(5)", "4(B)(1)", "4(B)(2)", "4(C)",
+                    "4(D)(1)", "4(D)(2)"]
+    cells = summaries.cell_map()
+    for row in summaries.TABLE4_OWN:
+        a1 = cells[("gstr3b", "table4", row, "IGST")].rsplit("!", 1)[1]
+        assert gstr3b[a1].value is None and gstr3b[a1].protection.locked is False, row
+    assert gstr3b[cells[("gstr3b", "table4", "4C", "IGST")].rsplit("!", 1)[1]].value.count("C") >= 7
