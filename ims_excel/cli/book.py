@@ -14,7 +14,6 @@ summarised).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ from ims_excel.book.carry import CannotCarry
 from ims_excel.book.outputs import SUMMARY_HEADER
 from ims_excel.cli.exits import EPILOG, EXIT_INPUT, EXIT_OK, parse_date
 from ims_excel.cli.output import money, status_counts
+from ims_excel.csvout import write_csv
 from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.xlsx.package import WorkbookBusy
 from ims_excel.xlsx.sheetxml import SheetFormatError
@@ -179,8 +179,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             print(f"FAILED {r.path}: {r.error}")
         print(f"{len(good)} workbooks summarised, {len(bad)} failed.")
     if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(table)
+        write_csv(args.csv, table)
     return EXIT_INPUT if bad else EXIT_OK
 
 
