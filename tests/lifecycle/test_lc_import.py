@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from xml.sax.saxutils import unescape
 from pathlib import Path
 
 import openpyxl
@@ -19,6 +20,10 @@ from ims_excel.book import process as book_process
 from ims_excel.book import read as book_read
 from ims_excel.xlsx.package import col_letters
 from ims_excel.xlsx.package import Package
+from ims_excel.xlsx.structured import has_array_constant, has_structured
+from ims_excel.template import inward, outward
+from ims_excel.template.build import build_workbook
+from tests.support import synthetic
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 GSTIN = "27AAACR5055K1Z7"
@@ -150,8 +155,6 @@ def test_unusable_source_exits_2_and_writes_nothing(tmp_path, capsys):
 
 def _formulas(book: Path) -> list[tuple[str, str, str]]:
     """(sheet part, kind, formula text) of every formula in the Inward and Outward sheets."""
-    from xml.sax.saxutils import unescape
-
     out = []
     with Package(book) as pkg:
         for t in pkg.tables():
@@ -169,10 +172,6 @@ def test_shared_formulas_are_in_the_form_excel_writes(tmp_path):
     a shared formula, section 2.5.198.118); the table part keeps the structured calculated-column
     formula, as Excel does. Books: ``import --shared-formulas`` (twice: the second import appends a
     second shared group below the first), ``make_book`` and ``build_workbook(shared_formulas=True)``."""
-    from ims_excel import synthetic
-    from ims_excel.template import inward, outward
-    from ims_excel.template.build import build_workbook
-    from ims_excel.xlsx.structured import has_array_constant, has_structured
 
     book = _new(tmp_path)
     for seed in (9, 10):

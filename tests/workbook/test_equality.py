@@ -19,13 +19,17 @@ LibreOffice recalculates each one, and then:
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 from wbtools import cell, table
+from xlsxwriter.utility import xl_cell_to_rowcol
 
-from ims_excel import periods, synthetic
+from ims_excel import periods
+from tests.support import synthetic
 from ims_excel.book.new import make_book
 from ims_excel.engine import Context, evaluate
 from ims_excel.engine.liability import totals
@@ -384,11 +388,6 @@ def test_cells_as_a_user_types_them(lo, tmp_path):
 def test_own_table4_entries_feed_4c(lo, tmp_path):
     """GSTR-3B Table 4 as the return shows it (issue 9): 4(A)(2), 4(B)(1), 4(D)(1) are the taxpayer's own
     blank input cells; what is typed in 4(A)(2) adds to 4(C), 4(B)(1) subtracts, 4(D)(1) does not count."""
-    import re
-    import zipfile
-
-    from xlsxwriter.utility import xl_cell_to_rowcol
-
     rows = [{"Section": "B2B", "Supplier GSTIN": "29AAACS2222T1ZX", "Document Number": "I-1",
              "Document Date": "2025-11-05", "IGST": 900, "2B Period": "2025-11"}]
     ctx = Context.make("27AAACR5055K1Z7", "2025-11", as_of=dt.date(2025, 12, 16))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import zipfile
 
+import openpyxl
 import pytest
 from wbtools import describe
+from xlsxwriter.utility import xl_col_to_name
 
 from ims_excel.records import INWARD_COLUMNS, INWARD_DETAILS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
@@ -226,11 +228,6 @@ def test_what_an_accountant_sees(built):
     flags on the formula columns, nothing cut off (codes, headers of flags), Rules and Config printed
     landscape one page wide, Table 4 rows as the return has them with blank input cells for the
     taxpayer's own rows."""
-    import openpyxl
-    from xlsxwriter.utility import xl_col_to_name
-
-    from ims_excel.rules import rulebook
-
     names = [n for n, _ in SHEETS]
     with zipfile.ZipFile(built) as z:
         sheet = {n: z.read(f"xl/worksheets/sheet{i + 1}.xml").decode() for i, n in enumerate(names)}

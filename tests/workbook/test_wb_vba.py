@@ -8,7 +8,7 @@ import re
 import pytest
 from pyopenvba.apps.excel import ExcelApplication
 
-from ims_excel.template.build import INWARD
+from ims_excel.template.specs import INWARD
 from ims_excel.rules import rulebook
 from ims_excel.template import vba
 from ims_excel.template.build import SHEETS
