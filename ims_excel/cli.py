@@ -73,13 +73,48 @@ def run_report(args: argparse.Namespace) -> Result:
     return evaluate(inward, ctx, outward, inward_name=args.inward, outward_name=args.outward or "")
 
 
+def recon_settings(args: argparse.Namespace):
+    """Matching tolerances from the flags (else the rule data's defaults)."""
+    from ims_excel.engine.reconcile import Settings
+
+    if args.tolerance is not None and args.tolerance < 0:
+        raise UsageError(f"--tolerance {args.tolerance} must not be negative")
+    if args.date_tolerance is not None and args.date_tolerance < 0:
+        raise UsageError(f"--date-tolerance {args.date_tolerance} must not be negative")
+    return Settings.make(args.tolerance, args.date_tolerance)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     result = run_report(args)
+    rec = None
+    if args.purchases:
+        from ims_excel.recon import reconcile
+
+        for p in args.purchases:
+            if not Path(p).exists():
+                raise UsageError(f"{p}: no such file")
+        rec = reconcile(result.inward, result.context, args.purchases, recon_settings(args))
     if args.json:
-        json.dump(to_json(result), sys.stdout, ensure_ascii=False, indent=1)
+        obj = to_json(result)
+        if rec is not None:
+            from ims_excel.recon import purchases_json, record_fields
+
+            for r, extra in zip(obj["records"], record_fields(rec)):
+                r.update(extra)
+            obj["purchases"] = purchases_json(rec, result.records["row"].to_numpy())
+        json.dump(obj, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
         print(text_report(result))
+        if rec is not None:
+            from ims_excel.recon import status_counts as recon_counts
+
+            counts = recon_counts(rec)
+            print("\nReconciliation with the purchase register")
+            print("  IMS records: " + "  ".join(f"{k} {v}" for k, v in counts["ims"].items()))
+            print("  books rows:  " + "  ".join(f"{k} {v}" for k, v in counts["books"].items()))
+            sug = rec.suggestions["suggested_action"].value_counts()
+            print("  suggested:   " + "  ".join(f"{k} {int(v)}" for k, v in sug.items() if k))
     return EXIT_OK
 
 
@@ -137,6 +172,15 @@ def _add_context_args(p: argparse.ArgumentParser) -> None:
                    choices=["normal", "sez", "casual", "composition", "isd", "nrtp", "tds", "tcs"])
 
 
+def add_purchases_args(p: argparse.ArgumentParser, books: bool = True) -> None:
+    if books:
+        p.add_argument("--purchases", metavar="BOOKS", action="append",
+                       help="the purchase register (GSTN template, Tally, Busy or canonical .csv/.xlsx); "
+                            "repeat for several files: match every record and suggest an action")
+    p.add_argument("--tolerance", type=float, help="rupees an amount may differ and still match (default 1.00)")
+    p.add_argument("--date-tolerance", type=int, help="days a document date may differ (default 0)")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ims-excel", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -146,6 +190,7 @@ def parser() -> argparse.ArgumentParser:
                                                     "(ims-excel new) also gives the Config and Outward table")
     p.add_argument("--outward", metavar="OUTWARD", help="our own documents with recipients' actions")
     _add_context_args(p)
+    add_purchases_args(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("demo", help="run the whole job on the bundled sample data",
