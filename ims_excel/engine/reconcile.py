@@ -28,6 +28,7 @@ Steps
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,10 +56,10 @@ DUPLICATE = 5
 _MATCH_FAMILY = {"INV": 0, "ECO": 0, "DN": 1, "CN": 2, "BOE": 3, "ISD": 4}
 SECTION_FAMILY = {s: _MATCH_FAMILY[f] for s, f in FAMILY.items()}
 
-_FY_PREFIX = r"^(?:20\d{2}|\d{2})-(?:20)?\d{2}\s*/\s*(?=.)"
-_FY_SUFFIX = r"(?<=.)\s*/\s*(?:20\d{2}|\d{2})-(?:20)?\d{2}$"
-_LEADING_ZEROS = r"(?<!\d)0+(?=\d)"
-_SEPARATORS = r"[\s/\-_.]+"
+_FY_PREFIX = re.compile(r"^(?:20\d{2}|\d{2})-(?:20)?\d{2}\s*/\s*(?=.)")
+_FY_SUFFIX = re.compile(r"(?<=.)\s*/\s*(?:20\d{2}|\d{2})-(?:20)?\d{2}$")
+_LEADING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
+_SEPARATORS = str.maketrans("", "", " \t/-_.")
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,33 @@ class Match:
     settings: Settings
 
 
+def normalise_number(text: str) -> str:
+    """One document number as its matching key (see :func:`normalise_numbers`)."""
+    t = text.strip().upper()
+    if "/" in t and "-" in t:
+        t = _FY_SUFFIX.sub("", _FY_PREFIX.sub("", t, count=1), count=1)
+    if "0" in t:
+        t = _LEADING_ZEROS.sub("", t)
+    return t.translate(_SEPARATORS)
+
+
 def normalise_numbers(numbers: pd.Series) -> pd.Series:
     """Document numbers as matching keys: upper case, no financial-year prefix/suffix, no zeros leading a
-    digit run, no spaces or separators ``/ - _ .`` (work per distinct value)."""
+    digit run, no spaces or separators ``/ - _ .`` (once per distinct value)."""
     codes, uniques = pd.factorize(np.asarray(numbers, dtype=object))
-    s = pd.Series(uniques, dtype=object).astype(str).str.strip().str.upper()
-    s = s.str.replace(_FY_PREFIX, "", regex=True).str.replace(_FY_SUFFIX, "", regex=True)
-    s = s.str.replace(_LEADING_ZEROS, "", regex=True).str.replace(_SEPARATORS, "", regex=True)
-    out = np.append(s.to_numpy(dtype=object), "")[codes]
+    keys = [normalise_number(str(u)) for u in uniques]
+    out = np.array(keys + [""], dtype=object)[codes]
     return pd.Series(out, index=numbers.index, dtype=object)
+
+
+def _joint(a: pd.Series, b: pd.Series, fn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of ``fn(value)`` over both columns (``fn`` once per distinct raw value), and the keys."""
+    both = np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
+    codes, uniques = pd.factorize(both)
+    keys = np.array([fn("" if u is None else str(u)) for u in uniques] + [""], dtype=object)
+    kcodes, kuniq = pd.factorize(keys)
+    full = kcodes[codes]
+    return full[:len(a)], full[len(a):], np.asarray(kuniq, dtype=object)
 
 
 def _fy(dates: pd.Series) -> np.ndarray:
@@ -126,27 +145,16 @@ def _family(section: pd.Series) -> np.ndarray:
     return s.map(SECTION_FAMILY).fillna(0).to_numpy(dtype="int64")
 
 
-def _codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
-    both = np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
-    codes, uniq = pd.factorize(both)
-    return codes[:len(a)], codes[len(a):], len(uniq) + 1
-
-
-def _gstin(series: pd.Series) -> pd.Series:
-    return series.astype(object).fillna("").astype(str).str.strip().str.upper()
-
-
 def match(ims: pd.DataFrame, books: pd.DataFrame, settings: Settings | None = None) -> Match:
     """Match typed IMS records with typed books rows (both as :func:`ims_excel.normalise.normalise` returns
     them; books rows in file order). See the module doc for the steps."""
     settings = settings or Settings()
     n, m = len(ims), len(books)
-    gi, gb = _gstin(ims["supplier_gstin"]), _gstin(books["supplier_gstin"])
-    numi, numb = normalise_numbers(ims["document_number"]), normalise_numbers(books["document_number"])
+    g_i, g_b, g_keys = _joint(ims["supplier_gstin"], books["supplier_gstin"], lambda t: t.strip().upper())
+    d_i, d_b, d_keys = _joint(ims["document_number"], books["document_number"], normalise_number)
+    ng, nd = len(g_keys) + 1, len(d_keys) + 1
     fami, famb = _family(ims["section"]), _family(books["section"])
     fyi, fyb = _fy(ims["document_date"]), _fy(books["document_date"])
-    g_i, g_b, ng = _codes(gi, gb)
-    d_i, d_b, nd = _codes(numi, numb)
     # one integer per key (gstin, family, number, fy); fy spans a few years, family 5 values
     fy0 = min(fyi.min(initial=3000), fyb.min(initial=3000))
     nfy = max(fyi.max(initial=0), fyb.max(initial=0)) - fy0 + 1
@@ -193,13 +201,12 @@ def match(ims: pd.DataFrame, books: pd.DataFrame, settings: Settings | None = No
     li = np.flatnonzero(~paired)
     lb = np.flatnonzero((ims_pos < 0) & ~duplicate)
     if len(li) and len(lb):
-        cand = _candidates(li, lb, gi, gb, fami, famb, amt_i, amt_b, tol, settings)
+        cand = _candidates(li, lb, g_i, g_b, g_keys, fami, famb, amt_i, amt_b, tol)
         if len(cand):
-            a = numi.to_numpy(dtype=object)[cand["i"].to_numpy()]
-            b = numb.to_numpy(dtype=object)[cand["b"].to_numpy()]
+            a = d_keys[d_i[cand["i"].to_numpy()]]
+            b = d_keys[d_b[cand["b"].to_numpy()]]
             cand["score"] = np.asarray(cpdist(list(a), list(b), scorer=fuzz.ratio), dtype=float)
-            cand["same"] = (gi.to_numpy(dtype=object)[cand["i"].to_numpy()]
-                            == gb.to_numpy(dtype=object)[cand["b"].to_numpy()])
+            cand["same"] = g_i[cand["i"].to_numpy()] == g_b[cand["b"].to_numpy()]
             keep = np.where(cand["same"].to_numpy(), cand["score"].to_numpy() >= settings.min_score, True)
             cand = cand[keep]
             gap = (date_i[cand["i"].to_numpy()] - date_b[cand["b"].to_numpy()]).astype("int64")
@@ -229,15 +236,17 @@ def match(ims: pd.DataFrame, books: pd.DataFrame, settings: Settings | None = No
     return Match(out_i, out_b, settings)
 
 
-def _candidates(li, lb, gi, gb, fami, famb, amt_i, amt_b, tol, settings) -> pd.DataFrame:
+def _candidates(li, lb, g_i, g_b, g_keys, fami, famb, amt_i, amt_b, tol) -> pd.DataFrame:
     """Leftover pairs with the same PAN and family and every amount within tolerance (bucketed join on
-    the taxable value, so a supplier's many leftovers do not multiply out)."""
+    the taxable value, so a supplier's many leftovers do not multiply out). No GSTIN (ICEGATE Bills of
+    Entry): no probable match."""
     width = max(2 * float(tol[0]), 1.0)
-    pan_i = gi.to_numpy(dtype=object)[li]
-    pan_b = gb.to_numpy(dtype=object)[lb]
-    p_i, p_b, _ = _codes(pd.Series(pan_i).str[2:12], pd.Series(pan_b).str[2:12])
+    pan_of = pd.Series(g_keys, dtype=object).str[2:12].to_numpy(dtype=object)
+    pan_codes, _ = pd.factorize(pan_of)
+    pan_codes = np.where(pan_of == "", -1, pan_codes)
+    p_i, p_b = pan_codes[g_i[li]], pan_codes[g_b[lb]]
     left = pd.DataFrame({"pan": p_i, "fam": fami[li], "bucket": np.floor(amt_i[li, 0] / width).astype("int64"),
-                         "i": li})
+                         "i": li})[p_i >= 0]
     right = pd.DataFrame({"pan": p_b, "fam": famb[lb], "b": lb})
     base = np.floor(amt_b[lb, 0] / width).astype("int64")
     parts = []
@@ -245,8 +254,6 @@ def _candidates(li, lb, gi, gb, fami, famb, amt_i, amt_b, tol, settings) -> pd.D
         r = right.assign(bucket=base + shift)
         parts.append(left.merge(r, on=["pan", "fam", "bucket"], how="inner", sort=False)[["i", "b"]])
     cand = pd.concat(parts, ignore_index=True)
-    blank = pd.Series(gi.to_numpy(dtype=object)[cand["i"].to_numpy()]).eq("").to_numpy()
-    cand = cand[~blank]  # no PAN (Bills of Entry from ICEGATE): no probable match by PAN
     gap = np.abs(amt_i[cand["i"].to_numpy()] - amt_b[cand["b"].to_numpy()])
     ok = (gap <= tol).all(axis=1)
     cand = cand[ok].copy()

@@ -75,7 +75,7 @@ def suggest(inward: pd.DataFrame, ctx: Context, m: Match, books: pd.DataFrame | 
     chosen_remark = np.full(n, "", dtype=object)
     chosen_rule = np.full(n, "", dtype=object)
     deadline = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    refused = np.full(n, "", dtype=object)  # first refused option: "Pending refused (PEND_WINDOW_OVER)"
+    refused = np.full(n, "", dtype=object)  # the first option refused: its action and the engine's code
     refused_action = np.full(n, "", dtype=object)
     decided = np.zeros(n, dtype=bool)
     depth = max((len(v) for v in options.values()), default=0)
@@ -91,29 +91,31 @@ def suggest(inward: pd.DataFrame, ctx: Context, m: Match, books: pd.DataFrame | 
             act[on], red[on] = a, r
             if with_remark:
                 rem[on & may_remark] = remark_text[on & may_remark]
-        trying = act != ""
-        if not trying.any():
+        idx = np.flatnonzero(act != "")
+        if not len(idx):
             continue
-        frame = inward.assign(
-            action=pd.Categorical(act, categories=_ACTION_CATS),
-            itc_reduction=pd.Categorical(np.where(trying, red, inward["itc_reduction"].astype(str)),
-                                         categories=_REDUCTION_CATS),
-            remarks=np.where(trying & (rem != ""), rem, inward["remarks"].to_numpy(dtype=object)))
+        # the engine's verdict on the records that try this option (rows are independent)
+        sub = inward.iloc[idx]
+        frame = sub.assign(
+            action=pd.Categorical(act[idx], categories=_ACTION_CATS),
+            itc_reduction=pd.Categorical(red[idx], categories=_REDUCTION_CATS),
+            remarks=np.where(rem[idx] != "", rem[idx], sub["remarks"].to_numpy(dtype=object)))
         verdict = check(frame, ctx)
-        ok = trying & (verdict["err_bits"].to_numpy() == 0)
+        ok_sub = verdict["err_bits"].to_numpy() == 0
+        ok, no = idx[ok_sub], idx[~ok_sub]
         chosen_action[ok], chosen_red[ok], chosen_remark[ok] = act[ok], red[ok], rem[ok]
-        chosen_rule[ok] = verdict["rule"].astype(str).to_numpy(dtype=object)[ok]
-        deadline[ok] = verdict["pending_deadline"].to_numpy(dtype="datetime64[D]")[ok]
-        first_no = trying & ~ok & (refused == "")
-        refused[first_no] = (pd.Series(act[first_no]) + " refused ("
-                             + verdict["primary_code"].astype(str).to_numpy(dtype=object)[first_no] + ")").to_numpy()
+        chosen_rule[ok] = verdict["rule"].astype(str).to_numpy(dtype=object)[ok_sub]
+        deadline[ok] = verdict["pending_deadline"].to_numpy(dtype="datetime64[D]")[ok_sub]
+        first_no = no[refused[no] == ""]
+        codes = verdict["primary_code"].astype(str).to_numpy(dtype=object)[~ok_sub][refused[no] == ""]
+        refused[first_no] = codes
         refused_action[first_no] = act[first_no]
-        decided |= ok
+        decided[ok] = True
     # a refusal worth telling: of another action than the one suggested (not "Accept with a declaration")
-    refused = np.where((refused_action != "") & (refused_action == chosen_action), "", refused)
-
+    refused = np.where((refused_action != "") & (refused_action != chosen_action), refused, "")
+    refused_action = np.where(refused != "", refused_action, "")
     reason = _reasons(inward, m, books, status, chosen_action, chosen_red, chosen_rule, deadline, refused,
-                      typed, in_ims, base)
+                      refused_action, typed, in_ims, base)
     return pd.DataFrame({"suggested_action": chosen_action, "suggested_itc_reduction": chosen_red,
                          "suggested_remarks": chosen_remark, "suggestion_reason": reason}, index=inward.index)
 
@@ -134,55 +136,82 @@ def _remarks(m: Match, policy: dict) -> np.ndarray:
 def _books_ref(books: pd.DataFrame | None, pos: np.ndarray) -> np.ndarray:
     """``"books row 12 (purchases.csv)"`` for each position (-1: '')."""
     out = np.full(len(pos), "", dtype=object)
-    has = pos >= 0
-    if books is None or not has.any():
-        out[has] = pd.Series(pos[has] + 1).map("books row {}".format).to_numpy(dtype=object)
+    has = np.flatnonzero(pos >= 0)
+    if not len(has):
         return out
-    rows = books["source_row"].to_numpy()[pos[has]]
-    files = books["book_file"].to_numpy(dtype=object)[pos[has]] if "book_file" in books else None
-    text = "books row " + pd.Series(rows).astype(str)
-    if files is not None:
-        text = text + " (" + pd.Series(files, dtype=object).astype(str) + ")"
-    out[has] = text.to_numpy(dtype=object)
+    p = pos[has]
+    if books is None:
+        out[has] = [f"books row {r}" for r in (p + 1).tolist()]
+        return out
+    rows = books["source_row"].to_numpy()[p].tolist()
+    if "book_file" in books:
+        files = books["book_file"].astype(str).to_numpy(dtype=object)[p].tolist()
+        out[has] = [f"books row {r} ({f})" for r, f in zip(rows, files)]
+    else:
+        out[has] = [f"books row {r}" for r in rows]
     return out
 
 
-def _reasons(inward, m, books, status, action, red, rule, deadline, refused, typed, in_ims, base) -> np.ndarray:
-    n = len(inward)
+_WHAT = {
+    "matched": ("matches ", ""),
+    "matched_within_tolerance": ("matches ", " within tolerance ("),
+    "mismatch": ("differs from ", ": "),
+    "missing_in_books": ("not in the purchase register", None),
+    "probable": ("review: probable match with ", " ("),
+}
+
+
+def _reasons(inward, m, books, status, action, red, rule, deadline, refused, refused_action, typed, in_ims,
+             base) -> np.ndarray:
+    """One line per record. Built per distinct case (status, action, rule, refusal, deadline...) as
+    ``head + books reference + middle + differences + tail``, so a million records join five arrays."""
     ref = _books_ref(books, m.ims["books_pos"].to_numpy())
     differs = m.ims["differs"].to_numpy(dtype=object)
-    S = lambda a: pd.Series(a, dtype=object)  # noqa: E731
-    what = np.select(
-        [status == "matched", status == "matched_within_tolerance", status == "mismatch",
-         status == "missing_in_books"],
-        [(S(["matches "] * n) + S(ref)).to_numpy(),
-         (S(["matches "] * n) + S(ref) + " within tolerance (" + S(differs) + ")").to_numpy(),
-         (S(["differs from "] * n) + S(ref) + ": " + S(differs)).to_numpy(),
-         np.full(n, "not in the purchase register", dtype=object)], default="")
-    label = S(action) + np.where(red != "", " with ITC Reduction " + S(red), "")
-    dl = pd.Series(deadline).dt.strftime("%d-%m-%Y").fillna("")
-    until = np.where((action == "Pending") & (dl != ""), " until " + dl, "")
-    extra = np.where(refused != "", "; " + S(refused), "")
-    good = (label + ": " + S(what) + "; rule " + S(rule) + " allows " + S(action) + S(until) + S(extra)).to_numpy(
-        dtype=object)
-    out = np.where(action != "", good, "")
-    # no suggestion: say why
-    probable = status == "probable"
-    score = m.ims["score"].to_numpy()
-    prob = ("review: probable match with " + S(ref) + " (score " + pd.Series(score).round(0).astype(int).astype(str)
-            + np.where(S(differs) != "", "; " + S(differs), "") + ")").to_numpy(dtype=object)
+    dl = pd.Series(deadline).dt.strftime("%d-%m-%Y").fillna("").to_numpy(dtype=object)
+    score = np.round(m.ims["score"].to_numpy()).astype("int64")
     kind = base["kind"].to_numpy()
-    base_rule = base["rule"].astype(str).to_numpy(dtype=object)
-    state = np.where(kind == KINDS.index("frozen"), "frozen", np.where(
-        kind == KINDS.index("time_barred"), "time-barred", "not an IMS record"))
-    outside = ("no suggestion: " + S(state) + " (rule " + S(base_rule) + ")").to_numpy(dtype=object)
-    actioned = ("no suggestion: already actioned (" + inward["action"].astype(str).astype(object) + ")").to_numpy(
-        dtype=object)
-    refused_all = ("review: " + S(what) + "; no policy option is allowed (" + S(refused) + ")").to_numpy(dtype=object)
-    out = np.where(action != "", out,
-                   np.where(typed, actioned,
-                            np.where(~in_ims, outside, np.where(probable, prob, refused_all))))
+    case = pd.DataFrame({
+        "status": status, "action": action, "red": red, "rule": rule, "refused": refused,
+        "refused_action": refused_action, "until": np.where(action == "Pending", dl, ""),
+        "typed": np.where(typed, inward["action"].astype(str).to_numpy(dtype=object), ""),
+        "kind": np.where(typed | in_ims, -1, kind),
+        "base_rule": np.where(typed | in_ims, "", base["rule"].astype(str).to_numpy(dtype=object)),
+        "score": np.where(status == "probable", score, 0), "has_diff": differs != ""})
+    group = case.groupby(list(case.columns), sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(case))).groupby(group).min().sort_index().to_numpy()
+    firsts = case.iloc[first]
+    head, mid, tail, use_ref, use_diff = [], [], [], [], []
+    for c in firsts.itertuples(index=False):
+        h, md, t, r, d = _case_text(c)
+        head.append(h), mid.append(md), tail.append(t), use_ref.append(r), use_diff.append(d)
+    head, mid, tail = (np.array(x, dtype=object)[group] for x in (head, mid, tail))
+    use_ref, use_diff = np.array(use_ref)[group], np.array(use_diff)[group]
+    out = head + np.where(use_ref, ref, "") + mid + np.where(use_diff, differs, "") + tail
     return out.astype(object)
+
+
+def _case_text(c) -> tuple[str, str, str, bool, bool]:
+    """(head, middle, tail, uses the books reference, uses the differences) for one case."""
+    if c.typed:
+        return f"no suggestion: already actioned ({c.typed})", "", "", False, False
+    if c.kind >= 0:
+        state = {KINDS.index("frozen"): "frozen", KINDS.index("time_barred"): "time-barred"}.get(
+            c.kind, "not an IMS record")
+        return f"no suggestion: {state} (rule {c.base_rule})", "", "", False, False
+    lead, middle = _WHAT.get(c.status, ("", None))
+    diff_tail = ")" if c.status in ("matched_within_tolerance",) else ""
+    if c.status == "probable":
+        return (f"review: probable match with ", f" (score {c.score}" + ("; " if c.has_diff else ""), ")",
+                True, c.has_diff)
+    what_mid = middle if middle is not None else ""
+    refusal = f"; {c.refused_action} refused ({c.refused})" if c.refused else ""
+    if c.action:
+        label = c.action + (f" with ITC Reduction {c.red}" if c.red else "")
+        until = f" until {c.until}" if c.until else ""
+        tail = f"{diff_tail}; rule {c.rule} allows {c.action}{until}{refusal}"
+        return f"{label}: {lead}", what_mid, tail, middle is not None, middle is not None and c.has_diff
+    return f"review: {lead}", what_mid, f"{diff_tail}; no policy option is allowed{refusal}", \
+        middle is not None, middle is not None and c.has_diff
 
 
 __all__ = ["suggest", "check", "parse_option", "ACTIONS"]
