@@ -92,6 +92,17 @@ def purchases_json(rec: Reconciliation, inward_rows: np.ndarray | None = None) -
                                          mb["status"].astype(str).tolist(), inward_row)]
 
 
+def reconcile_text(rec: Reconciliation) -> str:
+    """The reconciliation's counts as lines of text (``report --purchases`` without ``--json``)."""
+    counts = status_counts(rec)
+    sug = rec.suggestions["suggested_action"].value_counts()
+    return "\n".join([
+        "Reconciliation with the purchase register",
+        "  IMS records: " + "  ".join(f"{k} {v}" for k, v in counts["ims"].items()),
+        "  books rows:  " + "  ".join(f"{k} {v}" for k, v in counts["books"].items()),
+        "  suggested:   " + ("  ".join(f"{k} {int(v)}" for k, v in sug.items() if k and v) or "none")])
+
+
 def status_counts(rec: Reconciliation) -> dict[str, dict[str, int]]:
     ims = rec.match.ims["status"].value_counts()
     books = rec.match.books["status"].value_counts()
@@ -99,4 +110,5 @@ def status_counts(rec: Reconciliation) -> dict[str, dict[str, int]]:
             "books": {str(k): int(v) for k, v in books.items() if v}}
 
 
-__all__ = ["Reconciliation", "reconcile", "record_fields", "purchases_json", "status_counts", "Settings"]
+__all__ = ["Reconciliation", "reconcile", "record_fields", "purchases_json", "status_counts", "reconcile_text",
+           "Settings"]

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ims_excel.cli import main
+from ims_excel.cli.app import main
 from ims_excel.engine import Context, evaluate
 from ims_excel.engine.reconcile import Match, Settings, match
 from ims_excel.engine.sample import frame
@@ -210,7 +210,7 @@ def test_suggestions_are_actions_the_engine_takes(rows, ctx, st_list):
 
 
 def test_report_json_with_purchases(tmp_path, capsys):
-    from ims_excel.cli import sample_path
+    from ims_excel.cli.demo import sample_path
 
     code = main(["report", str(sample_path("sample_inward.csv")), "--gstin", "27AAACR5055K1Z7", "--period",
                  "2026-10", "--as-of", "2026-11-26", "--purchases", str(sample_path("sample_purchases.csv")),
@@ -230,7 +230,7 @@ def test_report_json_with_purchases(tmp_path, capsys):
 
 
 def test_report_purchases_missing_file(capsys):
-    from ims_excel.cli import sample_path
+    from ims_excel.cli.demo import sample_path
 
     code = main(["report", str(sample_path("sample_inward.csv")), "--gstin", "27AAACR5055K1Z7", "--period",
                  "2026-10", "--purchases", "/nonexistent.csv"])
@@ -238,7 +238,7 @@ def test_report_purchases_missing_file(capsys):
 
 
 def test_use_case_reads_files():
-    from ims_excel.cli import sample_path
+    from ims_excel.cli.demo import sample_path
     from ims_excel.formats import load
 
     r = reconcile(load(sample_path("sample_inward.csv")), Context.make("27AAACR5055K1Z7", "2026-10",
