@@ -108,6 +108,24 @@ def read_one(path: str | Path) -> pd.DataFrame:
     return typed
 
 
+def from_rows(rows: list[list], name: str = "Books") -> pd.DataFrame:
+    """Cells of one sheet or range (header row included, titles above it allowed) -> typed frame, as
+    :func:`read_one` reads a file (the workbook's UDF passes a range here)."""
+    rows = [list(r) for r in rows]
+    raw = _sheet_raw(rows, name, Path(name))
+    if raw is None:
+        raise file_problem(name, "has no purchase-register header (e.g. Supplier GSTIN, Document Number, "
+                                 "Document Date, Taxable Value, IGST...)")
+    headers = {(name, k): v for k, v in raw.attrs.get("headers", {}).items()}
+    try:
+        typed = normalise(raw.reset_index(drop=True), file=name, direction="inward")
+    except InputError as err:
+        raise InputError([_as_headed(p, headers) for p in relocate(err.problems, raw)]) from None
+    typed["book_file"] = name
+    typed["book_index"] = 0
+    return typed
+
+
 def _as_headed(p: InputProblem, headers: dict[tuple, str]) -> InputProblem:
     """The problem with the column named as the file heads it."""
     head = headers.get((p.sheet, p.column))
@@ -303,4 +321,4 @@ def _add_up(raw: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-__all__ = ["read_books", "read_one", "LAYOUTS"]
+__all__ = ["read_books", "read_one", "from_rows", "LAYOUTS"]
