@@ -25,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ims_excel import synthetic  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 from ims_excel.engine import Context  # noqa: E402
 from ims_excel.engine.reconcile import match  # noqa: E402
 from ims_excel.engine.suggest import suggest  # noqa: E402
