@@ -313,8 +313,7 @@ class Injector:
             self.stats["restored"] = self.stats.get("restored", 0) + 1
             self.restored.append(f"{c.letters}{rnum}")
             attrs = re.sub(rb'\s+t="[a-zA-Z]+"', b"", attrs)
-            fm = re.match(rb".*", b"<f>" + c.formula.replace("&", "&amp;").replace("<", "&lt;")
-                          .replace(">", "&gt;").encode("utf-8") + b"</f>", re.S)
+            fm = re.match(rb".*", b"<f>" + xml_escape(c.formula).encode("utf-8") + b"</f>", re.S)
             if tv is None:
                 return b"<c" + attrs + b">" + fm.group(0) + b"</c>"
         if not fm or tv is None:
@@ -577,18 +576,7 @@ def column_cells(col: Column, values: list | None, first_row: int, count: int) -
     letters = col_letters(col.col)
     s = style_attr(col.style)
     if col.formula is not None:
-<<<<<<< HEAD
-        f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-=======
         f = xml_escape(col.formula)
-        if shared and count > 1:
-            si, _ = shared
-            last = first_row + count - 1
-            head = f'<c r="{letters}{first_row}"{s}><f t="shared" ref="{letters}{first_row}:{letters}{last}" ' \
-                   f'si="{si}">{f}</f></c>'
-            return [head] + [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>'
-                             for r in range(first_row + 1, last + 1)]
->>>>>>> main
         return [f'<c r="{letters}{r}"{s}><f>{f}</f></c>' for r in range(first_row, first_row + count)]
     if values is None:
         return [f'<c r="{letters}{r}"{s}/>' if s else "" for r in range(first_row, first_row + count)]
@@ -634,13 +622,9 @@ def rows_xml(columns: list[tuple[Column, list | None]], first_row: int, count: i
 def _shared_cells(col: Column, si: int, r0: int, n: int, first: int, last: int) -> list[str]:
     letters = col_letters(col.col)
     s = style_attr(col.style)
-<<<<<<< HEAD
     if col.shared_formula is None:
         raise ValueError(f"column {letters}: a shared formula needs its A1 form (structured.to_a1)")
-    f = col.shared_formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-=======
-    f = xml_escape(col.formula)
->>>>>>> main
+    f = xml_escape(col.shared_formula)
     out = [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>' for r in range(r0, r0 + n)]
     if r0 == first:
         out[0] = (f'<c r="{letters}{first}"{s}><f t="shared" ref="{letters}{first}:{letters}{last}" '
