@@ -278,7 +278,8 @@ class _Job:
 _JOB: dict[str, object] = {}
 
 
-def _init_worker(job: _Job) -> None:
+def _init_worker(job: _Job, parent: int | None = None) -> None:
+    fanout.die_with_parent(parent)
     _JOB.clear()
     _JOB["job"] = job
 
@@ -473,7 +474,7 @@ def _pool(job: _Job, n: int):
 
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-    return ctx.Pool(n, initializer=_init_worker, initargs=(job,))
+    return ctx.Pool(n, initializer=_init_worker, initargs=(job, os.getpid()))
 
 
 KEEP_BYTES = 1536 << 20
