@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ims_excel import periods
 from ims_excel.engine import Context, Result, evaluate
+from ims_excel.fileio import CannotWrite
 from ims_excel.normalise import InputError
 from ims_excel.report import status_counts, text_report, to_json
 
@@ -172,11 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)
         return EXIT_INPUT
-    except UsageError as e:
+    except (UsageError, CannotWrite) as e:
         print(f"ims-excel: {e}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as e:  # the machine, not the input or this program: a full disk, a permission, a device
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"ims-excel: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_INPUT
     except MemoryError:
         print("ims-excel: out of memory; nothing was written (try IMS_EXCEL_PROCESSES=1)", file=sys.stderr)
         return EXIT_INTERNAL

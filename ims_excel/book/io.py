@@ -59,6 +59,7 @@ from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import alloc, codec, sheetxml
 from ims_excel.book import outputs
+from ims_excel import fileio
 from ims_excel.xlsx import fanout
 from ims_excel.xlsx import units as units_mod
 from ims_excel.xlsx.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
@@ -1241,6 +1242,7 @@ def _rewrite_table(edit: Edit, td: TableData | None, cols: list[sheetxml.Compute
     return injector
 
 
+@fileio.locked
 def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | None = None,
             backup: bool = True, stamp: str | None = None, progress: Progress | None = None) -> ProcessReport:
     """Read the workbook, run the engine, write the results into the same file (see the module doc).
@@ -1537,6 +1539,7 @@ def fill_originals(frame: pd.DataFrame, history: pd.DataFrame | None) -> int:
     return filled
 
 
+@fileio.locked
 def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
                    shared_formulas: bool = False, backup: bool = True) -> ImportReport:
     """Append the records of portal / canonical files to the workbook's tables (existing ones are kept)."""
@@ -1687,7 +1690,9 @@ def new_workbook(path: str | os.PathLike, *, gstin: str, name: str = "", period:
         values["TaxpayerType"] = taxpayer_type
     outputs.context_from_config(values, file=str(path))  # refuse bad settings before writing anything
     path.parent.mkdir(parents=True, exist_ok=True)
-    return build_client(path, values)
+    with fileio.exclusive(path):
+        check_not_open(path)
+        return build_client(path, values)
 
 
 HISTORY_COLUMNS = ["Return Period", "Direction", "Section", "Party GSTIN", "Party Name", "Document Number",
@@ -1893,7 +1898,8 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
     values = dict(book.config)
     values.update({"ReturnPeriod": periods.iso(new_p), "GSTR3BFiled": "N", "AsOfDateOverride": ""})
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
+    with fileio.exclusive(target), tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
+        check_not_open(target)
         from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmp) / "template.xlsm", config=_config_for_build(values))
         _write_records(built, target, {"inward": nxt, "outward": out_next}, history,
@@ -1915,6 +1921,7 @@ class UpgradeReport:
     changed: bool
 
 
+@fileio.locked
 def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
     """Move the workbook's data into the current template (Config values, Inward/Outward cells as typed, History)."""
     path = Path(path)
@@ -1964,11 +1971,9 @@ class BatchRow:
 
 
 def find_workbooks(folder: str | os.PathLike) -> list[Path]:
-    from ims_excel.xlsx.package import is_backup_or_temp
-
     root = Path(folder)
     found = [p for p in root.rglob("*") if p.suffix.lower() in (".xlsm", ".xlsx") and p.is_file()
-             and not is_backup_or_temp(p)]
+             and not fileio.is_backup_or_temp(p)]
     return sorted(found)
 
 
@@ -2038,7 +2043,7 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
 
     out_dir.mkdir(parents=True, exist_ok=True)
     book = out_dir / "demo_client.xlsm"
-    for p in (book, backup_of(book)):
+    for p in (book, *fileio.backups(book)):
         if p.exists():
             p.unlink()
     new_workbook(book, gstin=context["gstin"], name="Demo Recipient Pvt Ltd", period=context["period"],
@@ -2057,11 +2062,6 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
     return DemoFiles(book, upload, summary, report, rep.result, up)
 
 
-def backup_of(path: Path) -> Path:
-    from ims_excel.xlsx.package import backup_path
-    return backup_path(path)
-
-
 def _set_config_as_of(path: Path, as_of: str | None) -> None:
     """Write the As-of date into Config (the demo's fixed date) by rebuilding the fresh workbook."""
     if not as_of:
@@ -2069,9 +2069,9 @@ def _set_config_as_of(path: Path, as_of: str | None) -> None:
     with Package(path) as pkg:
         values, _ = read_config(pkg)
     values["AsOfDateOverride"] = as_of
+    kept = set(fileio.backups(path))
     build_client(path, values)
-    bak = backup_of(path)
-    if bak.exists():
+    for bak in set(fileio.backups(path)) - kept:
         bak.unlink()
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ims_excel.fileio import write_text
 from ims_excel.normalise import InputError, InputProblem, normalise
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -131,19 +132,8 @@ def relocate(problems: list[InputProblem], raw: pd.DataFrame) -> list[InputProbl
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) next to ``path`` and move it into place in one step."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """Write ``text`` (UTF-8) next to ``path`` and move it into place in one step (:func:`ims_excel.fileio.write_text`)."""
+    return write_text(path, text)
 
 
 def read_with(parse, path: str | os.PathLike) -> pd.DataFrame:

@@ -16,10 +16,9 @@ relationships, tables, content types, custom properties.
   concatenate into one valid deflate stream (as ``pigz`` does);
 * ZIP64 records are written when an entry or offset passes 4 GiB.
 
-:func:`save_atomically` writes next to the target and moves the result into
-place with ``os.replace`` after ``fsync``, keeping the previous file as a
-backup (a hard link when the file system allows it, else a copy): at every
-moment the workbook is either the old file or the new one, never half of each.
+:func:`save_atomically` (from :mod:`ims_excel.fileio`, the one atomic writer) writes next
+to the target and moves the result into place with ``os.replace`` after ``fsync``, keeping
+dated backups: at every moment the workbook is either the old file or the new one.
 
 >>> import io, zipfile
 >>> buf = io.BytesIO()
@@ -35,7 +34,6 @@ import contextlib
 import os
 import posixpath
 import re
-import shutil
 import struct
 import time
 import zipfile
@@ -46,6 +44,8 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
+from ims_excel.fileio import (CannotWrite, WorkbookBusy, check_not_open, clean_stale_temps,  # noqa: F401
+                              is_backup_or_temp, save_atomically)
 from ims_excel.formats._common import file_problem
 from ims_excel.xlsx import codec
 from ims_excel.formats._excel import prolog_ok
@@ -154,8 +154,15 @@ class Package:
         if not self.path.is_file():
             raise file_problem(self.path, "no such file")
         try:
-            self._zf = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError):
+            # one open file for the life of the Package: a save that replaces the path meanwhile
+            # (another run) cannot mix two files' bytes into what is read here
+            self._fh = open(self.path, "rb")
+        except OSError as exc:
+            raise file_problem(self.path, f"cannot be read ({exc.strerror or exc})") from None
+        try:
+            self._zf = zipfile.ZipFile(self._fh)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            self._fh.close()
             raise file_problem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
                                           "this is not one, or it is password-protected)") from None
         self.infos = self._zf.infolist()
@@ -165,6 +172,7 @@ class Package:
 
     def close(self) -> None:
         self._zf.close()
+        self._fh.close()
 
     def __enter__(self) -> "Package":
         return self
@@ -242,21 +250,34 @@ class Package:
         info = self.by_name[name]
 
         def blocks() -> Iterator[bytes]:
-            with open(self.path, "rb") as fh:
-                fh.seek(info.header_offset)
-                head = fh.read(30)
+            with self._reader() as read_at:
+                head = read_at(30, info.header_offset)
                 if head[:4] != b"PK\x03\x04":
                     raise file_problem(self.path, f"part {name!r}: bad local header")
                 n, m = struct.unpack("<HH", head[26:30])
-                fh.seek(info.header_offset + 30 + n + m)
+                pos = info.header_offset + 30 + n + m
                 left = info.compress_size
                 while left:
-                    chunk = fh.read(min(left, block))
+                    chunk = read_at(min(left, block), pos)
                     if not chunk:
                         raise file_problem(self.path, f"part {name!r} is truncated")
                     left -= len(chunk)
+                    pos += len(chunk)
                     yield chunk
         return info, blocks()
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Callable[[int, int], bytes]]:
+        """``read_at(n, offset)`` on the file this Package opened (``os.pread``: no shared position)."""
+        if hasattr(os, "pread"):
+            fd = self._fh.fileno()
+            yield lambda n, offset: os.pread(fd, n, offset)
+            return
+        with open(self.path, "rb") as fh:
+            def read_at(n: int, offset: int) -> bytes:
+                fh.seek(offset)
+                return fh.read(n)
+            yield read_at
 
     # -- structure
     def rels(self, part: str) -> dict[str, tuple[str, str, str]]:
@@ -528,98 +549,7 @@ def _non_ascii(name: bytes) -> bool:
     return any(b >= 0x80 for b in name)
 
 
-# ---------------------------------------------------------------- atomic save
-
-
-class WorkbookBusy(Exception):
-    """The workbook is open in Excel (its ``~$`` lock file exists) or cannot be replaced."""
-
-
-def backup_path(path: Path) -> Path:
-    """Where the previous version is kept: ``client.xlsm`` -> ``client.bak.xlsm``."""
-    return path.with_name(f"{path.stem}.bak{path.suffix}")
-
-
-def is_backup_or_temp(path: Path) -> bool:
-    n = path.name
-    return n.startswith(("~$", ".")) or n.endswith(".tmp") or Path(n).stem.endswith(".bak")
-
-
-def lock_file(path: Path) -> Path:
-    """Excel's owner file while a workbook is open: ``~$`` + the name (first two characters dropped if long)."""
-    name = path.name
-    return path.with_name("~$" + (name[2:] if len(name) > 2 + len(path.suffix) + 6 else name))
-
-
-def check_not_open(path: Path) -> None:
-    for cand in {lock_file(path), path.with_name("~$" + path.name)}:
-        if cand.exists():
-            raise WorkbookBusy(f"{path} is open in Excel ({cand.name} exists): save and close it first")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def clean_stale_temps(path: Path) -> list[Path]:
-    """Remove temp files that an interrupted save of ``path`` left (their process is gone)."""
-    removed = []
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        m = re.fullmatch(rf"\.{re.escape(path.name)}\.(\d+)\.tmp", tmp.name)
-        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-                removed.append(tmp)
-    return removed
-
-
-def save_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None], *, backup: bool = True) -> Path:
-    """Call ``write(fh)`` on a temp file next to ``path``, then replace ``path`` with it.
-
-    The previous file (if any) becomes :func:`backup_path` when ``backup``.
-    An interruption at any point leaves ``path`` as it was; the temp file of a
-    killed run is removed by the next save (:func:`clean_stale_temps`).
-    """
-    path = Path(path)
-    clean_stale_temps(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if backup and path.exists():
-            bak = backup_path(path)
-            bak_tmp = bak.with_name(f".{bak.name}.{os.getpid()}.tmp")
-            with contextlib.suppress(FileNotFoundError):
-                bak_tmp.unlink()
-            try:
-                os.link(path, bak_tmp)
-            except OSError:
-                shutil.copy2(path, bak_tmp)
-            os.replace(bak_tmp, bak)
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:
-            raise WorkbookBusy(f"{path} cannot be replaced ({exc.strerror}); is it open in Excel?") from None
-        with contextlib.suppress(OSError):
-            dfd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+# ---------------------------------------------------------------- atomic save: see ims_excel.fileio
 
 
 def now_stamp() -> str:

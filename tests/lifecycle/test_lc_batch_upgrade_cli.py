@@ -10,7 +10,8 @@ from lctools import table_rows
 from ims_excel import cli
 from ims_excel.cli import DEMO_CONTEXT, main, sample_path
 from ims_excel.book import io as book_io
-from ims_excel.xlsx.package import Package, backup_path
+from ims_excel.fileio import latest_backup
+from ims_excel.xlsx.package import Package
 
 COMMANDS = ("new", "import", "process", "export", "roll", "batch", "upgrade")
 
@@ -29,7 +30,7 @@ def test_batch_summarises_every_client_and_names_the_broken_one(sample_master, t
     (folder / "north").mkdir(parents=True)
     shutil.copy(sample_master, folder / "acme.xlsm")
     shutil.copy(sample_master, folder / "north" / "beta.xlsm")
-    book_io.process(folder / "north" / "beta.xlsm")  # leaves beta.bak.xlsm: skipped
+    book_io.process(folder / "north" / "beta.xlsm")  # leaves a dated beta.bak-....xlsm: skipped
     (folder / "broken.xlsm").write_bytes(b"this is not a workbook")
     (folder / "~$acme.xlsm").write_bytes(b"lock")
     csv_out = tmp_path / "summary.csv"
@@ -90,7 +91,7 @@ def test_upgrade_moves_the_data_into_the_current_template(tmp_path):
     before = old_book.read_bytes()
     rep = book_io.upgrade(old_book)
     assert rep.changed and rep.inward == 34 and rep.outward == 5
-    assert backup_path(old_book).read_bytes() == before
+    assert latest_backup(old_book).read_bytes() == before
     with Package(old_book) as pkg:
         assert book_io.layout_signature(pkg) == book_io.layout_signature()
         props = pkg.custom_properties()

@@ -8,12 +8,23 @@ and exit 2, never a traceback, no worker process left over.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
+
+from ims_excel import fileio
+from ims_excel.book import io as book_io
+from ims_excel.cli import DEMO_CONTEXT, main, sample_path
+from ims_excel.fileio import latest_backup
+from ims_excel.xlsx.package import Package
 
 
 def _alive(pid: int) -> bool:
@@ -76,3 +87,172 @@ def _kill(proc: subprocess.Popen, pids: list[int]) -> None:
     for p in pids:
         if _alive(p):
             os.kill(p, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------- the atomic writer (ims_excel.fileio)
+
+
+def _no_temp(folder: Path) -> bool:
+    return not [p for p in folder.iterdir() if p.name.endswith(".tmp") or p.name.endswith(".ims-lock")]
+
+
+def test_a_save_keeps_mode_owner_and_group(sample_book):
+    os.chmod(sample_book, 0o600)
+    os.chown(sample_book, 4321, 4322)
+    book_io.process(sample_book)
+    st = sample_book.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o600, 4321, 4322)
+
+
+def test_a_read_only_book_is_refused(sample_book, capsys):
+    os.chmod(sample_book, 0o444)
+    before = sample_book.read_bytes()
+    assert main(["process", str(sample_book)]) == 2
+    err = capsys.readouterr().err
+    assert "is read-only (mode 0444)" in err and str(sample_book) in err and "Traceback" not in err
+    assert sample_book.read_bytes() == before and latest_backup(sample_book) is None
+    assert _no_temp(sample_book.parent)
+
+
+def test_a_symlinked_book_is_written_through_the_link(sample_book, tmp_path):
+    link = tmp_path / "elsewhere" / "link.xlsm"
+    link.parent.mkdir()
+    link.symlink_to(sample_book)
+    before = sample_book.read_bytes()
+    book_io.process(link)
+    assert link.is_symlink() and link.resolve() == sample_book.resolve()
+    assert sample_book.read_bytes() != before
+    assert latest_backup(link).read_bytes() == before and latest_backup(link).parent == sample_book.parent
+
+
+def test_dated_backups_keep_the_last_few(tmp_path, monkeypatch):
+    book = tmp_path / "c.xlsm"
+    book.write_bytes(b"v0")
+    for k in range(1, 6):
+        fileio.save_atomically(book, lambda fh, k=k: fh.write(f"v{k}".encode()), keep=3)
+    kept = fileio.backups(book)
+    assert [p.read_bytes() for p in kept] == [b"v2", b"v3", b"v4"]  # the last three, oldest first
+    assert all(re.fullmatch(r"c\.bak-\d{8}-\d{6}(-\d+)?\.xlsm", p.name) for p in kept)
+    assert all(fileio.is_backup_or_temp(p) for p in kept) and not fileio.is_backup_or_temp(book)
+    monkeypatch.setattr(fileio, "BACKUPS", 0)
+    fileio.save_atomically(book, lambda fh: fh.write(b"v6"))
+    assert fileio.backups(book) == kept and book.read_bytes() == b"v6"
+
+
+def test_the_cli_says_where_the_backup_is(sample_book, capsys):
+    assert main(["process", str(sample_book)]) == 0
+    out = capsys.readouterr().out
+    bak = latest_backup(sample_book)
+    assert f"Previous version kept as {bak.name}" in out and f"last {fileio.BACKUPS} kept" in out
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB tmpfs (CI runs as root), unmounted afterwards."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+def _fill(folder: Path, leave: int) -> None:
+    """Fill the file system of ``folder`` up to ``leave`` bytes free."""
+    vfs = os.statvfs(folder)
+    with open(folder / "filler", "wb") as fh:
+        fh.write(b"\0" * max(0, vfs.f_bavail * vfs.f_frsize - leave))
+
+
+def test_disk_full_exit_2_book_intact_nothing_left(sample_book, small_disk, capsys):
+    book = small_disk / "client.xlsm"
+    shutil.copy(sample_book, book)
+    before = book.read_bytes()
+    _fill(small_disk, len(before) // 3)
+    assert main(["process", str(book)]) == 2
+    err = capsys.readouterr().err
+    assert "the disk is full" in err and str(book) in err and "Traceback" not in err
+    assert book.read_bytes() == before and latest_backup(book) is None and _no_temp(small_disk)
+    (small_disk / "filler").unlink()
+    assert main(["process", str(book)]) == 0  # room again: it works
+    assert latest_backup(book).read_bytes() == before
+
+
+def test_read_only_folder_exit_2(sample_book, small_disk, capsys):
+    book = small_disk / "client.xlsm"
+    shutil.copy(sample_book, book)
+    before = book.read_bytes()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    for argv in (["process", str(book)], ["import", str(book), str(sample_path("sample_inward.csv"))],
+                 ["upgrade", str(book)]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "read-only" in err and str(small_disk) in err and "Traceback" not in err
+    assert book.read_bytes() == before and _no_temp(small_disk)
+
+
+# ---------------------------------------------------------------- two runs, open books
+
+HOLD_LOCK = textwrap.dedent("""
+    import sys, time
+    from ims_excel import fileio
+    with fileio.exclusive(sys.argv[1]):
+        print("locked", flush=True)
+        time.sleep(600)
+""")
+
+
+def test_a_second_run_on_the_same_book_is_told_it_is_in_use(sample_book, capsys):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(sample_book)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = sample_book.read_bytes()
+        for argv in (["process", str(sample_book)], ["upgrade", str(sample_book)],
+                     ["import", str(sample_book), str(sample_path("sample_inward.csv"))]):
+            assert main(argv) == 2, argv
+            err = capsys.readouterr().err
+            assert f"{sample_book} is in use by another ims-excel run (process {holder.pid}" in err, err
+        assert sample_book.read_bytes() == before
+        holder.kill()  # like kill -9: the lock file stays, its flock goes with the process
+        holder.wait(10)
+        assert fileio.lock_path(sample_book).exists()
+        assert main(["process", str(sample_book)]) == 0  # a dead run's lock does not block
+        assert _no_temp(sample_book.parent)
+    finally:
+        _kill(holder, [])
+
+
+def test_two_processes_at_once_one_waits_its_turn(sample_book):
+    """Two real ``process`` runs started together: one does the work, the other exits 2 saying the book
+    is in use (or runs after it); never a damaged-part message, and the book opens."""
+    cmd = [sys.executable, "-m", "ims_excel.cli", "process", str(sample_book)]
+    runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [(p.wait(300), p.stderr.read()) for p in runs]
+    for p in runs:
+        p.stdout.close()
+        p.stderr.close()
+    assert sorted(c for c, _ in outs) in ([0, 0], [0, 2]), outs
+    for code, err in outs:
+        assert "damaged" not in err and "Traceback" not in err
+        if code == 2:
+            assert "is in use by another ims-excel run" in err
+    with Package(sample_book) as pkg:
+        assert pkg.table("Inward") is not None
+    assert _no_temp(sample_book.parent)
+
+
+@pytest.mark.parametrize("lock_name", ["~$client.xlsm", ".~lock.client.xlsm#"])
+def test_new_and_roll_force_refuse_an_open_target(sample_book, tmp_path, capsys, lock_name):
+    target = tmp_path / "client.xlsm"
+    (tmp_path / lock_name).write_bytes(b"owner")
+    before = target.read_bytes()
+    assert main(["new", str(target), "--gstin", DEMO_CONTEXT["gstin"], "--period", "2026-11", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "is open in" in err and lock_name in err
+    src = tmp_path / "src" / "october.xlsm"
+    src.parent.mkdir()
+    shutil.copy(sample_book, src)
+    assert main(["roll", str(src), "--to", "2026-11", "--filed", "--out", str(target), "--force"]) == 2
+    assert "is open in" in capsys.readouterr().err
+    assert target.read_bytes() == before
