@@ -243,11 +243,19 @@ def _book_errors(func):
     """Turn workbook refusals into exit 2 with the message (InputError / UsageError are handled by cli.main)."""
     def run(args: argparse.Namespace) -> int:
         from ims_excel.book.io import CannotCarry
+        from python_calamine import CalamineError
+
         from ims_excel.fileio import CannotWrite
+        from ims_excel.xlsx.package import UNREADABLE, unreadable
         from ims_excel.xlsx.sheetxml import SheetFormatError
 
         try:
-            return func(args)
+            try:
+                return func(args)
+            except (CalamineError, *UNREADABLE) as e:
+                if not getattr(args, "book", None):
+                    raise
+                raise unreadable(args.book, e) from None
         except (CannotCarry, CannotWrite) as e:
             return _refusal(e)
         except SheetFormatError as e:

@@ -62,6 +62,7 @@ from ims_excel.book import outputs
 from ims_excel import fileio
 from ims_excel.xlsx import fanout
 from ims_excel.xlsx import units as units_mod
+from ims_excel.xlsx.package import UNREADABLE, unreadable
 from ims_excel.xlsx.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
                                         PackageWriter, TableInfo, WorkbookBusy, attr_escape, check_not_open,
                                         col_letters, now_stamp, save_atomically, unescape)
@@ -1979,7 +1980,8 @@ def find_workbooks(folder: str | os.PathLike) -> list[Path]:
 
 def batch(folder: str | os.PathLike, *, progress: Callable[[int, int, Path], None] | None = None,
           as_of: dt.date | None = None) -> list[BatchRow]:
-    """One summary line per client workbook under ``folder``; a broken file gets its error instead."""
+    """One summary line per client workbook under ``folder``; a broken file gets its error instead and
+    the others go on, whatever the error."""
     books = find_workbooks(folder)
     out = []
     for k, p in enumerate(books, start=1):
@@ -1991,7 +1993,11 @@ def batch(folder: str | os.PathLike, *, progress: Callable[[int, int, Path], Non
             out.append(BatchRow(p, outputs.summary(result, book.client)))
         except InputError as e:
             out.append(BatchRow(p, None, "; ".join(str(x) for x in e.problems[:3])))
-        except (WorkbookBusy, OSError, ValueError) as e:
+        except (pc.CalamineError, *UNREADABLE) as e:
+            out.append(BatchRow(p, None, "; ".join(str(x) for x in unreadable(p, e).problems[:3])))
+        except MemoryError:
+            out.append(BatchRow(p, None, "out of memory reading it"))
+        except Exception as e:  # noqa: BLE001 - one broken book must not stop the others (issue 14)
             out.append(BatchRow(p, None, f"{type(e).__name__}: {e}"))
     return out
 

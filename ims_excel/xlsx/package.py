@@ -47,6 +47,7 @@ from xml.sax.saxutils import escape as _xml_escape
 from ims_excel.fileio import (CannotWrite, WorkbookBusy, check_not_open, clean_stale_temps,  # noqa: F401
                               is_backup_or_temp, save_atomically)
 from ims_excel.formats._common import file_problem
+from ims_excel.normalise import InputError
 from ims_excel.xlsx import codec
 from ims_excel.formats._excel import prolog_ok
 
@@ -62,6 +63,8 @@ MAX_PARTS = 20_000
 MAX_PART_BYTES = 16 * 1024**3
 """A client workbook's parts may be large (a 1,048,576-row sheet is 2-5 GB of XML); zip bombs still stop here."""
 MAX_RATIO = 400
+MAX_ROWS, MAX_COLS = 1_048_576, 16_384
+"""Excel's sheet size (rows, columns): "Excel specifications and limits"."""
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -133,6 +136,31 @@ def ref_bounds(ref: str) -> tuple[int, int, int, int]:
     return r1, col_index(c1), r2, col_index(c2)
 
 
+_CHAR_REF = re.compile(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
+
+
+def _xml_char(code: int) -> bool:
+    """XML 1.0 §2.2 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def bad_char_ref(text: str) -> str | None:
+    """The first character reference in ``text`` that XML does not allow (``&#1114112;``, a lone
+    surrogate ``&#xD800;``, ``&#0;``), or None.
+
+    >>> bad_char_ref("A&#38;B &#x20AC;"), bad_char_ref("x &#1114112;"), bad_char_ref("&#xD800;")
+    (None, '&#1114112;', '&#xD800;')
+    """
+    if "&#" not in text:
+        return None
+    for m in _CHAR_REF.finditer(text):
+        digits = m.group(1) or m.group(2)
+        if len(digits) > 8 or not _xml_char(int(digits, 16 if m.group(1) else 10)):
+            return m.group(0)
+    return None
+
+
 def unescape(text: str) -> str:
     return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
             .replace("&apos;", "'").replace("&amp;", "&"))
@@ -194,8 +222,11 @@ class Package:
                 raise file_problem(self.path, f"is not an Excel workbook (no {name})")
         for info in self.infos:
             if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
-                with self._zf.open(info) as fh:
-                    head = fh.read(65536)
+                try:
+                    with self._zf.open(info) as fh:
+                        head = fh.read(65536)
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
+                    raise self.damaged(info.filename, err) from None
                 if not prolog_ok(head):
                     raise file_problem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
                                                   "refused (XML entity expansion)")
@@ -208,15 +239,66 @@ class Package:
         return name in self.by_name
 
     def read(self, name: str) -> bytes:
+        """The part's bytes; a part whose CRC-32, size or deflate data is wrong is an :class:`InputError`."""
         if name not in self._cache:
-            data = self._zf.read(name)
+            info = self.by_name[name]
+            try:
+                data = self._zf.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
+                raise self.damaged(name, err) from None
+            if len(data) != info.file_size:
+                raise self.damaged(name, f"{len(data):,} bytes, the zip directory says {info.file_size:,}")
             if len(data) < 2**22:
                 self._cache[name] = data
             return data
         return self._cache[name]
 
+    def damaged(self, name: str, why: object) -> Exception:
+        return file_problem(self.path, f"part {name!r} is damaged ({why}); the file may be truncated or "
+                                       "corrupted: use its backup")
+
     def text(self, name: str) -> str:
-        return self.read(name).decode("utf-8")
+        """A (small, structural) XML part as text: valid UTF-8 with valid character references, or an InputError."""
+        data = self.read(name)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise file_problem(self.path, f"part {name!r} is not valid UTF-8 (byte {err.start:,}); the file "
+                                          "is damaged") from None
+        bad = bad_char_ref(text)
+        if bad:
+            raise file_problem(self.path, f"part {name!r} has an invalid character reference ({bad}); "
+                                          "the file is damaged")
+        return text
+
+    def find_damage(self) -> str | None:
+        """What makes a reader fail on this package, said for a person: the first XML part that is damaged,
+        not UTF-8 or has an invalid character reference. Only run when a reader has failed (it reads all;
+        a big part as a stream)."""
+        import codecs
+
+        for info in self.infos:
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            name = info.filename
+            try:
+                if info.file_size < 1 << 26:
+                    self.text(name)
+                    continue
+                decoder, done, tail = codecs.getincrementaldecoder("utf-8")(), 0, ""
+                for chunk in self.stream(name):
+                    try:
+                        text = tail + decoder.decode(chunk)
+                    except UnicodeDecodeError as err:
+                        return f"part {name!r} is not valid UTF-8 (byte {done + err.start:,})"
+                    done += len(chunk)
+                    bad = bad_char_ref(text)
+                    if bad:
+                        return f"part {name!r} has an invalid character reference ({bad})"
+                    tail = text[-40:]
+            except InputError as err:
+                return str(err.problems[0].message)
+        return None
 
     def stream(self, name: str, chunk: int = 1 << 24) -> Iterator[bytes]:
         """The part's bytes as a stream of chunks, inflated with :mod:`.codec` (ISA-L when installed).
@@ -335,8 +417,20 @@ class Package:
                 if typ == REL_TABLE and self.has(target):
                     t = parse_table(self.text(target), target)
                     t.sheet, t.sheet_part = s.name, s.part
+                    self._check_range(t)
                     out.append(t)
         return out
+
+    def _check_range(self, t: TableInfo) -> None:
+        """A table's range must be a cell range inside the sheet, first cell before last."""
+        try:
+            r1, c1, r2, c2 = ref_bounds(t.ref)
+        except ValueError:
+            r1 = c1 = r2 = c2 = 0
+        if not (1 <= r1 <= r2 <= MAX_ROWS and 1 <= c1 <= c2 <= MAX_COLS):
+            raise file_problem(self.path, f"table {t.name!r} on sheet {t.sheet!r} has the range {t.ref!r} "
+                                          f"({t.part}), which is not a range of cells from top left to bottom "
+                                          f"right within A1:XFD{MAX_ROWS}; the file is damaged")
 
     def table(self, name: str) -> TableInfo | None:
         for t in self.tables():
@@ -353,6 +447,22 @@ class Package:
             m = re.search(r">([^<]*)<", body)
             out[unescape(name)] = unescape(m.group(1)) if m else ""
         return out
+
+
+UNREADABLE = (UnicodeDecodeError, zipfile.BadZipFile, zlib.error, EOFError)
+"""What a reader of a damaged package raises besides :class:`InputError` (python-calamine's
+``CalamineError`` too: see :func:`unreadable`)."""
+
+
+def unreadable(path: str | os.PathLike, err: BaseException) -> InputError:
+    """The :class:`InputError` for a workbook a reader failed on: names the damaged part and why
+    (:meth:`Package.find_damage`), else the reader's own words."""
+    try:
+        with Package(path) as pkg:
+            what = pkg.find_damage()
+    except InputError as e:
+        return e
+    return file_problem(path, what or f"cannot be read ({type(err).__name__}: {err}); the file is damaged")
 
 
 def parse_table(xml: str, part: str = "") -> TableInfo:
@@ -420,14 +530,40 @@ class PackageWriter:
                            e.crc, csize, usize, len(e.name), len(extra)) + e.name + extra
 
     def copy(self, pkg: Package, name: str, *, as_name: str | None = None) -> None:
-        """Copy a part of ``pkg`` exactly: the same compressed bytes, CRC and dates."""
+        """Copy a part of ``pkg`` exactly: the same compressed bytes, CRC and dates.
+
+        The part is inflated on the way (not stored) to check its CRC-32 and size against the zip
+        directory: a damaged part is refused (:class:`InputError`), never carried into the new file.
+        """
         info, blocks = pkg.raw_entry(name)
         e = _Entry((as_name or name).encode("utf-8"), info.date_time, info.compress_type, info.CRC, info.compress_size,
                    info.file_size, self._pos, info.flag_bits & 0x6, info.external_attr)
         zip64 = e.csize >= 0xFFFFFFFF or e.usize >= 0xFFFFFFFF
         self._out(self._local_header(e, zip64))
-        for b in blocks:
-            self._out(b)
+
+        def written() -> Iterator[bytes]:
+            for b in blocks:
+                self._out(b)
+                yield b
+        copied = written()
+        crc, size = 0, 0
+        try:
+            if info.compress_type == zipfile.ZIP_STORED:
+                plain: Iterator[bytes] = copied
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                plain = codec.inflate(copied, limit=info.file_size)
+            else:
+                plain = iter(())  # another method: copied as it is, unchecked
+                crc, size = info.CRC, info.file_size
+            for chunk in plain:
+                crc = codec.crc32(chunk, crc)
+                size += len(chunk)
+        except ValueError as err:
+            raise pkg.damaged(name, err) from None
+        for _ in copied:  # any bytes after the end of the deflate stream
+            pass
+        if size != info.file_size or crc != info.CRC:
+            raise pkg.damaged(name, "size or CRC-32 does not match the zip directory")
         self.entries.append(e)
 
     def write(self, name: str, data: bytes, *, date_time: tuple = FIXED_DATE, level: int | None = None) -> None:

@@ -12,10 +12,12 @@ import re
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -256,3 +258,112 @@ def test_new_and_roll_force_refuse_an_open_target(sample_book, tmp_path, capsys,
     assert main(["roll", str(src), "--to", "2026-11", "--filed", "--out", str(target), "--force"]) == 2
     assert "is open in" in capsys.readouterr().err
     assert target.read_bytes() == before
+
+
+# ---------------------------------------------------------------- damaged packages: exit 2, named, nothing written
+
+
+def _rezip(src: Path, dst: Path, part: str, change) -> Path:
+    """``src`` with one part's bytes changed (a valid zip around them)."""
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename == part:
+                new = change(data)
+                assert new != data, part
+                data = new
+            w.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return dst
+
+
+def _patch_directory(src: Path, dst: Path, part: str, *, crc_xor: int = 0, size_delta: int = 0) -> Path:
+    """``src`` with the CRC-32 or the uncompressed size that the zip declares for ``part`` changed
+    (local header and central directory), the data left as it is."""
+    data = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as z:
+        info = z.getinfo(part)
+    heads = [info.header_offset]
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:
+        n = struct.unpack("<H", data[pos + 28:pos + 30])[0]
+        if data[pos + 46:pos + 46 + n] == part.encode():
+            heads.append(pos + 2)  # central header fields sit 2 bytes further than the local ones
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    for h in heads:
+        data[h + 14:h + 18] = struct.pack("<I", info.CRC ^ crc_xor)
+        data[h + 22:h + 26] = struct.pack("<I", info.file_size + size_delta)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def _first_text(tag: bytes):
+    return lambda d: re.sub(rb"<t>([A-Za-z])", tag + rb"\1", d, count=1)
+
+
+DAMAGE = {  # name: (make(src, dst), words the message must have)
+    "bad CRC, styles": (lambda s, d: _patch_directory(s, d, "xl/styles.xml", crc_xor=0x1234),
+                        "part 'xl/styles.xml' is damaged"),
+    "bad CRC, VBA project (copied as is)": (lambda s, d: _patch_directory(s, d, "xl/vbaProject.bin", crc_xor=1),
+                                            "part 'xl/vbaProject.bin' is damaged"),
+    "size too small, workbook": (lambda s, d: _patch_directory(s, d, "xl/workbook.xml", size_delta=-100),
+                                 "part 'xl/workbook.xml' is damaged"),
+    "size too large, VBA project": (lambda s, d: _patch_directory(s, d, "xl/vbaProject.bin", size_delta=100),
+                                    "part 'xl/vbaProject.bin' is damaged"),
+    "size too large, Inward sheet": (lambda s, d: _patch_directory(s, d, "xl/worksheets/sheet3.xml",
+                                                                   size_delta=100),
+                                     "part 'xl/worksheets/sheet3.xml' is damaged"),
+    "malformed UTF-8": (lambda s, d: _rezip(s, d, "xl/sharedStrings.xml", _first_text(b"<t>\xff")),
+                        "part 'xl/sharedStrings.xml' is not valid UTF-8"),
+    "UTF-8 lone surrogate": (lambda s, d: _rezip(s, d, "xl/sharedStrings.xml", _first_text(b"<t>\xed\xa0\x80")),
+                             "part 'xl/sharedStrings.xml' is not valid UTF-8"),
+    "character reference past U+10FFFF": (lambda s, d: _rezip(s, d, "xl/sharedStrings.xml",
+                                                              _first_text(b"<t>&#1114112;")),
+                                          "invalid character reference (&#1114112;)"),
+    "character reference, lone surrogate": (lambda s, d: _rezip(s, d, "xl/sharedStrings.xml",
+                                                                _first_text(b"<t>&#xD800;")),
+                                            "invalid character reference (&#xD800;)"),
+    "overflowing character reference in a table": (
+        lambda s, d: _rezip(s, d, "xl/tables/table1.xml",
+                            lambda x: re.sub(rb'name="([A-Z])', rb'name="&#99999999999999999999;\1', x, count=1)),
+        "part 'xl/tables/table1.xml' has an invalid character reference"),
+    "garbage table range": (lambda s, d: _rezip(s, d, "xl/tables/table1.xml",
+                                                lambda x: re.sub(rb'ref="[^"]*"', b'ref="garbage"', x, count=1)),
+                            "table 'Inward' on sheet 'Inward' has the range 'garbage'"),
+    "table range past the sheet": (lambda s, d: _rezip(s, d, "xl/tables/table1.xml",
+                                                       lambda x: re.sub(rb'ref="[^"]*"', b'ref="A1:CN1048577"', x,
+                                                                        count=1)),
+                                   "has the range 'A1:CN1048577'"),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGE))
+def test_a_damaged_book_exit_2_naming_file_and_cause(sample_master, tmp_path, capsys, case):
+    make, words = DAMAGE[case]
+    book = make(sample_master, tmp_path / "client.xlsm")
+    before = book.read_bytes()
+    for argv in (["process", str(book)], ["export", str(book), "--only-valid", "--out", str(tmp_path / "u.json")]):
+        if argv[0] == "export" and "VBA" in case:
+            continue  # export reads the tables, not the VBA project; the upload does not depend on it
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2, (argv[0], err)
+        assert str(book) in err and words in err and "Traceback" not in err, err
+    assert book.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["client.xlsm"]  # no temp, backup, lock or upload
+
+
+def test_batch_goes_on_past_every_broken_book(sample_master, tmp_path, capsys):
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    for k, (make, _) in enumerate(DAMAGE.values()):
+        make(sample_master, folder / f"broken{k:02d}.xlsm")
+    shutil.copy(sample_master, folder / "zz_good.xlsm")
+    assert main(["batch", str(folder), "--as-of", DEMO_CONTEXT["as_of"]]) == 2
+    out = capsys.readouterr().out
+    vba = [k for k, name in enumerate(DAMAGE) if "VBA" in name]  # batch reads the tables, not the VBA project
+    assert f"{1 + len(vba)} workbooks summarised, {len(DAMAGE) - len(vba)} failed." in out
+    for k, (_, words) in enumerate(DAMAGE.values()):
+        if k not in vba:
+            line = next(x for x in out.splitlines() if x.startswith(f"FAILED {folder / f'broken{k:02d}.xlsm'}"))
+            assert words in line, line
+    assert "zz_good.xlsm" in out and "Traceback" not in out
