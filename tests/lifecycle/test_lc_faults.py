@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from ims_excel import fileio
-from ims_excel.book import io as book_io
-from ims_excel.cli import DEMO_CONTEXT, main, sample_path
+from ims_excel.book import process as book_process
+from ims_excel.cli import main
+from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
 from ims_excel.fileio import latest_backup
 from ims_excel.xlsx.package import Package
 
@@ -101,7 +102,7 @@ def _no_temp(folder: Path) -> bool:
 def test_a_save_keeps_mode_owner_and_group(sample_book):
     os.chmod(sample_book, 0o600)
     os.chown(sample_book, 4321, 4322)
-    book_io.process(sample_book)
+    book_process.process(sample_book)
     st = sample_book.stat()
     assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o600, 4321, 4322)
 
@@ -121,7 +122,7 @@ def test_a_symlinked_book_is_written_through_the_link(sample_book, tmp_path):
     link.parent.mkdir()
     link.symlink_to(sample_book)
     before = sample_book.read_bytes()
-    book_io.process(link)
+    book_process.process(link)
     assert link.is_symlink() and link.resolve() == sample_book.resolve()
     assert sample_book.read_bytes() != before
     assert latest_backup(link).read_bytes() == before and latest_backup(link).parent == sample_book.parent
