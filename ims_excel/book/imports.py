@@ -25,7 +25,7 @@ from ims_excel.book.read import BookProblem, TableData, read_table, require_tabl
 from ims_excel.formats._common import to_typed
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import sheetxml
-from ims_excel.xlsx.package import Package, check_not_open, col_letters
+from ims_excel.xlsx.package import MAX_ROWS, Package, check_not_open, col_letters
 
 
 def _key_text(section: object, gstin: object, doc: object, p2b: object) -> tuple[str, str, str, str]:
@@ -114,6 +114,12 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
     first_new = max(reusable, r1) + 1
     last_new = first_new + n - 1
+    if last_new > MAX_ROWS:
+        room = max(0, MAX_ROWS - first_new + 1)
+        raise BookProblem(pkg.path, f"{n:,} records do not fit in the {table.name} table: its sheet has room for "
+                                    f"{room:,} more rows (rows {first_new:,}-{MAX_ROWS:,}; Excel's limit is "
+                                    f"{MAX_ROWS:,} rows); nothing was written. Import fewer, or start the next "
+                                    "period's workbook (ims-excel roll)")
     new_r2 = max(r2, last_new)
 
     def stream() -> Iterator[bytes]:

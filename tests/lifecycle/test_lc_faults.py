@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from ims_excel import fileio
+from ims_excel.book import imports as book_imports
+from ims_excel.book import new as book_new
 from ims_excel.book import process as book_process
 from ims_excel.cli import main
 from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
@@ -368,3 +370,37 @@ def test_batch_goes_on_past_every_broken_book(sample_master, tmp_path, capsys):
             line = next(x for x in out.splitlines() if x.startswith(f"FAILED {folder / f'broken{k:02d}.xlsm'}"))
             assert words in line, line
     assert "zz_good.xlsm" in out and "Traceback" not in out
+
+
+# ---------------------------------------------------------------- import: never past Excel's last row
+
+
+def test_import_never_writes_past_row_1048576(tmp_path, capsys):
+    """Excel has 1,048,576 rows ("Excel specifications and limits"): an import that does not fit is refused,
+    naming how many rows fit, and nothing is written."""
+    src = sample_path("sample_inward.csv")
+    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+    first30 = tmp_path / "first30.csv"
+    first30.write_text("".join(lines[:31]), encoding="utf-8")
+    book = tmp_path / "client.xlsm"
+    book_new.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], period=DEMO_CONTEXT["period"])
+    book_imports.import_sources(book, [first30], direction="inward", backup=False)
+    with Package(book) as pkg:
+        t = pkg.table("Inward")
+        last = t.bounds[2]
+    assert last == 31
+
+    def to_the_end(xml: bytes) -> bytes:  # the last record moves to row 1,048,574
+        return re.sub(rb'(<row r=")31(")(.*?</row>)', lambda m: m.group(1) + b"1048574" + m.group(2)
+                      + re.sub(rb'r="([A-Z]+)31"', rb'r="\g<1>1048574"', m.group(3)), xml, flags=re.S)
+    moved = tmp_path / "moved.xlsm"
+    with Package(book) as pkg:
+        sheet, table = pkg.table("Inward").sheet_part, pkg.table("Inward").part
+    _rezip(book, moved, sheet, to_the_end)
+    _rezip(moved, book, table, lambda x: re.sub(rb'ref="A1:([A-Z]+)31"', rb'ref="A1:\g<1>1048574"', x, count=1))
+    before = book.read_bytes()
+    code = main(["import", str(book), str(src), "--direction", "inward"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "4 records do not fit in the Inward table: its sheet has room for 2 more rows (rows 1,048,575-1,048,576" in err
+    assert book.read_bytes() == before and latest_backup(book) is None and _no_temp(tmp_path)
