@@ -463,3 +463,54 @@ def test_upgrade_of_an_untouched_book_finds_nothing_left_behind(sample_master, t
     book_process.process(book)
     assert main(["upgrade", str(book)]) == 0
     assert left_behind(latest_backup(book), book) == []
+
+
+# ---------------------------------------------------------------- kill -9 while writing with worker processes
+
+SLOW_PARALLEL_PROCESS = textwrap.dedent("""
+    import sys, time
+    from ims_excel.book import process, read
+    read.PARALLEL_BYTES, read.CHUNK_ROWS, read.PROCESSES = 0, 500, 2  # the worker path, on a small book
+    inject = process._inject_unit
+    def slow(blob):  # the workers take their time, so that the kill lands while they write
+        time.sleep(600)
+        return inject(blob)
+    process._inject_unit = slow
+    from ims_excel.cli import main
+    sys.exit(main(["process", sys.argv[1]]))
+""")
+
+
+def test_kill_9_while_workers_write_leaves_book_backups_and_no_worker(tmp_path):
+    """``kill -9`` of ``process`` while its forked workers rewrite the Inward sheet: the book and its backups
+    are as they were, no worker is left, and the next run works (and removes the dead run's temp file)."""
+    from ims_excel import synthetic
+
+    book = book_new.make_book(tmp_path / "big.xlsm", synthetic.inward(3000, seed=7), None,
+                              {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26"})
+    book_process.process(book)  # a first run: one backup exists
+    baks = {p: p.read_bytes() for p in fileio.backups(book)}
+    before = book.read_bytes()
+    assert len(baks) == 1
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_PARALLEL_PROCESS, str(book)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers = _children(proc.pid)
+            if len(workers) >= 2 and list(tmp_path.glob(".big.xlsm.*.tmp")):
+                break
+            time.sleep(0.01)
+        assert len(workers) >= 2 and list(tmp_path.glob(".big.xlsm.*.tmp")), "never caught it writing"
+        time.sleep(0.3)  # the workers are in their work (past their initializer)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        assert _gone(workers) == []  # no orphan worker holding memory
+        assert book.read_bytes() == before
+        assert {p: p.read_bytes() for p in fileio.backups(book)} == baks
+        rep = book_process.process(book)  # the next run works, and clears the leftovers
+        assert rep.records == 3000
+        assert not list(tmp_path.glob(".big.xlsm.*.tmp")) and not fileio.lock_path(book).exists()
+    finally:
+        _kill(proc, workers)
