@@ -514,3 +514,15 @@ def test_kill_9_while_workers_write_leaves_book_backups_and_no_worker(tmp_path):
         assert not list(tmp_path.glob(".big.xlsm.*.tmp")) and not fileio.lock_path(book).exists()
     finally:
         _kill(proc, workers)
+
+
+def test_a_number_that_is_not_finite_is_never_written_to_a_cell():
+    """The last guard under every writer: ``<v>inf</v>`` is a book Excel must repair."""
+    from ims_excel.xlsx import sheetxml
+
+    for v in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(sheetxml.SheetFormatError, match="not a finite number"):
+            sheetxml.number_text(v)
+    col = sheetxml.Column(12, "amount", None)
+    with pytest.raises(sheetxml.SheetFormatError):
+        sheetxml.column_cells(col, [1.0, float("inf")], 2, 2)
