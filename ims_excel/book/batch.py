@@ -11,11 +11,11 @@ from pathlib import Path
 
 import python_calamine as pc
 
-from ims_excel import fileio
+from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.read import evaluate_book, load_book
 from ims_excel.normalise import InputError
-from ims_excel.xlsx.package import UNREADABLE, unreadable
+from ims_excel.xlsx.package import PackageProblem, UNREADABLE, unreadable
 
 
 @dataclass
@@ -45,7 +45,7 @@ def batch(folder: str | os.PathLike, *, progress: Callable[[int, int, Path], Non
             book = load_book(p, as_of=as_of)
             result = evaluate_book(book)
             out.append(BatchRow(p, outputs.summary(result, book.client)))
-        except InputError as e:
+        except (InputError, PackageProblem) as e:
             out.append(BatchRow(p, None, "; ".join(str(x) for x in e.problems[:3])))
         except (pc.CalamineError, *UNREADABLE) as e:
             out.append(BatchRow(p, None, "; ".join(str(x) for x in unreadable(p, e).problems[:3])))

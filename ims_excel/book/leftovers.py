@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ims_excel.xlsx import fastread, sheetxml
+from ims_excel.xlsx import fastread, sheetxml, units
 from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, unescape
 
 REWRITTEN = ("Validation", "History", "Liability")
@@ -85,7 +85,7 @@ def _cells(pkg: Package, part: str, sst: list[str]) -> tuple[dict[str, tuple[boo
     tables = _table_rows(pkg, part)
     out: dict[str, tuple[bool, str]] = {}
     rest = []
-    for kind, blob in sheetxml.split_sheet(pkg.stream(part)):
+    for kind, blob in units.units(pkg.stream(part)):
         if kind != "rows":
             rest.append(blob.decode("utf-8", errors="replace"))
             continue

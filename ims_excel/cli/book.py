@@ -29,8 +29,8 @@ from ims_excel.book import roll as roll_mod
 from ims_excel.book import upgrade as upgrade_mod
 from ims_excel.book.carry import CannotCarry
 from ims_excel.book.outputs import SUMMARY_HEADER
-from ims_excel import fileio
-from ims_excel.fileio import CannotWrite
+from ims_excel.xlsx import fileio
+from ims_excel.xlsx.fileio import CannotWrite
 from ims_excel.cli.exits import EPILOG, EXIT_INPUT, EXIT_OK, parse_date
 from ims_excel.cli.output import money, status_counts
 from ims_excel.csvout import write_csv

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ims_excel.fileio import write_text
 from ims_excel.normalise import InputError, InputProblem, normalise
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -129,18 +128,3 @@ def relocate(problems: list[InputProblem], raw: pd.DataFrame) -> list[InputProbl
         else:
             out.append(p)
     return out
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) next to ``path`` and move it into place in one step (:func:`ims_excel.fileio.write_text`)."""
-    return write_text(path, text)
-
-
-def read_with(parse, path: str | os.PathLike) -> pd.DataFrame:
-    """Read a JSON file safely (see ``_jsonio.read_json``) and ``parse`` it into the raw frame."""
-    from ims_excel.formats._jsonio import read_json
-
-    path = Path(path)
-    raw = parse(read_json(path), str(path))
-    raw.attrs["file"] = str(path)
-    return raw

@@ -18,7 +18,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from ims_excel.fileio import save_atomically
+from ims_excel.xlsx.fileio import save_atomically
 
 _CELL = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*)><f>([^<]*)</f>')
 

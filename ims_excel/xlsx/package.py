@@ -16,7 +16,7 @@ relationships, tables, content types, custom properties.
   concatenate into one valid deflate stream (as ``pigz`` does);
 * ZIP64 records are written when an entry or offset passes 4 GiB.
 
-:func:`save_atomically` (from :mod:`ims_excel.fileio`, the one atomic writer) writes next
+:func:`save_atomically` (from :mod:`ims_excel.xlsx.fileio`, the one atomic writer) writes next
 to the target and moves the result into place with ``os.replace`` after ``fsync``, keeping
 dated backups: at every moment the workbook is either the old file or the new one.
 
@@ -44,12 +44,9 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
-from ims_excel.fileio import (CannotWrite, WorkbookBusy, check_not_open, clean_stale_temps,  # noqa: F401
-                              is_backup_or_temp, save_atomically)
-from ims_excel.formats._common import file_problem
-from ims_excel.normalise import InputError
+from ims_excel.xlsx.fileio import (CannotWrite, WorkbookBusy, check_not_open, clean_stale_temps,  # noqa: F401
+                                   is_backup_or_temp, save_atomically, write_text)
 from ims_excel.xlsx import codec
-from ims_excel.formats._excel import prolog_ok
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -63,6 +60,54 @@ MAX_PARTS = 20_000
 MAX_PART_BYTES = 16 * 1024**3
 """A client workbook's parts may be large (a 1,048,576-row sheet is 2-5 GB of XML); zip bombs still stop here."""
 MAX_RATIO = 400
+"""A part that inflates more than this many times its compressed size is refused as a zip bomb (above
+:data:`BOMB_FLOOR` bytes here; :mod:`ims_excel.formats` applies the same ratio above 1 MB). Our own
+million-row sheets of shared formulas compress well, hence 400 rather than a tighter figure."""
+BOMB_FLOOR = 2**24
+PROLOG_BYTES = 65536
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+
+
+class PackageProblem(ValueError):
+    """A file that cannot be used as an xlsx package: ``file`` and ``message`` say which and why.
+
+    The workbook doors report it as they report bad input (exit 2, nothing written).
+    """
+
+    def __init__(self, file: str | os.PathLike, message: str):
+        self.file, self.message = str(file), message
+        super().__init__(f"{self.file}: {message}")
+
+    @property
+    def problems(self) -> list[str]:
+        """The one problem, as the doors list the problems of bad input."""
+        return [str(self)]
+
+
+def prolog_ok(head: bytes) -> bool:
+    """Does this XML start (within the bytes given) with no DOCTYPE before its first element?
+
+    >>> prolog_ok(b'<?xml version="1.0"?>\\n<!-- hi --><worksheet/>')
+    True
+    >>> prolog_ok(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    False
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if re.search(rb"<!(?:DOCTYPE|ENTITY)", head, re.I):
+        return False
+    pos = 0
+    while pos < len(head):
+        m = _PROLOG_ITEM.match(head, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    rest = head[pos:]
+    if not rest:
+        return len(head) < PROLOG_BYTES  # an empty or all-prolog short part is harmless
+    return rest.startswith(b"<") and not rest.startswith(b"<!")
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384
 """Excel's sheet size (rows, columns): "Excel specifications and limits"."""
 
@@ -180,18 +225,18 @@ class Package:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         if not self.path.is_file():
-            raise file_problem(self.path, "no such file")
+            raise PackageProblem(self.path, "no such file")
         try:
             # one open file for the life of the Package: a save that replaces the path meanwhile
             # (another run) cannot mix two files' bytes into what is read here
             self._fh = open(self.path, "rb")
         except OSError as exc:
-            raise file_problem(self.path, f"cannot be read ({exc.strerror or exc})") from None
+            raise PackageProblem(self.path, f"cannot be read ({exc.strerror or exc})") from None
         try:
             self._zf = zipfile.ZipFile(self._fh)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             self._fh.close()
-            raise file_problem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
+            raise PackageProblem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
                                           "this is not one, or it is password-protected)") from None
         self.infos = self._zf.infolist()
         self.by_name = {i.filename: i for i in self.infos}
@@ -211,24 +256,24 @@ class Package:
     # -- safety: zip bombs and XML entities (as formats._excel, with limits for big client books)
     def _check(self) -> None:
         if len(self.infos) > MAX_PARTS:
-            raise file_problem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
+            raise PackageProblem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
         for info in self.infos:
             if info.file_size > MAX_PART_BYTES or (
-                    info.file_size > 2**24 and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
-                raise file_problem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
+                    info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+                raise PackageProblem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
                                               "uncompressed; refused as a zip bomb")
         for name in ("[Content_Types].xml", "xl/workbook.xml"):
             if name not in self.by_name:
-                raise file_problem(self.path, f"is not an Excel workbook (no {name})")
+                raise PackageProblem(self.path, f"is not an Excel workbook (no {name})")
         for info in self.infos:
             if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
                 try:
                     with self._zf.open(info) as fh:
-                        head = fh.read(65536)
+                        head = fh.read(PROLOG_BYTES)
                 except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
                     raise self.damaged(info.filename, err) from None
                 if not prolog_ok(head):
-                    raise file_problem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
+                    raise PackageProblem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
                                                   "refused (XML entity expansion)")
 
     # -- parts
@@ -239,7 +284,7 @@ class Package:
         return name in self.by_name
 
     def read(self, name: str) -> bytes:
-        """The part's bytes; a part whose CRC-32, size or deflate data is wrong is an :class:`InputError`."""
+        """The part's bytes; a part whose CRC-32, size or deflate data is wrong is an :class:`PackageProblem`."""
         if name not in self._cache:
             info = self.by_name[name]
             try:
@@ -254,20 +299,20 @@ class Package:
         return self._cache[name]
 
     def damaged(self, name: str, why: object) -> Exception:
-        return file_problem(self.path, f"part {name!r} is damaged ({why}); the file may be truncated or "
+        return PackageProblem(self.path, f"part {name!r} is damaged ({why}); the file may be truncated or "
                                        "corrupted: use its backup")
 
     def text(self, name: str) -> str:
-        """A (small, structural) XML part as text: valid UTF-8 with valid character references, or an InputError."""
+        """A (small, structural) XML part as text: valid UTF-8 with valid character references, or a PackageProblem."""
         data = self.read(name)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise file_problem(self.path, f"part {name!r} is not valid UTF-8 (byte {err.start:,}); the file "
+            raise PackageProblem(self.path, f"part {name!r} is not valid UTF-8 (byte {err.start:,}); the file "
                                           "is damaged") from None
         bad = bad_char_ref(text)
         if bad:
-            raise file_problem(self.path, f"part {name!r} has an invalid character reference ({bad}); "
+            raise PackageProblem(self.path, f"part {name!r} has an invalid character reference ({bad}); "
                                           "the file is damaged")
         return text
 
@@ -296,8 +341,8 @@ class Package:
                     if bad:
                         return f"part {name!r} has an invalid character reference ({bad})"
                     tail = text[-40:]
-            except InputError as err:
-                return str(err.problems[0].message)
+            except PackageProblem as err:
+                return err.message
         return None
 
     def stream(self, name: str, chunk: int = 1 << 24) -> Iterator[bytes]:
@@ -322,9 +367,9 @@ class Package:
                 size += len(chunk)
                 yield chunk
         except ValueError as err:
-            raise file_problem(self.path, f"part {name!r} is damaged ({err})") from None
+            raise PackageProblem(self.path, f"part {name!r} is damaged ({err})") from None
         if size != info.file_size or crc != info.CRC:
-            raise file_problem(self.path, f"part {name!r} is damaged (size or CRC-32 does not match the zip "
+            raise PackageProblem(self.path, f"part {name!r} is damaged (size or CRC-32 does not match the zip "
                                           "directory)")
 
     def raw_entry(self, name: str, block: int = 1 << 22) -> tuple[zipfile.ZipInfo, Iterator[bytes]]:
@@ -335,14 +380,14 @@ class Package:
             with self._reader() as read_at:
                 head = read_at(30, info.header_offset)
                 if head[:4] != b"PK\x03\x04":
-                    raise file_problem(self.path, f"part {name!r}: bad local header")
+                    raise PackageProblem(self.path, f"part {name!r}: bad local header")
                 n, m = struct.unpack("<HH", head[26:30])
                 pos = info.header_offset + 30 + n + m
                 left = info.compress_size
                 while left:
                     chunk = read_at(min(left, block), pos)
                     if not chunk:
-                        raise file_problem(self.path, f"part {name!r} is truncated")
+                        raise PackageProblem(self.path, f"part {name!r} is truncated")
                     left -= len(chunk)
                     pos += len(chunk)
                     yield chunk
@@ -381,7 +426,7 @@ class Package:
     def sheets(self) -> list[SheetRef]:
         wb = self.text("xl/workbook.xml")
         if re.search(r"<\w+:workbook\b", wb) or "purl.oclc.org/ooxml" in wb:
-            raise file_problem(self.path, "is saved as 'Strict Open XML' or with prefixed XML, which this "
+            raise PackageProblem(self.path, "is saved as 'Strict Open XML' or with prefixed XML, which this "
                                           "tool does not edit; save it as an Excel Macro-Enabled Workbook")
         rels = self.rels("xl/workbook.xml")
         out = []
@@ -428,7 +473,7 @@ class Package:
         except ValueError:
             r1 = c1 = r2 = c2 = 0
         if not (1 <= r1 <= r2 <= MAX_ROWS and 1 <= c1 <= c2 <= MAX_COLS):
-            raise file_problem(self.path, f"table {t.name!r} on sheet {t.sheet!r} has the range {t.ref!r} "
+            raise PackageProblem(self.path, f"table {t.name!r} on sheet {t.sheet!r} has the range {t.ref!r} "
                                           f"({t.part}), which is not a range of cells from top left to bottom "
                                           f"right within A1:XFD{MAX_ROWS}; the file is damaged")
 
@@ -450,19 +495,19 @@ class Package:
 
 
 UNREADABLE = (UnicodeDecodeError, zipfile.BadZipFile, zlib.error, EOFError)
-"""What a reader of a damaged package raises besides :class:`InputError` (python-calamine's
+"""What a reader of a damaged package raises besides :class:`PackageProblem` (python-calamine's
 ``CalamineError`` too: see :func:`unreadable`)."""
 
 
-def unreadable(path: str | os.PathLike, err: BaseException) -> InputError:
-    """The :class:`InputError` for a workbook a reader failed on: names the damaged part and why
+def unreadable(path: str | os.PathLike, err: BaseException) -> PackageProblem:
+    """The :class:`PackageProblem` for a workbook a reader failed on: names the damaged part and why
     (:meth:`Package.find_damage`), else the reader's own words."""
     try:
         with Package(path) as pkg:
             what = pkg.find_damage()
-    except InputError as e:
+    except PackageProblem as e:
         return e
-    return file_problem(path, what or f"cannot be read ({type(err).__name__}: {err}); the file is damaged")
+    return PackageProblem(path, what or f"cannot be read ({type(err).__name__}: {err}); the file is damaged")
 
 
 def parse_table(xml: str, part: str = "") -> TableInfo:
@@ -533,7 +578,7 @@ class PackageWriter:
         """Copy a part of ``pkg`` exactly: the same compressed bytes, CRC and dates.
 
         The part is inflated on the way (not stored) to check its CRC-32 and size against the zip
-        directory: a damaged part is refused (:class:`InputError`), never carried into the new file.
+        directory: a damaged part is refused (:class:`PackageProblem`), never carried into the new file.
         """
         info, blocks = pkg.raw_entry(name)
         e = _Entry((as_name or name).encode("utf-8"), info.date_time, info.compress_type, info.CRC, info.compress_size,
@@ -685,7 +730,12 @@ def _non_ascii(name: bytes) -> bool:
     return any(b >= 0x80 for b in name)
 
 
-# ---------------------------------------------------------------- atomic save: see ims_excel.fileio
+# ---------------------------------------------------------------- atomic save: see ims_excel.xlsx.fileio
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
+    """``text`` as UTF-8, saved by the one atomic writer (:func:`ims_excel.xlsx.fileio.write_text`, no backup)."""
+    return write_text(path, text)
 
 
 def now_stamp() -> str:

@@ -15,7 +15,7 @@ from ims_excel.book import new as book_new
 from ims_excel.book import process as book_process
 from ims_excel.book import read as book_read
 from ims_excel.book import upgrade as book_upgrade
-from ims_excel.fileio import latest_backup
+from ims_excel.xlsx.fileio import latest_backup
 from ims_excel.xlsx.package import Package
 
 COMMANDS = ("new", "import", "process", "export", "roll", "batch", "upgrade")

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from ims_excel import fileio
+from ims_excel.xlsx import fileio
 from ims_excel.book import imports as book_imports
 from ims_excel.book import new as book_new
 from ims_excel.book import process as book_process
 from ims_excel.cli import main
 from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
-from ims_excel.fileio import latest_backup
+from ims_excel.xlsx.fileio import latest_backup
 from ims_excel.xlsx.package import Package
 
 
@@ -94,7 +94,7 @@ def _kill(proc: subprocess.Popen, pids: list[int]) -> None:
             os.kill(p, signal.SIGKILL)
 
 
-# ---------------------------------------------------------------- the atomic writer (ims_excel.fileio)
+# ---------------------------------------------------------------- the atomic writer (ims_excel.xlsx.fileio)
 
 
 def _no_temp(folder: Path) -> bool:
@@ -201,7 +201,7 @@ def test_read_only_folder_exit_2(sample_book, small_disk, capsys):
 
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
-    from ims_excel import fileio
+    from ims_excel.xlsx import fileio
     with fileio.exclusive(sys.argv[1]):
         print("locked", flush=True)
         time.sleep(600)
@@ -472,9 +472,9 @@ SLOW_PARALLEL_PROCESS = textwrap.dedent("""
     from ims_excel.book import process, read
     read.PARALLEL_BYTES, read.CHUNK_ROWS, read.PROCESSES = 0, 500, 2  # the worker path, on a small book
     inject = process._inject_unit
-    def slow(blob):  # the workers take their time, so that the kill lands while they write
+    def slow(*args):  # the workers take their time, so that the kill lands while they write
         time.sleep(600)
-        return inject(blob)
+        return inject(*args)
     process._inject_unit = slow
     from ims_excel.cli import main
     sys.exit(main(["process", sys.argv[1]]))
@@ -484,7 +484,7 @@ SLOW_PARALLEL_PROCESS = textwrap.dedent("""
 def test_kill_9_while_workers_write_leaves_book_backups_and_no_worker(tmp_path):
     """``kill -9`` of ``process`` while its forked workers rewrite the Inward sheet: the book and its backups
     are as they were, no worker is left, and the next run works (and removes the dead run's temp file)."""
-    from ims_excel import synthetic
+    from tests.support import synthetic
 
     book = book_new.make_book(tmp_path / "big.xlsm", synthetic.inward(3000, seed=7), None,
                               {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26"})

@@ -12,7 +12,7 @@ from lctools import raw_parts
 
 from ims_excel.cli import main
 from ims_excel.xlsx import sheetxml
-from ims_excel.fileio import latest_backup
+from ims_excel.xlsx.fileio import latest_backup
 from ims_excel.xlsx.package import (Package, PackageWriter, WorkbookBusy, _Entry,
                                         check_not_open, clean_stale_temps, save_atomically)
 
