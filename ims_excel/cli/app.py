@@ -12,6 +12,7 @@ import sys
 from ims_excel.cli import book as book_commands
 from ims_excel.cli.commands import register_report, register_rules
 from ims_excel.cli.demo import register_demo
+from ims_excel.cli.reconcile import register_reconcile
 from ims_excel.xlsx.fileio import CannotWrite
 from ims_excel.cli.exits import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError
 from ims_excel.normalise import InputError
@@ -28,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     register_demo(sub)
     register_rules(sub)
     book_commands.register(sub)
+    register_reconcile(sub)
     return ap
 
 
