@@ -19,7 +19,8 @@ from ims_excel.cli.exits import EXIT_OK
 from ims_excel.cli.output import money, status_counts, text_report, to_json
 from ims_excel.engine import Result
 from ims_excel.recon import reconcile_text
-from ims_excel.xlsx.package import backup_path, write_text_atomically
+from ims_excel.xlsx import fileio
+from ims_excel.xlsx.package import write_text_atomically
 
 
 def sample_path(name: str) -> Path:
@@ -44,7 +45,7 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
     """A client workbook from the sample files, processed; its upload JSON (valid records) and summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     book = out_dir / "demo_client.xlsm"
-    for p in (book, backup_path(book)):
+    for p in (book, *fileio.backups(book)):
         if p.exists():
             p.unlink()
     new_workbook(book, gstin=context["gstin"], name="Demo Recipient Pvt Ltd", period=context["period"],

@@ -23,6 +23,7 @@ from typing import Callable
 from xml.sax.saxutils import escape, unescape
 
 from ims_excel.xlsx import structured
+from ims_excel.xlsx.fileio import save_atomically
 from ims_excel.xlsx.package import Package
 
 _CELL = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*)><f>([^<]*)</f>')
@@ -88,12 +89,13 @@ def share_formulas(path: str | Path, parts: list[str]) -> None:
         sheet_of = {s.part: s.name for s in pkg.sheets()}
     with zipfile.ZipFile(path) as zin:
         entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w") as zout:
-        for info, data in entries:
-            if info.filename in parts:
-                home = sheet_of[info.filename]
-                data = share_text(data.decode("utf-8"),
-                                  lambda f, row: structured.to_a1(f, row, tables, home)).encode("utf-8")
-            zout.writestr(info, data, compress_type=info.compress_type)
-    tmp.replace(path)
+
+    def write(fh) -> None:
+        with zipfile.ZipFile(fh, "w") as zout:
+            for info, data in entries:
+                if info.filename in parts:
+                    home = sheet_of[info.filename]
+                    data = share_text(data.decode("utf-8"),
+                                      lambda f, row: structured.to_a1(f, row, tables, home)).encode("utf-8")
+                zout.writestr(info, data, compress_type=info.compress_type)
+    save_atomically(path, write, backup=False)
