@@ -92,9 +92,16 @@ def _refuse_constant(name: str) -> None:
 
 def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
     """Parse JSON bytes (UTF-8, BOM tolerated) or raise :class:`InputError` naming ``file``."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM (Notepad's "Unicode")
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise file_problem(file, f"is not UTF-16 text (byte {exc.start})") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data[:64].lstrip()[:1] not in (b"{", b"["):
+        if len(data) >= 4 and (data[1:4:2] == b"\0\0" or data[0:3:2] == b"\0\0"):
+            raise file_problem(file, "is UTF-16 text without a byte-order mark; save it as UTF-8")
         raise file_problem(file, "is not JSON (it does not start with '{')")
     depth = json_depth(data)
     if depth > max_depth:

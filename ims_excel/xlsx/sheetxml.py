@@ -37,7 +37,9 @@ class SheetFormatError(ValueError):
     """Worksheet XML laid out in a way this module does not edit (named in the message)."""
 
 
-_CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+_CTRL = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+"""Characters written as Excel's ``_xHHHH_``: those XML cannot hold, and CR, which an XML parser turns into LF
+(XML 1.0 section 2.11), as Excel itself writes it."""
 
 
 def esc(text: str) -> str:
@@ -51,7 +53,7 @@ def esc(text: str) -> str:
 
 def _t(text: str) -> str:
     body = esc(text)
-    if text != text.strip() or "\n" in text:
+    if text != text.strip() or "\n" in text or "\r" in text:
         return f'<t xml:space="preserve">{body}</t>'
     return f"<t>{body}</t>"
 
