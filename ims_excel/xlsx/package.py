@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
-from ims_excel.formats._common import file_problem
+from ims_excel.formats._common import check_input, env_limit, file_problem
 from ims_excel.xlsx import codec
-from ims_excel.formats._excel import prolog_ok
+from ims_excel.formats._excel import check_parts, limit_part
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -62,6 +62,10 @@ MAX_PARTS = 20_000
 MAX_PART_BYTES = 16 * 1024**3
 """A client workbook's parts may be large (a 1,048,576-row sheet is 2-5 GB of XML); zip bombs still stop here."""
 MAX_RATIO = 400
+MAX_READ_BYTES = 1024**3
+"""Largest part read whole into memory (workbook, tables, shared strings, styles; worksheets are streamed);
+``IMS_EXCEL_MAX_READ_MB`` overrides it, as ``IMS_EXCEL_MAX_PART_MB`` does :data:`MAX_PART_BYTES` and
+``IMS_EXCEL_MAX_SHARED_STRINGS_MB`` the shared-strings limit (see :mod:`ims_excel.formats._excel`)."""
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -151,8 +155,7 @@ class Package:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise file_problem(self.path, "no such file")
+        check_input(self.path, env_limit("MAX_BOOK_MB", 0), limit_name="MAX_BOOK_MB")  # regular, readable
         try:
             self._zf = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError):
@@ -176,21 +179,17 @@ class Package:
     def _check(self) -> None:
         if len(self.infos) > MAX_PARTS:
             raise file_problem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
+        part_limit = env_limit("MAX_PART_MB", MAX_PART_BYTES)
         for info in self.infos:
-            if info.file_size > MAX_PART_BYTES or (
-                    info.file_size > 2**24 and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            limit_part(self.path, info, part_limit, "MAX_PART_MB")
+            if info.file_size > 2**24 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise file_problem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
                                               "uncompressed; refused as a zip bomb")
         for name in ("[Content_Types].xml", "xl/workbook.xml"):
             if name not in self.by_name:
                 raise file_problem(self.path, f"is not an Excel workbook (no {name})")
-        for info in self.infos:
-            if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
-                with self._zf.open(info) as fh:
-                    head = fh.read(65536)
-                if not prolog_ok(head):
-                    raise file_problem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
-                                                  "refused (XML entity expansion)")
+        check_parts(self._zf, self.infos, self.path)
+        self._read_limit = env_limit("MAX_READ_MB", MAX_READ_BYTES)
 
     # -- parts
     def names(self) -> list[str]:
@@ -200,6 +199,12 @@ class Package:
         return name in self.by_name
 
     def read(self, name: str) -> bytes:
+        """The whole part (parts up to :data:`MAX_READ_BYTES`; larger ones are streamed, see :meth:`stream`)."""
+        info = self.by_name.get(name)
+        if info is not None and self._read_limit and info.file_size > self._read_limit:
+            raise file_problem(self.path, f"part {name!r} declares {info.file_size / 2**20:.0f} MB; parts read "
+                                          f"whole are limited to {self._read_limit / 2**20:.0f} MB "
+                                          "(IMS_EXCEL_MAX_READ_MB); refused")
         if name not in self._cache:
             data = self._zf.read(name)
             if len(data) < 2**22:
