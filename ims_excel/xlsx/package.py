@@ -319,6 +319,7 @@ class Package:
                 if typ == REL_TABLE and self.has(target):
                     t = parse_table(self.text(target), target)
                     t.sheet, t.sheet_part = s.name, s.part
+                    check_table_ref(self.path, t)
                     out.append(t)
         return out
 
@@ -337,6 +338,18 @@ class Package:
             m = re.search(r">([^<]*)<", body)
             out[unescape(name)] = unescape(m.group(1)) if m else ""
         return out
+
+
+def check_table_ref(path: str | os.PathLike, t: TableInfo) -> None:
+    """Refuse a table whose range is not a range, is reversed (``CN35:A1``) or passes Excel's grid:
+    reading it would read no rows, or the wrong ones."""
+    try:
+        r1, c1, r2, c2 = t.bounds
+    except ValueError:
+        r1 = c1 = r2 = c2 = 0
+    if not (1 <= r1 <= r2 <= 1_048_576 and 1 <= c1 <= c2 <= 16_384):
+        raise file_problem(path, f"table {t.name!r} on sheet {t.sheet!r} has the range {t.ref!r}, which is "
+                                 "reversed or not a cell range; the file is damaged (repair it in Excel)")
 
 
 def parse_table(xml: str, part: str = "") -> TableInfo:
