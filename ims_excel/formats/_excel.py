@@ -18,6 +18,7 @@ False
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import zipfile
@@ -27,6 +28,8 @@ import pandas as pd
 import python_calamine as pc
 
 from ims_excel.formats._common import check_size, env_limit, file_problem, label_key
+from ims_excel.normalise import InputError, InputProblem
+from ims_excel.xlsx import fastread
 
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 2 * 1024**3
@@ -173,8 +176,68 @@ def best_row(rows: list[list], score, scan: int = 40) -> tuple[int, int]:
     return best, best_score
 
 
-def table(rows: list[list], first: int, names: list[str]) -> pd.DataFrame:
-    """Rows ``first..`` as a frame with ``names``; blank rows dropped, ``_row`` = Excel row."""
+def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
+    """The worksheet part of the sheet called ``sheet`` (from workbook.xml and its relationships)."""
+    try:
+        wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return None
+    for tag in re.findall(r"<sheet\b[^>]*>", wb):
+        name = re.search(r'\bname="([^"]*)"', tag)
+        rid = re.search(r'\br:id="([^"]*)"', tag)
+        if name and rid and html.unescape(name.group(1)) == sheet:
+            m = re.search(r'<Relationship\b[^>]*\bId="' + re.escape(rid.group(1)) + r'"[^>]*>', rels)
+            t = re.search(r'\bTarget="([^"]*)"', m.group(0)) if m else None
+            if t:
+                target = t.group(1)
+                return target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    return None
+
+
+def check_cells(path: str | Path, sheet: str, first_row: int, ncols: int, first_col: int = 1,
+                names: list[str] | None = None) -> None:
+    """Refuse cells calamine would read as blank: an error (``#N/A``), a formula with no saved value, ``NaN`` or
+    ``1e400`` in a number cell, a row that appears twice (see :func:`ims_excel.xlsx.fastread.hazards`), in
+    rows ``first_row..`` and the ``ncols`` columns from ``first_col`` of the sheet read."""
+    cols = set(range(first_col, first_col + ncols))
+    found: list[tuple[int, int, str]] = []
+    with zipfile.ZipFile(path) as zf:
+        part = _sheet_part(zf, sheet)
+        if part is None or part not in zf.NameToInfo:
+            return
+        buf = b""
+        with zf.open(part) as fh:
+            while chunk := fh.read(1 << 24):
+                buf += chunk
+                cut = buf.rfind(b"</row>")
+                if cut >= 0:
+                    found += fastread.hazards(buf[:cut + 6], cols, first_row)
+                    buf = buf[cut + 6:]
+        found += fastread.hazards(buf, cols, first_row)
+    if found:
+        def column(c: int) -> str | None:
+            return names[c - first_col] if names and 0 <= c - first_col < len(names) else None
+        raise InputError([InputProblem(str(path), r, column(c), f"cell {_letters(c)}{r} {msg}" if c else msg, sheet)
+                          for r, c, msg in found[:40]])
+
+
+def _letters(index: int) -> str:
+    out = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def table(rows: list[list], first: int, names: list[str], *, file: str | Path | None = None,
+          sheet: str | None = None) -> pd.DataFrame:
+    """Rows ``first..`` as a frame with ``names``; blank rows dropped, ``_row`` = Excel row.
+
+    With ``file`` and ``sheet``, cells that cannot be read are refused first (:func:`check_cells`)."""
+    if file is not None and sheet is not None and str(file).lower().endswith((".xlsx", ".xlsm")) \
+            and Path(file).is_file():  # rows handed in by a caller that read no file are taken as given
+        check_cells(file, sheet, first + 1, len(names), names=names)
     width = len(names)
     body, excel_rows = [], []
     for r in range(first, len(rows)):

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ims_excel.formats import purchase_register
 from ims_excel.formats._common import check_size, file_problem, to_typed
-from ims_excel.formats._excel import best_row, open_workbook, sheet_rows, table
+from ims_excel.formats._excel import best_row, check_cells, open_workbook, sheet_rows, table
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 
@@ -125,6 +125,7 @@ def read_excel(path: Path, direction: str = "inward", kind: str | None = None, w
     if want in tables and kind != "purchase_register":
         t = wb.get_table_by_name(tables[want])
         names = [str(c) for c in t.columns]
+        check_cells(path, t.sheet, t.start[0] + 1, len(names), t.start[1] + 1, names)
         data = pd.DataFrame(t.to_python(), columns=names, dtype=object)
         data["_row"] = range(t.start[0] + 1, t.start[0] + 1 + len(data))
         data["_sheet"] = t.sheet
@@ -142,7 +143,7 @@ def read_excel(path: Path, direction: str = "inward", kind: str | None = None, w
     header = rows[r] if r >= 0 else []
     _require_header(header, path, sheet, None)
     names = _unique([str(h).strip() if str(h).strip() else f"Column {c + 1}" for c, h in enumerate(header)])
-    data = table(rows, r + 1, names)
+    data = table(rows, r + 1, names, file=path, sheet=sheet)
     data["_sheet"] = sheet
     data.attrs.update({"format": "canonical", "file": str(path), "sheet": sheet})
     return data

@@ -250,7 +250,11 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
         bounds_hi = np.searchsorted(wcol[order], np.fromiter(inputs, dtype=np.int64), side="right")
         for (c, kind), lo, hi in zip(inputs.items(), bounds, bounds_hi):
             m = order[lo:hi]
-            values[c] = _column(blob, a, kind, m, pos_of_row, len(data_rows), vstart, vend, wt, empty, sst)
+            try:
+                values[c] = _column(blob, a, kind, m, pos_of_row, len(data_rows), vstart, vend, wt, empty, sst)
+            except _NotFinite as nf:
+                raise BadCells([(int(data_rows[p]), c, f"holds {t!r}, which is not a finite number")
+                                for p, t in zip(nf.positions[:40], nf.texts)]) from None
     return Block(data_rows, values, row_num, sig_style, sig_flen, maxcol, offset, row_len)
 
 
@@ -271,6 +275,10 @@ def _column(blob: bytes, a: np.ndarray, kind: str, m: np.ndarray, pos: np.ndarra
     boolean = (t == 98) & ~e
     if numeric.any():
         nums = _floats(a, s0[numeric], s1[numeric])
+        if not np.isfinite(nums).all():  # <v>NaN</v>, <v>1e400</v>: not a number a spreadsheet can hold
+            k = np.flatnonzero(~np.isfinite(nums))
+            raise _NotFinite(target[numeric][k], [bytes(a[i:j]).decode("utf-8", "replace")
+                                                  for i, j in zip(s0[numeric][k], s1[numeric][k])])
         if kind in ("amount", "date") and not (shared.any() or texty.any() or boolean.any()):
             f = np.full(n, np.nan)
             f[target[numeric]] = nums
@@ -291,6 +299,11 @@ def _column(blob: bytes, a: np.ndarray, kind: str, m: np.ndarray, pos: np.ndarra
         out[target[boolean]] = [bool(int(blob[i:j] or b"0")) for i, j in zip(s0[boolean].tolist(),
                                                                              s1[boolean].tolist())]
     return out
+
+
+class _NotFinite(Exception):
+    def __init__(self, positions: np.ndarray, texts: list[str]):
+        self.positions, self.texts = positions, texts
 
 
 def _texts(a: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> tuple[list[str], bytes]:
@@ -381,6 +394,7 @@ def repeated_rows(row_num: np.ndarray) -> list[tuple[int, int, str]]:
 
 _HAZARD_ERR = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*?\bt="e"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?'
                          rb'(?:<v>([^<]{0,40})</v>)?')
+_ODD_NUMBER = re.compile(rb"<v>[^<]*(?:[nNiI]|[eE]\+?[0-9]{3})")  # NaN, inf, 1e400: worth a closer look
 _HAZARD_ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
 
 
@@ -396,8 +410,19 @@ def hazards(blob: bytes, input_cols: set[int], first_row: int = 1, last_row: int
             c, r = _col_number(m.group(1)), int(m.group(2))
             if c in input_cols and first_row <= r <= last_row:
                 out.append((r, c, f"holds the error {(m.group(3) or b'(an error value)').decode('utf-8', 'replace')}"))
+    letters = b"|".join(sorted((_col_letters(c).encode() for c in input_cols), key=len, reverse=True))
+    if input_cols and _ODD_NUMBER.search(blob):
+        pat = re.compile(rb'<c r="(' + letters + rb')([0-9]+)"(?![^>]*\bt=)[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?'
+                         rb'<v>([^<]{0,60})</v>')
+        for m in pat.finditer(blob):
+            r, text = int(m.group(2)), m.group(3).decode("utf-8", "replace")
+            try:
+                finite = np.isfinite(float(text))
+            except ValueError:
+                finite = False
+            if not finite and first_row <= r <= last_row:
+                out.append((r, _col_number(m.group(1)), f"holds {text!r}, which is not a finite number"))
     if b"<f" in blob and input_cols:
-        letters = b"|".join(sorted((_col_letters(c).encode() for c in input_cols), key=len, reverse=True))
         pat = re.compile(rb'<c r="(' + letters + rb')([0-9]+)"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)'
                          rb'(?:<v/>|<v></v>)?</c>')
         for m in pat.finditer(blob):
