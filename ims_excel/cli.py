@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from importlib import resources
 from pathlib import Path
@@ -56,8 +57,12 @@ def load(path: str, direction: str = "inward"):
     """Typed canonical records from any supported file (see :mod:`ims_excel.formats`)."""
     from ims_excel.formats import load as load_any
 
-    if not Path(path).exists():
-        raise UsageError(f"{path}: no such file")
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError:
+        pass  # the reader names it (permission denied, ...)
     return load_any(path, direction=direction)
 
 

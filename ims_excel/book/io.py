@@ -54,7 +54,7 @@ import python_calamine as pc
 import ims_excel
 from ims_excel import periods
 from ims_excel.engine import Context, Result, evaluate
-from ims_excel.formats._common import to_typed
+from ims_excel.formats._common import check_input, to_typed
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import alloc, codec, fastread, sheetxml
@@ -653,7 +653,7 @@ class Book:
 def is_client_workbook(path: str | os.PathLike) -> bool:
     """An .xlsx/.xlsm with an ``Inward`` table and the ``RecipientGSTIN`` Config name."""
     p = Path(path)
-    if p.suffix.lower() not in (".xlsx", ".xlsm") or not p.is_file():
+    if p.suffix.lower() not in (".xlsx", ".xlsm") or not os.path.isfile(p):  # False on any OSError
         return False
     try:
         with Package(p) as pkg:
@@ -1371,8 +1371,7 @@ def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, 
     from ims_excel.formats import detect_and_read
 
     p = Path(path)
-    if not p.exists():
-        raise BookProblem(p, "no such file")
+    check_input(p, 0)  # missing, unreadable, not a regular file: named before any reader runs
     if direction != "auto":
         return direction, to_typed(detect_and_read(p, direction), file=str(p), direction=direction)
     raw = detect_and_read(p, "inward")

@@ -99,9 +99,13 @@ def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
             raise file_problem(file, f"is not UTF-16 text (byte {exc.start})") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if len(data) >= 4 and b"\0" in data[:4]:  # UTF-16 without a BOM: JSON starts with ASCII, so every other byte is 0
+        encoding = "utf-16-le" if data[1:4:2] == b"\0\0" else "utf-16-be" if data[0:3:2] == b"\0\0" else ""
+        try:
+            data = data.decode(encoding).encode("utf-8") if encoding else data
+        except UnicodeDecodeError as exc:
+            raise file_problem(file, f"is not UTF-16 text (byte {exc.start})") from None
     if data[:64].lstrip()[:1] not in (b"{", b"["):
-        if len(data) >= 4 and (data[1:4:2] == b"\0\0" or data[0:3:2] == b"\0\0"):
-            raise file_problem(file, "is UTF-16 text without a byte-order mark; save it as UTF-8")
         raise file_problem(file, "is not JSON (it does not start with '{')")
     depth = json_depth(data)
     if depth > max_depth:

@@ -571,7 +571,7 @@ def lock_file(path: Path) -> Path:
 
 def check_not_open(path: Path) -> None:
     for cand in {lock_file(path), path.with_name("~$" + path.name)}:
-        if cand.exists():
+        if os.path.lexists(cand):  # False, not an error, where the folder may not be read (Package names that)
             raise WorkbookBusy(f"{path} is open in Excel ({cand.name} exists): save and close it first")
 
 
