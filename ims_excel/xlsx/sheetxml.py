@@ -646,13 +646,23 @@ def column_cells(col: Column, values: list | None, first_row: int, count: int, *
     return out
 
 
+ROWS_BLOCK_BYTES = 32 << 20
+"""About this many bytes of row XML are built at a time by :func:`rows_xml` (memory stays bounded whatever the
+formulas' length: 20,000 rows of the template's formulas written out in full are ~500 MB of text)."""
+
+
 def rows_xml(columns: list[tuple[Column, list | None]], first_row: int, count: int, *,
-             shared_si: int | None = None, block: int = 20000) -> Iterator[bytes]:
+             shared_si: int | None = None, block: int | None = None) -> Iterator[bytes]:
     """New rows as XML blobs of ``block`` rows (columns in any order; cells come out sorted).
 
     ``shared_si``: store each formula column as one shared formula (indices from ``shared_si``).
+    ``block``: rows per blob; by default as many as make about :data:`ROWS_BLOCK_BYTES` (at most 20,000).
     """
     order = sorted(columns, key=lambda cv: cv[0].col)
+    if block is None:
+        per_row = sum(60 + (len(c.formula) if c.formula is not None and shared_si is None else 40)
+                      for c, _ in order)
+        block = max(100, min(20000, ROWS_BLOCK_BYTES // max(per_row, 1)))
     si_of = {}
     if shared_si is not None:
         for col, _ in order:
