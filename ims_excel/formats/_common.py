@@ -24,34 +24,16 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ims_excel.normalise import InputError, InputProblem, normalise
+from ims_excel.xlsx.guard import Refused, check_file, env_limit
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest input file we read at all (CSV, an xlsx/xlsm source); ``IMS_EXCEL_MAX_INPUT_MB`` overrides it."""
-
-
-def env_limit(name: str, default: int) -> int:
-    """A size limit in bytes: ``default``, or ``IMS_EXCEL_<name>`` (in MB) when that is set to a number.
-
-    The limits are absolute (a file or part larger than the limit is refused before it is read) so that
-    memory is bounded by what an input can become, whatever it compresses to. See README, "Reliability".
-
-    >>> env_limit("NO_SUCH_LIMIT_MB", 5)
-    5
-    """
-    text = os.environ.get(f"IMS_EXCEL_{name}", "").strip()
-    if not text:
-        return default
-    try:
-        return int(float(text) * 1024 * 1024)
-    except ValueError:
-        raise file_problem(f"IMS_EXCEL_{name}", f"{text!r} is not a number of MB") from None
 
 INTERNAL = ("_path", "_sheet", "_row", "_source", "_section_key")
 
@@ -88,41 +70,16 @@ def file_problem(file: str | os.PathLike, message: str) -> InputError:
 
 
 def check_input(path: str | os.PathLike, limit: int | None = None, *, limit_name: str = "MAX_INPUT_MB") -> int:
-    """Refuse, before reading a byte, an input that is missing, unreadable, not a regular file or too big.
-
-    A FIFO would block forever and ``/dev/zero`` would fill memory, so only regular files are read
-    (a symlink to one is fine). ``limit``: bytes, default :data:`MAX_FILE_BYTES` or ``IMS_EXCEL_<limit_name>``;
-    0 = no size limit. Returns the size.
-    """
-    path = Path(path)
-    if limit is None:
-        limit = env_limit(limit_name, MAX_FILE_BYTES)
+    """Refuse, before reading a byte, an input that is missing, unreadable (permission denied named as such),
+    a folder, not a regular file (a FIFO would block forever, ``/dev/zero`` fill memory) or too big
+    (:func:`ims_excel.xlsx.guard.check_file`). ``limit``: bytes, default :data:`MAX_FILE_BYTES` or
+    ``IMS_EXCEL_<limit_name>``; 0 = no size limit. Returns the size."""
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise file_problem(path, "no such file") from None
-    except PermissionError:
-        raise file_problem(path, "permission denied: this user may not open it (check the file's and its "
-                                 "folder's permissions)") from None
-    except OSError as exc:
-        raise file_problem(path, f"cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise file_problem(path, "is a folder, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise file_problem(path, "is not a regular file (a pipe, socket or device); refused: save the data to a "
-                                 "file first")
-    try:
-        with open(path, "rb"):
-            pass
-    except PermissionError:
-        raise file_problem(path, "permission denied: this user may not read it (check the file's "
-                                 "permissions)") from None
-    except OSError as exc:
-        raise file_problem(path, f"cannot be read: {exc.strerror or exc}") from None
-    if limit and st.st_size > limit:
-        raise file_problem(path, f"is {st.st_size / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} MB "
-                                 f"(set IMS_EXCEL_{limit_name} to raise it)")
-    return st.st_size
+        if limit is None:
+            limit = env_limit(limit_name, MAX_FILE_BYTES)
+        return check_file(path, limit, limit_name)
+    except Refused as r:
+        raise file_problem(r.file, r.message) from None
 
 
 def check_size(path: Path, limit: int | None = None) -> int:

@@ -10,10 +10,6 @@ prolog longer than 64 KB, which could hide one). The sizes are the ones the
 zip directory declares; the limits are absolute and can be changed with
 ``IMS_EXCEL_MAX_SOURCE_PART_MB`` and ``IMS_EXCEL_MAX_SOURCE_TOTAL_MB``.
 
->>> prolog_ok(b'<?xml version="1.0"?>\\n<!-- hi --><worksheet/>')
-True
->>> prolog_ok(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
-False
 """
 
 from __future__ import annotations
@@ -27,98 +23,15 @@ from pathlib import Path
 import pandas as pd
 import python_calamine as pc
 
-from ims_excel.formats._common import check_size, env_limit, file_problem, label_key
+from ims_excel.formats._common import check_size, file_problem, label_key
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.xlsx import fastread
+from ims_excel.xlsx.guard import Refused, check_parts, env_limit, limit_part, prolog_ok  # noqa: F401 (prolog_ok: API)
 
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 2 * 1024**3
 MAX_TOTAL_BYTES = 4 * 1024**3
 MAX_RATIO = 200
-_PROLOG_BYTES = 65536
-_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
-
-
-def prolog_ok(head: bytes) -> bool:
-    """Does this XML start (within the bytes given) with no DOCTYPE before its first element?"""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    if re.search(rb"<!(?:DOCTYPE|ENTITY)", head, re.I):
-        return False
-    pos = 0
-    while pos < len(head):
-        m = _PROLOG_ITEM.match(head, pos)
-        if not m or m.end() == pos:
-            break
-        pos = m.end()
-    rest = head[pos:]
-    if not rest:
-        return len(head) < _PROLOG_BYTES  # an empty or all-prolog short part is harmless
-    return rest.startswith(b"<") and not rest.startswith(b"<!")
-
-
-MAX_SHARED_STRINGS_BYTES = 512 * 1024**2
-"""Largest shared-strings part read (it is read whole, by us and by calamine); ``IMS_EXCEL_MAX_SHARED_STRINGS_MB``.
-A book whose 1,048,576 rows each hold a distinct 30-character text needs about 60 MB."""
-
-
-def limit_part(path: str | Path, info: zipfile.ZipInfo, limit: int, env: str) -> None:
-    """Refuse a part whose declared size passes ``limit`` (the shared strings: :data:`MAX_SHARED_STRINGS_BYTES`).
-
-    The declared size is what inflating may produce (the readers stop there and check the CRC), so memory is
-    bounded by it, whatever the compression ratio."""
-    if posixpath.basename(info.filename).lower().startswith("sharedstrings"):
-        sst = env_limit("MAX_SHARED_STRINGS_MB", MAX_SHARED_STRINGS_BYTES)
-        if sst and info.file_size > sst:
-            raise file_problem(path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB of shared "
-                                     f"strings; the limit is {sst / 2**20:.0f} MB (IMS_EXCEL_MAX_SHARED_STRINGS_MB); "
-                                     "refused")
-    if limit and info.file_size > limit:
-        raise file_problem(path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB uncompressed, "
-                                 f"over the limit of {limit / 2**20:.0f} MB (IMS_EXCEL_{env}); refused as a zip bomb")
-
-
-def looks_xml(head: bytes) -> bool:
-    """Would an XML parser take this part? (It starts with ``<`` after a BOM and whitespace; UTF-16 too.)
-
-    >>> looks_xml(b"\\xef\\xbb\\xbf  <?xml?><a/>"), looks_xml(b"PK\\x03\\x04"), looks_xml("<a/>".encode("utf-16"))
-    (True, False, True)
-    """
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1] == b"<"
-
-
-def _harmless_doctype(name: str, head: bytes) -> bool:
-    """An image (``xl/media/*.svg``) may carry ``<!DOCTYPE svg PUBLIC "..." "...">``: allowed when it has no
-    internal subset and no ENTITY (nothing to expand), as such a part is copied as it is and parsed by no one.
-
-    >>> _harmless_doctype("xl/media/logo.svg", b'<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd"><svg/>')
-    True
-    >>> _harmless_doctype("xl/media/logo.svg", b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg>&a;</svg>')
-    False
-    """
-    return (name.lower().startswith("xl/media/") and len(re.findall(rb"<!DOCTYPE", head, re.I)) == 1
-            and re.search(rb"<!DOCTYPE[^>\[]*>", head, re.I) is not None and not re.search(rb"<!ENTITY", head, re.I))
-
-
-def check_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], path: str | Path) -> None:
-    """Refuse any part that an XML parser would read and that declares a DOCTYPE or ENTITY, *by content*:
-    whatever the part is called (a worksheet renamed ``sheet3.dat`` is still parsed as XML by whoever
-    follows the relationship to it)."""
-    for info in infos:
-        if not info.file_size or info.is_dir():
-            continue
-        try:
-            with zf.open(info) as fh:
-                head = fh.read(_PROLOG_BYTES)
-        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError, ValueError) as exc:
-            raise file_problem(path, f"part {info.filename!r} cannot be read ({exc}); the file is damaged") from None
-        if looks_xml(head) and not prolog_ok(head) and not _harmless_doctype(info.filename, head):
-            raise file_problem(path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
-                                     "refused (XML entity expansion)")
 
 
 def check_xlsx(path: str | Path) -> None:
@@ -129,25 +42,32 @@ def check_xlsx(path: str | Path) -> None:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
         raise file_problem(path, "is not an Excel workbook (.xlsx/.xlsm are zip files; this is not one)") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise file_problem(path, f"has {len(infos)} parts; more than {MAX_ENTRIES} is refused")
-        total = 0
-        part_limit = env_limit("MAX_SOURCE_PART_MB", MAX_ENTRY_BYTES)
-        for info in infos:
-            total += info.file_size
-            limit_part(path, info, part_limit, "MAX_SOURCE_PART_MB")
-            if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise file_problem(path, f"part {info.filename!r} compresses "
-                                         f"{info.file_size / max(info.compress_size, 1):.0f} to 1; "
-                                         "refused as a zip bomb")
-        total_limit = env_limit("MAX_SOURCE_TOTAL_MB", MAX_TOTAL_BYTES)
-        if total > total_limit:
-            raise file_problem(path, f"declares {total / 2**20:.0f} MB uncompressed, over the limit of "
-                                     f"{total_limit / 2**20:.0f} MB (IMS_EXCEL_MAX_SOURCE_TOTAL_MB); refused as a "
-                                     "zip bomb")
-        check_parts(zf, infos, path)
+    try:
+        with zf:
+            _check_zip(zf, path)
+    except Refused as r:
+        raise file_problem(r.file, r.message) from None
+
+
+def _check_zip(zf: zipfile.ZipFile, path: Path) -> None:
+    infos = zf.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise file_problem(path, f"has {len(infos)} parts; more than {MAX_ENTRIES} is refused")
+    total = 0
+    part_limit = env_limit("MAX_SOURCE_PART_MB", MAX_ENTRY_BYTES)
+    for info in infos:
+        total += info.file_size
+        limit_part(path, info, part_limit, "MAX_SOURCE_PART_MB")
+        if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise file_problem(path, f"part {info.filename!r} compresses "
+                                     f"{info.file_size / max(info.compress_size, 1):.0f} to 1; "
+                                     "refused as a zip bomb")
+    total_limit = env_limit("MAX_SOURCE_TOTAL_MB", MAX_TOTAL_BYTES)
+    if total > total_limit:
+        raise file_problem(path, f"declares {total / 2**20:.0f} MB uncompressed, over the limit of "
+                                 f"{total_limit / 2**20:.0f} MB (IMS_EXCEL_MAX_SOURCE_TOTAL_MB); refused as a "
+                                 "zip bomb")
+    check_parts(zf, infos, path)
 
 
 def open_workbook(path: str | Path, tables: bool = False) -> pc.CalamineWorkbook:

@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
-from ims_excel.formats._common import check_input, env_limit, file_problem
+from ims_excel.formats._common import file_problem
 from ims_excel.xlsx import codec
-from ims_excel.formats._excel import check_parts, limit_part
+from ims_excel.xlsx.guard import Refused, check_file, check_parts, env_limit, limit_part
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -155,7 +155,10 @@ class Package:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        check_input(self.path, env_limit("MAX_BOOK_MB", 0), limit_name="MAX_BOOK_MB")  # regular, readable
+        try:
+            check_file(self.path, env_limit("MAX_BOOK_MB", 0), "MAX_BOOK_MB")  # regular, readable
+        except Refused as r:
+            raise file_problem(r.file, r.message) from None
         try:
             self._zf = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError):
@@ -163,7 +166,11 @@ class Package:
                                           "this is not one, or it is password-protected)") from None
         self.infos = self._zf.infolist()
         self.by_name = {i.filename: i for i in self.infos}
-        self._check()
+        try:
+            self._check()
+        except Refused as r:
+            self._zf.close()
+            raise file_problem(r.file, r.message) from None
         self._cache: dict[str, bytes] = {}
 
     def close(self) -> None:
