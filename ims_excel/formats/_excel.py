@@ -4,7 +4,8 @@ Before calamine opens a workbook, :func:`check_xlsx` refuses a file that is
 not a zip, has more than :data:`MAX_ENTRIES` parts, declares a part larger
 than :data:`MAX_ENTRY_BYTES` or all parts together larger than
 :data:`MAX_TOTAL_BYTES` uncompressed, compresses a part larger than 1 MB
-more than :data:`MAX_RATIO` times, or has a part that is XML *by content*
+more than :data:`ims_excel.xlsx.package.MAX_RATIO` times (the one
+zip-bomb ratio), or has a part that is XML *by content*
 (whatever its name) whose prolog holds a ``<!DOCTYPE`` / ``<!ENTITY`` (or a
 prolog longer than 64 KB, which could hide one). The sizes are the ones the
 zip directory declares; the limits are absolute and can be changed with
@@ -26,12 +27,12 @@ import python_calamine as pc
 from ims_excel.formats._common import check_size, file_problem, label_key
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.xlsx import fastread
-from ims_excel.xlsx.guard import Refused, check_parts, env_limit, limit_part, prolog_ok  # noqa: F401 (prolog_ok: API)
+from ims_excel.xlsx.guard import Refused, check_parts, env_limit, limit_part
+from ims_excel.xlsx.package import MAX_RATIO
 
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 2 * 1024**3
 MAX_TOTAL_BYTES = 4 * 1024**3
-MAX_RATIO = 200
 
 
 def check_xlsx(path: str | Path) -> None:

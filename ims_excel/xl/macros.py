@@ -38,10 +38,18 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ims_excel.formats._common import to_typed
+from ims_excel.book import outputs
+from ims_excel.book.history import fill_originals
+from ims_excel.book.imports import read_source, record_keys
+from ims_excel.engine import evaluate
+from ims_excel.formats import to_typed
+from ims_excel.formats.upload_json import UploadRefused, build_upload
 from ims_excel.normalise import InputError
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.book import outputs
+from ims_excel.template import summaries
+from ims_excel.template.specs import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
+from ims_excel.template.tables import cell_columns
+from ims_excel.xlsx.package import PackageProblem
 
 TITLE = "IMS Workbook"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -52,7 +60,7 @@ PROTECT = {"Password": "", "DrawingObjects": True, "Contents": True, "Scenarios"
 
 
 def _caller() -> Any:
-    import xlwings as xw
+    import xlwings as xw  # here, not at the top: xlwings needs Excel (Windows/macOS); the tests drive a fake book
 
     return xw.Book.caller()
 
@@ -85,7 +93,7 @@ def _door(func: Callable) -> Callable:
         book = book if book is not None else _caller()
         try:
             text = func(book, *args, **kwargs)
-        except InputError as e:
+        except (InputError, PackageProblem) as e:
             shown = "\n".join(str(p) for p in e.problems[:15])
             more = f"\n... and {len(e.problems) - 15} more" if len(e.problems) > 15 else ""
             text = f"Cannot use this input:\n{shown}{more}"
@@ -162,8 +170,6 @@ def read_table(book: Any, name: str, direction: str, typed: bool = True) -> tupl
 
 
 def evaluate_open(book: Any, *, outward: bool = True):
-    from ims_excel.engine import evaluate
-
     ctx = context(book)
     inward, rows, _ = read_table(book, "Inward", "inward")
     out_frame, out_rows = None, None
@@ -211,7 +217,7 @@ def _stamp() -> str:
 def validate(book: Any) -> str:
     """Check every Inward record; write the Validation sheet."""
     result, rows, _ = evaluate_open(book, outward=False)
-    legal = outputs._text(_names(book, "LegalName"))
+    legal = outputs.cell_text(_names(book, "LegalName"))
     grid = outputs.validation_grid(result, source_rows=rows, legal_name=legal, stamp=_stamp())
     sheet = _validation_sheet(book)
     sheet.range("A1").value = _rect(grid.rows)
@@ -223,7 +229,6 @@ def validate(book: Any) -> str:
 @_door
 def compute(book: Any) -> str:
     """Recalculate, then check the GSTR-3B Table 4 cells against the engine."""
-    from ims_excel.template import summaries
 
     app = getattr(book, "app", None)
     if app is not None and hasattr(app, "calculate"):
@@ -286,7 +291,6 @@ def build_liability(book: Any) -> str:
 @_door
 def export_upload_json(book: Any, path: str | None = None, only_valid: bool | None = None) -> str:
     """Write the IMS upload JSON beside the workbook (asks before leaving out records with errors)."""
-    from ims_excel.formats.upload_json import UploadRefused, build_upload
 
     result, rows, _ = evaluate_open(book, outward=False)
     recs = result.inward.copy()
@@ -338,15 +342,13 @@ def _ask_files() -> list[str]:
 @_door
 def import_data(book: Any, paths: list[str] | None = None, direction: str = "auto") -> str:
     """Append portal / canonical files to the Inward (or Outward) table of the open workbook."""
-    from ims_excel.book import io as book_io
-    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
 
     paths = list(paths) if paths is not None else _ask_files()
     if not paths:
         return "Nothing imported (no file chosen)."
     loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
     for p in paths:
-        d, typed = book_io.read_source(p, direction)
+        d, typed = read_source(p, direction)
         loaded[d].append(typed)
     history = _history(book)
     report = []
@@ -354,16 +356,16 @@ def import_data(book: Any, paths: list[str] | None = None, direction: str = "aut
         if not loaded[d]:
             continue
         existing, rows, table = read_table(book, name, d, typed=False)
-        seen = set(book_io.record_keys(existing, d))
+        seen = set(record_keys(existing, d))
         new = pd.concat(loaded[d], ignore_index=True)
         keep = []
-        for i, k in enumerate(book_io.record_keys(new, d)):
+        for i, k in enumerate(record_keys(new, d)):
             if k not in seen:
                 seen.add(k)
                 keep.append(i)
         skipped = len(new) - len(keep)
         new = new.iloc[keep].reset_index(drop=True)
-        filled = book_io.fill_originals(new, history) if d == "inward" else 0
+        filled = fill_originals(new, history) if d == "inward" else 0
         if len(new):
             _append(book, name, table, spec, new, int(rows.max()) if len(rows) else table.range.row)
         report.append(f"{name}: {len(new)} records added, {skipped} already there (kept as they are)"
@@ -382,8 +384,6 @@ def _history(book: Any) -> pd.DataFrame | None:
 
 
 def _append(book: Any, name: str, table: Any, spec: Any, frame: pd.DataFrame, last_filled: int) -> None:
-    from ims_excel.template.tables import cell_columns
-
     sheet = book.sheets[name]
     rng = table.range
     header = [str(h) for h in rng.options(ndim=2).value[0]]

@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
-from ims_excel.formats._common import file_problem
 from ims_excel.xlsx import codec
-from ims_excel.xlsx.guard import Refused, check_file, check_parts, env_limit, limit_part
+from ims_excel.xlsx.guard import (PROLOG_BYTES, Refused, check_file, check_parts, env_limit,  # noqa: F401
+                                  limit_part, prolog_ok)  # PROLOG_BYTES, prolog_ok: imported from here too
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -62,10 +62,27 @@ MAX_PARTS = 20_000
 MAX_PART_BYTES = 16 * 1024**3
 """A client workbook's parts may be large (a 1,048,576-row sheet is 2-5 GB of XML); zip bombs still stop here."""
 MAX_RATIO = 400
+"""A part that inflates more than this many times its compressed size is refused as a zip bomb (above
+:data:`BOMB_FLOOR` bytes here; :mod:`ims_excel.formats` applies the same ratio above 1 MB). Our own
+million-row sheets of shared formulas compress well, hence 400 rather than a tighter figure."""
+BOMB_FLOOR = 2**24
 MAX_READ_BYTES = 1024**3
 """Largest part read whole into memory (workbook, tables, shared strings, styles; worksheets are streamed);
 ``IMS_EXCEL_MAX_READ_MB`` overrides it, as ``IMS_EXCEL_MAX_PART_MB`` does :data:`MAX_PART_BYTES` and
-``IMS_EXCEL_MAX_SHARED_STRINGS_MB`` the shared-strings limit (see :mod:`ims_excel.formats._excel`)."""
+``IMS_EXCEL_MAX_SHARED_STRINGS_MB`` the shared-strings limit (see :mod:`.guard`)."""
+
+
+class PackageProblem(Refused):
+    """A file that cannot be used as an xlsx package: ``file`` and ``message`` say which and why.
+
+    The workbook doors report it as they report bad input (exit 2, nothing written).
+    """
+
+    @property
+    def problems(self) -> list[str]:
+        """The one problem, as the doors list the problems of bad input."""
+        return [str(self)]
+
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -158,11 +175,11 @@ class Package:
         try:
             check_file(self.path, env_limit("MAX_BOOK_MB", 0), "MAX_BOOK_MB")  # regular, readable
         except Refused as r:
-            raise file_problem(r.file, r.message) from None
+            raise PackageProblem(r.file, r.message) from None
         try:
             self._zf = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError):
-            raise file_problem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
+            raise PackageProblem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
                                           "this is not one, or it is password-protected)") from None
         self.infos = self._zf.infolist()
         self.by_name = {i.filename: i for i in self.infos}
@@ -170,7 +187,7 @@ class Package:
             self._check()
         except Refused as r:
             self._zf.close()
-            raise file_problem(r.file, r.message) from None
+            raise PackageProblem(r.file, r.message) from None
         self._cache: dict[str, bytes] = {}
 
     def close(self) -> None:
@@ -185,16 +202,16 @@ class Package:
     # -- safety: zip bombs and XML entities (as formats._excel, with limits for big client books)
     def _check(self) -> None:
         if len(self.infos) > MAX_PARTS:
-            raise file_problem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
+            raise PackageProblem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
         part_limit = env_limit("MAX_PART_MB", MAX_PART_BYTES)
         for info in self.infos:
             limit_part(self.path, info, part_limit, "MAX_PART_MB")
-            if info.file_size > 2**24 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise file_problem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
+            if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise PackageProblem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
                                               "uncompressed; refused as a zip bomb")
         for name in ("[Content_Types].xml", "xl/workbook.xml"):
             if name not in self.by_name:
-                raise file_problem(self.path, f"is not an Excel workbook (no {name})")
+                raise PackageProblem(self.path, f"is not an Excel workbook (no {name})")
         check_parts(self._zf, self.infos, self.path)
         self._read_limit = env_limit("MAX_READ_MB", MAX_READ_BYTES)
 
@@ -209,7 +226,7 @@ class Package:
         """The whole part (parts up to :data:`MAX_READ_BYTES`; larger ones are streamed, see :meth:`stream`)."""
         info = self.by_name.get(name)
         if info is not None and self._read_limit and info.file_size > self._read_limit:
-            raise file_problem(self.path, f"part {name!r} declares {info.file_size / 2**20:.0f} MB; parts read "
+            raise PackageProblem(self.path, f"part {name!r} declares {info.file_size / 2**20:.0f} MB; parts read "
                                           f"whole are limited to {self._read_limit / 2**20:.0f} MB "
                                           "(IMS_EXCEL_MAX_READ_MB); refused")
         if name not in self._cache:
@@ -244,9 +261,9 @@ class Package:
                 size += len(chunk)
                 yield chunk
         except ValueError as err:
-            raise file_problem(self.path, f"part {name!r} is damaged ({err})") from None
+            raise PackageProblem(self.path, f"part {name!r} is damaged ({err})") from None
         if size != info.file_size or crc != info.CRC:
-            raise file_problem(self.path, f"part {name!r} is damaged (size or CRC-32 does not match the zip "
+            raise PackageProblem(self.path, f"part {name!r} is damaged (size or CRC-32 does not match the zip "
                                           "directory)")
 
     def raw_entry(self, name: str, block: int = 1 << 22) -> tuple[zipfile.ZipInfo, Iterator[bytes]]:
@@ -258,14 +275,14 @@ class Package:
                 fh.seek(info.header_offset)
                 head = fh.read(30)
                 if head[:4] != b"PK\x03\x04":
-                    raise file_problem(self.path, f"part {name!r}: bad local header")
+                    raise PackageProblem(self.path, f"part {name!r}: bad local header")
                 n, m = struct.unpack("<HH", head[26:30])
                 fh.seek(info.header_offset + 30 + n + m)
                 left = info.compress_size
                 while left:
                     chunk = fh.read(min(left, block))
                     if not chunk:
-                        raise file_problem(self.path, f"part {name!r} is truncated")
+                        raise PackageProblem(self.path, f"part {name!r} is truncated")
                     left -= len(chunk)
                     yield chunk
         return info, blocks()
@@ -290,7 +307,7 @@ class Package:
     def sheets(self) -> list[SheetRef]:
         wb = self.text("xl/workbook.xml")
         if re.search(r"<\w+:workbook\b", wb) or "purl.oclc.org/ooxml" in wb:
-            raise file_problem(self.path, "is saved as 'Strict Open XML' or with prefixed XML, which this "
+            raise PackageProblem(self.path, "is saved as 'Strict Open XML' or with prefixed XML, which this "
                                           "tool does not edit; save it as an Excel Macro-Enabled Workbook")
         rels = self.rels("xl/workbook.xml")
         out = []
@@ -355,7 +372,7 @@ def check_table_ref(path: str | os.PathLike, t: TableInfo) -> None:
     except ValueError:
         r1 = c1 = r2 = c2 = 0
     if not (1 <= r1 <= r2 <= 1_048_576 and 1 <= c1 <= c2 <= 16_384):
-        raise file_problem(path, f"table {t.name!r} on sheet {t.sheet!r} has the range {t.ref!r}, which is "
+        raise PackageProblem(path, f"table {t.name!r} on sheet {t.sheet!r} has the range {t.ref!r}, which is "
                                  "reversed or not a cell range; the file is damaged (repair it in Excel)")
 
 
@@ -604,6 +621,12 @@ def clean_stale_temps(path: Path) -> list[Path]:
                 tmp.unlink()
                 removed.append(tmp)
     return removed
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
+    """``text`` as UTF-8, saved as :func:`save_atomically` saves (no backup): the one atomic writer."""
+    data = text.encode("utf-8")
+    return save_atomically(path, lambda fh: fh.write(data), backup=False)
 
 
 def save_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None], *, backup: bool = True) -> Path:

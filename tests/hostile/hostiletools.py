@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ims_excel.cli import main
+from ims_excel.xlsx.package import Package
 
 HEADER = ("Section,Supplier GSTIN,Supplier Name,Document Number,Document Date,Place Of Supply,Reverse Charge,"
           "Supply Type,Document Value,Taxable Value,IGST,CGST,SGST,Cess,Source Form,Supplier Filing Status,"
@@ -77,15 +78,11 @@ def edit_part(src: Path, dst: Path, part: str, edit: Callable[[bytes], bytes]) -
 
 
 def sheet_part(book: Path, sheet: str) -> str:
-    from ims_excel.xlsx.package import Package
-
     with Package(book) as pkg:
         return pkg.sheet(sheet).part
 
 
 def table_part(book: Path, table: str) -> str:
-    from ims_excel.xlsx.package import Package
-
     with Package(book) as pkg:
         return pkg.table(table).part
 

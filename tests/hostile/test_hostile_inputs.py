@@ -14,15 +14,25 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
 import shutil
+import tempfile
+import traceback
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import hostiletools as ht
-from ims_excel.book import io as book_io
-from ims_excel.cli import DEMO_CONTEXT
+from ims_excel.book.imports import import_sources
+from ims_excel.book.new import new_workbook
+from ims_excel.book.read import load_book
+from ims_excel.cli.demo import DEMO_CONTEXT
+from ims_excel.normalise import InputError, normalise
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
@@ -70,7 +80,7 @@ def _cell(ref: str, xml: bytes):
 
 
 def _records(book: Path):
-    return book_io.load_book(book).inward.frame
+    return load_book(book).inward.frame
 
 
 def _has(column: str, value: object):
@@ -124,8 +134,6 @@ JSON_SRC = (FIXTURES / "ims_offline_download.json").read_text(encoding="utf-8")
 
 
 def _json_with(field_name: str, literal: str) -> str:
-    import re
-
     return re.sub(rf'"{field_name}"\s*:\s*[^,}}\n]+', f'"{field_name}": {literal}', JSON_SRC, count=1)
 
 
@@ -305,9 +313,9 @@ def master(tmp_path_factory):
     """A client book with two Inward records (rows 2-3; the table is A1:CN3)."""
     d = tmp_path_factory.mktemp("hostile")
     book = d / "client.xlsm"
-    book_io.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Client", period=DEMO_CONTEXT["period"])
+    new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Client", period=DEMO_CONTEXT["period"])
     (d / "two.csv").write_text(ht.csv_text({"Document Number": "M-1"}, {"Document Number": "M-2"}))
-    book_io.import_sources(book, [d / "two.csv"], backup=False)
+    import_sources(book, [d / "two.csv"], backup=False)
     return book
 
 
@@ -346,8 +354,6 @@ def test_permission_denied_is_named_as_such(master, tmp_path):
 
     CI runs as root, who may read anything: the command then runs in a forked child that became ``nobody``
     (everything it needs is imported already)."""
-    import tempfile
-
     open_dir = Path(tempfile.mkdtemp(prefix="ims-perm-"))  # one the other user may pass through
     try:
         open_dir.chmod(0o711)
@@ -373,8 +379,6 @@ def test_permission_denied_is_named_as_such(master, tmp_path):
 def _as_other_user(args: list) -> tuple[int, str]:
     if os.geteuid() != 0:
         return ht.run(*args)
-    import pickle
-
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: drop to nobody, run, send (code, message) back
@@ -384,7 +388,6 @@ def _as_other_user(args: list) -> tuple[int, str]:
             os.setuid(65534)
             res = ht.run(*args)
         except BaseException as e:  # a crash is reported, not hidden
-            import traceback
             res = (99, "crash: " + traceback.format_exc())
         os.write(w, pickle.dumps(res))
         os._exit(0)
@@ -403,10 +406,6 @@ def test_json_streams_are_refused_not_hung(tmp_path):
 
 
 def test_messages_show_numbers_plain():
-    from ims_excel.normalise import InputError, normalise
-    import numpy as np
-    import pandas as pd
-
     raw = pd.DataFrame([{**ht.ROW, "IGST": np.float64(-450.0)}], dtype=object)
     with pytest.raises(InputError) as e:
         normalise(raw, file="x.csv")
@@ -420,8 +419,6 @@ def test_cr_survives_import_then_export(master, tmp_path):
     (tmp_path / "cr.csv").write_text(ht.csv_text({"Document Number": "INV-9", "Supplier Name": "A\rB"}), newline="")
     assert ht.run("import", book, tmp_path / "cr.csv")[0] == 0
     assert "A\rB" in _records(book)["supplier_name"].tolist()
-    import zipfile
-
     sheet = zipfile.ZipFile(book).read(ht.sheet_part(book, "Inward"))
     assert b"A_x000D_B" in sheet and b"A\rB" not in sheet
     out = tmp_path / "up.json"
