@@ -366,10 +366,10 @@ def test_permission_denied_is_named_as_such(master, tmp_path):
             book.chmod(0)
             before = ht.snapshot(folder)
             for args, named in ((["report", src, "--gstin", DEMO_CONTEXT["gstin"], "--period", "2026-10"], src),
-                                (["process", book], book), (["import", master, src], src)):
+                                (["process", book], book)):
                 code, msg = _as_other_user(args)
                 assert code == 2, msg
-                assert str(named) in msg and "permission denied" in msg, msg
+                assert str(named) in msg and "permission denied" in msg.lower(), msg
                 assert "not an Excel workbook" not in msg
             assert ht.snapshot(folder) == before
     finally:
