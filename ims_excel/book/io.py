@@ -885,7 +885,10 @@ def _add_sheet(edit: Edit, name: str, xml: bytes, *, after: str | None = None) -
     wb = edit.text("xl/workbook.xml")
     sheet_tags = list(re.finditer(r"<sheet\b[^>]*/>", wb))
     ids_used = [int(x) for x in re.findall(r'<sheet\b[^>]*\bsheetId="(\d+)"', wb)]
-    new_tag = f'<sheet name="{attr_escape(name)}" sheetId="{max(ids_used, default=0) + 1}" r:id="{rid}"/>'
+    root = re.search(r"<workbook\b[^>]*>", wb)
+    # a writer such as openpyxl declares the r: prefix on each <sheet>, not on <workbook>: declare it here too
+    r_ns = "" if root and f'xmlns:r="{NS_REL}"' in root.group(0) else f' xmlns:r="{NS_REL}"'
+    new_tag = f'<sheet name="{attr_escape(name)}" sheetId="{max(ids_used, default=0) + 1}"{r_ns} r:id="{rid}"/>'
     pos = len(sheet_tags)
     for k, m in enumerate(sheet_tags):
         if after and re.search(rf'\bname="{re.escape(attr_escape(after))}"', m.group(0)):
@@ -1358,15 +1361,33 @@ def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, 
     p = Path(path)
     if not p.exists():
         raise BookProblem(p, "no such file")
-    if direction != "auto":
-        return direction, to_typed(detect_and_read(p, direction), file=str(p), direction=direction)
-    raw = detect_and_read(p, "inward")
-    keys = {header_key(c) for c in raw.columns}
-    if "recipientgstin" in keys and "suppliergstin" not in keys:
-        if p.suffix.lower() in (".xlsx", ".xlsm"):  # the Outward table or sheet, not the first one
-            raw = detect_and_read(p, "outward")
-        return "outward", to_typed(raw, file=str(p), direction="outward")
-    return "inward", to_typed(raw, file=str(p), direction="inward")
+    if direction == "auto":
+        raw = detect_and_read(p, "inward")
+        keys = {header_key(c) for c in raw.columns}
+        direction = "inward"
+        if "recipientgstin" in keys and "suppliergstin" not in keys:
+            direction = "outward"
+            if p.suffix.lower() in (".xlsx", ".xlsm"):  # the Outward table or sheet, not the first one
+                raw = detect_and_read(p, "outward")
+    else:
+        raw = detect_and_read(p, direction)
+    typed = to_typed(raw, file=str(p), direction=direction)
+    _check_cell_text(typed, p, direction)
+    return direction, typed
+
+
+def _check_cell_text(typed: pd.DataFrame, path: Path, direction: str) -> None:
+    """Refuse a source whose text would not fit an Excel cell (:data:`limits.MAX_CELL_TEXT`), naming the
+    file, row and column where it is, before anything is written."""
+    from ims_excel.normalise import field_name
+    from ims_excel.xlsx import limits
+
+    columns = {c.name: typed[field_name(c.name)] for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)
+               if c.kind == "text" and field_name(c.name) in typed}
+    sheets = typed["source_sheet"].dropna().unique() if "source_sheet" in typed else []
+    limits.check_text({k: v.astype(object) for k, v in columns.items()}, file=str(path),
+                      rows=typed["source_row"].to_numpy() if "source_row" in typed else None,
+                      sheet=str(sheets[0]) if len(sheets) == 1 else None)
 
 
 def detect_direction(path: str | os.PathLike) -> str:
@@ -1391,11 +1412,16 @@ def _spec(direction: str):
 def _append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
                  shared_formulas: bool = False) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
     """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table."""
-    from ims_excel.template.tables import cell_columns
+    from ims_excel.template.tables import cell_columns, check_limits
 
     table = td.table
     r1, c1, r2, c2 = table.bounds
     n, cells = cell_columns(_spec(direction), frame)
+    reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
+    first_new = max(reusable, r1) + 1
+    last_new = first_new + n - 1
+    check_limits(_spec(direction), n, cells, file=str(pkg.path), first_row=first_new,
+                 formulas={h: table.formulas[h] for h in td.computed})  # Excel's limits, before writing
     part = table.sheet_part
     head = _sheet_head(pkg, part)
     col_styles = sheetxml.style_of_columns(head)
@@ -1407,9 +1433,6 @@ def _append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: st
         columns.append((sheetxml.Column(col, "formula", col_styles.get(col), table.formulas[header]), None))
     for header, col in td.others.items():
         columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
-    reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
-    first_new = max(reusable, r1) + 1
-    last_new = first_new + n - 1
     new_r2 = max(r2, last_new)
 
     def stream() -> Iterator[bytes]:

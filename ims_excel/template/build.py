@@ -32,6 +32,7 @@ from ims_excel.template.rules_sheet import write_rules
 from ims_excel.template.start import write_start, write_xlwings_conf
 from ims_excel.template.styles import Styles
 from ims_excel.template.tables import TableSpec, write_table
+from ims_excel.xlsx import limits
 
 DEFAULT_OUT = vba.REPO / "workbook" / "IMS_Workbook.xlsm"
 FIXED_DATE = dt.datetime(2024, 10, 1, 0, 0, 0)
@@ -64,6 +65,7 @@ class _Worksheet(Worksheet):
         cache = self.__dict__.setdefault("_prepared", {})
         key = (formula, expand_future_functions)
         if key not in cache:
+            limits.check_formula(formula, file="the workbook being built", sheet=self.name)
             cache[key] = super()._prepare_formula(formula, expand_future_functions)
         return cache[key]
 
@@ -148,8 +150,9 @@ def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
         wb.define_name(name, f"=Start!{cell}")
     config_sheet.write_config(wb, ws["Config"], styles, config)
     remarks_max = int(book.param("remarks_max_length"))
-    write_table(ws["Inward"], styles, INWARD, inward, remarks_max=remarks_max, shared=shared_formulas)
-    write_table(ws["Outward"], styles, OUTWARD, outward, remarks_max=remarks_max, shared=shared_formulas)
+    write_table(ws["Inward"], styles, INWARD, inward, remarks_max=remarks_max, shared=shared_formulas, file=str(out))
+    write_table(ws["Outward"], styles, OUTWARD, outward, remarks_max=remarks_max, shared=shared_formulas,
+                file=str(out))
     for sheet in summaries.SHEETS:
         write_summary_sheet(ws[sheet.name], styles, sheet)
     write_rules(wb, ws["Rules"], styles, book)

@@ -31,6 +31,7 @@ from ims_excel import periods
 from ims_excel.records import Column, header_key
 from ims_excel.template import formulas
 from ims_excel.template.styles import Styles
+from ims_excel.xlsx import limits
 
 MAX_ROW = 1_048_575  # last 0-based worksheet row
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -211,8 +212,12 @@ formula (``shared.share_formulas`` replaces it): keeps the XML small while XlsxW
 
 
 def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | None = None,
-                *, remarks_max: int = 250, shared: bool = False) -> int:
+                *, remarks_max: int = 250, shared: bool = False, file: str = "<workbook>") -> int:
     """Write the table (and its data rows, if any) on ``ws``; returns the data row count.
+
+    Excel's limits (:mod:`ims_excel.xlsx.limits`: rows, text in a cell, formula
+    length) are checked first; past one, :class:`~ims_excel.normalise.InputError`
+    names ``file``, the sheet, row and column, and the book is not written.
 
     ``shared``: the computed columns' rows after the first hold :data:`SHARE_MARKER`,
     for ``shared.share_formulas`` to turn into one shared formula per column.
@@ -221,6 +226,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     if problems:
         raise ValueError("; ".join(problems))
     n, cells = cell_columns(spec, frame)
+    check_limits(spec, n, cells, file=file, first_row=2)
     rows = max(n, 1)
     ncols = len(spec.headers)
     columns = []
@@ -267,6 +273,16 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     ws.repeat_rows(0)
     ws.fit_to_pages(3, 0)
     return n
+
+
+def check_limits(spec: TableSpec, n: int, cells: dict[str, list], *, file: str, first_row: int,
+                 formulas: dict[str, str] | None = None) -> None:
+    """Raise :class:`~ims_excel.normalise.InputError` if ``n`` records from sheet row ``first_row`` (their
+    ``cells``, :func:`cell_columns`) or the computed columns' formulas are past Excel's limits."""
+    limits.check_rows(first_row + n - 1, file=file, sheet=spec.sheet, what=f"{n:,} {spec.name} records")
+    limits.check_text(cells, file=file, rows=np.arange(first_row, first_row + n), sheet=spec.sheet)
+    for header, formula in (formulas or {c.header: c.formula for c in spec.computed}).items():
+        limits.check_formula(formula, file=file, column=header, row=first_row, sheet=spec.sheet)
 
 
 def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str) -> None:

@@ -117,8 +117,9 @@ def firm_workbook(book: Path) -> dict[str, str]:
         _add_rel(e, "xl/_rels/workbook.xml.rels", "rIdCache9", "pivotCacheDefinition",
                  "pivotCache/pivotCacheDefinition9.xml")
         wbx = e["xl/workbook.xml"].decode()
-        e["xl/workbook.xml"] = re.sub(r"(<calcPr\b[^>]*/>)", r'\1<pivotCaches><pivotCache cacheId="9" '
-                                                            r'r:id="rIdCache9"/></pivotCaches>', wbx).encode()
+        # openpyxl declared r: on each <sheet>, not on <workbook>: declare it where it is used
+        e["xl/workbook.xml"] = re.sub(r"(<calcPr\b[^>]*/>)", rf'\1<pivotCaches xmlns:r="{REL}"><pivotCache '
+                                                            r'cacheId="9" r:id="rIdCache9"/></pivotCaches>', wbx).encode()
         for part, typ in (("xl/pivotCache/pivotCacheDefinition9.xml", "pivotCacheDefinition"),
                           ("xl/pivotCache/pivotCacheRecords9.xml", "pivotCacheRecords"),
                           ("xl/pivotTables/pivotTable9.xml", "pivotTable")):
