@@ -13,11 +13,12 @@ summarised).
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import sys
 from pathlib import Path
+
+from ims_excel.csvout import write_csv
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -195,8 +196,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             print(f"FAILED {r.path}: {r.error}")
         print(f"{len(good)} workbooks summarised, {len(bad)} failed.")
     if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(table)
+        write_csv(args.csv, table)
     return EXIT_INPUT if bad else EXIT_OK
 
 
