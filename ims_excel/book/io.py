@@ -1687,7 +1687,7 @@ def build_client(out: Path, config: dict[str, object], *, stamp: dict[str, str] 
     from ims_excel.template.build import build_workbook
 
     with tempfile.TemporaryDirectory(prefix="ims-new-", dir=out.parent) as tmp:
-        built = build_workbook(Path(tmp) / out.name, config=_config_for_build(config))
+        built = build_workbook(Path(tmp) / out.name, config=_config_for_build(config), today=dt.date.today())
         with Package(built) as pkg:
             edit = Edit(pkg)
             _set_custom(edit, {**version_stamp(), **(stamp or {})})

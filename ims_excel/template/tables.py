@@ -29,7 +29,7 @@ import pandas as pd
 
 from ims_excel import periods
 from ims_excel.records import Column, header_key
-from ims_excel.template import formulas
+from ims_excel.template import formulas, values
 from ims_excel.template.styles import Styles
 from ims_excel.xlsx import limits
 
@@ -236,6 +236,9 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
         columns.append({"header": c.header, "formula": c.formula, "format": styles.computed(c.kind)})
     ws.add_table(0, 0, rows, ncols - 1, {"name": spec.name, "columns": columns,
                                           "style": "Table Style Light 9"})
+    if n == 0:  # the one empty row caches what its formulas give there (values.blank_row_values)
+        for k, value in enumerate(values.blank_row_values(spec).values(), start=len(spec.inputs)):
+            ws.table[1][k] = ws.table[1][k]._replace(value=value)  # XlsxWriter's Formula cell tuple
     header = styles.header()
     for j, name in enumerate(spec.headers):
         ws.write_string(0, j, name, header)
