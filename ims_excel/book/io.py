@@ -59,6 +59,7 @@ from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import alloc, codec, sheetxml
 from ims_excel.book import outputs
+from ims_excel.book.sheet_values import cache_sheet_values
 from ims_excel.xlsx import fanout
 from ims_excel.xlsx import units as units_mod
 from ims_excel.xlsx.package import (CT_TABLE, CT_WORKSHEET, NS_REL, REL_TABLE, REL_WORKSHEET, Package,
@@ -918,9 +919,17 @@ def _drop_calc_chain(edit: Edit) -> None:
     edit.set("[Content_Types].xml", ct)
 
 
-def _full_calc_on_load(edit: Edit) -> None:
+def _full_calc_on_load(edit: Edit, on: bool = True) -> None:
+    """Ask Excel to calculate everything on load (``fullCalcOnLoad``), or, ``on`` False, stop asking: a
+    book whose cached values are all right (issue 9) opens without a calculation and without the "save
+    changes?" prompt that a full calculation brings."""
     wb = edit.text("xl/workbook.xml")
     m = re.search(r"<calcPr\b[^>]*?/?>", wb)
+    if not on:
+        if m and "fullCalcOnLoad" in m.group(0):
+            edit.set("xl/workbook.xml", wb[:m.start()] + re.sub(r'\s+fullCalcOnLoad="[^"]*"', "", m.group(0))
+                     + wb[m.end():])
+        return
     if m and "fullCalcOnLoad" in m.group(0):
         tag = re.sub(r'fullCalcOnLoad="[^"]*"', 'fullCalcOnLoad="1"', m.group(0))
     elif m:
@@ -1309,6 +1318,13 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
             lgrid = outputs.liability_grid(result, source_rows=book.outward.rows if book.outward else None,
                                            stamp=stamp)
             edit.replace[lia.part] = _liability_part(pkg, lia.part, lgrid, styles)
+        # Config and the summary sheets cache what their formulas give; a book whose cached values are then
+        # all right stops asking Excel for a full calculation on load (issue 9)
+        tables = {td.table.sheet} | ({book.outward.table.sheet} if book.outward else set())
+        right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION})
+        right = right and not warnings and not td.others and not (book.outward and book.outward.others) \
+            and all(c.values is not None for c in cols + out_cols)
+        _full_calc_on_load(edit, on=not right)
         _drop_calc_chain(edit)
         _set_custom(edit, {"IMSLastProcessed": f"{stamp}; ims_excel {ims_excel.__version__}"})
         seconds["plan"] = time.perf_counter() - t1

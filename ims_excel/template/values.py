@@ -126,6 +126,23 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+def _is_field(key: str) -> bool:
+    try:
+        config.field_for(key)
+    except KeyError:
+        return False
+    return True
+
+
+def _date(v: Any) -> dt.date | None:
+    """A date cell's value as a date: a date, or a number (a serial); else None."""
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.date() if isinstance(v, dt.datetime) else v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return EPOCH + dt.timedelta(days=int(v))
+    return None
+
+
 def _blank(v: Any) -> bool:
     return v is None or v == ""
 
@@ -135,25 +152,27 @@ def _state_number(text: str) -> float:
     return float(int(t)) if t and t[0].isdigit() and t[-1].isdigit() and t.isascii() else -1.0
 
 
-def inputs_of(values: dict | None) -> dict[str, Any]:
-    """Column B of Config as :func:`config.write_config` writes it: ``{defined name: value}``."""
-    given = {config.field_for(k).name: v for k, v in (values or {}).items()}
+def inputs_of(values: dict | None, *, written: bool = False) -> dict[str, Any]:
+    """Column B of Config as :func:`config.write_config` writes it from ``build_workbook(config=...)``
+    values: ``{defined name: value}`` (dates given as text become dates, as it writes them).
+    ``written``: ``values`` were read from a book's cells; taken as they are."""
+    given = {config.field_for(k).name: v for k, v in (values or {}).items() if _is_field(k)}
     out = {}
     for f in config.FIELDS:
-        v = given.get(f.name, f.default)
-        if f.kind == "date" and isinstance(v, str) and v:
+        v = given.get(f.name, None if written else f.default)
+        if not written and f.kind == "date" and isinstance(v, str) and v:
             v = dt.datetime.strptime(v, "%d-%m-%Y" if v[2:3] == "-" else "%Y-%m-%d")
         out[f.name] = None if _blank(v) else v
     return out
 
 
-def config_values(values: dict | None, today: dt.date) -> dict[str, Any]:
+def config_values(values: dict | None, today: dt.date, *, written: bool = False) -> dict[str, Any]:
     """``{defined name: value}`` of every derived Config cell (the formulas of :mod:`.config`).
 
     ``today``: what ``TODAY()`` gives (a volatile function: Excel computes it again when it calculates).
     """
     rb = rulebook()
-    inp = inputs_of(values)
+    inp = inputs_of(values, written=written)
     g = _text(inp["RecipientGSTIN"])
     out: dict[str, Any] = {}
     out["GSTINValid"] = len(g) == 15 and gstin_mod.check_ok(g)
@@ -165,8 +184,8 @@ def config_values(values: dict | None, today: dt.date) -> dict[str, Any]:
     override = _text(inp["StateCodeOverride"])
     state = override if override else g[:2]
     out["StateCode"] = state
-    as_of = inp["AsOfDateOverride"]
-    out["AsOfDate"] = serial(as_of) if isinstance(as_of, (dt.date, dt.datetime)) else serial(today)
+    as_of = inp["AsOfDateOverride"]  # IF(AsOfDateOverride="",TODAY(),AsOfDateOverride)
+    out["AsOfDate"] = (serial(today) if as_of is None else serial(_date(as_of)) if _date(as_of) else as_of)
     ttype = _text(inp["TaxpayerType"]).casefold()
     from ims_excel.engine.context import IMS_TAXPAYER_TYPES
 
@@ -186,9 +205,8 @@ def config_values(values: dict | None, today: dt.date) -> dict[str, Any]:
     out["QRMPDueDay"] = 22.0 if key.casefold() in day22 else float(q["default"])
     out["DueDay"] = out["QRMPDueDay"] if quarterly else float(rb.param("gstr3b_due_day_monthly"))
     out["OwnState"] = _state_number(g)
-    filed = inp["AnnualReturnFiledOn"]
-    out["AnnualReturnFYEnd"] = (float(filed.year - (1 if filed.month < 4 else 0))
-                                if isinstance(filed, (dt.date, dt.datetime)) else "")
+    filed = _date(inp["AnnualReturnFiledOn"])  # ISNUMBER: a date or a number
+    out["AnnualReturnFYEnd"] = float(filed.year - (1 if filed.month < 4 else 0)) if filed else ""
     return out
 
 
@@ -213,3 +231,31 @@ def blank_value(formula: str) -> Any:
 def blank_row_values(spec) -> dict[str, Any]:
     """``{header: value}`` of a table's computed columns on a row with no record."""
     return {c.header: blank_value(c.formula) for c in spec.computed}
+
+
+# ------------------------------------------------------------------ a whole book
+
+HEADING_CELLS = {f"C{2 + i}": name for i, (_, name) in enumerate(HEADINGS)}
+"""A1 of each heading echo on every summary sheet (``build.write_summary_sheet``: rows 2-4, column C)."""
+
+
+def book_values(inputs: dict[str, Any], result, today: dt.date,
+                names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``{sheet: {A1: value}}`` of every formula cell the template puts on Config and the summary sheets.
+
+    ``inputs``: Config's input cells by defined name, as read from the book; ``result``: the engine's
+    result for the book's records; ``names``: the book's defined names (``{"GSTINValid": "Config!$C$4"}``),
+    which place the derived Config cells.
+    """
+    out = summary_values(result)
+    inputs = inputs_of(inputs, written=True)
+    heading = heading_values(inputs)
+    for sheet in out:
+        out[sheet].update({a1: heading[name] for a1, name in HEADING_CELLS.items()})
+    derived = config_values(inputs, today, written=True)
+    for name, value in derived.items():
+        ref = names.get(name, "")
+        m = re.fullmatch(r"'?([^'!]+)'?!\$?([A-Z]+)\$?([0-9]+)", ref)
+        if m:
+            out.setdefault(m.group(1), {})[f"{m.group(2)}{m.group(3)}"] = value
+    return out

@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import shutil
 
-import pandas as pd
 import pytest
 
 from ims_excel.book import io as book_io
@@ -74,7 +72,7 @@ def test_import_refuses_a_formula_longer_than_excel_allows(sample_book, tmp_path
         first = next(iter(table.formulas))
         long = table.formulas[first] + '&""' * 3_000
         text = pkg.text(table.part)
-        text = text.replace(f"<calculatedColumnFormula>", "<calculatedColumnFormula>" + "\0", 1)
+        text = text.replace("<calculatedColumnFormula>", "<calculatedColumnFormula>" + "\0", 1)
         text = re.sub("<calculatedColumnFormula>\0[^<]*", "<calculatedColumnFormula>"
                       + long.replace("&", "&amp;").replace('"', "&quot;"), text, count=1)
         edit.replace[table.part] = text.encode()

@@ -94,3 +94,81 @@ def test_import_asks_for_a_calculation(tmp_path):
     book = book_io.new_workbook(tmp_path / "client.xlsm", gstin="27AAACR5055K1Z7", period="2026-10")
     book_io.import_sources(book, [sample_path("sample_inward.csv")], backup=False)
     assert 'fullCalcOnLoad="1"' in calc_pr(book)  # the new rows' values are left to process
+
+
+# ------------------------------------------------------------------ a processed book
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory):
+    """The bundled sample as a client book (new, import, process), as of the demo date."""
+    from ims_excel.cli import DEMO_CONTEXT
+
+    book = tmp_path_factory.mktemp("processed") / "client.xlsm"
+    book_io.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Sample Client", period=DEMO_CONTEXT["period"])
+    book_io._set_config_as_of(book, DEMO_CONTEXT["as_of"])
+    book_io.import_sources(book, [sample_path("sample_inward.csv"), sample_path("sample_outward.csv")],
+                           backup=False)
+    book_io.process(book, backup=False)
+    return book
+
+
+def _from_report_json(report: dict) -> dict:
+    """Summary cells as ``report --json`` states them: GSTR-3B Table 4 (4(C) = 4(A) - 4(B)(2)), each
+    GSTR-2B bucket by section, the add-back liability (this period's and all), the status counts."""
+    from ims_excel.template import summaries
+
+    exp = {}
+    period = report["context"]["period"]  # a monthly return: its own month
+    rows = report["liability"]
+    for (sheet, block, row, c) in summaries.cell_map():
+        key = (sheet, block, row, c)
+        h = c.lower()
+        if sheet == "gstr3b":
+            t4 = report["gstr3b"]
+            exp[key] = (sum(t4[k][h] for k in ("4A1", "4A3", "4A4", "4A5")) - t4["4B2"][h] if row == "4C"
+                        else t4[row][h])
+        elif sheet == "gstr2b":
+            by = report["gstr2b"].get(block, {})
+            name = "total" if row == "Total" else row  # the bucket's total is one of its entries
+            parts = [by[name]] if name in by else []
+            exp[key] = float(sum(p["count" if c == "Records" else h] for p in parts))
+        elif sheet == "liability":
+            rr = [r for r in rows if block == "addback" or r["gstr3b_period"] == period]
+            rr = rr if row == "Total" else [r for r in rr if r["gstr3b_table"] == row]
+            exp[key] = float(len(rr) if c == "Records" else sum(r["taxable_value" if c == "Taxable" else h]
+                                                                 for r in rr))
+        elif sheet == "summary" and block == "status":
+            exp[key] = float(sum(r["status"] == row for r in report["records"]))
+    return exp
+
+
+def test_a_processed_book_shows_the_engines_numbers_without_calculating(processed, lo, capsys):
+    """python-calamine never calculates: it reads each cell's cached value. Every summary cell it reads
+    equals ``report --json`` (GSTR-3B, GSTR-2B, Liability, status counts) and LibreOffice's
+    recalculation (every formula cell of every sheet, the IMS blocks included)."""
+    import json
+
+    import python_calamine as pc
+
+    from ims_excel.cli import main
+    from ims_excel.template import summaries
+
+    assert main(["report", str(processed), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    wb = pc.CalamineWorkbook.from_path(str(processed))
+    grids = {}
+    cells = summaries.cell_map()
+    expected = _from_report_json(report)
+    assert len(expected) > 200 and any(v for v in expected.values())
+    wrong = []
+    for key, value in expected.items():
+        sheet, a1 = cells[key].rsplit("!", 1)
+        sheet = sheet.strip("'")
+        grid = grids.setdefault(sheet, wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
+        r, c = xl_cell_to_rowcol(a1)
+        if abs(float(grid[r][c]) - value) >= 0.005:
+            wrong.append((key, grid[r][c], value))
+    assert wrong == []
+    assert differences(processed, lo.values(processed)) == []
+    assert "fullCalcOnLoad" not in calc_pr(processed)
+    assert cached_formula_values(processed)["Summary"]["C3"] == "Sample Client"
