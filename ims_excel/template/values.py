@@ -57,11 +57,10 @@ def aggregates(result) -> dict[tuple[str, str, str, str], float]:
         return {k: 0.0 for k in cells}
     from ims_excel.engine.liability import totals
     from ims_excel.engine.summary import STATES, ims_summary
-    from ims_excel.report import status_counts
 
     out = {}
     ims = ims_summary(result).set_index(["section", "state"])
-    status = status_counts(result)
+    status = result.records["status"].value_counts()
     long = result.gstr2b.set_index(["bucket", "section"])
     rows = result.liability
     by_table = totals(rows)
@@ -71,7 +70,7 @@ def aggregates(result) -> dict[tuple[str, str, str, str], float]:
     for key in cells:
         sheet, block, row, c = key
         if sheet == "summary" and block == "status":
-            out[key] = float(status[row])
+            out[key] = float(status.get(row, 0))
         elif sheet == "summary":
             what = "tax" if block.endswith("_tax") else "count"
             states = STATES if c == "Total" else [c]

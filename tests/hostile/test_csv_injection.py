@@ -12,8 +12,9 @@ import io
 
 import pytest
 
-from ims_excel.book import io as book_io
-from ims_excel.cli import DEMO_CONTEXT, main
+from ims_excel.book import new as book_new
+from ims_excel.cli import main
+from ims_excel.cli.demo import DEMO_CONTEXT
 from ims_excel.csvout import TRIGGERS, neutralise, to_text, write_csv
 
 OWASP_PAYLOADS = [
@@ -80,7 +81,7 @@ def test_batch_csv_neutralises_a_hostile_client_name(tmp_path, capsys):
     folder.mkdir()
     name = "=cmd|' /C calc'!A0"
     book = folder / "evil.xlsm"
-    book_io.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name=name, period=DEMO_CONTEXT["period"])
+    book_new.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name=name, period=DEMO_CONTEXT["period"])
     out = tmp_path / "summary.csv"
     assert main(["batch", str(folder), "--csv", str(out), "--as-of", DEMO_CONTEXT["as_of"]]) == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))

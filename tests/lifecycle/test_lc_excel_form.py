@@ -12,8 +12,12 @@ import shutil
 import pytest
 
 from excelform import VBA_PROJECT_ON_WRITE, audit_errors, ovba_problems, project_bin
-from ims_excel.book import io as book_io
-from ims_excel.cli import DEMO_CONTEXT, sample_path
+from ims_excel.book.edit import Edit
+from ims_excel.book.new import new_workbook
+from ims_excel.book.process import process
+from ims_excel.book.roll import roll
+from ims_excel.book.upgrade import upgrade
+from ims_excel.cli.demo import DEMO_CONTEXT, demo, sample_path
 from ims_excel.template import vba
 from ims_excel.template.build import DEFAULT_OUT as COMMITTED
 from ims_excel.template.build import SHEETS, build_workbook
@@ -25,7 +29,7 @@ KINDS = ("template", "built", "new", "import", "import-shared", "process", "roll
 def _stale_project(book):
     """Give ``book`` the project books carried before the on-write form (pyOpenVBA's skeleton cache)."""
     with Package(book) as pkg:
-        edit = book_io.Edit(pkg)
+        edit = Edit(pkg)
         edit.replace["xl/vbaProject.bin"] = vba.pyopenvba_project(SHEETS, tuple(vba.read_stub()))
         edit.save(book, backup=False)
 
@@ -35,16 +39,16 @@ def books(tmp_path_factory, sample_master, synth_master):
     d = tmp_path_factory.mktemp("every-kind")
     out = {"template": COMMITTED, "built": build_workbook(d / "built.xlsm"),
            "import": sample_master, "import-shared": synth_master}
-    out["new"] = book_io.new_workbook(d / "new.xlsm", gstin=DEMO_CONTEXT["gstin"], period="2026-10")
+    out["new"] = new_workbook(d / "new.xlsm", gstin=DEMO_CONTEXT["gstin"], period="2026-10")
     out["process"] = shutil.copy(sample_master, d / "processed.xlsm")
-    book_io.process(out["process"], backup=False)
-    out["roll"] = book_io.roll(shutil.copy(out["process"], d / "rolled_2026-10.xlsm"), "2026-11", filed=True).out
+    process(out["process"], backup=False)
+    out["roll"] = roll(shutil.copy(out["process"], d / "rolled_2026-10.xlsm"), "2026-11", filed=True).out
     old = shutil.copy(sample_master, d / "old.xlsm")
     _stale_project(old)
     assert ovba_problems(project_bin(old))  # the old book really carries the stale project
-    book_io.upgrade(old)
+    upgrade(old)
     out["upgrade"] = old
-    out["demo"] = book_io.demo(d / "demo", DEMO_CONTEXT, sample_path("sample_inward.csv"),
+    out["demo"] = demo(d / "demo", DEMO_CONTEXT, sample_path("sample_inward.csv"),
                                sample_path("sample_outward.csv")).workbook
     return out
 

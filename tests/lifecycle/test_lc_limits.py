@@ -10,8 +10,10 @@ import re
 
 import pytest
 
-from ims_excel.book import io as book_io
-from ims_excel.cli import main, sample_path
+from ims_excel.book.edit import Edit
+from ims_excel.book.new import make_book
+from ims_excel.cli import main
+from ims_excel.cli.demo import sample_path
 from ims_excel.normalise import InputError
 from ims_excel.template.build import build_workbook
 from ims_excel.template.sample import sample_inward
@@ -68,7 +70,7 @@ def test_import_refuses_a_formula_longer_than_excel_allows(sample_book, tmp_path
     """A table whose calculated column formula grew past 8,192 characters: no new row gets it."""
     with Package(sample_book) as pkg:
         table = pkg.table("Inward")
-        edit = book_io.Edit(pkg)
+        edit = Edit(pkg)
         first = next(iter(table.formulas))
         long = table.formulas[first] + '&""' * 3_000
         text = pkg.text(table.part)
@@ -97,5 +99,5 @@ def test_a_built_book_with_too_long_text_is_not_written(tmp_path):
     assert (p.file, p.sheet, p.row, p.column) == (str(out), "Inward", 5, "Supplier Name")  # sheet row 5
     assert not out.exists()
     with pytest.raises(InputError, match="column 'Supplier Name'"):
-        book_io.make_book(tmp_path / "made.xlsm", frame, None, {"gstin": "27AAACR5055K1Z7", "period": "2026-10"})
+        make_book(tmp_path / "made.xlsm", frame, None, {"gstin": "27AAACR5055K1Z7", "period": "2026-10"})
     assert not (tmp_path / "made.xlsm").exists()

@@ -30,7 +30,7 @@ from ims_excel.engine import Context, evaluate
 from ims_excel.engine.sample import frame
 from ims_excel.normalise import normalise
 from ims_excel.records import HEADS
-from ims_excel.report import message
+from ims_excel.engine.explain import message
 from ims_excel.template import config, inward, outward, summaries, values
 from ims_excel.template.build import build_workbook
 from tests.casefile import _stringify, context_of, load

@@ -11,8 +11,10 @@ import zipfile
 import pytest
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from ims_excel.book import io as book_io
-from ims_excel.cli import sample_path
+from ims_excel.book.imports import import_sources
+from ims_excel.book.new import new_workbook, set_config_as_of
+from ims_excel.book.process import process
+from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
 from ims_excel.template.build import DEFAULT_OUT as COMMITTED
 from ims_excel.template.build import SHEETS, build_workbook
 
@@ -76,7 +78,7 @@ def test_committed_template_types_its_cached_values():
      "taxpayer_type": "Composition"},
 ], ids=["monthly", "quarterly", "override"])
 def test_a_new_book_caches_its_config_and_headings(lo, tmp_path, settings):
-    book = book_io.new_workbook(tmp_path / "client.xlsm", **settings)
+    book = new_workbook(tmp_path / "client.xlsm", **settings)
     assert differences(book, lo.values(book)) == []
     assert cached_formula_values(book)["Summary"]["C2"] == settings["gstin"]
     assert "fullCalcOnLoad" not in calc_pr(book)
@@ -91,8 +93,8 @@ def test_config_with_dates_and_a_bad_gstin(lo, tmp_path):
 
 
 def test_import_asks_for_a_calculation(tmp_path):
-    book = book_io.new_workbook(tmp_path / "client.xlsm", gstin="27AAACR5055K1Z7", period="2026-10")
-    book_io.import_sources(book, [sample_path("sample_inward.csv")], backup=False)
+    book = new_workbook(tmp_path / "client.xlsm", gstin="27AAACR5055K1Z7", period="2026-10")
+    import_sources(book, [sample_path("sample_inward.csv")], backup=False)
     assert 'fullCalcOnLoad="1"' in calc_pr(book)  # the new rows' values are left to process
 
 
@@ -101,14 +103,12 @@ def test_import_asks_for_a_calculation(tmp_path):
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory):
     """The bundled sample as a client book (new, import, process), as of the demo date."""
-    from ims_excel.cli import DEMO_CONTEXT
-
     book = tmp_path_factory.mktemp("processed") / "client.xlsm"
-    book_io.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Sample Client", period=DEMO_CONTEXT["period"])
-    book_io._set_config_as_of(book, DEMO_CONTEXT["as_of"])
-    book_io.import_sources(book, [sample_path("sample_inward.csv"), sample_path("sample_outward.csv")],
+    new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Sample Client", period=DEMO_CONTEXT["period"])
+    set_config_as_of(book, DEMO_CONTEXT["as_of"])
+    import_sources(book, [sample_path("sample_inward.csv"), sample_path("sample_outward.csv")],
                            backup=False)
-    book_io.process(book, backup=False)
+    process(book, backup=False)
     return book
 
 
