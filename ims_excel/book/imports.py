@@ -22,9 +22,12 @@ from ims_excel import periods
 from ims_excel.book.edit import Edit, drop_calc_chain, full_calc_on_load, sheet_head
 from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book.read import BookProblem, TableData, read_table, require_tables
-from ims_excel.formats._common import to_typed
+from ims_excel.formats import detect_and_read, to_typed
+from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.xlsx import limits, sheetxml
+from ims_excel.template.specs import spec
+from ims_excel.template.tables import cell_columns, check_limits
+from ims_excel.xlsx import limits, sheetxml, units as units_mod
 from ims_excel.xlsx.package import Package, check_not_open, col_letters
 
 
@@ -57,7 +60,6 @@ def record_keys(frame: pd.DataFrame, direction: str = "inward") -> list[tuple[st
 def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, pd.DataFrame]:
     """(direction, typed records) of a file to import; ``auto``: Outward for a canonical file with
     Recipient GSTIN and no Supplier GSTIN, else Inward."""
-    from ims_excel.formats import detect_and_read
 
     p = Path(path)
     if not p.exists():
@@ -80,19 +82,12 @@ def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, 
 def _check_cell_text(typed: pd.DataFrame, path: Path, direction: str) -> None:
     """Refuse a source whose text would not fit an Excel cell (:data:`limits.MAX_CELL_TEXT`), naming the
     file, row and column where it is, before anything is written."""
-    from ims_excel.normalise import field_name
-
     columns = {c.name: typed[field_name(c.name)] for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)
                if c.kind == "text" and field_name(c.name) in typed}
     sheets = typed["source_sheet"].dropna().unique() if "source_sheet" in typed else []
     limits.check_text({k: v.astype(object) for k, v in columns.items()}, file=str(path),
                       rows=typed["source_row"].to_numpy() if "source_row" in typed else None,
                       sheet=str(sheets[0]) if len(sheets) == 1 else None)
-
-
-def detect_direction(path: str | os.PathLike) -> str:
-    """``outward`` for a canonical file with Recipient GSTIN and no Supplier GSTIN, else ``inward``."""
-    return read_source(path)[0]
 
 
 @dataclass
@@ -104,23 +99,16 @@ class ImportReport:
     rows: dict[str, tuple[int, int]]  # table -> (first, last) sheet rows written
 
 
-def _spec(direction: str):
-    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
-    return IN_SPEC if direction == "inward" else OUT_SPEC
-
-
 def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
                  shared_formulas: bool = False) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
     """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table."""
-    from ims_excel.template.tables import cell_columns, check_limits
-
     table = td.table
     r1, c1, r2, c2 = table.bounds
-    n, cells = cell_columns(_spec(direction), frame)
+    n, cells = cell_columns(spec(direction), frame)
     reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
     first_new = max(reusable, r1) + 1
     last_new = first_new + n - 1
-    check_limits(_spec(direction), n, cells, file=str(pkg.path), first_row=first_new,
+    check_limits(spec(direction), n, cells, file=str(pkg.path), first_row=first_new,
                  formulas={h: table.formulas[h] for h in td.computed})  # Excel's limits, before writing
     part = table.sheet_part
     head = sheet_head(pkg, part)
@@ -138,7 +126,7 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     def stream() -> Iterator[bytes]:
         emitted = False
         max_si = -1
-        for kind, blob in sheetxml.split_sheet(pkg.stream(part)):
+        for kind, blob in units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES):
             if kind == "head":
                 yield sheetxml.set_dimension(blob, f"A1:{col_letters(max(c2, 1))}{new_r2}")
                 continue

@@ -21,20 +21,23 @@ What the writer does for every table:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 
 from ims_excel import periods
+from ims_excel.normalise import blank_mask, field_name, parse_amounts, parse_dates
 from ims_excel.records import Column, header_key
 from ims_excel.template import formulas, values
 from ims_excel.template.styles import Styles
+from ims_excel.xlsx.dates import serials
 from ims_excel.xlsx import limits
 
 MAX_ROW = 1_048_575  # last 0-based worksheet row
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 PROTECTION = {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
               "select_locked_cells": True, "select_unlocked_cells": True}
 """Sheet protection options (no password). ``IMSButtons.ProtectSheet`` mirrors them in VBA."""
@@ -95,8 +98,6 @@ class TableSpec:
 
 
 def _this_row_refs(formula: str, table: str) -> list[str]:
-    import re
-
     pattern = re.escape(table) + r"\[\[#This Row\],\[((?:[^\]']|'.)*)\]\]"
     return [re.sub(r"'(.)", r"\1", m) for m in re.findall(pattern, formula)]
 
@@ -158,7 +159,6 @@ def cell_columns(spec: TableSpec, frame: pd.DataFrame | None) -> tuple[int, dict
     """
     if frame is None or len(frame) == 0:
         return 0, {}
-    from ims_excel.normalise import field_name
 
     by_key = {header_key(c): c for c in frame.columns}
     by_field = {str(c): c for c in frame.columns}
@@ -176,19 +176,15 @@ def cell_columns(spec: TableSpec, frame: pd.DataFrame | None) -> tuple[int, dict
 def _cells(col: Column, series: pd.Series) -> list:
     s = series.reset_index(drop=True)
     if col.kind == "amount":
-        from ims_excel.normalise import blank_mask, parse_amounts
-
         vals, bad = parse_amounts(s)  # plain, Western and Indian grouping, as the engine reads them
         blank = blank_mask(s)
         return [str(raw) if b else (None if k or pd.isna(v) else float(v))
                 for raw, v, b, k in zip(s.to_numpy(), vals.to_numpy(), bad.to_numpy(), blank.to_numpy())]
     if col.kind == "date":
-        from ims_excel.normalise import parse_dates
-
         dates, bad = parse_dates(s)  # ISO, dd-mm-yyyy, dd/mm/yyyy, Excel serials: as the engine reads them
-        serial = (dates - EXCEL_EPOCH) / pd.Timedelta(days=1)
+        serial = serials(dates)
         return [str(raw) if b else (None if pd.isna(v) else float(v))  # unreadable: kept as typed
-                for raw, v, b in zip(s.to_numpy(), serial.to_numpy(), bad.to_numpy())]
+                for raw, v, b in zip(s.to_numpy(), serial, bad.to_numpy())]
     if col.kind == "period" and pd.api.types.is_integer_dtype(s.dtype):
         return [periods.iso(int(v)) if v >= 0 else None for v in s.to_numpy()]
     if col.kind == "flag" and pd.api.types.is_integer_dtype(s.dtype):
@@ -216,7 +212,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     """Write the table (and its data rows, if any) on ``ws``; returns the data row count.
 
     Excel's limits (:mod:`ims_excel.xlsx.limits`: rows, text in a cell, formula
-    length) are checked first; past one, :class:`~ims_excel.normalise.InputError`
+    length) are checked first; past one, :class:`~ims_excel.xlsx.limits.OverLimits`
     names ``file``, the sheet, row and column, and the book is not written.
 
     ``shared``: the computed columns' rows after the first hold :data:`SHARE_MARKER`,
@@ -280,7 +276,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
 
 def check_limits(spec: TableSpec, n: int, cells: dict[str, list], *, file: str, first_row: int,
                  formulas: dict[str, str] | None = None) -> None:
-    """Raise :class:`~ims_excel.normalise.InputError` if ``n`` records from sheet row ``first_row`` (their
+    """Raise :class:`~ims_excel.xlsx.limits.OverLimits` if ``n`` records from sheet row ``first_row`` (their
     ``cells``, :func:`cell_columns`) or the computed columns' formulas are past Excel's limits."""
     limits.check_rows(first_row + n - 1, file=file, sheet=spec.sheet, what=f"{n:,} {spec.name} records")
     limits.check_text(cells, file=file, rows=np.arange(first_row, first_row + n), sheet=spec.sheet)
@@ -305,8 +301,6 @@ def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str)
 
 
 def _status_colours(ws: Any, styles: Styles, spec: TableSpec, ncols: int) -> None:
-    from xlsxwriter.utility import xl_col_to_name
-
     status = xl_col_to_name(spec.column_index(spec.status_column))
     for word, fmt in (("error", styles.red()), ("warning", styles.amber())):
         ws.conditional_format(1, 0, MAX_ROW, ncols - 1, {

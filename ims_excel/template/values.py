@@ -31,6 +31,9 @@ from typing import Any
 
 from ims_excel import gstin as gstin_mod
 from ims_excel import periods
+from ims_excel.engine.context import IMS_TAXPAYER_TYPES
+from ims_excel.engine.liability import totals
+from ims_excel.engine.summary import STATES, ims_summary
 from ims_excel.rules import rulebook
 from ims_excel.template import config, summaries
 
@@ -55,9 +58,6 @@ def aggregates(result) -> dict[tuple[str, str, str, str], float]:
     cells = summaries.cell_map()
     if result is None:
         return {k: 0.0 for k in cells}
-    from ims_excel.engine.liability import totals
-    from ims_excel.engine.summary import STATES, ims_summary
-
     out = {}
     ims = ims_summary(result).set_index(["section", "state"])
     status = result.records["status"].value_counts()
@@ -186,8 +186,6 @@ def config_values(values: dict | None, today: dt.date, *, written: bool = False)
     as_of = inp["AsOfDateOverride"]  # IF(AsOfDateOverride="",TODAY(),AsOfDateOverride)
     out["AsOfDate"] = (serial(today) if as_of is None else serial(_date(as_of)) if _date(as_of) else as_of)
     ttype = _text(inp["TaxpayerType"]).casefold()
-    from ims_excel.engine.context import IMS_TAXPAYER_TYPES
-
     ims_labels = {t.casefold() for t in config.TAXPAYER_TYPES if t.casefold() in IMS_TAXPAYER_TYPES}
     out["HasIMS"] = "Y" if ttype == "" or ttype in ims_labels else "N"
     quarterly = _text(inp["FilingFrequency"]).casefold() == "quarterly"

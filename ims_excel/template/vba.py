@@ -26,8 +26,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import xlsxwriter
+from pyopenvba import ExcelFile
 from pyopenvba.cfb import CFB
-from pyopenvba.vba import compress, parse_vba_project, serialize_dir_stream
+from pyopenvba.vba import VBAModuleKind, compress, parse_vba_project, serialize_dir_stream, split_attribute_header
 
 REPO = Path(__file__).resolve().parents[2]
 STUB_DIR = Path(__file__).resolve().parent / "vba_stub"
@@ -85,8 +87,6 @@ def read_stub(stub_dir: Path = STUB_DIR) -> list[Module]:
 
 
 def _skeleton(path: Path, code_names: tuple[tuple[str, str], ...]) -> None:
-    import xlsxwriter
-
     wb = xlsxwriter.Workbook(str(path))
     wb.set_vba_name("ThisWorkbook")
     for sheet, code in code_names:
@@ -104,9 +104,6 @@ def build_project(code_names: tuple[tuple[str, str], ...], modules: tuple[Module
 def pyopenvba_project(code_names: tuple[tuple[str, str], ...], modules: tuple[Module, ...]) -> bytes:
     """The project as pyOpenVBA makes it (its skeleton's ``_VBA_PROJECT`` cache and ThisWorkbook p-code
     kept): what books before the on-write form carried, which ``upgrade`` must replace."""
-    from pyopenvba import ExcelFile
-    from pyopenvba.vba import VBAModuleKind
-
     with tempfile.TemporaryDirectory(prefix="ims-vba-") as tmp:
         skeleton = Path(tmp) / "skeleton.xlsm"
         _skeleton(skeleton, code_names)
@@ -174,7 +171,6 @@ def on_write_form(project_bin: bytes) -> bytes:
 
 def file_modules(xlsm: str | Path) -> dict[str, str]:
     """``{module name: source}`` of a built workbook (pyOpenVBA), line ends as stored."""
-    from pyopenvba import ExcelFile
 
     with ExcelFile(Path(xlsm)) as book:
         return {m.name: m.source for m in book.vba_project().modules}
@@ -182,7 +178,6 @@ def file_modules(xlsm: str | Path) -> dict[str, str]:
 
 def body(source: str) -> str:
     """A module's code without its attribute header or class preamble, LF line ends."""
-    from pyopenvba.vba import split_attribute_header
 
     text = source.replace("\r\n", "\n")
     text = re.sub(r"\AVERSION 1\.0 CLASS\nBEGIN\n(?:.*\n)*?END\n", "", text)

@@ -14,11 +14,11 @@ from ims_excel.book.edit import Edit
 from ims_excel.book.new import make_book
 from ims_excel.cli import main
 from ims_excel.cli.demo import sample_path
-from ims_excel.normalise import InputError
 from ims_excel.template.build import build_workbook
-from ims_excel.template.sample import sample_inward
 from ims_excel.xlsx import limits
+from ims_excel.xlsx.limits import OverLimits
 from ims_excel.xlsx.package import Package
+from tests.support.sample import sample_inward
 
 
 def _digest(path):
@@ -45,7 +45,7 @@ def test_limits_table():
     assert (limits.MAX_ROWS, limits.MAX_COLUMNS, limits.MAX_CELL_TEXT, limits.MAX_FORMULA) == \
         (1_048_576, 16_384, 32_767, 8_192)
     limits.check_rows(1_048_576, file="f.xlsm")  # the last row itself is fine
-    with pytest.raises(InputError, match=r"f\.xlsm, sheet 'Inward': the records would need rows up to "
+    with pytest.raises(OverLimits, match=r"f\.xlsm, sheet 'Inward': the records would need rows up to "
                                          r"1,048,600; an Excel sheet has 1,048,576 rows \(24 too many\)"):
         limits.check_rows(1_048_600, file="f.xlsm", sheet="Inward")
     assert limits.text_problems(["a" * 32_767, None, 5.0], file="f", column="c") == []
@@ -93,11 +93,11 @@ def test_a_built_book_with_too_long_text_is_not_written(tmp_path):
     frame = sample_inward(5, seed=1)
     frame.loc[3, "Supplier Name"] = "S" * 40_000
     out = tmp_path / "big.xlsm"
-    with pytest.raises(InputError) as e:
+    with pytest.raises(OverLimits) as e:
         build_workbook(out, frame)
     [p] = e.value.problems
     assert (p.file, p.sheet, p.row, p.column) == (str(out), "Inward", 5, "Supplier Name")  # sheet row 5
     assert not out.exists()
-    with pytest.raises(InputError, match="column 'Supplier Name'"):
+    with pytest.raises(OverLimits, match="column 'Supplier Name'"):
         make_book(tmp_path / "made.xlsm", frame, None, {"gstin": "27AAACR5055K1Z7", "period": "2026-10"})
     assert not (tmp_path / "made.xlsm").exists()
