@@ -22,12 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ims_excel.xlsx.package import PackageProblem
+from ims_excel.xlsx.package import MAX_COLS, MAX_ROWS, PackageProblem
 
-MAX_ROWS = 1_048_576
-"""Rows on a worksheet (the last row is 1,048,576; a table with a header row holds 1,048,575 records)."""
-MAX_COLUMNS = 16_384
-"""Columns on a worksheet (A to XFD)."""
+# MAX_ROWS (1,048,576: the last row; a table with a header row holds 1,048,575 records) and MAX_COLS
+# (16,384, A to XFD) are the package layer's, which the import's room check uses: one value each.
+MAX_COLUMNS = MAX_COLS
+__all__ = ["MAX_ROWS", "MAX_COLUMNS", "MAX_CELL_TEXT", "MAX_FORMULA", "MAX_NESTING", "MAX_LIST_VALIDATION",
+           "LimitProblem", "OverLimits", "text_problems", "check_text", "formula_problem", "check_formula",
+           "check_rows"]
 MAX_CELL_TEXT = 32_767
 """Characters in one cell."""
 MAX_FORMULA = 8_192
