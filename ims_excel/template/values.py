@@ -184,6 +184,8 @@ def config_values(values: dict | None, today: dt.date, *, written: bool = False)
     if len(p) == 7 and p[4] == "-" and re.fullmatch(r"\s*\d+\s*", p[:4]) and re.fullmatch(r"\s*\d+\s*", p[5:]):
         rpi = float(int(p[:4]) * 12 + int(p[5:]) - 1)
     out["ReturnPeriodIndex"] = rpi
+    out["ReturnPeriodLabel"] = ("not YYYY-MM" if rpi == "" else  # config.FIELDS' derived label: Oct-2026
+                                "JanFebMarAprMayJunJulAugSepOctNovDec"[int(rpi) % 12 * 3:][:3] + f"-{int(rpi) // 12}")
     override = _text(inp["StateCodeOverride"])
     state = override if override else g[:2]
     out["StateCode"] = state
