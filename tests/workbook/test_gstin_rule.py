@@ -18,7 +18,8 @@ from wbtools import table
 
 from ims_excel import gstin
 from ims_excel.book import outputs
-from ims_excel.cli import UsageError, context_from_args
+from ims_excel.cli.commands import context_from_args
+from ims_excel.cli.exits import UsageError
 from ims_excel.engine import Context, evaluate
 from ims_excel.engine.sample import frame
 from ims_excel.normalise import InputError
