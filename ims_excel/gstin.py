@@ -4,7 +4,7 @@ Spec: shared/domain/formats-and-market.md section 8 (issue 12.3). A GSTIN is val
 
 * it has 15 characters, upper-case ``0-9A-Z``;
 * its first two digits are a GST state code: 01-38 (37 Andhra Pradesh, 38 Ladakh), 97 (Other
-  Territory) or 99 (Centre jurisdiction, OIDAR) (``parameters.yaml`` ``gstin_state_codes``);
+  Territory) or 99 (Centre jurisdiction, OIDAR) (:data:`STATE_CODES`);
 * characters 3-14 have the shape of one of the registrations GSTN issues (the developer.gst.gov.in
   patterns india-compliance keeps in ``gst_india/constants``): a normal taxpayer (PAN-shaped body,
   13th = registration count 1-9/A-Z, 14th = Z, 1-9, A, B or D-J), a government department, a TDS
@@ -61,17 +61,15 @@ def _pattern(sets: tuple[str, ...]) -> str:
     return "".join("[" + re.escape(s) + "]" for s in sets)
 
 
+STATE_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 39)) + ("97", "99")
+"""GST state codes a GSTIN may start with (formats-and-market.md section 8): 01-38 (26 = DNH & DD
+merged, 37 = Andhra Pradesh, 38 = Ladakh), 97 = Other Territory, 99 = Centre jurisdiction (OIDAR).
+96 (Other Countries) is a place-of-supply code only."""
+
 SHAPE_RE = re.compile("|".join(f"(?:{_pattern(s)})" for s in SHAPES.values()))
 FORMAT = r"[0-9]{2}[0-9A-Z]{13}"
 """The loose shape the importers insist on (2 digits, then 13 of 0-9A-Z): anything else is not a GSTIN
 at all; :func:`valid` decides the rest record by record."""
-
-
-def state_codes() -> frozenset[str]:
-    """GST state codes a GSTIN may start with (rule data: ``parameters.yaml`` ``gstin_state_codes``)."""
-    from ims_excel.rules import rulebook
-
-    return frozenset(str(s).zfill(2) for s in rulebook().params["gstin_state_codes"]["value"])
 
 
 def check_char(first14: str) -> str:
@@ -106,7 +104,7 @@ def valid(values: pd.Series | list | np.ndarray) -> np.ndarray:
     uniq = np.asarray(uniq, dtype=object)
     if not len(uniq):
         return np.zeros(len(s), dtype=bool)
-    states = state_codes()
+    states = frozenset(STATE_CODES)
     shape = pd.Series(uniq).str.fullmatch(SHAPE_RE).to_numpy(dtype=bool)
     state = np.array([v[:2] in states for v in uniq], dtype=bool)
     ok = shape & state & _check_ok(uniq)
@@ -141,4 +139,4 @@ def expected(values: pd.Series) -> pd.Series:
 
 
 __all__ = ["ALPHABET", "FORMAT", "SHAPES", "SHAPE_RE", "WEIGHTS", "check_char", "check_ok", "expected",
-           "format_ok", "is_valid", "state_code", "state_codes", "valid"]
+           "format_ok", "is_valid", "state_code", "STATE_CODES", "valid"]

@@ -22,9 +22,11 @@ from ims_excel import periods
 from ims_excel.book.edit import Edit, drop_calc_chain, full_calc_on_load, sheet_head
 from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book.read import BookProblem, TableData, read_table, require_tables
-from ims_excel.formats._common import to_typed
+from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.xlsx import sheetxml
+from ims_excel.template.specs import spec
+from ims_excel.template.tables import cell_columns
+from ims_excel.xlsx import sheetxml, units as units_mod
 from ims_excel.xlsx.package import Package, check_not_open, col_letters
 
 
@@ -57,7 +59,6 @@ def record_keys(frame: pd.DataFrame, direction: str = "inward") -> list[tuple[st
 def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, pd.DataFrame]:
     """(direction, typed records) of a file to import; ``auto``: Outward for a canonical file with
     Recipient GSTIN and no Supplier GSTIN, else Inward."""
-    from ims_excel.formats import detect_and_read
 
     p = Path(path)
     if not p.exists():
@@ -73,11 +74,6 @@ def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, 
     return "inward", to_typed(raw, file=str(p), direction="inward")
 
 
-def detect_direction(path: str | os.PathLike) -> str:
-    """``outward`` for a canonical file with Recipient GSTIN and no Supplier GSTIN, else ``inward``."""
-    return read_source(path)[0]
-
-
 @dataclass
 class ImportReport:
     path: Path
@@ -87,19 +83,13 @@ class ImportReport:
     rows: dict[str, tuple[int, int]]  # table -> (first, last) sheet rows written
 
 
-def _spec(direction: str):
-    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
-    return IN_SPEC if direction == "inward" else OUT_SPEC
-
-
 def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
                  shared_formulas: bool = False) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
     """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table."""
-    from ims_excel.template.tables import cell_columns
 
     table = td.table
     r1, c1, r2, c2 = table.bounds
-    n, cells = cell_columns(_spec(direction), frame)
+    n, cells = cell_columns(spec(direction), frame)
     part = table.sheet_part
     head = sheet_head(pkg, part)
     col_styles = sheetxml.style_of_columns(head)
@@ -119,7 +109,7 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     def stream() -> Iterator[bytes]:
         emitted = False
         max_si = -1
-        for kind, blob in sheetxml.split_sheet(pkg.stream(part)):
+        for kind, blob in units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES):
             if kind == "head":
                 yield sheetxml.set_dimension(blob, f"A1:{col_letters(max(c2, 1))}{new_r2}")
                 continue

@@ -63,7 +63,7 @@ def gstin_valid(ref: str) -> str:
     allowed by one of the registration shapes (``GSTINShapes``: one column per shape, one row per
     position, each cell the allowed characters); the Luhn mod-36 check character
     (:func:`gstin_check_char`). The Rules-sheet names are laid out from ``gstin.SHAPES`` and the
-    ``gstin_state_codes`` parameter, so the rule is written once. Upper case only, as the portal
+    ``STATE_CODES``, so the rule is written once. Upper case only, as the portal
     writes GSTINs. O(1): SUMPRODUCT over 15 x 7 cells, which Excel and LibreOffice evaluate as
     arrays without CSE.
     """

@@ -24,7 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from ims_excel import periods
+from ims_excel import gstin, periods
+from ims_excel.engine.classify import FAMILY, NOT_IN_IMS_RULE
+from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 from ims_excel.rules import RuleBook
 from ims_excel.template.styles import Styles
 
@@ -83,8 +85,6 @@ def params_frame(book: RuleBook) -> pd.DataFrame:
 
 def sections_frame() -> pd.DataFrame:
     """Section -> family and amendment Y/N, as the engine classifies them."""
-    from ims_excel.engine.classify import FAMILY
-    from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 
     return pd.DataFrame({"section": list(SECTIONS), "family": [FAMILY[s] for s in SECTIONS],
                          "amendment": ["Y" if s in AMENDMENT_SECTIONS else "N" for s in SECTIONS]})
@@ -92,7 +92,6 @@ def sections_frame() -> pd.DataFrame:
 
 def not_in_ims_frame() -> pd.DataFrame:
     """``Not In IMS`` value -> the rule of a record GSTR-2B holds outside IMS."""
-    from ims_excel.engine.classify import NOT_IN_IMS_RULE
 
     return pd.DataFrame({"value": list(NOT_IN_IMS_RULE), "rule": list(NOT_IN_IMS_RULE.values())})
 
@@ -104,11 +103,10 @@ def addback_frame(book: RuleBook) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "table"])
 
 
-def _write_gstin(workbook: Any, ws: Any, styles: Styles, top: int, book: RuleBook) -> None:
+def _write_gstin(workbook: Any, ws: Any, styles: Styles, top: int) -> None:
     """The GSTIN rule (``ims_excel.gstin``) as names for ``formulas.gstin_valid``: ``GSTINPositions``
     (1-15, a column), ``GSTINWeights`` (Luhn mod-36 weights), ``GSTINShapes`` (allowed characters per
     position, one column per registration shape), ``GSTINOnes`` (a row of 15 ones) and ``GSTINStates``."""
-    from ims_excel import gstin
 
     ws.write(top - 1, 0, "GSTIN rule (ims_excel/gstin.py): allowed characters per position and shape",
              styles.subtitle())
@@ -133,7 +131,7 @@ def _write_gstin(workbook: Any, ws: Any, styles: Styles, top: int, book: RuleBoo
     top = ones + 3
     ws.write(top - 1, 0, "GST state codes a GSTIN may start with", styles.subtitle())
     ws.write(top, 0, "GSTINStates", styles.header())
-    codes = [str(c).zfill(2) for c in book.params["gstin_state_codes"]["value"]]
+    codes = list(gstin.STATE_CODES)
     for i, c in enumerate(codes, start=top + 1):
         ws.write_string(i, 0, c)
     workbook.define_name("GSTINStates", f"=Rules!$A${top + 2}:$A${top + 1 + len(codes)}")
@@ -185,7 +183,7 @@ def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
         ws.write_string(i, 0, str(state))
     workbook.define_name("QRMPDay22States", f"=Rules!$A${top + 2}:$A${top + 1 + len(states)}")
     top = top + len(states) + 4
-    _write_gstin(workbook, ws, styles, top, book)
+    _write_gstin(workbook, ws, styles, top)
     ws.freeze_panes(TITLE_ROWS + 1, 1)
     ws.protect("", {"autofilter": True, "sort": True, "format_columns": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})

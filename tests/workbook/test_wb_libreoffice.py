@@ -7,7 +7,7 @@ import pytest
 import xlsxwriter
 from wbtools import SAMPLE_CONFIG, cell, table
 
-from ims_excel import recalc
+from tests.support import recalc
 from ims_excel.template import config, summaries
 from ims_excel.template.build import build_workbook
 
