@@ -118,8 +118,9 @@ CONDITIONS: dict[str, str] = {
                              f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005'),
     "DECL_NO_REMARK": AND(MAY, f"NOT({DECL_BLOCKED})", OR(eq(RED, "Partial"), eq(RED, "No")),
                           f'LEN(TRIM({r("Remarks")}&""))=0'),
-    "CUTOFF_164_BEFORE_DUE": AND(KIND_IMS, OR(eq(r("Applied"), "A"), eq(r("Applied"), "N")), _LIVE, _FILED,
-                                 f"NOT({L.reduces(r)})", f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate"),
+    # accepted or deemed into this GSTR-2B = an IMS record in the available bucket (``amounts.place``)
+    "CUTOFF_164_BEFORE_DUE": AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})",
+                                 f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate"),
     "GSTIN_CHECK_DIGIT": AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y")),
     "GSTIN_OVERRIDDEN": AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y")),
     "REMARKS_TOO_LONG": f'LEN({r("Remarks")}&"")>Param_remarks_max_length',

@@ -138,11 +138,10 @@ def period_index(r: Ref) -> str:
     t = f'TRIM({p}&"")'
     fd = r("Supplier Filing Date")
     rt = f'TRIM({r("Supplier Return Period")}&"")'
-    rp = IF(f"LEN({rt})<6", "-1", f"IFERROR({_period_text(rt)},-1)")
     from_filing = f"YEAR({fd})*12+MONTH({fd})-1-IF(DAY({fd})<=Param_gstr1_cutoff_day,1,0)"
-    after = f"({rp}+Param_gstr1a_2b_period_months_after)"
-    gstr1a = IF(f"{rp}>=0", IF(f"ISNUMBER({fd})", f"MAX({after},{from_filing})", after),
-                IF(f"ISNUMBER({fd})", f"YEAR({fd})*12+MONTH({fd})-1", "WindowEnd"))
+    # the return period read once: an error when blank or unreadable, which IFERROR turns into the fallback
+    after = f'IF(LEN({rt})<6,NA(),{_period_text(rt)})+Param_gstr1a_2b_period_months_after'
+    gstr1a = f"IFERROR(MAX({after},IF(ISNUMBER({fd}),{from_filing},-1)),{IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd')})"
     body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1",
               IF(f'{t}<>""', _period_text(t),
                  IF(eq(r("Source Form"), "GSTR-1A"), gstr1a, IF(f"ISNUMBER({fd})", from_filing, "WindowEnd"))))
