@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.xlsx import fileio
 from ims_excel.book.edit import Edit, drop_calc_chain, full_calc_on_load, sheet_head
 from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book.read import BookProblem, TableData, read_table, require_tables
@@ -27,7 +28,7 @@ from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.template.specs import spec
 from ims_excel.template.tables import cell_columns
 from ims_excel.xlsx import sheetxml, units as units_mod
-from ims_excel.xlsx.package import Package, check_not_open, col_letters
+from ims_excel.xlsx.package import MAX_ROWS, Package, check_not_open, col_letters
 
 
 def _key_text(section: object, gstin: object, doc: object, p2b: object) -> tuple[str, str, str, str]:
@@ -104,6 +105,12 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
     first_new = max(reusable, r1) + 1
     last_new = first_new + n - 1
+    if last_new > MAX_ROWS:
+        room = max(0, MAX_ROWS - first_new + 1)
+        raise BookProblem(pkg.path, f"{n:,} records do not fit in the {table.name} table: its sheet has room for "
+                                    f"{room:,} more rows (rows {first_new:,}-{MAX_ROWS:,}; Excel's limit is "
+                                    f"{MAX_ROWS:,} rows); nothing was written. Import fewer, or start the next "
+                                    "period's workbook (ims-excel roll)")
     new_r2 = max(r2, last_new)
 
     def stream() -> Iterator[bytes]:
@@ -162,15 +169,41 @@ def _has_constants(row: bytes) -> bool:
     return False
 
 
+def read_sources(sources: list[str | os.PathLike], direction: str = "auto") -> dict[str, list[pd.DataFrame]]:
+    """The typed records of the files to import, by table ("inward" / "outward"; see :func:`read_source`)."""
+    loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
+    for src in sources:
+        d, typed = read_source(src, direction)
+        loaded[d].append(typed)
+    return loaded
+
+
+def new_records(existing: pd.DataFrame, loaded: list[pd.DataFrame], direction: str,
+                history: pd.DataFrame | None) -> tuple[pd.DataFrame, int, int]:
+    """(records not yet in the table, how many were skipped as already there, amendments whose
+    original action was filled from History): the one import rule, shared by the ``import`` command
+    and the Excel button. A record is already there when its (section, party GSTIN, document number,
+    2B period) is (:func:`record_keys`); the first of duplicates in the files is kept."""
+    seen = set(record_keys(existing, direction))
+    new = pd.concat(loaded, ignore_index=True)
+    keep = []
+    for i, k in enumerate(record_keys(new, direction)):
+        if k not in seen:
+            seen.add(k)
+            keep.append(i)
+    skipped = len(new) - len(keep)
+    new = new.iloc[keep].reset_index(drop=True)
+    filled = fill_originals(new, history) if direction == "inward" else 0
+    return new, skipped, filled
+
+
+@fileio.locked
 def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
                    shared_formulas: bool = False, backup: bool = True) -> ImportReport:
     """Append the records of portal / canonical files to the workbook's tables (existing ones are kept)."""
     path = Path(path)
     check_not_open(path)
-    loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
-    for src in sources:
-        d, typed = read_source(src, direction)
-        loaded[d].append(typed)
+    loaded = read_sources(sources, direction)
     with Package(path) as pkg:
         inward_t, outward_t = require_tables(pkg)
         history = read_history(pkg)
@@ -183,18 +216,8 @@ def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *,
             if table is None:
                 raise BookProblem(path, f"has no {d.capitalize()} table for {', '.join(map(str, sources))}")
             td = read_table(pkg, table, d, typed=False)
-            seen = set(record_keys(td.frame, d))
-            new = pd.concat(loaded[d], ignore_index=True)
-            keys = record_keys(new, d)
-            keep = []
-            for i, k in enumerate(keys):
-                if k not in seen:
-                    seen.add(k)
-                    keep.append(i)
-            skipped[table.name] = len(new) - len(keep)
-            new = new.iloc[keep].reset_index(drop=True)
-            if d == "inward":
-                filled += fill_originals(new, history)
+            new, skipped[table.name], n_filled = new_records(td.frame, loaded[d], d, history)
+            filled += n_filled
             added[table.name] = len(new)
             if not len(new):
                 continue

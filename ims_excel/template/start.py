@@ -1,6 +1,6 @@
 """The Start sheet (what the workbook does, the monthly steps, buttons) and ``xlwings.conf``.
 
-Buttons run the macros of ``ims_excel/template/vba_stub/IMSButtons.bas``; those call Python
+Buttons run the macros of ``vba_stub/IMSButtons.bas``; those call Python
 through the embedded xlwings module (``RunPython``), so users need the
 ``ims-excel`` package and xlwings in their Python, but no add-in.
 """
@@ -26,6 +26,7 @@ BUTTONS: tuple[Button, ...] = (
     Button("IMS_Compute", "Compute", "ims_excel.xl.macros.compute()"),
     Button("IMS_BuildLiability", "Build liability sheet", "ims_excel.xl.macros.build_liability()"),
     Button("IMS_ExportJSON", "Export upload JSON", "ims_excel.xl.macros.export_upload_json()"),
+    Button("IMS_Reconcile", "Reconcile with purchase register", "ims_excel.xl.macros.reconcile()"),
 )
 """Start-sheet buttons in workflow order; each ``macro`` is a Sub of IMSButtons.bas."""
 

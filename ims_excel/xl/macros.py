@@ -1,4 +1,4 @@
-"""The Start sheet's buttons: Python targets of ``ims_excel/template/vba_stub/IMSButtons.bas``.
+"""The Start sheet's buttons: Python targets of ``vba_stub/IMSButtons.bas``.
 
 Each button runs ``RunPython "import ims_excel.xl.macros as m; m.<name>()"``
 through the workbook's embedded xlwings module. The targets take the open
@@ -22,9 +22,16 @@ on a closed file):
 * :func:`compute` - recalculates and checks the GSTR-3B Table 4 formulas
   against the engine;
 * :func:`build_liability` - the add-back rows on the Liability sheet;
-* :func:`export_upload_json` - the upload JSON beside the workbook.
+* :func:`export_upload_json` - the upload JSON beside the workbook;
+* :func:`reconcile` - the purchase register matched with the Inward records: the Reconciliation and
+  Suppliers sheets, and with ``apply`` the suggested actions copied into blank Action cells only.
 
-Each returns a short text (also shown with ``book.app.alert``).
+Each returns a short text (also shown with ``book.app.alert``). They call the same use cases as
+the commands (:func:`ims_excel.book.imports.read_sources` and :func:`~ims_excel.book.imports.new_records`,
+:func:`ims_excel.book.export.upload_of`, :func:`ims_excel.book.outputs.context_from_config`, the
+grids of :mod:`ims_excel.book.outputs`); they differ only in how they reach the workbook: this
+module is the adapter for the open workbook (xlwings' object model), :mod:`ims_excel.book.read` and
+:mod:`ims_excel.book.edit` for the file's parts.
 """
 
 from __future__ import annotations
@@ -39,11 +46,11 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.book import outputs
-from ims_excel.book.history import fill_originals
-from ims_excel.book.imports import read_source, record_keys
+from ims_excel.book.export import upload_of
+from ims_excel.book.imports import new_records, read_sources
 from ims_excel.engine import evaluate
 from ims_excel.formats import to_typed
-from ims_excel.formats.upload_json import UploadRefused, build_upload
+from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.normalise import InputError
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.template import summaries
@@ -293,13 +300,8 @@ def export_upload_json(book: Any, path: str | None = None, only_valid: bool | No
     """Write the IMS upload JSON beside the workbook (asks before leaving out records with errors)."""
 
     result, rows, _ = evaluate_open(book, outward=False)
-    recs = result.inward.copy()
-    recs["row"] = rows
-    statuses = result.records[["status", "primary_code"]].copy()
-    statuses.index = recs.index
-    spec = pd.Series(result.records["specified"].to_numpy(), index=recs.index)
     try:
-        up = build_upload(recs, statuses, result.context.gstin, specified=spec, only_valid=bool(only_valid))
+        up = upload_of(result, rows, only_valid=bool(only_valid))
     except UploadRefused as e:
         if only_valid is False:
             return str(e)
@@ -309,7 +311,7 @@ def export_upload_json(book: Any, path: str | None = None, only_valid: bool | No
                               "this one and on the Validation sheet.", buttons="yes_no")
         if answer not in ("yes", "Yes", True):
             return "Nothing exported: fix the records with errors (Validation sheet), or export the valid ones."
-        up = build_upload(recs, statuses, result.context.gstin, specified=spec, only_valid=True)
+        up = upload_of(result, rows, only_valid=True)
     target = Path(path) if path else Path(book.fullname).with_name(Path(book.fullname).stem + "_upload.json")
     up.write(target)
     text = f"Wrote {target}: {up.count} records to upload."
@@ -321,7 +323,7 @@ def export_upload_json(book: Any, path: str | None = None, only_valid: bool | No
     return text
 
 
-def _ask_files() -> list[str]:
+def _ask_files(title: str = "IMS data to import") -> list[str]:
     """A file dialog (tkinter, part of the Windows Python) for the files to import."""
     try:
         import tkinter
@@ -332,7 +334,7 @@ def _ask_files() -> list[str]:
     root.withdraw()
     root.attributes("-topmost", True)
     try:
-        names = filedialog.askopenfilenames(title="IMS data to import", filetypes=[
+        names = filedialog.askopenfilenames(title=title, filetypes=[
             ("IMS / GSTR-2B / canonical", "*.json *.xlsx *.xlsm *.csv"), ("All files", "*.*")])
     finally:
         root.destroy()
@@ -346,26 +348,14 @@ def import_data(book: Any, paths: list[str] | None = None, direction: str = "aut
     paths = list(paths) if paths is not None else _ask_files()
     if not paths:
         return "Nothing imported (no file chosen)."
-    loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
-    for p in paths:
-        d, typed = read_source(p, direction)
-        loaded[d].append(typed)
+    loaded = read_sources(paths, direction)
     history = _history(book)
     report = []
     for d, name, spec in (("inward", "Inward", IN_SPEC), ("outward", "Outward", OUT_SPEC)):
         if not loaded[d]:
             continue
         existing, rows, table = read_table(book, name, d, typed=False)
-        seen = set(record_keys(existing, d))
-        new = pd.concat(loaded[d], ignore_index=True)
-        keep = []
-        for i, k in enumerate(record_keys(new, d)):
-            if k not in seen:
-                seen.add(k)
-                keep.append(i)
-        skipped = len(new) - len(keep)
-        new = new.iloc[keep].reset_index(drop=True)
-        filled = fill_originals(new, history) if d == "inward" else 0
+        new, skipped, filled = new_records(existing, loaded[d], d, history)
         if len(new):
             _append(book, name, table, spec, new, int(rows.max()) if len(rows) else table.range.row)
         report.append(f"{name}: {len(new)} records added, {skipped} already there (kept as they are)"
@@ -410,3 +400,68 @@ def _append(book: Any, name: str, table: Any, spec: Any, frame: pd.DataFrame, la
 
 
 __all__ = ["import_data", "validate", "compute", "build_liability", "export_upload_json", "safe"]
+
+
+def _sheet(book: Any, name: str, after: str) -> Any:
+    if name in _sheet_names(book):
+        sheet = book.sheets[name]
+        sheet.clear_contents()
+        return sheet
+    return book.sheets.add(name, after=book.sheets[after])
+
+
+@_door
+def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None) -> str:
+    """Match the Inward records with purchase-register files (asked for when not given): write the
+    Reconciliation and Suppliers sheets; with ``apply`` (asked when not given), copy each suggestion into
+    a BLANK Action cell (with its ITC Reduction and remark where those are blank too); a typed action is
+    never changed.
+    The same use case as ``ims-excel reconcile`` (:func:`ims_excel.recon.reconcile`)."""
+    from ims_excel.book.reconcile import (RECONCILIATION, SUPPLIERS, reconciliation_grid, supplier_table,
+                                          suppliers_grid)
+    from ims_excel.recon import reconcile as reconcile_records, reconcile_text
+
+    paths = paths if paths is not None else _ask_files("Purchase register (books) to match")
+    if not paths:
+        return "No purchase-register file chosen."
+    ctx = context(book)
+    inward, rows, table = read_table(book, "Inward", "inward")
+    rec = reconcile_records(inward, ctx, list(paths))
+    stamp = _stamp()
+    _sheet(book, RECONCILIATION, "Inward").range("A1").value = _rect(reconciliation_grid(rec, rows, stamp).rows)
+    _sheet(book, SUPPLIERS, RECONCILIATION).range("A1").value = _rect(
+        suppliers_grid(supplier_table(rec, ctx), stamp).rows)
+    text = reconcile_text(rec)
+    if apply is None:
+        apply = _alert(book, text + "\n\nCopy the suggested actions into the blank Action cells? (Actions "
+                             "you typed are not changed.)", "yes_no") == "yes"
+    if apply:
+        text += f"\nFilled {_apply(book, table, rows, inward, rec.suggestions)} blank Action cells with the suggestion."
+    return text + f"\nSee the {RECONCILIATION} and {SUPPLIERS} sheets."
+
+
+def _apply(book: Any, table: Any, rows: np.ndarray, inward: pd.DataFrame, sug: pd.DataFrame) -> int:
+    """Suggestions into blank Action cells (ITC Reduction / Remarks only where blank); how many."""
+    sheet = book.sheets["Inward"]
+    rng = table.range
+    header = [header_key(h) for h in rng.options(ndim=2).value[0]]
+    col = {k: rng.column + header.index(k) for k in ("action", "itcreduction", "remarks") if k in header}
+    action = sug["suggested_action"].to_numpy(dtype=object)
+    blank = inward["action"].astype(str).to_numpy(dtype=object) == ""
+    todo = np.flatnonzero(blank & (action != ""))
+    red = sug["suggested_itc_reduction"].to_numpy(dtype=object)
+    rem = sug["suggested_remarks"].to_numpy(dtype=object)
+    red_blank = inward["itc_reduction"].astype(str).to_numpy(dtype=object) == ""
+    rem_blank = inward["remarks"].astype(str).str.strip().to_numpy(dtype=object) == ""
+    _unprotect(sheet)
+    try:
+        for i in todo.tolist():
+            r = int(rows[i])
+            sheet.range((r, col["action"])).value = action[i]
+            if red[i] and red_blank[i] and "itcreduction" in col:
+                sheet.range((r, col["itcreduction"])).value = red[i]
+            if rem[i] and rem_blank[i] and "remarks" in col:
+                sheet.range((r, col["remarks"])).value = safe(rem[i])
+    finally:
+        _protect(sheet)
+    return len(todo)
