@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 import ims_excel
+from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.edit import Edit, Styles, add_sheet, borrow_styles, grid_sheet_rows, set_custom_properties
 from ims_excel.book.read import Book, load_book
@@ -252,6 +253,7 @@ def write_followup(rec: Reconciliation, table: pd.DataFrame, folder: str | os.Pa
     return out
 
 
+@fileio.locked
 def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, settings: Settings | None = None,
                    followup: str | os.PathLike | None = None, as_of: dt.date | None = None, backup: bool = True,
                    stamp: str | None = None) -> ReconcileReport:

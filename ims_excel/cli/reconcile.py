@@ -13,7 +13,7 @@ from ims_excel.cli.commands import add_tolerance_args, books_paths, recon_settin
 from ims_excel.cli.exits import EPILOG, EXIT_INPUT, EXIT_OK, UsageError, parse_date
 from ims_excel.cli.output import money
 from ims_excel.recon import reconcile_text
-from ims_excel.xlsx.package import WorkbookBusy
+from ims_excel.xlsx.fileio import CannotWrite
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     try:
         rep = reconcile_book(args.book, books, settings=settings, followup=args.followup, as_of=as_of,
                              backup=not args.no_backup)
-    except (CannotCarry, WorkbookBusy) as e:
+    except (CannotCarry, CannotWrite) as e:
         print(f"ims-excel: {e}", flush=True)
         return EXIT_INPUT
     print(reconcile_text(rep.rec))
@@ -48,13 +48,14 @@ def register_reconcile(sub: argparse._SubParsersAction) -> None:
                                    "the books row, the differences, the suggested action and why, per record and "
                                    "per books row, with totals) and a Suppliers sheet (what to follow up with each "
                                    "supplier). The Inward table's cells are not changed. The save is atomic; the "
-                                   "previous file is kept as BOOK.bak.xlsm.")
+                                   "previous file is kept as a dated backup (BOOK.bak-YYYYMMDD-HHMMSS.xlsm, the "
+                                   "last 3).")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("books", metavar="BOOKS", nargs="+", help="purchase-register files")
     add_tolerance_args(p)
     p.add_argument("--followup", metavar="DIR", help="also write one CSV per supplier to follow up into DIR")
     p.add_argument("--as-of", help="YYYY-MM-DD (default: Config, else today)")
-    p.add_argument("--no-backup", action="store_true", help="do not keep BOOK.bak.xlsm")
+    p.add_argument("--no-backup", action="store_true", help="do not keep a dated backup (BOOK.bak-YYYYMMDD-HHMMSS.xlsm)")
     p.set_defaults(func=cmd_reconcile)
 
 

@@ -190,8 +190,11 @@ def from_context(ctx) -> dict:
     }
 
 
-def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = None) -> None:
-    """Lay out the Config sheet and define its names."""
+def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = None,
+                 cached: dict[str, Any] | None = None) -> None:
+    """Lay out the Config sheet and define its names; ``cached``: each derived name's value
+    (``template.values.config_values``), stored as its formula cell's cached value."""
+    cached = cached or {}
     given = {field_for(k).name: v for k, v in (values or {}).items()}
     ws.set_column(0, 0, 32)
     ws.set_column(1, 1, 24, styles.get(locked=False))
@@ -210,7 +213,7 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
         names = f.name
         if f.derived:
             formula = f.derived_formula.replace("{input}", f.name)
-            ws.write_formula(row, 2, formula, styles.computed(f.derived_kind))
+            ws.write_formula(row, 2, formula, styles.computed(f.derived_kind), cached.get(f.derived, 0))
             workbook.define_name(f.derived, f"=Config!$C${row + 1}")
             names += f", {f.derived}"
         if f.note:
@@ -232,7 +235,7 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
     for d in DERIVED:
         i = derived_row(d.name) - 1
         ws.write_string(i, 0, d.label, styles.label())
-        ws.write_formula(i, 2, d.formula, styles.computed(d.kind))
+        ws.write_formula(i, 2, d.formula, styles.computed(d.kind), cached.get(d.name, 0))
         workbook.define_name(d.name, f"=Config!$C${i + 1}")
         if d.note:
             ws.write_string(i, 3, d.note, styles.note())

@@ -29,14 +29,11 @@ from ims_excel import periods
 from tests.support import synthetic
 from ims_excel.engine import Context, evaluate
 from ims_excel.engine.deadlines import gstr3b_due
-from ims_excel.engine.liability import totals
 from ims_excel.engine.sample import frame
-from ims_excel.engine.summary import STATES, ims_summary
 from ims_excel.normalise import normalise
 from ims_excel.records import HEADS
-from ims_excel.cli.output import status_counts
 from ims_excel.engine.explain import message
-from ims_excel.template import config, inward, outward, summaries
+from ims_excel.template import config, inward, outward, summaries, values
 from ims_excel.template.build import build_workbook
 from tests.casefile import _stringify, context_of, load
 
@@ -108,41 +105,9 @@ def row_differences(values: dict, res) -> list:
 
 
 def expected_summaries(res) -> dict:
-    """Every summary cell as the engine aggregates it."""
-    exp = {}
-    ims = ims_summary(res).set_index(["section", "state"])
-    status = status_counts(res)
-    long = res.gstr2b.set_index(["bucket", "section"])
-    rows = res.liability
-    by_table = totals(rows)
-    current = totals(rows[rows["gstr3b_period"] == periods.iso(res.context.return_period)]) if len(rows) else by_table
-    for key in summaries.cell_map():
-        sheet, block, row, c = key
-        if sheet == "summary" and block == "status":
-            exp[key] = status[row]
-        elif sheet == "summary":
-            what = "tax" if block.endswith("_tax") else "count"
-            states = STATES if c == "Total" else [c]
-            exp[key] = sum(float(ims.loc[(row, s), what]) for s in states)
-        elif sheet == "gstr2b":
-            part = long.xs(block, level="bucket")
-            part = part if row == "Total" else part.loc[[row]]
-            exp[key] = float(part["count" if c == "Records" else c.lower()].sum())
-        elif sheet == "gstr3b":
-            t4 = res.gstr3b
-            h = c.lower()
-            exp[key] = (sum(t4[k][h] for k in ("4A1", "4A3", "4A4", "4A5")) - t4["4B2"][h] if row == "4C"
-                        else t4[row][h])
-        elif sheet == "liability":
-            src = current if block == "current" else by_table
-            part = src if row == "Total" else src[src["gstr3b_table"] == row]
-            if c == "Records":
-                rr = rows if block == "addback" else rows[rows["gstr3b_period"]
-                                                          == periods.iso(res.context.return_period)]
-                exp[key] = float(len(rr) if row == "Total" else (rr["gstr3b_table"] == row).sum())
-            else:
-                exp[key] = float(part["taxable_value" if c == "Taxable" else c.lower()].sum())
-    return exp
+    """Every summary cell as the engine aggregates it: ``template.values.aggregates``, the values
+    ``process`` caches in those cells (one mapping, checked here against LibreOffice's recalculation)."""
+    return values.aggregates(res)
 
 
 def summary_differences(values: dict, res) -> list:
