@@ -24,6 +24,7 @@ from ims_excel.book.edit import Edit, drop_calc_chain, full_calc_on_load, sheet_
 from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book.read import BookProblem, TableData, read_table, require_tables
 from ims_excel.formats import detect_and_read, to_typed
+from ims_excel.formats._common import check_input
 from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.template.specs import spec
@@ -63,8 +64,7 @@ def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, 
     Recipient GSTIN and no Supplier GSTIN, else Inward."""
 
     p = Path(path)
-    if not p.exists():
-        raise BookProblem(p, "no such file")
+    check_input(p, 0)  # missing, unreadable, not a regular file: named before any reader runs
     if direction == "auto":
         raw = detect_and_read(p, "inward")
         keys = {header_key(c) for c in raw.columns}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -42,8 +43,12 @@ def context_from_args(args: argparse.Namespace) -> Context:
 
 def load(path: str, direction: str = "inward") -> pd.DataFrame:
     """Typed canonical records from any supported file (see :mod:`ims_excel.formats`)."""
-    if not Path(path).exists():
-        raise UsageError(f"{path}: no such file")
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError:
+        pass  # the reader names it (permission denied, ...)
     return load_any(path, direction=direction)
 
 
