@@ -4,7 +4,7 @@ Formulas elsewhere use the defined names, never addresses:
 
 ======================  =====================================================
 ``RecipientGSTIN``      input, text
-``GSTINValid``          TRUE/FALSE: 15 characters and the Luhn mod-36 check
+``GSTINValid``          TRUE/FALSE: ``gstin.valid`` (state code, registration pattern, Luhn mod-36 check)
 ``LegalName``           input, text
 ``ReturnPeriod``        input, text ``YYYY-MM``
 ``ReturnPeriodLabel``   the return period as a person reads it (``Oct-2026``)
@@ -31,6 +31,7 @@ Derived values the row formulas use (below the settings, :data:`DERIVED`):
 ``DueDay``              GSTR-3B due day of a tax period: ``QRMPDueDay`` or the monthly 20th
 ``OwnState``            the state code of ``RecipientGSTIN`` as a number (-1 if not digits)
 ``AnnualReturnFYEnd``   calendar year in which the FY of the annual return ends, "" if none
+``ReturnDueDate``       GSTR-3B due date of the return (``deadlines.gstr3b_due``)
 ======================  =====================================================
 """
 
@@ -79,8 +80,8 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("gstin", "RecipientGSTIN", "Recipient GSTIN", "text",
-          derived="GSTINValid", derived_formula="=" + formulas.gstin_check("{input}"), derived_kind="bool",
-          note="Your GSTIN. Column C checks the 15th (check) character."),
+          derived="GSTINValid", derived_formula="=" + formulas.gstin_valid("{input}"), derived_kind="bool",
+          note="Your GSTIN. Column C checks it: state code, registration pattern and check character."),
     Field("legal_name", "LegalName", "Legal name", "text"),
     Field("period", "ReturnPeriod", "Return period (YYYY-MM)", "period",
           derived="ReturnPeriodLabel",
@@ -155,6 +156,9 @@ DERIVED: tuple[Derived, ...] = (
     Derived("AnnualReturnFYEnd", "Year the annual return's FY ends",
             '=IF(ISNUMBER(AnnualReturnFiledOn),YEAR(AnnualReturnFiledOn)-IF(MONTH(AnnualReturnFiledOn)<4,1,0),"")',
             note="The annual return filed on a date is the one for the FY that ended before it."),
+    Derived("ReturnDueDate", "GSTR-3B due date of the return",
+            '=IF(WindowEnd="","",DATE(INT((WindowEnd+1)/12),MOD(WindowEnd+1,12)+1,DueDay))', "date",
+            "Compared with each record's s.16(4) cut-off (CUTOFF_164_BEFORE_DUE)."),
 )
 """Derived values, in sheet order, below the settings."""
 

@@ -32,6 +32,7 @@ from ims_excel import periods
 from tests.support import synthetic
 from ims_excel.book.new import make_book
 from ims_excel.engine import Context, evaluate
+from ims_excel.engine.deadlines import gstr3b_due
 from ims_excel.engine.sample import frame
 from ims_excel.normalise import normalise
 from ims_excel.records import HEADS
@@ -133,7 +134,7 @@ def no_errors(values: dict) -> dict:
 def _case_batches() -> list[tuple[str, Context, list[dict], list[dict]]]:
     """Cases grouped by context: (names, context, inward rows, outward rows)."""
     groups: dict[Context, tuple[list, list, list]] = {}
-    for name in ("worked_examples.yaml", "decision_rules.yaml"):
+    for name in ("worked_examples.yaml", "decision_rules.yaml", "rules_fidelity.yaml"):
         defaults, cases, _ = load(name)
         for case in cases:
             ctx = context_of(defaults, case)
@@ -174,7 +175,7 @@ def case_books(request, lo, tmp_path_factory):
 
 
 def test_every_case_is_in_a_batch():
-    n = sum(len(load(f)[1]) for f in ("worked_examples.yaml", "decision_rules.yaml"))
+    n = sum(len(load(f)[1]) for f in ("worked_examples.yaml", "decision_rules.yaml", "rules_fidelity.yaml"))
     assert sum(len(b[0].split()) for b in BATCHES) == n
     assert len(BATCHES) < n  # batched
 
@@ -306,6 +307,8 @@ def test_config_window_and_due_day(lo, tmp_path, period, frequency, state, start
     got = {d.name: cell(values, f"Config!C{config.derived_row(d.name)}") for d in config.DERIVED}
     assert got["WindowStart"] == periods.parse(start) and got["WindowEnd"] == periods.parse(end)
     assert got["WindowEndPeriod"] == end and got["DueDay"] == due
+    want = gstr3b_due(np.array([periods.parse(end)]), frequency.lower(), state)[0]
+    assert got["ReturnDueDate"] == _serial(want)  # what CUTOFF_164_BEFORE_DUE compares with
 
 
 def test_negative_4a_setting_moves_the_net_to_4b(lo, tmp_path, monkeypatch):
