@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from xlsxwriter.utility import xl_col_to_name
 
 import hostiletools as ht
 from ims_excel.book.imports import import_sources
@@ -33,6 +34,7 @@ from ims_excel.book.new import new_workbook
 from ims_excel.book.read import load_book
 from ims_excel.cli.demo import DEMO_CONTEXT
 from ims_excel.normalise import InputError, normalise
+from ims_excel.template.specs import INWARD
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
@@ -226,20 +228,21 @@ CASES += [
 ]
 
 # -- the client workbook itself (process): cells, rows, table range, parts
-M2 = "M2"  # IGST of the first record (column M of the Inward table)
+IGST_CELL = xl_col_to_name(INWARD.column_index("IGST")) + "2"  # IGST of the first record, wherever the table puts it
+IGST_XML = IGST_CELL.encode()
 CASES += [
-    Case(f"book IGST {err}", "cell", _process_edited(_cell(M2, b'<c r="M2" s="14" t="e"><v>' + err.encode() + b"</v></c>")),
-         ("sheet 'Inward'", "row 2", "column 'IGST'", f"cell M2 holds the error {err}")) for err in ERRORS
+    Case(f"book IGST {err}", "cell", _process_edited(_cell(IGST_CELL, b'<c r="' + IGST_XML + b'" s="14" t="e"><v>' + err.encode() + b"</v></c>")),
+         ("sheet 'Inward'", "row 2", "column 'IGST'", f"cell {IGST_CELL} holds the error {err}")) for err in ERRORS
 ] + [
-    Case("book IGST formula without value", "cell", _process_edited(_cell(M2, b'<c r="M2" s="14"><f>1+1</f></c>')),
+    Case("book IGST formula without value", "cell", _process_edited(_cell(IGST_CELL, b'<c r="' + IGST_XML + b'" s="14"><f>1+1</f></c>')),
          ("row 2", "column 'IGST'", "formula with no saved value")),
     Case("book Document Number formula without value", "cell",
          _process_edited(_cell("D2", b'<c r="D2" s="9" t="str"><f>"INV"&amp;1</f></c>')),
          ("row 2", "formula with no saved value")),
-    Case("book IGST NaN", "cell", _process_edited(_cell(M2, b'<c r="M2" s="14"><v>NaN</v></c>')),
-         ("cell M2", "not a finite number")),
-    Case("book IGST 1e400", "cell", _process_edited(_cell(M2, b'<c r="M2" s="14"><v>1e400</v></c>')),
-         ("cell M2", "not a finite number")),
+    Case("book IGST NaN", "cell", _process_edited(_cell(IGST_CELL, b'<c r="' + IGST_XML + b'" s="14"><v>NaN</v></c>')),
+         (f"cell {IGST_CELL}", "not a finite number")),
+    Case("book IGST 1e400", "cell", _process_edited(_cell(IGST_CELL, b'<c r="' + IGST_XML + b'" s="14"><v>1e400</v></c>')),
+         (f"cell {IGST_CELL}", "not a finite number")),
     Case("book row twice", "xml", _process_edited(lambda x: x.replace(
         x[x.index(b'<row r="2"'):x.index(b"</row>", x.index(b'<row r="2"')) + 6],
         x[x.index(b'<row r="2"'):x.index(b"</row>", x.index(b'<row r="2"')) + 6] * 2, 1)),
