@@ -103,8 +103,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(text_report(result, max_rows=60))
     up = files.upload_obj
     print(f"\nWrote {files.workbook} (processed: Validation sheet, Inward results, Liability rows)")
-    print(f"Wrote {files.upload} ({up.count} records to upload; {len(up.left_out)} with errors left out, "
-          "listed in the summary)")
+    print(f"Wrote {files.upload} ({up.count} records to upload; {len(up.left_out) - len(up.act_online)} "
+          f"left out and {len(up.act_online)} to act on online, listed in the summary)")
     print(f"Wrote {files.summary} (one-page summary)")
     print(f"Wrote {files.report}")
     counts = status_counts(result)

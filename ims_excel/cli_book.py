@@ -132,17 +132,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else book.with_name(f"{book.stem}_upload.json")
     try:
         up, bk, result, reset = book_io.export_upload(book, out, only_valid=args.only_valid,
-                                                      as_of=_date(args.as_of))
+                                                      as_of=_date(args.as_of), route=args.route)
     except UploadRefused as e:
         print(f"ims-excel: {book}: {e}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"Wrote {out}: {up.count} records to upload (GSTIN {bk.context.gstin}).")
-    if up.left_out:
-        print(f"Left out ({len(up.left_out)}), row numbers as on the Inward sheet:")
-        for r in up.left_out[:50]:
+    where = ("IMS dashboard -> Offline -> Upload JSON" if args.route == "offline"
+             else "a GSP / the API SAVE request")
+    print(f"Wrote {out}: {up.count} records to upload (GSTIN {bk.context.gstin}; {args.route} route: "
+          f"{where}).")
+    if up.act_online:
+        print(f"Act on these online ({len(up.act_online)}; the {args.route} upload cannot carry them):")
+        for r in up.act_online[:50]:
             print(f"  {r}")
-        if len(up.left_out) > 50:
-            print(f"  ... and {len(up.left_out) - 50} more")
+    if len(up.left_out) > len(up.act_online):
+        rest = [r for r in up.left_out if r.code != "ACT_ONLINE"]
+        print(f"Left out ({len(rest)}), row numbers as on the Inward sheet:")
+        for r in rest[:50]:
+            print(f"  {r}")
+        if len(rest) > 50:
+            print(f"  ... and {len(rest) - 50} more")
     if reset:
         print(f"Wrote {reset}: {len(up.resets)} records to reset to No Action (the portal's RESET request).")
     for w in up.warnings[:20]:
@@ -294,6 +302,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("book", metavar="BOOK")
     p.add_argument("--out", help="upload JSON (default: BOOK_upload.json beside the workbook)")
     p.add_argument("--only-valid", action="store_true", help="leave out records with errors and list them")
+    p.add_argument("--route", choices=("offline", "api"), default="offline",
+                   help="offline (default): the file for IMS -> Offline -> Upload JSON (the IMS Offline Utility's "
+                        "form; No Action inside it, Bills of Entry listed to act on online); api: the GSP/API SAVE "
+                        "spellings, resets in a separate RESET file")
     p.add_argument("--as-of", help="YYYY-MM-DD (default: Config, else today)")
     p.set_defaults(func=_book_errors(cmd_export))
 

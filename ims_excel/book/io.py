@@ -1589,8 +1589,9 @@ def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *,
 
 
 def export_upload(path: str | os.PathLike, out: str | os.PathLike, *, only_valid: bool = False,
-                  as_of: dt.date | None = None):
-    """Engine + upload JSON (SAVE; a RESET file beside it when records go back to No Action)."""
+                  as_of: dt.date | None = None, route: str = "offline"):
+    """Engine + upload JSON of ``route`` (offline: one SAVE file; api: SAVE, and a RESET file beside it
+    when records go back to No Action); see :mod:`ims_excel.formats.upload_json`."""
     from ims_excel.formats.upload_json import build_upload
 
     book = load_book(path, as_of=as_of)
@@ -1600,7 +1601,7 @@ def export_upload(path: str | os.PathLike, out: str | os.PathLike, *, only_valid
     statuses = result.records[["status", "primary_code"]].copy()
     statuses.index = recs.index
     up = build_upload(recs, statuses, book.context.gstin, specified=pd.Series(
-        result.records["specified"].to_numpy(), index=recs.index), only_valid=only_valid)
+        result.records["specified"].to_numpy(), index=recs.index), only_valid=only_valid, route=route)
     out = Path(out)
     up.write(out)
     reset = None
@@ -2090,10 +2091,14 @@ def demo_summary(rep: ProcessReport, up, book: Path, upload: Path, report: Path)
     lines += ["", f"Supplier add-back rows: {len(lia)}" + (
         "  (total tax " + _money(float(sum(lia[h].sum() for h in ('igst', 'cgst', 'sgst', 'cess')))) + ")"
         if len(lia) else "")]
-    lines += ["", f"Upload JSON: {up.count} records; {len(up.left_out)} left out:"]
-    lines += [f"  {r}" for r in up.left_out[:15]]
-    if len(up.left_out) > 15:
-        lines.append(f"  ... and {len(up.left_out) - 15} more (see the Validation sheet)")
+    rest = [r for r in up.left_out if r not in up.act_online]
+    lines += ["", f"Upload JSON: {up.count} records; {len(rest)} left out:"]
+    lines += [f"  {r}" for r in rest[:15]]
+    if len(rest) > 15:
+        lines.append(f"  ... and {len(rest) - 15} more (see the Validation sheet)")
+    if up.act_online:
+        lines += [f"Act on these online ({len(up.act_online)}; the {up.route} upload cannot carry them):"]
+        lines += [f"  {r}" for r in up.act_online[:15]]
     lines += ["", "Files:", f"  workbook     {book}", f"  upload JSON  {upload}", f"  report JSON  {report}"]
     return "\n".join(lines)
 
