@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_process.py [--rows 100000 1048575] [--openpyxl-ma
 For each size a workbook is made from the template with ``synthetic.inward(n)``
 records (every section, action and flag; formula columns stored as shared
 formulas, as ``build_workbook(..., shared_formulas=True)`` does, but streamed
-in by :func:`ims_excel.book.io.make_book`, which is what makes a
+in by :func:`ims_excel.book.new.make_book`, which is what makes a
 million-row book possible here). Then, each in its own process, timed from
 the outside and with its peak resident memory (``wait4``):
 
@@ -107,8 +107,8 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, float, str, int
 
 
 def make(n: int, path: Path) -> tuple[float, float]:
-    code = ("import sys; from ims_excel import synthetic; from ims_excel.book import io; "
-            f"io.make_book(sys.argv[1], synthetic.inward({n}, seed=11), None, "
+    code = ("import sys; from ims_excel import synthetic; from ims_excel.book.new import make_book; "
+            f"make_book(sys.argv[1], synthetic.inward({n}, seed=11), None, "
             "{'gstin': '27AAACR5055K1Z7', 'period': '2026-10', 'as_of': '2026-11-26'}, shared_formulas=True)")
     wall, rss, out, rc = run([sys.executable, "-c", code, str(path)])
     if rc:

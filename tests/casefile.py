@@ -11,7 +11,7 @@ from ims_excel.engine import Context, evaluate
 from ims_excel.engine.amounts import TABLES
 from ims_excel.engine.sample import frame
 from ims_excel.records import HEADS
-from ims_excel.report import to_json
+from ims_excel.cli.output import to_json
 
 CASES = Path(__file__).parent / "cases"
 

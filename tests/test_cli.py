@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from ims_excel.cli import main, sample_path
+from ims_excel.cli import main
+from ims_excel.cli.demo import sample_path
 
 ARGS = ["--gstin", "27AAACR5055K1Z7", "--period", "2026-10", "--as-of", "2026-11-26"]
 

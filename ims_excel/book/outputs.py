@@ -1,12 +1,10 @@
 """What the workbook doors write, computed from the engine's result (no file, no Excel here).
 
-Shared by the file door (:mod:`ims_excel.book.io`, the ``ims-excel``
+Shared by the file door (:mod:`ims_excel.book`, the ``ims-excel``
 commands) and the Excel door (:mod:`ims_excel.xl.macros`):
 
 * :func:`context_from_config` - the engine's :class:`Context` from the Config
   sheet's named cells, with each problem named by its cell;
-* :func:`messages` - the message of every record, worked out once per distinct
-  (code, dates, ...) rather than row by row;
 * :func:`validation_grid` - the Validation sheet; :func:`liability_grid` - the
   add-back rows for the Liability sheet; :func:`summary` - one line per client
   for ``batch`` and the demo.
@@ -23,6 +21,7 @@ import pandas as pd
 from ims_excel import gstin as gstin_mod
 from ims_excel import periods
 from ims_excel.engine import Context, Result
+from ims_excel.engine.explain import messages
 from ims_excel.engine.validation import codes_of
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import HEADS
@@ -44,7 +43,7 @@ LIABILITY_MARK = "Add-back by document"
 """Title of the rows ``process`` writes on the Liability sheet; everything from it down is ours."""
 
 
-def _text(v: object) -> str:
+def cell_text(v: object) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -94,7 +93,7 @@ def context_from_config(values: dict[str, object], *, file: str = "workbook",
         sheet, row, label = where(name)
         problems.append(InputProblem(file, row, label, message, sheet))
 
-    g = _text(values.get("RecipientGSTIN")).upper()
+    g = cell_text(values.get("RecipientGSTIN")).upper()
     if not g:
         bad("RecipientGSTIN", "is blank: fill in your GSTIN on the Config sheet")
     elif not gstin_mod.is_valid(g):
@@ -102,83 +101,29 @@ def context_from_config(values: dict[str, object], *, file: str = "workbook",
     raw_period = values.get("ReturnPeriod")
     if isinstance(raw_period, (dt.date, dt.datetime)):
         raw_period = f"{raw_period.year:04d}-{raw_period.month:02d}"
-    p = periods.parse_or_none(_text(raw_period))
+    p = periods.parse_or_none(cell_text(raw_period))
     if p is None:
-        bad("ReturnPeriod", f"{_text(raw_period)!r} is not a period (use YYYY-MM, e.g. 2025-11)")
-    freq = (_text(values.get("FilingFrequency")) or "Monthly").lower()
+        bad("ReturnPeriod", f"{cell_text(raw_period)!r} is not a period (use YYYY-MM, e.g. 2025-11)")
+    freq = (cell_text(values.get("FilingFrequency")) or "Monthly").lower()
     if freq not in ("monthly", "quarterly"):
         bad("FilingFrequency", f"{freq!r} is not Monthly or Quarterly")
-    filed = _text(values.get("GSTR3BFiled")).upper()
+    filed = cell_text(values.get("GSTR3BFiled")).upper()
     if filed not in ("", "Y", "N", "YES", "NO", "TRUE", "FALSE"):
         bad("GSTR3BFiled", f"{filed!r} is not Y or N")
-    ttype = (_text(values.get("TaxpayerType")) or "normal").lower()
+    ttype = (cell_text(values.get("TaxpayerType")) or "normal").lower()
     if ttype not in ("normal", "sez", "casual", "composition", "isd", "nrtp", "tds", "tcs"):
         bad("TaxpayerType", f"{ttype!r} is not a taxpayer type")
     day = _date(values.get("AsOfDateOverride"), "as-of", problems, file, where("AsOfDateOverride"))
     annual = _date(values.get("AnnualReturnFiledOn"), "annual", problems, file, where("AnnualReturnFiledOn"))
     if problems:
         raise InputError(problems)
-    state = _text(values.get("StateCodeOverride"))
+    state = cell_text(values.get("StateCodeOverride"))
     if state.isdigit() and len(state) == 1:
         state = "0" + state
     return Context(gstin=g, period=p, frequency=freq, as_of=as_of or day or dt.date.today(),
                    annual_return_date=annual,
                    gstr3b_filed=(filed in ("Y", "YES", "TRUE")) if gstr3b_filed is None else gstr3b_filed,
                    state=state, taxpayer_type=ttype)
-
-
-# ---------------------------------------------------------------- messages
-
-
-_PER_ROW = {"DECL_EXCEEDS"}
-_BY_FIELD = {"GSTIN_CHECK_DIGIT": "supplier_gstin", "GSTIN_OVERRIDDEN": "supplier_gstin",
-             "PEND_FLAG_DISAGREES": "pending_blocked"}
-
-
-def messages(result: Result, which: np.ndarray | None = None) -> pd.Series:
-    """Message of each record's primary code (``which``: positions to do; default all).
-
-    Same text as :func:`ims_excel.report.message`, computed once per distinct
-    combination of the values a message uses.
-    """
-    from ims_excel.report import message
-
-    recs = result.records
-    pos = np.arange(len(recs)) if which is None else np.asarray(which, dtype="int64")
-    if len(pos) == 0:
-        return pd.Series([], dtype=object)
-    code = recs["primary_code"].astype(object).to_numpy()[pos]
-    key = pd.DataFrame({
-        "code": code,
-        "deadline": recs["pending_deadline"].to_numpy()[pos],
-        "next": recs["next_period"].to_numpy()[pos],
-        "p2b": recs["period_2b"].to_numpy()[pos],
-        "cutoff": recs["cutoff_164"].to_numpy()[pos],
-    })
-    extra = np.full(len(pos), "", dtype=object)
-    for c, fieldname in _BY_FIELD.items():
-        m = code == c
-        if m.any():
-            extra[m] = result.inward[fieldname].astype(object).to_numpy()[pos[m]].astype(str)
-    m = code == "REMARKS_TOO_LONG"
-    if m.any():
-        extra[m] = result.inward["remarks"].astype(object).to_numpy()[pos[m]].astype(str)
-        extra[m] = [str(len(x)) for x in extra[m]]
-    m = np.isin(code, list(_PER_ROW))
-    extra[m] = pos[m].astype(str)
-    key["extra"] = extra
-    out = np.empty(len(pos), dtype=object)
-    out[:] = ""
-    flagged = code != ""
-    if flagged.any():
-        k = key[flagged]
-        groups = k.groupby(list(k.columns), dropna=False, sort=False).indices
-        idx = np.flatnonzero(flagged)
-        cache: dict = {}
-        for members in groups.values():
-            members = idx[members]
-            out[members] = message(result, int(pos[members[0]]), cache=cache)
-    return pd.Series(out, dtype=object)
 
 
 def codes_text(result: Result, pos: np.ndarray) -> list[str]:

@@ -22,7 +22,7 @@ How a row is worked out (helper columns, in the engine's order):
    ``Warning Rank``, ``Info Rank`` hold the first (lowest Codes-table row) code of
    each severity that applies, 999 if none. Status is the worst severity, Reason
    Code its first code, Message the Codes text with dates filled in
-   (``report.message``);
+   (``engine.explain.message``);
 4. the action the portal keeps (``Applied``: a refused action is not applied; an
    expired pending is deemed accepted) and Effective Action;
 5. amounts (``engine.amounts``): Signed (credit notes negative, an amendment of a
@@ -224,7 +224,7 @@ def _declared_over() -> str:
     return _g(IF(partial, body, '""'))
 
 
-# ------------------------------------------------------------------ message (report.message)
+# ------------------------------------------------------------------ message (engine.explain.message)
 
 def _message() -> str:
     code = r("Reason Code")

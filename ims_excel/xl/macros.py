@@ -211,7 +211,7 @@ def _stamp() -> str:
 def validate(book: Any) -> str:
     """Check every Inward record; write the Validation sheet."""
     result, rows, _ = evaluate_open(book, outward=False)
-    legal = outputs._text(_names(book, "LegalName"))
+    legal = outputs.cell_text(_names(book, "LegalName"))
     grid = outputs.validation_grid(result, source_rows=rows, legal_name=legal, stamp=_stamp())
     sheet = _validation_sheet(book)
     sheet.range("A1").value = _rect(grid.rows)
@@ -342,7 +342,8 @@ def _ask_files() -> list[str]:
 @_door
 def import_data(book: Any, paths: list[str] | None = None, direction: str = "auto") -> str:
     """Append portal / canonical files to the Inward (or Outward) table of the open workbook."""
-    from ims_excel.book import io as book_io
+    from ims_excel.book.history import fill_originals
+    from ims_excel.book.imports import read_source, record_keys
     from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
 
     paths = list(paths) if paths is not None else _ask_files()
@@ -350,7 +351,7 @@ def import_data(book: Any, paths: list[str] | None = None, direction: str = "aut
         return "Nothing imported (no file chosen)."
     loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
     for p in paths:
-        d, typed = book_io.read_source(p, direction)
+        d, typed = read_source(p, direction)
         loaded[d].append(typed)
     history = _history(book)
     report = []
@@ -358,16 +359,16 @@ def import_data(book: Any, paths: list[str] | None = None, direction: str = "aut
         if not loaded[d]:
             continue
         existing, rows, table = read_table(book, name, d, typed=False)
-        seen = set(book_io.record_keys(existing, d))
+        seen = set(record_keys(existing, d))
         new = pd.concat(loaded[d], ignore_index=True)
         keep = []
-        for i, k in enumerate(book_io.record_keys(new, d)):
+        for i, k in enumerate(record_keys(new, d)):
             if k not in seen:
                 seen.add(k)
                 keep.append(i)
         skipped = len(new) - len(keep)
         new = new.iloc[keep].reset_index(drop=True)
-        filled = book_io.fill_originals(new, history) if d == "inward" else 0
+        filled = fill_originals(new, history) if d == "inward" else 0
         if len(new):
             _append(book, name, table, spec, new, int(rows.max()) if len(rows) else table.range.row)
         report.append(f"{name}: {len(new)} records added, {skipped} already there (kept as they are)"

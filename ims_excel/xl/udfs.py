@@ -26,7 +26,7 @@ import xlwings as xw
 from ims_excel import gstin as gstin_mod
 from ims_excel.engine import Context, Result, evaluate
 from ims_excel.normalise import InputError, normalise
-from ims_excel.report import message
+from ims_excel.engine.explain import message
 
 OK = "OK"
 

@@ -7,8 +7,9 @@ import shutil
 import pytest
 
 from ims_excel import synthetic
-from ims_excel.cli import DEMO_CONTEXT, sample_path
-from ims_excel.book import io as book_io
+from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
+from ims_excel.book import imports as book_imports
+from ims_excel.book import new as book_new
 
 
 @pytest.fixture(scope="session")
@@ -16,10 +17,10 @@ def sample_master(tmp_path_factory):
     """The bundled sample as a client workbook (new + import), not yet processed; as of the demo date."""
     d = tmp_path_factory.mktemp("sample")
     book = d / "client.xlsm"
-    book_io.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Sample Client", period=DEMO_CONTEXT["period"])
-    book_io._set_config_as_of(book, DEMO_CONTEXT["as_of"])
-    book_io.import_sources(book, [sample_path("sample_inward.csv")], direction="inward", backup=False)
-    book_io.import_sources(book, [sample_path("sample_outward.csv")], direction="outward", backup=False)
+    book_new.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Sample Client", period=DEMO_CONTEXT["period"])
+    book_new.set_config_as_of(book, DEMO_CONTEXT["as_of"])
+    book_imports.import_sources(book, [sample_path("sample_inward.csv")], direction="inward", backup=False)
+    book_imports.import_sources(book, [sample_path("sample_outward.csv")], direction="outward", backup=False)
     return book
 
 
@@ -34,7 +35,7 @@ def sample_book(sample_master, tmp_path):
 def synth_master(tmp_path_factory):
     """2,000 synthetic records (every section, action and flag), shared formulas."""
     d = tmp_path_factory.mktemp("synth")
-    return book_io.make_book(d / "synth.xlsm", synthetic.inward(2000, seed=3), None,
+    return book_new.make_book(d / "synth.xlsm", synthetic.inward(2000, seed=3), None,
                              {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26"},
                              shared_formulas=True)
 

@@ -7,9 +7,14 @@ import shutil
 
 from lctools import table_rows
 
-from ims_excel import cli
-from ims_excel.cli import DEMO_CONTEXT, main, sample_path
-from ims_excel.book import io as book_io
+from ims_excel.cli import app as cli
+from ims_excel.cli import main
+from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
+from ims_excel.book import imports as book_imports
+from ims_excel.book import new as book_new
+from ims_excel.book import process as book_process
+from ims_excel.book import read as book_read
+from ims_excel.book import upgrade as book_upgrade
 from ims_excel.xlsx.package import Package, backup_path
 
 COMMANDS = ("new", "import", "process", "export", "roll", "batch", "upgrade")
@@ -29,7 +34,7 @@ def test_batch_summarises_every_client_and_names_the_broken_one(sample_master, t
     (folder / "north").mkdir(parents=True)
     shutil.copy(sample_master, folder / "acme.xlsm")
     shutil.copy(sample_master, folder / "north" / "beta.xlsm")
-    book_io.process(folder / "north" / "beta.xlsm")  # leaves beta.bak.xlsm: skipped
+    book_process.process(folder / "north" / "beta.xlsm")  # leaves beta.bak.xlsm: skipped
     (folder / "broken.xlsm").write_bytes(b"this is not a workbook")
     (folder / "~$acme.xlsm").write_bytes(b"lock")
     csv_out = tmp_path / "summary.csv"
@@ -39,7 +44,7 @@ def test_batch_summarises_every_client_and_names_the_broken_one(sample_master, t
     assert "FAILED" in out and "broken.xlsm" in out and "not an Excel workbook" in out
     assert "2 workbooks summarised, 1 failed." in out
     assert "[1/3]" in err and "[3/3]" in err  # one progress indicator, no backup or lock file in it
-    lines = csv_out.read_text().splitlines()
+    lines = csv_out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("File,Client,GSTIN,Period,Records,Errors,Warnings,4A(5) IGST")
     assert len(lines) == 3 and all(",Sample Client,27AAACR5055K1Z7,2026-10,34,5,3," in x for x in lines[1:])
     assert lines[1].endswith(",7200.0")  # the add-back total
@@ -77,31 +82,31 @@ def _as_older_template(book) -> None:
 def test_upgrade_moves_the_data_into_the_current_template(tmp_path):
     """A workbook from an older template comes out on the current one, Config and data intact."""
     old_book = tmp_path / "old.xlsm"
-    book_io.new_workbook(old_book, gstin=DEMO_CONTEXT["gstin"], name="Old Client", period="2026-10",
+    book_new.new_workbook(old_book, gstin=DEMO_CONTEXT["gstin"], name="Old Client", period="2026-10",
                          frequency="Quarterly")
-    book_io.import_sources(old_book, [sample_path("sample_inward.csv"), sample_path("sample_outward.csv")],
+    book_imports.import_sources(old_book, [sample_path("sample_inward.csv"), sample_path("sample_outward.csv")],
                            backup=False)
     _as_older_template(old_book)
     with Package(old_book) as pkg:
-        old_layout = book_io.layout_signature(pkg)
-        old_rows = book_io.read_table(pkg, pkg.table("Inward"), "inward", typed=False).frame
-    assert old_layout != book_io.layout_signature()
-    assert any("not this version's" in w for w in book_io.process(old_book, backup=False).warnings)
+        old_layout = book_new.layout_signature(pkg)
+        old_rows = book_read.read_table(pkg, pkg.table("Inward"), "inward", typed=False).frame
+    assert old_layout != book_new.layout_signature()
+    assert any("not this version's" in w for w in book_process.process(old_book, backup=False).warnings)
     before = old_book.read_bytes()
-    rep = book_io.upgrade(old_book)
+    rep = book_upgrade.upgrade(old_book)
     assert rep.changed and rep.inward == 34 and rep.outward == 5
     assert backup_path(old_book).read_bytes() == before
     with Package(old_book) as pkg:
-        assert book_io.layout_signature(pkg) == book_io.layout_signature()
+        assert book_new.layout_signature(pkg) == book_new.layout_signature()
         props = pkg.custom_properties()
-        new_rows = book_io.read_table(pkg, pkg.table("Inward"), "inward", typed=False).frame
-        values, _ = book_io.read_config(pkg)
-    assert props["IMSUpgradedFrom"] == old_layout and props["IMSLayout"] == book_io.layout_signature()
+        new_rows = book_read.read_table(pkg, pkg.table("Inward"), "inward", typed=False).frame
+        values, _ = book_read.read_config(pkg)
+    assert props["IMSUpgradedFrom"] == old_layout and props["IMSLayout"] == book_new.layout_signature()
     assert values["LegalName"] == "Old Client" and values["FilingFrequency"] == "Quarterly"
     for col in old_rows.columns:
         if col not in ("_row", "_sheet"):
             assert _cells(old_rows[col]) == _cells(new_rows[col]), col
-    rep = book_io.process(old_book)
+    rep = book_process.process(old_book)
     assert rep.records == 34 and not rep.warnings
 
 

@@ -14,7 +14,9 @@ from lctools import grid, parts, raw_parts, sheet_part
 from openpyxl.chart import BarChart, Reference
 
 from ims_excel.cli import main
-from ims_excel.book import io as book_io
+from ims_excel.book import carry as book_carry
+from ims_excel.book import process as book_process
+from ims_excel.book import read as book_read
 from ims_excel.xlsx.package import Package
 
 NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -117,8 +119,10 @@ def firm_workbook(book: Path) -> dict[str, str]:
         _add_rel(e, "xl/_rels/workbook.xml.rels", "rIdCache9", "pivotCacheDefinition",
                  "pivotCache/pivotCacheDefinition9.xml")
         wbx = e["xl/workbook.xml"].decode()
-        e["xl/workbook.xml"] = re.sub(r"(<calcPr\b[^>]*/>)", r'\1<pivotCaches><pivotCache cacheId="9" '
-                                                            r'r:id="rIdCache9"/></pivotCaches>', wbx).encode()
+        # openpyxl declares the r: prefix on each <sheet>, not on the root: declare it here too
+        e["xl/workbook.xml"] = re.sub(r"(<calcPr\b[^>]*/>)", r'\1<pivotCaches xmlns:r="http://schemas.openxmlformats.'
+                                      r'org/officeDocument/2006/relationships"><pivotCache cacheId="9" '
+                                      r'r:id="rIdCache9"/></pivotCaches>', wbx).encode()
         for part, typ in (("xl/pivotCache/pivotCacheDefinition9.xml", "pivotCacheDefinition"),
                           ("xl/pivotCache/pivotCacheRecords9.xml", "pivotCacheRecords"),
                           ("xl/pivotTables/pivotTable9.xml", "pivotTable")):
@@ -155,7 +159,7 @@ def test_charts_images_pivots_and_slicers_survive_process(sample_book):
     before = raw_parts(sample_book)
     inward_part = sheet_part(sample_book, "Inward")
     old_tail = parts(sample_book)[inward_part].split(b"</sheetData>")[1]
-    rep = book_io.process(sample_book)
+    rep = book_process.process(sample_book)
     assert rep.records == 34 and not rep.dropped
     after = raw_parts(sample_book)
     for part in firm:
@@ -189,11 +193,11 @@ def test_foreign_parts_are_named_for_upgrade(sample_book, capsys):
     assert "dropped (--force)" in out
     names = parts(sample_book)
     assert not any(n.startswith(("xl/charts/", "xl/pivotTables/")) for n in names)
-    assert len(book_io.load_book(sample_book).inward.frame) == 34
+    assert len(book_read.load_book(sample_book).inward.frame) == 34
 
 
 def test_what_process_cannot_carry_is_refused_unless_forced(sample_book, capsys):
-    book_io.process(sample_book)
+    book_process.process(sample_book)
     val = sheet_part(sample_book, "Validation")
 
     def attach(e: dict) -> None:
@@ -224,4 +228,4 @@ def test_what_process_cannot_carry_is_refused_unless_forced(sample_book, capsys)
     assert b"digital-signature" not in names["_rels/.rels"]
     assert _sheet_rels(val) not in names
     with Package(sample_book) as pkg:
-        assert not book_io.process_blockers(pkg)
+        assert not book_carry.process_blockers(pkg)

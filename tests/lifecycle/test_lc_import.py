@@ -10,9 +10,14 @@ import openpyxl
 import pytest
 from lctools import parts, sheet_part, table_rows
 
-from ims_excel.cli import main, sample_path
+from ims_excel.cli import main
+from ims_excel.cli.demo import sample_path
 from ims_excel.formats import load
-from ims_excel.book import io as book_io
+from ims_excel.book import imports as book_imports
+from ims_excel.book import new as book_new
+from ims_excel.book import process as book_process
+from ims_excel.book import read as book_read
+from ims_excel.xlsx.package import col_letters
 from ims_excel.xlsx.package import Package
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
@@ -34,11 +39,11 @@ def _new(tmp_path: Path, name: str = "c.xlsm") -> Path:
 def test_new_fills_config_and_refuses_to_overwrite(tmp_path, capsys):
     book = _new(tmp_path)
     with Package(book) as pkg:
-        values, _ = book_io.read_config(pkg)
+        values, _ = book_read.read_config(pkg)
         props = pkg.custom_properties()
     assert values["RecipientGSTIN"] == GSTIN and values["LegalName"] == "Client & Co"
     assert values["ReturnPeriod"] == "2026-10" and values["FilingFrequency"] == "Monthly"
-    assert props["IMSLayout"] == book_io.layout_signature() and props["IMSPackageVersion"]
+    assert props["IMSLayout"] == book_new.layout_signature() and props["IMSPackageVersion"]
     assert "xl/vbaProject.bin" in parts(book)
     capsys.readouterr()
     assert main(["new", str(book), "--gstin", GSTIN, "--period", "2026-10"]) == 2
@@ -74,11 +79,11 @@ def test_import_appends_records_and_leaves_existing_ones_alone(tmp_path, capsys)
 def test_import_portal_json_and_outward(tmp_path):
     book = _new(tmp_path)
     portal = load(FIXTURES / "ims_offline_download.json")
-    rep = book_io.import_sources(book, [FIXTURES / "ims_offline_download.json", sample_path("sample_outward.csv")])
+    rep = book_imports.import_sources(book, [FIXTURES / "ims_offline_download.json", sample_path("sample_outward.csv")])
     assert rep.added == {"Inward": len(portal), "Outward": 5}
     assert len(table_rows(book)) == len(portal)
     assert len(table_rows(book, "Outward")) == 5
-    inward = book_io.load_book(book).inward.frame
+    inward = book_read.load_book(book).inward.frame
     assert sorted(inward["document_number"]) == sorted(portal["document_number"])
     assert inward["taxable_value"].sum() == pytest.approx(portal["taxable_value"].sum())
 
@@ -98,8 +103,8 @@ def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
     csv.writer(out).writerows([reader[0], body])
     src.write_text(out.getvalue(), encoding="utf-8")
     book = _new(tmp_path)
-    book_io.import_sources(book, [src])
-    book_io.process(book, backup=False)
+    book_imports.import_sources(book, [src])
+    book_process.process(book, backup=False)
     # the raw XML: inline strings, no formula element in those cells
     with zipfile.ZipFile(book) as z:
         xml = z.read(sheet_part(book, "Inward")).decode()
@@ -107,7 +112,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
     with Package(book) as pkg:
         columns = pkg.table("Inward").columns
     for col, value in NASTY.items():
-        letters = book_io.col_letters(columns.index(col) + 1)
+        letters = col_letters(columns.index(col) + 1)
         cell = re.search(rf'<c r="{letters}2"[^>]*>.*?</c>', xml).group(0)
         assert 't="inlineStr"' in cell and "<f" not in cell, cell
     assert "<f>" not in val and "<f " not in val  # the Validation sheet holds values only

@@ -21,7 +21,10 @@ from lctools import grid, parts, raw_parts, sheet_names, sheet_part
 from ims_excel.cli import main
 from ims_excel.template import inward as inward_mod
 from ims_excel.template import outward as outward_mod
-from ims_excel.book import io as book_io
+from ims_excel.book import new as book_new
+from ims_excel.book import process as book_process
+from ims_excel.book import read as book_read
+from ims_excel.xlsx.package import col_letters
 from ims_excel.xlsx.package import Package, backup_path
 
 EPOCH = dt.datetime(1899, 12, 30)
@@ -41,8 +44,8 @@ def _num(v):
 
 
 def _expected(book: Path, direction: str = "inward"):
-    b = book_io.load_book(book)
-    result = book_io.evaluate_book(b)
+    b = book_read.load_book(book)
+    result = book_read.evaluate_book(b)
     return b, result, (inward_mod if direction == "inward" else outward_mod).cached_values(result)
 
 
@@ -53,7 +56,7 @@ def test_cached_values_are_the_engines(sample_book, direction):
     td = book.inward if direction == "inward" else book.outward
     assert len(td.rows) == (34 if direction == "inward" else len(result.outward))
     assert len(td.rows) > 0
-    rep = book_io.process(sample_book)
+    rep = book_process.process(sample_book)
     assert rep.records == 34 and rep.stats["fast"] + rep.stats["slow"] >= 34
     rows = grid(sample_book, td.table.sheet)
     header = rows[0]
@@ -83,7 +86,7 @@ def test_everything_else_is_copied_byte_for_byte(sample_book):
     before_raw = raw_parts(sample_book)
     before_inward = [row[:42] for row in grid(sample_book, "Inward")]
     before_config = grid(sample_book, "Config")
-    book_io.process(sample_book)
+    book_process.process(sample_book)
     after_raw = raw_parts(sample_book)
     inward, liability = sheet_part(sample_book, "Inward"), sheet_part(sample_book, "Liability")
     outward = sheet_part(sample_book, "Outward")
@@ -104,7 +107,7 @@ def test_everything_else_is_copied_byte_for_byte(sample_book):
 
 
 def test_validation_sheet_and_liability_rows_are_replaced_not_added(sample_book):
-    book_io.process(sample_book)
+    book_process.process(sample_book)
     names = sheet_names(sample_book)
     assert names[names.index("Inward") + 1] == "Validation"
     val = grid(sample_book, "Validation")
@@ -119,7 +122,7 @@ def test_validation_sheet_and_liability_rows_are_replaced_not_added(sample_book)
     mark = [i for i, r in enumerate(lia) if any(str(c).startswith("Add-back by document") for c in r)]
     assert len(mark) == 1
     assert lia[mark[0] + 2][1] == "27AAACB2222B1ZJ" and lia[mark[0] + 2][2] == "SCN-901"
-    book_io.process(sample_book)  # again: the same sheets, the same rows
+    book_process.process(sample_book)  # again: the same sheets, the same rows
     assert sheet_names(sample_book) == names
     assert grid(sample_book, "Liability") == lia
     val2 = grid(sample_book, "Validation")
@@ -128,18 +131,18 @@ def test_validation_sheet_and_liability_rows_are_replaced_not_added(sample_book)
 
 def test_backup_holds_the_previous_file(sample_book):
     before = sample_book.read_bytes()
-    book_io.process(sample_book)
+    book_process.process(sample_book)
     assert backup_path(sample_book).read_bytes() == before
     assert not list(sample_book.parent.glob(".*.tmp"))
 
 
 def test_a_constant_typed_over_a_formula_is_kept(synth_book):
-    book_io.process(synth_book)
+    book_process.process(synth_book)
     part = sheet_part(synth_book, "Inward")
     with Package(synth_book) as pkg:
         table = pkg.table("Inward")
         header = next(h for h in table.formulas)  # the first formula column
-        col = book_io.col_letters(table.bounds[1] + table.columns.index(header))
+        col = col_letters(table.bounds[1] + table.columns.index(header))
     with zipfile.ZipFile(synth_book) as z:
         xml = z.read(part).decode()
         entries = {n: z.read(n) for n in z.namelist()}
@@ -149,7 +152,7 @@ def test_a_constant_typed_over_a_formula_is_kept(synth_book):
     with zipfile.ZipFile(synth_book, "w", zipfile.ZIP_DEFLATED) as z:
         for n, data in entries.items():
             z.writestr(n, data)
-    rep = book_io.process(synth_book)
+    rep = book_process.process(synth_book)
     rows = grid(synth_book, "Inward")
     j = rows[0].index(header)
     assert rows[6][j] == "checked by CA"
@@ -159,12 +162,12 @@ def test_a_constant_typed_over_a_formula_is_kept(synth_book):
 
 def test_a_workbook_saved_by_another_program_still_processes(sample_book):
     """openpyxl rewrites every part (shared strings, its own XML): the slow path and the reader still cope."""
-    book_io.process(sample_book)
+    book_process.process(sample_book)
     wb = openpyxl.load_workbook(sample_book, keep_vba=True)
     wb["Inward"]["AI2"] = "Reject"  # a person changes an action
     wb.save(sample_book)
     vba = parts(sample_book)["xl/vbaProject.bin"]
-    rep = book_io.process(sample_book)
+    rep = book_process.process(sample_book)
     assert rep.records == 34
     assert parts(sample_book)["xl/vbaProject.bin"] == vba
     b, result, values = _expected(sample_book)
@@ -178,9 +181,9 @@ def test_fast_reader_and_calamine_agree(synth_book, sample_book):
     for book in (synth_book, sample_book):
         with Package(book) as pkg:
             t = pkg.table("Inward")
-            fast = book_io.read_table(pkg, t, "inward", reader="fast")
-            slow = book_io.read_table(pkg, t, "inward", reader="calamine")
-            two = book_io.read_table(pkg, t, "inward", reader="fast", chunk_rows=700, processes=2)
+            fast = book_read.read_table(pkg, t, "inward", reader="fast")
+            slow = book_read.read_table(pkg, t, "inward", reader="calamine")
+            two = book_read.read_table(pkg, t, "inward", reader="fast", chunk_rows=700, processes=2)
         a, b, c = (x.frame.drop(columns=["extra"]) for x in (fast, slow, two))
         assert list(a.columns) == list(b.columns)
         for col in a.columns:
@@ -205,7 +208,7 @@ def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
     """Kill ``ims-excel process`` while it writes: the workbook is the old file, and the next run works."""
     from ims_excel import synthetic
 
-    book = book_io.make_book(tmp_path / "big.xlsm", synthetic.inward(15_000, seed=5), None,
+    book = book_new.make_book(tmp_path / "big.xlsm", synthetic.inward(15_000, seed=5), None,
                              {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26"},
                              shared_formulas=True)
     digest = hashlib.sha256(book.read_bytes()).hexdigest()
@@ -227,7 +230,7 @@ def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
     assert list(tmp_path.glob(".big.xlsm.*.tmp"))  # the half-written file is a separate file
     with Package(book) as pkg:
         assert pkg.table("Inward").bounds[2] == 15_001
-    rep = book_io.process(book)  # and the next run works, clearing the leftover
+    rep = book_process.process(book)  # and the next run works, clearing the leftover
     assert rep.records == 15_000
     assert not list(tmp_path.glob(".big.xlsm.*.tmp"))
     assert hashlib.sha256(backup_path(book).read_bytes()).hexdigest() == digest
@@ -236,7 +239,7 @@ def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
 def test_processed_workbook_opens_in_libreoffice(sample_book, tmp_path):
     from ims_excel import recalc
 
-    book_io.process(sample_book)
+    book_process.process(sample_book)
     with recalc.Session() as lo:
         values = lo.values(sample_book, ["Validation", "Liability", "Inward"])
     flat = [c for r in values["Validation"]["values"] for c in r]
@@ -251,7 +254,7 @@ def test_a_formula_cell_a_person_formatted_keeps_its_format(synth_book):
     with Package(synth_book) as pkg:
         table = pkg.table("Inward")
         header = list(table.formulas)[3]
-        col = book_io.col_letters(table.bounds[1] + table.columns.index(header))
+        col = col_letters(table.bounds[1] + table.columns.index(header))
     with zipfile.ZipFile(synth_book) as z:
         entries = {n: z.read(n) for n in z.namelist()}
     xml = entries[part].decode()
@@ -260,7 +263,7 @@ def test_a_formula_cell_a_person_formatted_keeps_its_format(synth_book):
     with zipfile.ZipFile(synth_book, "w", zipfile.ZIP_DEFLATED) as z:
         for n, data in entries.items():
             z.writestr(n, data)
-    rep = book_io.process(synth_book)
+    rep = book_process.process(synth_book)
     assert rep.stats["slow"] >= 1
     xml = parts(synth_book)[part].decode()
     assert re.search(rf'<c r="{col}9" s="1"[^>]*><f', xml)  # its own style, its formula, a value
@@ -277,7 +280,7 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
     other = tmp_path / "other.xlsm"
     shutil.copy(synth_book, other)
     stamp = "26-11-2026 10:00"
-    book_io.process(synth_book, stamp=stamp, backup=False)
+    book_process.process(synth_book, stamp=stamp, backup=False)
 
     fanned = []
     real = fanout.fan_out
@@ -288,11 +291,11 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
 
     monkeypatch.setattr(fanout, "fan_out", counting)
     monkeypatch.setattr(units, "UNIT_BYTES", 1 << 17)
-    monkeypatch.setattr(book_io, "CHUNK_ROWS", 300)
-    monkeypatch.setattr(book_io, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(book_io, "STREAM_CHUNK", 1 << 16)
-    monkeypatch.setattr(book_io, "PROCESSES", 2)
-    rep = book_io.process(other, stamp=stamp, backup=False)
+    monkeypatch.setattr(book_read, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(book_read, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(book_read, "STREAM_CHUNK", 1 << 16)
+    monkeypatch.setattr(book_read, "PROCESSES", 2)
+    rep = book_process.process(other, stamp=stamp, backup=False)
     assert fanned == ["_parse_unit", "_inject_unit"]
     assert rep.records == 2000 and rep.stats["fast"] + rep.stats["slow"] == 2000
     assert rep.stats["fast"] > 1900
@@ -305,7 +308,7 @@ def test_process_reports_progress_read_engine_write(synth_book):
     """``process`` tells how far it has got (the CLI draws a bar from it): reading, then the engine,
     then writing, each read/write phase ending at its total."""
     seen = []
-    book_io.process(synth_book, backup=False, progress=lambda phase, done, total: seen.append((phase, done, total)))
+    book_process.process(synth_book, backup=False, progress=lambda phase, done, total: seen.append((phase, done, total)))
     phases = [p for k, (p, _, _) in enumerate(seen) if k == 0 or seen[k - 1][0] != p]
     assert phases == ["read", "engine", "write"]
     for phase in ("read", "write"):
@@ -325,7 +328,7 @@ def test_a_dead_worker_is_exit_1_with_a_message(synth_book, capsys, monkeypatch)
 
     def dies(*a, **k):
         raise WorkerDied("a worker process ended abruptly (out of memory, or killed); nothing was written")
-    monkeypatch.setattr(book_io, "process", dies)
+    monkeypatch.setattr(book_process, "process", dies)
     before = synth_book.read_bytes()
     assert main(["process", str(synth_book)]) == 1
     err = capsys.readouterr().err
@@ -344,16 +347,16 @@ def test_without_fork_a_big_sheet_is_read_by_a_pool_and_written_here_with_the_sa
     other = tmp_path / "other.xlsm"
     shutil.copy(synth_book, other)
     stamp = "26-11-2026 10:00"
-    book_io.process(synth_book, stamp=stamp, backup=False)
+    book_process.process(synth_book, stamp=stamp, backup=False)
 
     monkeypatch.setattr(fanout, "can_fork", lambda: False)
-    monkeypatch.setattr(book_io, "CHUNK_ROWS", 300)
-    monkeypatch.setattr(book_io, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(book_io, "PROCESSES", 2)
+    monkeypatch.setattr(book_read, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(book_read, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(book_read, "PROCESSES", 2)
     pools = []
-    real_pool = book_io._pool
-    monkeypatch.setattr(book_io, "_pool", lambda job, n: pools.append(n) or real_pool(job, n))
-    rep = book_io.process(other, stamp=stamp, backup=False)
+    real_pool = book_read._pool
+    monkeypatch.setattr(book_read, "_pool", lambda job, n: pools.append(n) or real_pool(job, n))
+    rep = book_process.process(other, stamp=stamp, backup=False)
     assert pools == [2]
     assert rep.records == 2000 and rep.stats["fast"] > 1900
     a, b = parts(synth_book), parts(other)

@@ -7,7 +7,11 @@ import hashlib
 from lctools import grid, sheet_names, table_rows
 
 from ims_excel.cli import main
-from ims_excel.book import io as book_io
+from ims_excel.book import history as book_history
+from ims_excel.book import imports as book_imports
+from ims_excel.book import process as book_process
+from ims_excel.book import read as book_read
+from ims_excel.book import roll as book_roll
 from ims_excel.xlsx.package import Package
 
 AMENDMENT = ("Section,Supplier GSTIN,Supplier Name,Document Number,Document Date,Original Document Number,"
@@ -26,7 +30,7 @@ def test_roll_needs_a_filed_return(sample_book, capsys):
 
 def test_pending_records_go_forward_and_the_rest_into_history(sample_book, tmp_path, capsys):
     digest = hashlib.sha256(sample_book.read_bytes()).hexdigest()
-    result = book_io.evaluate_book(book_io.load_book(sample_book))  # the states at filing
+    result = book_read.evaluate_book(book_read.load_book(sample_book))  # the states at filing
     state = result.records["effective_action"].astype(str)
     pending = set(result.inward.loc[state == "Pending", "document_number"])
     unfiled = (result.inward["supplier_filing_status"].astype(str) == "Not Filed") & ~result.records["in_2b"]
@@ -36,7 +40,7 @@ def test_pending_records_go_forward_and_the_rest_into_history(sample_book, tmp_p
     out = tmp_path / "client_2026-11.xlsm"
     assert "client_2026-11.xlsm" in capsys.readouterr().out
     assert hashlib.sha256(sample_book.read_bytes()).hexdigest() == digest  # the filed period's book unchanged
-    nxt = book_io.load_book(out)
+    nxt = book_read.load_book(out)
     assert nxt.context.return_period == 2026 * 12 + 10 and not nxt.context.gstr3b_filed
     assert nxt.config["RecipientGSTIN"] == "27AAACR5055K1Z7" and nxt.config["LegalName"] == "Sample Client"
     carried = table_rows(out)
@@ -46,7 +50,7 @@ def test_pending_records_go_forward_and_the_rest_into_history(sample_book, tmp_p
     names = sheet_names(out)
     assert "History" in names
     with Package(out) as pkg:
-        history = book_io.read_history(pkg)
+        history = book_history.read_history(pkg)
     assert len(history) == 34 + 5  # every inward record of the period and the outward ones
     moved = history[history["Direction"] == "Inward"]
     inv = moved[moved["Document Number"] == "INV-2002"].iloc[0]
@@ -57,18 +61,18 @@ def test_pending_records_go_forward_and_the_rest_into_history(sample_book, tmp_p
 
 
 def test_original_action_comes_from_history_when_the_download_lacks_it(sample_book, tmp_path):
-    book_io.roll(sample_book, "2026-11", filed=True)
+    book_roll.roll(sample_book, "2026-11", filed=True)
     nxt = tmp_path / "client_2026-11.xlsm"
     src = tmp_path / "amendment.csv"
     src.write_text(AMENDMENT, encoding="utf-8")
-    rep = book_io.import_sources(nxt, [src])
+    rep = book_imports.import_sources(nxt, [src])
     assert rep.originals_filled == 1
     row = next(r for r in table_rows(nxt) if r["Document Number"] == "INV-2002A")
     assert row["Original Action"] == "Accepted" and row["Original 3B Filed"] == "Y"
     # and a second roll keeps the first period's history
-    book_io.process(nxt)
-    rep2 = book_io.roll(nxt, "2026-12", filed=True)
+    book_process.process(nxt)
+    rep2 = book_roll.roll(nxt, "2026-12", filed=True)
     with Package(rep2.out) as pkg:
-        history = book_io.read_history(pkg)
+        history = book_history.read_history(pkg)
     assert set(history["Return Period"]) == {"2026-10", "2026-11"}
     assert grid(rep2.out, "Config")  # a readable workbook

@@ -32,7 +32,8 @@ from ims_excel.engine.sample import frame
 from ims_excel.engine.summary import STATES, ims_summary
 from ims_excel.normalise import normalise
 from ims_excel.records import HEADS
-from ims_excel.report import message, status_counts
+from ims_excel.cli.output import status_counts
+from ims_excel.engine.explain import message
 from ims_excel.template import config, inward, outward, summaries
 from ims_excel.template.build import build_workbook
 from tests.casefile import _stringify, context_of, load

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from fakebook import ExcelError, FakeBook
 
-from ims_excel.cli import DEMO_CONTEXT, main, sample_path
-from ims_excel.book import io as book_io
+from ims_excel.cli import main
+from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
+from ims_excel.book import new as book_new
 from ims_excel.template import start
 from ims_excel.xl import macros
 
@@ -25,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def empty_book(tmp_path_factory):
     book = tmp_path_factory.mktemp("xl") / "client.xlsm"
-    book_io.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Live Client", period=DEMO_CONTEXT["period"])
-    book_io._set_config_as_of(book, DEMO_CONTEXT["as_of"])
+    book_new.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Live Client", period=DEMO_CONTEXT["period"])
+    book_new.set_config_as_of(book, DEMO_CONTEXT["as_of"])
     return book
 
 

@@ -14,86 +14,12 @@ import pandas as pd
 from ims_excel import periods
 from ims_excel.engine import Result
 from ims_excel.engine.amounts import TABLES
+from ims_excel.engine.explain import HEAD_LABEL, message, messages
 from ims_excel.engine.gstr2b import as_dict
+from ims_excel.engine.liability import totals
 from ims_excel.engine.validation import codes_of
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
-
-HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
-
-
-def _dmy(v: object) -> str:
-    return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%d-%m-%Y")
-
-
-def _period_label(p: int, frequency: str) -> str:
-    label = periods.label(int(p))
-    return f"the quarter ending {label}" if frequency == "quarterly" else label
-
-
-class _Row:
-    """One row of a wide frame, read a field at a time (``frame.iloc[i]`` builds the whole row);
-    ``columns`` keeps the columns read, for many calls on the same frame."""
-
-    def __init__(self, frame: pd.DataFrame, i: int, columns: dict | None = None):
-        self.frame, self.i, self.columns = frame, i, columns
-
-    def __getitem__(self, name: str) -> object:
-        if self.columns is None:
-            return self.frame[name].iat[self.i]
-        col = self.columns.get(name)
-        if col is None:
-            col = self.columns[name] = self.frame[name]
-        return col.iat[self.i]
-
-
-def message(result: Result, i: int, code: str | None = None, *, cache: dict | None = None) -> str:
-    """The plain-English message of one record's primary (or given) code, dates filled in.
-
-    ``cache``: an empty dict to pass to every call on the same result (keeps the columns read).
-    """
-    rb = rulebook()
-    if cache is not None:
-        cache.setdefault("records", {})
-        cache.setdefault("inward", {})
-    rec = _Row(result.records, i, cache and cache["records"])
-    code = code or rec["primary_code"]
-    if not code:
-        return ""
-    inp = _Row(result.inward, i, cache and cache["inward"])
-    text = rb.codes[code].message
-    head = int(rec["exceeds_head"])
-    x = y = ""
-    if code == "DECL_EXCEEDS" and head >= 0:
-        h = HEADS[head]
-        x = f"{inp[f'declared_{h}']:.2f}"
-        y = f"{_full_reduction(result, i, head, cache):.2f}"
-        text = text.replace("{head}", HEAD_LABEL[h])
-    elif code in ("GSTIN_CHECK_DIGIT", "GSTIN_OVERRIDDEN"):
-        from ims_excel.gstin import expected
-        g = str(inp["supplier_gstin"])
-        x, y = g, expected(pd.Series([g])).iloc[0]
-    elif code == "REMARKS_TOO_LONG":
-        x = str(len(str(inp["remarks"])))
-    elif code == "PEND_FLAG_DISAGREES":
-        x = "Y" if inp["pending_blocked"] == 1 else "N"
-        y = "Pending not allowed" if inp["pending_blocked"] == 0 else "Pending allowed"
-    subs = {
-        "{deadline}": _dmy(rec["pending_deadline"]),
-        "{next_period}": _period_label(rec["next_period"], result.context.frequency),
-        "{period}": periods.label(int(rec["period_2b"])),
-        "{date}": _dmy(rec["cutoff_164"]),
-        "{x}": x, "{y}": y,
-    }
-    for k, v in subs.items():
-        text = text.replace(k, v)
-    return text
-
-
-def _full_reduction(result: Result, i: int, head: int, cache: dict | None = None) -> float:
-    """What a Full declaration reduces on head ``head`` (the engine's figure DECL_EXCEEDS compares with)."""
-    rec = _Row(result.records, i, cache and cache["records"])
-    return abs(float(rec[f"reduction_{HEADS[head]}"]))
 
 
 def _dates(values: object) -> list[str | None]:
@@ -108,9 +34,7 @@ def _texts(values: object) -> list:
 
 def records_json(result: Result) -> list[dict]:
     """One dict per record (the ``report --json`` contract); columns converted whole, messages per
-    distinct case (:func:`ims_excel.book.outputs.messages`), so a million records take seconds."""
-    from ims_excel.book.outputs import messages
-
+    distinct case (:func:`ims_excel.engine.explain.messages`), so a million records take seconds."""
     rb = rulebook()
     recs = result.records
     inp = result.inward
@@ -166,10 +90,10 @@ def status_counts(result: Result) -> dict[str, int]:
     return {s: int(counts.get(s, 0)) for s in ("ok", "info", "warning", "error")}
 
 
-def _money(v: float) -> str:
+def money(v: float) -> str:
     """Indian grouping: 1,23,45,678.90.
 
-    >>> _money(12345678.9), _money(-1800)
+    >>> money(12345678.9), money(-1800)
     ('1,23,45,678.90', '-1,800.00')
     """
     sign = "-" if v < 0 else ""
@@ -207,14 +131,13 @@ def text_report(result: Result, max_rows: int = 40) -> str:
               f"  {'table':<6} {'IGST':>16} {'CGST':>16} {'SGST':>16} {'Cess':>16}"]
     for tab in TABLES:
         v = result.gstr3b[tab]
-        lines.append(f"  {tab:<6} " + " ".join(f"{_money(v[h]):>16}" for h in HEADS))
+        lines.append(f"  {tab:<6} " + " ".join(f"{money(v[h]):>16}" for h in HEADS))
     if len(result.liability):
         lines += ["", "Supplier add-back (our next GSTR-3B)"]
-        from ims_excel.engine.liability import totals
         for r in totals(result.liability).itertuples(index=False):
-            lines.append(f"  {r.gstr3b_period}  {r.gstr3b_table:<7} taxable {_money(r.taxable_value)}  "
-                         + "  ".join(f"{HEAD_LABEL[h]} {_money(getattr(r, h))}" for h in HEADS))
+            lines.append(f"  {r.gstr3b_period}  {r.gstr3b_table:<7} taxable {money(r.taxable_value)}  "
+                         + "  ".join(f"{HEAD_LABEL[h]} {money(getattr(r, h))}" for h in HEADS))
     return "\n".join(lines)
 
 
-__all__ = ["to_json", "text_report", "message", "status_counts"]
+__all__ = ["to_json", "text_report", "status_counts", "money"]

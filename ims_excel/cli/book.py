@@ -1,6 +1,7 @@
 """``ims-excel`` commands that work on client workbooks (new, import, process, export, roll, batch, upgrade).
 
-:func:`register` adds them to the main parser in :mod:`ims_excel.cli`.
+:func:`register` adds them to the main parser (:mod:`ims_excel.cli.app`); each command converts its
+arguments and calls a use case of :mod:`ims_excel.book`.
 
 Exit codes (every command): **0** done; **2** unusable input or a refusal
 (the message names the file, sheet, row and column, or the parts a change
@@ -13,27 +14,25 @@ summarised).
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-
-EPILOG = ("exit codes: 0 done; 2 unusable input or refused (nothing written; the message says why); "
-          "1 internal error")
-
-
-def _date(text: str | None) -> dt.date | None:
-    from ims_excel.cli import _date as parse_date
-
-    return parse_date(text, "--as-of")
-
-
-def _money(v: float) -> str:
-    from ims_excel.report import _money as m
-    return m(v)
+from ims_excel.book import batch as batch_mod
+from ims_excel.book import export as export_mod
+from ims_excel.book import imports as imports_mod
+from ims_excel.book import new as new_mod
+from ims_excel.book import process as process_mod
+from ims_excel.book import roll as roll_mod
+from ims_excel.book import upgrade as upgrade_mod
+from ims_excel.book.carry import CannotCarry
+from ims_excel.book.outputs import SUMMARY_HEADER
+from ims_excel.cli.exits import EPILOG, EXIT_INPUT, EXIT_OK, parse_date
+from ims_excel.cli.output import money, status_counts
+from ims_excel.csvout import write_csv
+from ims_excel.formats.upload_json import UploadRefused
+from ims_excel.xlsx.package import WorkbookBusy
+from ims_excel.xlsx.sheetxml import SheetFormatError
 
 
 def _refusal(e: Exception) -> int:
@@ -42,9 +41,7 @@ def _refusal(e: Exception) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from ims_excel.book import io as book_io
-
-    path = book_io.new_workbook(args.book, gstin=args.gstin, name=args.name or "", period=args.period,
+    path = new_mod.new_workbook(args.book, gstin=args.gstin, name=args.name or "", period=args.period,
                                 frequency=args.frequency, state=args.state or "",
                                 taxpayer_type=args.taxpayer_type, force=args.force)
     print(f"Created {path} for {args.gstin.upper()}, return period {args.period} ({args.frequency}).")
@@ -53,9 +50,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ims_excel.book import io as book_io
-
-    rep = book_io.import_sources(args.book, args.sources, direction=args.direction,
+    rep = imports_mod.import_sources(args.book, args.sources, direction=args.direction,
                                  shared_formulas=args.shared_formulas, backup=not args.no_backup)
     for table, n in rep.added.items():
         rows = rep.rows.get(table)
@@ -68,14 +63,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _print_process(rep) -> None:
-    from ims_excel.report import status_counts
-
     c = status_counts(rep.result)
     print(f"Processed {rep.path}: {rep.records} records: {c['error']} errors, {c['warning']} warnings, "
           f"{c['info']} info, {c['ok']} ok.")
     print(f"  Validation sheet: {rep.listed} of {rep.flagged} records with errors or warnings listed.")
     t4 = rep.result.gstr3b["4A5"]
-    print("  GSTR-3B 4A(5): " + "  ".join(f"{h.upper() if h != 'cess' else 'Cess'} {_money(t4[h])}"
+    print("  GSTR-3B 4A(5): " + "  ".join(f"{h.upper() if h != 'cess' else 'Cess'} {money(t4[h])}"
                                          for h in ("igst", "cgst", "sgst", "cess")))
     if len(rep.result.liability):
         print(f"  Liability sheet: {len(rep.result.liability)} add-back rows.")
@@ -88,10 +81,9 @@ def _print_process(rep) -> None:
 
 
 def cmd_process(args: argparse.Namespace) -> int:
-    from ims_excel.book import io as book_io
-
-    rep = book_io.process(args.book, force=args.force, as_of=_date(args.as_of), backup=not args.no_backup,
-                          progress=_Progress())
+    rep = process_mod.process(args.book, force=args.force, as_of=parse_date(args.as_of, "--as-of"),
+                              backup=not args.no_backup,
+                              progress=_Progress())
     _print_process(rep)
     return EXIT_OK
 
@@ -125,14 +117,12 @@ class _Progress:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ims_excel.formats.upload_json import UploadRefused
-    from ims_excel.book import io as book_io
-
     book = Path(args.book)
     out = Path(args.out) if args.out else book.with_name(f"{book.stem}_upload.json")
     try:
-        up, bk, result, reset = book_io.export_upload(book, out, only_valid=args.only_valid,
-                                                      as_of=_date(args.as_of), route=args.route)
+        up, bk, result, reset = export_mod.export_upload(book, out, only_valid=args.only_valid,
+                                                         as_of=parse_date(args.as_of, "--as-of"),
+                                                         route=args.route)
     except UploadRefused as e:
         print(f"ims-excel: {book}: {e}", file=sys.stderr)
         return EXIT_INPUT
@@ -159,9 +149,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_roll(args: argparse.Namespace) -> int:
-    from ims_excel.book import io as book_io
-
-    rep = book_io.roll(args.book, args.to, out=args.out, filed=args.filed, force=args.force)
+    rep = roll_mod.roll(args.book, args.to, out=args.out, filed=args.filed, force=args.force)
     print(f"Wrote {rep.out} for {rep.to}: {rep.carried} pending/unfiled records carried forward, "
           f"{rep.moved} kept in its History sheet.")
     if rep.outward_carried or rep.outward_moved:
@@ -173,9 +161,6 @@ def cmd_roll(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from ims_excel.book import io as book_io
-    from ims_excel.book.outputs import SUMMARY_HEADER
-
     tty = sys.stderr.isatty()
     width = [0]
 
@@ -188,7 +173,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not Path(args.folder).is_dir():
         print(f"ims-excel: {args.folder}: not a folder", file=sys.stderr)
         return EXIT_INPUT
-    rows = book_io.batch(args.folder, progress=progress, as_of=_date(args.as_of))
+    rows = batch_mod.batch(args.folder, progress=progress, as_of=parse_date(args.as_of, "--as-of"))
     if tty and rows:
         sys.stderr.write("\n")
     good = [r for r in rows if r.summary]
@@ -203,15 +188,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
             print(f"FAILED {r.path}: {r.error}")
         print(f"{len(good)} workbooks summarised, {len(bad)} failed.")
     if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(table)
+        write_csv(args.csv, table)
     return EXIT_INPUT if bad else EXIT_OK
 
 
 def _print_table(table: list[list]) -> None:
     def fmt(v: object) -> str:
         if isinstance(v, float):
-            return _money(v)
+            return money(v)
         return str(v)
     cells = [[fmt(v) for v in row] for row in table]
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
@@ -220,9 +204,7 @@ def _print_table(table: list[list]) -> None:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from ims_excel.book import io as book_io
-
-    rep = book_io.upgrade(args.book, force=args.force)
+    rep = upgrade_mod.upgrade(args.book, force=args.force)
     state = "moved into the current template" if rep.changed else "rebuilt on the current template (layout unchanged)"
     print(f"{rep.path}: {state} (layout {rep.old_layout} -> {rep.new_layout}); {rep.inward} Inward, "
           f"{rep.outward} Outward, {rep.history} History rows carried. Previous file kept as the backup.")
@@ -234,10 +216,6 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 def _book_errors(func):
     """Turn workbook refusals into exit 2 with the message (InputError / UsageError are handled by cli.main)."""
     def run(args: argparse.Namespace) -> int:
-        from ims_excel.book.io import CannotCarry
-        from ims_excel.xlsx.package import WorkbookBusy
-        from ims_excel.xlsx.sheetxml import SheetFormatError
-
         try:
             return func(args)
         except (CannotCarry, WorkbookBusy) as e:

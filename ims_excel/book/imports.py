@@ -1,0 +1,221 @@
+"""``import``: append the records of portal or canonical files to a workbook's tables.
+
+Records already in the workbook (same section, party GSTIN, document number
+and 2B period) are kept as they are; the new rows take the table's blank rows,
+then grow it, with the table's formulas and styles (streamed, so a million
+rows append in one pass).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ims_excel import periods
+from ims_excel.book.edit import Edit, drop_calc_chain, full_calc_on_load, sheet_head
+from ims_excel.book.history import fill_originals, read_history
+from ims_excel.book.read import BookProblem, TableData, read_table, require_tables
+from ims_excel.formats._common import to_typed
+from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
+from ims_excel.xlsx import sheetxml
+from ims_excel.xlsx.package import Package, check_not_open, col_letters
+
+
+def _key_text(section: object, gstin: object, doc: object, p2b: object) -> tuple[str, str, str, str]:
+    def t(v: object) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, (dt.date, dt.datetime, pd.Timestamp)):
+            return f"{v.year:04d}-{v.month:02d}"
+        return str(v).strip()
+    return t(section).upper(), t(gstin).upper(), t(doc), t(p2b)
+
+
+def record_keys(frame: pd.DataFrame, direction: str = "inward") -> list[tuple[str, str, str, str]]:
+    """(section, party GSTIN, document number, 2B period) of typed or raw records, as text."""
+    party = "supplier_gstin" if direction == "inward" else "recipient_gstin"
+    if "section" in frame:  # typed
+        p2b = frame["period_2b"].to_numpy() if "period_2b" in frame else np.full(len(frame), -1)
+        ptext = [periods.iso(int(p)) if p >= 0 else "" for p in p2b]
+        return [_key_text(a, b, c, d) for a, b, c, d in zip(frame["section"].astype(object), frame[party],
+                                                             frame["document_number"], ptext)]
+    cols = {header_key(c): c for c in frame.columns}
+    get = lambda k: frame[cols[k]].tolist() if k in cols else [""] * len(frame)  # noqa: E731
+    return [_key_text(*v) for v in zip(get("section"), get(header_key(party.replace("_", " "))),
+                                       get("documentnumber"), get("2bperiod"))]
+
+
+def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, pd.DataFrame]:
+    """(direction, typed records) of a file to import; ``auto``: Outward for a canonical file with
+    Recipient GSTIN and no Supplier GSTIN, else Inward."""
+    from ims_excel.formats import detect_and_read
+
+    p = Path(path)
+    if not p.exists():
+        raise BookProblem(p, "no such file")
+    if direction != "auto":
+        return direction, to_typed(detect_and_read(p, direction), file=str(p), direction=direction)
+    raw = detect_and_read(p, "inward")
+    keys = {header_key(c) for c in raw.columns}
+    if "recipientgstin" in keys and "suppliergstin" not in keys:
+        if p.suffix.lower() in (".xlsx", ".xlsm"):  # the Outward table or sheet, not the first one
+            raw = detect_and_read(p, "outward")
+        return "outward", to_typed(raw, file=str(p), direction="outward")
+    return "inward", to_typed(raw, file=str(p), direction="inward")
+
+
+def detect_direction(path: str | os.PathLike) -> str:
+    """``outward`` for a canonical file with Recipient GSTIN and no Supplier GSTIN, else ``inward``."""
+    return read_source(path)[0]
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    added: dict[str, int]
+    skipped: dict[str, int]
+    originals_filled: int
+    rows: dict[str, tuple[int, int]]  # table -> (first, last) sheet rows written
+
+
+def _spec(direction: str):
+    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
+    return IN_SPEC if direction == "inward" else OUT_SPEC
+
+
+def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
+                 shared_formulas: bool = False) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
+    """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table."""
+    from ims_excel.template.tables import cell_columns
+
+    table = td.table
+    r1, c1, r2, c2 = table.bounds
+    n, cells = cell_columns(_spec(direction), frame)
+    part = table.sheet_part
+    head = sheet_head(pkg, part)
+    col_styles = sheetxml.style_of_columns(head)
+    canon = {c.name: c for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)}
+    columns: list[tuple[sheetxml.Column, list | None]] = []
+    for name, col in td.inputs.items():
+        columns.append((sheetxml.Column(col, canon[name].kind, col_styles.get(col)), cells.get(name)))
+    for header, col in td.computed.items():
+        columns.append((sheetxml.Column(col, "formula", col_styles.get(col), table.formulas[header]), None))
+    for header, col in td.others.items():
+        columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
+    reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
+    first_new = max(reusable, r1) + 1
+    last_new = first_new + n - 1
+    new_r2 = max(r2, last_new)
+
+    def stream() -> Iterator[bytes]:
+        emitted = False
+        max_si = -1
+        for kind, blob in sheetxml.split_sheet(pkg.stream(part)):
+            if kind == "head":
+                yield sheetxml.set_dimension(blob, f"A1:{col_letters(max(c2, 1))}{new_r2}")
+                continue
+            if kind == "tail":
+                if not emitted and n:
+                    yield from sheetxml.rows_xml(columns, first_new, n,
+                                                 shared_si=(max_si + 1) if shared_formulas else None)
+                yield blob
+                continue
+            if shared_formulas:
+                max_si = max(max_si, sheetxml.max_shared_index(blob))
+            out = []
+            for rnum, row in sheetxml.iter_rows(blob):
+                if first_new <= rnum <= r2 and rnum <= max(r2, last_new):
+                    if _has_constants(row):
+                        raise BookProblem(pkg.path, f"row {rnum} of the {table.name} table has values outside "
+                                                    "the input columns; clear it or add the records by hand")
+                    continue  # a blank table row: the new records take its place
+                if r2 < rnum <= last_new and b"<c" in row:
+                    raise BookProblem(pkg.path, f"row {rnum} below the {table.name} table is in use; the "
+                                                f"{n} new records need rows {first_new}-{last_new}: move it")
+                if rnum > last_new and not emitted and n:
+                    if out:
+                        yield b"".join(out)
+                        out = []
+                    yield from sheetxml.rows_xml(columns, first_new, n,
+                                                 shared_si=(max_si + 1) if shared_formulas else None)
+                    emitted = True
+                out.append(row)
+            if out:
+                yield b"".join(out)
+    ref = f"{col_letters(c1)}{r1}:{col_letters(c2)}{new_r2}"
+    txml = pkg.text(table.part)
+    txml = re.sub(r'(<table\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
+    txml = re.sub(r'(<autoFilter\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
+    return first_new, last_new, stream, txml
+
+
+def append_estimate(td: TableData, n: int, shared: bool) -> int:
+    """A generous size of ``n`` new rows' XML (for ZIP64 room): 80 bytes an input cell, the formulas."""
+    per_formula = 60 if shared else 60 + max((len(f) for f in td.table.formulas.values()), default=0)
+    return n * (80 * len(td.inputs) + per_formula * len(td.computed) + 40)
+
+
+def _has_constants(row: bytes) -> bool:
+    _, cells, _ = sheetxml.row_cells(row)
+    for _, cell in cells:
+        if b"<f" not in cell and (b"<v>" in cell or b"<is>" in cell):
+            return True
+    return False
+
+
+def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
+                   shared_formulas: bool = False, backup: bool = True) -> ImportReport:
+    """Append the records of portal / canonical files to the workbook's tables (existing ones are kept)."""
+    path = Path(path)
+    check_not_open(path)
+    loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
+    for src in sources:
+        d, typed = read_source(src, direction)
+        loaded[d].append(typed)
+    with Package(path) as pkg:
+        inward_t, outward_t = require_tables(pkg)
+        history = read_history(pkg)
+        edit = Edit(pkg)
+        added, skipped, rows = {}, {}, {}
+        filled = 0
+        for d, table in (("inward", inward_t), ("outward", outward_t)):
+            if not loaded[d]:
+                continue
+            if table is None:
+                raise BookProblem(path, f"has no {d.capitalize()} table for {', '.join(map(str, sources))}")
+            td = read_table(pkg, table, d, typed=False)
+            seen = set(record_keys(td.frame, d))
+            new = pd.concat(loaded[d], ignore_index=True)
+            keys = record_keys(new, d)
+            keep = []
+            for i, k in enumerate(keys):
+                if k not in seen:
+                    seen.add(k)
+                    keep.append(i)
+            skipped[table.name] = len(new) - len(keep)
+            new = new.iloc[keep].reset_index(drop=True)
+            if d == "inward":
+                filled += fill_originals(new, history)
+            added[table.name] = len(new)
+            if not len(new):
+                continue
+            first, last, stream, txml = append_plan(pkg, td, new, d, shared_formulas=shared_formulas)
+            edit.stream[table.sheet_part] = stream
+            edit.size_hint[table.sheet_part] = (pkg.by_name[table.sheet_part].file_size
+                                                + append_estimate(td, len(new), shared_formulas))
+            edit.replace[table.part] = txml.encode("utf-8")
+            rows[table.name] = (first, last)
+        if edit.stream:
+            drop_calc_chain(edit)
+            full_calc_on_load(edit)
+            edit.save(path, backup=backup)
+    return ImportReport(path, added, skipped, filled, rows)

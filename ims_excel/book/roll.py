@@ -1,0 +1,104 @@
+"""``roll``: the next period's workbook; pending records carried forward, the rest kept in History.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ims_excel import periods
+from ims_excel.book.carry import CannotCarry, foreign_parts
+from ims_excel.book.history import fill_originals, history_rows, read_history
+from ims_excel.book.new import config_for_build, version_stamp, write_records
+from ims_excel.book.read import BookProblem, load_book
+from ims_excel.engine import evaluate
+from ims_excel.records import INWARD_COLUMNS
+from ims_excel.xlsx.package import Package
+
+
+@dataclass
+class RollReport:
+    source: Path
+    out: Path
+    to: str
+    carried: int
+    moved: int
+    outward_carried: int
+    outward_moved: int
+    originals_filled: int
+
+
+def default_roll_path(path: Path, old: str, new: str) -> Path:
+    if old in path.stem:
+        return path.with_name(path.stem.replace(old, new) + path.suffix)
+    return path.with_name(f"{path.stem}_{new}{path.suffix}")
+
+
+def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = None, filed: bool = False,
+         force: bool = False) -> RollReport:
+    """Next period's workbook: pending records carried forward, the rest kept in a History sheet."""
+    path = Path(path)
+    new_p = periods.parse_or_none(to)
+    if new_p is None:
+        raise BookProblem(path, f"--to {to!r} is not a period (use YYYY-MM)")
+    with Package(path) as pkg:
+        book = load_book(path, pkg, gstr3b_filed=True if filed else None)
+        if not book.context.gstr3b_filed:
+            raise BookProblem(path, f"the GSTR-3B for {periods.iso(book.context.return_period)} is not marked "
+                                    "filed (Config: GSTR-3B filed = Y); accepted and rejected records freeze only "
+                                    "when it is filed. Mark it, or pass --filed")
+        if new_p <= book.context.return_period:
+            raise BookProblem(path, f"--to {to} is not after the workbook's period "
+                                    f"{periods.iso(book.context.return_period)}")
+        foreign = foreign_parts(pkg)
+        if foreign and not force:
+            raise CannotCarry(path, foreign, "the next period's workbook (built from the current template)")
+        # the states the records had when the return was filed: the period's own actions are not
+        # "after filing" (that is how the engine reads an action typed into a filed period)
+        import dataclasses
+        at_filing = dataclasses.replace(book.context, gstr3b_filed=False)
+        outward = book.outward.frame if book.outward is not None and len(book.outward.frame) else None
+        result = evaluate(book.inward.frame, at_filing, outward, inward_name=str(path), outward_name=str(path))
+        old_history = read_history(pkg)
+    target = Path(out) if out else default_roll_path(path, periods.iso(book.context.return_period), periods.iso(new_p))
+    if target.exists() and not force:
+        raise BookProblem(target, "exists already (use --out, or --force to replace it keeping a backup)")
+    inp, recs = result.inward, result.records
+    state = recs["effective_action"].astype(object).to_numpy()
+    unfiled = inp["supplier_filing_status"].astype(object).to_numpy() == "Not Filed"
+    carried = (state == "Pending") | (unfiled & ~recs["in_2b"].to_numpy().astype(bool))
+    nxt = inp[carried].copy().reset_index(drop=True)
+    prev_state = {"Accepted": "Accepted", "Rejected": "Rejected", "Pending": "Pending",
+                  "Deemed Accepted": "No Action"}
+    from ims_excel.records import categories
+    cat = {c.name: c for c in INWARD_COLUMNS}
+    nxt["previous_action"] = pd.Categorical([prev_state.get(s, "No Action") for s in state[carried]],
+                                            categories=categories(cat["Previous Action"]))
+    for name in ("action", "itc_reduction"):
+        nxt[name] = pd.Categorical([""] * len(nxt), categories=categories(cat[{"action": "Action",
+                                                                                "itc_reduction": "ITC Reduction"}[name]]))
+    for h in ("igst", "cgst", "sgst", "cess"):
+        nxt[f"declared_{h}"] = 0.0
+    out_next, moved_out = None, None
+    if book.outward is not None and len(book.outward.frame):
+        o = book.outward.frame
+        moved_out = o["recipient_3b_filed"].to_numpy() == 1
+        out_next = o[~moved_out].reset_index(drop=True)
+    hist_new = history_rows(book, result, carried, moved_out, periods.iso(new_p))
+    history = pd.concat([old_history, hist_new], ignore_index=True) if old_history is not None else hist_new
+    filled = fill_originals(nxt, history)
+    values = dict(book.config)
+    values.update({"ReturnPeriod": periods.iso(new_p), "GSTR3BFiled": "N", "AsOfDateOverride": ""})
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
+        from ims_excel.template.build import build_workbook
+        built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
+        write_records(built, target, {"inward": nxt, "outward": out_next}, history,
+                       {**version_stamp(), "IMSRolledFrom": f"{path.name} ({periods.iso(book.context.return_period)})"})
+    return RollReport(path, target, periods.iso(new_p), int(carried.sum()), int((~carried).sum()),
+                      0 if out_next is None else len(out_next),
+                      0 if moved_out is None else int(moved_out.sum()), filled)

@@ -1,0 +1,68 @@
+"""``upgrade``: move a workbook's data into the current template.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import python_calamine as pc
+
+from ims_excel.book.carry import CannotCarry, foreign_parts
+from ims_excel.book.history import read_history
+from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
+from ims_excel.book.read import read_config, read_table, require_tables, split_ref
+from ims_excel.xlsx.package import Package, check_not_open, now_stamp
+
+
+@dataclass
+class UpgradeReport:
+    path: Path
+    old_layout: str
+    new_layout: str
+    inward: int
+    outward: int
+    history: int
+    dropped: list[str]
+    changed: bool
+
+
+def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
+    """Move the workbook's data into the current template (Config values, Inward/Outward cells as typed, History)."""
+    path = Path(path)
+    check_not_open(path)
+    with Package(path) as pkg:
+        old = layout_signature(pkg)
+        new = layout_signature()
+        foreign = foreign_parts(pkg)
+        if foreign and not force:
+            raise CannotCarry(path, foreign, "upgrade (moving the data into the current template)")
+        inward_t, outward_t = require_tables(pkg)
+        values, _ = read_config(pkg)
+        from ims_excel.template import config as config_mod
+        names = pkg.defined_names()
+        wb = pc.CalamineWorkbook.from_path(str(pkg.path))
+        for f in config_mod.FIELDS:  # every setting, not only those the engine reads
+            if f.name not in values and f.name in names:
+                where = split_ref(names[f.name])
+                if where:
+                    sheet, a1 = where
+                    grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                    from ims_excel.xlsx.package import col_index
+                    m = re.fullmatch(r"([A-Z]+)(\d+)", a1)
+                    r, c = int(m.group(2)) - 1, col_index(m.group(1)) - 1
+                    values[f.name] = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+        inward = read_table(pkg, inward_t, "inward", typed=False).frame
+        outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
+        history = read_history(pkg)
+    with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
+        from ims_excel.template.build import build_workbook
+        built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
+        write_records(built, path, {"inward": inward.drop(columns=["_row", "_sheet"]),
+                                     "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
+                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()})
+    return UpgradeReport(path, old, new, len(inward), 0 if outward is None else len(outward),
+                         0 if history is None else len(history), foreign if force else [], old != new)
