@@ -13,6 +13,7 @@ import python_calamine as pc
 
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.history import read_history
+from ims_excel.book.imports import read_changes
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref
 from ims_excel.xlsx.package import Package, check_not_open, now_stamp
@@ -58,11 +59,13 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         inward = read_table(pkg, inward_t, "inward", typed=False).frame
         outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
         history = read_history(pkg)
+        changes = read_changes(pkg)
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
         from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
         write_records(built, path, {"inward": inward.drop(columns=["_row", "_sheet"]),
                                      "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
-                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()})
+                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()},
+                       changes=changes)
     return UpgradeReport(path, old, new, len(inward), 0 if outward is None else len(outward),
                          0 if history is None else len(history), foreign if force else [], old != new)

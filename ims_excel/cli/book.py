@@ -52,10 +52,24 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     rep = imports_mod.import_sources(args.book, args.sources, direction=args.direction,
                                  shared_formulas=args.shared_formulas, backup=not args.no_backup)
+    if getattr(args, "json", False):
+        print(json.dumps(rep.as_dict(), indent=1, ensure_ascii=False))
+        return EXIT_OK
     for table, n in rep.added.items():
         rows = rep.rows.get(table)
         where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
-        print(f"{table}: {n} records added{where}, {rep.skipped.get(table, 0)} already in the workbook (kept as they are)")
+        if table == "Inward" and rep.counts:
+            c = rep.counts
+            print(f"{table}: {n} added{where}, {c.get('updated', 0)} updated, {c.get('reset', 0)} action reset by a "
+                  f"supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} decisions applied, "
+                  f"{c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} unchanged")
+            for ch in [c for c in rep.changes if c.what != "added"][:100]:
+                print(f"  {ch.text()}")
+            if rep.changes:
+                print("  (all changes are appended to the Changes sheet)")
+        else:
+            print(f"{table}: {n} records added{where}, {rep.skipped.get(table, 0)} already in the workbook "
+                  "(kept as they are)")
     if rep.originals_filled:
         print(f"Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
     print(f"Next: ims-excel process {args.book}")
@@ -244,14 +258,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="add records from portal or canonical files to a workbook", epilog=EPILOG,
                        formatter_class=fmt,
                        description="Append the records of IMS JSON, GSTR-2B JSON, the portal's Excel download, a "
-                                   "canonical CSV/xlsx or the purchase-register template to the Inward (or "
-                                   "Outward) table. Records already in the workbook (same section, GSTIN, "
-                                   "document number and 2B period) are left as they are, with your actions. "
+                                   "canonical CSV/xlsx or the purchase-register template into the Inward (or "
+                                   "Outward) table. Inward records already in the workbook (same supplier, "
+                                   "document family, number and financial year) are merged: a newer download "
+                                   "updates the portal's fields and keeps your Action, ITC Reduction, Declared "
+                                   "amounts and Remarks; a supplier's change resets the action (noted in Supplier "
+                                   "Change); a saved record missing from a newer IMS download is marked Gone From "
+                                   "IMS; your own canonical file applies its decisions; the portal's error file "
+                                   "(imsDetailsErr) fills Portal Error. Every change is printed and appended to "
+                                   "the Changes sheet. "
                                    "Text is written as text: a value starting with = + - @ never becomes a "
                                    "formula. Amendments get Original Action / Original 3B Filed from the "
                                    "History sheet when the download lacks them.")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("sources", metavar="SOURCE", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the import report as JSON (added, updated with "
+                                                       "old and new values, reset, gone, unchanged)")
     p.add_argument("--direction", choices=["auto", "inward", "outward"], default="auto",
                    help="which table (auto: Outward for canonical files with Recipient GSTIN)")
     p.add_argument("--shared-formulas", action="store_true",

@@ -13,7 +13,7 @@ Which records
     Those whose *Action* differs from *Previous Action* (compared as codes
     A/R/P/N; a blank Previous Action is N; a blank Action is "no decision"
     and never uploaded), in an IMS section (not ISD/ISDA) and not marked
-    *Not In IMS*. Import then export with no change gives ``"invdata": {}``.
+    *Not In IMS* nor *Gone From IMS*. Import then export with no change gives ``"invdata": {}``.
 
 Left out and listed (never refused): what the route cannot carry
     Bills of Entry (IMPG, IMPGA, IMPGSEZ, IMPGSEZA) in the offline file, which
@@ -253,7 +253,12 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
     ident = _identities(records, col)
     rows = records["row"].to_numpy() if "row" in records else np.arange(1, n + 1)
     left_out, resets, warnings = [], [], []
-    for i in np.flatnonzero((changed & ~in_ims).to_numpy()):
+    gone = col("gone_from_ims", -1) == 1
+    for i in np.flatnonzero((changed & in_ims & gone).to_numpy()):
+        left_out.append(ident(i, "gone from IMS (a newer download no longer has it): nothing to upload",
+                              "GONE_FROM_IMS"))
+    in_ims &= ~gone
+    for i in np.flatnonzero((changed & ~in_ims & ~gone).to_numpy()):
         left_out.append(ident(i, "not an IMS record (outside IMS, pre-IMS or not an IMS section)",
                               "NOT_IN_IMS"))
     first_fix = status["primary_code"].where(status["status"] == "error", "")
