@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ims_excel.template.build import build_workbook  # noqa: E402
-from ims_excel.template.sample import sample_inward  # noqa: E402
+from tests.support.sample import sample_inward  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.reference import evaluate_rows  # noqa: E402
-from ims_excel import synthetic  # noqa: E402
+from tests.support.reference import evaluate_rows  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 from ims_excel.engine import Context, evaluate  # noqa: E402
 
 

@@ -107,7 +107,8 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, float, str, int
 
 
 def make(n: int, path: Path) -> tuple[float, float]:
-    code = ("import sys; from ims_excel import synthetic; from ims_excel.book.new import make_book; "
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r}); "
+            "from tests.support import synthetic; from ims_excel.book.new import make_book; "
             f"make_book(sys.argv[1], synthetic.inward({n}, seed=11), None, "
             "{'gstin': '27AAACR5055K1Z7', 'period': '2026-10', 'as_of': '2026-11-26'}, shared_formulas=True)")
     wall, rss, out, rc = run([sys.executable, "-c", code, str(path)])

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 import datetime as dt  # noqa: E402
 
-from ims_excel import recalc, synthetic  # noqa: E402
+from tests.support import recalc, synthetic  # noqa: E402
 from ims_excel.engine import Context, evaluate  # noqa: E402
 from ims_excel.normalise import normalise  # noqa: E402
 from ims_excel.template import config, inward, summaries  # noqa: E402

@@ -43,7 +43,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ims_excel.formats._common import atomic_write_text
+from ims_excel.xlsx.package import write_text_atomically
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 """OWASP's first characters that make a cell a formula (tab and CR included; NUL as ASVS 1.2.10)."""
@@ -85,7 +85,7 @@ def to_text(rows: Iterable[Iterable[object]]) -> str:
 
 def write_csv(path: str | os.PathLike, rows: Iterable[Iterable[object]]) -> Path:
     """Write ``rows`` (the header first) to ``path`` as a neutralised UTF-8 CSV (with BOM), atomically."""
-    return atomic_write_text(path, "\ufeff" + to_text(rows))
+    return write_text_atomically(path, "\ufeff" + to_text(rows))
 
 
 __all__ = ["TRIGGERS", "neutralise", "safe_rows", "to_text", "write_csv"]

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ims_excel import periods
+from ims_excel import gstin as gstin_mod, periods
+from ims_excel.records import ACTIONS, Column, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, categories, header_key
 from ims_excel.vec import by_unique
-from ims_excel.records import ACTIONS, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, Column, categories, header_key
+from ims_excel.xlsx.dates import timestamps
 
 MAX_PROBLEMS_PER_COLUMN = 20
 
@@ -118,9 +119,6 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return vals.where(~bad, np.nan).astype(float), bad
 
 
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
-
 def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates (datetime64) from ISO, dd-mm-yyyy, dd/mm/yyyy or Excel serials; (values, bad-mask)."""
     if pd.api.types.is_datetime64_any_dtype(series):
@@ -134,8 +132,7 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if is_num.any():
         nums = pd.to_numeric(obj[is_num])
         good = (nums >= 1) & (nums < 2958466) & (nums == nums.round())
-        out[is_num & good.reindex(obj.index, fill_value=False)] = _EXCEL_EPOCH + pd.to_timedelta(
-            nums[good], unit="D")
+        out[is_num & good.reindex(obj.index, fill_value=False)] = timestamps(nums[good])
     text = obj.where(~(is_dt | is_num), "").map(lambda v: v if isinstance(v, str) else "").str.strip()
     blank = text.str.lower().isin(_BLANK)
     for fmt, pattern in (("%Y-%m-%d", r"\d{4}-\d{2}-\d{2}"), ("%d-%m-%Y", r"\d{1,2}-\d{1,2}-\d{4}"),
@@ -309,7 +306,6 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
         _report(problems, need, out["supplier_gstin"], file, sheet,
                 next(c for c in columns if c.name == "Supplier GSTIN"), out["row"], "is blank")
     gcol = "supplier_gstin" if direction == "inward" else "recipient_gstin"
-    from ims_excel import gstin as gstin_mod  # local import: gstin imports nothing of ours
     malformed = ~gstin_mod.format_ok(out[gcol]) & (out[gcol] != "")
     _report(problems, malformed, out[gcol], file, sheet,
             next(c for c in columns if field_name(c.name) == gcol), out["row"],

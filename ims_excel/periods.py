@@ -67,7 +67,3 @@ def quarter_end(p: int) -> int:
     """The last month of the (calendar) quarter holding ``p``; GST quarters are calendar quarters."""
     return p - p % 3 + 2
 
-
-def first_day(p: int) -> dt.date:
-    y, m = year_month(p)
-    return dt.date(y, m, 1)

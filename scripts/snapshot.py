@@ -18,9 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ims_excel import recalc  # noqa: E402
+from tests.support import recalc  # noqa: E402
 from ims_excel.template.build import build_workbook  # noqa: E402
-from ims_excel.template.sample import RECIPIENT, sample_inward, sample_outward  # noqa: E402
+from tests.support.sample import RECIPIENT, sample_inward, sample_outward  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,12 @@
-"""Differential check: the vectorised engine and the per-row reference (benchmarks/reference.py) agree."""
+"""Differential check: the vectorised engine and the per-row reference (tests/support/reference.py) agree."""
 
 import datetime as dt
 
 import pandas as pd
 import pytest
 
-from benchmarks.reference import evaluate_rows
-from ims_excel import synthetic
+from tests.support.reference import evaluate_rows
+from tests.support import synthetic
 from ims_excel.engine import Context, evaluate
 
 COLS = ["status", "primary_code", "effective_action", "gstr3b_table", "itc_igst", "itc_cgst", "itc_sgst", "itc_cess"]

@@ -1,1 +1,9 @@
-"""The client-workbook lifecycle: read, process, import, export, roll, new, upgrade, batch."""
+"""The client-workbook lifecycle, one module per job (the use cases the CLI and the Excel buttons call).
+
+* :mod:`.read` - a client workbook's Config, its Inward / Outward tables, the engine run on them;
+* :mod:`.edit` - package edits (sheets, calc chain, custom properties) and the styles we borrow;
+* :mod:`.carry` - what a change cannot keep (refused, naming the parts, unless forced);
+* :mod:`.process`, :mod:`.imports`, :mod:`.export`, :mod:`.new`, :mod:`.roll`, :mod:`.upgrade`,
+  :mod:`.history`, :mod:`.batch` - one use case each;
+* :mod:`.outputs` - what the doors write, computed from the engine's result (grids, summaries, Config).
+"""

@@ -12,7 +12,7 @@ from pathlib import Path
 from ims_excel.book import outputs
 from ims_excel.book.read import evaluate_book, load_book
 from ims_excel.normalise import InputError
-from ims_excel.xlsx.package import WorkbookBusy
+from ims_excel.xlsx.package import PackageProblem, WorkbookBusy, is_backup_or_temp
 
 
 @dataclass
@@ -23,8 +23,6 @@ class BatchRow:
 
 
 def find_workbooks(folder: str | os.PathLike) -> list[Path]:
-    from ims_excel.xlsx.package import is_backup_or_temp
-
     root = Path(folder)
     found = [p for p in root.rglob("*") if p.suffix.lower() in (".xlsm", ".xlsx") and p.is_file()
              and not is_backup_or_temp(p)]
@@ -43,7 +41,7 @@ def batch(folder: str | os.PathLike, *, progress: Callable[[int, int, Path], Non
             book = load_book(p, as_of=as_of)
             result = evaluate_book(book)
             out.append(BatchRow(p, outputs.summary(result, book.client)))
-        except InputError as e:
+        except (InputError, PackageProblem) as e:
             out.append(BatchRow(p, None, "; ".join(str(x) for x in e.problems[:3])))
         except (WorkbookBusy, OSError, ValueError) as e:
             out.append(BatchRow(p, None, f"{type(e).__name__}: {e}"))

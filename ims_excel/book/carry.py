@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.read import HISTORY, VALIDATION
+from ims_excel.template.build import build_workbook
 from ims_excel.xlsx.package import Package
 
 
@@ -125,7 +126,6 @@ def foreign_parts(pkg: Package, template: Path | None = None) -> list[str]:
     tmpdir = None
     if built is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="ims-template-")
-        from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmpdir.name) / "template.xlsm")
     try:
         _, t_sheets, t_tables = template_parts(built)

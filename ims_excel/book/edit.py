@@ -21,9 +21,11 @@ import pandas as pd
 
 from ims_excel.book import outputs
 from ims_excel.book.read import table_columns
-from ims_excel.xlsx import sheetxml
-from ims_excel.xlsx.package import (CT_WORKSHEET, NS_REL, REL_WORKSHEET, Package, PackageWriter, TableInfo, attr_escape,
-                                    col_letters, save_atomically, unescape)
+from ims_excel.template import inward as inward_mod
+from ims_excel.xlsx import dates, sheetxml
+from ims_excel.xlsx import units as units_mod
+from ims_excel.xlsx.package import (CT_WORKSHEET, NS_REL, Package, PackageWriter, REL_WORKSHEET, TableInfo,
+                                    attr_escape, col_letters, save_atomically, unescape)
 
 
 BIG_PART = 2 << 30
@@ -189,14 +191,14 @@ def set_custom_properties(edit: Edit, props: dict[str, str]) -> None:
 
 
 def sheet_head(pkg: Package, part: str) -> bytes:
-    for kind, blob in sheetxml.split_sheet(pkg.stream(part, 1 << 16)):
+    for kind, blob in units_mod.units(pkg.stream(part, 1 << 16), unit=units_mod.PIECE_BYTES):
         return blob
     return b""
 
 
 def _first_rows(pkg: Package, part: str, n: int = 2) -> list[bytes]:
     out = []
-    for kind, blob in sheetxml.split_sheet(pkg.stream(part, 1 << 16)):
+    for kind, blob in units_mod.units(pkg.stream(part, 1 << 16), unit=units_mod.PIECE_BYTES):
         if kind == "rows":
             for _, row in sheetxml.iter_rows(blob):
                 out.append(row)
@@ -229,7 +231,6 @@ def borrow_styles(pkg: Package, inward: TableInfo) -> Styles:
         col = inputs.get(name)
         return col_styles.get(col) if col else None
     amount = None
-    from ims_excel.template import inward as inward_mod
     for c in inward_mod.COMPUTED:
         if c.kind == "amount" and c.header in computed:
             amount = col_styles.get(computed[c.header])
@@ -242,8 +243,8 @@ def grid_sheet_rows(grid: outputs.Grid, styles: Styles, first_row: int = 1) -> l
     width = max((len(r) for r in grid.rows), default=1)
     letters = [col_letters(j) for j in range(1, width + 1)]
     special = set(grid.headers) | set(grid.titles)
-    s_text, s_date, s_amount, s_head = (sheetxml._s(styles.text), sheetxml._s(styles.date),
-                                        sheetxml._s(styles.amount), sheetxml._s(styles.header))
+    s_text, s_date, s_amount, s_head = (sheetxml.style_attr(styles.text), sheetxml.style_attr(styles.date),
+                                        sheetxml.style_attr(styles.amount), sheetxml.style_attr(styles.header))
     out = []
     for k, values in enumerate(grid.rows):
         r = first_row + k
@@ -257,12 +258,12 @@ def grid_sheet_rows(grid: outputs.Grid, styles: Styles, first_row: int = 1) -> l
             tv = type(v)
             if tv is str:
                 if v:
-                    cells.append(f'<c r="{ref}"{st_text} t="inlineStr"><is>{sheetxml._t(v)}</is></c>')
+                    cells.append(f'<c r="{ref}"{st_text} t="inlineStr"><is>{sheetxml.inline_text(v)}</is></c>')
             elif tv is bool or tv is np.bool_:
                 cells.append(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
             elif tv is pd.Timestamp:
                 if v is not pd.NaT:
-                    serial = v.value / 86_400_000_000_000 + 25569.0
+                    serial = dates.serial(v)
                     cells.append(f'<c r="{ref}"{"" if head else s_date}><v>{sheetxml.number_text(serial)}</v></c>')
             elif isinstance(v, (int, float, np.integer, np.floating)):
                 if v == v:

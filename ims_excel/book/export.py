@@ -11,13 +11,13 @@ from pathlib import Path
 import pandas as pd
 
 from ims_excel.book.read import evaluate_book, load_book
+from ims_excel.formats.upload_json import build_upload
 
 
 def export_upload(path: str | os.PathLike, out: str | os.PathLike, *, only_valid: bool = False,
                   as_of: dt.date | None = None, route: str = "offline"):
     """Engine + upload JSON of ``route`` (offline: one SAVE file; api: SAVE, and a RESET file beside it
     when records go back to No Action)."""
-    from ims_excel.formats.upload_json import build_upload
 
     book = load_book(path, as_of=as_of)
     result = evaluate_book(book)

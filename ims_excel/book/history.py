@@ -17,9 +17,9 @@ from ims_excel import periods
 from ims_excel.book.edit import Edit, Styles, add_sheet, next_free
 from ims_excel.book.read import Book, HISTORY, MiniWorkbook
 from ims_excel.engine import Result
-from ims_excel.records import INWARD_COLUMNS
-from ims_excel.xlsx import sheetxml
-from ims_excel.xlsx.package import CT_TABLE, REL_TABLE, Package, attr_escape, col_letters
+from ims_excel.records import INWARD_COLUMNS, categories
+from ims_excel.xlsx import sheetxml, units as units_mod
+from ims_excel.xlsx.package import CT_TABLE, Package, REL_TABLE, attr_escape, col_letters
 
 
 AMENDMENT_OF = {"B2BA": "B2B", "B2B-DNA": "B2B-DN", "B2B-CNA": "B2B-CN", "ECOA": "ECO", "IMPGA": "IMPG",
@@ -33,7 +33,7 @@ def read_history(pkg: Package) -> pd.DataFrame | None:
     r1, c1, r2, c2 = t.bounds
     mini = MiniWorkbook(pkg)
     rows = []
-    for kind, blob in sheetxml.split_sheet(pkg.stream(t.sheet_part)):
+    for kind, blob in units_mod.units(pkg.stream(t.sheet_part), unit=units_mod.PIECE_BYTES):
         if kind == "rows":
             rows.append(blob)
     wb = pc.CalamineWorkbook.from_filelike(_io.BytesIO(mini.workbook_bytes(b"".join(rows))))
@@ -87,7 +87,6 @@ def fill_originals(frame: pd.DataFrame, history: pd.DataFrame | None) -> int:
                 if of3[i] == -1:
                     of3[i] = 1 if filed == "Y" else 0
                 filled += 1
-    from ims_excel.records import categories
     col = next(c for c in INWARD_COLUMNS if c.name == "Original Action")
     frame["original_action"] = pd.Categorical(oa, categories=categories(col))
     frame["original_3b_filed"] = of3

@@ -31,9 +31,11 @@ from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book import merge
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
-from ims_excel.formats._common import to_typed
+from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.xlsx import sheetxml
+from ims_excel.template.specs import spec
+from ims_excel.template.tables import cell_columns
+from ims_excel.xlsx import sheetxml, units as units_mod
 from ims_excel.xlsx.package import Package, check_not_open, col_letters
 
 
@@ -66,7 +68,6 @@ def record_keys(frame: pd.DataFrame, direction: str = "inward") -> list[tuple[st
 def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, pd.DataFrame]:
     """(direction, typed records) of a file to import; ``auto``: Outward for a canonical file with
     Recipient GSTIN and no Supplier GSTIN, else Inward."""
-    from ims_excel.formats import detect_and_read
 
     p = Path(path)
     if not p.exists():
@@ -90,11 +91,6 @@ def _typed(raw: pd.DataFrame, p: Path, direction: str) -> pd.DataFrame:
     return typed
 
 
-def detect_direction(path: str | os.PathLike) -> str:
-    """``outward`` for a canonical file with Recipient GSTIN and no Supplier GSTIN, else ``inward``."""
-    return read_source(path)[0]
-
-
 @dataclass
 class ImportReport:
     path: Path
@@ -112,11 +108,6 @@ class ImportReport:
                 "changes": [c.as_dict() for c in self.changes]}
 
 
-def _spec(direction: str):
-    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
-    return IN_SPEC if direction == "inward" else OUT_SPEC
-
-
 def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
                  shared_formulas: bool = False, updates: dict[int, dict[int, object]] | None = None,
                  ) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
@@ -126,11 +117,10 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     cells keeping their styles.
     """
     updates = updates or {}
-    from ims_excel.template.tables import cell_columns
 
     table = td.table
     r1, c1, r2, c2 = table.bounds
-    n, cells = cell_columns(_spec(direction), frame)
+    n, cells = cell_columns(spec(direction), frame)
     part = table.sheet_part
     head = sheet_head(pkg, part)
     col_styles = sheetxml.style_of_columns(head)
@@ -151,7 +141,7 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     def stream() -> Iterator[bytes]:
         emitted = False
         max_si = -1
-        for kind, blob in sheetxml.split_sheet(pkg.stream(part)):
+        for kind, blob in units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES):
             if kind == "head":
                 yield sheetxml.set_dimension(blob, f"A1:{col_letters(max(c2, 1))}{new_r2}")
                 continue

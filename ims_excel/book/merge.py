@@ -44,8 +44,10 @@ import pandas as pd
 from ims_excel import periods
 from ims_excel.engine.identity import identity
 from ims_excel.engine.validation import decision_fingerprint
-from ims_excel.normalise import field_name
+from ims_excel.formats._common import SECTION_OF_KEY
 from ims_excel.records import INWARD_COLUMNS
+from ims_excel.template.specs import spec
+from ims_excel.template.tables import cell_columns
 
 USER_OWNED = ("Action", "ITC Reduction", "Declared IGST", "Declared CGST", "Declared SGST", "Declared Cess",
               "Remarks")
@@ -110,10 +112,7 @@ def source_kind(typed: pd.DataFrame) -> str:
 
 
 def _cells(frame: pd.DataFrame) -> dict[str, list]:
-    from ims_excel.template.build import INWARD as SPEC
-    from ims_excel.template.tables import cell_columns
-
-    return cell_columns(SPEC, frame)[1]
+    return cell_columns(spec("inward"), frame)[1]
 
 
 def _same(a: object, b: object) -> bool:
@@ -243,8 +242,6 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
     for src in sources:  # records a complete IMS download no longer has (G3: a deleted saved record)
         if source_kind(src) != "portal" or src.attrs.get("format") != "ims_json" or not len(old):
             continue
-        from ims_excel.formats._common import SECTION_OF_KEY
-
         sections = {SECTION_OF_KEY[k] for k in src.attrs.get("sections", []) if k in SECTION_OF_KEY}
         sec = old["section"].astype(object).astype(str).to_numpy()
         unfiled = old["supplier_filing_status"].astype(object).astype(str).to_numpy() == "Not Filed"

@@ -20,14 +20,15 @@ from ims_excel.book.history import add_history_sheet
 from ims_excel.book.imports import append_estimate, append_plan, changes_xml
 from ims_excel.book.read import BookProblem, INWARD, OUTWARD, read_config, read_table
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
-from ims_excel.xlsx.package import Package
+from ims_excel.rules import rulebook
+from ims_excel.template import config as config_mod, inward as inward_mod, outward as outward_mod
+from ims_excel.template.build import build_workbook
+from ims_excel.xlsx.dates import date_of
+from ims_excel.xlsx.package import Package, backup_path
 
 
 def layout_signature(pkg: Package | None = None) -> str:
     """A short hash of the table layout and formulas (the workbook's, or this version's template)."""
-    from ims_excel.template import config as config_mod
-    from ims_excel.template import inward as inward_mod
-    from ims_excel.template import outward as outward_mod
 
     h = hashlib.sha1()
     if pkg is None:
@@ -40,20 +41,16 @@ def layout_signature(pkg: Package | None = None) -> str:
             t = pkg.table(name)
             h.update(repr(t.columns if t else []).encode())
             h.update(repr(sorted(t.formulas.items()) if t else []).encode())
-        from ims_excel.template import config as config_mod
         h.update(repr(sorted(n for n in pkg.defined_names() if n in config_mod.NAMES)).encode())
     return h.hexdigest()[:12]
 
 
 def version_stamp() -> dict[str, str]:
-    from ims_excel.rules import rulebook
     return {"IMSPackageVersion": ims_excel.__version__, "IMSLayout": layout_signature(),
             "RulesVersion": rulebook().version}
 
 
 def config_for_build(values: dict[str, object]) -> dict[str, object]:
-    from ims_excel.template import config as config_mod
-
     out = {}
     for f in config_mod.FIELDS:
         v = values.get(f.name)
@@ -63,7 +60,7 @@ def config_for_build(values: dict[str, object]) -> dict[str, object]:
             if isinstance(v, (dt.datetime, dt.date)):
                 v = v.strftime("%Y-%m-%d")
             elif isinstance(v, (int, float)):
-                v = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(v))).strftime("%Y-%m-%d")
+                v = date_of(v).strftime("%Y-%m-%d")
         elif isinstance(v, float) and v.is_integer():
             v = str(int(v))
         out[f.name] = v
@@ -72,7 +69,6 @@ def config_for_build(values: dict[str, object]) -> dict[str, object]:
 
 def build_client(out: Path, config: dict[str, object], *, stamp: dict[str, str] | None = None) -> Path:
     """A fresh workbook from the current template with these Config values, stamped, written atomically."""
-    from ims_excel.template.build import build_workbook
 
     with tempfile.TemporaryDirectory(prefix="ims-new-", dir=out.parent) as tmp:
         built = build_workbook(Path(tmp) / out.name, config=config_for_build(config))
@@ -126,7 +122,6 @@ def write_records(built: Path, out: Path, frames: dict[str, pd.DataFrame], histo
 
 
 def backup_of(path: Path) -> Path:
-    from ims_excel.xlsx.package import backup_path
     return backup_path(path)
 
 
@@ -151,8 +146,6 @@ def make_book(path: str | os.PathLike, inward: pd.DataFrame | None = None, outwa
     (``gstin``, ``period``...). The records are streamed in, so large books (1M rows)
     are quick to make; ``shared_formulas`` stores each formula column once.
     """
-    from ims_excel.template import config as config_mod
-    from ims_excel.template.build import build_workbook
 
     path = Path(path)
     values = {config_mod.field_for(k).name: v for k, v in (config or {}).items()}

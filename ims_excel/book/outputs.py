@@ -18,14 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ims_excel import gstin as gstin_mod
-from ims_excel import periods
+from ims_excel import gstin as gstin_mod, periods
 from ims_excel.engine import Context, Result
 from ims_excel.engine.explain import messages
 from ims_excel.engine.validation import codes_of
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
+from ims_excel.xlsx.dates import date_of
 
 CONFIG_NAMES = ("RecipientGSTIN", "LegalName", "ReturnPeriod", "FilingFrequency", "StateCodeOverride",
                 "AsOfDateOverride", "GSTR3BFiled", "AnnualReturnFiledOn", "TaxpayerType")
@@ -61,7 +61,7 @@ def _date(v: object, where: str, problems: list, file: str, cell: tuple[str, int
     if isinstance(v, dt.date):
         return v
     if isinstance(v, (int, float)):
-        return (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(v))).date()
+        return date_of(v)
     text = str(v).strip()
     for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
         try:

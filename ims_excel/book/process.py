@@ -11,9 +11,11 @@ rewritten; everything else is copied (:class:`ims_excel.book.edit.Edit`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import posixpath
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +23,15 @@ from pathlib import Path
 import numpy as np
 
 import ims_excel
-from ims_excel.book import outputs
-from ims_excel.book import read
+from ims_excel.book import outputs, read
 from ims_excel.book.carry import CannotCarry, process_blockers
 from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_calc_chain, grid_sheet_rows,
                                  set_custom_properties, sheet_head)
 from ims_excel.book.read import Book, Progress, TableData, VALIDATION, evaluate_book, load_book
 from ims_excel.engine import Result
-from ims_excel.xlsx import alloc, codec, sheetxml
-from ims_excel.xlsx import fanout
-from ims_excel.xlsx import units as units_mod
-from ims_excel.xlsx.package import Package, check_not_open, col_letters, now_stamp
+from ims_excel.template import inward as inward_mod, outward as outward_mod
+from ims_excel.xlsx import codec, fanout, sheetxml, units as units_mod
+from ims_excel.xlsx.package import Package, check_not_open, col_index, col_letters, now_stamp
 
 
 def _validation_xml(grid: outputs.Grid, styles: Styles) -> bytes:
@@ -53,7 +53,7 @@ def _validation_xml(grid: outputs.Grid, styles: Styles) -> bytes:
 
 def _liability_part(pkg: Package, part: str, grid: outputs.Grid, styles: Styles) -> bytes:
     """The Liability sheet with our rows (from the marker down) replaced."""
-    pieces = list(sheetxml.split_sheet(pkg.stream(part)))
+    pieces = list(units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES))
     head = next(b for k, b in pieces if k == "head")
     tail = next(b for k, b in pieces if k == "tail")
     rows = [(r, x) for k, b in pieces if k == "rows" for r, x in sheetxml.iter_rows(b)]
@@ -70,7 +70,6 @@ def _liability_part(pkg: Package, part: str, grid: outputs.Grid, styles: Styles)
     end = start + len(grid.rows) - 1
     m = re.search(rb'<dimension ref="([A-Z]+\d+):([A-Z]+)(\d+)"', head)
     if m:
-        from ims_excel.xlsx.package import col_index
         lastc = max(col_index(m.group(2).decode()), max(len(r) for r in grid.rows))
         head = sheetxml.set_dimension(head, f"{m.group(1).decode()}:{col_letters(lastc)}{max(end, int(m.group(3)))}")
     return head + b"".join(x for _, x in keep) + "".join(new).encode("utf-8") + tail
@@ -92,8 +91,6 @@ class ProcessReport:
 def _computed_plan(book: Book, result: Result, pkg: Package,
                    direction: str = "inward") -> tuple[list[sheetxml.Computed], list[str]]:
     """The formula columns of the Inward (or Outward) table with the engine's values as their cached values."""
-    from ims_excel.template import inward as inward_mod
-    from ims_excel.template import outward as outward_mod
 
     td = book.inward if direction == "inward" else book.outward
     if td is None:
@@ -124,16 +121,13 @@ def _computed_plan(book: Book, result: Result, pkg: Package,
     return cols, warnings
 
 
-_INJECT: dict[str, object] = {}
-
-
-def _inject_unit(blob: bytes) -> tuple[bytes, int, int, dict]:
-    """Worker: rewrite a unit of rows and deflate it (see :func:`_inject_parallel`)."""
-    injector: sheetxml.Injector = _INJECT["injector"]  # type: ignore[assignment]
+def _inject_unit(injector: sheetxml.Injector, level: int, blob: bytes) -> tuple[bytes, int, int, dict]:
+    """Forked worker: rewrite a unit of rows and deflate it (see :func:`_inject_parallel`); the
+    injector reaches the worker through ``fork`` (bound with :func:`functools.partial`)."""
     before = dict(injector.stats)
     data = b"".join(injector.rows(piece) for piece in units_mod.cut(blob, 1 << 20))
     delta = {k: v - before.get(k, 0) for k, v in injector.stats.items()}
-    return codec.deflate_block(data, _INJECT["level"]), codec.crc32(data), len(data), delta  # type: ignore[arg-type]
+    return codec.deflate_block(data, level), codec.crc32(data), len(data), delta
 
 
 def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: int,
@@ -164,14 +158,10 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
     first = next(rows, None)
     if first is not None:  # here: the row templates and their segments are made once, then shared by fork
         yield plain(b"".join(injector.rows(piece) for piece in units_mod.cut(first, 1 << 20)))
-    _INJECT.update(injector=injector, level=level)
-    try:
-        for comp, crc, size, stats in fanout.fan_out(rows, _inject_unit, processes=n):
-            for key, v in stats.items():
-                injector.stats[key] = injector.stats.get(key, 0) + v
-            yield comp, crc, size
-    finally:
-        _INJECT.clear()
+    for comp, crc, size, stats in fanout.fan_out(rows, functools.partial(_inject_unit, injector, level), processes=n):
+        for key, v in stats.items():
+            injector.stats[key] = injector.stats.get(key, 0) + v
+        yield comp, crc, size
     yield plain(tail[0])
 
 
@@ -196,7 +186,7 @@ def _rewrite_table(edit: Edit, td: TableData | None, cols: list[sheetxml.Compute
 
     def stream() -> Iterator[bytes]:
         done = 0
-        for kind, blob in td.xml or sheetxml.split_sheet(pkg.stream(part)):
+        for kind, blob in td.xml or units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES):
             done += len(blob)
             yield injector.rows(blob) if kind == "rows" else blob
             report(done, part_size)
@@ -222,11 +212,9 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
 
     ``progress(phase, done, total)`` hears how far reading and writing the Inward sheet have got.
     """
-    import time
 
     path = Path(path)
     check_not_open(path)
-    alloc.tune()
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     with Package(path) as pkg:

@@ -10,7 +10,7 @@ around the block (its rows, the shared strings, the styles). A sheet over
 :data:`PARALLEL_BYTES` is cut into units of rows (:mod:`ims_excel.xlsx.units`) that forked
 worker processes parse (:mod:`ims_excel.xlsx.fanout`; ``IMS_EXCEL_PROCESSES`` sets how
 many, default the CPUs up to 4). Each block is typed by
-:func:`ims_excel.formats._common.to_typed`, so memory stays that of a few
+:func:`ims_excel.formats.to_typed`, so memory stays that of a few
 blocks while the typed records pile up (``IMS_EXCEL_READER=calamine`` uses
 calamine for every block). Blank table rows are skipped; each record keeps
 its sheet row (``source_row``), so every problem names the cell a person can
@@ -21,7 +21,9 @@ formula cells, so the writer (:mod:`ims_excel.book.process`) can fill those from
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io as _io
+import multiprocessing as mp
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -34,13 +36,12 @@ import python_calamine as pc
 
 from ims_excel.book import outputs
 from ims_excel.engine import Context, Result, evaluate
-from ims_excel.formats._common import to_typed
+from ims_excel.formats import to_typed
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.xlsx import alloc, sheetxml
-from ims_excel.xlsx import fanout
-from ims_excel.xlsx import units as units_mod
-from ims_excel.xlsx.package import CT_WORKSHEET, NS_REL, REL_WORKSHEET, Package, PackageWriter, TableInfo
+from ims_excel.xlsx import dates, fanout, fastread, units as units_mod
+from ims_excel.xlsx.package import (CT_WORKSHEET, NS_REL, Package, PackageWriter, REL_WORKSHEET, TableInfo,
+                                    col_index)
 
 
 
@@ -196,7 +197,7 @@ def _date1904(pkg: Package) -> bool:
 
 
 def _epoch(pkg: Package) -> np.datetime64:
-    return np.datetime64("1904-01-01") if _date1904(pkg) else np.datetime64("1899-12-30")
+    return dates.epoch(_date1904(pkg))
 
 
 def _prepare(col: object, kind: str, epoch: np.datetime64) -> object:
@@ -244,18 +245,10 @@ class _Job:
     table: str = ""
 
 
-_JOB: dict[str, object] = {}
-
-
-def _init_worker(job: _Job) -> None:
-    _JOB.clear()
-    _JOB["job"] = job
-
-
-def _worker_share(args: tuple[int, int, int]) -> list[tuple]:
-    """Worker ``k`` of ``n`` inflates the sheet itself and parses every n-th block of rows."""
-    k, n, chunk_rows = args
-    job: _Job = _JOB["job"]  # type: ignore[assignment]
+def _worker_share(args: tuple[_Job, int, int, int]) -> list[tuple]:
+    """Pool worker (no ``fork``): share ``k`` of ``n`` inflates the sheet itself and parses every n-th
+    block of rows."""
+    job, k, n, chunk_rows = args
     with Package(job.path) as pkg:
         part = pkg.table(job.table).sheet_part  # type: ignore[union-attr]
         cache: dict = {}
@@ -263,12 +256,13 @@ def _worker_share(args: tuple[int, int, int]) -> list[tuple]:
                 for b, batch in enumerate(_batches(pkg, part, chunk_rows)) if b % n == k]
 
 
-def _parse_unit(blob: bytes) -> tuple:
-    """Worker: parse a unit of whole rows (see :mod:`.fanout`); the job came through ``fork``."""
-    job: _Job = _JOB["job"]  # type: ignore[assignment]
-    if "pkg" not in _JOB:
-        _JOB["pkg"], _JOB["cache"] = Package(job.path), {}
-    return _parse_blobs(job, _JOB["pkg"], units_mod.cut(blob), _JOB["cache"])  # type: ignore[arg-type]
+def _parse_unit(job: _Job, opened: dict, blob: bytes) -> tuple:
+    """Forked worker: parse a unit of whole rows (see :mod:`ims_excel.xlsx.fanout`). ``job`` and
+    ``opened`` reach the worker through ``fork`` (bound with :func:`functools.partial`); ``opened``
+    keeps the worker's own open package and caches."""
+    if "pkg" not in opened:
+        opened["pkg"], opened["cache"] = Package(job.path), {}
+    return _parse_blobs(job, opened["pkg"], units_mod.cut(blob), opened["cache"])
 
 
 def _batches(pkg: Package, part: str, chunk_rows: int, keep: list | None = None,
@@ -277,7 +271,8 @@ def _batches(pkg: Package, part: str, chunk_rows: int, keep: list | None = None,
     batch: list[bytes] = []
     count = 0
     total = pkg.by_name[part].file_size
-    for kind, blob in sheetxml.split_sheet(_metered(pkg.stream(part), "read", total, progress)):
+    chunks = _metered(pkg.stream(part), "read", total, progress)
+    for kind, blob in units_mod.units(chunks, unit=units_mod.PIECE_BYTES):
         if keep is not None:
             keep.append((kind, blob))
         if kind != "rows":
@@ -302,8 +297,6 @@ def _finish(job: _Job, raw: pd.DataFrame, rows_abs: np.ndarray) -> tuple:
 
 
 def _parse_blobs(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tuple:
-    from ims_excel.xlsx import fastread
-
     if job.reader == "fast":
         try:
             return _parse_fast(job, pkg, blobs, cache)
@@ -313,8 +306,6 @@ def _parse_blobs(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tu
 
 
 def _shared_strings(pkg: Package, cache: dict) -> list:
-    from ims_excel.xlsx import fastread
-
     if "sst" not in cache:
         t = next((t for typ, t, _ in pkg.rels("xl/workbook.xml").values()
                   if typ.endswith("/sharedStrings") and pkg.has(t)), None)
@@ -323,8 +314,6 @@ def _shared_strings(pkg: Package, cache: dict) -> list:
 
 
 def _parse_fast(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tuple:
-    from ims_excel.xlsx import fastread
-
     parts = []
     for blob in blobs:
         parts.append(fastread.parse_block(blob, job.kinds_by_col, job.formula_cols, lambda: _shared_strings(pkg, cache),
@@ -433,18 +422,10 @@ STREAM_CHUNK = 1 << 24
 """Inflated bytes at a time for a big sheet (units are cut at most once a chunk)."""
 
 
-def _start_methods() -> list[str]:
-    import multiprocessing as mp
-
-    return mp.get_all_start_methods()
-
-
-def _pool(job: _Job, n: int):
-    import multiprocessing as mp
-
+def _pool(n: int):
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-    return ctx.Pool(n, initializer=_init_worker, initargs=(job,))
+    return ctx.Pool(n)
 
 
 KEEP_BYTES = 1536 << 20
@@ -484,20 +465,15 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
     big = r2 - r1 > chunk_rows and n_proc > 1
     if big and fanout.can_fork():
         # inflated once, here; each unit of rows is parsed by a forked worker (see fanout)
-        alloc.tune()
-        _init_worker(job)
-        try:
-            chunks = _metered(pkg.stream(table.sheet_part, STREAM_CHUNK), "read",
-                              pkg.by_name[table.sheet_part].file_size, progress)
-            rows_units = (blob for kind, blob in units_mod.units(chunks) if kind == "rows")
-            for res in fanout.fan_out(rows_units, _parse_unit, processes=n_proc):
-                collect(res)
-        finally:
-            _JOB.clear()
+        chunks = _metered(pkg.stream(table.sheet_part, STREAM_CHUNK), "read",
+                          pkg.by_name[table.sheet_part].file_size, progress)
+        rows_units = (blob for kind, blob in units_mod.units(chunks) if kind == "rows")
+        for res in fanout.fan_out(rows_units, functools.partial(_parse_unit, job, {}), processes=n_proc):
+            collect(res)
     elif big:
         job.table = table.name
-        with _pool(job, n_proc) as pool:
-            shares = pool.map(_worker_share, [(k, n_proc, chunk_rows) for k in range(n_proc)])
+        with _pool(n_proc) as pool:
+            shares = pool.map(_worker_share, [(job, k, n_proc, chunk_rows) for k in range(n_proc)])
         # blocks back in sheet order: worker k has blocks k, k+n, k+2n, ...
         for b in range(max(len(x) for x in shares)):
             for k in range(n_proc):
@@ -571,7 +547,6 @@ def read_config(pkg: Package) -> tuple[dict[str, object], dict[str, tuple[str, i
     cells: dict[str, tuple[str, int, str]] = {}
     wb = pc.CalamineWorkbook.from_path(str(pkg.path))
     grids: dict[str, list[list]] = {}
-    from ims_excel.xlsx.package import col_index
     for name in outputs.CONFIG_NAMES:
         where = split_ref(names.get(name, ""))
         if where is None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from ims_excel.book.history import fill_originals, history_rows, read_history
 from ims_excel.book.new import config_for_build, version_stamp, write_records
 from ims_excel.book.read import BookProblem, load_book
 from ims_excel.engine import evaluate
-from ims_excel.records import INWARD_COLUMNS
+from ims_excel.records import INWARD_COLUMNS, categories
+from ims_excel.template.build import build_workbook
 from ims_excel.xlsx.package import Package
 
 
@@ -59,7 +61,6 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
             raise CannotCarry(path, foreign, "the next period's workbook (built from the current template)")
         # the states the records had when the return was filed: the period's own actions are not
         # "after filing" (that is how the engine reads an action typed into a filed period)
-        import dataclasses
         at_filing = dataclasses.replace(book.context, gstr3b_filed=False)
         outward = book.outward.frame if book.outward is not None and len(book.outward.frame) else None
         result = evaluate(book.inward.frame, at_filing, outward, inward_name=str(path), outward_name=str(path))
@@ -74,7 +75,6 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
     nxt = inp[carried].copy().reset_index(drop=True)
     prev_state = {"Accepted": "Accepted", "Rejected": "Rejected", "Pending": "Pending",
                   "Deemed Accepted": "No Action"}
-    from ims_excel.records import categories
     cat = {c.name: c for c in INWARD_COLUMNS}
     nxt["previous_action"] = pd.Categorical([prev_state.get(s, "No Action") for s in state[carried]],
                                             categories=categories(cat["Previous Action"]))
@@ -95,7 +95,6 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
     values.update({"ReturnPeriod": periods.iso(new_p), "GSTR3BFiled": "N", "AsOfDateOverride": ""})
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
-        from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
         write_records(built, target, {"inward": nxt, "outward": out_next}, history,
                        {**version_stamp(), "IMSRolledFrom": f"{path.name} ({periods.iso(book.context.return_period)})"})

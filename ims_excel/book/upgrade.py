@@ -16,7 +16,9 @@ from ims_excel.book.history import read_history
 from ims_excel.book.imports import read_changes
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref
-from ims_excel.xlsx.package import Package, check_not_open, now_stamp
+from ims_excel.template import config as config_mod
+from ims_excel.template.build import build_workbook
+from ims_excel.xlsx.package import Package, check_not_open, col_index, now_stamp
 
 
 @dataclass
@@ -43,7 +45,6 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
             raise CannotCarry(path, foreign, "upgrade (moving the data into the current template)")
         inward_t, outward_t = require_tables(pkg)
         values, _ = read_config(pkg)
-        from ims_excel.template import config as config_mod
         names = pkg.defined_names()
         wb = pc.CalamineWorkbook.from_path(str(pkg.path))
         for f in config_mod.FIELDS:  # every setting, not only those the engine reads
@@ -52,7 +53,6 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
                 if where:
                     sheet, a1 = where
                     grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-                    from ims_excel.xlsx.package import col_index
                     m = re.fullmatch(r"([A-Z]+)(\d+)", a1)
                     r, c = int(m.group(2)) - 1, col_index(m.group(1)) - 1
                     values[f.name] = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
@@ -61,7 +61,6 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         history = read_history(pkg)
         changes = read_changes(pkg)
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
-        from ims_excel.template.build import build_workbook
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
         write_records(built, path, {"inward": inward.drop(columns=["_row", "_sheet"]),
                                      "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},

@@ -14,7 +14,9 @@ from ims_excel.cli.commands import register_report, register_rules
 from ims_excel.cli.demo import register_demo
 from ims_excel.cli.exits import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError
 from ims_excel.normalise import InputError
+from ims_excel.xlsx import alloc
 from ims_excel.xlsx.fanout import WorkerDied
+from ims_excel.xlsx.package import PackageProblem
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,9 +32,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # the command's own process: glibc's allocator tuned for big workbooks (never done by the library,
+    # which may run inside Excel's Python or a notebook)
+    alloc.tune()
     try:
         return args.func(args)
-    except InputError as e:
+    except (InputError, PackageProblem) as e:
         print("Cannot use this input:", file=sys.stderr)
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)

@@ -17,8 +17,7 @@ from ims_excel.book.process import ProcessReport, process
 from ims_excel.cli.exits import EXIT_OK
 from ims_excel.cli.output import money, status_counts, text_report, to_json
 from ims_excel.engine import Result
-from ims_excel.formats._common import atomic_write_text
-from ims_excel.xlsx.package import backup_path
+from ims_excel.xlsx.package import backup_path, write_text_atomically
 
 
 def sample_path(name: str) -> Path:
@@ -55,9 +54,9 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
     upload = out_dir / "upload.json"
     up, _, _, _ = export_upload(book, upload, only_valid=True)
     report = out_dir / "report.json"
-    atomic_write_text(report, json.dumps(to_json(rep.result), ensure_ascii=False, indent=1))
+    write_text_atomically(report, json.dumps(to_json(rep.result), ensure_ascii=False, indent=1))
     summary = out_dir / "summary.txt"
-    atomic_write_text(summary, demo_summary(rep, up, book, upload, report) + "\n\n" +
+    write_text_atomically(summary, demo_summary(rep, up, book, upload, report) + "\n\n" +
                       text_report(rep.result, max_rows=25) + "\n")
     return DemoFiles(book, upload, summary, report, rep.result, up)
 

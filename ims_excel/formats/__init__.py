@@ -30,7 +30,7 @@ from ims_excel.formats._jsonio import read_json
 from ims_excel.formats.upload_json import Upload, UploadRefused, build_upload, write_upload
 from ims_excel.normalise import InputError, InputProblem
 
-__all__ = ["detect_and_read", "load", "detect", "build_upload", "write_upload", "Upload",
+__all__ = ["detect_and_read", "load", "detect", "to_typed", "build_upload", "write_upload", "Upload",
            "UploadRefused", "InputError", "InputProblem", "canonical", "gstr2b_json", "ims_json",
            "portal_excel", "purchase_register"]
 

@@ -128,29 +128,3 @@ def relocate(problems: list[InputProblem], raw: pd.DataFrame) -> list[InputProbl
         else:
             out.append(p)
     return out
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) next to ``path`` and move it into place in one step."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
-
-
-def read_with(parse, path: str | os.PathLike) -> pd.DataFrame:
-    """Read a JSON file safely (see ``_jsonio.read_json``) and ``parse`` it into the raw frame."""
-    from ims_excel.formats._jsonio import read_json
-
-    path = Path(path)
-    raw = parse(read_json(path), str(path))
-    raw.attrs["file"] = str(path)
-    return raw

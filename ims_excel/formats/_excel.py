@@ -4,19 +4,13 @@ Before calamine opens a workbook, :func:`check_xlsx` refuses a file that is
 not a zip, has more than :data:`MAX_ENTRIES` parts, declares a part larger
 than :data:`MAX_ENTRY_BYTES` or all parts together larger than
 :data:`MAX_TOTAL_BYTES` uncompressed, compresses a part larger than 1 MB
-more than :data:`MAX_RATIO` times, or has an XML part whose prolog holds a
-``<!DOCTYPE`` / ``<!ENTITY`` (or a prolog longer than 64 KB, which could hide
-one). The sizes are the ones the zip directory declares.
-
->>> prolog_ok(b'<?xml version="1.0"?>\\n<!-- hi --><worksheet/>')
-True
->>> prolog_ok(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
-False
+more than :data:`ims_excel.xlsx.package.MAX_RATIO` times (the one zip-bomb ratio), or has an XML
+part whose prolog holds a ``<!DOCTYPE`` / ``<!ENTITY`` (or a prolog longer than 64 KB, which could
+hide one; :func:`ims_excel.xlsx.package.prolog_ok`). The sizes are the ones the zip directory declares.
 """
 
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 
@@ -24,33 +18,11 @@ import pandas as pd
 import python_calamine as pc
 
 from ims_excel.formats._common import check_size, file_problem, label_key
+from ims_excel.xlsx.package import MAX_RATIO, PROLOG_BYTES, prolog_ok
 
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 2 * 1024**3
 MAX_TOTAL_BYTES = 4 * 1024**3
-MAX_RATIO = 200
-_PROLOG_BYTES = 65536
-_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
-
-
-def prolog_ok(head: bytes) -> bool:
-    """Does this XML start (within the bytes given) with no DOCTYPE before its first element?"""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    if re.search(rb"<!(?:DOCTYPE|ENTITY)", head, re.I):
-        return False
-    pos = 0
-    while pos < len(head):
-        m = _PROLOG_ITEM.match(head, pos)
-        if not m or m.end() == pos:
-            break
-        pos = m.end()
-    rest = head[pos:]
-    if not rest:
-        return len(head) < _PROLOG_BYTES  # an empty or all-prolog short part is harmless
-    return rest.startswith(b"<") and not rest.startswith(b"<!")
 
 
 def check_xlsx(path: str | Path) -> None:
@@ -81,7 +53,7 @@ def check_xlsx(path: str | Path) -> None:
             if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
                 try:
                     with zf.open(info) as fh:
-                        head = fh.read(_PROLOG_BYTES)
+                        head = fh.read(PROLOG_BYTES)
                 except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
                     raise file_problem(path, f"part {info.filename!r} cannot be read: {exc}") from None
                 if not prolog_ok(head):

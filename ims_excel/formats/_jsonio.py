@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ims_excel.formats._common import check_size, file_problem
 
@@ -52,7 +54,7 @@ class JsonNumber(float):
         return cls(f"{value:.2f}")
 
 
-def _parse_float(text: str, _new=float.__new__, _cls=JsonNumber) -> JsonNumber:
+def parse_float(text: str, _new=float.__new__, _cls=JsonNumber) -> JsonNumber:
     """``parse_float`` hook: the fast way to make a :class:`JsonNumber` (no Python ``__new__``)."""
     number = _new(_cls, text)
     number.text = text
@@ -104,7 +106,7 @@ def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
     except UnicodeDecodeError as exc:
         raise file_problem(file, f"is not UTF-8 text (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_float=_parse_float, parse_constant=_refuse_constant)
+        return json.loads(text, parse_float=parse_float, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise file_problem(file, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
@@ -200,3 +202,11 @@ def _write(value: object, out) -> None:
 
 
 __all__ = ["MAX_DEPTH", "JsonNumber", "json_depth", "loads_checked", "read_json", "dumps", "check_size"]
+
+
+def read_with(parse, path: str | os.PathLike) -> pd.DataFrame:
+    """Read a JSON file safely (:func:`read_json`) and ``parse`` it into the raw frame."""
+    path = Path(path)
+    raw = parse(read_json(path), str(path))
+    raw.attrs["file"] = str(path)
+    return raw

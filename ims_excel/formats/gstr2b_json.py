@@ -52,9 +52,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ims_excel.formats._common import SUPPLIER_RETURN_PERIOD, JsonProblem, file_problem, read_with, to_typed
-from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, shown, state_codes,
-                                       supply_types)
+from ims_excel.formats._common import JsonProblem, SUPPLIER_RETURN_PERIOD, file_problem, to_typed
+from ims_excel.formats._jsonio import read_with
+from ims_excel.formats._values import document_numbers, json_amounts, json_dates, shown, state_codes, supply_types
 from ims_excel.normalise import InputError
 
 MAX_PROBLEMS = 200

@@ -61,8 +61,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ims_excel.formats._common import (SECTION_OF_KEY, SUPPLIER_RETURN_PERIOD, JsonProblem,
-                                       file_problem, label_key, read_with, to_typed)
+from ims_excel.formats._common import (JsonProblem, SECTION_OF_KEY, SUPPLIER_RETURN_PERIOD, file_problem,
+                                       label_key, to_typed)
+from ims_excel.formats._jsonio import read_with
 from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, shown, source_forms,
                                        state_codes, supply_types)
 from ims_excel.normalise import InputError
@@ -120,15 +121,6 @@ def read(path: str | Path) -> pd.DataFrame:
 def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
     """Read and type an IMS JSON file (``normalise``), problems named by JSON path."""
     return to_typed(read(path), direction=direction)
-
-
-def is_ims(obj: object) -> bool:
-    """Does this parsed JSON look like an IMS file (any envelope above)?"""
-    try:
-        find_sections(obj, "<probe>")
-    except InputError:
-        return False
-    return True
 
 
 def find_sections(obj: object, file: str) -> tuple[str, dict, str]:

@@ -22,8 +22,6 @@ True
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from ims_excel.formats._common import label_key
@@ -108,10 +106,3 @@ def _meta(rows: list[list]) -> dict:
                 value = next((v for v in row[c + 1:] if v not in ("", None)), "")
                 out[key] = str(value).strip()
     return out
-
-
-def read(path: str | Path) -> pd.DataFrame:
-    """Read a purchase register (.xlsx/.xlsm first sheet, or .csv)."""
-    from ims_excel.formats import canonical
-
-    return canonical.read(path, kind="purchase_register")

@@ -75,8 +75,9 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import gstin as gstin_mod
-from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD, atomic_write_text
-from ims_excel.formats._jsonio import JsonNumber, _parse_float, dumps
+from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
+from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
+from ims_excel.xlsx.package import write_text_atomically
 from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
 
 MAX_REMARKS = 250
@@ -192,11 +193,11 @@ class Upload:
 
     def write(self, path: str | Path) -> Path:
         """Write the SAVE JSON atomically (temp file + ``os.replace``)."""
-        return atomic_write_text(path, self.to_json())
+        return write_text_atomically(path, self.to_json())
 
     def write_reset(self, path: str | Path) -> Path | None:
         """Write the RESET JSON (api route), if any record went back to No Action."""
-        return atomic_write_text(path, dumps(self.reset_payload)) if self.reset_payload else None
+        return write_text_atomically(path, dumps(self.reset_payload)) if self.reset_payload else None
 
 
 def write_upload(path: str | Path, records: pd.DataFrame, statuses: pd.DataFrame, rtin: str,
@@ -402,7 +403,7 @@ class _Builder:
         v, rt = self.v, self.route
         source = extra.get("_source") if rt.download_keys else None
         if isinstance(source, str) and source.strip():
-            source = json.loads(source, parse_float=_parse_float)
+            source = json.loads(source, parse_float=parse_float)
         section = v["section"][i]
         if isinstance(source, dict):
             rec = {k: x for k, x in source.items() if k not in _ITC_KEYS and k != "remarks"}
@@ -477,4 +478,4 @@ class _Builder:
 
 
 def _money(v: object) -> JsonNumber:
-    return _parse_float(f"{float(v) if v is not None and v == v else 0.0:.2f}")
+    return parse_float(f"{float(v) if v is not None and v == v else 0.0:.2f}")

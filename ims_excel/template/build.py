@@ -24,14 +24,13 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 import ims_excel
-from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
-from ims_excel.template import config as config_sheet
-from ims_excel.template import inward, outward, shared, summaries, vba
+from ims_excel.template import config as config_sheet, shared, summaries, vba
 from ims_excel.template.rules_sheet import write_rules
+from ims_excel.template.specs import INWARD, OUTWARD
 from ims_excel.template.start import write_start, write_xlwings_conf
 from ims_excel.template.styles import Styles
-from ims_excel.template.tables import TableSpec, write_table
+from ims_excel.template.tables import write_table
 
 DEFAULT_OUT = vba.REPO / "workbook" / "IMS_Workbook.xlsm"
 FIXED_DATE = dt.datetime(2024, 10, 1, 0, 0, 0)
@@ -45,8 +44,6 @@ SHEETS: tuple[tuple[str, str], ...] = (
 )
 """(sheet name, VBA code name) in workbook order."""
 
-INWARD = TableSpec("Inward", "Inward", INWARD_COLUMNS, inward.COMPUTED)
-OUTWARD = TableSpec("Outward", "Outward", OUTWARD_COLUMNS, outward.COMPUTED)
 TAB_COLOURS = {"Config": "#70AD47", "Inward": "#70AD47", "Outward": "#70AD47",
                "Summary": "#4472C4", "GSTR-2B": "#4472C4", "GSTR-3B": "#4472C4",
                "Liability": "#4472C4", "Rules": "#A5A5A5", "xlwings.conf": "#A5A5A5"}

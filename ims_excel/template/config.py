@@ -39,7 +39,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ims_excel import periods
+from ims_excel.engine.context import IMS_TAXPAYER_TYPES
 from ims_excel.template import formulas
+from ims_excel.template.rowlogic import state_number
 from ims_excel.template.styles import Styles
 
 FIRST_ROW = 4  # 1-based row of the first setting
@@ -49,8 +52,6 @@ TAXPAYER_TYPES = ("Normal", "SEZ", "Casual", "Composition", "ISD", "NRTP", "TDS"
 
 
 def _has_ims_formula() -> str:
-    from ims_excel.engine.context import IMS_TAXPAYER_TYPES
-
     labels = [t for t in TAXPAYER_TYPES if t.casefold() in IMS_TAXPAYER_TYPES]
     tests = ",".join(f'{{input}}="{t}"' for t in labels)
     return f'=IF(OR({{input}}&""="",{tests}),"Y","N")'
@@ -119,8 +120,6 @@ _QUARTERLY = 'FilingFrequency="Quarterly"'
 
 
 def _state_number(ref: str) -> str:
-    from ims_excel.template.rowlogic import state_number
-
     return state_number(ref)
 _RPI = "ReturnPeriodIndex"
 
@@ -173,7 +172,6 @@ def derived_row(name: str) -> int:
 
 def from_context(ctx) -> dict:
     """``build_workbook(config=...)`` values for an engine :class:`~ims_excel.engine.Context`."""
-    from ims_excel import periods
 
     types = {t.casefold(): t for t in TAXPAYER_TYPES}
     return {

@@ -39,7 +39,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ims_excel.rules import rulebook
 from ims_excel.template import rowlogic as L
+from ims_excel.template.cached import inward_values
 from ims_excel.template.formulas import gstin_check, gstin_check_char, this_row
 from ims_excel.template.rowlogic import AND, IF, OR, eq, ne, num, q
 from ims_excel.template.tables import Computed
@@ -122,7 +124,6 @@ Version codes (not in IMS, frozen, time-barred, refusals) come from ``Rule Code`
 
 def _codes_by_severity() -> dict[str, list[str]]:
     """The CONDITIONS codes grouped by their Codes-table severity, in precedence order."""
-    from ims_excel.rules import rulebook
 
     out: dict[str, list[str]] = {"error": [], "warning": [], "info": []}
     for code, rc in rulebook().codes.items():
@@ -369,6 +370,5 @@ def cached_values(result) -> "pd.DataFrame":
     are what LibreOffice / Excel compute: text (``""`` for blank), floats for
     numbers, and dates as Excel serial numbers (floats; ``""`` for none).
     """
-    from ims_excel.book.cached import inward_values
 
     return inward_values(result, [c.header for c in COMPUTED])

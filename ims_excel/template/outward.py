@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ims_excel.template import rowlogic as L
+from ims_excel.template.cached import outward_values
 from ims_excel.template.formulas import this_row
 from ims_excel.template.rowlogic import AND, IF, OR, eq, ne, num, q
 from ims_excel.template.tables import Computed
@@ -102,6 +103,5 @@ COMPUTED: tuple[Computed, ...] = (
 
 def cached_values(result) -> "pd.DataFrame":
     """The value each computed column's formula gives, per outward record (see ``inward.cached_values``)."""
-    from ims_excel.book.cached import outward_values
 
     return outward_values(result, [c.header for c in COMPUTED])

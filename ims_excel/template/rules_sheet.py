@@ -25,6 +25,8 @@ from typing import Any
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.engine.classify import FAMILY, NOT_IN_IMS_RULE
+from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 from ims_excel.rules import RuleBook
 from ims_excel.template.styles import Styles
 
@@ -83,8 +85,6 @@ def params_frame(book: RuleBook) -> pd.DataFrame:
 
 def sections_frame() -> pd.DataFrame:
     """Section -> family and amendment Y/N, as the engine classifies them."""
-    from ims_excel.engine.classify import FAMILY
-    from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 
     return pd.DataFrame({"section": list(SECTIONS), "family": [FAMILY[s] for s in SECTIONS],
                          "amendment": ["Y" if s in AMENDMENT_SECTIONS else "N" for s in SECTIONS]})
@@ -92,7 +92,6 @@ def sections_frame() -> pd.DataFrame:
 
 def not_in_ims_frame() -> pd.DataFrame:
     """``Not In IMS`` value -> the rule of a record GSTR-2B holds outside IMS."""
-    from ims_excel.engine.classify import NOT_IN_IMS_RULE
 
     return pd.DataFrame({"value": list(NOT_IN_IMS_RULE), "rule": list(NOT_IN_IMS_RULE.values())})
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 INDIAN_AMOUNT = r"[>=10000000]##\,##\,##\,##0.00;[>=100000]##\,##\,##0.00;##,##0.00"
 SIGNED_AMOUNT = "#,##0.00"
 LAKH = r"##\,##\,##0.00"
@@ -85,7 +87,6 @@ class Styles:
 
     def indian_grouping(self, ws: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         """Lakh/crore grouping for signed amounts in a range (0-based, inclusive), by conditional format."""
-        from xlsxwriter.utility import xl_rowcol_to_cell
 
         ref = xl_rowcol_to_cell(first_row, first_col)
         for limit, pattern in ((10_000_000, CRORE), (100_000, LAKH)):

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from ims_excel.template.formulas import col, quote
 
 Cell = Callable[[str, str], str]
@@ -239,7 +241,6 @@ def block_origins(sheet: Sheet) -> dict[str, int]:
 
 def block_cell(sheet: Sheet, block: Block, row: str, c: str, *, absolute: bool = False) -> str:
     """A1 address of one cell of a block (row labels in column B, values from column C)."""
-    from xlsxwriter.utility import xl_rowcol_to_cell
 
     r0 = block_origins(sheet)[block.key] + 2
     i = [k for k, _ in block.rows].index(row)

@@ -21,19 +21,22 @@ What the writer does for every table:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 
 from ims_excel import periods
+from ims_excel.normalise import blank_mask, field_name, parse_amounts, parse_dates
 from ims_excel.records import Column, header_key
 from ims_excel.template import formulas
 from ims_excel.template.styles import Styles
+from ims_excel.xlsx.dates import serials
 
 MAX_ROW = 1_048_575  # last 0-based worksheet row
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 PROTECTION = {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
               "select_locked_cells": True, "select_unlocked_cells": True}
 """Sheet protection options (no password). ``IMSButtons.ProtectSheet`` mirrors them in VBA."""
@@ -94,8 +97,6 @@ class TableSpec:
 
 
 def _this_row_refs(formula: str, table: str) -> list[str]:
-    import re
-
     pattern = re.escape(table) + r"\[\[#This Row\],\[((?:[^\]']|'.)*)\]\]"
     return [re.sub(r"'(.)", r"\1", m) for m in re.findall(pattern, formula)]
 
@@ -157,7 +158,6 @@ def cell_columns(spec: TableSpec, frame: pd.DataFrame | None) -> tuple[int, dict
     """
     if frame is None or len(frame) == 0:
         return 0, {}
-    from ims_excel.normalise import field_name
 
     by_key = {header_key(c): c for c in frame.columns}
     by_field = {str(c): c for c in frame.columns}
@@ -175,19 +175,15 @@ def cell_columns(spec: TableSpec, frame: pd.DataFrame | None) -> tuple[int, dict
 def _cells(col: Column, series: pd.Series) -> list:
     s = series.reset_index(drop=True)
     if col.kind == "amount":
-        from ims_excel.normalise import blank_mask, parse_amounts
-
         vals, bad = parse_amounts(s)  # plain, Western and Indian grouping, as the engine reads them
         blank = blank_mask(s)
         return [str(raw) if b else (None if k or pd.isna(v) else float(v))
                 for raw, v, b, k in zip(s.to_numpy(), vals.to_numpy(), bad.to_numpy(), blank.to_numpy())]
     if col.kind == "date":
-        from ims_excel.normalise import parse_dates
-
         dates, bad = parse_dates(s)  # ISO, dd-mm-yyyy, dd/mm/yyyy, Excel serials: as the engine reads them
-        serial = (dates - EXCEL_EPOCH) / pd.Timedelta(days=1)
+        serial = serials(dates)
         return [str(raw) if b else (None if pd.isna(v) else float(v))  # unreadable: kept as typed
-                for raw, v, b in zip(s.to_numpy(), serial.to_numpy(), bad.to_numpy())]
+                for raw, v, b in zip(s.to_numpy(), serial, bad.to_numpy())]
     if col.kind == "period" and pd.api.types.is_integer_dtype(s.dtype):
         return [periods.iso(int(v)) if v >= 0 else None for v in s.to_numpy()]
     if col.kind == "flag" and pd.api.types.is_integer_dtype(s.dtype):
@@ -286,8 +282,6 @@ def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str)
 
 
 def _status_colours(ws: Any, styles: Styles, spec: TableSpec, ncols: int) -> None:
-    from xlsxwriter.utility import xl_col_to_name
-
     status = xl_col_to_name(spec.column_index(spec.status_column))
     for word, fmt in (("error", styles.red()), ("warning", styles.amber())):
         ws.conditional_format(1, 0, MAX_ROW, ncols - 1, {

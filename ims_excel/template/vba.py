@@ -22,6 +22,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import xlsxwriter
+from pyopenvba import ExcelFile
+from pyopenvba.vba import VBAModuleKind, split_attribute_header
+
 REPO = Path(__file__).resolve().parents[2]
 STUB_DIR = Path(__file__).resolve().parent / "vba_stub"
 """The VBA sources, shipped inside the package (``new`` works from an installed wheel too)."""
@@ -78,8 +82,6 @@ def read_stub(stub_dir: Path = STUB_DIR) -> list[Module]:
 
 
 def _skeleton(path: Path, code_names: tuple[tuple[str, str], ...]) -> None:
-    import xlsxwriter
-
     wb = xlsxwriter.Workbook(str(path))
     wb.set_vba_name("ThisWorkbook")
     for sheet, code in code_names:
@@ -90,8 +92,6 @@ def _skeleton(path: Path, code_names: tuple[tuple[str, str], ...]) -> None:
 @functools.lru_cache(maxsize=8)
 def build_project(code_names: tuple[tuple[str, str], ...], modules: tuple[Module, ...]) -> bytes:
     """``vbaProject.bin`` with ThisWorkbook, one document module per (sheet, code name), and ``modules``."""
-    from pyopenvba import ExcelFile
-    from pyopenvba.vba import VBAModuleKind
 
     with tempfile.TemporaryDirectory(prefix="ims-vba-") as tmp:
         skeleton = Path(tmp) / "skeleton.xlsm"
@@ -113,7 +113,6 @@ def build_project(code_names: tuple[tuple[str, str], ...], modules: tuple[Module
 
 def file_modules(xlsm: str | Path) -> dict[str, str]:
     """``{module name: source}`` of a built workbook (pyOpenVBA), line ends as stored."""
-    from pyopenvba import ExcelFile
 
     with ExcelFile(Path(xlsm)) as book:
         return {m.name: m.source for m in book.vba_project().modules}
@@ -121,7 +120,6 @@ def file_modules(xlsm: str | Path) -> dict[str, str]:
 
 def body(source: str) -> str:
     """A module's code without its attribute header or class preamble, LF line ends."""
-    from pyopenvba.vba import split_attribute_header
 
     text = source.replace("\r\n", "\n")
     text = re.sub(r"\AVERSION 1\.0 CLASS\nBEGIN\n(?:.*\n)*?END\n", "", text)

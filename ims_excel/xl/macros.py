@@ -38,10 +38,18 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ims_excel.formats._common import to_typed
+from ims_excel.book import outputs
+from ims_excel.book.history import fill_originals
+from ims_excel.book.imports import read_source, record_keys
+from ims_excel.engine import evaluate
+from ims_excel.formats import to_typed
+from ims_excel.formats.upload_json import UploadRefused, build_upload
 from ims_excel.normalise import InputError
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.book import outputs
+from ims_excel.template import summaries
+from ims_excel.template.specs import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
+from ims_excel.template.tables import cell_columns
+from ims_excel.xlsx.package import PackageProblem
 
 TITLE = "IMS Workbook"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -52,7 +60,7 @@ PROTECT = {"Password": "", "DrawingObjects": True, "Contents": True, "Scenarios"
 
 
 def _caller() -> Any:
-    import xlwings as xw
+    import xlwings as xw  # here, not at the top: xlwings needs Excel (Windows/macOS); the tests drive a fake book
 
     return xw.Book.caller()
 
@@ -85,7 +93,7 @@ def _door(func: Callable) -> Callable:
         book = book if book is not None else _caller()
         try:
             text = func(book, *args, **kwargs)
-        except InputError as e:
+        except (InputError, PackageProblem) as e:
             shown = "\n".join(str(p) for p in e.problems[:15])
             more = f"\n... and {len(e.problems) - 15} more" if len(e.problems) > 15 else ""
             text = f"Cannot use this input:\n{shown}{more}"
@@ -162,8 +170,6 @@ def read_table(book: Any, name: str, direction: str, typed: bool = True) -> tupl
 
 
 def evaluate_open(book: Any, *, outward: bool = True):
-    from ims_excel.engine import evaluate
-
     ctx = context(book)
     inward, rows, _ = read_table(book, "Inward", "inward")
     out_frame, out_rows = None, None
@@ -223,7 +229,6 @@ def validate(book: Any) -> str:
 @_door
 def compute(book: Any) -> str:
     """Recalculate, then check the GSTR-3B Table 4 cells against the engine."""
-    from ims_excel.template import summaries
 
     app = getattr(book, "app", None)
     if app is not None and hasattr(app, "calculate"):
@@ -286,7 +291,6 @@ def build_liability(book: Any) -> str:
 @_door
 def export_upload_json(book: Any, path: str | None = None, only_valid: bool | None = None) -> str:
     """Write the IMS upload JSON beside the workbook (asks before leaving out records with errors)."""
-    from ims_excel.formats.upload_json import UploadRefused, build_upload
 
     result, rows, _ = evaluate_open(book, outward=False)
     recs = result.inward.copy()
@@ -342,9 +346,6 @@ def _ask_files() -> list[str]:
 @_door
 def import_data(book: Any, paths: list[str] | None = None, direction: str = "auto") -> str:
     """Append portal / canonical files to the Inward (or Outward) table of the open workbook."""
-    from ims_excel.book.history import fill_originals
-    from ims_excel.book.imports import read_source, record_keys
-    from ims_excel.template.build import INWARD as IN_SPEC, OUTWARD as OUT_SPEC
 
     paths = list(paths) if paths is not None else _ask_files()
     if not paths:
@@ -387,8 +388,6 @@ def _history(book: Any) -> pd.DataFrame | None:
 
 
 def _append(book: Any, name: str, table: Any, spec: Any, frame: pd.DataFrame, last_filled: int) -> None:
-    from ims_excel.template.tables import cell_columns
-
     sheet = book.sheets[name]
     rng = table.range
     header = [str(h) for h in rng.options(ndim=2).value[0]]

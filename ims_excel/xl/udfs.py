@@ -25,8 +25,9 @@ import xlwings as xw
 
 from ims_excel import gstin as gstin_mod
 from ims_excel.engine import Context, Result, evaluate
-from ims_excel.normalise import InputError, normalise
 from ims_excel.engine.explain import message
+from ims_excel.normalise import InputError, normalise
+from ims_excel.xlsx.dates import date_of
 
 OK = "OK"
 
@@ -39,7 +40,7 @@ def _as_date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)):  # an Excel serial
-        return (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(value))).date()
+        return date_of(value)
     return dt.date.fromisoformat(str(value))
 
 

@@ -1,1 +1,9 @@
-"""The generic in-place xlsx layer: zip package, streamed sheets, cell reading and writing, worker fan-out."""
+"""The generic in-place xlsx layer; it imports nothing of IMS (an import-linter contract says so).
+
+* :mod:`.package` - the zip package: parts read and copied raw, written (streamed, ZIP64), saved atomically;
+  :class:`~.package.PackageProblem` for a file that is not a usable package; the zip-bomb and XML checks;
+* :mod:`.units` - the one sheet splitter (head, blobs of whole rows, tail); :mod:`.sheetxml` - rows in,
+  rows out (cell encoding, the injector of cached values); :mod:`.fastread` - the numpy cell reader;
+* :mod:`.codec` - ISA-L deflate/inflate; :mod:`.fanout` - units of a big sheet to forked workers;
+* :mod:`.dates` - Excel's date serials; :mod:`.alloc` - glibc allocator tuning (called by the CLI only).
+"""

@@ -73,10 +73,6 @@ def _next_lt(lt: np.ndarray, ci: np.ndarray, isv: np.ndarray, isis: np.ndarray, 
     return lt[np.minimum(ci + np.where(isis, 3, 2), last)]
 
 
-def _is_upper(x: np.ndarray) -> np.ndarray:
-    return (x >= 65) & (x <= 90)
-
-
 @dataclass
 class Block:
     """What :func:`parse_block` found: per input column the values of rows ``rows``; formula signatures."""

@@ -46,9 +46,7 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape as _xml_escape
 
-from ims_excel.formats._common import file_problem
 from ims_excel.xlsx import codec
-from ims_excel.formats._excel import prolog_ok
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -62,6 +60,54 @@ MAX_PARTS = 20_000
 MAX_PART_BYTES = 16 * 1024**3
 """A client workbook's parts may be large (a 1,048,576-row sheet is 2-5 GB of XML); zip bombs still stop here."""
 MAX_RATIO = 400
+"""A part that inflates more than this many times its compressed size is refused as a zip bomb (above
+:data:`BOMB_FLOOR` bytes here; :mod:`ims_excel.formats` applies the same ratio above 1 MB). Our own
+million-row sheets of shared formulas compress well, hence 400 rather than a tighter figure."""
+BOMB_FLOOR = 2**24
+PROLOG_BYTES = 65536
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+
+
+class PackageProblem(ValueError):
+    """A file that cannot be used as an xlsx package: ``file`` and ``message`` say which and why.
+
+    The workbook doors report it as they report bad input (exit 2, nothing written).
+    """
+
+    def __init__(self, file: str | os.PathLike, message: str):
+        self.file, self.message = str(file), message
+        super().__init__(f"{self.file}: {message}")
+
+    @property
+    def problems(self) -> list[str]:
+        """The one problem, as the doors list the problems of bad input."""
+        return [str(self)]
+
+
+def prolog_ok(head: bytes) -> bool:
+    """Does this XML start (within the bytes given) with no DOCTYPE before its first element?
+
+    >>> prolog_ok(b'<?xml version="1.0"?>\\n<!-- hi --><worksheet/>')
+    True
+    >>> prolog_ok(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    False
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if re.search(rb"<!(?:DOCTYPE|ENTITY)", head, re.I):
+        return False
+    pos = 0
+    while pos < len(head):
+        m = _PROLOG_ITEM.match(head, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    rest = head[pos:]
+    if not rest:
+        return len(head) < PROLOG_BYTES  # an empty or all-prolog short part is harmless
+    return rest.startswith(b"<") and not rest.startswith(b"<!")
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -152,11 +198,11 @@ class Package:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         if not self.path.is_file():
-            raise file_problem(self.path, "no such file")
+            raise PackageProblem(self.path, "no such file")
         try:
             self._zf = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError):
-            raise file_problem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
+            raise PackageProblem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
                                           "this is not one, or it is password-protected)") from None
         self.infos = self._zf.infolist()
         self.by_name = {i.filename: i for i in self.infos}
@@ -175,21 +221,21 @@ class Package:
     # -- safety: zip bombs and XML entities (as formats._excel, with limits for big client books)
     def _check(self) -> None:
         if len(self.infos) > MAX_PARTS:
-            raise file_problem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
+            raise PackageProblem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
         for info in self.infos:
             if info.file_size > MAX_PART_BYTES or (
-                    info.file_size > 2**24 and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
-                raise file_problem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
+                    info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+                raise PackageProblem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
                                               "uncompressed; refused as a zip bomb")
         for name in ("[Content_Types].xml", "xl/workbook.xml"):
             if name not in self.by_name:
-                raise file_problem(self.path, f"is not an Excel workbook (no {name})")
+                raise PackageProblem(self.path, f"is not an Excel workbook (no {name})")
         for info in self.infos:
             if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
                 with self._zf.open(info) as fh:
-                    head = fh.read(65536)
+                    head = fh.read(PROLOG_BYTES)
                 if not prolog_ok(head):
-                    raise file_problem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
+                    raise PackageProblem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
                                                   "refused (XML entity expansion)")
 
     # -- parts
@@ -232,9 +278,9 @@ class Package:
                 size += len(chunk)
                 yield chunk
         except ValueError as err:
-            raise file_problem(self.path, f"part {name!r} is damaged ({err})") from None
+            raise PackageProblem(self.path, f"part {name!r} is damaged ({err})") from None
         if size != info.file_size or crc != info.CRC:
-            raise file_problem(self.path, f"part {name!r} is damaged (size or CRC-32 does not match the zip "
+            raise PackageProblem(self.path, f"part {name!r} is damaged (size or CRC-32 does not match the zip "
                                           "directory)")
 
     def raw_entry(self, name: str, block: int = 1 << 22) -> tuple[zipfile.ZipInfo, Iterator[bytes]]:
@@ -246,14 +292,14 @@ class Package:
                 fh.seek(info.header_offset)
                 head = fh.read(30)
                 if head[:4] != b"PK\x03\x04":
-                    raise file_problem(self.path, f"part {name!r}: bad local header")
+                    raise PackageProblem(self.path, f"part {name!r}: bad local header")
                 n, m = struct.unpack("<HH", head[26:30])
                 fh.seek(info.header_offset + 30 + n + m)
                 left = info.compress_size
                 while left:
                     chunk = fh.read(min(left, block))
                     if not chunk:
-                        raise file_problem(self.path, f"part {name!r} is truncated")
+                        raise PackageProblem(self.path, f"part {name!r} is truncated")
                     left -= len(chunk)
                     yield chunk
         return info, blocks()
@@ -278,7 +324,7 @@ class Package:
     def sheets(self) -> list[SheetRef]:
         wb = self.text("xl/workbook.xml")
         if re.search(r"<\w+:workbook\b", wb) or "purl.oclc.org/ooxml" in wb:
-            raise file_problem(self.path, "is saved as 'Strict Open XML' or with prefixed XML, which this "
+            raise PackageProblem(self.path, "is saved as 'Strict Open XML' or with prefixed XML, which this "
                                           "tool does not edit; save it as an Excel Macro-Enabled Workbook")
         rels = self.rels("xl/workbook.xml")
         out = []
@@ -579,6 +625,12 @@ def clean_stale_temps(path: Path) -> list[Path]:
                 tmp.unlink()
                 removed.append(tmp)
     return removed
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
+    """``text`` as UTF-8, saved as :func:`save_atomically` saves (no backup): the one atomic writer."""
+    data = text.encode("utf-8")
+    return save_atomically(path, lambda fh: fh.write(data), backup=False)
 
 
 def save_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None], *, backup: bool = True) -> Path:

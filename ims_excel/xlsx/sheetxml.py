@@ -2,7 +2,7 @@ r"""Worksheet XML by streaming: rows in, rows out, only the cells that change ar
 
 A worksheet part is ``head`` (everything up to ``<sheetData>``), the rows,
 and ``tail`` (from ``</sheetData>``: merged cells, conditional formats, data
-validations, the drawing and table references...). :func:`split_sheet`
+validations, the drawing and table references...). :func:`ims_excel.xlsx.units.units`
 streams an inflating part as ``("head", bytes)``, ``("rows", bytes)`` blobs
 of whole ``<row>`` elements and ``("tail", bytes)``; nothing is parsed that
 is not needed, and head and tail come back byte for byte.
@@ -25,12 +25,13 @@ Cells we write:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ims_excel.xlsx.dates import serial
 from ims_excel.xlsx.package import col_index, col_letters
 
 class SheetFormatError(ValueError):
@@ -49,7 +50,8 @@ def esc(text: str) -> str:
     return text
 
 
-def _t(text: str) -> str:
+def inline_text(text: str) -> str:
+    """The ``<t>`` element of an inline string (spaces kept where they matter)."""
     body = esc(text)
     if text != text.strip() or "\n" in text:
         return f'<t xml:space="preserve">{body}</t>'
@@ -65,39 +67,33 @@ def number_text(v: float) -> str:
     return r[:-2] if r.endswith(".0") else r
 
 
-def _s(style: int | None) -> str:
+def style_attr(style: int | None) -> str:
+    """`` s="N"`` for a cell style, nothing for the default."""
     return f' s="{style}"' if style else ""
 
 
 def text_cell(ref: str, text: str, style: int | None = None) -> str:
-    return f'<c r="{ref}"{_s(style)} t="inlineStr"><is>{_t(text)}</is></c>'
+    return f'<c r="{ref}"{style_attr(style)} t="inlineStr"><is>{inline_text(text)}</is></c>'
 
 
 def number_cell(ref: str, value: float, style: int | None = None) -> str:
-    return f'<c r="{ref}"{_s(style)}><v>{number_text(value)}</v></c>'
+    return f'<c r="{ref}"{style_attr(style)}><v>{number_text(value)}</v></c>'
 
 
 def value_cell(ref: str, value: object, style: int | None = None) -> str:
     """A constant cell from a Python value (None / "" / NaN: a styled blank or nothing)."""
     if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
-        return f'<c r="{ref}"{_s(style)}/>' if style else ""
+        return f'<c r="{ref}"{style_attr(style)}/>' if style else ""
     if isinstance(value, (bool, np.bool_)):
-        return f'<c r="{ref}"{_s(style)} t="b"><v>{int(bool(value))}</v></c>'
+        return f'<c r="{ref}"{style_attr(style)} t="b"><v>{int(bool(value))}</v></c>'
     if isinstance(value, (int, float, np.integer, np.floating)):
         return number_cell(ref, float(value), style)
     if isinstance(value, pd.Timestamp):
-        return number_cell(ref, excel_serial(value), style)
+        return number_cell(ref, serial(value), style)
     text = str(value)
     if text == "":
-        return f'<c r="{ref}"{_s(style)}/>' if style else ""
+        return f'<c r="{ref}"{style_attr(style)}/>' if style else ""
     return text_cell(ref, text, style)
-
-
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
-
-def excel_serial(ts: pd.Timestamp) -> float:
-    return (pd.Timestamp(ts) - EXCEL_EPOCH) / pd.Timedelta(days=1)
 
 
 def cached(value: object) -> tuple[str, str]:
@@ -112,7 +108,7 @@ def cached(value: object) -> tuple[str, str]:
             return ' t="e"', "#NUM!"
         return "", number_text(f)
     if isinstance(value, pd.Timestamp):
-        return "", number_text(excel_serial(value))
+        return "", number_text(serial(value))
     text = str(value)
     if text.startswith("#") and text in ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!"):
         return ' t="e"', text
@@ -171,55 +167,6 @@ def check_head(buf: bytes) -> None:
     """Refuse worksheet XML written with namespace prefixes (``<x:worksheet>``), which this module does not edit."""
     if re.match(rb"<\w+:worksheet", buf[buf.find(b"<", buf.find(b"?>") + 2 if b"?>" in buf[:200] else 0):][:200]):
         raise SheetFormatError("the worksheet XML uses namespace prefixes; save the workbook in Excel first")
-
-
-def split_sheet(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
-    """``("head", ..)``, then ``("rows", blob)`` blobs of complete rows, then ``("tail", ..)``."""
-    it = iter(chunks)
-    buf = b""
-    for chunk in it:
-        buf += chunk
-        i = buf.find(b"<sheetData")
-        if i >= 0:
-            j = buf.find(b">", i)
-            if j >= 0:
-                break
-    else:
-        raise SheetFormatError("worksheet has no <sheetData>")
-    check_head(buf)
-    if buf[j - 1:j] == b"/":  # <sheetData/>
-        yield "head", buf[:i] + b"<sheetData>"
-        rest = buf[j + 1:]
-        for chunk in it:
-            rest += chunk
-        yield "tail", b"</sheetData>" + rest
-        return
-    yield "head", buf[:j + 1]
-    buf = buf[j + 1:]
-    end_tag = b"</sheetData>"
-    done = False
-    while True:
-        k = buf.find(end_tag)
-        if k >= 0:
-            if k:
-                yield "rows", buf[:k]
-            rest = buf[k:]
-            for chunk in it:
-                rest += chunk
-            yield "tail", rest
-            return
-        last = buf.rfind(b"</row>")
-        if last >= 0 and len(buf) > (1 << 20):
-            yield "rows", buf[:last + 6]
-            buf = buf[last + 6:]
-        if done:
-            raise SheetFormatError("the worksheet ends inside <sheetData> (a damaged file)")
-        try:
-            nxt = next(it)
-        except StopIteration:
-            done = True
-            continue
-        buf += nxt
 
 
 _ROW_NUM = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
@@ -367,7 +314,7 @@ class Injector:
         t, v = tv if tv is not None else (b"", None)
         f = c.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         value = b"" if v is None else b"<v>" + v + b"</v>"
-        return (f'<c r="{c.letters}{rnum}"{_s(c.style)}'.encode() + t + f"><f>{f}</f>".encode("utf-8")
+        return (f'<c r="{c.letters}{rnum}"{style_attr(c.style)}'.encode() + t + f"><f>{f}</f>".encode("utf-8")
                 + value + b"</c>")
 
     def slow(self, row: bytes, rnum: int, i: int, vals: dict, i0: int) -> bytes:
@@ -611,15 +558,11 @@ class Column:
     formula: str | None = None  # computed columns
 
 
-def row_xml(rnum: int, cells: list[str]) -> str:
-    return f'<row r="{rnum}">' + "".join(cells) + "</row>"
-
-
 def column_cells(col: Column, values: list | None, first_row: int, count: int, *,
                  shared: tuple[int, int] | None = None) -> list[str]:
     """XML of one column's cells for rows ``first_row..first_row+count-1`` ("" where blank)."""
     letters = col_letters(col.col)
-    s = _s(col.style)
+    s = style_attr(col.style)
     if col.formula is not None:
         f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         if shared and count > 1:
@@ -673,7 +616,7 @@ def rows_xml(columns: list[tuple[Column, list | None]], first_row: int, count: i
 
 def _shared_cells(col: Column, si: int, r0: int, n: int, first: int, last: int) -> list[str]:
     letters = col_letters(col.col)
-    s = _s(col.style)
+    s = style_attr(col.style)
     f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     out = [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>' for r in range(r0, r0 + n)]
     if r0 == first:
@@ -717,47 +660,3 @@ def max_shared_index(blob: bytes) -> int:
     found = re.findall(rb'<f\b[^>]*\bsi="(\d+)"', blob)
     return max((int(x) for x in found), default=-1)
 
-
-def simple_sheet(rows: list[list[object]], *, styles: dict[tuple[int, int], int] | None = None,
-                 widths: dict[int, float] | None = None, first_row: int = 1,
-                 col_styles: dict[int, int] | None = None, freeze: int | None = None,
-                 autofilter: str | None = None) -> bytes:
-    """A complete worksheet part from a grid of values (rows from ``first_row``, columns from A).
-
-    ``styles[(r, c)]`` (1-based sheet row and column) or ``col_styles[c]``
-    pick a cell's style.
-    """
-    styles = styles or {}
-    col_styles = col_styles or {}
-    body = []
-    last_col = max((len(r) for r in rows), default=1) or 1
-    for k, values in enumerate(rows):
-        r = first_row + k
-        cells = []
-        for j, v in enumerate(values, start=1):
-            st = styles.get((r, j), col_styles.get(j) if r > first_row else styles.get((r, j)))
-            cells.append(value_cell(f"{col_letters(j)}{r}", v, st))
-        body.append(f'<row r="{r}">' + "".join(cells) + "</row>")
-    last_row = first_row + max(len(rows), 1) - 1
-    cols = ""
-    if widths:
-        cols = "<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
-                                  for c, w in sorted(widths.items())) + "</cols>"
-    pane = ""
-    if freeze:
-        pane = (f'<pane ySplit="{freeze}" topLeftCell="A{freeze + 1}" activePane="bottomLeft" state="frozen"/>'
-                f'<selection pane="bottomLeft"/>')
-    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-           f'<dimension ref="A1:{col_letters(last_col)}{last_row}"/>'
-           f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
-           '<sheetFormatPr defaultRowHeight="15"/>' + cols +
-           "<sheetData>" + "".join(body) + "</sheetData>" +
-           (f'<autoFilter ref="{autofilter}"/>' if autofilter else "") +
-           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-           '<pageSetup paperSize="9" orientation="landscape"/></worksheet>')
-    return xml.encode("utf-8")
-
-
-Transform = Callable[[bytes], bytes]

@@ -1,4 +1,4 @@
-"""A big worksheet's XML as it inflates, cut into units of whole rows for worker processes.
+"""A worksheet's XML as it inflates, cut into head, blobs of whole rows and tail: the one sheet splitter.
 
 :func:`units` turns the inflating stream into ``("head", ...)`` (up to and
 including ``<sheetData ...>``), ``("rows", ...)`` units of about
@@ -22,7 +22,9 @@ from collections.abc import Iterable, Iterator
 from ims_excel.xlsx.sheetxml import SheetFormatError, check_head
 
 UNIT_BYTES = 32 << 20
-"""About this many bytes of rows per unit of work."""
+"""About this many bytes of rows per unit of work for the worker processes."""
+PIECE_BYTES = 1 << 20
+"""About this many bytes of rows per blob when a sheet is streamed in this process."""
 
 _OPEN, _CLOSE, _ROW_END = b"<sheetData", b"</sheetData>", b"</row>"
 

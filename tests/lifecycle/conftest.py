@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from ims_excel import synthetic
+from tests.support import synthetic
 from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
 from ims_excel.book import imports as book_imports
 from ims_excel.book import new as book_new

@@ -49,15 +49,34 @@ def _expected(book: Path, direction: str = "inward"):
     return b, result, (inward_mod if direction == "inward" else outward_mod).cached_values(result)
 
 
+def _blank_last_row(book: Path, sheet: str) -> int:
+    """Clear the input cells of the sheet's last row (its formula cells stay): a blank table row."""
+    part = sheet_part(book, sheet)
+    entries = parts(book)
+    xml = entries[part]
+    last = max(int(r) for r in re.findall(rb'<row r="(\d+)"', xml))
+    m = re.search(rb'<row r="%d"[^>]*>(.*?)</row>' % last, xml, re.S)
+    cells = re.findall(rb"<c\b[^>]*/>|<c\b.*?</c>", m.group(1), re.S)
+    assert any(b"<f" not in c for c in cells) and any(b"<f" in c for c in cells)
+    entries[part] = xml[:m.start(1)] + b"".join(c for c in cells if b"<f" in c) + xml[m.end(1):]
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return last
+
+
 @pytest.mark.parametrize("direction", ["inward", "outward"])
 def test_cached_values_are_the_engines(sample_book, direction):
-    """Every formula cell of both tables holds the engine's value after ``process`` (no Excel needed)."""
+    """Every formula cell of both tables holds the engine's value after ``process`` (no Excel needed),
+    a blank table row included (its input cells cleared: "" for text, 0 for amounts, as the formulas give)."""
+    blank_row = _blank_last_row(sample_book, "Inward" if direction == "inward" else "Outward")
     book, result, values = _expected(sample_book, direction)
     td = book.inward if direction == "inward" else book.outward
-    assert len(td.rows) == (34 if direction == "inward" else len(result.outward))
-    assert len(td.rows) > 0
+    assert len(td.rows) == (33 if direction == "inward" else len(result.outward))
+    assert len(td.rows) > 0 and blank_row not in td.rows
     rep = book_process.process(sample_book)
-    assert rep.records == 34 and rep.stats["fast"] + rep.stats["slow"] >= 34
+    n_inward = 33 if direction == "inward" else 34
+    assert rep.records == n_inward and rep.stats["fast"] + rep.stats["slow"] >= n_inward
     rows = grid(sample_book, td.table.sheet)
     header = rows[0]
     checked = 0
@@ -73,13 +92,12 @@ def test_cached_values_are_the_engines(sample_book, direction):
                 assert g == w, (r, h, g, w)
             checked += 1
     assert checked == len(td.rows) * len(values.columns)
-    # a blank table row below the records: "" for text, 0 for amounts, as the formulas give
-    last = int(td.rows.max())
-    if last < len(rows) and last < td.table.bounds[2]:
-        got = dict(zip(header, rows[last]))
-        kinds = {c.header: c.kind for c in (inward_mod if direction == "inward" else outward_mod).COMPUTED}
-        for h in values.columns:
-            assert got[h] == (0.0 if kinds[h] == "amount" else ""), (h, got[h])
+    # the blank table row below the records: "" for text, 0 for amounts, as the formulas give
+    assert blank_row == td.table.bounds[2] and blank_row > int(td.rows.max())
+    got = dict(zip(header, rows[blank_row - 1]))
+    kinds = {c.header: c.kind for c in (inward_mod if direction == "inward" else outward_mod).COMPUTED}
+    for h in values.columns:
+        assert got[h] == (0.0 if kinds[h] == "amount" else ""), (h, got[h])
 
 
 def test_everything_else_is_copied_byte_for_byte(sample_book):
@@ -206,7 +224,7 @@ def test_bad_cells_exit_2_naming_the_cell_and_nothing_is_written(sample_book, ca
 
 def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
     """Kill ``ims-excel process`` while it writes: the workbook is the old file, and the next run works."""
-    from ims_excel import synthetic
+    from tests.support import synthetic
 
     book = book_new.make_book(tmp_path / "big.xlsm", synthetic.inward(15_000, seed=5), None,
                              {"gstin": "27AAACR5055K1Z7", "period": "2026-10", "as_of": "2026-11-26"},
@@ -237,7 +255,7 @@ def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
 
 
 def test_processed_workbook_opens_in_libreoffice(sample_book, tmp_path):
-    from ims_excel import recalc
+    from tests.support import recalc
 
     book_process.process(sample_book)
     with recalc.Session() as lo:
@@ -286,7 +304,7 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
     real = fanout.fan_out
 
     def counting(units_, work, **kw):
-        fanned.append(work.__name__)
+        fanned.append(work.func.__name__)  # a worker function with its arguments bound
         return real(units_, work, **kw)
 
     monkeypatch.setattr(fanout, "fan_out", counting)
@@ -355,7 +373,7 @@ def test_without_fork_a_big_sheet_is_read_by_a_pool_and_written_here_with_the_sa
     monkeypatch.setattr(book_read, "PROCESSES", 2)
     pools = []
     real_pool = book_read._pool
-    monkeypatch.setattr(book_read, "_pool", lambda job, n: pools.append(n) or real_pool(job, n))
+    monkeypatch.setattr(book_read, "_pool", lambda n: pools.append(n) or real_pool(n))
     rep = book_process.process(other, stamp=stamp, backup=False)
     assert pools == [2]
     assert rep.records == 2000 and rep.stats["fast"] > 1900

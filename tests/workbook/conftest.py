@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ims_excel import recalc
+from tests.support import recalc
 from ims_excel.template.build import build_workbook
-from ims_excel.template.sample import sample_inward, sample_outward
+from tests.support.sample import sample_inward, sample_outward
 from wbtools import SAMPLE_CONFIG
 
 

@@ -25,7 +25,8 @@ import pandas as pd
 import pytest
 from wbtools import cell, table
 
-from ims_excel import periods, synthetic
+from ims_excel import periods
+from tests.support import synthetic
 from ims_excel.engine import Context, evaluate
 from ims_excel.engine.liability import totals
 from ims_excel.engine.sample import frame

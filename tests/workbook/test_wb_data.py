@@ -7,11 +7,11 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 
-from ims_excel import recalc
+from tests.support import recalc
 from ims_excel.normalise import normalise
 from ims_excel.records import INWARD_COLUMNS
 from ims_excel.template.build import build_workbook
-from ims_excel.template.sample import sample_inward
+from tests.support.sample import sample_inward
 
 
 def _inward(path) -> pd.DataFrame:

@@ -8,10 +8,11 @@ import pytest
 import xlsxwriter
 from wbtools import SAMPLE_CONFIG, cell, table
 
-from ims_excel import gstin, recalc
+from ims_excel import gstin
+from tests.support import recalc
 from ims_excel.template import config, formulas, summaries
 from ims_excel.template.build import build_workbook
-from ims_excel.template.sample import make_gstin
+from tests.support.sample import make_gstin
 
 GOOD, BAD = "27AAACR5055K1Z7", "27AAACR5055K1Z8"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ims_excel.template.sample import RECIPIENT
+from tests.support.sample import RECIPIENT
 
 SAMPLE_CONFIG = {"gstin": RECIPIENT, "legal_name": "Demo Traders Pvt Ltd", "period": "2025-11",
                  "frequency": "Monthly", "as_of": "2025-12-05", "gstr3b_filed": "N"}

@@ -18,11 +18,15 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.engine.amounts import document_amounts
 from ims_excel.engine.classify import A, N, P
+from ims_excel.engine.explain import messages
+from ims_excel.engine.summary import ims_state
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
+from ims_excel.xlsx.dates import epoch
 
-EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+EXCEL_EPOCH = epoch()
 LETTERS = np.array(["A", "R", "P", "N", "X"], dtype=object)
 HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
 NONE_RANK = 999.0
@@ -105,9 +109,6 @@ def _lowest_bit_rank(bits: np.ndarray) -> np.ndarray:
 
 def inward_values(result, headers: list[str]) -> pd.DataFrame:
     """Every Inward computed column (see ``inward.cached_values``)."""
-    from ims_excel.engine.amounts import document_amounts
-    from ims_excel.engine.summary import ims_state
-    from ims_excel.book import outputs
 
     rt = _Rules()
     rb = rt.rb
@@ -186,7 +187,7 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
     # what the user reads
     v["Status"] = _text(recs["status"])
     v["Reason Code"] = _text(recs["primary_code"])
-    v["Message"] = outputs.messages(result).to_numpy(dtype=object)
+    v["Message"] = messages(result).to_numpy(dtype=object)
     v["Effective Action"] = _text(recs["effective_action"])
     v["In 2B"] = yn(recs["in_2b"].to_numpy(dtype=bool))
     bucket = _text(recs["bucket"])

@@ -3,7 +3,7 @@
 Valid GSTINs (check digit computed), a mix of sections and actions, amounts
 with IGST or CGST+SGST, nearly all valid: what the snapshot script shows and
 what the workbook-building tests type in. Not realistic data, just well-formed.
-:mod:`ims_excel.synthetic` is the other generator, for coverage and scale:
+:mod:`tests.support.synthetic` is the other generator, for coverage and scale:
 typed records with every section, flag and mistake (most rows carry an error),
 which is right for tests and benchmarks and wrong for a screenshot.
 

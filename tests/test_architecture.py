@@ -1,0 +1,53 @@
+"""The layers hold (issue 13): ``lint-imports`` checks the contracts in pyproject.toml
+(``[tool.importlinter]``): doors over use cases over template/formats over the engine over the core,
+the xlsx layer importing nothing of IMS, the engine importing no door, no import cycles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    lint = Path(sys.executable).with_name("lint-imports")
+    cmd = [str(lint)] if lint.exists() else ["lint-imports"]
+    return subprocess.run(cmd + ["--no-cache"], cwd=root, env=env, capture_output=True, text=True)
+
+
+def test_the_import_contracts_are_kept():
+    run = lint_imports(REPO)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "0 broken" in run.stdout and "4 kept" in run.stdout
+
+
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "ims_excel", root / "ims_excel", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def test_an_upward_import_breaks_the_contracts(tmp_path):
+    root = _copy(tmp_path)
+    codec = root / "ims_excel" / "xlsx" / "codec.py"
+    codec.write_text(codec.read_text() + "\nfrom ims_excel.book import read  # noqa: E402,F401\n")
+    run = lint_imports(root)
+    assert run.returncode != 0
+    out = run.stdout
+    assert "The xlsx layer imports nothing of IMS BROKEN" in out
+    assert "ims_excel.xlsx.codec -> ims_excel.book.read" in out
+
+
+def test_a_cycle_between_siblings_breaks_the_contracts(tmp_path):
+    root = _copy(tmp_path)
+    history = root / "ims_excel" / "book" / "history.py"
+    history.write_text(history.read_text() + "\nfrom ims_excel.book import roll  # noqa: E402,F401\n")
+    run = lint_imports(root)
+    assert run.returncode != 0
+    assert "No import cycles between sibling modules or packages BROKEN" in run.stdout
