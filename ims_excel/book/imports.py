@@ -293,9 +293,21 @@ def changes_rows(changes: list, when: str) -> list[list[object]]:
 
 
 def changes_xml(rows: list[list[object]]) -> bytes:
-    """The Changes sheet part from its rows (header first)."""
-    widths = {1: 16, 2: 11, 3: 7, 4: 9, 5: 18, 6: 18, 7: 18, 8: 16, 9: 16, 10: 60}
-    return sheetxml.simple_sheet(rows, widths=widths, freeze=1)
+    """The Changes sheet part from its rows (header first; frozen header row)."""
+    widths = (16, 11, 7, 9, 18, 18, 18, 16, 16, 60)
+    body = "".join(f'<row r="{r}">' + "".join(sheetxml.value_cell(f"{col_letters(j)}{r}", v)
+                                              for j, v in enumerate(values, start=1)) + "</row>"
+                   for r, values in enumerate(rows, start=1))
+    cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in enumerate(widths, 1))
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+           f'<dimension ref="A1:{col_letters(len(CHANGES_HEADER))}{max(len(rows), 1)}"/>'
+           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+           'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{body}</sheetData>'
+           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+    return xml.encode("utf-8")
 
 
 def read_changes(pkg: Package) -> list[list[object]] | None:
