@@ -209,15 +209,42 @@ def _has_constants(row: bytes) -> bool:
     return False
 
 
-def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
-                   shared_formulas: bool = False, backup: bool = True) -> ImportReport:
-    """Append the records of portal / canonical files to the workbook's tables (existing ones are kept)."""
-    path = Path(path)
-    check_not_open(path)
+def read_sources(sources: list[str | os.PathLike], direction: str = "auto") -> dict[str, list[pd.DataFrame]]:
+    """The typed records of the files to import, by table ("inward" / "outward"; see :func:`read_source`)."""
     loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
     for src in sources:
         d, typed = read_source(src, direction)
         loaded[d].append(typed)
+    return loaded
+
+
+def new_records(existing: pd.DataFrame, loaded: list[pd.DataFrame], direction: str,
+                history: pd.DataFrame | None) -> tuple[pd.DataFrame, int, int]:
+    """(records not yet in the table, how many were skipped as already there, amendments whose
+    original action was filled from History): the one import rule, shared by the ``import`` command
+    and the Excel button (the command merges Inward records instead, :mod:`ims_excel.book.merge`).
+    A record is already there when its (section, party GSTIN, document number, 2B period) is
+    (:func:`record_keys`); the first of duplicates in the files is kept."""
+    seen = set(record_keys(existing, direction))
+    new = pd.concat(loaded, ignore_index=True)
+    keep = []
+    for i, k in enumerate(record_keys(new, direction)):
+        if k not in seen:
+            seen.add(k)
+            keep.append(i)
+    skipped = len(new) - len(keep)
+    new = new.iloc[keep].reset_index(drop=True)
+    filled = fill_originals(new, history) if direction == "inward" else 0
+    return new, skipped, filled
+
+
+def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
+                   shared_formulas: bool = False, backup: bool = True) -> ImportReport:
+    """Merge (Inward, :mod:`ims_excel.book.merge`) or append (Outward) the records of portal / canonical
+    files into the workbook's tables."""
+    path = Path(path)
+    check_not_open(path)
+    loaded = read_sources(sources, direction)
     with Package(path) as pkg:
         inward_t, outward_t = require_tables(pkg)
         history = read_history(pkg)
@@ -245,16 +272,8 @@ def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *,
                     filled += fill_originals(new, history)
             else:
                 td = read_table(pkg, table, d, typed=False)
-                seen = set(record_keys(td.frame, d))
-                new = pd.concat(loaded[d], ignore_index=True)
-                keys = record_keys(new, d)
-                keep = []
-                for i, k in enumerate(keys):
-                    if k not in seen:
-                        seen.add(k)
-                        keep.append(i)
-                skipped[table.name] = len(new) - len(keep)
-                new = new.iloc[keep].reset_index(drop=True)
+                new, skipped[table.name], n_filled = new_records(td.frame, loaded[d], d, history)
+                filled += n_filled
             added[table.name] = len(new)
             if not len(new) and not updates:
                 continue

@@ -3,5 +3,5 @@
 :mod:`.specs` (the Inward / Outward tables, imported by the builder and the doors), :mod:`.tables`,
 :mod:`.inward` / :mod:`.outward` (formula columns) with :mod:`.cached` (their values from the engine's
 result), :mod:`.summaries`, :mod:`.rules_sheet`, :mod:`.config`, :mod:`.start`, :mod:`.styles`,
-:mod:`.vba` (+ ``vba_stub/``).
+:mod:`.vba` (with the top-level ``vba_stub/``).
 """

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ims_excel.template.build", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
     parser.add_argument("--no-sync", action="store_true",
-                        help="do not refresh ims_excel/template/vba_stub/ from the installed xlwings package")
+                        help="do not refresh vba_stub/ from the installed xlwings package")
     args = parser.parse_args(argv)
     if not args.no_sync:
         for path in vba.sync_xlwings():

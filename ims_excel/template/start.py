@@ -1,6 +1,6 @@
 """The Start sheet (what the workbook does, the monthly steps, buttons) and ``xlwings.conf``.
 
-Buttons run the macros of ``ims_excel/template/vba_stub/IMSButtons.bas``; those call Python
+Buttons run the macros of ``vba_stub/IMSButtons.bas``; those call Python
 through the embedded xlwings module (``RunPython``), so users need the
 ``ims-excel`` package and xlwings in their Python, but no add-in.
 """

@@ -1,4 +1,4 @@
-"""The VBA project: modules from ``ims_excel/template/vba_stub/``, built into ``vbaProject.bin`` with pyOpenVBA.
+"""The VBA project: modules from ``vba_stub/``, built into ``vbaProject.bin`` with pyOpenVBA.
 
 ``vba_stub/`` holds every module as text: ours (``IMSButtons.bas``) and the
 standalone xlwings module and Dictionary class, which :func:`sync_xlwings`
@@ -27,8 +27,10 @@ from pyopenvba import ExcelFile
 from pyopenvba.vba import VBAModuleKind, split_attribute_header
 
 REPO = Path(__file__).resolve().parents[2]
-STUB_DIR = Path(__file__).resolve().parent / "vba_stub"
-"""The VBA sources, shipped inside the package (``new`` works from an installed wheel too)."""
+STUB_DIR = next((d for d in (REPO / "vba_stub", Path(__file__).resolve().parents[1] / "vba_stub") if d.is_dir()),
+                REPO / "vba_stub")
+"""The VBA sources: the top-level ``vba_stub/`` of a checkout, or ``ims_excel/vba_stub/`` of an installed
+wheel (where pyproject.toml maps the folder), so ``new`` works from either."""
 XLWINGS_FILES = {"xlwings.bas": "xlwings.bas", "Dictionary.cls": "addin/Dictionary.cls"}
 """vba_stub file -> path inside the installed xlwings package."""
 

@@ -1,4 +1,4 @@
-"""The Start sheet's buttons: Python targets of ``ims_excel/template/vba_stub/IMSButtons.bas``.
+"""The Start sheet's buttons: Python targets of ``vba_stub/IMSButtons.bas``.
 
 Each button runs ``RunPython "import ims_excel.xl.macros as m; m.<name>()"``
 through the workbook's embedded xlwings module. The targets take the open
@@ -24,7 +24,12 @@ on a closed file):
 * :func:`build_liability` - the add-back rows on the Liability sheet;
 * :func:`export_upload_json` - the upload JSON beside the workbook.
 
-Each returns a short text (also shown with ``book.app.alert``).
+Each returns a short text (also shown with ``book.app.alert``). They call the same use cases as
+the commands (:func:`ims_excel.book.imports.read_sources` and :func:`~ims_excel.book.imports.new_records`,
+:func:`ims_excel.book.export.upload_of`, :func:`ims_excel.book.outputs.context_from_config`, the
+grids of :mod:`ims_excel.book.outputs`); they differ only in how they reach the workbook: this
+module is the adapter for the open workbook (xlwings' object model), :mod:`ims_excel.book.read` and
+:mod:`ims_excel.book.edit` for the file's parts.
 """
 
 from __future__ import annotations
@@ -39,11 +44,11 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.book import outputs
-from ims_excel.book.history import fill_originals
-from ims_excel.book.imports import read_source, record_keys
+from ims_excel.book.export import upload_of
+from ims_excel.book.imports import new_records, read_sources
 from ims_excel.engine import evaluate
 from ims_excel.formats import to_typed
-from ims_excel.formats.upload_json import UploadRefused, build_upload
+from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.normalise import InputError
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.template import summaries
@@ -293,13 +298,8 @@ def export_upload_json(book: Any, path: str | None = None, only_valid: bool | No
     """Write the IMS upload JSON beside the workbook (asks before leaving out records with errors)."""
 
     result, rows, _ = evaluate_open(book, outward=False)
-    recs = result.inward.copy()
-    recs["row"] = rows
-    statuses = result.records[["status", "primary_code"]].copy()
-    statuses.index = recs.index
-    spec = pd.Series(result.records["specified"].to_numpy(), index=recs.index)
     try:
-        up = build_upload(recs, statuses, result.context.gstin, specified=spec, only_valid=bool(only_valid))
+        up = upload_of(result, rows, only_valid=bool(only_valid))
     except UploadRefused as e:
         if only_valid is False:
             return str(e)
@@ -309,7 +309,7 @@ def export_upload_json(book: Any, path: str | None = None, only_valid: bool | No
                               "this one and on the Validation sheet.", buttons="yes_no")
         if answer not in ("yes", "Yes", True):
             return "Nothing exported: fix the records with errors (Validation sheet), or export the valid ones."
-        up = build_upload(recs, statuses, result.context.gstin, specified=spec, only_valid=True)
+        up = upload_of(result, rows, only_valid=True)
     target = Path(path) if path else Path(book.fullname).with_name(Path(book.fullname).stem + "_upload.json")
     up.write(target)
     text = f"Wrote {target}: {up.count} records to upload."
@@ -350,26 +350,14 @@ def import_data(book: Any, paths: list[str] | None = None, direction: str = "aut
     paths = list(paths) if paths is not None else _ask_files()
     if not paths:
         return "Nothing imported (no file chosen)."
-    loaded: dict[str, list[pd.DataFrame]] = {"inward": [], "outward": []}
-    for p in paths:
-        d, typed = read_source(p, direction)
-        loaded[d].append(typed)
+    loaded = read_sources(paths, direction)
     history = _history(book)
     report = []
     for d, name, spec in (("inward", "Inward", IN_SPEC), ("outward", "Outward", OUT_SPEC)):
         if not loaded[d]:
             continue
         existing, rows, table = read_table(book, name, d, typed=False)
-        seen = set(record_keys(existing, d))
-        new = pd.concat(loaded[d], ignore_index=True)
-        keep = []
-        for i, k in enumerate(record_keys(new, d)):
-            if k not in seen:
-                seen.add(k)
-                keep.append(i)
-        skipped = len(new) - len(keep)
-        new = new.iloc[keep].reset_index(drop=True)
-        filled = fill_originals(new, history) if d == "inward" else 0
+        new, skipped, filled = new_records(existing, loaded[d], d, history)
         if len(new):
             _append(book, name, table, spec, new, int(rows.max()) if len(rows) else table.range.row)
         report.append(f"{name}: {len(new)} records added, {skipped} already there (kept as they are)"

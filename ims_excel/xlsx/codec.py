@@ -99,13 +99,26 @@ def _gf2_square(mat: list[int]) -> list[int]:
 
 
 def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's ``crc32_combine``).
+    """CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's ``crc32_combine``):
+    ISA-L's own where python-isal has it, else :func:`_crc32_combine` (Python's zlib module lacks it).
 
     >>> crc32_combine(zlib.crc32(b"ab"), zlib.crc32(b"cd"), 2) == zlib.crc32(b"abcd")
     True
-    >>> crc32_combine(123, 0, 0)
-    123
+    >>> crc32_combine(123, 0, 0), _crc32_combine(123, 0, 0)
+    (123, 123)
+    >>> _crc32_combine(zlib.crc32(b"ab"), zlib.crc32(b"cd"), 2) == zlib.crc32(b"abcd")
+    True
     """
+    if _COMBINE is not None:
+        return _COMBINE(crc1, crc2, len2) if len2 > 0 else crc1
+    return _crc32_combine(crc1, crc2, len2)
+
+
+_COMBINE = getattr(_fast, "crc32_combine", None)
+
+
+def _crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """zlib's ``crc32_combine`` in Python: crc1 times the operator for len2 zero bytes, plus crc2."""
     if len2 <= 0:
         return crc1
     op = [0xEDB88320] + [1 << n for n in range(31)]  # the CRC-32 polynomial: one zero bit

@@ -44,7 +44,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-from xml.sax.saxutils import escape as _xml_escape
 
 from ims_excel.xlsx import codec
 
@@ -184,8 +183,20 @@ def unescape(text: str) -> str:
             .replace("&apos;", "'").replace("&amp;", "&"))
 
 
-def attr_escape(text: str) -> str:
-    return _xml_escape(str(text), {'"': "&quot;"})
+def xml_escape(text: str, *, quote: bool = False) -> str:
+    """The one XML escaper: ``& < >`` (and ``"`` with ``quote``, for attribute values).
+
+    >>> xml_escape('a<b & "c"'), attr_escape('a<b & "c"')
+    ('a&lt;b &amp; "c"', 'a&lt;b &amp; &quot;c&quot;')
+    """
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;") if quote and '"' in text else text
+
+
+def attr_escape(text: object) -> str:
+    """An attribute value: :func:`xml_escape` with quotes."""
+    return xml_escape(str(text), quote=True)
 
 
 def _attrs(tag_text: str) -> dict[str, str]:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.xlsx.dates import serial
-from ims_excel.xlsx.package import col_index, col_letters
+from ims_excel.xlsx.package import col_index, col_letters, xml_escape
 
 class SheetFormatError(ValueError):
     """Worksheet XML laid out in a way this module does not edit (named in the message)."""
@@ -43,8 +43,7 @@ _CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}
 
 def esc(text: str) -> str:
     """XML text escaping, plus Excel's ``_xHHHH_`` for characters XML cannot hold."""
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = xml_escape(text)
     if _CTRL.search(text):
         text = _CTRL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
     return text
@@ -312,7 +311,7 @@ class Injector:
 
     def _new_cell(self, c: Computed, rnum: int, tv: tuple[bytes, bytes] | None) -> bytes:
         t, v = tv if tv is not None else (b"", None)
-        f = c.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        f = xml_escape(c.formula)
         value = b"" if v is None else b"<v>" + v + b"</v>"
         return (f'<c r="{c.letters}{rnum}"{style_attr(c.style)}'.encode() + t + f"><f>{f}</f>".encode("utf-8")
                 + value + b"</c>")
@@ -564,7 +563,7 @@ def column_cells(col: Column, values: list | None, first_row: int, count: int, *
     letters = col_letters(col.col)
     s = style_attr(col.style)
     if col.formula is not None:
-        f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        f = xml_escape(col.formula)
         if shared and count > 1:
             si, _ = shared
             last = first_row + count - 1
@@ -617,7 +616,7 @@ def rows_xml(columns: list[tuple[Column, list | None]], first_row: int, count: i
 def _shared_cells(col: Column, si: int, r0: int, n: int, first: int, last: int) -> list[str]:
     letters = col_letters(col.col)
     s = style_attr(col.style)
-    f = col.formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    f = xml_escape(col.formula)
     out = [f'<c r="{letters}{r}"{s}><f t="shared" si="{si}"/></c>' for r in range(r0, r0 + n)]
     if r0 == first:
         out[0] = (f'<c r="{letters}{first}"{s}><f t="shared" ref="{letters}{first}:{letters}{last}" '

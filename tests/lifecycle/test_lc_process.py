@@ -288,6 +288,22 @@ def test_a_formula_cell_a_person_formatted_keeps_its_format(synth_book):
     assert re.search(rf'<c r="{col}9" s="1"[^>]*><f[^>]*(/>|>[^<]*</f>)<v>', xml)
 
 
+def _spy_write_paths(monkeypatch) -> dict[str, str]:
+    """Which way ``process`` plans to write each table's sheet: "streamed" here or "deflated" by workers."""
+    planned: dict[str, str] = {}
+    real = book_process._rewrite_table
+
+    def spy(edit, td, cols, progress=None):
+        injector = real(edit, td, cols, progress)
+        if td is not None:
+            part = td.table.sheet_part
+            planned[td.table.name] = ("deflated" if part in edit.deflated else
+                                      "streamed" if part in edit.stream else "copied")
+        return injector
+    monkeypatch.setattr(book_process, "_rewrite_table", spy)
+    return planned
+
+
 def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp_path, monkeypatch):
     """Over ``PARALLEL_BYTES`` the sheet is inflated once and its units of rows are parsed, then rewritten,
     by forked worker processes; the workbook written is the one the in-process path writes."""
@@ -313,8 +329,10 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
     monkeypatch.setattr(book_read, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(book_read, "STREAM_CHUNK", 1 << 16)
     monkeypatch.setattr(book_read, "PROCESSES", 2)
+    planned = _spy_write_paths(monkeypatch)
     rep = book_process.process(other, stamp=stamp, backup=False)
     assert fanned == ["_parse_unit", "_inject_unit"]
+    assert planned["Inward"] == "deflated"  # rewritten and deflated by the workers
     assert rep.records == 2000 and rep.stats["fast"] + rep.stats["slow"] == 2000
     assert rep.stats["fast"] > 1900
     a, b = parts(synth_book), parts(other)
@@ -374,8 +392,10 @@ def test_without_fork_a_big_sheet_is_read_by_a_pool_and_written_here_with_the_sa
     pools = []
     real_pool = book_read._pool
     monkeypatch.setattr(book_read, "_pool", lambda n: pools.append(n) or real_pool(n))
+    planned = _spy_write_paths(monkeypatch)
     rep = book_process.process(other, stamp=stamp, backup=False)
     assert pools == [2]
+    assert planned["Inward"] == "streamed"  # written in this process
     assert rep.records == 2000 and rep.stats["fast"] > 1900
     a, b = parts(synth_book), parts(other)
     assert [n for n in a if a[n] != b[n]] == []

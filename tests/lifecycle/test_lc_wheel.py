@@ -19,8 +19,8 @@ def test_a_wheel_carries_the_vba_sources_and_new_works_from_it(tmp_path):
                     "-q", "-w", str(wheels)], check=True, cwd=tmp_path)
     wheel = next(wheels.glob("ims_excel-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("ims_excel/template/vba_stub/IMSButtons.bas", "ims_excel/template/vba_stub/xlwings.bas",
-                   "ims_excel/template/vba_stub/Dictionary.cls", "ims_excel/rules/decision_table.yaml"):
+    for needed in ("ims_excel/vba_stub/IMSButtons.bas", "ims_excel/vba_stub/xlwings.bas",
+                   "ims_excel/vba_stub/Dictionary.cls", "ims_excel/rules/decision_table.yaml"):
         assert needed in names, needed
     # a venv that sees the installed dependencies, with this wheel installed into it (not the checkout)
     env_dir = tmp_path / "venv"

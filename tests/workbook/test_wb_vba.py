@@ -1,4 +1,4 @@
-"""VBA: the modules in the workbook are ims_excel/template/vba_stub/, and the plain-VBA helpers do what they say."""
+"""VBA: the modules in the workbook are vba_stub/, and the plain-VBA helpers do what they say."""
 
 from __future__ import annotations
 

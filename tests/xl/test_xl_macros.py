@@ -43,7 +43,7 @@ def _imported(book: FakeBook) -> FakeBook:
 
 
 def test_button_targets_match_the_vba_and_the_start_sheet():
-    bas = (ROOT / "ims_excel" / "template" / "vba_stub" / "IMSButtons.bas").read_text(encoding="utf-8")
+    bas = (ROOT / "vba_stub" / "IMSButtons.bas").read_text(encoding="utf-8")
     calls = re.findall(r'RunPython "import ([\w.]+) as m; m\.(\w+)\(\)"', bas)
     assert len(calls) == 5
     for module, func in calls:
