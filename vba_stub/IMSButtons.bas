@@ -30,6 +30,10 @@ Public Sub IMS_ExportJSON()
     RunPython "import ims_excel.xl.macros as m; m.export_upload_json()"
 End Sub
 
+Public Sub IMS_Reconcile()
+    RunPython "import ims_excel.xl.macros as m; m.reconcile()"
+End Sub
+
 ' Blank the decisions in the Inward table: Action, ITC Reduction and the declared amounts.
 Public Sub ClearActions()
     Dim ws As Worksheet

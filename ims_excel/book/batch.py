@@ -9,10 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import python_calamine as pc
+
+from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.read import evaluate_book, load_book
 from ims_excel.normalise import InputError
-from ims_excel.xlsx.package import PackageProblem, WorkbookBusy, is_backup_or_temp
+from ims_excel.xlsx.package import PackageProblem, UNREADABLE, unreadable
 
 
 @dataclass
@@ -25,13 +28,14 @@ class BatchRow:
 def find_workbooks(folder: str | os.PathLike) -> list[Path]:
     root = Path(folder)
     found = [p for p in root.rglob("*") if p.suffix.lower() in (".xlsm", ".xlsx") and p.is_file()
-             and not is_backup_or_temp(p)]
+             and not fileio.is_backup_or_temp(p)]
     return sorted(found)
 
 
 def batch(folder: str | os.PathLike, *, progress: Callable[[int, int, Path], None] | None = None,
           as_of: dt.date | None = None) -> list[BatchRow]:
-    """One summary line per client workbook under ``folder``; a broken file gets its error instead."""
+    """One summary line per client workbook under ``folder``; a broken file gets its error instead and
+    the others go on, whatever the error."""
     books = find_workbooks(folder)
     out = []
     for k, p in enumerate(books, start=1):
@@ -43,6 +47,10 @@ def batch(folder: str | os.PathLike, *, progress: Callable[[int, int, Path], Non
             out.append(BatchRow(p, outputs.summary(result, book.client)))
         except (InputError, PackageProblem) as e:
             out.append(BatchRow(p, None, "; ".join(str(x) for x in e.problems[:3])))
-        except (WorkbookBusy, OSError, ValueError) as e:
+        except (pc.CalamineError, *UNREADABLE) as e:
+            out.append(BatchRow(p, None, "; ".join(str(x) for x in unreadable(p, e).problems[:3])))
+        except MemoryError:
+            out.append(BatchRow(p, None, "out of memory reading it"))
+        except Exception as e:  # noqa: BLE001 - one broken book must not stop the others (issue 14)
             out.append(BatchRow(p, None, f"{type(e).__name__}: {e}"))
     return out

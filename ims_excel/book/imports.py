@@ -26,6 +26,7 @@ import pandas as pd
 import python_calamine as pc
 
 from ims_excel import periods
+from ims_excel.xlsx import fileio
 from ims_excel.book.edit import Edit, add_sheet, drop_calc_chain, full_calc_on_load, sheet_head
 from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book import merge
@@ -36,7 +37,7 @@ from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.template.specs import spec
 from ims_excel.template.tables import cell_columns
 from ims_excel.xlsx import sheetxml, units as units_mod
-from ims_excel.xlsx.package import Package, check_not_open, col_letters
+from ims_excel.xlsx.package import MAX_ROWS, Package, check_not_open, col_letters
 
 
 def _key_text(section: object, gstin: object, doc: object, p2b: object) -> tuple[str, str, str, str]:
@@ -136,6 +137,12 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
     first_new = max(reusable, r1) + 1
     last_new = first_new + n - 1
+    if last_new > MAX_ROWS:
+        room = max(0, MAX_ROWS - first_new + 1)
+        raise BookProblem(pkg.path, f"{n:,} records do not fit in the {table.name} table: its sheet has room for "
+                                    f"{room:,} more rows (rows {first_new:,}-{MAX_ROWS:,}; Excel's limit is "
+                                    f"{MAX_ROWS:,} rows); nothing was written. Import fewer, or start the next "
+                                    "period's workbook (ims-excel roll)")
     new_r2 = max(r2, last_new)
 
     def stream() -> Iterator[bytes]:
@@ -238,6 +245,7 @@ def new_records(existing: pd.DataFrame, loaded: list[pd.DataFrame], direction: s
     return new, skipped, filled
 
 
+@fileio.locked
 def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
                    shared_formulas: bool = False, backup: bool = True) -> ImportReport:
     """Merge (Inward, :mod:`ims_excel.book.merge`) or append (Outward) the records of portal / canonical

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 import ims_excel
+from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.edit import Edit, add_sheet, borrow_styles, full_calc_on_load, set_custom_properties
 from ims_excel.book.history import add_history_sheet
@@ -24,7 +25,7 @@ from ims_excel.rules import rulebook
 from ims_excel.template import config as config_mod, inward as inward_mod, outward as outward_mod
 from ims_excel.template.build import build_workbook
 from ims_excel.xlsx.dates import date_of
-from ims_excel.xlsx.package import Package, backup_path
+from ims_excel.xlsx.package import Package, check_not_open
 
 
 def layout_signature(pkg: Package | None = None) -> str:
@@ -93,7 +94,9 @@ def new_workbook(path: str | os.PathLike, *, gstin: str, name: str = "", period:
         values["TaxpayerType"] = taxpayer_type
     outputs.context_from_config(values, file=str(path))  # refuse bad settings before writing anything
     path.parent.mkdir(parents=True, exist_ok=True)
-    return build_client(path, values)
+    with fileio.exclusive(path):
+        check_not_open(path)
+        return build_client(path, values)
 
 
 def write_records(built: Path, out: Path, frames: dict[str, pd.DataFrame], history: pd.DataFrame | None,
@@ -121,10 +124,6 @@ def write_records(built: Path, out: Path, frames: dict[str, pd.DataFrame], histo
         edit.save(out, backup=backup)
 
 
-def backup_of(path: Path) -> Path:
-    return backup_path(path)
-
-
 def set_config_as_of(path: Path, as_of: str | None) -> None:
     """Write the As-of date into Config (the demo's fixed date) by rebuilding the fresh workbook."""
     if not as_of:
@@ -132,9 +131,9 @@ def set_config_as_of(path: Path, as_of: str | None) -> None:
     with Package(path) as pkg:
         values, _ = read_config(pkg)
     values["AsOfDateOverride"] = as_of
+    kept = set(fileio.backups(path))
     build_client(path, values)
-    bak = backup_of(path)
-    if bak.exists():
+    for bak in set(fileio.backups(path)) - kept:
         bak.unlink()
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 import ims_excel
 from ims_excel.book import outputs, read
+from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, process_blockers
 from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_calc_chain, grid_sheet_rows,
                                  set_custom_properties, sheet_head)
@@ -206,6 +207,7 @@ def _rewrite_table(edit: Edit, td: TableData | None, cols: list[sheetxml.Compute
     return injector
 
 
+@fileio.locked
 def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | None = None,
             backup: bool = True, stamp: str | None = None, progress: Progress | None = None) -> ProcessReport:
     """Read the workbook, run the engine, write the results into the same file (see the module doc).

@@ -425,7 +425,7 @@ STREAM_CHUNK = 1 << 24
 def _pool(n: int):
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-    return ctx.Pool(n)
+    return ctx.Pool(n, initializer=fanout.die_with_parent, initargs=(os.getpid(),))
 
 
 KEEP_BYTES = 1536 << 20

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.history import fill_originals, history_rows, read_history
 from ims_excel.book.new import config_for_build, version_stamp, write_records
@@ -19,7 +20,7 @@ from ims_excel.book.read import BookProblem, load_book
 from ims_excel.engine import evaluate
 from ims_excel.records import INWARD_COLUMNS, categories
 from ims_excel.template.build import build_workbook
-from ims_excel.xlsx.package import Package
+from ims_excel.xlsx.package import Package, check_not_open
 
 
 @dataclass
@@ -94,7 +95,8 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
     values = dict(book.config)
     values.update({"ReturnPeriod": periods.iso(new_p), "GSTR3BFiled": "N", "AsOfDateOverride": ""})
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
+    with fileio.exclusive(target), tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
+        check_not_open(target)
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
         write_records(built, target, {"inward": nxt, "outward": out_next}, history,
                        {**version_stamp(), "IMSRolledFrom": f"{path.name} ({periods.iso(book.context.return_period)})"})

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import python_calamine as pc
 
+from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.history import read_history
 from ims_excel.book.imports import read_changes
+from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref
 from ims_excel.template import config as config_mod
@@ -33,6 +36,7 @@ class UpgradeReport:
     changed: bool
 
 
+@fileio.locked
 def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
     """Move the workbook's data into the current template (Config values, Inward/Outward cells as typed, History)."""
     path = Path(path)
@@ -62,9 +66,15 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         changes = read_changes(pkg)
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
-        write_records(built, path, {"inward": inward.drop(columns=["_row", "_sheet"]),
-                                     "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
-                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()},
-                       changes=changes)
+        rebuilt = Path(tmp) / "rebuilt.xlsm"
+        write_records(built, rebuilt, {"inward": inward.drop(columns=["_row", "_sheet"]),
+                                       "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
+                      history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()},
+                      backup=False, changes=changes)
+        lost = left_behind(path, rebuilt)  # the user's cells, comments, names, rules: never dropped silently
+        if lost and not force:
+            raise CannotCarry(path, lost, "upgrade (moving the data into the current template)")
+        with open(rebuilt, "rb") as src:
+            fileio.save_atomically(path, lambda fh: shutil.copyfileobj(src, fh, 1 << 24), backup=True)
     return UpgradeReport(path, old, new, len(inward), 0 if outward is None else len(outward),
-                         0 if history is None else len(history), foreign if force else [], old != new)
+                         0 if history is None else len(history), (foreign + lost) if force else [], old != new)

@@ -12,6 +12,8 @@ import sys
 from ims_excel.cli import book as book_commands
 from ims_excel.cli.commands import register_report, register_rules
 from ims_excel.cli.demo import register_demo
+from ims_excel.cli.reconcile import register_reconcile
+from ims_excel.xlsx.fileio import CannotWrite
 from ims_excel.cli.exits import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError
 from ims_excel.normalise import InputError
 from ims_excel.xlsx import alloc
@@ -27,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     register_demo(sub)
     register_rules(sub)
     book_commands.register(sub)
+    register_reconcile(sub)
     return ap
 
 
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)
         return EXIT_INPUT
-    except UsageError as e:
+    except (UsageError, CannotWrite) as e:
         print(f"ims-excel: {e}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     except WorkerDied as e:
         print(f"ims-excel: {e} (try IMS_EXCEL_PROCESSES=1)", file=sys.stderr)
         return EXIT_INTERNAL
+    except OSError as e:  # the machine, not the input or this program: a full disk, a permission, a device
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"ims-excel: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":

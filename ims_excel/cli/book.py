@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from python_calamine import CalamineError
+
 from ims_excel.book import batch as batch_mod
 from ims_excel.book import export as export_mod
 from ims_excel.book import imports as imports_mod
@@ -27,12 +29,28 @@ from ims_excel.book import roll as roll_mod
 from ims_excel.book import upgrade as upgrade_mod
 from ims_excel.book.carry import CannotCarry
 from ims_excel.book.outputs import SUMMARY_HEADER
+from ims_excel.xlsx import fileio
+from ims_excel.xlsx.fileio import CannotWrite
 from ims_excel.cli.exits import EPILOG, EXIT_INPUT, EXIT_OK, parse_date
 from ims_excel.cli.output import money, status_counts
 from ims_excel.csvout import write_csv
 from ims_excel.formats.upload_json import UploadRefused
-from ims_excel.xlsx.package import WorkbookBusy
+from ims_excel.xlsx.package import UNREADABLE, unreadable
 from ims_excel.xlsx.sheetxml import SheetFormatError
+
+
+def _backed_up(func):
+    """Run ``func(args)``, then say where the previous version of ``args.book`` was kept (if it was)."""
+    def run(args: argparse.Namespace) -> int:
+        before = set(fileio.backups(args.book))
+        code = func(args)
+        made = [b for b in fileio.backups(args.book) if b not in before]
+        if made:
+            print(f"  Previous version kept as {made[-1].name} in {made[-1].parent} "
+                  f"(the last {fileio.BACKUPS} kept; IMS_EXCEL_BACKUPS sets how many).")
+        return code
+    run.__name__ = func.__name__
+    return run
 
 
 def _refusal(e: Exception) -> int:
@@ -221,7 +239,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     rep = upgrade_mod.upgrade(args.book, force=args.force)
     state = "moved into the current template" if rep.changed else "rebuilt on the current template (layout unchanged)"
     print(f"{rep.path}: {state} (layout {rep.old_layout} -> {rep.new_layout}); {rep.inward} Inward, "
-          f"{rep.outward} Outward, {rep.history} History rows carried. Previous file kept as the backup.")
+          f"{rep.outward} Outward, {rep.history} History rows carried.")
     for d in rep.dropped:
         print(f"  dropped (--force): {d}")
     return EXIT_OK
@@ -231,8 +249,13 @@ def _book_errors(func):
     """Turn workbook refusals into exit 2 with the message (InputError / UsageError are handled by cli.main)."""
     def run(args: argparse.Namespace) -> int:
         try:
-            return func(args)
-        except (CannotCarry, WorkbookBusy) as e:
+            try:
+                return func(args)
+            except (CalamineError, *UNREADABLE) as e:
+                if not getattr(args, "book", None):
+                    raise
+                raise unreadable(args.book, e) from None
+        except (CannotCarry, CannotWrite) as e:
             return _refusal(e)
         except SheetFormatError as e:
             return _refusal(f"{getattr(args, 'book', '')}: {e}")
@@ -252,8 +275,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frequency", default="Monthly", type=str.capitalize, choices=["Monthly", "Quarterly"])
     p.add_argument("--state", help="state code, when not the GSTIN's first two digits")
     p.add_argument("--taxpayer-type", help="Normal (default), SEZ, Casual, ...")
-    p.add_argument("--force", action="store_true", help="replace an existing file (kept as CLIENT.bak.xlsm)")
-    p.set_defaults(func=_book_errors(cmd_new))
+    p.add_argument("--force", action="store_true", help="replace an existing file (kept as a dated backup, CLIENT.bak-YYYYMMDD-HHMMSS.xlsm)")
+    p.set_defaults(func=_book_errors(_backed_up(cmd_new)))
 
     p = sub.add_parser("import", help="add records from portal or canonical files to a workbook", epilog=EPILOG,
                        formatter_class=fmt,
@@ -279,8 +302,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shared-formulas", action="store_true",
                    help="store the new rows' formulas as shared formulas (much smaller for very large imports; "
                         "not yet tried in Excel, see workbook/README.md)")
-    p.add_argument("--no-backup", action="store_true", help="do not keep BOOK.bak.xlsm")
-    p.set_defaults(func=_book_errors(cmd_import))
+    p.add_argument("--no-backup", action="store_true", help="do not keep a dated backup (BOOK.bak-YYYYMMDD-HHMMSS.xlsm)")
+    p.set_defaults(func=_book_errors(_backed_up(cmd_import)))
 
     p = sub.add_parser("process", help="validate, compute and write the results into the workbook", epilog=EPILOG,
                        formatter_class=fmt,
@@ -288,12 +311,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "of the Inward formula columns, a Validation sheet and the add-back rows on the "
                                    "Liability sheet. Everything else (your cells, the VBA project, charts, pivot "
                                    "tables...) is copied unchanged. The save is atomic; the previous file is kept "
-                                   "as BOOK.bak.xlsm.")
+                                   "as a dated backup beside it (BOOK.bak-YYYYMMDD-HHMMSS.xlsm, the last 3; "
+                                   "IMS_EXCEL_BACKUPS sets how many).")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("--as-of", help="check actions as of this date (default: Config, else today), YYYY-MM-DD")
     p.add_argument("--force", action="store_true", help="go ahead even if parts would be lost (they are named)")
-    p.add_argument("--no-backup", action="store_true", help="do not keep BOOK.bak.xlsm")
-    p.set_defaults(func=_book_errors(cmd_process))
+    p.add_argument("--no-backup", action="store_true", help="do not keep a dated backup (BOOK.bak-YYYYMMDD-HHMMSS.xlsm)")
+    p.set_defaults(func=_book_errors(_backed_up(cmd_process)))
 
     p = sub.add_parser("export", help="write the IMS upload JSON from a workbook", epilog=EPILOG, formatter_class=fmt,
                        description="Run the engine on the workbook and write the portal's upload JSON (the "
@@ -327,7 +351,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="One line per workbook: client, GSTIN, period, records, errors, warnings, "
                                    "GSTR-3B 4A(5) by head and the add-back total. A workbook that cannot be read "
                                    "is named with the reason and the others go on; exit 2 if any failed. Backups "
-                                   "(*.bak.xlsm) and Excel lock files are skipped.")
+                                   "(*.bak*.xlsm) and Excel / LibreOffice lock files are skipped.")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--csv", help="also write the table as CSV")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -343,7 +367,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "(charts, pivot tables, images, extra sheets or table columns) unless --force.")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("--force", action="store_true", help="go ahead without the parts named")
-    p.set_defaults(func=_book_errors(cmd_upgrade))
+    p.set_defaults(func=_book_errors(_backed_up(cmd_upgrade)))
 
 
 __all__ = ["register"]

@@ -16,7 +16,9 @@ from ims_excel.book.read import is_client_workbook, report_book
 from ims_excel.cli.exits import EXIT_OK, UsageError, parse_date
 from ims_excel.cli.output import text_report, to_json
 from ims_excel.engine import Context, Result, evaluate
+from ims_excel.engine.reconcile import Settings
 from ims_excel.formats import load as load_any
+from ims_excel.recon import purchases_json, reconcile, record_fields, reconcile_text
 from ims_excel.rules import rulebook
 
 
@@ -63,13 +65,42 @@ def run_report(args: argparse.Namespace) -> Result:
     return evaluate(inward, ctx, outward, inward_name=args.inward, outward_name=args.outward or "")
 
 
+def recon_settings(args: argparse.Namespace, defaults: Settings | None = None) -> Settings:
+    """Matching tolerances: the flags, else ``defaults`` (a workbook's Config), else the rule data's."""
+    if args.tolerance is not None and args.tolerance < 0:
+        raise UsageError(f"--tolerance {args.tolerance} must not be negative")
+    if args.date_tolerance is not None and args.date_tolerance < 0:
+        raise UsageError(f"--date-tolerance {args.date_tolerance} must not be negative")
+    base = defaults or Settings()
+    tol = {f: args.tolerance for f in base.tolerance} if args.tolerance is not None else base.tolerance
+    days = args.date_tolerance if args.date_tolerance is not None else base.date_days
+    return Settings(dict(tol), days, base.min_score)
+
+
+def books_paths(paths: list[str]) -> list[str]:
+    for p in paths:
+        if not Path(p).exists():
+            raise UsageError(f"{p}: no such file")
+    return paths
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     result = run_report(args)
+    rec = None
+    if args.purchases:
+        rec = reconcile(result.inward, result.context, books_paths(args.purchases), recon_settings(args))
     if args.json:
-        json.dump(to_json(result), sys.stdout, ensure_ascii=False, indent=1)
+        obj = to_json(result)
+        if rec is not None:
+            for r, extra in zip(obj["records"], record_fields(rec)):
+                r.update(extra)
+            obj["purchases"] = purchases_json(rec, result.records["row"].to_numpy())
+        json.dump(obj, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
         print(text_report(result))
+        if rec is not None:
+            print("\n" + reconcile_text(rec))
     return EXIT_OK
 
 
@@ -102,8 +133,18 @@ def register_report(sub: argparse._SubParsersAction) -> None:
                                                     "(ims-excel new) also gives the Config and Outward table")
     p.add_argument("--outward", metavar="OUTWARD", help="our own documents with recipients' actions")
     _add_context_args(p)
+    p.add_argument("--purchases", metavar="BOOKS", action="append",
+                   help="the purchase register (GSTN template, Tally, Busy or canonical .csv/.xlsx); repeat for "
+                        "several files: match every record and suggest an action")
+    add_tolerance_args(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_report)
+
+
+def add_tolerance_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tolerance", type=float, help="rupees an amount may differ and still match (default: Config, "
+                                                   "else 1.00)")
+    p.add_argument("--date-tolerance", type=int, help="days a document date may differ (default: Config, else 0)")
 
 
 def register_rules(sub: argparse._SubParsersAction) -> None:

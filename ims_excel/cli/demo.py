@@ -14,10 +14,13 @@ from ims_excel.book.export import export_upload
 from ims_excel.book.imports import import_sources
 from ims_excel.book.new import new_workbook, set_config_as_of
 from ims_excel.book.process import ProcessReport, process
+from ims_excel.book.reconcile import reconcile_book
 from ims_excel.cli.exits import EXIT_OK
 from ims_excel.cli.output import money, status_counts, text_report, to_json
 from ims_excel.engine import Result
-from ims_excel.xlsx.package import backup_path, write_text_atomically
+from ims_excel.recon import reconcile_text
+from ims_excel.xlsx import fileio
+from ims_excel.xlsx.package import write_text_atomically
 
 
 def sample_path(name: str) -> Path:
@@ -42,7 +45,7 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
     """A client workbook from the sample files, processed; its upload JSON (valid records) and summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     book = out_dir / "demo_client.xlsm"
-    for p in (book, backup_path(book)):
+    for p in (book, *fileio.backups(book)):
         if p.exists():
             p.unlink()
     new_workbook(book, gstin=context["gstin"], name="Demo Recipient Pvt Ltd", period=context["period"],
@@ -101,6 +104,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"left out and {len(up.act_online)} to act on online, listed in the summary)")
     print(f"Wrote {files.summary} (one-page summary)")
     print(f"Wrote {files.report}")
+    # reconciliation with the bundled purchase register (issue 11): sheets in the workbook, CSVs per supplier
+    rec = reconcile_book(files.workbook, [sample_path("sample_purchases.csv")], followup=out / "followup",
+                         backup=False)
+    print("\n" + reconcile_text(rec.rec))
+    print(f"Wrote the Reconciliation and Suppliers sheets into {files.workbook}; {len(rec.followup)} supplier "
+          f"follow-up CSVs into {out / 'followup'}")
     counts = status_counts(result)
     print(f"\n{len(result.records)} records: {counts['error']} errors, {counts['warning']} warnings.")
     return EXIT_OK

@@ -7,6 +7,8 @@ One module per format, each module's docstring its spec:
 * :mod:`.portal_excel` - the IMS Excel download (offline-tool layout) in;
 * :mod:`.canonical` - CSV / xlsx / xlsm in the canonical headers in;
 * :mod:`.purchase_register` - GSTN's purchase-register template v2.4 in;
+* :mod:`.books` - the client's purchase register (that template, :mod:`.tally_books`,
+  :mod:`.busy_books`, canonical) in, several files at once, for reconciliation;
 * :mod:`.upload_json` - the IMS upload JSON (SAVE) out.
 
 :func:`detect_and_read` picks the reader by extension and content and returns

@@ -138,6 +138,17 @@ class RuleBook:
                              for c in self.codes.values()])
 
 
+@functools.lru_cache(maxsize=1)
+def reconcile_policy() -> dict:
+    """``reconcile.yaml``: matching tolerances, the fuzzy threshold and the suggestion policy (issue 11)."""
+    data = yaml.safe_load(_text("reconcile.yaml"))
+    for row in data["policy"]:
+        for option in row["options"]:
+            if option.split(" with ")[0] not in ("Accept", "Reject", "Pending"):
+                raise ValueError(f"reconcile.yaml: policy option {option!r} is not Accept / Reject / Pending")
+    return data
+
+
 def _text(name: str) -> str:
     return resources.files("ims_excel.rules").joinpath(name).read_text(encoding="utf-8")
 

@@ -18,6 +18,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from ims_excel.xlsx.fileio import save_atomically
+
 _CELL = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*)><f>([^<]*)</f>')
 
 
@@ -75,10 +77,11 @@ def share_formulas(path: str | Path, parts: list[str]) -> None:
     path = Path(path)
     with zipfile.ZipFile(path) as zin:
         entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w") as zout:
-        for info, data in entries:
-            if info.filename in parts:
-                data = share_text(data.decode("utf-8")).encode("utf-8")
-            zout.writestr(info, data, compress_type=info.compress_type)
-    tmp.replace(path)
+
+    def write(fh) -> None:
+        with zipfile.ZipFile(fh, "w") as zout:
+            for info, data in entries:
+                if info.filename in parts:
+                    data = share_text(data.decode("utf-8")).encode("utf-8")
+                zout.writestr(info, data, compress_type=info.compress_type)
+    save_atomically(path, write, backup=False)

@@ -26,6 +26,7 @@ BUTTONS: tuple[Button, ...] = (
     Button("IMS_Compute", "Compute", "ims_excel.xl.macros.compute()"),
     Button("IMS_BuildLiability", "Build liability sheet", "ims_excel.xl.macros.build_liability()"),
     Button("IMS_ExportJSON", "Export upload JSON", "ims_excel.xl.macros.export_upload_json()"),
+    Button("IMS_Reconcile", "Reconcile with purchase register", "ims_excel.xl.macros.reconcile()"),
 )
 """Start-sheet buttons in workflow order; each ``macro`` is a Sub of IMSButtons.bas."""
 

@@ -22,7 +22,9 @@ on a closed file):
 * :func:`compute` - recalculates and checks the GSTR-3B Table 4 formulas
   against the engine;
 * :func:`build_liability` - the add-back rows on the Liability sheet;
-* :func:`export_upload_json` - the upload JSON beside the workbook.
+* :func:`export_upload_json` - the upload JSON beside the workbook;
+* :func:`reconcile` - the purchase register matched with the Inward records: the Reconciliation and
+  Suppliers sheets, and with ``apply`` the suggested actions copied into blank Action cells only.
 
 Each returns a short text (also shown with ``book.app.alert``). They call the same use cases as
 the commands (:func:`ims_excel.book.imports.read_sources` and :func:`~ims_excel.book.imports.new_records`,
@@ -325,7 +327,7 @@ def export_upload_json(book: Any, path: str | None = None, only_valid: bool | No
     return text
 
 
-def _ask_files() -> list[str]:
+def _ask_files(title: str = "IMS data to import") -> list[str]:
     """A file dialog (tkinter, part of the Windows Python) for the files to import."""
     try:
         import tkinter
@@ -336,7 +338,7 @@ def _ask_files() -> list[str]:
     root.withdraw()
     root.attributes("-topmost", True)
     try:
-        names = filedialog.askopenfilenames(title="IMS data to import", filetypes=[
+        names = filedialog.askopenfilenames(title=title, filetypes=[
             ("IMS / GSTR-2B / canonical", "*.json *.xlsx *.xlsm *.csv"), ("All files", "*.*")])
     finally:
         root.destroy()
@@ -402,3 +404,68 @@ def _append(book: Any, name: str, table: Any, spec: Any, frame: pd.DataFrame, la
 
 
 __all__ = ["import_data", "validate", "compute", "build_liability", "export_upload_json", "safe"]
+
+
+def _sheet(book: Any, name: str, after: str) -> Any:
+    if name in _sheet_names(book):
+        sheet = book.sheets[name]
+        sheet.clear_contents()
+        return sheet
+    return book.sheets.add(name, after=book.sheets[after])
+
+
+@_door
+def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None) -> str:
+    """Match the Inward records with purchase-register files (asked for when not given): write the
+    Reconciliation and Suppliers sheets; with ``apply`` (asked when not given), copy each suggestion into
+    a BLANK Action cell (with its ITC Reduction and remark where those are blank too); a typed action is
+    never changed.
+    The same use case as ``ims-excel reconcile`` (:func:`ims_excel.recon.reconcile`)."""
+    from ims_excel.book.reconcile import (RECONCILIATION, SUPPLIERS, reconciliation_grid, supplier_table,
+                                          suppliers_grid)
+    from ims_excel.recon import reconcile as reconcile_records, reconcile_text
+
+    paths = paths if paths is not None else _ask_files("Purchase register (books) to match")
+    if not paths:
+        return "No purchase-register file chosen."
+    ctx = context(book)
+    inward, rows, table = read_table(book, "Inward", "inward")
+    rec = reconcile_records(inward, ctx, list(paths))
+    stamp = _stamp()
+    _sheet(book, RECONCILIATION, "Inward").range("A1").value = _rect(reconciliation_grid(rec, rows, stamp).rows)
+    _sheet(book, SUPPLIERS, RECONCILIATION).range("A1").value = _rect(
+        suppliers_grid(supplier_table(rec, ctx), stamp).rows)
+    text = reconcile_text(rec)
+    if apply is None:
+        apply = _alert(book, text + "\n\nCopy the suggested actions into the blank Action cells? (Actions "
+                             "you typed are not changed.)", "yes_no") == "yes"
+    if apply:
+        text += f"\nFilled {_apply(book, table, rows, inward, rec.suggestions)} blank Action cells with the suggestion."
+    return text + f"\nSee the {RECONCILIATION} and {SUPPLIERS} sheets."
+
+
+def _apply(book: Any, table: Any, rows: np.ndarray, inward: pd.DataFrame, sug: pd.DataFrame) -> int:
+    """Suggestions into blank Action cells (ITC Reduction / Remarks only where blank); how many."""
+    sheet = book.sheets["Inward"]
+    rng = table.range
+    header = [header_key(h) for h in rng.options(ndim=2).value[0]]
+    col = {k: rng.column + header.index(k) for k in ("action", "itcreduction", "remarks") if k in header}
+    action = sug["suggested_action"].to_numpy(dtype=object)
+    blank = inward["action"].astype(str).to_numpy(dtype=object) == ""
+    todo = np.flatnonzero(blank & (action != ""))
+    red = sug["suggested_itc_reduction"].to_numpy(dtype=object)
+    rem = sug["suggested_remarks"].to_numpy(dtype=object)
+    red_blank = inward["itc_reduction"].astype(str).to_numpy(dtype=object) == ""
+    rem_blank = inward["remarks"].astype(str).str.strip().to_numpy(dtype=object) == ""
+    _unprotect(sheet)
+    try:
+        for i in todo.tolist():
+            r = int(rows[i])
+            sheet.range((r, col["action"])).value = action[i]
+            if red[i] and red_blank[i] and "itcreduction" in col:
+                sheet.range((r, col["itcreduction"])).value = red[i]
+            if rem[i] and rem_blank[i] and "remarks" in col:
+                sheet.range((r, col["remarks"])).value = safe(rem[i])
+    finally:
+        _protect(sheet)
+    return len(todo)

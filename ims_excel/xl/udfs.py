@@ -13,6 +13,14 @@ plain Python, which is how the tests call them.
 [['PEND_SPECIFIED_PRE_OCT25']]
 >>> GSTIN_VALID([["27AAACR5055K1Z7"], ["27AAACR5055K1Z8"]])
 [[True], [False]]
+>>> books = [["Supplier GSTIN", "Document Number", "Document Date", "IGST"],
+...          ["29AAACS2222T1ZX", "INV/0101", "2025-11-05", 1800]]
+>>> inward = [["Section", "Supplier GSTIN", "Document Number", "Document Date", "IGST", "2B Period", "Action"],
+...           ["B2B", "29AAACS2222T1ZX", "INV-101", "2025-11-05", 1800, "2025-11", ""]]
+>>> IMS_SUGGEST(inward, books, "27AAACR5055K1Z7", "2025-11", "2025-12-10")
+[['Accept']]
+>>> IMS_SUGGEST_REASON(inward, books, "27AAACR5055K1Z7", "2025-11", "2025-12-10")
+[['Accept: matches books row 2 (Books); rule D1 allows Accept']]
 """
 
 from __future__ import annotations
@@ -26,7 +34,9 @@ import xlwings as xw
 from ims_excel import gstin as gstin_mod
 from ims_excel.engine import Context, Result, evaluate
 from ims_excel.engine.explain import message
+from ims_excel.formats.books import from_rows
 from ims_excel.normalise import InputError, normalise
+from ims_excel.recon import reconcile
 from ims_excel.xlsx.dates import date_of
 
 OK = "OK"
@@ -133,3 +143,33 @@ def IMS_CUTOFF_164(table, gstin, period, as_of=None, frequency="monthly", gstr3b
 def GSTIN_VALID(values):
     """TRUE where the GSTIN has the right format and check digit (blank cells: blank)."""
     return [["" if v in (None, "") else gstin_mod.is_valid(str(v).strip().upper())] for v, *_ in values]
+
+
+def _suggestions(table, books, gstin, period, as_of, frequency, gstr3b_filed) -> tuple[Result, pd.DataFrame]:
+    res = _evaluate(table, gstin, period, as_of, frequency, gstr3b_filed)
+    rec = reconcile(res.inward, res.context, from_rows(books, "Books"))
+    return res, rec.suggestions
+
+
+@xw.func
+@xw.arg("table", ndim=2)
+@xw.arg("books", ndim=2)
+@xw.ret(expand="table")
+@_guard
+def IMS_SUGGEST(table, books, gstin, period, as_of=None, frequency="monthly", gstr3b_filed="N"):
+    """The suggested action of each record from its match with the purchase register ``books`` (a range
+    with its header row): Accept / Reject / Pending, or blank (issue 11; :func:`ims_excel.recon.reconcile`,
+    the same use case as ``ims-excel reconcile``)."""
+    res, sug = _suggestions(table, books, gstin, period, as_of, frequency, gstr3b_filed)
+    return _column(res, sug["suggested_action"].tolist())
+
+
+@xw.func
+@xw.arg("table", ndim=2)
+@xw.arg("books", ndim=2)
+@xw.ret(expand="table")
+@_guard
+def IMS_SUGGEST_REASON(table, books, gstin, period, as_of=None, frequency="monthly", gstr3b_filed="N"):
+    """Why: the match with the books and the rule that allows the suggestion (or why there is none)."""
+    res, sug = _suggestions(table, books, gstin, period, as_of, frequency, gstr3b_filed)
+    return _column(res, sug["suggestion_reason"].tolist())

@@ -2,6 +2,8 @@
 
 * :mod:`.package` - the zip package: parts read and copied raw, written (streamed, ZIP64), saved atomically;
   :class:`~.package.PackageProblem` for a file that is not a usable package; the zip-bomb and XML checks;
+* :mod:`.fileio` - the one atomic writer (dated backups, mode and owner kept, read-only targets refused,
+  symlinks written through, disk full reported) and the run lock beside a book;
 * :mod:`.units` - the one sheet splitter (head, blobs of whole rows, tail); :mod:`.sheetxml` - rows in,
   rows out (cell encoding, the injector of cached values); :mod:`.fastread` - the numpy cell reader;
 * :mod:`.codec` - ISA-L deflate/inflate; :mod:`.fanout` - units of a big sheet to forked workers;

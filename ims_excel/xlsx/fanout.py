@@ -11,6 +11,9 @@ units are in flight, so memory stays bounded however big the sheet.
 
 Where ``fork`` is missing (Windows) the work is done in this process, in order.
 
+Workers die with their parent (:func:`die_with_parent`): a ``kill -9`` of the
+command leaves no worker holding memory behind.
+
 >>> list(fan_out(iter([b"ab", b"cde", b"f"]), len, processes=2, slot_size=4))
 [2, 3, 1]
 """
@@ -18,9 +21,15 @@ Where ``fork`` is missing (Windows) the work is done in this process, in order.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import mmap
 import multiprocessing as mp
+import os
 import queue
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +42,36 @@ _SHARED: dict[str, object] = {}
 
 def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
+
+
+PR_SET_PDEATHSIG = 1
+"""``prctl`` option (linux/prctl.h): the signal this process gets when its parent dies."""
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """In a worker process: end when the parent process ends, however it ends (``kill -9`` included).
+
+    On Linux the kernel does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` (prctl(2)). Elsewhere a
+    daemon thread watches the parent's id and ends the worker within a second of it changing.
+    ``parent`` is the pid the worker was forked from: if it is already gone (it died between
+    the fork and this call) the worker ends at once.
+    """
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
+    if not armed and hasattr(os, "getppid"):
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _call(args: tuple[int, int, bytes | None]) -> object:
@@ -67,7 +106,8 @@ def fan_out(units: Iterable[bytes], work: Callable[[bytes], T], *, processes: in
     for s in range(slots):
         free.put(s)
     _SHARED.update(ring=ring, size=slot_size, work=work)
-    pool = cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"))
+    pool = cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"), initializer=die_with_parent,
+                                  initargs=(os.getpid(),))
     try:
         pending: deque = deque()
         for unit in units:

@@ -16,10 +16,9 @@ relationships, tables, content types, custom properties.
   concatenate into one valid deflate stream (as ``pigz`` does);
 * ZIP64 records are written when an entry or offset passes 4 GiB.
 
-:func:`save_atomically` writes next to the target and moves the result into
-place with ``os.replace`` after ``fsync``, keeping the previous file as a
-backup (a hard link when the file system allows it, else a copy): at every
-moment the workbook is either the old file or the new one, never half of each.
+:func:`save_atomically` (from :mod:`ims_excel.xlsx.fileio`, the one atomic writer) writes next
+to the target and moves the result into place with ``os.replace`` after ``fsync``, keeping
+dated backups: at every moment the workbook is either the old file or the new one.
 
 >>> import io, zipfile
 >>> buf = io.BytesIO()
@@ -35,7 +34,6 @@ import contextlib
 import os
 import posixpath
 import re
-import shutil
 import struct
 import time
 import zipfile
@@ -45,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from ims_excel.xlsx.fileio import (CannotWrite, WorkbookBusy, check_not_open, clean_stale_temps,  # noqa: F401
+                                   is_backup_or_temp, save_atomically, write_text)
 from ims_excel.xlsx import codec
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -107,6 +107,8 @@ def prolog_ok(head: bytes) -> bool:
     if not rest:
         return len(head) < PROLOG_BYTES  # an empty or all-prolog short part is harmless
     return rest.startswith(b"<") and not rest.startswith(b"<!")
+MAX_ROWS, MAX_COLS = 1_048_576, 16_384
+"""Excel's sheet size (rows, columns): "Excel specifications and limits"."""
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -178,6 +180,31 @@ def ref_bounds(ref: str) -> tuple[int, int, int, int]:
     return r1, col_index(c1), r2, col_index(c2)
 
 
+_CHAR_REF = re.compile(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
+
+
+def _xml_char(code: int) -> bool:
+    """XML 1.0 §2.2 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def bad_char_ref(text: str) -> str | None:
+    """The first character reference in ``text`` that XML does not allow (``&#1114112;``, a lone
+    surrogate ``&#xD800;``, ``&#0;``), or None.
+
+    >>> bad_char_ref("A&#38;B &#x20AC;"), bad_char_ref("x &#1114112;"), bad_char_ref("&#xD800;")
+    (None, '&#1114112;', '&#xD800;')
+    """
+    if "&#" not in text:
+        return None
+    for m in _CHAR_REF.finditer(text):
+        digits = m.group(1) or m.group(2)
+        if len(digits) > 8 or not _xml_char(int(digits, 16 if m.group(1) else 10)):
+            return m.group(0)
+    return None
+
+
 def unescape(text: str) -> str:
     return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
             .replace("&apos;", "'").replace("&amp;", "&"))
@@ -211,8 +238,15 @@ class Package:
         if not self.path.is_file():
             raise PackageProblem(self.path, "no such file")
         try:
-            self._zf = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError):
+            # one open file for the life of the Package: a save that replaces the path meanwhile
+            # (another run) cannot mix two files' bytes into what is read here
+            self._fh = open(self.path, "rb")
+        except OSError as exc:
+            raise PackageProblem(self.path, f"cannot be read ({exc.strerror or exc})") from None
+        try:
+            self._zf = zipfile.ZipFile(self._fh)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            self._fh.close()
             raise PackageProblem(self.path, "is not an Excel workbook (.xlsx/.xlsm are zip files; "
                                           "this is not one, or it is password-protected)") from None
         self.infos = self._zf.infolist()
@@ -222,6 +256,7 @@ class Package:
 
     def close(self) -> None:
         self._zf.close()
+        self._fh.close()
 
     def __enter__(self) -> "Package":
         return self
@@ -243,8 +278,11 @@ class Package:
                 raise PackageProblem(self.path, f"is not an Excel workbook (no {name})")
         for info in self.infos:
             if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
-                with self._zf.open(info) as fh:
-                    head = fh.read(PROLOG_BYTES)
+                try:
+                    with self._zf.open(info) as fh:
+                        head = fh.read(PROLOG_BYTES)
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
+                    raise self.damaged(info.filename, err) from None
                 if not prolog_ok(head):
                     raise PackageProblem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
                                                   "refused (XML entity expansion)")
@@ -257,15 +295,66 @@ class Package:
         return name in self.by_name
 
     def read(self, name: str) -> bytes:
+        """The part's bytes; a part whose CRC-32, size or deflate data is wrong is an :class:`PackageProblem`."""
         if name not in self._cache:
-            data = self._zf.read(name)
+            info = self.by_name[name]
+            try:
+                data = self._zf.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
+                raise self.damaged(name, err) from None
+            if len(data) != info.file_size:
+                raise self.damaged(name, f"{len(data):,} bytes, the zip directory says {info.file_size:,}")
             if len(data) < 2**22:
                 self._cache[name] = data
             return data
         return self._cache[name]
 
+    def damaged(self, name: str, why: object) -> Exception:
+        return PackageProblem(self.path, f"part {name!r} is damaged ({why}); the file may be truncated or "
+                                       "corrupted: use its backup")
+
     def text(self, name: str) -> str:
-        return self.read(name).decode("utf-8")
+        """A (small, structural) XML part as text: valid UTF-8 with valid character references, or a PackageProblem."""
+        data = self.read(name)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise PackageProblem(self.path, f"part {name!r} is not valid UTF-8 (byte {err.start:,}); the file "
+                                          "is damaged") from None
+        bad = bad_char_ref(text)
+        if bad:
+            raise PackageProblem(self.path, f"part {name!r} has an invalid character reference ({bad}); "
+                                          "the file is damaged")
+        return text
+
+    def find_damage(self) -> str | None:
+        """What makes a reader fail on this package, said for a person: the first XML part that is damaged,
+        not UTF-8 or has an invalid character reference. Only run when a reader has failed (it reads all;
+        a big part as a stream)."""
+        import codecs
+
+        for info in self.infos:
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            name = info.filename
+            try:
+                if info.file_size < 1 << 26:
+                    self.text(name)
+                    continue
+                decoder, done, tail = codecs.getincrementaldecoder("utf-8")(), 0, ""
+                for chunk in self.stream(name):
+                    try:
+                        text = tail + decoder.decode(chunk)
+                    except UnicodeDecodeError as err:
+                        return f"part {name!r} is not valid UTF-8 (byte {done + err.start:,})"
+                    done += len(chunk)
+                    bad = bad_char_ref(text)
+                    if bad:
+                        return f"part {name!r} has an invalid character reference ({bad})"
+                    tail = text[-40:]
+            except PackageProblem as err:
+                return err.message
+        return None
 
     def stream(self, name: str, chunk: int = 1 << 24) -> Iterator[bytes]:
         """The part's bytes as a stream of chunks, inflated with :mod:`.codec` (ISA-L when installed).
@@ -299,21 +388,34 @@ class Package:
         info = self.by_name[name]
 
         def blocks() -> Iterator[bytes]:
-            with open(self.path, "rb") as fh:
-                fh.seek(info.header_offset)
-                head = fh.read(30)
+            with self._reader() as read_at:
+                head = read_at(30, info.header_offset)
                 if head[:4] != b"PK\x03\x04":
                     raise PackageProblem(self.path, f"part {name!r}: bad local header")
                 n, m = struct.unpack("<HH", head[26:30])
-                fh.seek(info.header_offset + 30 + n + m)
+                pos = info.header_offset + 30 + n + m
                 left = info.compress_size
                 while left:
-                    chunk = fh.read(min(left, block))
+                    chunk = read_at(min(left, block), pos)
                     if not chunk:
                         raise PackageProblem(self.path, f"part {name!r} is truncated")
                     left -= len(chunk)
+                    pos += len(chunk)
                     yield chunk
         return info, blocks()
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Callable[[int, int], bytes]]:
+        """``read_at(n, offset)`` on the file this Package opened (``os.pread``: no shared position)."""
+        if hasattr(os, "pread"):
+            fd = self._fh.fileno()
+            yield lambda n, offset: os.pread(fd, n, offset)
+            return
+        with open(self.path, "rb") as fh:
+            def read_at(n: int, offset: int) -> bytes:
+                fh.seek(offset)
+                return fh.read(n)
+            yield read_at
 
     # -- structure
     def rels(self, part: str) -> dict[str, tuple[str, str, str]]:
@@ -371,8 +473,20 @@ class Package:
                 if typ == REL_TABLE and self.has(target):
                     t = parse_table(self.text(target), target)
                     t.sheet, t.sheet_part = s.name, s.part
+                    self._check_range(t)
                     out.append(t)
         return out
+
+    def _check_range(self, t: TableInfo) -> None:
+        """A table's range must be a cell range inside the sheet, first cell before last."""
+        try:
+            r1, c1, r2, c2 = ref_bounds(t.ref)
+        except ValueError:
+            r1 = c1 = r2 = c2 = 0
+        if not (1 <= r1 <= r2 <= MAX_ROWS and 1 <= c1 <= c2 <= MAX_COLS):
+            raise PackageProblem(self.path, f"table {t.name!r} on sheet {t.sheet!r} has the range {t.ref!r} "
+                                          f"({t.part}), which is not a range of cells from top left to bottom "
+                                          f"right within A1:XFD{MAX_ROWS}; the file is damaged")
 
     def table(self, name: str) -> TableInfo | None:
         for t in self.tables():
@@ -389,6 +503,22 @@ class Package:
             m = re.search(r">([^<]*)<", body)
             out[unescape(name)] = unescape(m.group(1)) if m else ""
         return out
+
+
+UNREADABLE = (UnicodeDecodeError, zipfile.BadZipFile, zlib.error, EOFError)
+"""What a reader of a damaged package raises besides :class:`PackageProblem` (python-calamine's
+``CalamineError`` too: see :func:`unreadable`)."""
+
+
+def unreadable(path: str | os.PathLike, err: BaseException) -> PackageProblem:
+    """The :class:`PackageProblem` for a workbook a reader failed on: names the damaged part and why
+    (:meth:`Package.find_damage`), else the reader's own words."""
+    try:
+        with Package(path) as pkg:
+            what = pkg.find_damage()
+    except PackageProblem as e:
+        return e
+    return PackageProblem(path, what or f"cannot be read ({type(err).__name__}: {err}); the file is damaged")
 
 
 def parse_table(xml: str, part: str = "") -> TableInfo:
@@ -456,14 +586,40 @@ class PackageWriter:
                            e.crc, csize, usize, len(e.name), len(extra)) + e.name + extra
 
     def copy(self, pkg: Package, name: str, *, as_name: str | None = None) -> None:
-        """Copy a part of ``pkg`` exactly: the same compressed bytes, CRC and dates."""
+        """Copy a part of ``pkg`` exactly: the same compressed bytes, CRC and dates.
+
+        The part is inflated on the way (not stored) to check its CRC-32 and size against the zip
+        directory: a damaged part is refused (:class:`PackageProblem`), never carried into the new file.
+        """
         info, blocks = pkg.raw_entry(name)
         e = _Entry((as_name or name).encode("utf-8"), info.date_time, info.compress_type, info.CRC, info.compress_size,
                    info.file_size, self._pos, info.flag_bits & 0x6, info.external_attr)
         zip64 = e.csize >= 0xFFFFFFFF or e.usize >= 0xFFFFFFFF
         self._out(self._local_header(e, zip64))
-        for b in blocks:
-            self._out(b)
+
+        def written() -> Iterator[bytes]:
+            for b in blocks:
+                self._out(b)
+                yield b
+        copied = written()
+        crc, size = 0, 0
+        try:
+            if info.compress_type == zipfile.ZIP_STORED:
+                plain: Iterator[bytes] = copied
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                plain = codec.inflate(copied, limit=info.file_size)
+            else:
+                plain = iter(())  # another method: copied as it is, unchecked
+                crc, size = info.CRC, info.file_size
+            for chunk in plain:
+                crc = codec.crc32(chunk, crc)
+                size += len(chunk)
+        except ValueError as err:
+            raise pkg.damaged(name, err) from None
+        for _ in copied:  # any bytes after the end of the deflate stream
+            pass
+        if size != info.file_size or crc != info.CRC:
+            raise pkg.damaged(name, "size or CRC-32 does not match the zip directory")
         self.entries.append(e)
 
     def write(self, name: str, data: bytes, *, date_time: tuple = FIXED_DATE, level: int | None = None) -> None:
@@ -585,104 +741,12 @@ def _non_ascii(name: bytes) -> bool:
     return any(b >= 0x80 for b in name)
 
 
-# ---------------------------------------------------------------- atomic save
-
-
-class WorkbookBusy(Exception):
-    """The workbook is open in Excel (its ``~$`` lock file exists) or cannot be replaced."""
-
-
-def backup_path(path: Path) -> Path:
-    """Where the previous version is kept: ``client.xlsm`` -> ``client.bak.xlsm``."""
-    return path.with_name(f"{path.stem}.bak{path.suffix}")
-
-
-def is_backup_or_temp(path: Path) -> bool:
-    n = path.name
-    return n.startswith(("~$", ".")) or n.endswith(".tmp") or Path(n).stem.endswith(".bak")
-
-
-def lock_file(path: Path) -> Path:
-    """Excel's owner file while a workbook is open: ``~$`` + the name (first two characters dropped if long)."""
-    name = path.name
-    return path.with_name("~$" + (name[2:] if len(name) > 2 + len(path.suffix) + 6 else name))
-
-
-def check_not_open(path: Path) -> None:
-    for cand in {lock_file(path), path.with_name("~$" + path.name)}:
-        if cand.exists():
-            raise WorkbookBusy(f"{path} is open in Excel ({cand.name} exists): save and close it first")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def clean_stale_temps(path: Path) -> list[Path]:
-    """Remove temp files that an interrupted save of ``path`` left (their process is gone)."""
-    removed = []
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        m = re.fullmatch(rf"\.{re.escape(path.name)}\.(\d+)\.tmp", tmp.name)
-        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-                removed.append(tmp)
-    return removed
+# ---------------------------------------------------------------- atomic save: see ims_excel.xlsx.fileio
 
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
-    """``text`` as UTF-8, saved as :func:`save_atomically` saves (no backup): the one atomic writer."""
-    data = text.encode("utf-8")
-    return save_atomically(path, lambda fh: fh.write(data), backup=False)
-
-
-def save_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None], *, backup: bool = True) -> Path:
-    """Call ``write(fh)`` on a temp file next to ``path``, then replace ``path`` with it.
-
-    The previous file (if any) becomes :func:`backup_path` when ``backup``.
-    An interruption at any point leaves ``path`` as it was; the temp file of a
-    killed run is removed by the next save (:func:`clean_stale_temps`).
-    """
-    path = Path(path)
-    clean_stale_temps(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if backup and path.exists():
-            bak = backup_path(path)
-            bak_tmp = bak.with_name(f".{bak.name}.{os.getpid()}.tmp")
-            with contextlib.suppress(FileNotFoundError):
-                bak_tmp.unlink()
-            try:
-                os.link(path, bak_tmp)
-            except OSError:
-                shutil.copy2(path, bak_tmp)
-            os.replace(bak_tmp, bak)
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:
-            raise WorkbookBusy(f"{path} cannot be replaced ({exc.strerror}); is it open in Excel?") from None
-        with contextlib.suppress(OSError):
-            dfd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+    """``text`` as UTF-8, saved by the one atomic writer (:func:`ims_excel.xlsx.fileio.write_text`, no backup)."""
+    return write_text(path, text)
 
 
 def now_stamp() -> str:

@@ -24,6 +24,7 @@ Cells we write:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,8 +59,15 @@ def inline_text(text: str) -> str:
 
 
 def number_text(v: float) -> str:
-    """Shortest round-trip text of a number, without a trailing ``.0``."""
+    """Shortest round-trip text of a number, without a trailing ``.0``; a number that is not finite
+    (``inf``, ``nan``) has no cell form and is refused (:class:`SheetFormatError`), never written.
+
+    >>> number_text(12.0), number_text(-450.5)
+    ('12', '-450.5')
+    """
     f = float(v)
+    if f != f or f in (math.inf, -math.inf):
+        raise SheetFormatError(f"{v!r} is not a finite number and cannot be written to a cell; nothing was written")
     if f == 0:
         return "0"
     r = repr(f)

@@ -15,7 +15,8 @@ from ims_excel.book import new as book_new
 from ims_excel.book import process as book_process
 from ims_excel.book import read as book_read
 from ims_excel.book import upgrade as book_upgrade
-from ims_excel.xlsx.package import Package, backup_path
+from ims_excel.xlsx.fileio import latest_backup
+from ims_excel.xlsx.package import Package
 
 COMMANDS = ("new", "import", "process", "export", "roll", "batch", "upgrade")
 
@@ -34,7 +35,7 @@ def test_batch_summarises_every_client_and_names_the_broken_one(sample_master, t
     (folder / "north").mkdir(parents=True)
     shutil.copy(sample_master, folder / "acme.xlsm")
     shutil.copy(sample_master, folder / "north" / "beta.xlsm")
-    book_process.process(folder / "north" / "beta.xlsm")  # leaves beta.bak.xlsm: skipped
+    book_process.process(folder / "north" / "beta.xlsm")  # leaves a dated beta.bak-....xlsm: skipped
     (folder / "broken.xlsm").write_bytes(b"this is not a workbook")
     (folder / "~$acme.xlsm").write_bytes(b"lock")
     csv_out = tmp_path / "summary.csv"
@@ -95,7 +96,7 @@ def test_upgrade_moves_the_data_into_the_current_template(tmp_path):
     before = old_book.read_bytes()
     rep = book_upgrade.upgrade(old_book)
     assert rep.changed and rep.inward == 34 and rep.outward == 5
-    assert backup_path(old_book).read_bytes() == before
+    assert latest_backup(old_book).read_bytes() == before
     with Package(old_book) as pkg:
         assert book_new.layout_signature(pkg) == book_new.layout_signature()
         props = pkg.custom_properties()

@@ -12,7 +12,8 @@ from lctools import raw_parts
 
 from ims_excel.cli import main
 from ims_excel.xlsx import sheetxml
-from ims_excel.xlsx.package import (Package, PackageWriter, WorkbookBusy, _Entry, backup_path,
+from ims_excel.xlsx.fileio import latest_backup
+from ims_excel.xlsx.package import (Package, PackageWriter, WorkbookBusy, _Entry,
                                         check_not_open, clean_stale_temps, save_atomically)
 
 
@@ -83,7 +84,7 @@ def test_save_keeps_a_backup_and_cleans_up_after_a_killed_run(tmp_path):
     dead = tmp_path / ".c.xlsm.999999999.tmp"  # left by a process that no longer exists
     dead.write_bytes(b"half")
     save_atomically(book, lambda fh: fh.write(b"new"))
-    assert book.read_bytes() == b"new" and backup_path(book).read_bytes() == b"old"
+    assert book.read_bytes() == b"new" and latest_backup(book).read_bytes() == b"old"
     assert not dead.exists() and not list(tmp_path.glob(".*.tmp"))
 
     def fail(fh):

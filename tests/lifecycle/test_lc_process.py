@@ -25,7 +25,8 @@ from ims_excel.book import new as book_new
 from ims_excel.book import process as book_process
 from ims_excel.book import read as book_read
 from ims_excel.xlsx.package import col_letters
-from ims_excel.xlsx.package import Package, backup_path
+from ims_excel.xlsx.fileio import latest_backup
+from ims_excel.xlsx.package import Package
 
 EPOCH = dt.datetime(1899, 12, 30)
 
@@ -150,7 +151,7 @@ def test_validation_sheet_and_liability_rows_are_replaced_not_added(sample_book)
 def test_backup_holds_the_previous_file(sample_book):
     before = sample_book.read_bytes()
     book_process.process(sample_book)
-    assert backup_path(sample_book).read_bytes() == before
+    assert latest_backup(sample_book).read_bytes() == before
     assert not list(sample_book.parent.glob(".*.tmp"))
 
 
@@ -219,7 +220,7 @@ def test_bad_cells_exit_2_naming_the_cell_and_nothing_is_written(sample_book, ca
     err = capsys.readouterr().err
     assert code == 2
     assert "sheet 'Inward', row 3, column 'Taxable Value': '12O' is not an amount" in err
-    assert sample_book.read_bytes() == before and not backup_path(sample_book).exists()
+    assert sample_book.read_bytes() == before and latest_backup(sample_book) is None
 
 
 def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
@@ -251,7 +252,7 @@ def test_an_interrupted_process_leaves_the_workbook_intact(tmp_path):
     rep = book_process.process(book)  # and the next run works, clearing the leftover
     assert rep.records == 15_000
     assert not list(tmp_path.glob(".big.xlsm.*.tmp"))
-    assert hashlib.sha256(backup_path(book).read_bytes()).hexdigest() == digest
+    assert hashlib.sha256(latest_backup(book).read_bytes()).hexdigest() == digest
 
 
 def test_processed_workbook_opens_in_libreoffice(sample_book, tmp_path):

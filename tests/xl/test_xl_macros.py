@@ -45,7 +45,7 @@ def _imported(book: FakeBook) -> FakeBook:
 def test_button_targets_match_the_vba_and_the_start_sheet():
     bas = (ROOT / "vba_stub" / "IMSButtons.bas").read_text(encoding="utf-8")
     calls = re.findall(r'RunPython "import ([\w.]+) as m; m\.(\w+)\(\)"', bas)
-    assert len(calls) == 5
+    assert len(calls) == 6  # the five steps and reconcile (issue 11)
     for module, func in calls:
         assert module == "ims_excel.xl.macros"
         assert callable(getattr(macros, func)), func
@@ -167,3 +167,25 @@ def test_a_protected_sheet_is_never_written_without_unprotecting(book):
     book.sheets["Liability"].api.Unprotect = lambda password="": None  # Excel refuses to unprotect
     with pytest.raises(ExcelError):
         macros.build_liability(book)
+
+
+def test_reconcile_writes_sheets_and_applies_to_blank_actions_only(book):
+    """Issue 11: the Excel door of ``reconcile`` (rules D1 Accept, D16 BoE Pending; typed actions kept)."""
+    _imported(book)
+    before = book.sheets["Inward"].tables["Inward"].range.options(ndim=2).value
+    header = [str(h) for h in before[0]]
+    a = header.index("Action")
+    typed = {r[header.index("Document Number")]: r[a] for r in before[1:] if r[a]}
+    text = macros.reconcile(book, [str(sample_path("sample_purchases.csv"))], apply=True)
+    assert "Filled 6 blank Action cells" in text
+    names = [s.name for s in book.sheets]
+    assert names[names.index("Inward") + 1] == "Reconciliation" and "Suppliers" in names
+    after = book.sheets["Inward"].tables["Inward"].range.options(ndim=2).value
+    by_doc = {r[header.index("Document Number")]: r for r in after[1:]}
+    assert by_doc["INV-2001"][a] == "Accept" and by_doc["7001101"][a] == "Pending"
+    assert all(by_doc[d][a] == v for d, v in typed.items())  # never overwrites a typed action
+    assert by_doc["RCM-11"][a] in (None, "")  # outside IMS: no suggestion
+    grid = book.sheets["Reconciliation"].used_range.options(ndim=2).value
+    assert any("INV-2004" in r and "mismatch" in r for r in grid)
+    text = macros.reconcile(book, [str(sample_path("sample_purchases.csv"))], apply=True)
+    assert "Filled 0 blank Action cells" in text  # the second time round nothing is blank and suggested

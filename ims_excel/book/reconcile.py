@@ -1,0 +1,283 @@
+"""``reconcile``: match a client workbook's Inward records with the purchase register, write the result.
+
+Issue 11. The match and the suggestions come from :func:`ims_excel.recon.reconcile` (the same use case
+as ``report --purchases``, the Start button and the UDF). Written into the workbook (every other part
+copied byte for byte, the save atomic with a backup, as ``process`` does):
+
+``Reconciliation`` sheet
+    totals per status (IMS side and books side) and per supplier, then every Inward record (its row,
+    match status, the books row it matched, the differences, the suggested action and why), then every
+    books row (file, row, status, the Inward row it matched).
+``Suppliers`` sheet
+    per supplier: documents missing in IMS (the supplier has not reported them), mismatches, records
+    rejected and pending, and the add-back our rejections will cause in the supplier's GSTR-3B
+    (rulebook section 6.1: specified records only; the amount the engine's full reduction gives), with
+    totals - the list a firm sends each vendor. ``followup`` writes the same, one CSV per supplier
+    (cells neutralised by :mod:`ims_excel.csvout`).
+
+Nothing the user typed is changed: the Inward table's own cells stay as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import ims_excel
+from ims_excel.xlsx import fileio
+from ims_excel.book import outputs
+from ims_excel.book.edit import Edit, Styles, add_sheet, borrow_styles, grid_sheet_rows, set_custom_properties
+from ims_excel.book.read import Book, load_book
+from ims_excel.csvout import write_csv
+from ims_excel.engine import evaluate
+from ims_excel.engine.reconcile import BOOKS_STATUSES, FIELDS, IMS_STATUSES, Settings
+from ims_excel.recon import Reconciliation, reconcile
+from ims_excel.records import HEADS
+from ims_excel.xlsx.package import Package, check_not_open, col_letters, now_stamp
+
+RECONCILIATION, SUPPLIERS = "Reconciliation", "Suppliers"
+CONFIG_TOLERANCE, CONFIG_DATE_TOLERANCE = "MatchTolerance", "MatchDateTolerance"
+"""Config names (defined names) that set the tolerances, when the workbook has them."""
+
+IMS_HEADER = ["Inward row", "Section", "Supplier GSTIN", "Supplier Name", "Document Number", "Document Date",
+              "Action", "Match Status", "Books file", "Books row", "Differences", "Suggested Action",
+              "ITC Reduction", "Remark", "Why"]
+BOOKS_HEADER = ["Books file", "Books row", "Section", "Supplier GSTIN", "Supplier Name", "Document Number",
+                "Document Date", "Taxable Value", "IGST", "CGST", "SGST", "Cess", "Match Status", "Inward row"]
+SUPPLIER_HEADER = ["Supplier GSTIN", "Supplier Name", "Missing in IMS (not reported)", "Missing in IMS: tax",
+                   "Mismatches", "Rejected", "Pending", "Add-back from our rejections", "Missing in our books"]
+
+
+@dataclass
+class ReconcileReport:
+    path: Path
+    rec: Reconciliation
+    suppliers: pd.DataFrame
+    followup: list[Path] = field(default_factory=list)
+
+
+def settings_from_config(config: dict[str, object], base: Settings | None = None) -> Settings:
+    """Tolerances from the Config cells ``MatchTolerance`` / ``MatchDateTolerance`` when present."""
+    base = base or Settings()
+    tol, days = base.tolerance, base.date_days
+    amount = config.get(CONFIG_TOLERANCE)
+    if isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= 0:
+        tol = {f: float(amount) for f in FIELDS}
+    d = config.get(CONFIG_DATE_TOLERANCE)
+    if isinstance(d, (int, float)) and not isinstance(d, bool) and d >= 0:
+        days = int(d)
+    return Settings(dict(tol), days, base.min_score)
+
+
+def _tax(frame: pd.DataFrame) -> np.ndarray:
+    return sum(frame[h].to_numpy(dtype=float) for h in HEADS)
+
+
+def supplier_table(rec: Reconciliation, ctx) -> pd.DataFrame:
+    """Per supplier GSTIN: the follow-up counts and amounts (see the module doc), a Total row last."""
+    inward = rec.inward
+    status = rec.match.ims["status"].astype(str).to_numpy()
+    bstatus = rec.match.books["status"].astype(str).to_numpy()
+    # what the engine does with the actions as typed: rejected / pending, and the add-back of a rejection
+    result = evaluate(inward, ctx, check=False)
+    eff = result.records["effective_action"].astype(str).to_numpy()
+    addback = np.where((eff == "Rejected") & result.records["specified"].to_numpy(),
+                       sum(np.abs(result.records[f"reduction_{h}"].to_numpy(dtype=float)) for h in HEADS), 0.0)
+    ims = pd.DataFrame({"gstin": inward["supplier_gstin"].astype(str).to_numpy(),
+                        "name": inward["supplier_name"].astype(str).to_numpy(),
+                        "mismatch": status == "mismatch", "missing_books": status == "missing_in_books",
+                        "rejected": eff == "Rejected", "pending": eff == "Pending", "addback": addback})
+    books = pd.DataFrame({"gstin": rec.books["supplier_gstin"].astype(str).to_numpy(),
+                          "name": rec.books["supplier_name"].astype(str).to_numpy(),
+                          "missing_ims": bstatus == "missing_in_ims",
+                          "missing_tax": np.where(bstatus == "missing_in_ims", _tax(rec.books), 0.0)})
+    a = ims.groupby("gstin", sort=True).agg(name=("name", "first"), mismatch=("mismatch", "sum"),
+                                            missing_books=("missing_books", "sum"), rejected=("rejected", "sum"),
+                                            pending=("pending", "sum"), addback=("addback", "sum"))
+    b = books.groupby("gstin", sort=True).agg(bname=("name", "first"), missing_ims=("missing_ims", "sum"),
+                                              missing_tax=("missing_tax", "sum"))
+    t = a.join(b, how="outer").fillna({"mismatch": 0, "missing_books": 0, "rejected": 0, "pending": 0,
+                                       "addback": 0.0, "missing_ims": 0, "missing_tax": 0.0})
+    t["name"] = t["name"].where(t["name"].notna() & (t["name"] != ""), t["bname"]).fillna("")
+    t = t.drop(columns=["bname"]).reset_index().rename(columns={"index": "gstin"})
+    t = t[t["gstin"] != ""]  # Bills of Entry from ICEGATE have no supplier to write to
+    keep = (t[["mismatch", "missing_books", "rejected", "pending", "missing_ims"]].sum(axis=1) > 0) | (t["addback"] > 0)
+    t = t[keep].reset_index(drop=True)
+    for c in ("mismatch", "missing_books", "rejected", "pending", "missing_ims"):
+        t[c] = t[c].astype("int64")
+    total = {"gstin": "Total", "name": "", **{c: t[c].sum() for c in t.columns if c not in ("gstin", "name")}}
+    return pd.concat([t, pd.DataFrame([total])], ignore_index=True)
+
+
+def _ts(v) -> pd.Timestamp | None:
+    return None if v is None or pd.isna(v) else pd.Timestamp(v)
+
+
+def reconciliation_grid(rec: Reconciliation, inward_rows: np.ndarray, stamp: str) -> outputs.Grid:
+    rows: list[list[object]] = []
+    titles, headers = [0], []
+    rows.append([f"Reconciliation with the purchase register  ({stamp}; files: "
+                 + ", ".join(sorted(set(rec.books["book_file"].astype(str)))) + ")"])
+    st = rec.match.settings
+    rows.append([f"Tolerance: ₹{st.tolerance['igst']:.2f} per head and taxable value, {st.date_days} day(s) on the "
+                 f"date; probable from a number similarity of {st.min_score:.0f}"])
+    rows.append([])
+    headers.append(len(rows))
+    rows.append(["Status", "IMS records", "Books rows"])
+    ims_counts = rec.match.ims["status"].astype(str).value_counts()
+    books_counts = rec.match.books["status"].astype(str).value_counts()
+    for s in dict.fromkeys(IMS_STATUSES + BOOKS_STATUSES):
+        rows.append([s, int(ims_counts.get(s, 0)), int(books_counts.get(s, 0))])
+    rows.append([])
+    # per supplier: books rows by status
+    headers.append(len(rows))
+    per = pd.crosstab(rec.books["supplier_gstin"].astype(str), rec.match.books["status"].astype(str))
+    rows.append(["Supplier GSTIN (books)", *per.columns.tolist(), "Total"])
+    for g, r in per.iterrows():
+        rows.append([g or "(no GSTIN)", *[int(x) for x in r.tolist()], int(r.sum())])
+    rows.append([])
+    # every Inward record
+    headers.append(len(rows))
+    first_ims = len(rows)
+    rows.append(IMS_HEADER)
+    inw = rec.inward
+    mi, sug = rec.match.ims, rec.suggestions
+    pos = mi["books_pos"].to_numpy()
+    bfile = rec.books["book_file"].astype(str).to_numpy(dtype=object)
+    brow = rec.books["source_row"].to_numpy()
+    cols = zip(inward_rows.tolist(), inw["section"].astype(str).tolist(), inw["supplier_gstin"].astype(str).tolist(),
+               inw["supplier_name"].astype(str).tolist(), inw["document_number"].astype(str).tolist(),
+               inw["document_date"].tolist(), inw["action"].astype(str).tolist(), mi["status"].astype(str).tolist(),
+               pos.tolist(), mi["differs"].tolist(), sug["suggested_action"].tolist(),
+               sug["suggested_itc_reduction"].tolist(), sug["suggested_remarks"].tolist(),
+               sug["suggestion_reason"].tolist())
+    for r, sec, g, name, doc, date, act, status, p, diff, sa, red, rem, why in cols:
+        rows.append([int(r), sec, g, name, doc, _ts(date), act, status, bfile[p] if p >= 0 else "",
+                     int(brow[p]) if p >= 0 else None, diff, sa, red, rem, why])
+    rows.append([])
+    headers.append(len(rows))
+    rows.append(BOOKS_HEADER)
+    b, mb = rec.books, rec.match.books
+    ip = mb["ims_pos"].to_numpy()
+    cols = zip(b["book_file"].astype(str).tolist(), b["source_row"].tolist(), b["section"].astype(str).tolist(),
+               b["supplier_gstin"].astype(str).tolist(), b["supplier_name"].astype(str).tolist(),
+               b["document_number"].astype(str).tolist(), b["document_date"].tolist(),
+               *(b[f].tolist() for f in FIELDS), mb["status"].astype(str).tolist(), ip.tolist())
+    for f, r, sec, g, name, doc, date, tv, i, c, s, cs, status, p in cols:
+        rows.append([f, int(r), sec, g, name, doc, _ts(date), tv, i, c, s, cs, status,
+                     int(inward_rows[p]) if p >= 0 else None])
+    return outputs.Grid(rows, titles, headers, date_cols={6, 7}, amount_cols={8, 9, 10, 11, 12},
+                        widths={1: 14, 2: 10, 3: 18, 4: 24, 5: 18, 6: 12, 7: 10, 8: 22, 9: 18, 10: 10, 11: 30,
+                                12: 16, 13: 12, 14: 30, 15: 80},
+                        listed=len(inw), first_list=first_ims)
+
+
+def suppliers_grid(table: pd.DataFrame, stamp: str) -> outputs.Grid:
+    rows: list[list[object]] = [[f"Supplier follow-up  ({stamp})"],
+                                ["Send each supplier its line: documents in our books it has not reported, "
+                                 "amounts that differ, and what we rejected or keep pending."], [], SUPPLIER_HEADER]
+    for r in table.itertuples(index=False):
+        rows.append([r.gstin, r.name, int(r.missing_ims), float(r.missing_tax), int(r.mismatch), int(r.rejected),
+                     int(r.pending), float(r.addback), int(r.missing_books)])
+    return outputs.Grid(rows, [0, 1], [3], date_cols=set(), amount_cols={4, 8},
+                        widths={1: 18, 2: 28, 3: 14, 4: 14, 5: 12, 6: 10, 7: 10, 8: 16, 9: 14})
+
+
+def _sheet_xml(grid: outputs.Grid, styles: Styles, tab: str) -> bytes:
+    rows = grid_sheet_rows(grid, styles)
+    last_col = max((len(r) for r in grid.rows), default=1)
+    widths = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in sorted(grid.widths.items()))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats'
+            '.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<sheetPr><tabColor rgb="{tab}"/></sheetPr>'
+            f'<dimension ref="A1:{col_letters(last_col)}{max(len(grid.rows), 1)}"/>'
+            '<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+            f"<cols>{widths}</cols><sheetData>" + "".join(rows) + "</sheetData>"
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+            '<pageSetup paperSize="9" orientation="landscape"/></worksheet>').encode("utf-8")
+
+
+def _put_sheet(edit: Edit, pkg: Package, name: str, xml: bytes, after: str) -> None:
+    ref = pkg.sheet(name)
+    if ref is None:
+        add_sheet(edit, name, xml, after=after)
+        return
+    edit.replace[ref.part] = xml
+    rels = posixpath.join(posixpath.dirname(ref.part), "_rels", posixpath.basename(ref.part) + ".rels")
+    if pkg.has(rels):
+        edit.drop.add(rels)
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_")[:60] or "supplier"
+
+
+def write_followup(rec: Reconciliation, table: pd.DataFrame, folder: str | os.PathLike, ctx) -> list[Path]:
+    """One CSV per supplier with something to follow up: its documents missing in IMS, mismatches, rejected
+    and pending records (cells neutralised by :func:`ims_excel.csvout.write_csv`)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = evaluate(rec.inward, ctx, check=False)
+    eff = result.records["effective_action"].astype(str).to_numpy()
+    status = rec.match.ims["status"].astype(str).to_numpy()
+    bstatus = rec.match.books["status"].astype(str).to_numpy()
+    head = ["Item", "Document Number", "Document Date", "Taxable Value", "IGST", "CGST", "SGST", "Cess", "Note"]
+    out = []
+    for r in table.itertuples(index=False):
+        if r.gstin == "Total":
+            continue
+        rows = [["Supplier", r.gstin, r.name], head]
+        bsel = np.flatnonzero((rec.books["supplier_gstin"].astype(str).to_numpy() == r.gstin)
+                              & (bstatus == "missing_in_ims"))
+        for k in bsel:
+            b = rec.books.iloc[k]
+            rows.append(["Not reported by you (in our books)", b["document_number"],
+                         pd.Timestamp(b["document_date"]).strftime("%d-%m-%Y"),
+                         *[round(float(b[f]), 2) for f in FIELDS], f"{b['book_file']} row {b['source_row']}"])
+        isel = np.flatnonzero((rec.inward["supplier_gstin"].astype(str).to_numpy() == r.gstin)
+                              & ((status == "mismatch") | (eff == "Rejected") | (eff == "Pending")))
+        for k in isel:
+            x = rec.inward.iloc[k]
+            item = "Amounts differ from our books" if status[k] == "mismatch" else f"{eff[k]} by us"
+            rows.append([item, x["document_number"], pd.Timestamp(x["document_date"]).strftime("%d-%m-%Y"),
+                         *[round(float(x[f]), 2) for f in FIELDS], rec.match.ims["differs"].iat[k]])
+        if len(rows) > 2:
+            out.append(write_csv(folder / f"{_safe_name(r.gstin)}_{_safe_name(r.name)}.csv", rows))
+    return out
+
+
+@fileio.locked
+def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, settings: Settings | None = None,
+                   followup: str | os.PathLike | None = None, as_of: dt.date | None = None, backup: bool = True,
+                   stamp: str | None = None) -> ReconcileReport:
+    """Read the workbook, reconcile its Inward records with ``books``, write the two sheets (module doc)."""
+    path = Path(path)
+    check_not_open(path)
+    with Package(path) as pkg:
+        book: Book = load_book(path, pkg, as_of=as_of)
+        settings = settings or settings_from_config(book.config)
+        rec = reconcile(book.inward.frame, book.context, list(books), settings)
+        table = supplier_table(rec, book.context)
+        stamp = stamp or now_stamp()
+        styles = borrow_styles(pkg, book.inward.table)
+        edit = Edit(pkg)
+        rows = np.asarray(book.inward.rows) if book.inward.rows is not None else rec.inward["row"].to_numpy()
+        _put_sheet(edit, pkg, RECONCILIATION, _sheet_xml(reconciliation_grid(rec, rows, stamp), styles, "FF2E75B6"),
+                   after=book.inward.table.sheet)
+        _put_sheet(edit, pkg, SUPPLIERS, _sheet_xml(suppliers_grid(table, stamp), styles, "FF70AD47"),
+                   after=RECONCILIATION)
+        set_custom_properties(edit, {"IMSLastReconciled": f"{stamp}; ims_excel {ims_excel.__version__}"})
+        edit.save(path, backup=backup)
+    files = write_followup(rec, table, followup, book.context) if followup else []
+    return ReconcileReport(path, rec, table, files)
+
+
+__all__ = ["reconcile_book", "ReconcileReport", "settings_from_config", "supplier_table", "write_followup",
+           "RECONCILIATION", "SUPPLIERS"]
