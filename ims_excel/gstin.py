@@ -1,31 +1,75 @@
-"""GSTIN: format and check digit (Luhn mod 36).
+"""GSTIN: the one rule that decides whether a GSTIN is valid (state code, shape, check character).
 
-Spec: shared/domain/formats-and-market.md section 8. The check character is
-the Luhn mod-36 check over the first 14 characters (weight 1 on odd, 2 on even
-positions, counting from the left). python-stdnum implements the same
-algorithm; we use it for single values and keep a vectorised twin for whole
-columns (unique values only, so a million rows of a few thousand suppliers
-cost a few thousand checks).
+Spec: shared/domain/formats-and-market.md section 8 (issue 12.3). A GSTIN is valid when
+
+* it has 15 characters, upper-case ``0-9A-Z``;
+* its first two digits are a GST state code: 01-38 (37 Andhra Pradesh, 38 Ladakh), 97 (Other
+  Territory) or 99 (Centre jurisdiction, OIDAR) (:data:`STATE_CODES`);
+* characters 3-14 have the shape of one of the registrations GSTN issues (the developer.gst.gov.in
+  patterns india-compliance keeps in ``gst_india/constants``): a normal taxpayer (PAN-shaped body,
+  13th = registration count 1-9/A-Z, 14th = Z, 1-9, A, B or D-J), a government department, a TDS
+  deductor (TAN-shaped, 14th D), a TCS collector (PAN-shaped, 14th C), a non-resident (``NR``), an
+  OIDAR supplier (``99..OS``) or a UN body / notified person (UIN, ``UN`` / ``ON``);
+* its 15th character is the Luhn mod-36 check over the first 14 (weight 1 on odd and 2 on even
+  positions, counting from the left).
+
+:func:`valid` is the decider, vectorised over the distinct values of a column; the CLI (``--gstin``,
+``new``), the Config check, the ``GSTIN_VALID`` UDF, the records' check and the workbook formulas
+(:func:`ims_excel.template.formulas.gstin_valid`, laid out from :data:`SHAPES`) all use it.
+python-stdnum is not consulted: its state list stops at 37 and it knows no 97.
 
 >>> check_char("27AAPFU0939F1Z")
 'V'
 >>> is_valid("27AAPFU0939F1ZV"), is_valid("27AAPFU0939F1ZA")
 (True, False)
+>>> valid(pd.Series(["38AAACL1234L1ZJ", "38AAACL1234L1ZA", "00AAPFU0939F1ZB", "9917USA29001OSH", ""])).tolist()
+[True, False, False, True, False]
 >>> state_code("29AAACS2222T1ZX")
 '29'
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
-from stdnum.in_ import gstin as _stdnum_gstin
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_D = "0123456789"
+_L = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_X = ALPHABET
+_COUNT = "123456789" + _L  # 13th character: registration count within the state for the PAN
 
-# Normal, government-department, TDS/TCS, UIN, NRTP and OIDAR shapes (india-compliance
-# constants citing developer.gst.gov.in): 2 digits, 10 PAN-like, entity, 1 letter, check.
-FORMAT = r"[0-9]{2}[0-9A-Z]{10}[0-9A-Z][0-9A-Z][0-9A-Z]"
+SHAPES: dict[str, tuple[str, ...]] = {
+    "normal": (_D, _D, _L, _L, _L, _L, _L, _D, _D, _D, _D, _L, _COUNT, "Z123456789ABDEFGHIJ", _X),
+    "government": (_D, _D, _L, _L, _L, _L, _D, _D, _D, _D, _D, _L, _D, "Z", _X),
+    "tds": (_D, _D, _L, _L, _L, _L, _X, _D, _D, _D, _D, _L, _COUNT, "D", _X),
+    "tcs": (_D, _D, _L, _L, _L, _L, _L, _D, _D, _D, _D, _L, _COUNT, "C", _X),
+    "non_resident": (_D, _D, _D, _D, _L, _L, _L, _D, _D, _D, _D, _D, "N", "R", _X),
+    "oidar": ("9", "9", _D, _D, _L, _L, _L, _D, _D, _D, _D, _D, "O", "S", _X),
+    "un_body": (_D, _D, _D, _D, _L, _L, _L, _D, _D, _D, _D, _D, "UO", "N", _X),
+}
+"""Allowed characters at each of the 15 positions, per registration (india-compliance's
+``NORMAL``, ``GOVT_DEPTID``, ``TDS``, ``TCS``, ``NRI_ID``, ``OIDAR``, ``UNBODY`` patterns)."""
+
+WEIGHTS = tuple(1 if i % 2 else 2 for i in range(1, 15)) + (0,)
+"""Luhn mod-36 weights of positions 1-15 (the 15th, the check itself, weighs nothing)."""
+
+
+def _pattern(sets: tuple[str, ...]) -> str:
+    return "".join("[" + re.escape(s) + "]" for s in sets)
+
+
+STATE_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 39)) + ("97", "99")
+"""GST state codes a GSTIN may start with (formats-and-market.md section 8): 01-38 (26 = DNH & DD
+merged, 37 = Andhra Pradesh, 38 = Ladakh), 97 = Other Territory, 99 = Centre jurisdiction (OIDAR).
+96 (Other Countries) is a place-of-supply code only."""
+
+SHAPE_RE = re.compile("|".join(f"(?:{_pattern(s)})" for s in SHAPES.values()))
+FORMAT = r"[0-9]{2}[0-9A-Z]{13}"
+"""The loose shape the importers insist on (2 digits, then 13 of 0-9A-Z): anything else is not a GSTIN
+at all; :func:`valid` decides the rest record by record."""
 
 
 def check_char(first14: str) -> str:
@@ -37,9 +81,39 @@ def check_char(first14: str) -> str:
     return ALPHABET[(36 - total % 36) % 36]
 
 
+def _check_ok(uniq: np.ndarray) -> np.ndarray:
+    """Vectorised Luhn mod 36 over 15-character strings of ``0-9A-Z`` (others: False)."""
+    ok = np.zeros(len(uniq), dtype=bool)
+    shaped = np.array([len(v) == 15 and all(c in ALPHABET for c in v) for v in uniq], dtype=bool)
+    if shaped.any():
+        codes = np.frombuffer("".join(uniq[shaped]).encode("ascii"), dtype=np.uint8).reshape(-1, 15)
+        values = np.where(codes >= 65, codes - 55, codes - 48).astype("int64")  # '0'-'9' -> 0-9, 'A'-'Z' -> 10-35
+        p = values[:, :14] * np.array(WEIGHTS[:14])
+        total = (p // 36 + p % 36).sum(axis=1)
+        ok[shaped] = (36 - total % 36) % 36 == values[:, 14]
+    return ok
+
+
+def valid(values: pd.Series | list | np.ndarray) -> np.ndarray:
+    """THE GSTIN rule, vectorised over distinct values: state code, registration shape, check character.
+
+    Exact text (strip and upper-case before calling, as the portal writes GSTINs); blank is not valid.
+    """
+    s = pd.Series(values, dtype=object).fillna("").astype(str)
+    codes, uniq = pd.factorize(s)
+    uniq = np.asarray(uniq, dtype=object)
+    if not len(uniq):
+        return np.zeros(len(s), dtype=bool)
+    states = frozenset(STATE_CODES)
+    shape = pd.Series(uniq).str.fullmatch(SHAPE_RE).to_numpy(dtype=bool)
+    state = np.array([v[:2] in states for v in uniq], dtype=bool)
+    ok = shape & state & _check_ok(uniq)
+    return ok[codes]
+
+
 def is_valid(value: str) -> bool:
-    """Format and check digit both right (python-stdnum's ``is_valid``)."""
-    return bool(_stdnum_gstin.is_valid(value))
+    """:func:`valid` of one value."""
+    return bool(valid([value])[0])
 
 
 def state_code(value: str) -> str:
@@ -47,21 +121,13 @@ def state_code(value: str) -> str:
 
 
 def format_ok(values: pd.Series) -> pd.Series:
-    """Vectorised: does each value have the shape of a GSTIN?"""
+    """Vectorised: does each value have the loose shape of a GSTIN (:data:`FORMAT`)?"""
     return values.astype(str).str.fullmatch(FORMAT)
 
 
 def check_ok(value: str) -> bool:
-    """Is the 15th character the right check? (format aside)"""
-    v = str(value)
-    return len(v) == 15 and all(c in ALPHABET for c in v) and check_char(v[:14]) == v[14]
-
-
-def check_digit_ok(values: pd.Series) -> pd.Series:
-    """Vectorised over unique values: is the 15th character the right check?"""
-    uniq = pd.unique(values.astype(str))
-    ok = {v: check_ok(v) for v in uniq}
-    return values.astype(str).map(ok).astype(bool)
+    """Is the 15th character the right check? (state code and shape aside)"""
+    return bool(_check_ok(np.array([str(value)], dtype=object))[0])
 
 
 def expected(values: pd.Series) -> pd.Series:
@@ -72,5 +138,5 @@ def expected(values: pd.Series) -> pd.Series:
     return values.astype(str).map(fixed)
 
 
-__all__ = ["ALPHABET", "FORMAT", "check_char", "check_ok", "is_valid", "state_code", "format_ok",
-           "check_digit_ok", "expected", "np"]
+__all__ = ["ALPHABET", "FORMAT", "SHAPES", "SHAPE_RE", "WEIGHTS", "check_char", "check_ok", "expected",
+           "format_ok", "is_valid", "state_code", "STATE_CODES", "valid"]

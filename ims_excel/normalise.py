@@ -73,16 +73,28 @@ def field_name(column: str) -> str:
 
 # ---------------------------------------------------------------- cells
 
-_BLANK = {"", "nan", "none", "nat"}
+_BLANK = {""}
+"""Text that means "no value". Only the empty cell: ``NaN``, ``None`` or ``#N/A`` typed in a cell are refused,
+never read as 0 (a reader's own missing value, float NaN or None, is a blank cell)."""
+_SCIENTIFIC = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+")
+"""A number in scientific notation (``1.23E+15``): what Excel shows for a long document number stored as a number."""
+EXCEL_DIGITS = 15
+"""Excel keeps 15 significant digits of a number; a longer document number stored as a number lost its tail."""
 _PLAIN = r"[+-]?[0-9]+(?:\.[0-9]+)?"
 _WESTERN = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
 _INDIAN = r"[+-]?[0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3}(?:\.[0-9]+)?"
 _AMOUNT_RE = f"(?:{_PLAIN}|{_WESTERN}|{_INDIAN})"
 
 
+def _missing(v: object) -> bool:
+    """A reader's own "no value" (None, float NaN, NaT, pd.NA), as opposed to text typed in a cell."""
+    return v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and v != v)
+
+
 def _as_text(series: pd.Series) -> pd.Series:
     """Cells as stripped text ('' for blank), without touching digits (work per distinct value)."""
-    text = by_unique(series, lambda v: (v if isinstance(v, str) else _number_text(v)).strip(), default="")
+    text = by_unique(series, lambda v: "" if _missing(v) else (v if isinstance(v, str) else _number_text(v)).strip(),
+                     default="")
     return pd.Series(text, index=series.index, dtype=object)
 
 
@@ -97,25 +109,27 @@ def _number_text(v: object) -> str:
 
 
 def blank_mask(series: pd.Series) -> pd.Series:
-    blank = by_unique(series, lambda v: v != v or str(v).strip().lower() in _BLANK, default=True, dtype=bool)
+    blank = by_unique(series, lambda v: _missing(v) or str(v).strip() == "", default=True, dtype=bool)
     return pd.Series(blank, index=series.index)
 
 
 def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Amounts as float rounded to the paisa; returns (values, bad-mask). Blank = 0."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        vals = pd.to_numeric(series, errors="coerce").fillna(0.0).round(2)
-        return vals.astype(float), pd.Series(False, index=series.index)
+        vals = pd.to_numeric(series, errors="coerce").astype(float)
+        bad = pd.Series(np.isinf(vals.to_numpy()), index=series.index)
+        return vals.fillna(0.0).round(2).where(~bad, np.nan), bad
     obj = series.astype(object)
-    numeric = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
-    text = _as_text(obj).str.replace("₹", "", regex=False).str.strip()
-    blank = text.str.lower().isin(_BLANK)
-    ok = text.str.fullmatch(_AMOUNT_RE) | blank | numeric
+    huge = obj.map(lambda v: isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**18)  # JSON ints
+    numeric = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v) & ~huge
+    text = _as_text(obj.where(~huge, "")).str.replace("₹", "", regex=False).str.strip()
+    blank = text.isin(_BLANK) & ~huge
+    ok = (text.str.fullmatch(_AMOUNT_RE) | blank | numeric) & ~huge
     cleaned = text.str.replace(",", "", regex=False).where(~blank, "0")
     vals = pd.to_numeric(cleaned.where(ok, None), errors="coerce")
     vals = vals.where(~numeric, pd.to_numeric(obj.where(numeric, np.nan), errors="coerce"))
-    vals = vals.round(2)
-    bad = ~ok
+    vals = vals.astype(float).round(2)
+    bad = ~ok | (ok & ~blank & ~np.isfinite(vals.fillna(0.0)))  # 1e400, a 400-digit number: not finite
     return vals.where(~bad, np.nan).astype(float), bad
 
 
@@ -134,7 +148,7 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         good = (nums >= 1) & (nums < 2958466) & (nums == nums.round())
         out[is_num & good.reindex(obj.index, fill_value=False)] = timestamps(nums[good])
     text = obj.where(~(is_dt | is_num), "").map(lambda v: v if isinstance(v, str) else "").str.strip()
-    blank = text.str.lower().isin(_BLANK)
+    blank = text.isin(_BLANK)
     for fmt, pattern in (("%Y-%m-%d", r"\d{4}-\d{2}-\d{2}"), ("%d-%m-%Y", r"\d{1,2}-\d{1,2}-\d{4}"),
                          ("%d/%m/%Y", r"\d{1,2}/\d{1,2}/\d{4}"), ("%Y-%m-%dT%H:%M:%S",
                                                                   r"\d{4}-\d{2}-\d{2}T00:00:00")):
@@ -155,7 +169,7 @@ def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         d = pd.to_datetime(obj[is_dt])
         out[is_dt] = (d.dt.year * 12 + d.dt.month - 1).astype("int64")
     text = _as_text(obj.where(~is_dt, ""))
-    blank = text.str.lower().isin(_BLANK) & ~is_dt
+    blank = text.isin(_BLANK) & ~is_dt
     parsed = pd.Series(by_unique(text, periods.parse_or_none, default=None), index=text.index)  # per distinct value
     good = parsed.notna()
     out[good] = parsed[good].astype("int64")
@@ -202,8 +216,8 @@ def parse_enum(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     table = _enum_lookup(col)
 
     def spell(v: object) -> str | None:
-        text = (v if isinstance(v, str) else _number_text(v)).strip()
-        return "" if text.lower() in _BLANK else table.get(header_key(text))
+        text = "" if _missing(v) else (v if isinstance(v, str) else _number_text(v)).strip()
+        return "" if text in _BLANK else table.get(header_key(text))
 
     vals = by_unique(series, spell, default="")
     bad = pd.Series([v is None for v in vals], index=series.index) if None in set(vals) else \
@@ -223,9 +237,16 @@ def parse_text(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
         return t.strip().upper() if gstin else t
 
     unsafe = by_unique(series, lambda v: isinstance(v, float) and v == v
-                       and (not v.is_integer() or abs(v) >= 2**53), default=False, dtype=bool)
+                       and (not v.is_integer() or abs(v) >= 10**EXCEL_DIGITS), default=False, dtype=bool)
     text = by_unique(series, keep, default="")
     return pd.Series(text, index=series.index, dtype=object), pd.Series(unsafe, index=series.index)
+
+
+def mangled_numbers(text: pd.Series) -> pd.Series:
+    """Document numbers that Excel turned into scientific notation (``1.23E+15``, text in a text column):
+    the digits typed are gone, so the value is refused rather than taken as typed."""
+    return pd.Series(by_unique(text, lambda v: bool(_SCIENTIFIC.fullmatch(v.strip())), default=False, dtype=bool),
+                     index=text.index)
 
 
 # ---------------------------------------------------------------- tables
@@ -295,7 +316,12 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
         else:
             vals, bad = parse_text(series, col)
             _report(problems, bad, series, file, sheet, col, out["row"],
-                    "is a number Excel cannot store digit for digit; format the column as Text")
+                    f"is a number Excel cannot store digit for digit (more than {EXCEL_DIGITS} digits, or a "
+                    "fraction); format the column as Text and enter it again")
+            if col.name.endswith("Number"):
+                _report(problems, mangled_numbers(vals) & ~bad, series, file, sheet, col, out["row"],
+                        "is a number in scientific notation: Excel turned a long number into this and lost "
+                        "its digits; format the column as Text and enter the number again")
         out[name] = vals.values
     for col in columns:
         if col.required and col.name in found:
@@ -344,9 +370,29 @@ def _report(problems: list[InputProblem], mask: pd.Series, series: pd.Series, fi
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     for i in idx[:MAX_PROBLEMS_PER_COLUMN]:
         value = series.iloc[i]
-        shown = f"{value!r} " if str(value) != "" else ""
+        shown = f"{shown_value(value)} " if str(value) != "" else ""
         problems.append(InputProblem(file, int(rows.iloc[i]), col.name, f"{shown}{what}", sheet))
     if len(idx) > MAX_PROBLEMS_PER_COLUMN:
         problems.append(InputProblem(file, None, col.name,
                                      f"... and {len(idx) - MAX_PROBLEMS_PER_COLUMN} more rows like these",
                                      sheet))
+
+
+def shown_value(value: object) -> str:
+    """A cell as a message shows it: text quoted, numbers plain (``-450.00``, ``7``, never ``np.float64(-450.0)``).
+
+    >>> shown_value(np.float64(-450.0)), shown_value(3), shown_value("INV-1"), shown_value(float("inf"))
+    ('-450.00', '3', "'INV-1'", 'inf')
+    """
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if v != v or v in (float("inf"), float("-inf")):
+            return str(v)
+        return f"{v:.2f}" if abs(v) < 1e15 else f"{v:.15g}"
+    return repr(str(value))

@@ -106,7 +106,7 @@ _DOCUMENT = [
     Column("Pending Blocked", "flag", doc="portal ispendactblocked"),
     Column("Declaration Blocked", "flag", doc="portal isItcRedReqBlocked"),
     Column("Remarks Blocked", "flag", doc="portal isRemarksBlocked"),
-    Column("GSTIN Override", "flag", doc="keep a GSTIN that fails the check digit"),
+    Column("GSTIN Override", "flag", doc="keep a GSTIN that is not valid (state code, pattern or check digit)"),
 ]
 _ACTION_INWARD = [
     Column("Action", "enum", False, tuple(ACTIONS.values())),

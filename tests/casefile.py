@@ -16,8 +16,91 @@ from ims_excel.cli.output import to_json
 CASES = Path(__file__).parent / "cases"
 
 
-def load(name: str) -> tuple[dict, list[dict], list[dict]]:
-    doc = yaml.safe_load((CASES / name).read_text(encoding="utf-8"))
+class CaseFileError(ValueError):
+    """A case file that does not say what it means: an unknown key (a misspelling) or a missing one."""
+
+
+CONTEXT_KEYS = {"gstin", "period", "frequency", "as_of", "annual_return_date", "gstr3b_filed", "taxpayer_type"}
+RECORD_KEYS = {"row", "section", "document_number", "action", "status", "codes", "message", "effective_action",
+               "in_2b", "gstr3b_table", "itc", "pending_deadline", "itc_cutoff_164", "rule"}
+LIABILITY_KEYS = {"row", "recipient_gstin", "document_number", "section", "taxable_value", *HEADS,
+                  "gstr3b_period", "gstr3b_table"}
+_SHAPE = {  # where: (allowed keys, required keys)
+    "file": ({"defaults", "cases", "not_modelled"}, {"cases"}),
+    "defaults": ({"context"}, set()),
+    "case": ({"name", "source", "inferred", "context", "inward", "outward", "expect"}, {"name", "source", "expect"}),
+    "context": (CONTEXT_KEYS, {"gstin", "period", "as_of"}),
+    "expect": ({"records", "gstr3b", "gstr2b", "liability"}, set()),
+    "record": (RECORD_KEYS, {"row"}),
+    "itc": (set(HEADS), set()),
+    "liability": (LIABILITY_KEYS, {"row"}),
+    "heads": (set(HEADS), set()),
+    "bucket": ({"count", *HEADS}, set()),
+    "not_modelled": ({"name", "why"}, {"name", "why"}),
+}
+
+
+def _keys(where: str, label: str, value: object, shape: str | None = None) -> None:
+    allowed, required = _SHAPE[shape or where]
+    if not isinstance(value, dict):
+        raise CaseFileError(f"{label}: {where} must be a mapping, not {type(value).__name__}")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise CaseFileError(f"{label}: unknown key {unknown[0]!r} in {where} (allowed: {', '.join(sorted(allowed))})")
+    missing = sorted(required - set(value))
+    if missing:
+        raise CaseFileError(f"{label}: {where} is missing the key {missing[0]!r}")
+
+
+def validate(doc: object, file: str) -> None:
+    """Refuse a case file with an unknown or missing key, naming the file, the case and the key."""
+    from ims_excel.engine.amounts import BUCKETS
+    from ims_excel.records import SECTIONS, column_names
+
+    _keys("file", file, doc)
+    defaults = doc.get("defaults") or {}
+    _keys("defaults", file, defaults)
+    base = defaults.get("context") or {}
+    _keys("context", f"{file} defaults", {**{k: 1 for k in ("gstin", "period", "as_of")}, **base})
+    for i, case in enumerate(doc["cases"], start=1):
+        label = f"{file} case {i}"
+        _keys("case", label, case)
+        label = f"{file} case {i} ({str(case['name']).split()[0]})"
+        _keys("context", label, {**base, **(case.get("context") or {})})
+        for direction in ("inward", "outward"):
+            known = set(column_names(direction))
+            for n, row in enumerate(case.get(direction) or [], start=1):
+                bad = sorted(set(row) - known)
+                if bad:
+                    raise CaseFileError(f"{label}: unknown column {bad[0]!r} in {direction} row {n}")
+        exp = case["expect"]
+        _keys("expect", label, exp)
+        for rec in exp.get("records") or []:
+            _keys("record", label, rec)
+            if "itc" in rec:
+                _keys("itc", label, rec["itc"])
+        for row in exp.get("liability") or []:
+            _keys("liability", label, row)
+        for table, heads in (exp.get("gstr3b") or {}).items():
+            if table not in TABLES:
+                raise CaseFileError(f"{label}: unknown GSTR-3B table {table!r} (allowed: {', '.join(TABLES)})")
+            _keys("gstr3b " + table, label, heads, "heads")
+        for bucket, sections in (exp.get("gstr2b") or {}).items():
+            if bucket not in BUCKETS:
+                raise CaseFileError(f"{label}: unknown GSTR-2B bucket {bucket!r} (allowed: {', '.join(BUCKETS)})")
+            for section, vals in sections.items():
+                if section not in SECTIONS:
+                    raise CaseFileError(f"{label}: unknown section {section!r} in gstr2b {bucket}")
+                _keys(f"gstr2b {bucket} {section}", label, vals, "bucket")
+    for c in doc.get("not_modelled") or []:
+        _keys("not_modelled", file, c)
+
+
+def load(name: str | Path) -> tuple[dict, list[dict], list[dict]]:
+    """(defaults, cases, not_modelled) of a case file in tests/cases (or at a path), checked by :func:`validate`."""
+    path = name if isinstance(name, Path) else CASES / name
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    validate(doc, path.name)
     return doc.get("defaults", {}), doc["cases"], doc.get("not_modelled", [])
 
 

@@ -139,9 +139,17 @@ def drop_calc_chain(edit: Edit) -> None:
     edit.set("[Content_Types].xml", ct)
 
 
-def full_calc_on_load(edit: Edit) -> None:
+def full_calc_on_load(edit: Edit, on: bool = True) -> None:
+    """Ask Excel to calculate everything on load (``fullCalcOnLoad``), or, ``on`` False, stop asking: a
+    book whose cached values are all right (issue 9) opens without a calculation and without the "save
+    changes?" prompt that a full calculation brings."""
     wb = edit.text("xl/workbook.xml")
     m = re.search(r"<calcPr\b[^>]*?/?>", wb)
+    if not on:
+        if m and "fullCalcOnLoad" in m.group(0):
+            edit.set("xl/workbook.xml", wb[:m.start()] + re.sub(r'\s+fullCalcOnLoad="[^"]*"', "", m.group(0))
+                     + wb[m.end():])
+        return
     if m and "fullCalcOnLoad" in m.group(0):
         tag = re.sub(r'fullCalcOnLoad="[^"]*"', 'fullCalcOnLoad="1"', m.group(0))
     elif m:

@@ -33,10 +33,12 @@ from ims_excel.book import merge
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
 from ims_excel.formats import detect_and_read, to_typed
+from ims_excel.formats._common import check_input
+from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.template.specs import spec
-from ims_excel.template.tables import cell_columns
-from ims_excel.xlsx import sheetxml, units as units_mod
+from ims_excel.template.tables import cell_columns, check_limits
+from ims_excel.xlsx import limits, sheetxml, units as units_mod
 from ims_excel.xlsx.package import MAX_ROWS, Package, check_not_open, col_letters
 
 
@@ -71,17 +73,20 @@ def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, 
     Recipient GSTIN and no Supplier GSTIN, else Inward."""
 
     p = Path(path)
-    if not p.exists():
-        raise BookProblem(p, "no such file")
-    if direction != "auto":
-        return direction, _typed(detect_and_read(p, direction), p, direction)
-    raw = detect_and_read(p, "inward")
-    keys = {header_key(c) for c in raw.columns}
-    if "recipientgstin" in keys and "suppliergstin" not in keys:
-        if p.suffix.lower() in (".xlsx", ".xlsm"):  # the Outward table or sheet, not the first one
-            raw = detect_and_read(p, "outward")
-        return "outward", _typed(raw, p, "outward")
-    return "inward", _typed(raw, p, "inward")
+    check_input(p, 0)  # missing, unreadable, not a regular file: named before any reader runs
+    if direction == "auto":
+        raw = detect_and_read(p, "inward")
+        keys = {header_key(c) for c in raw.columns}
+        direction = "inward"
+        if "recipientgstin" in keys and "suppliergstin" not in keys:
+            direction = "outward"
+            if p.suffix.lower() in (".xlsx", ".xlsm"):  # the Outward table or sheet, not the first one
+                raw = detect_and_read(p, "outward")
+    else:
+        raw = detect_and_read(p, direction)
+    typed = _typed(raw, p, direction)
+    _check_cell_text(typed, p, direction)
+    return direction, typed
 
 
 def _typed(raw: pd.DataFrame, p: Path, direction: str) -> pd.DataFrame:
@@ -90,6 +95,17 @@ def _typed(raw: pd.DataFrame, p: Path, direction: str) -> pd.DataFrame:
     typed = to_typed(raw, file=str(p), direction=direction)
     typed.attrs["supplied"] = sorted({canon[header_key(c)] for c in raw.columns if header_key(c) in canon})
     return typed
+
+
+def _check_cell_text(typed: pd.DataFrame, path: Path, direction: str) -> None:
+    """Refuse a source whose text would not fit an Excel cell (:data:`limits.MAX_CELL_TEXT`), naming the
+    file, row and column where it is, before anything is written."""
+    columns = {c.name: typed[field_name(c.name)] for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)
+               if c.kind == "text" and field_name(c.name) in typed}
+    sheets = typed["source_sheet"].dropna().unique() if "source_sheet" in typed else []
+    limits.check_text({k: v.astype(object) for k, v in columns.items()}, file=str(path),
+                      rows=typed["source_row"].to_numpy() if "source_row" in typed else None,
+                      sheet=str(sheets[0]) if len(sheets) == 1 else None)
 
 
 @dataclass
@@ -122,6 +138,17 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     table = td.table
     r1, c1, r2, c2 = table.bounds
     n, cells = cell_columns(spec(direction), frame)
+    reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
+    first_new = max(reusable, r1) + 1
+    last_new = first_new + n - 1
+    if last_new > MAX_ROWS:
+        room = max(0, MAX_ROWS - first_new + 1)
+        raise BookProblem(pkg.path, f"{n:,} records do not fit in the {table.name} table: its sheet has room for "
+                                    f"{room:,} more rows (rows {first_new:,}-{MAX_ROWS:,}; Excel's limit is "
+                                    f"{MAX_ROWS:,} rows); nothing was written. Import fewer, or start the next "
+                                    "period's workbook (ims-excel roll)")
+    check_limits(spec(direction), n, cells, file=str(pkg.path), first_row=first_new,
+                 formulas={h: table.formulas[h] for h in td.computed})  # Excel's limits, before writing
     part = table.sheet_part
     head = sheet_head(pkg, part)
     col_styles = sheetxml.style_of_columns(head)
@@ -134,15 +161,6 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     for header, col in td.others.items():
         columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
     kinds = {col: canon[name].kind for name, col in td.inputs.items()}
-    reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
-    first_new = max(reusable, r1) + 1
-    last_new = first_new + n - 1
-    if last_new > MAX_ROWS:
-        room = max(0, MAX_ROWS - first_new + 1)
-        raise BookProblem(pkg.path, f"{n:,} records do not fit in the {table.name} table: its sheet has room for "
-                                    f"{room:,} more rows (rows {first_new:,}-{MAX_ROWS:,}; Excel's limit is "
-                                    f"{MAX_ROWS:,} rows); nothing was written. Import fewer, or start the next "
-                                    "period's workbook (ims-excel roll)")
     new_r2 = max(r2, last_new)
 
     def stream() -> Iterator[bytes]:

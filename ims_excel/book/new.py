@@ -72,7 +72,7 @@ def build_client(out: Path, config: dict[str, object], *, stamp: dict[str, str] 
     """A fresh workbook from the current template with these Config values, stamped, written atomically."""
 
     with tempfile.TemporaryDirectory(prefix="ims-new-", dir=out.parent) as tmp:
-        built = build_workbook(Path(tmp) / out.name, config=config_for_build(config))
+        built = build_workbook(Path(tmp) / out.name, config=config_for_build(config), today=dt.date.today())
         with Package(built) as pkg:
             edit = Edit(pkg)
             set_custom_properties(edit, {**version_stamp(), **(stamp or {})})

@@ -99,7 +99,7 @@ def context_from_config(values: dict[str, object], *, file: str = "workbook",
     if not g:
         bad("RecipientGSTIN", "is blank: fill in your GSTIN on the Config sheet")
     elif not gstin_mod.is_valid(g):
-        bad("RecipientGSTIN", f"{g!r} is not a valid GSTIN (format or check digit)")
+        bad("RecipientGSTIN", f"{g!r} is not a valid GSTIN (state code, registration pattern or check digit)")
     raw_period = values.get("ReturnPeriod")
     if isinstance(raw_period, (dt.date, dt.datetime)):
         raw_period = f"{raw_period.year:04d}-{raw_period.month:02d}"

@@ -26,8 +26,9 @@ import ims_excel
 from ims_excel.book import outputs, read
 from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, process_blockers
-from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_calc_chain, grid_sheet_rows,
-                                 set_custom_properties, sheet_head)
+from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_calc_chain, full_calc_on_load,
+                                 grid_sheet_rows, set_custom_properties, sheet_head)
+from ims_excel.book.sheet_values import cache_sheet_values
 from ims_excel.book.read import Book, Progress, TableData, VALIDATION, evaluate_book, load_book
 from ims_excel.engine import Result
 from ims_excel.template import inward as inward_mod, outward as outward_mod
@@ -272,6 +273,13 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
             lgrid = outputs.liability_grid(result, source_rows=book.outward.rows if book.outward else None,
                                            stamp=stamp)
             edit.replace[lia.part] = _liability_part(pkg, lia.part, lgrid, styles)
+        # Config and the summary sheets cache what their formulas give; a book whose cached values are then
+        # all right stops asking Excel for a full calculation on load (issue 9)
+        tables = {td.table.sheet} | ({book.outward.table.sheet} if book.outward else set())
+        right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION})
+        right = right and not warnings and not td.others and not (book.outward and book.outward.others) \
+            and all(c.values is not None for c in cols + out_cols)
+        full_calc_on_load(edit, on=not right)
         drop_calc_chain(edit)
         set_custom_properties(edit, {"IMSLastProcessed": f"{stamp}; ims_excel {ims_excel.__version__}"})
         seconds["plan"] = time.perf_counter() - t1

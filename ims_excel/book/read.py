@@ -41,7 +41,7 @@ from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import dates, fanout, fastread, units as units_mod
 from ims_excel.xlsx.package import (CT_WORKSHEET, NS_REL, Package, PackageWriter, REL_WORKSHEET, TableInfo,
-                                    col_index)
+                                    col_index, col_letters)
 
 
 
@@ -302,7 +302,20 @@ def _parse_blobs(job: _Job, pkg: Package, blobs: list[bytes], cache: dict) -> tu
             return _parse_fast(job, pkg, blobs, cache)
         except fastread.Irregular:
             pass
-    return _parse_calamine(job, pkg, b"".join(blobs), cache)
+        except fastread.BadCells as bad:
+            return None, _cell_problems(job, bad.cells), np.zeros(0, dtype="int64"), None
+    blob = b"".join(blobs)
+    hazards = fastread.hazards(blob, set(job.kinds_by_col), job.first, job.last)
+    if hazards:  # calamine would read these as blank cells
+        return None, _cell_problems(job, hazards), np.zeros(0, dtype="int64"), None
+    return _parse_calamine(job, pkg, blob, cache)
+
+
+def _cell_problems(job: _Job, cells: list[tuple[int, int, str]]) -> list[InputProblem]:
+    """Unreadable cells as problems naming the sheet, row, column and cell (column 0: the whole row)."""
+    names = {col: name for name, col in job.wanted}
+    return [InputProblem(job.file, r, names.get(c), f"cell {col_letters(c)}{r} {msg}" if c else msg, job.sheet)
+            for r, c, msg in cells]
 
 
 def _shared_strings(pkg: Package, cache: dict) -> list:
@@ -488,6 +501,8 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
         shown = [p for p in problems if p.row is not None][:40] + [p for p in problems if p.row is None][:5]
         raise InputError(shown)
     rows = np.concatenate(rowlists) if rowlists else np.zeros(0, dtype="int64")
+    if len(rows) > 1 and (np.diff(rows) <= 0).any():  # a row repeated across blocks
+        raise InputError(_cell_problems(job, fastread.repeated_rows(rows)))
     if frames:
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     else:
@@ -584,7 +599,7 @@ class Book:
 def is_client_workbook(path: str | os.PathLike) -> bool:
     """An .xlsx/.xlsm with an ``Inward`` table and the ``RecipientGSTIN`` Config name."""
     p = Path(path)
-    if p.suffix.lower() not in (".xlsx", ".xlsm") or not p.is_file():
+    if p.suffix.lower() not in (".xlsx", ".xlsm") or not os.path.isfile(p):  # False on any OSError
         return False
     try:
         with Package(p) as pkg:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,12 +27,14 @@ def context_from_args(args: argparse.Namespace) -> Context:
     if not args.gstin or not args.period:
         raise UsageError("--gstin and --period are required (unless INWARD is a client workbook, whose Config "
                          "sheet has them)")
-    if not g.is_valid(args.gstin):
-        raise UsageError(f"--gstin {args.gstin!r} is not a valid GSTIN (format or check digit)")
+    gstin = args.gstin.strip().upper()
+    if not g.is_valid(gstin):  # the one GSTIN rule (issue 12.3)
+        raise UsageError(f"--gstin {args.gstin!r} is not a valid GSTIN (state code, registration pattern or "
+                         "check digit)")
     p = periods.parse_or_none(args.period)
     if p is None:
         raise UsageError(f"--period {args.period!r} is not a period (use YYYY-MM)")
-    return Context(gstin=args.gstin, period=p, frequency=args.frequency or "monthly",
+    return Context(gstin=gstin, period=p, frequency=args.frequency or "monthly",
                    as_of=parse_date(args.as_of, "--as-of") or dt.date.today(),
                    annual_return_date=parse_date(args.annual_return_date, "--annual-return-date"),
                    gstr3b_filed=args.gstr3b_filed, taxpayer_type=args.taxpayer_type or "normal",
@@ -40,8 +43,12 @@ def context_from_args(args: argparse.Namespace) -> Context:
 
 def load(path: str, direction: str = "inward") -> pd.DataFrame:
     """Typed canonical records from any supported file (see :mod:`ims_excel.formats`)."""
-    if not Path(path).exists():
-        raise UsageError(f"{path}: no such file")
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError:
+        pass  # the reader names it (permission denied, ...)
     return load_any(path, direction=direction)
 
 

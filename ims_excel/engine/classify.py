@@ -10,7 +10,15 @@ decrease is downward (D17).
 
 A GSTR-2B period left blank is derived from the supplier's filing date
 (section 4.1: filings up to the ``gstr1_cutoff_day`` of M+1 reach the 2B of
-M), else it is the return period.
+M); a GSTR-1A of ``Supplier Return Period`` M reaches the 2B of M+1 (S0), or
+the filing day's if later (``gstr1a_2b_period``); else it is the return period.
+
+A record is *pending in IMS* when its previous action is Pending, or when it
+is marked Pending with no previous action recorded: it is never frozen (G4,
+G5); a carried one enters this return's GSTR-2B only while the return's
+GSTR-3B is unfiled (S3). A downward amendment is never barred by s.16(4)
+(``cutoff_164_reductions``), and with no filing date the cut-off is judged
+from the 2B period (``cutoff_164_filing_unknown``).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import gstin as gstin_mod
+from ims_excel import periods
 from ims_excel.engine import deadlines
 from ims_excel.engine.context import Context
 from ims_excel.records import AMENDMENT_SECTIONS, HEADS, SECTIONS
@@ -99,6 +108,12 @@ def _state_number(value: object) -> int:
     return int(text) if text.isdigit() else -1
 
 
+def _period_or_minus_one(value: object) -> int:
+    """A supplier return period (MMYYYY, YYYY-MM, MM-YYYY) as a month index, -1 if blank or unreadable."""
+    p = periods.parse_or_none(str(value)) if value not in (None, "") else None
+    return -1 if p is None else p
+
+
 def _per_date(dates: np.ndarray, fn, missing: object) -> np.ndarray:
     """``fn`` over the few distinct dates of a column, broadcast back (NaT -> ``missing``)."""
     codes, uniques = pd.factorize(dates)
@@ -136,8 +151,16 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
         return months.astype("int64") + 1970 * 12 - np.where(day <= cut_day, 1, 0)
 
     from_filing = _per_date(filing, first_2b, -1)
+    # GSTR-1A of month M reaches the GSTR-2B of M+1 (4.1, S0; S6 example 4), never an earlier one than
+    # the filing day reaches; without the return period, the month it was filed in (gstr1a_2b_period, INF)
+    is_1a = by_unique(df["source_form"], {"GSTR-1A": True}, default=False, dtype=bool)
+    ret_p = by_unique(df["supplier_return_period"], _period_or_minus_one, default=-1, dtype="int64")
+    filed_month = _per_date(filing, lambda d: d.astype("datetime64[M]").astype("int64") + 1970 * 12, -1)
+    ret_next = np.where(ret_p >= 0, ret_p + int(rb.param("gstr1a_2b_period", "months_after")), -1)
+    from_1a = np.where(ret_p >= 0, np.maximum(ret_next, from_filing), filed_month)
+    from_filing = np.where(is_1a, from_1a, from_filing)
     blank = p2b < 0
-    p2b = np.where(blank & ~np.isnat(filing), from_filing, p2b)
+    p2b = np.where(blank & (from_filing >= 0), from_filing, p2b)
     p2b = np.where(p2b < 0, ctx.return_period, p2b)
     out["period_2b"] = p2b
     era_idx = np.clip(np.searchsorted(ra.eras, p2b, side="right") - 1, 0, len(ra.eras) - 1)
@@ -166,7 +189,11 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     rid = np.where((fam == ECO) & amend, np.where(down & consumed, D(14), D(13)), rid)
     oct25 = rb.period_param("oct25_changes_period")
     boe = fam == BOE
-    rid = np.where(boe, np.where(~amend, D(15), np.where(down, D(17), D(16))), rid)
+    # D17 is the amendment that takes the whole BoE away from this GSTIN (Customs amended the GSTIN: amended
+    # value nil); a value decrease is D16 unless boe_value_decrease says otherwise (issue 12.6e, INF)
+    nil_boe = amend & (tot <= 0.005) & (otot > 0.005)
+    boe_down = D(17) if rb.param("boe_value_decrease") == "D17" else D(16)
+    rid = np.where(boe, np.where(~amend, D(15), np.where(nil_boe, D(17), np.where(down, boe_down, D(16)))), rid)
     rid = np.where(boe & (p2b < oct25), D(18), rid)
     in_ims_kind = rid != D(18)  # so far every rule is a D1-D17 kind, or D18
     out["record_rule"] = labels(rid, ra.ids)
@@ -184,13 +211,22 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     pos = by_unique(df["place_of_supply"], _state_number, default=-1, dtype="int64")
     g_codes, g_uniques = pd.factorize(df[party].to_numpy(dtype=object))
     party_state = np.array([_state_number(v) for v in g_uniques] + [-1], dtype="int64")[g_codes]
-    g_ok = np.array([v == "" or gstin_mod.check_ok(v) for v in g_uniques] + [True], dtype=bool)[g_codes]
+    g_uniques = np.asarray(g_uniques, dtype=object)
+    g_ok = np.append(gstin_mod.valid(g_uniques) | (g_uniques == ""), True)[g_codes]  # the one GSTIN rule
     if party == "supplier_gstin":
         sup_state, recip = party_state, _state_number(ctx.gstin)
     else:  # outward: the recipient is the row's party, the supplier is us
         sup_state, recip = _state_number(ctx.gstin), party_state
     pos_inelig = (pos >= 0) & (pos == sup_state) & (recip != pos) & ~boe & (fam != ISD)
-    late = itc_family & ~np.isnat(filing) & ~np.isnat(cut164) & (filing > cut164)
+    # s.16(4) bars taking ITC, not giving it back: a downward amendment filed after the cut-off still reduces
+    # ITC in IMS (cutoff_164_reductions, issue 12.6a, INF). With no filing date, the earliest day that
+    # reaches the record's GSTR-2B period (cutoff_164_filing_unknown, issue 12.6c, INF)
+    reduces = down & (rb.param("cutoff_164_reductions") == "in_ims")
+    earliest = ((p2b - periods.make(1970, 1)).astype("datetime64[M]").astype("datetime64[D]")
+                + np.timedelta64(cut_day, "D"))
+    judged = np.where(np.isnat(filing) & (rb.param("cutoff_164_filing_unknown") == "earliest"),
+                      earliest, filing)
+    late = itc_family & ~reduces & ~np.isnat(judged) & ~np.isnat(cut164) & (judged > cut164)
     outside = np.full(n, -1, dtype="int64")
     for mask, rule in ((late, D(23)), (pos_inelig, D(22)), (fam == ISD, D(20)), (form == 6, D(20)),
                        (form == 5, D(21)), (rev, D(19))):
@@ -207,18 +243,25 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     act = _codes(df["action"], ACTION_CODE) if "action" in df else np.full(n, N, "int8")
     start, end = ctx.window
     current = (p2b >= start) & (p2b <= end)
-    carried = (p2b < start) & (prev == P)
+    # a record is pending in IMS when its previous action is Pending, or when it is marked Pending with no
+    # previous action recorded (a portal download's state, or a Pending kept when the 3B was filed)
+    prev_blank = by_unique(df["previous_action"], {"": True}, default=False, dtype=bool) \
+        if "previous_action" in df else np.ones(n, dtype=bool)
+    pend_state = (prev == P) | ((act == P) & prev_blank)
+    carried = (p2b < start) & pend_state
     # the recipient's own freeze (our IMS); an outward record's state is the recipient's columns
     inward = party == "supplier_gstin"
     # G4/G5: filing the 3B freezes the period's accepted / rejected / no-action records; pending ones
-    # stay in IMS, and whatever is done with them now lands in the next GSTR-2B, not this (final) one
-    frozen = inward & in_ims_kind & (prev != P) & ((current & ctx.gstr3b_filed) | (p2b < start))
-    out["live"] = (current & ~(ctx.gstr3b_filed & (prev == P))) | carried
+    # stay in IMS (past their window too: G8 then deems them accepted, PEND_WINDOW_OVER), and whatever is
+    # done with them after this return's 3B is filed lands in the next GSTR-2B, not this (final) one (S3)
+    frozen = inward & in_ims_kind & ~pend_state & ((current & ctx.gstr3b_filed) | (p2b < start))
+    out["live"] = (current | carried) & ~(ctx.gstr3b_filed & pend_state)
+    out["pend_state"] = pend_state
     rid = np.where(frozen, D(25), rid)
     out["frozen"] = frozen
     spec = ra.specified[rid]
     as_of = np.datetime64(ctx.as_of, "D")
-    barred = (inward & in_ims_kind & ~frozen & itc_family & ~spec & ((prev == P) | (act == P))
+    barred = (inward & in_ims_kind & ~frozen & itc_family & ~spec & ~reduces & ((prev == P) | (act == P))
               & ~np.isnat(cut164) & (as_of > cut164))
     rid = np.where(barred, D(26), rid)
 
@@ -233,5 +276,6 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     out["act"], out["prev"] = act, prev
     out["filed"] = by_unique(df["supplier_filing_status"], {"Not Filed": False}, default=True, dtype=bool)
     out["gstin_bad"] = ~g_ok
+    out["reduces"] = reduces
     out["party_code"] = g_codes
     return pd.DataFrame(out, index=df.index)

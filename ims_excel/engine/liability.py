@@ -5,7 +5,8 @@ filing, raises the supplier's liability in the GSTR-3B of the **next** tax
 period (S0 FAQ 11/35), never the same one; when the recipient filed late,
 the period in which it filed [INF, Q4]; a QRMP supplier's next quarter.
 Amounts per rule (``addback`` in decision_table.yaml): the full credit note
-(D7), the delta (D6, D8, D14), the amended value (D9 [INF]). An accepted
+(D7), the delta (D6, D8, D14: per head, what the rejection takes away, never
+negative), the amended value (D9 [INF]). An accepted
 re-report of a rejected credit note reverses the earlier add-back (S4 Q4):
 a negative row. The GSTR-3B table is a setting: 3.1(a), 3.1(b) for SEZ with
 payment, 3.1.1 for ECO 9(5) (Q13).
@@ -34,10 +35,17 @@ def addback(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, ra: RuleArrays) ->
     frozen = df["recipient_3b_filed"].to_numpy() == 1
     ims = ra.kind[ridx] == KINDS.index("ims")
     rejected = ims & frozen & (action == "Rejected") & (rule_add != "none")
-    accepted = ims & frozen & np.isin(action, ["Accepted", "No Action"]) & (reversal == "original")
+    # an add-back exists to reverse only if the original's rejection was frozen (6.1; issue 12.6f, INF)
+    orig_frozen = df["original_3b_filed"].to_numpy() == 1
+    accepted = (ims & frozen & np.isin(action, ["Accepted", "No Action"]) & (reversal == "original")
+                & orig_frozen)
     cur = np.column_stack([df[c].to_numpy(dtype=float) for c in ("taxable_value", *HEADS)])
     orig = np.column_stack([df[f"original_{c}"].to_numpy(dtype=float) for c in ("taxable_value", *HEADS)])
-    amount = np.where((rule_add == "delta")[:, None], np.abs(cur - orig), cur)
+    # section 6.1, head by head: what the rejection takes away. A downward invoice / DN / ECO amendment
+    # (D6, D14) adds back original - amended where that is positive; an upward credit-note amendment (D8)
+    # amended - original where positive; a head the amendment moved the other way adds nothing
+    taken = np.where((cl["family"].to_numpy() == "CN")[:, None], cur - orig, orig - cur)
+    amount = np.where((rule_add == "delta")[:, None], np.maximum(taken, 0.0), cur)
     amount = np.where(accepted[:, None], -orig, amount)
     keep = rejected | accepted
 

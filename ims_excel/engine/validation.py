@@ -110,6 +110,8 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(ims & has_decl & ~may_declare, "DECL_NOT_APPLICABLE", "error")
     add(may_declare & blocked & has_decl, "DECL_BLOCKED", "error")
     required_from = rb.period_param("declaration_required_from")
+    # amounts typed with no answer: refused rather than read as Full (issue 12.6d, INF)
+    add(may_declare & ~blocked & (red == 0) & (declared > 0).any(axis=1), "DECL_AMOUNTS_NO_ANSWER", "error")
     add(may_declare & ~blocked & (red == 0) & changed & (ctx.return_period >= required_from),
         "DECL_REQUIRED", "error")
     partial = may_declare & ~blocked & (red == PARTIAL)
@@ -138,6 +140,20 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(gone_from_ims(df), "GONE_FROM_IMS", "info")
     add(~cl["filed"].to_numpy(), "NOT_FILED", "info")
 
+    # --- effective action (what the portal keeps)
+    is_error = err != 0
+    applied = np.where(is_error, prev, act)
+    applied = np.where(applied > N, N, applied)  # Pre-IMS as a previous action means none here
+    expired = (applied == P) & ims & ((window_over & (flag != 0)) | (flag == 1))
+    applied = np.where(expired, N, applied)
+
+    # --- ITC this return claims although its GSTR-3B falls due after the s.16(4) cut-off (issue 12.6b, INF):
+    # accepted or deemed accepted into this GSTR-2B, ITC-increasing, cut-off before this return's due date
+    due = deadlines.gstr3b_due(np.array([ctx.return_period]), ctx.frequency, ctx.state)[0]
+    claims = ims & ((applied == A) | (applied == N)) & cl["live"].to_numpy() & cl["filed"].to_numpy()
+    add(claims & ~cl["reduces"].to_numpy() & ~np.isnat(cut) & (cut < due),
+        "CUTOFF_164_BEFORE_DUE", "warning")
+
     # --- status, primary code (first in precedence among the worst severity)
     status = np.where(err != 0, 3, np.where(warn != 0, 2, np.where(info != 0, 1, 0)))
     worst = np.where(err != 0, err, np.where(warn != 0, warn, info))
@@ -145,12 +161,6 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     primary = labels(np.where(lowest == 0, 0, np.log2(np.maximum(lowest, 1)).round().astype("int64") + 1),
                      ["", *rb.codes])
 
-    # --- effective action (what the portal keeps)
-    is_error = err != 0
-    applied = np.where(is_error, prev, act)
-    applied = np.where(applied > N, N, applied)  # Pre-IMS as a previous action means none here
-    expired = (applied == P) & ims & ((window_over & (flag != 0)) | (flag == 1))
-    applied = np.where(expired, N, applied)
     gone = not_in_ims | (kind == KINDS.index("time_barred"))
     effective = labels(np.where(gone, len(EFFECTIVE), applied), [*EFFECTIVE, NOT_IN_IMS])
 

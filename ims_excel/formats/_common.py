@@ -30,9 +30,10 @@ from pathlib import Path
 import pandas as pd
 
 from ims_excel.normalise import InputError, InputProblem, normalise
+from ims_excel.xlsx.guard import Refused, check_file, env_limit
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
-"""Largest input file we read at all (JSON, CSV, xlsx)."""
+"""Largest input file we read at all (CSV, an xlsx/xlsm source); ``IMS_EXCEL_MAX_INPUT_MB`` overrides it."""
 
 INTERNAL = ("_path", "_sheet", "_row", "_source", "_section_key")
 
@@ -68,15 +69,22 @@ def file_problem(file: str | os.PathLike, message: str) -> InputError:
     return InputError([InputProblem(str(file), None, None, message)])
 
 
-def check_size(path: Path, limit: int | None = None) -> int:
-    limit = MAX_FILE_BYTES if limit is None else limit
+def check_input(path: str | os.PathLike, limit: int | None = None, *, limit_name: str = "MAX_INPUT_MB") -> int:
+    """Refuse, before reading a byte, an input that is missing, unreadable (permission denied named as such),
+    a folder, not a regular file (a FIFO would block forever, ``/dev/zero`` fill memory) or too big
+    (:func:`ims_excel.xlsx.guard.check_file`). ``limit``: bytes, default :data:`MAX_FILE_BYTES` or
+    ``IMS_EXCEL_<limit_name>``; 0 = no size limit. Returns the size."""
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise file_problem(path, f"cannot be read: {exc.strerror or exc}") from None
-    if size > limit:
-        raise file_problem(path, f"is {size / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} MB")
-    return size
+        if limit is None:
+            limit = env_limit(limit_name, MAX_FILE_BYTES)
+        return check_file(path, limit, limit_name)
+    except Refused as r:
+        raise file_problem(r.file, r.message) from None
+
+
+def check_size(path: Path, limit: int | None = None) -> int:
+    """:func:`check_input` (the older name)."""
+    return check_input(path, limit)
 
 
 # ---------------------------------------------------------------- labels

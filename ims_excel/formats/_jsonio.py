@@ -94,8 +94,19 @@ def _refuse_constant(name: str) -> None:
 
 def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
     """Parse JSON bytes (UTF-8, BOM tolerated) or raise :class:`InputError` naming ``file``."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM (Notepad's "Unicode")
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise file_problem(file, f"is not UTF-16 text (byte {exc.start})") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if len(data) >= 4 and b"\0" in data[:4]:  # UTF-16 without a BOM: JSON starts with ASCII, so every other byte is 0
+        encoding = "utf-16-le" if data[1:4:2] == b"\0\0" else "utf-16-be" if data[0:3:2] == b"\0\0" else ""
+        try:
+            data = data.decode(encoding).encode("utf-8") if encoding else data
+        except UnicodeDecodeError as exc:
+            raise file_problem(file, f"is not UTF-16 text (byte {exc.start})") from None
     if data[:64].lstrip()[:1] not in (b"{", b"["):
         raise file_problem(file, "is not JSON (it does not start with '{')")
     depth = json_depth(data)

@@ -85,7 +85,8 @@ def json_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     Missing and ``""`` are NaN and not bad; booleans, grouped digits and words are bad.
     """
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype(float), pd.Series(False, index=series.index)
+        vals = series.astype(float)
+        return vals, pd.Series(np.isinf(vals.to_numpy()), index=series.index)
     obj = series.astype(object)
     kind = obj.map(lambda v: "b" if isinstance(v, (bool, np.bool_)) else "n" if isinstance(v, (int, float))
                    else "s" if isinstance(v, str) else "x" if v is not None else "")
@@ -94,11 +95,19 @@ def json_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     vals = pd.Series(np.nan, index=series.index, dtype=float)
     num = kind == "n"
     if num.any():
-        vals[num] = pd.to_numeric(obj[num], errors="coerce").astype(float)
+        vals[num] = obj[num].map(_float)  # a 400-digit int does not fit a float: inf, refused below
     if good_text.any():
-        vals[good_text] = pd.to_numeric(text[good_text]).astype(float)
+        vals[good_text] = text[good_text].map(_float)
     bad = (kind == "b") | (kind == "x") | ((kind == "s") & ~good_text & (text != ""))
+    bad |= np.isinf(vals.to_numpy())  # 1e400, a 400-digit number: not a finite amount
     return vals, bad
+
+
+def _float(v: object) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf")
 
 
 _DMY = r"\d{2}-\d{2}-\d{4}"

@@ -21,13 +21,14 @@ A table whose headers are those of GSTN's purchase-register template goes to
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from ims_excel.formats import purchase_register
 from ims_excel.formats._common import check_size, file_problem, to_typed
-from ims_excel.formats._excel import best_row, open_workbook, sheet_rows, table
+from ims_excel.formats._excel import best_row, check_cells, open_workbook, sheet_rows, table
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 
@@ -50,17 +51,49 @@ def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
     return to_typed(read(path, direction), direction=direction)
 
 
+def csv_dialect(head: bytes) -> tuple[str, str]:
+    """(encoding, delimiter) of a CSV from its first bytes.
+
+    UTF-8 (BOM or not) or UTF-16 (Excel's "Unicode Text", with a BOM, or without one: every other byte
+    NUL); the delimiter is the one of ``,`` ``;`` tab ``|`` that the header line has most of, outside
+    quotes (Excel writes ``;`` where the decimal separator is a comma).
+
+    >>> csv_dialect(b"Section;Document Number;IGST")
+    ('utf-8-sig', ';')
+    >>> csv_dialect("Section,Document Number".encode("utf-16"))
+    ('utf-16', ',')
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif len(head) >= 4 and head[1:4:2] == b"\0\0" and head[0:3:2] != b"\0\0":
+        encoding = "utf-16-le"
+    elif len(head) >= 4 and head[0:3:2] == b"\0\0" and head[1:4:2] != b"\0\0":
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8-sig"
+    text = head.decode(encoding, errors="ignore")
+    line = re.sub(r'"[^"]*"', "", text.splitlines()[0] if text else "")
+    counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return encoding, best if counts[best] else ","
+
+
 def read_csv(path: Path, kind: str | None = None) -> pd.DataFrame:
     check_size(path)
+    with open(path, "rb") as fh:
+        encoding, sep = csv_dialect(fh.read(65536))
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise file_problem(path, f"is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, sep=sep)
+    except UnicodeError as exc:
+        where = f" (byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
+        raise file_problem(path, f"is not {'UTF-16' if encoding.startswith('utf-16') else 'UTF-8'} "
+                                 f"text{where}; save it as CSV UTF-8") from None
     except pd.errors.EmptyDataError:
         raise file_problem(path, "is empty") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise file_problem(path, f"is not a readable CSV: {exc}") from None
     frame = frame.astype(object)
+    frame.attrs["delimiter"] = sep
     frame["_row"] = range(2, len(frame) + 2)
     if kind == "purchase_register" or purchase_register.is_purchase_register(list(frame.columns)):
         return purchase_register.from_frame(frame, str(path))
@@ -92,6 +125,7 @@ def read_excel(path: Path, direction: str = "inward", kind: str | None = None, w
     if want in tables and kind != "purchase_register":
         t = wb.get_table_by_name(tables[want])
         names = [str(c) for c in t.columns]
+        check_cells(path, t.sheet, t.start[0] + 1, len(names), t.start[1] + 1, names)
         data = pd.DataFrame(t.to_python(), columns=names, dtype=object)
         data["_row"] = range(t.start[0] + 1, t.start[0] + 1 + len(data))
         data["_sheet"] = t.sheet
@@ -109,7 +143,7 @@ def read_excel(path: Path, direction: str = "inward", kind: str | None = None, w
     header = rows[r] if r >= 0 else []
     _require_header(header, path, sheet, None)
     names = _unique([str(h).strip() if str(h).strip() else f"Column {c + 1}" for c, h in enumerate(header)])
-    data = table(rows, r + 1, names)
+    data = table(rows, r + 1, names, file=path, sheet=sheet)
     data["_sheet"] = sheet
     data.attrs.update({"format": "canonical", "file": str(path), "sheet": sheet})
     return data

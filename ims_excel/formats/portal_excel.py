@@ -206,7 +206,7 @@ def read_sheet(rows: list[list], section: str, sheet: str, file: str) -> pd.Data
     if DOC not in names:
         raise InputError([InputProblem(file, sub + 1, None, "header has no document number column "
                                        "('Invoice number' / 'Note number')", sheet)])
-    data = table(rows, sub + 1, names)
+    data = table(rows, sub + 1, names, file=file, sheet=sheet)
     data.insert(0, "Section", section)
     data["_sheet"] = sheet
     _convert(data)

@@ -59,7 +59,7 @@ def from_rows(rows: list[list], sheet: str, file: str) -> pd.DataFrame:
         raise InputError([InputProblem(file, None, None, "no purchase-register header (GSTIN of "
                                        "Supplier/ECO, Document type, Document number, ...)", sheet)])
     names = _names(rows[r])
-    data = table(rows, r + 1, names)
+    data = table(rows, r + 1, names, file=file, sheet=sheet)
     data["_sheet"] = sheet
     raw = convert(data)
     raw.attrs.update(_meta(rows[:r]))

@@ -25,12 +25,13 @@ from xlsxwriter.worksheet import Worksheet
 
 import ims_excel
 from ims_excel.rules import rulebook
-from ims_excel.template import config as config_sheet, shared, summaries, vba
+from ims_excel.template import config as config_sheet, shared, summaries, values, vba
 from ims_excel.template.rules_sheet import write_rules
 from ims_excel.template.specs import INWARD, OUTWARD
 from ims_excel.template.start import write_start, write_xlwings_conf
 from ims_excel.template.styles import Styles
 from ims_excel.template.tables import write_table
+from ims_excel.xlsx import limits
 
 DEFAULT_OUT = vba.REPO / "workbook" / "IMS_Workbook.xlsm"
 FIXED_DATE = dt.datetime(2024, 10, 1, 0, 0, 0)
@@ -57,25 +58,36 @@ class _Worksheet(Worksheet):
     85% of the build time at 5,000 rows. Same output, byte for byte.
     """
 
+    def _xml_formula_element(self, formula, result, attributes=[]):  # noqa: ANN001, B006
+        """An empty text result as Excel writes it: ``t="str"`` and ``<v></v>`` (XlsxWriter leaves out the type)."""
+        if result == "" and not any(k == "t" for k, _ in attributes):
+            attributes = [*attributes, ("t", "str")]
+        super()._xml_formula_element(formula, result, attributes)
+
     def _prepare_formula(self, formula, expand_future_functions=False):  # noqa: ANN001
         cache = self.__dict__.setdefault("_prepared", {})
         key = (formula, expand_future_functions)
         if key not in cache:
+            limits.check_formula(formula, file="the workbook being built", sheet=self.name)
             cache[key] = super()._prepare_formula(formula, expand_future_functions)
         return cache[key]
 
 
-def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet) -> None:
-    """Heading, Config echo, then each block: title, column labels, row labels, formulas."""
+def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet, cached: dict[str, Any] | None = None,
+                        heading: dict[str, str] | None = None) -> None:
+    """Heading, Config echo, then each block: title, column labels, row labels, formulas.
+
+    ``cached``: ``{A1: value}`` of the block cells and ``heading``: ``{defined name: text}`` of the echo
+    (:mod:`ims_excel.template.values`), stored as the formulas' cached values.
+    """
+    cached, heading = cached or {}, heading or {}
     ws.set_column(0, 0, 2)
     ws.set_column(1, 1, 50)
     ws.set_column(2, 8, 15)
     ws.write(0, 1, sheet.heading, styles.title())
-    for i, (label, formula) in enumerate((("GSTIN", "=RecipientGSTIN&\"\""),
-                                          ("Legal name", "=LegalName&\"\""),
-                                          ("Return period", "=ReturnPeriod&\"\""))):
+    for i, (label, name) in enumerate(values.HEADINGS):
         ws.write_string(1 + i, 1, label, styles.label())
-        ws.write_formula(1 + i, 2, formula)
+        ws.write_formula(1 + i, 2, f'={name}&""', None, heading.get(name, ""))
     if sheet.note:
         ws.write_string(4, 1, sheet.note, styles.get(italic=True, font_color="#595959"))
     cell_formulas = summaries.formulas_of(sheet)
@@ -92,7 +104,8 @@ def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet) -> None
             for ck, _ in b.cols:
                 a1 = summaries.block_cell(sheet, b, rk, ck)
                 kind = b.col_kinds.get(ck, b.kind)
-                ws.write_formula(a1, cell_formulas[a1], styles.cell(kind, bold=total or ck == "Total"))
+                ws.write_formula(a1, cell_formulas[a1], styles.cell(kind, bold=total or ck == "Total"),
+                                 cached.get(a1, 0))
         amount_cols = [j for j, (ck, _) in enumerate(b.cols) if b.col_kinds.get(ck, b.kind) == "amount"]
         if amount_cols:
             styles.indian_grouping(ws, top + 2, 2 + amount_cols[0], top + 1 + len(b.rows), 2 + amount_cols[-1])
@@ -104,7 +117,8 @@ def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet) -> None
 
 def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
                    outward: pd.DataFrame | None = None, config: dict | None = None,
-                   *, stub_dir: Path = vba.STUB_DIR, shared_formulas: bool = False) -> Path:
+                   *, stub_dir: Path = vba.STUB_DIR, shared_formulas: bool = False,
+                   today: dt.date | None = None) -> Path:
     """Write the workbook to ``out_path`` (.xlsm), pre-filled with rows and settings if given.
 
     ``inward``/``outward``: canonical headers (``records.INWARD_COLUMNS``) or
@@ -113,6 +127,12 @@ def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
     ``shared_formulas``: store the table column formulas as shared formulas, which
     LibreOffice loads and calculates several times faster (see ``shared.py``;
     for test books, not yet tried in Excel).
+
+    Every formula cell caches its value (:mod:`ims_excel.template.values`; ``today``
+    is what ``TODAY()`` gives, default :data:`FIXED_DATE` for a deterministic
+    template). A book without records has all its values right and does not ask
+    Excel for a full calculation on load; one with records does (their row
+    values are left to ``process``).
     """
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -143,12 +163,18 @@ def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
                         package_version=ims_excel.__version__)
     for name, cell in names.items():
         wb.define_name(name, f"=Start!{cell}")
-    config_sheet.write_config(wb, ws["Config"], styles, config)
+    inputs = values.inputs_of(config)
+    config_sheet.write_config(wb, ws["Config"], styles, config,
+                              values.config_values(config, today or FIXED_DATE.date()))
     remarks_max = int(book.param("remarks_max_length"))
-    write_table(ws["Inward"], styles, INWARD, inward, remarks_max=remarks_max, shared=shared_formulas)
-    write_table(ws["Outward"], styles, OUTWARD, outward, remarks_max=remarks_max, shared=shared_formulas)
+    n = write_table(ws["Inward"], styles, INWARD, inward, remarks_max=remarks_max, shared=shared_formulas,
+                    file=str(out))
+    n += write_table(ws["Outward"], styles, OUTWARD, outward, remarks_max=remarks_max, shared=shared_formulas,
+                     file=str(out))
+    wb.calc_on_load = n > 0  # fullCalcOnLoad only where the cached values are not all right
+    blocks = values.summary_values(None)  # no records yet: every block cell is 0
     for sheet in summaries.SHEETS:
-        write_summary_sheet(ws[sheet.name], styles, sheet)
+        write_summary_sheet(ws[sheet.name], styles, sheet, blocks[sheet.name], values.heading_values(inputs))
     write_rules(wb, ws["Rules"], styles, book)
     write_xlwings_conf(ws["xlwings.conf"], styles)
     ws["Start"].activate()

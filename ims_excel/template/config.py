@@ -4,7 +4,7 @@ Formulas elsewhere use the defined names, never addresses:
 
 ======================  =====================================================
 ``RecipientGSTIN``      input, text
-``GSTINValid``          TRUE/FALSE: 15 characters and the Luhn mod-36 check
+``GSTINValid``          TRUE/FALSE: ``gstin.valid`` (state code, registration pattern, Luhn mod-36 check)
 ``LegalName``           input, text
 ``ReturnPeriod``        input, text ``YYYY-MM``
 ``ReturnPeriodIndex``   year*12 + month - 1 (``periods.parse``), "" if invalid
@@ -30,6 +30,7 @@ Derived values the row formulas use (below the settings, :data:`DERIVED`):
 ``DueDay``              GSTR-3B due day of a tax period: ``QRMPDueDay`` or the monthly 20th
 ``OwnState``            the state code of ``RecipientGSTIN`` as a number (-1 if not digits)
 ``AnnualReturnFYEnd``   calendar year in which the FY of the annual return ends, "" if none
+``ReturnDueDate``       GSTR-3B due date of the return (``deadlines.gstr3b_due``)
 ======================  =====================================================
 """
 
@@ -78,8 +79,8 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("gstin", "RecipientGSTIN", "Recipient GSTIN", "text",
-          derived="GSTINValid", derived_formula="=" + formulas.gstin_check("{input}"), derived_kind="bool",
-          note="Your GSTIN. Column C checks the 15th (check) character."),
+          derived="GSTINValid", derived_formula="=" + formulas.gstin_valid("{input}"), derived_kind="bool",
+          note="Your GSTIN. Column C checks it: state code, registration pattern and check character."),
     Field("legal_name", "LegalName", "Legal name", "text"),
     Field("period", "ReturnPeriod", "Return period (YYYY-MM)", "period",
           derived="ReturnPeriodIndex",
@@ -149,6 +150,9 @@ DERIVED: tuple[Derived, ...] = (
     Derived("AnnualReturnFYEnd", "Year the annual return's FY ends",
             '=IF(ISNUMBER(AnnualReturnFiledOn),YEAR(AnnualReturnFiledOn)-IF(MONTH(AnnualReturnFiledOn)<4,1,0),"")',
             note="The annual return filed on a date is the one for the FY that ended before it."),
+    Derived("ReturnDueDate", "GSTR-3B due date of the return",
+            '=IF(WindowEnd="","",DATE(INT((WindowEnd+1)/12),MOD(WindowEnd+1,12)+1,DueDay))', "date",
+            "Compared with each record's s.16(4) cut-off (CUTOFF_164_BEFORE_DUE)."),
 )
 """Derived values, in sheet order, below the settings."""
 
@@ -186,8 +190,11 @@ def from_context(ctx) -> dict:
     }
 
 
-def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = None) -> None:
-    """Lay out the Config sheet and define its names."""
+def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = None,
+                 cached: dict[str, Any] | None = None) -> None:
+    """Lay out the Config sheet and define its names; ``cached``: each derived name's value
+    (``template.values.config_values``), stored as its formula cell's cached value."""
+    cached = cached or {}
     given = {field_for(k).name: v for k, v in (values or {}).items()}
     ws.set_column(0, 0, 32)
     ws.set_column(1, 1, 24, styles.get(locked=False))
@@ -206,7 +213,7 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
         names = f.name
         if f.derived:
             formula = f.derived_formula.replace("{input}", f.name)
-            ws.write_formula(row, 2, formula, styles.computed(f.derived_kind))
+            ws.write_formula(row, 2, formula, styles.computed(f.derived_kind), cached.get(f.derived, 0))
             workbook.define_name(f.derived, f"=Config!$C${row + 1}")
             names += f", {f.derived}"
         if f.note:
@@ -228,7 +235,7 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
     for d in DERIVED:
         i = derived_row(d.name) - 1
         ws.write_string(i, 0, d.label, styles.label())
-        ws.write_formula(i, 2, d.formula, styles.computed(d.kind))
+        ws.write_formula(i, 2, d.formula, styles.computed(d.kind), cached.get(d.name, 0))
         workbook.define_name(d.name, f"=Config!$C${i + 1}")
         if d.note:
             ws.write_string(i, 3, d.note, styles.note())

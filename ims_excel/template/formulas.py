@@ -56,25 +56,29 @@ def quote(value: str) -> str:
     return '"' + str(value).replace('"', '""') + '"'
 
 
-def gstin_check(ref: str) -> str:
-    """TRUE when ``ref`` holds a 15-character GSTIN whose check character is right.
+def gstin_valid(ref: str) -> str:
+    """TRUE when ``ref`` holds a valid GSTIN: ``ims_excel.gstin.valid`` as a formula (issue 12.3).
 
-    Luhn mod 36 over the first 14 characters (formats-and-market.md section 8):
-    value = position in ``0-9A-Z``, weight 1 on odd and 2 on even positions,
-    contribution INT(p/36)+MOD(p,36), check = MOD(36-MOD(sum,36),36). Upper case
-    only, as the portal writes GSTINs. O(1): 14 FINDs over array constants inside
-    SUMPRODUCT, which Excel and LibreOffice both evaluate as arrays without CSE.
+    15 characters; the state code in ``GSTINStates``; the characters, position by position,
+    allowed by one of the registration shapes (``GSTINShapes``: one column per shape, one row per
+    position, each cell the allowed characters); the Luhn mod-36 check character
+    (:func:`gstin_check_char`). The Rules-sheet names are laid out from ``gstin.SHAPES`` and the
+    ``STATE_CODES``, so the rule is written once. Upper case only, as the portal
+    writes GSTINs. O(1): SUMPRODUCT over 15 x 7 cells, which Excel and LibreOffice evaluate as
+    arrays without CSE.
     """
-    return f"IFERROR(AND(LEN({ref})=15,EXACT(MID({ref},15,1),{gstin_check_char(ref)})),FALSE)"
+    shape = f"SUMPRODUCT(--(MMULT(GSTINOnes,--ISNUMBER(FIND(MID({ref},GSTINPositions,1),GSTINShapes)))=15))>0"
+    return (f"IFERROR(AND(LEN({ref})=15,ISNUMBER(MATCH(LEFT({ref},2),GSTINStates,0)),{shape},"
+            f"EXACT(MID({ref},15,1),{gstin_check_char(ref)})),FALSE)")
 
 
 def gstin_check_char(ref: str) -> str:
     """The right 15th character for the first 14 characters of ``ref`` (an error if one of
-    them is not in ``0-9A-Z``): ``gstin.check_char`` as a formula."""
+    them is not in ``0-9A-Z``): ``gstin.check_char`` as a formula. Value = position in ``0-9A-Z``,
+    weight ``GSTINWeights`` (1 on odd, 2 on even positions, 0 on the 15th), contribution
+    INT(p/36)+MOD(p,36), check = MOD(36-MOD(sum,36),36)."""
     alphabet = quote(ALPHABET)
-    positions = "{" + ",".join(str(i) for i in range(1, 15)) + "}"
-    weights = "{" + ",".join("1" if i % 2 else "2" for i in range(1, 15)) + "}"
-    p = f"(FIND(MID({ref},{positions},1),{alphabet})-1)*{weights}"
+    p = f"(FIND(MID({ref},GSTINPositions,1),{alphabet})-1)*GSTINWeights"
     total = f"SUMPRODUCT(INT({p}/36)+MOD({p},36))"
     return f"MID({alphabet},MOD(36-MOD({total},36),36)+1,1)"
 

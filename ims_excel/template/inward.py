@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from ims_excel.rules import rulebook
 from ims_excel.template import rowlogic as L
 from ims_excel.template.cached import inward_values
-from ims_excel.template.formulas import gstin_check, gstin_check_char, this_row
+from ims_excel.template.formulas import gstin_check_char, gstin_valid, this_row
 from ims_excel.template.rowlogic import AND, IF, OR, eq, ne, num, q
 from ims_excel.template.tables import Computed
 
@@ -81,6 +81,17 @@ FINGERPRINT = "&\"|\"&".join([f'{r("Action")}&""', f'{RED}&""',
 """``validation.decision_fingerprint``: the row's decision as text, compared with Portal Error For."""
 
 
+PEND_STATE = OR(eq(r("Prev"), "P"), AND(eq(r("Act"), "P"), eq(r("Previous Action"), "")))
+"""Pending in IMS: previous action Pending, or marked Pending with none recorded (``classify`` pend_state)."""
+
+_LIVE = AND(OR(CURRENT, AND(f'{r("Period Index")}<WindowStart', PEND_STATE)),
+            f'NOT({AND(eq("GSTR3BFiled", "Y"), PEND_STATE)})')
+"""``classify`` live: of this return's window, or carried pending; never a pending record once the
+return's GSTR-3B is filed (G4, S3: what is done with it now feeds the next GSTR-2B)."""
+_FILED = AND(ne(r("Supplier Filing Status"), "Not Filed"), f"NOT({GONE})")
+"""Filed by the supplier and still in IMS (a record Gone From IMS is in no GSTR-2B)."""
+
+
 LOCAL_PENDING_OK = OR(eq(r("Pending Cell"), "Y"), eq(r("Pending Cell"), "F"),
                       AND(eq(r("Pending Cell"), "W"), ne(r("Window Over"), "Y")))
 """The local rule allows Pending: Y, F (the portal flag decides), or W within the window."""
@@ -103,6 +114,8 @@ CONDITIONS: dict[str, str] = {
                            f"N({CUT})-AsOfDate<=Param_warning_days"),
     "DECL_NOT_APPLICABLE": AND(KIND_IMS, HAS_DECL, ne(r("May Declare"), "Y")),
     "DECL_BLOCKED": AND(MAY, DECL_BLOCKED, HAS_DECL),
+    "DECL_AMOUNTS_NO_ANSWER": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, ""),
+                                  OR(*(f'{num(r("Declared " + h))}>0' for h in L.HEADS))),
     "DECL_REQUIRED": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, ""), f'{r("Act")}<>{r("Prev")}',
                          "WindowEnd>=Param_declaration_required_from_index"),
     "DECL_EXCEEDS": ne(r("Declared Over"), ""),
@@ -110,6 +123,9 @@ CONDITIONS: dict[str, str] = {
                              f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005'),
     "DECL_NO_REMARK": AND(MAY, f"NOT({DECL_BLOCKED})", OR(eq(RED, "Partial"), eq(RED, "No")),
                           f'LEN(TRIM({r("Remarks")}&""))=0'),
+    # accepted or deemed into this GSTR-2B = an IMS record in the available bucket (``amounts.place``)
+    "CUTOFF_164_BEFORE_DUE": AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})",
+                                 f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate"),
     "GSTIN_CHECK_DIGIT": AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y")),
     "GSTIN_OVERRIDDEN": AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y")),
     "REMARKS_TOO_LONG": f'LEN({r("Remarks")}&"")>Param_remarks_max_length',
@@ -144,11 +160,12 @@ _STATE_KIND = OR(eq(r("Kind"), "not_in_ims"), eq(r("Kind"), "frozen"), eq(r("Kin
 _ATTEMPT = IF(eq(r("Kind"), "not_in_ims"), ne(r("Act"), "N"), f'{r("Act")}<>{r("Prev")}')
 _REFUSAL = AND(KIND_IMS, eq(r("Action Cell"), "N"), f"NOT({AND(ACT_P, ne(FLAG, ''))})")
 
-_FROZEN = IF(AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), ne(r("Previous Action"), "Pending"),
+_FROZEN = IF(AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), f"NOT({PEND_STATE})",
                  OR(AND(CURRENT, eq("GSTR3BFiled", "Y")), f'{r("Period Index")}<WindowStart')),
              q("Y"), q("N"))
 
 _BARRED = AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), L.one_of(r("Family"), L.ITC_FAMILIES),
+              f"NOT({L.reduces(r)})",
               ne(L.lookup("Rules", "specified", "id", r("Record Rule"), q("N")), "Y"),
               OR(eq(r("Previous Action"), "Pending"), eq(r("Action"), "Pending")),
               f"ISNUMBER({CUT})", f"AsOfDate>N({CUT})")
@@ -188,10 +205,7 @@ _EFFECTIVE = IF(OR(eq(r("Kind"), "not_in_ims"), eq(r("Kind"), "time_barred")), q
 
 # ------------------------------------------------------------------ amounts and placement (amounts.py)
 
-_LIVE = OR(AND(CURRENT, f'NOT({AND(eq("GSTR3BFiled", "Y"), eq(r("Prev"), "P"))})'),
-           AND(f'{r("Period Index")}<WindowStart', eq(r("Prev"), "P")))
 _IN_IMS = OR(KIND_IMS, AND(eq(r("Kind"), "frozen"), CURRENT))
-_FILED = AND(ne(r("Supplier Filing Status"), "Not Filed"), f"NOT({GONE})")
 _ACCEPTED = AND(ne(r("Kind"), "not_in_ims"), OR(eq(r("Applied"), "A"), eq(r("Applied"), "N")),
                 ne(r("Effective Action"), "Not in IMS"))
 _RULE_BUCKET = L.rule_attr(r, "bucket")
@@ -336,8 +350,8 @@ _HELPERS: tuple[Computed, ...] = (
     _c("Rule Code Severity", _g(_RULE_CODE_SEVERITY), "text",
        "Helper: error when the rule refuses the action (or it tries to change a record outside IMS), "
        "else the code's quiet severity for a record outside IMS.", helper=True),
-    _c("GSTIN OK", _g(IF(f'{r("Supplier GSTIN")}&""=""', '""', IF(gstin_check(r("Supplier GSTIN")), q("Y"), q("N")))),
-       "text", "Helper: Y / N check digit of the supplier GSTIN.", helper=True),
+    _c("GSTIN OK", _g(IF(f'{r("Supplier GSTIN")}&""=""', '""', IF(gstin_valid(r("Supplier GSTIN")), q("Y"), q("N")))),
+       "text", "Helper: Y / N: the supplier GSTIN is valid (state code, registration pattern, check digit).", helper=True),
     _c("Specified", _g(L.rule_attr(r, "specified", q("N"))), "text",
        "Helper: Y for an ITC-reducing (specified) record (G7).", helper=True),
     _c("May Declare", _g(IF(AND(KIND_IMS, f'{L.version_attr(r, "declaration", q("N"))}="Y"', eq(r("Act"), "A")),

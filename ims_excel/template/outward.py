@@ -48,7 +48,8 @@ _FROZEN = AND(eq(r("Kind"), "ims"), eq(r("Recipient 3B Filed"), "Y"))
 _ADDBACK = IF(AND(_FROZEN, OR(eq(_RA, "Rejected"), eq(_RA, "Reject")), ne(L.rule_attr(r, "addback"), "none")),
               q("Add-back"),
               IF(AND(_FROZEN, L.one_of(_RA, ("Accepted", "Accept", "No Action")),
-                     eq(L.rule_attr(r, "accept_reversal"), "original")), q("Reversal"), '""'))
+                     eq(L.rule_attr(r, "accept_reversal"), "original"), eq(r("Original 3B Filed"), "Y")),
+                 q("Reversal"), '""'))
 
 _PI = r("Period Index")
 _ON = r("Recipient 3B Filed On")
@@ -67,7 +68,8 @@ _RULE = IF(eq("HasIMS", "N"), q("D29"),
 
 def _amount(v: str) -> str:
     cur, orig = num(r(_SOURCE[v])), num(r("Original " + _SOURCE[v]))
-    added = IF(eq(L.rule_attr(r, "addback"), "delta"), f"ROUND(ABS({cur}-{orig}),2)", f"ROUND({cur},2)")
+    taken = IF(eq(r("Family"), "CN"), f"{cur}-{orig}", f"{orig}-{cur}")  # what the rejection takes away (6.1)
+    added = IF(eq(L.rule_attr(r, "addback"), "delta"), f"ROUND(MAX({taken},0),2)", f"ROUND({cur},2)")
     return _g(IF(eq(r("Add-back"), "Add-back"), added, IF(eq(r("Add-back"), "Reversal"), f"ROUND(-{orig},2)", "0")),
               "0")
 

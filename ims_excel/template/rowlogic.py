@@ -116,24 +116,35 @@ def amendment(r: Ref) -> str:
     return blank_guard(r, lookup("Sections", "amendment", "section", r("Section"), q("N")))
 
 
+def _period_text(t: str) -> str:
+    """A trimmed period text (YYYY-MM, YYYY/MM, MM-YYYY or MMYYYY) as a month index (``periods.parse``)."""
+    return IF(OR(f'MID({t},5,1)="-"', f'MID({t},5,1)="/"'),
+              f"VALUE(LEFT({t},4))*12+VALUE(MID({t},6,2))-1",
+              IF(f'ISNUMBER(FIND("-",{t}))',
+                 f'VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},FIND("-",{t})-1))-1',
+                 f"VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},2))-1"))
+
+
 def period_index(r: Ref) -> str:
     """GSTR-2B period as year*12 + month - 1 (engine ``period_2b``, ims-rules.md 4.1).
 
     The ``2B Period`` cell (YYYY-MM, YYYY/MM, MM-YYYY, MMYYYY or a date), else
     the supplier's filing date (filed up to ``Param_gstr1_cutoff_day`` of M+1:
-    the 2B of M), else the return's last month ``WindowEnd``.
+    the 2B of M), else the return's last month ``WindowEnd``. A GSTR-1A of
+    ``Supplier Return Period`` M: the 2B of M+1, or the filing day's if later;
+    without the return period, the month it was filed in (``gstr1a_2b_period``).
     """
     p = r("2B Period")
     t = f'TRIM({p}&"")'
     fd = r("Supplier Filing Date")
-    text = IF(OR(f'MID({t},5,1)="-"', f'MID({t},5,1)="/"'),
-              f"VALUE(LEFT({t},4))*12+VALUE(MID({t},6,2))-1",
-              IF(f'ISNUMBER(FIND("-",{t}))',
-                 f'VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},FIND("-",{t})-1))-1',
-                 f"VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},2))-1"))
+    rt = f'TRIM({r("Supplier Return Period")}&"")'
     from_filing = f"YEAR({fd})*12+MONTH({fd})-1-IF(DAY({fd})<=Param_gstr1_cutoff_day,1,0)"
+    # the return period read once: an error when blank or unreadable, which IFERROR turns into the fallback
+    after = f'IF(LEN({rt})<6,NA(),{_period_text(rt)})+Param_gstr1a_2b_period_months_after'
+    gstr1a = f"IFERROR(MAX({after},IF(ISNUMBER({fd}),{from_filing},-1)),{IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd')})"
     body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1",
-              IF(f'{t}<>""', text, IF(f"ISNUMBER({fd})", from_filing, "WindowEnd")))
+              IF(f'{t}<>""', _period_text(t),
+                 IF(eq(r("Source Form"), "GSTR-1A"), gstr1a, IF(f"ISNUMBER({fd})", from_filing, "WindowEnd"))))
     return blank_guard(r, body)
 
 
@@ -168,11 +179,13 @@ def consumed(r: Ref) -> str:
 
 
 def record_rule(r: Ref) -> str:
-    """The record kind D1-D17, or D18 for a Bill of Entry before the Oct-2025 changes."""
+    """The record kind D1-D17, or D18 for a Bill of Entry before the Oct-2025 changes. A BoE amended to
+    nil (its GSTIN amended away) is D17, a value decrease ``Param_boe_value_decrease`` (D16)."""
     fam, amend, dirn, oa, cons = r("Family"), r("Amendment"), r("Direction"), r("Original Action"), r("Consumed")
     not_amend = ne(amend, "Y")
+    nil = AND(f"{_total(r)}<=0.005", f'{_total(r, "Original ")}>0.005')
     boe = IF(f'{r("Period Index")}<Param_oct25_changes_period_index', q("D18"),
-             IF(not_amend, q("D15"), IF(eq(dirn, "down"), q("D17"), q("D16"))))
+             IF(not_amend, q("D15"), IF(nil, q("D17"), IF(eq(dirn, "down"), "Param_boe_value_decrease", q("D16")))))
     cn = IF(not_amend, q("D7"), IF(eq(dirn, "up"), q("D8"),
                                    IF(eq(oa, "Rejected"), q("D9"), IF(eq(oa, "Pending"), q("D11"), q("D10")))))
     eco = IF(not_amend, q("D12"), IF(AND(eq(dirn, "down"), eq(cons, "Y")), q("D14"), q("D13")))
@@ -208,8 +221,10 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
     row_state = state_number(r(party))
     sup_state, recip_state = (row_state, own) if inward else (own, row_state)
     pos_inelig = AND(f"{pos}>=0", f"{pos}={sup_state}", f"{recip_state}<>{pos}", ne(fam, "BOE"), ne(fam, "ISD"))
-    fd, cut = r("Supplier Filing Date"), r("16(4) Cut-off")
-    late = AND(one_of(fam, ITC_FAMILIES), f"ISNUMBER({fd})", f"ISNUMBER({cut})", f"N({fd})>N({cut})")
+    fd, cut, pi = r("Supplier Filing Date"), r("16(4) Cut-off"), r("Period Index")
+    earliest = f"DATE(INT({pi}/12),MOD({pi},12)+1,Param_gstr1_cutoff_day+1)"
+    judged = IF(f"ISNUMBER({fd})", f"N({fd})", IF('Param_cutoff_164_filing_unknown="earliest"', earliest, "-1"))
+    late = AND(one_of(fam, ITC_FAMILIES), f"NOT({reduces(r)})", f"ISNUMBER({cut})", f"{judged}>N({cut})")
     nii = r("Not In IMS")
     derived = IF(eq(r("Reverse Charge"), "Y"), q("D19"),
                  IF(eq(r("Source Form"), "GSTR-5"), q("D21"),
@@ -217,6 +232,11 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
                        IF(pos_inelig, q("D22"), IF(late, q("D23"), '""')))))
     body = IF(f'{nii}&""<>""', lookup("NotInIMS", "rule", "value", nii), derived)
     return blank_guard(r, body)
+
+
+def reduces(r: Ref) -> str:
+    """A downward amendment that s.16(4) does not bar (``Param_cutoff_164_reductions`` = in_ims): TRUE/FALSE."""
+    return AND(eq(r("Direction"), "down"), 'Param_cutoff_164_reductions="in_ims"')
 
 
 def cutoff_164(r: Ref) -> str:
@@ -241,4 +261,4 @@ def cutoff_164(r: Ref) -> str:
 __all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "num", "lookup", "rule_attr", "version_attr",
            "code_rank", "blank_guard", "dmy", "period_label", "period_iso", "QUARTERLY", "family", "amendment",
            "period_index", "period", "era", "direction", "consumed", "record_rule", "state_number", "outside_rule",
-           "cutoff_164", "HEADS", "ITC_FAMILIES"]
+           "cutoff_164", "reduces", "HEADS", "ITC_FAMILIES"]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from ims_excel import periods
+from ims_excel import gstin, periods
 from ims_excel.engine.classify import FAMILY, NOT_IN_IMS_RULE
 from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 from ims_excel.rules import RuleBook
@@ -58,7 +58,7 @@ def _write_frame_table(ws: Any, styles: Styles, top: int, frame: pd.DataFrame, n
     return last
 
 
-_SKIP = {"tag", "source"}
+_SKIP = {"tag", "source", "reasoning"}
 
 
 def params_frame(book: RuleBook) -> pd.DataFrame:
@@ -101,6 +101,40 @@ def addback_frame(book: RuleBook) -> pd.DataFrame:
     p = book.params["addback_table"]
     rows = [("default", p["default"]), ("eco", p["eco"]), *p["by_supply_type"].items()]
     return pd.DataFrame(rows, columns=["key", "table"])
+
+
+def _write_gstin(workbook: Any, ws: Any, styles: Styles, top: int) -> None:
+    """The GSTIN rule (``ims_excel.gstin``) as names for ``formulas.gstin_valid``: ``GSTINPositions``
+    (1-15, a column), ``GSTINWeights`` (Luhn mod-36 weights), ``GSTINShapes`` (allowed characters per
+    position, one column per registration shape), ``GSTINOnes`` (a row of 15 ones) and ``GSTINStates``."""
+
+    ws.write(top - 1, 0, "GSTIN rule (ims_excel/gstin.py): allowed characters per position and shape",
+             styles.subtitle())
+    names = list(gstin.SHAPES)
+    for j, h in enumerate(["position", "weight", *names]):
+        ws.write(top, j, h, styles.header())
+    for i in range(15):
+        ws.write_number(top + 1 + i, 0, i + 1)
+        ws.write_number(top + 1 + i, 1, gstin.WEIGHTS[i])
+        for j, name in enumerate(names, start=2):
+            ws.write_string(top + 1 + i, j, gstin.SHAPES[name][i])
+    first, last = top + 2, top + 16  # 1-based rows of positions 1 and 15
+    col = lambda j: chr(ord("A") + j)  # noqa: E731
+    workbook.define_name("GSTINPositions", f"=Rules!$A${first}:$A${last}")
+    workbook.define_name("GSTINWeights", f"=Rules!$B${first}:$B${last}")
+    workbook.define_name("GSTINShapes", f"=Rules!$C${first}:${col(1 + len(names))}${last}")
+    ones = top + 17
+    ws.write(ones, 0, "GSTINOnes", styles.header())
+    for j in range(1, 16):
+        ws.write_number(ones, j, 1)
+    workbook.define_name("GSTINOnes", f"=Rules!$B${ones + 1}:${col(15)}${ones + 1}")
+    top = ones + 3
+    ws.write(top - 1, 0, "GST state codes a GSTIN may start with", styles.subtitle())
+    ws.write(top, 0, "GSTINStates", styles.header())
+    codes = list(gstin.STATE_CODES)
+    for i, c in enumerate(codes, start=top + 1):
+        ws.write_string(i, 0, c)
+    workbook.define_name("GSTINStates", f"=Rules!$A${top + 2}:$A${top + 1 + len(codes)}")
 
 
 def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
@@ -148,6 +182,8 @@ def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
     for i, state in enumerate(states, start=top + 1):
         ws.write_string(i, 0, str(state))
     workbook.define_name("QRMPDay22States", f"=Rules!$A${top + 2}:$A${top + 1 + len(states)}")
+    top = top + len(states) + 4
+    _write_gstin(workbook, ws, styles, top)
     ws.freeze_panes(TITLE_ROWS + 1, 1)
     ws.protect("", {"autofilter": True, "sort": True, "format_columns": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})

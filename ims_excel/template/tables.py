@@ -32,9 +32,10 @@ from xlsxwriter.utility import xl_col_to_name
 from ims_excel import periods
 from ims_excel.normalise import blank_mask, field_name, parse_amounts, parse_dates
 from ims_excel.records import Column, header_key
-from ims_excel.template import formulas
+from ims_excel.template import formulas, values
 from ims_excel.template.styles import Styles
 from ims_excel.xlsx.dates import serials
+from ims_excel.xlsx import limits
 
 MAX_ROW = 1_048_575  # last 0-based worksheet row
 PROTECTION = {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
@@ -207,8 +208,12 @@ formula (``shared.share_formulas`` replaces it): keeps the XML small while XlsxW
 
 
 def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | None = None,
-                *, remarks_max: int = 250, shared: bool = False) -> int:
+                *, remarks_max: int = 250, shared: bool = False, file: str = "<workbook>") -> int:
     """Write the table (and its data rows, if any) on ``ws``; returns the data row count.
+
+    Excel's limits (:mod:`ims_excel.xlsx.limits`: rows, text in a cell, formula
+    length) are checked first; past one, :class:`~ims_excel.xlsx.limits.OverLimits`
+    names ``file``, the sheet, row and column, and the book is not written.
 
     ``shared``: the computed columns' rows after the first hold :data:`SHARE_MARKER`,
     for ``shared.share_formulas`` to turn into one shared formula per column.
@@ -217,6 +222,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     if problems:
         raise ValueError("; ".join(problems))
     n, cells = cell_columns(spec, frame)
+    check_limits(spec, n, cells, file=file, first_row=2)
     rows = max(n, 1)
     ncols = len(spec.headers)
     columns = []
@@ -226,6 +232,9 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
         columns.append({"header": c.header, "formula": c.formula, "format": styles.computed(c.kind)})
     ws.add_table(0, 0, rows, ncols - 1, {"name": spec.name, "columns": columns,
                                           "style": "Table Style Light 9"})
+    if n == 0:  # the one empty row caches what its formulas give there (values.blank_row_values)
+        for k, value in enumerate(values.blank_row_values(spec).values(), start=len(spec.inputs)):
+            ws.table[1][k] = ws.table[1][k]._replace(value=value)  # XlsxWriter's Formula cell tuple
     header = styles.header()
     for j, name in enumerate(spec.headers):
         ws.write_string(0, j, name, header)
@@ -263,6 +272,16 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     ws.repeat_rows(0)
     ws.fit_to_pages(3, 0)
     return n
+
+
+def check_limits(spec: TableSpec, n: int, cells: dict[str, list], *, file: str, first_row: int,
+                 formulas: dict[str, str] | None = None) -> None:
+    """Raise :class:`~ims_excel.xlsx.limits.OverLimits` if ``n`` records from sheet row ``first_row`` (their
+    ``cells``, :func:`cell_columns`) or the computed columns' formulas are past Excel's limits."""
+    limits.check_rows(first_row + n - 1, file=file, sheet=spec.sheet, what=f"{n:,} {spec.name} records")
+    limits.check_text(cells, file=file, rows=np.arange(first_row, first_row + n), sheet=spec.sheet)
+    for header, formula in (formulas or {c.header: c.formula for c in spec.computed}).items():
+        limits.check_formula(formula, file=file, column=header, row=first_row, sheet=spec.sheet)
 
 
 def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str) -> None:

@@ -38,6 +38,15 @@ class Irregular(Exception):
     """A block this reader does not handle; read it with calamine instead."""
 
 
+class BadCells(ValueError):
+    """Cells whose value cannot be read (an error such as ``#N/A``, a formula with no saved value, a row
+    that appears twice): ``cells`` holds (sheet row, column number, what is wrong). Never read as blank or 0."""
+
+    def __init__(self, cells: list[tuple[int, int, str]]):
+        self.cells = cells
+        super().__init__("; ".join(f"row {r} column {c}: {m}" for r, c, m in cells[:5]))
+
+
 def _unescape(text: str) -> str:
     if "&" in text:
         text = _ENTITY.sub(_entity, text)
@@ -104,6 +113,8 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
     row_num, row_nd = _digits(a, row_at + 8, 8)
     if (row_nd == 0).any():
         raise Irregular("row number")
+    if len(row_num) > 1 and (np.diff(row_num) <= 0).any():
+        raise BadCells(repeated_rows(row_num))
     rclose = lt[(c1 == SLASH) & (c2 == 114)]  # </row>
     k = np.searchsorted(rclose, row_at)
     end = rclose[np.minimum(k, len(rclose) - 1)] if len(rclose) else np.zeros(len(row_at), np.int64)
@@ -203,6 +214,11 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
         isis = (~empty) & (wn == 105)
         if ((~empty) & ~isv & ~isis).any():
             raise Irregular("cell content")
+        err = (wt == 101) & ~empty
+        if err.any():  # t="e": #N/A, #REF!, ... never read as text, blank or 0
+            e = np.flatnonzero(err)
+            raise BadCells([(int(rows_of_cell[w][i]), int(col[w][i]),
+                             f"holds the error {_error_text(blob, int(wb[i]))}") for i in e[:40]])
         vstart = np.where(isv, wb + 3, 0)
         if isis.any():
             # <is><t>..</t></is> or <is><t xml:space="preserve">..; rich text (<r>) is Irregular
@@ -216,6 +232,8 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
                 gtp = np.flatnonzero(a == GT)
                 tgt = np.where(odd, gtp[np.minimum(np.searchsorted(gtp, tstart), len(gtp) - 1)], tgt)
             vstart = np.where(isis, tgt + 1, vstart)
+        if ((isis | isv) & (a[np.minimum(vstart, len(a) - 1)] == LT) & (a[np.minimum(vstart + 1, len(a) - 1)] == 33)).any():
+            raise Irregular("CDATA")  # <t><![CDATA[...]]></t>: calamine reads it
         if tight:  # the value ends at the next "<" (values hold no "<"): </v> or </t>
             vend = _next_lt(lt, ci[w], isv, isis, last)
         else:
@@ -228,7 +246,11 @@ def parse_block(blob: bytes, inputs: dict[int, str], formula_cols: set[int], sst
         bounds_hi = np.searchsorted(wcol[order], np.fromiter(inputs, dtype=np.int64), side="right")
         for (c, kind), lo, hi in zip(inputs.items(), bounds, bounds_hi):
             m = order[lo:hi]
-            values[c] = _column(blob, a, kind, m, pos_of_row, len(data_rows), vstart, vend, wt, empty, sst)
+            try:
+                values[c] = _column(blob, a, kind, m, pos_of_row, len(data_rows), vstart, vend, wt, empty, sst)
+            except _NotFinite as nf:
+                raise BadCells([(int(data_rows[p]), c, f"holds {t!r}, which is not a finite number")
+                                for p, t in zip(nf.positions[:40], nf.texts)]) from None
     return Block(data_rows, values, row_num, sig_style, sig_flen, maxcol, offset, row_len)
 
 
@@ -249,6 +271,10 @@ def _column(blob: bytes, a: np.ndarray, kind: str, m: np.ndarray, pos: np.ndarra
     boolean = (t == 98) & ~e
     if numeric.any():
         nums = _floats(a, s0[numeric], s1[numeric])
+        if not np.isfinite(nums).all():  # <v>NaN</v>, <v>1e400</v>: not a number a spreadsheet can hold
+            k = np.flatnonzero(~np.isfinite(nums))
+            raise _NotFinite(target[numeric][k], [bytes(a[i:j]).decode("utf-8", "replace")
+                                                  for i, j in zip(s0[numeric][k], s1[numeric][k])])
         if kind in ("amount", "date") and not (shared.any() or texty.any() or boolean.any()):
             f = np.full(n, np.nan)
             f[target[numeric]] = nums
@@ -269,6 +295,11 @@ def _column(blob: bytes, a: np.ndarray, kind: str, m: np.ndarray, pos: np.ndarra
         out[target[boolean]] = [bool(int(blob[i:j] or b"0")) for i, j in zip(s0[boolean].tolist(),
                                                                              s1[boolean].tolist())]
     return out
+
+
+class _NotFinite(Exception):
+    def __init__(self, positions: np.ndarray, texts: list[str]):
+        self.positions, self.texts = positions, texts
 
 
 def _texts(a: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> tuple[list[str], bytes]:
@@ -344,7 +375,78 @@ def _decimals(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(neg, -val, val), ok
 
 
+def _error_text(blob: bytes, body: int) -> str:
+    """The error value written in a ``t="e"`` cell whose content starts at ``body`` (``#N/A`` etc.)."""
+    m = re.match(rb"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>([^<]{0,40})</v>", blob[body:body + 4096])
+    return m.group(1).decode("utf-8", "replace") if m else "(an error value)"
+
+
+def repeated_rows(row_num: np.ndarray) -> list[tuple[int, int, str]]:
+    """Rows that repeat or go backwards in sheet order (two ``<row r="7">``): (row, 0, message)."""
+    k = np.flatnonzero(np.diff(row_num) <= 0) + 1
+    return [(int(row_num[i]), 0, f"the row appears twice or out of order (after row {int(row_num[i - 1])}); "
+                                 "the file is damaged") for i in k[:40]]
+
+
+_HAZARD_ERR = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*?\bt="e"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?'
+                         rb'(?:<v>([^<]{0,40})</v>)?')
+_ODD_NUMBER = re.compile(rb"<v>[^<]*(?:[nNiI]|[eE]\+?[0-9]{3})")  # NaN, inf, 1e400: worth a closer look
+_HAZARD_ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
+
+
+def hazards(blob: bytes, input_cols: set[int], first_row: int = 1, last_row: int = 1 << 30) -> list[tuple[int, int, str]]:
+    """What another reader (calamine) would silently read as blank, in the input columns of whole ``<row>``
+    elements: error cells, formulas with no saved value, rows that appear twice. (row, column, message)."""
+    out: list[tuple[int, int, str]] = []
+    rows = np.array([int(x) for x in _HAZARD_ROW.findall(blob)], dtype=np.int64)
+    if len(rows) > 1 and (np.diff(rows) <= 0).any():
+        out += repeated_rows(rows)
+    if b't="e"' in blob:
+        for m in _HAZARD_ERR.finditer(blob):
+            c, r = _col_number(m.group(1)), int(m.group(2))
+            if c in input_cols and first_row <= r <= last_row:
+                out.append((r, c, f"holds the error {(m.group(3) or b'(an error value)').decode('utf-8', 'replace')}"))
+    letters = b"|".join(sorted((_col_letters(c).encode() for c in input_cols), key=len, reverse=True))
+    if input_cols and _ODD_NUMBER.search(blob):
+        pat = re.compile(rb'<c r="(' + letters + rb')([0-9]+)"(?![^>]*\bt=)[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?'
+                         rb'<v>([^<]{0,60})</v>')
+        for m in pat.finditer(blob):
+            r, text = int(m.group(2)), m.group(3).decode("utf-8", "replace")
+            try:
+                finite = np.isfinite(float(text))
+            except ValueError:
+                finite = False
+            if not finite and first_row <= r <= last_row:
+                out.append((r, _col_number(m.group(1)), f"holds {text!r}, which is not a finite number"))
+    if b"<f" in blob and input_cols:
+        pat = re.compile(rb'<c r="(' + letters + rb')([0-9]+)"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)'
+                         rb'(?:<v/>|<v></v>)?</c>')
+        for m in pat.finditer(blob):
+            r = int(m.group(2))
+            if first_row <= r <= last_row:
+                out.append((r, _col_number(m.group(1)), "holds a formula with no saved value (the file was not "
+                                                        "saved by a spreadsheet that calculates); open it in Excel, "
+                                                        "save, and try again"))
+    return out
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _col_letters(index: int) -> str:
+    out = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 _SI = re.compile(rb"<si>(.*?)</si>", re.S)
+_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
 _T = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
 
 
@@ -356,6 +458,9 @@ def shared_strings(xml: bytes) -> list[str]:
             text = si[3:-4].decode("utf-8")
         else:
             si = re.sub(rb"<rPh\b.*?</rPh>", b"", si, flags=re.S)
+            if b"<![CDATA[" in si:  # CDATA is text as it stands: escape it so that the unescape below keeps it
+                si = _CDATA.sub(lambda m: m.group(1).replace(b"&", b"&amp;").replace(b"<", b"&lt;")
+                                .replace(b">", b"&gt;"), si)
             text = "".join(m.decode("utf-8") for m in _T.findall(si))
         out.append(_unescape(text) if ("&" in text or "_x" in text) else text)
     return out

@@ -46,6 +46,8 @@ from typing import BinaryIO
 from ims_excel.xlsx.fileio import (CannotWrite, WorkbookBusy, check_not_open, clean_stale_temps,  # noqa: F401
                                    is_backup_or_temp, save_atomically, write_text)
 from ims_excel.xlsx import codec
+from ims_excel.xlsx.guard import (PROLOG_BYTES, Refused, check_file, check_parts, env_limit,  # noqa: F401
+                                  limit_part, prolog_ok)  # PROLOG_BYTES, prolog_ok: imported from here too
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -63,19 +65,17 @@ MAX_RATIO = 400
 :data:`BOMB_FLOOR` bytes here; :mod:`ims_excel.formats` applies the same ratio above 1 MB). Our own
 million-row sheets of shared formulas compress well, hence 400 rather than a tighter figure."""
 BOMB_FLOOR = 2**24
-PROLOG_BYTES = 65536
-_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+MAX_READ_BYTES = 1024**3
+"""Largest part read whole into memory (workbook, tables, shared strings, styles; worksheets are streamed);
+``IMS_EXCEL_MAX_READ_MB`` overrides it, as ``IMS_EXCEL_MAX_PART_MB`` does :data:`MAX_PART_BYTES` and
+``IMS_EXCEL_MAX_SHARED_STRINGS_MB`` the shared-strings limit (see :mod:`.guard`)."""
 
 
-class PackageProblem(ValueError):
+class PackageProblem(Refused):
     """A file that cannot be used as an xlsx package: ``file`` and ``message`` say which and why.
 
     The workbook doors report it as they report bad input (exit 2, nothing written).
     """
-
-    def __init__(self, file: str | os.PathLike, message: str):
-        self.file, self.message = str(file), message
-        super().__init__(f"{self.file}: {message}")
 
     @property
     def problems(self) -> list[str]:
@@ -83,30 +83,6 @@ class PackageProblem(ValueError):
         return [str(self)]
 
 
-def prolog_ok(head: bytes) -> bool:
-    """Does this XML start (within the bytes given) with no DOCTYPE before its first element?
-
-    >>> prolog_ok(b'<?xml version="1.0"?>\\n<!-- hi --><worksheet/>')
-    True
-    >>> prolog_ok(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
-    False
-    """
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    if re.search(rb"<!(?:DOCTYPE|ENTITY)", head, re.I):
-        return False
-    pos = 0
-    while pos < len(head):
-        m = _PROLOG_ITEM.match(head, pos)
-        if not m or m.end() == pos:
-            break
-        pos = m.end()
-    rest = head[pos:]
-    if not rest:
-        return len(head) < PROLOG_BYTES  # an empty or all-prolog short part is harmless
-    return rest.startswith(b"<") and not rest.startswith(b"<!")
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384
 """Excel's sheet size (rows, columns): "Excel specifications and limits"."""
 
@@ -235,8 +211,10 @@ class Package:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise PackageProblem(self.path, "no such file")
+        try:
+            check_file(self.path, env_limit("MAX_BOOK_MB", 0), "MAX_BOOK_MB")  # regular, readable
+        except Refused as r:
+            raise PackageProblem(r.file, r.message) from None
         try:
             # one open file for the life of the Package: a save that replaces the path meanwhile
             # (another run) cannot mix two files' bytes into what is read here
@@ -251,7 +229,11 @@ class Package:
                                           "this is not one, or it is password-protected)") from None
         self.infos = self._zf.infolist()
         self.by_name = {i.filename: i for i in self.infos}
-        self._check()
+        try:
+            self._check()
+        except Refused as r:
+            self._zf.close()
+            raise PackageProblem(r.file, r.message) from None
         self._cache: dict[str, bytes] = {}
 
     def close(self) -> None:
@@ -268,24 +250,17 @@ class Package:
     def _check(self) -> None:
         if len(self.infos) > MAX_PARTS:
             raise PackageProblem(self.path, f"has {len(self.infos)} parts; more than {MAX_PARTS} is refused")
+        part_limit = env_limit("MAX_PART_MB", MAX_PART_BYTES)
         for info in self.infos:
-            if info.file_size > MAX_PART_BYTES or (
-                    info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            limit_part(self.path, info, part_limit, "MAX_PART_MB")
+            if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise PackageProblem(self.path, f"part {info.filename!r} declares {info.file_size / 2**20:.0f} MB "
                                               "uncompressed; refused as a zip bomb")
         for name in ("[Content_Types].xml", "xl/workbook.xml"):
             if name not in self.by_name:
                 raise PackageProblem(self.path, f"is not an Excel workbook (no {name})")
-        for info in self.infos:
-            if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
-                try:
-                    with self._zf.open(info) as fh:
-                        head = fh.read(PROLOG_BYTES)
-                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
-                    raise self.damaged(info.filename, err) from None
-                if not prolog_ok(head):
-                    raise PackageProblem(self.path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; "
-                                                  "refused (XML entity expansion)")
+        check_parts(self._zf, self.infos, self.path)
+        self._read_limit = env_limit("MAX_READ_MB", MAX_READ_BYTES)
 
     # -- parts
     def names(self) -> list[str]:
@@ -295,7 +270,14 @@ class Package:
         return name in self.by_name
 
     def read(self, name: str) -> bytes:
-        """The part's bytes; a part whose CRC-32, size or deflate data is wrong is an :class:`PackageProblem`."""
+        """The part's bytes; a part whose CRC-32, size or deflate data is wrong is an :class:`PackageProblem`.
+
+        Parts up to :data:`MAX_READ_BYTES` (larger ones are streamed, see :meth:`stream`)."""
+        info = self.by_name.get(name)
+        if info is not None and self._read_limit and info.file_size > self._read_limit:
+            raise PackageProblem(self.path, f"part {name!r} declares {info.file_size / 2**20:.0f} MB; parts read "
+                                          f"whole are limited to {self._read_limit / 2**20:.0f} MB "
+                                          "(IMS_EXCEL_MAX_READ_MB); refused")
         if name not in self._cache:
             info = self.by_name[name]
             try:

@@ -39,7 +39,9 @@ class SheetFormatError(ValueError):
     """Worksheet XML laid out in a way this module does not edit (named in the message)."""
 
 
-_CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+_CTRL = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+"""Characters written as Excel's ``_xHHHH_``: those XML cannot hold, and CR, which an XML parser turns into LF
+(XML 1.0 section 2.11), as Excel itself writes it."""
 
 
 def esc(text: str) -> str:
@@ -53,7 +55,7 @@ def esc(text: str) -> str:
 def inline_text(text: str) -> str:
     """The ``<t>`` element of an inline string (spaces kept where they matter)."""
     body = esc(text)
-    if text != text.strip() or "\n" in text:
+    if text != text.strip() or "\n" in text or "\r" in text:
         return f'<t xml:space="preserve">{body}</t>'
     return f"<t>{body}</t>"
 
@@ -594,13 +596,23 @@ def column_cells(col: Column, values: list | None, first_row: int, count: int, *
     return out
 
 
+ROWS_BLOCK_BYTES = 32 << 20
+"""About this many bytes of row XML are built at a time by :func:`rows_xml` (memory stays bounded whatever the
+formulas' length: 20,000 rows of the template's formulas written out in full are ~500 MB of text)."""
+
+
 def rows_xml(columns: list[tuple[Column, list | None]], first_row: int, count: int, *,
-             shared_si: int | None = None, block: int = 20000) -> Iterator[bytes]:
+             shared_si: int | None = None, block: int | None = None) -> Iterator[bytes]:
     """New rows as XML blobs of ``block`` rows (columns in any order; cells come out sorted).
 
     ``shared_si``: store each formula column as one shared formula (indices from ``shared_si``).
+    ``block``: rows per blob; by default as many as make about :data:`ROWS_BLOCK_BYTES` (at most 20,000).
     """
     order = sorted(columns, key=lambda cv: cv[0].col)
+    if block is None:
+        per_row = sum(60 + (len(c.formula) if c.formula is not None and shared_si is None else 40)
+                      for c, _ in order)
+        block = max(100, min(20000, ROWS_BLOCK_BYTES // max(per_row, 1)))
     si_of = {}
     if shared_si is not None:
         for col, _ in order:

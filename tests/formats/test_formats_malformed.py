@@ -117,7 +117,8 @@ def test_xlsx_with_absurd_compression_ratio_is_refused(tmp_path):
 def test_xlsx_with_absurd_declared_size_is_refused(tmp_path, monkeypatch):
     path = _zip_with(tmp_path / "big.xlsx", "xl/worksheets/sheet1.xml", b"<x/>" * 3000)
     monkeypatch.setattr(_excel, "MAX_ENTRY_BYTES", 10_000)
-    assert "declares 0 MB uncompressed; refused as a zip bomb" in _one_problem(path)
+    assert "declares 0 MB uncompressed, over the limit of 0 MB (IMS_EXCEL_MAX_SOURCE_PART_MB); refused as a zip bomb" \
+        in _one_problem(path)
     monkeypatch.setattr(_excel, "MAX_ENTRY_BYTES", 2**40)
     monkeypatch.setattr(_excel, "MAX_TOTAL_BYTES", 10_000)
     assert "refused as a zip bomb" in _one_problem(path)

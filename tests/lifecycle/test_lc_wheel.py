@@ -4,6 +4,7 @@ VBA sources and the rules, which ship as package data)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -13,15 +14,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _clean_source(tmp_path: Path) -> Path:
+    """The files a wheel is built from, copied without a build/ folder (a stale one would leak files
+    of an older layout into the wheel)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for folder in ("ims_excel", "vba_stub"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return src
+
+
 def test_a_wheel_carries_the_vba_sources_and_new_works_from_it(tmp_path):
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(wheels)], check=True, cwd=tmp_path)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(_clean_source(tmp_path)), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(wheels)], check=True, cwd=tmp_path)
     wheel = next(wheels.glob("ims_excel-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("ims_excel/vba_stub/IMSButtons.bas", "ims_excel/vba_stub/xlwings.bas",
                    "ims_excel/vba_stub/Dictionary.cls", "ims_excel/rules/decision_table.yaml"):
         assert needed in names, needed
+    # the runtime only: no test-only code, every subpackage
+    assert not [n for n in names if n.startswith(("tests/", "ims_excel/recalc", "ims_excel/synthetic"))]
+    packages = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "ims_excel").rglob("__init__.py")}
+    assert {p for p in packages if f"{p}/__init__.py" not in names} == set()
     # a venv that sees the installed dependencies, with this wheel installed into it (not the checkout)
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)

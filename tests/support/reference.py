@@ -13,7 +13,7 @@ import datetime as dt
 import pandas as pd
 
 from ims_excel import periods
-from ims_excel.gstin import check_ok
+from ims_excel.gstin import is_valid
 from ims_excel.rules import rulebook
 
 HEADS = ("igst", "cgst", "sgst", "cess")
@@ -73,7 +73,15 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
         p2b = rec["period_2b"]
         fd = _d(rec["supplier_filing_date"])
         if p2b < 0:
-            p2b = (periods.of_date(fd) - (1 if fd.day <= 13 else 0)) if fd else end
+            from_filing = (periods.of_date(fd) - (1 if fd.day <= 13 else 0)) if fd else None
+            if rec["source_form"] == "GSTR-1A":  # GSTR-1A of M -> the 2B of M+1 (4.1)
+                rp = periods.parse_or_none(str(rec["supplier_return_period"])) \
+                    if rec["supplier_return_period"] else None
+                if rp is not None:
+                    from_filing = max(rp + 1, from_filing) if from_filing is not None else rp + 1
+                elif fd:
+                    from_filing = periods.of_date(fd)
+            p2b = from_filing if from_filing is not None else end
         tot = sum(rec[h] for h in HEADS)
         otot = sum(rec[f"original_{h}"] for h in HEADS)
         down = amend and (tot < otot - 0.005 if fam == "BOE" else tot <= otot + 0.005)
@@ -100,7 +108,8 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
         elif fam == "ECO":
             rule = "D12" if not amend else ("D14" if down and consumed else "D13")
         elif fam == "BOE":
-            rule = "D18" if p2b < oct25 else ("D15" if not amend else ("D17" if down else "D16"))
+            nil = amend and tot <= 0.005 and otot > 0.005  # amended away: D17; a value decrease: D16 (INF)
+            rule = "D18" if p2b < oct25 else ("D15" if not amend else ("D17" if nil else "D16"))
         else:
             rule = "D1"
         # outside IMS
@@ -118,18 +127,19 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
             outside = "D20"
         elif pos and pos == sup and ctx.gstin[:2] != pos and fam not in ("BOE", "ISD"):
             outside = "D22"
-        elif cut and fd and fd > cut:
-            outside = "D23"
+        elif cut and not (down and fam != "BOE") and (fd or _month_date(p2b, 14)) > cut:
+            outside = "D23"  # a downward amendment is never barred; no filing date: the 14th of the 2B month
         if rec["not_in_ims"]:
             outside = NOT_IN_IMS[rec["not_in_ims"]]
         if outside:
             rule = outside
         in_ims_kind = rule not in ("D18", "D19", "D20", "D21", "D22", "D23", "D24")
         current = start <= p2b <= end
-        if in_ims_kind and prev != "P" and ((current and ctx.gstr3b_filed) or p2b < start):
+        pend_state = prev == "P" or (act == "P" and not rec["previous_action"])
+        if in_ims_kind and not pend_state and ((current and ctx.gstr3b_filed) or p2b < start):
             rule = "D25"
         r = rb.rule(rule)
-        if (rule not in ("D25",) and in_ims_kind and fam in ("INV", "DN", "ECO") and not r.specified
+        if (rule not in ("D25",) and in_ims_kind and fam in ("INV", "DN", "ECO") and not r.specified and not down
                 and "P" in (prev, act) and cut and ctx.as_of > cut):
             rule = "D26"
         if p2b < ims_start:
@@ -181,6 +191,8 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
             errs.add("DECL_NOT_APPLICABLE")
         if may and blocked and (choice or any(x > 0 for x in declared.values())):
             errs.add("DECL_BLOCKED")
+        if may and not blocked and not choice and any(x > 0 for x in declared.values()):
+            errs.add("DECL_AMOUNTS_NO_ANSWER")
         if may and not blocked and not choice and act != prev and end >= decl_from:
             errs.add("DECL_REQUIRED")
         if may and not blocked and choice == "Partial":
@@ -191,7 +203,7 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
         if may and not blocked and choice in ("Partial", "No") and not str(rec["remarks"]).strip():
             warns.add("DECL_NO_REMARK")
         g = rec["supplier_gstin"]
-        if g and not check_ok(g):
+        if g and not is_valid(g):
             (warns if rec["gstin_override"] == 1 else errs).add(
                 "GSTIN_OVERRIDDEN" if rec["gstin_override"] == 1 else "GSTIN_CHECK_DIGIT")
         if len(rec["remarks"]) > 250:
@@ -226,7 +238,13 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
                     amt[h] = round(-declared[h], 2)
                 elif red[h] > 0 and choice == "No":
                     amt[h] = 0.0
-        live = (current and not (ctx.gstr3b_filed and prev == "P")) or (p2b < start and prev == "P")
+        live = (current or (p2b < start and pend_state)) and not (ctx.gstr3b_filed and pend_state)
+        if (ims and applied in ("A", "N") and live and filed and not down and cut
+                and cut < due(end, ctx.frequency, ctx.state)):
+            warns.add("CUTOFF_164_BEFORE_DUE")
+            worst = errs or warns or infos
+            status = "error" if errs else "warning"
+            primary = next((c for c in order if c in worst), "")
         in_ims = ims or (kind == "frozen" and current)
         bucket = None
         if in_ims and filed and live and applied in ("A", "N") and effective != "Not in IMS":

@@ -28,14 +28,12 @@ from wbtools import cell, table
 from ims_excel import periods
 from tests.support import synthetic
 from ims_excel.engine import Context, evaluate
-from ims_excel.engine.liability import totals
+from ims_excel.engine.deadlines import gstr3b_due
 from ims_excel.engine.sample import frame
-from ims_excel.engine.summary import STATES, ims_summary
 from ims_excel.normalise import normalise
 from ims_excel.records import HEADS
-from ims_excel.cli.output import status_counts
 from ims_excel.engine.explain import message
-from ims_excel.template import config, inward, outward, summaries
+from ims_excel.template import config, inward, outward, summaries, values
 from ims_excel.template.build import build_workbook
 from tests.casefile import _stringify, context_of, load
 
@@ -107,41 +105,9 @@ def row_differences(values: dict, res) -> list:
 
 
 def expected_summaries(res) -> dict:
-    """Every summary cell as the engine aggregates it."""
-    exp = {}
-    ims = ims_summary(res).set_index(["section", "state"])
-    status = status_counts(res)
-    long = res.gstr2b.set_index(["bucket", "section"])
-    rows = res.liability
-    by_table = totals(rows)
-    current = totals(rows[rows["gstr3b_period"] == periods.iso(res.context.return_period)]) if len(rows) else by_table
-    for key in summaries.cell_map():
-        sheet, block, row, c = key
-        if sheet == "summary" and block == "status":
-            exp[key] = status[row]
-        elif sheet == "summary":
-            what = "tax" if block.endswith("_tax") else "count"
-            states = STATES if c == "Total" else [c]
-            exp[key] = sum(float(ims.loc[(row, s), what]) for s in states)
-        elif sheet == "gstr2b":
-            part = long.xs(block, level="bucket")
-            part = part if row == "Total" else part.loc[[row]]
-            exp[key] = float(part["count" if c == "Records" else c.lower()].sum())
-        elif sheet == "gstr3b":
-            t4 = res.gstr3b
-            h = c.lower()
-            exp[key] = (sum(t4[k][h] for k in ("4A1", "4A3", "4A4", "4A5")) - t4["4B2"][h] if row == "4C"
-                        else t4[row][h])
-        elif sheet == "liability":
-            src = current if block == "current" else by_table
-            part = src if row == "Total" else src[src["gstr3b_table"] == row]
-            if c == "Records":
-                rr = rows if block == "addback" else rows[rows["gstr3b_period"]
-                                                          == periods.iso(res.context.return_period)]
-                exp[key] = float(len(rr) if row == "Total" else (rr["gstr3b_table"] == row).sum())
-            else:
-                exp[key] = float(part["taxable_value" if c == "Taxable" else c.lower()].sum())
-    return exp
+    """Every summary cell as the engine aggregates it: ``template.values.aggregates``, the values
+    ``process`` caches in those cells (one mapping, checked here against LibreOffice's recalculation)."""
+    return values.aggregates(res)
 
 
 def summary_differences(values: dict, res) -> list:
@@ -163,7 +129,7 @@ def no_errors(values: dict) -> dict:
 def _case_batches() -> list[tuple[str, Context, list[dict], list[dict]]]:
     """Cases grouped by context: (names, context, inward rows, outward rows)."""
     groups: dict[Context, tuple[list, list, list]] = {}
-    for name in ("worked_examples.yaml", "decision_rules.yaml"):
+    for name in ("worked_examples.yaml", "decision_rules.yaml", "rules_fidelity.yaml"):
         defaults, cases, _ = load(name)
         for case in cases:
             ctx = context_of(defaults, case)
@@ -192,7 +158,7 @@ def case_books(lo, tmp_path_factory):
 
 
 def test_every_case_is_in_a_batch():
-    n = sum(len(load(f)[1]) for f in ("worked_examples.yaml", "decision_rules.yaml"))
+    n = sum(len(load(f)[1]) for f in ("worked_examples.yaml", "decision_rules.yaml", "rules_fidelity.yaml"))
     assert sum(len(b[0].split()) for b in BATCHES) == n
     assert len(BATCHES) < n  # batched
 
@@ -324,6 +290,8 @@ def test_config_window_and_due_day(lo, tmp_path, period, frequency, state, start
     got = {d.name: cell(values, f"Config!C{config.derived_row(d.name)}") for d in config.DERIVED}
     assert got["WindowStart"] == periods.parse(start) and got["WindowEnd"] == periods.parse(end)
     assert got["WindowEndPeriod"] == end and got["DueDay"] == due
+    want = gstr3b_due(np.array([periods.parse(end)]), frequency.lower(), state)[0]
+    assert got["ReturnDueDate"] == _serial(want)  # what CUTOFF_164_BEFORE_DUE compares with
 
 
 def test_negative_4a_setting_moves_the_net_to_4b(lo, tmp_path, monkeypatch):

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 import xlsxwriter
 from wbtools import SAMPLE_CONFIG, cell, table
 
-from ims_excel import gstin
 from tests.support import recalc
-from ims_excel.template import config, formulas, summaries
+from ims_excel.template import config, summaries
 from ims_excel.template.build import build_workbook
-from tests.support.sample import make_gstin
 
 GOOD, BAD = "27AAACR5055K1Z7", "27AAACR5055K1Z8"
 
@@ -55,23 +52,6 @@ def test_config_derived_values(lo, tmp_path):
     assert _config_value(values, "ReturnPeriodIndex") == 2025 * 12 + 10
     assert _config_value(values, "StateCode") == "29"
     assert _config_value(values, "AsOfDate") == (pd.Timestamp("2025-12-05") - pd.Timestamp("1899-12-30")).days
-
-
-def test_gstin_formula_equals_python_on_many_values(lo, tmp_path):
-    rng = np.random.default_rng(3)
-    values = [make_gstin(int(s), int(n)) for s, n in zip(rng.integers(1, 38, 40), rng.integers(0, 9999, 40))]
-    alphabet = gstin.ALPHABET
-    values += [v[:14] + alphabet[(alphabet.index(v[14]) + 1) % 36] for v in values[:20]]  # wrong check
-    values += ["07AAACA1234B1ZK", "24AAACA1111A1ZY", "33AAACT2727Q1Z3", "24MAYAS0100J1JD", "27AAPFU0939F1ZV "]
-    path = tmp_path / "gstins.xlsx"
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("S")
-    for i, v in enumerate(values):
-        ws.write_string(i, 0, v)
-        ws.write_formula(i, 1, "=" + formulas.gstin_check(f"A{i + 1}"))
-    wb.close()
-    got = [bool(r[1]) for r in lo.values(path)["S"]["values"]]
-    assert got == [gstin.is_valid(v) and len(v) == 15 for v in values]
 
 
 def test_cli_recalculate_and_read_values(tmp_path):

@@ -1,0 +1,258 @@
+"""The value each formula of the workbook gives, to be stored as the formula cell's cached value.
+
+Excel shows a formula cell's cached value (``<v>``) until it calculates, and it
+does not calculate in Protected View (a book from e-mail or a download);
+previewers and python-calamine never do. So every formula cell we write
+carries the value it would compute (issue 9), and a book whose values are all
+right does not ask for a full calculation on load.
+
+- :func:`summary_values`: every Summary, GSTR-2B, GSTR-3B and Liability block
+  cell from the engine's :class:`~ims_excel.engine.Result`, generically: the
+  cells are those of :func:`summaries.cell_map` (so a new or changed block is
+  covered) and each sheet's aggregate is the engine's (``ims_summary``,
+  ``Result.gstr2b``, ``Result.gstr3b``, ``liability.totals``).
+  ``tests/workbook/test_equality.py`` checks LibreOffice's recalculation of
+  every block formula against it to the paisa.
+- :func:`config_values`: the Config sheet's derived cells (column C), each the
+  formula of :mod:`.config` computed in Python from the inputs.
+- :func:`heading_values`: the GSTIN / legal name / period echoed on each summary sheet.
+- :func:`blank_row_values`: a table's computed columns on a row with no record
+  (the template's one empty row): ``""`` or ``0``, as its formula says for a blank Section.
+
+Values: ``float`` for numbers and dates (Excel serials), ``str`` for text
+(``""`` for empty text), ``bool`` for TRUE/FALSE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from ims_excel import gstin as gstin_mod
+from ims_excel import periods
+from ims_excel.engine.context import IMS_TAXPAYER_TYPES
+from ims_excel.engine.liability import totals
+from ims_excel.engine.summary import STATES, ims_summary
+from ims_excel.rules import rulebook
+from ims_excel.template import config, summaries
+
+EPOCH = dt.date(1899, 12, 30)
+SHEET_KEYS = {"summary": "Summary", "gstr2b": "GSTR-2B", "gstr3b": "GSTR-3B", "liability": "Liability"}
+
+
+def serial(d: dt.date | dt.datetime) -> float:
+    """An Excel date serial (1900 date system)."""
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return float((d - EPOCH).days)
+
+
+# ------------------------------------------------------------------ summary sheets
+
+def aggregates(result) -> dict[tuple[str, str, str, str], float]:
+    """``{(sheet key, block, row, col): value}`` for every cell of :func:`summaries.cell_map`.
+
+    ``result`` None: a book with no records, where every SUMIFS/COUNTIFS is 0.
+    """
+    cells = summaries.cell_map()
+    if result is None:
+        return {k: 0.0 for k in cells}
+    out = {}
+    ims = ims_summary(result).set_index(["section", "state"])
+    status = result.records["status"].value_counts()
+    long = result.gstr2b.set_index(["bucket", "section"])
+    rows = result.liability
+    by_table = totals(rows)
+    this_period = periods.iso(result.context.return_period)
+    current = totals(rows[rows["gstr3b_period"] == this_period]) if len(rows) else by_table
+    t4 = result.gstr3b
+    for key in cells:
+        sheet, block, row, c = key
+        if sheet == "summary" and block == "status":
+            out[key] = float(status.get(row, 0))
+        elif sheet == "summary":
+            what = "tax" if block.endswith("_tax") else "count"
+            states = STATES if c == "Total" else [c]
+            out[key] = float(sum(float(ims.loc[(row, s), what]) for s in states))
+        elif sheet == "gstr2b":
+            part = long.xs(block, level="bucket")
+            part = part if row == "Total" else part.loc[[row]]
+            out[key] = float(part["count" if c == "Records" else c.lower()].sum())
+        elif sheet == "gstr3b":
+            h = c.lower()
+            out[key] = float(sum(t4[k][h] for k in ("4A1", "4A3", "4A4", "4A5")) - t4["4B2"][h] if row == "4C"
+                             else t4[row][h])
+        elif sheet == "liability":
+            src = current if block == "current" else by_table
+            part = src if row == "Total" else src[src["gstr3b_table"] == row]
+            if c == "Records":
+                rr = rows if block == "addback" else rows[rows["gstr3b_period"] == this_period]
+                out[key] = float(len(rr) if row == "Total" else (rr["gstr3b_table"] == row).sum())
+            else:
+                out[key] = float(part["taxable_value" if c == "Taxable" else c.lower()].sum())
+        else:
+            raise KeyError(f"no engine aggregate for summary cell {key}")
+    return out
+
+
+def summary_values(result) -> dict[str, dict[str, float]]:
+    """``{sheet name: {A1: value}}`` of every block cell (see :func:`aggregates`)."""
+    cells = summaries.cell_map()
+    out: dict[str, dict[str, float]] = {name: {} for name in SHEET_KEYS.values()}
+    for key, value in aggregates(result).items():
+        out[SHEET_KEYS[key[0]]][cells[key].rsplit("!", 1)[1]] = value
+    return out
+
+
+HEADINGS = (("GSTIN", "RecipientGSTIN"), ("Legal name", "LegalName"), ("Return period", "ReturnPeriod"))
+"""The Config values each summary sheet echoes under its heading: (label, defined name), from row 2."""
+
+
+def heading_values(inputs: dict[str, Any]) -> dict[str, str]:
+    """``{defined name: text}`` of the heading echoes (``=Name&""``)."""
+    return {name: _text(inputs.get(name)) for _, name in HEADINGS}
+
+
+# ------------------------------------------------------------------ Config
+
+def _text(v: Any) -> str:
+    """``v&""`` as Excel gives it for what column B holds (text; blank -> "")."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _is_field(key: str) -> bool:
+    try:
+        config.field_for(key)
+    except KeyError:
+        return False
+    return True
+
+
+def _date(v: Any) -> dt.date | None:
+    """A date cell's value as a date: a date, or a number (a serial); else None."""
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.date() if isinstance(v, dt.datetime) else v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return EPOCH + dt.timedelta(days=int(v))
+    return None
+
+
+def _blank(v: Any) -> bool:
+    return v is None or v == ""
+
+
+def _state_number(text: str) -> float:
+    t = text[:2]
+    return float(int(t)) if t and t[0].isdigit() and t[-1].isdigit() and t.isascii() else -1.0
+
+
+def inputs_of(values: dict | None, *, written: bool = False) -> dict[str, Any]:
+    """Column B of Config as :func:`config.write_config` writes it from ``build_workbook(config=...)``
+    values: ``{defined name: value}`` (dates given as text become dates, as it writes them).
+    ``written``: ``values`` were read from a book's cells; taken as they are."""
+    given = {config.field_for(k).name: v for k, v in (values or {}).items() if _is_field(k)}
+    out = {}
+    for f in config.FIELDS:
+        v = given.get(f.name, None if written else f.default)
+        if not written and f.kind == "date" and isinstance(v, str) and v:
+            v = dt.datetime.strptime(v, "%d-%m-%Y" if v[2:3] == "-" else "%Y-%m-%d")
+        out[f.name] = None if _blank(v) else v
+    return out
+
+
+def config_values(values: dict | None, today: dt.date, *, written: bool = False) -> dict[str, Any]:
+    """``{defined name: value}`` of every derived Config cell (the formulas of :mod:`.config`).
+
+    ``today``: what ``TODAY()`` gives (a volatile function: Excel computes it again when it calculates).
+    """
+    rb = rulebook()
+    inp = inputs_of(values, written=written)
+    g = _text(inp["RecipientGSTIN"])
+    out: dict[str, Any] = {}
+    out["GSTINValid"] = len(g) == 15 and gstin_mod.check_ok(g)
+    p = _text(inp["ReturnPeriod"])
+    rpi: Any = ""
+    if len(p) == 7 and p[4] == "-" and re.fullmatch(r"\s*\d+\s*", p[:4]) and re.fullmatch(r"\s*\d+\s*", p[5:]):
+        rpi = float(int(p[:4]) * 12 + int(p[5:]) - 1)
+    out["ReturnPeriodIndex"] = rpi
+    override = _text(inp["StateCodeOverride"])
+    state = override if override else g[:2]
+    out["StateCode"] = state
+    as_of = inp["AsOfDateOverride"]  # IF(AsOfDateOverride="",TODAY(),AsOfDateOverride)
+    out["AsOfDate"] = (serial(today) if as_of is None else serial(_date(as_of)) if _date(as_of) else as_of)
+    ttype = _text(inp["TaxpayerType"]).casefold()
+    ims_labels = {t.casefold() for t in config.TAXPAYER_TYPES if t.casefold() in IMS_TAXPAYER_TYPES}
+    out["HasIMS"] = "Y" if ttype == "" or ttype in ims_labels else "N"
+    quarterly = _text(inp["FilingFrequency"]).casefold() == "quarterly"
+    if rpi == "":
+        out.update(WindowStart="", WindowEnd="", WindowEndPeriod="", NextReturnPeriod="")
+    else:
+        start = rpi - rpi % 3 if quarterly else rpi
+        end = start + 2 if quarterly else rpi
+        out.update(WindowStart=start, WindowEnd=end, WindowEndPeriod=periods.iso(int(end)),
+                   NextReturnPeriod=periods.iso(int(end) + (3 if quarterly else 1)))
+    q = rb.params["qrmp_due_day"]
+    key = "0" + state if len(state) < 2 else state
+    day22 = {str(s).casefold() for s in q["day_22_states"]}
+    out["QRMPDueDay"] = 22.0 if key.casefold() in day22 else float(q["default"])
+    out["DueDay"] = out["QRMPDueDay"] if quarterly else float(rb.param("gstr3b_due_day_monthly"))
+    out["OwnState"] = _state_number(g)
+    filed = _date(inp["AnnualReturnFiledOn"])  # ISNUMBER: a date or a number
+    out["AnnualReturnFYEnd"] = float(filed.year - (1 if filed.month < 4 else 0)) if filed else ""
+    return out
+
+
+# ------------------------------------------------------------------ tables
+
+_BLANK_THEN = re.compile(r'^=?IF\(\[@\[?Section\]?\]="",(""|0),')
+_BLANK_THEN_FULL = re.compile(r'^=?IF\(\w+\[\[#This Row\],\[Section\]\]="",(""|0),')
+
+
+def blank_value(formula: str) -> Any:
+    """What a computed column's formula gives when the row's Section is blank: its first IF's "then".
+
+    Every computed column starts ``IF([@Section]="",<blank>,...)`` (``inward.py``, ``outward.py``);
+    a formula that does not is an error here, not a guess.
+    """
+    m = _BLANK_THEN.match(formula) or _BLANK_THEN_FULL.match(formula)
+    if not m:
+        raise ValueError(f"a computed column formula that does not start IF([@Section]=\"\",...): {formula[:80]}")
+    return "" if m.group(1) == '""' else 0.0
+
+
+def blank_row_values(spec) -> dict[str, Any]:
+    """``{header: value}`` of a table's computed columns on a row with no record."""
+    return {c.header: blank_value(c.formula) for c in spec.computed}
+
+
+# ------------------------------------------------------------------ a whole book
+
+HEADING_CELLS = {f"C{2 + i}": name for i, (_, name) in enumerate(HEADINGS)}
+"""A1 of each heading echo on every summary sheet (``build.write_summary_sheet``: rows 2-4, column C)."""
+
+
+def book_values(inputs: dict[str, Any], result, today: dt.date,
+                names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``{sheet: {A1: value}}`` of every formula cell the template puts on Config and the summary sheets.
+
+    ``inputs``: Config's input cells by defined name, as read from the book; ``result``: the engine's
+    result for the book's records; ``names``: the book's defined names (``{"GSTINValid": "Config!$C$4"}``),
+    which place the derived Config cells.
+    """
+    out = summary_values(result)
+    inputs = inputs_of(inputs, written=True)
+    heading = heading_values(inputs)
+    for sheet in out:
+        out[sheet].update({a1: heading[name] for a1, name in HEADING_CELLS.items()})
+    derived = config_values(inputs, today, written=True)
+    for name, value in derived.items():
+        ref = names.get(name, "")
+        m = re.fullmatch(r"'?([^'!]+)'?!\$?([A-Z]+)\$?([0-9]+)", ref)
+        if m:
+            out.setdefault(m.group(1), {})[f"{m.group(2)}{m.group(3)}"] = value
+    return out
