@@ -40,14 +40,16 @@ from ims_excel.xlsx.sheetxml import SheetFormatError
 
 
 def _backed_up(func):
-    """Run ``func(args)``, then say where the previous version of ``args.book`` was kept (if it was)."""
+    """Run ``func(args)``, then say where the previous version of ``args.book`` was kept (if it was): on
+    stderr when ``--json`` asks stdout for the JSON alone."""
     def run(args: argparse.Namespace) -> int:
         before = set(fileio.backups(args.book))
         code = func(args)
         made = [b for b in fileio.backups(args.book) if b not in before]
         if made:
             print(f"  Previous version kept as {made[-1].name} in {made[-1].parent} "
-                  f"(the last {fileio.BACKUPS} kept; IMS_EXCEL_BACKUPS sets how many).")
+                  f"(the last {fileio.BACKUPS} kept; IMS_EXCEL_BACKUPS sets how many).",
+                  file=sys.stderr if getattr(args, "json", False) else sys.stdout)
         return code
     run.__name__ = func.__name__
     return run
