@@ -204,6 +204,9 @@ def config_values(values: dict | None, today: dt.date, *, written: bool = False)
     out["OwnState"] = _state_number(g)
     filed = _date(inp["AnnualReturnFiledOn"])  # ISNUMBER: a date or a number
     out["AnnualReturnFYEnd"] = float(filed.year - (1 if filed.month < 4 else 0)) if filed else ""
+    # DATE(INT((WindowEnd+1)/12),MOD(WindowEnd+1,12)+1,DueDay): the month after the window's last
+    out["ReturnDueDate"] = ("" if rpi == "" else
+                            serial(dt.date((int(end) + 1) // 12, (int(end) + 1) % 12 + 1, int(out["DueDay"]))))
     return out
 
 
