@@ -118,6 +118,16 @@ _ACTION_INWARD = [
     Column("Declared Cess", "amount"),
     Column("Remarks", "text"),
 ]
+_ROUND_TRIP_INWARD = [
+    Column("Portal Error", "text", doc="the portal's error_msg for this record from its upload error file "
+                                       "(imsDetailsErr); an error while Portal Error For still matches the row"),
+    Column("Portal Error For", "text", doc="Action|ITC Reduction|Declared IGST..Cess|Remarks when the error was "
+                                           "imported (see ims_excel.engine.validation.decision_fingerprint)"),
+    Column("Supplier Change", "text", doc="what a newer download changed and the action the portal reset "
+                                          "(rulebook G3); a warning until an Action is chosen"),
+    Column("Gone From IMS", "flag", doc="Y: missing from a newer complete IMS download (a saved record the "
+                                        "supplier deleted, G3); kept, out of GSTR-2B/3B"),
+]
 _ACTION_OUTWARD = [
     Column("Recipient Action", "enum", False, tuple(STATES.values()) + tuple(ACTIONS.values())),
     Column("Recipient 3B Filed", "flag"),
@@ -133,10 +143,10 @@ workbook groups them, collapsed, between the amounts and the Action (``tables.Ta
 
 INWARD_COLUMNS: tuple[Column, ...] = tuple(
     _COMMON_HEAD + _PARTY_INWARD + [c for c in _DOCUMENT if c.name in _IDENTITY]
-    + [c for c in _DOCUMENT if c.name not in _IDENTITY] + _ACTION_INWARD)
+    + [c for c in _DOCUMENT if c.name not in _IDENTITY] + _ACTION_INWARD + _ROUND_TRIP_INWARD)
 """The Inward table, in workbook order: what identifies a record (section, supplier, document, amounts),
 the portal's details (:data:`INWARD_DETAILS`), then the decision a person makes (Action and its
-inputs); the workbook's result columns (Status, Reason Code, Message ...) follow it. The formula
+inputs), then the round trip's columns (portal error, supplier change, gone from IMS); the workbook's result columns (Status, Reason Code, Message ...) follow it. The formula
 columns stay last in a row: ``process`` writes their cached values from row templates that rely on it."""
 
 OUTWARD_COLUMNS: tuple[Column, ...] = tuple(_COMMON_HEAD + _PARTY_OUTWARD + _DOCUMENT + _ACTION_OUTWARD)

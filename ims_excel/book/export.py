@@ -1,4 +1,5 @@
-"""``export``: the IMS upload JSON (and the RESET file) from a workbook, after running the engine.
+"""``export``: the IMS upload JSON of a route (offline by default; api: and its RESET file) from a
+workbook, after running the engine (see :mod:`ims_excel.formats.upload_json`).
 
 :func:`upload_of` is the one path from an evaluated workbook to the upload, shared by the ``export``
 command (:func:`export_upload`, the file on disk) and the Excel button (:mod:`ims_excel.xl.macros`,
@@ -19,7 +20,7 @@ from ims_excel.engine import Result
 from ims_excel.formats.upload_json import Upload, build_upload
 
 
-def upload_of(result: Result, rows: np.ndarray, *, only_valid: bool = False) -> Upload:
+def upload_of(result: Result, rows: np.ndarray, *, only_valid: bool = False, route: str = "offline") -> Upload:
     """The upload of an evaluated workbook, each record named by its Inward sheet row (``rows``);
     refused (:class:`~ims_excel.formats.upload_json.UploadRefused`) when a record to upload has an
     error, unless ``only_valid``."""
@@ -28,16 +29,18 @@ def upload_of(result: Result, rows: np.ndarray, *, only_valid: bool = False) -> 
     statuses = result.records[["status", "primary_code"]].copy()
     statuses.index = recs.index
     specified = pd.Series(result.records["specified"].to_numpy(), index=recs.index)
-    return build_upload(recs, statuses, result.context.gstin, specified=specified, only_valid=only_valid)
+    return build_upload(recs, statuses, result.context.gstin, specified=specified, only_valid=only_valid,
+                        route=route)
 
 
 def export_upload(path: str | os.PathLike, out: str | os.PathLike, *, only_valid: bool = False,
-                  as_of: dt.date | None = None):
-    """Engine + upload JSON (SAVE; a RESET file beside it when records go back to No Action)."""
+                  as_of: dt.date | None = None, route: str = "offline"):
+    """Engine + upload JSON of ``route`` (offline: one SAVE file; api: SAVE, and a RESET file beside it
+    when records go back to No Action)."""
 
     book = load_book(path, as_of=as_of)
     result = evaluate_book(book)
-    up = upload_of(result, book.inward.rows, only_valid=only_valid)
+    up = upload_of(result, book.inward.rows, only_valid=only_valid, route=route)
     out = Path(out)
     up.write(out)
     reset = None

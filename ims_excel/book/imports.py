@@ -1,9 +1,15 @@
-"""``import``: append the records of portal or canonical files to a workbook's tables.
+"""``import``: merge the records of portal or canonical files into a workbook's tables.
 
-Records already in the workbook (same section, party GSTIN, document number
-and 2B period) are kept as they are; the new rows take the table's blank rows,
-then grow it, with the table's formulas and styles (streamed, so a million
-rows append in one pass).
+Inward: records are matched by their identity (:mod:`ims_excel.engine.identity`,
+not the 2B period) and merged as :mod:`ims_excel.book.merge` says (a newer
+download updates the portal's fields and keeps the user's; a supplier's change
+resets the action; records gone from IMS are marked; the user's own files apply
+decisions; the portal's error file marks rows); the changed cells are rewritten
+in place and every change is reported (and appended to the ``Changes`` sheet).
+Outward: records already in the workbook (same section, party GSTIN, document
+number and 2B period) are kept as they are. New rows take the table's blank
+rows, then grow it, with the table's formulas and styles (streamed, so a
+million rows append in one pass).
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import python_calamine as pc
 
 from ims_excel import periods
 from ims_excel.xlsx import fileio
-from ims_excel.book.edit import Edit, drop_calc_chain, full_calc_on_load, sheet_head
+from ims_excel.book.edit import Edit, add_sheet, drop_calc_chain, full_calc_on_load, sheet_head
 from ims_excel.book.history import fill_originals, read_history
-from ims_excel.book.read import BookProblem, TableData, read_table, require_tables
+from ims_excel.book import merge
+from ims_excel.book.outputs import CHANGES_SHEET
+from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
 from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.formats._common import check_input
 from ims_excel.normalise import field_name
@@ -75,9 +84,17 @@ def read_source(path: str | os.PathLike, direction: str = "auto") -> tuple[str, 
                 raw = detect_and_read(p, "outward")
     else:
         raw = detect_and_read(p, direction)
-    typed = to_typed(raw, file=str(p), direction=direction)
+    typed = _typed(raw, p, direction)
     _check_cell_text(typed, p, direction)
     return direction, typed
+
+
+def _typed(raw: pd.DataFrame, p: Path, direction: str) -> pd.DataFrame:
+    """to_typed, remembering which canonical columns the file supplied (``attrs["supplied"]``)."""
+    canon = {header_key(c.name): c.name for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)}
+    typed = to_typed(raw, file=str(p), direction=direction)
+    typed.attrs["supplied"] = sorted({canon[header_key(c)] for c in raw.columns if header_key(c) in canon})
+    return typed
 
 
 def _check_cell_text(typed: pd.DataFrame, path: Path, direction: str) -> None:
@@ -98,11 +115,26 @@ class ImportReport:
     skipped: dict[str, int]
     originals_filled: int
     rows: dict[str, tuple[int, int]]  # table -> (first, last) sheet rows written
+    changes: list = field(default_factory=list)  # merge.Change of the Inward table (added rows too)
+    counts: dict[str, int] = field(default_factory=dict)  # what -> how many (merge.Plan.counts)
+
+    def as_dict(self) -> dict:
+        return {"book": str(self.path), "added": self.added, "kept": self.skipped, "counts": self.counts,
+                "originals_filled": self.originals_filled,
+                "rows": {k: list(v) for k, v in self.rows.items()},
+                "changes": [c.as_dict() for c in self.changes]}
 
 
 def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
-                 shared_formulas: bool = False) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
-    """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table."""
+                 shared_formulas: bool = False, updates: dict[int, dict[int, object]] | None = None,
+                 ) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
+    """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table.
+
+    ``updates``: {sheet row: {sheet column: cell value}} of existing rows to rewrite (merge), their
+    cells keeping their styles.
+    """
+    updates = updates or {}
+
     table = td.table
     r1, c1, r2, c2 = table.bounds
     n, cells = cell_columns(spec(direction), frame)
@@ -131,6 +163,7 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
         columns.append((sheetxml.Column(col, "formula", col_styles.get(col), formula, a1), None))
     for header, col in td.others.items():
         columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
+    kinds = {col: canon[name].kind for name, col in td.inputs.items()}
     new_r2 = max(r2, last_new)
 
     def stream() -> Iterator[bytes]:
@@ -150,7 +183,9 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
                 max_si = max(max_si, sheetxml.max_shared_index(blob))
             out = []
             for rnum, row in sheetxml.iter_rows(blob):
-                if first_new <= rnum <= r2 and rnum <= max(r2, last_new):
+                if rnum in updates:
+                    row = _patch(row, rnum, updates[rnum], kinds)
+                if n and first_new <= rnum <= r2 and rnum <= max(r2, last_new):
                     if _has_constants(row):
                         raise BookProblem(pkg.path, f"row {rnum} of the {table.name} table has values outside "
                                                     "the input columns; clear it or add the records by hand")
@@ -173,6 +208,19 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     txml = re.sub(r'(<table\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
     txml = re.sub(r'(<autoFilter\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
     return first_new, last_new, stream, txml
+
+
+def _patch(row: bytes, rnum: int, values: dict[int, object], kinds: dict[int, str]) -> bytes:
+    """One row with the cells of ``values`` ({column: cell value}) rewritten (styles kept)."""
+    head, cells, tail = sheetxml.row_cells(row)
+    styles = sheetxml.cell_styles(row)
+    by_col = dict(cells)
+    for col, value in values.items():
+        xml = sheetxml.column_cells(sheetxml.Column(col, kinds.get(col, "text"), styles.get(col)),
+                                    [value], rnum, 1)[0]
+        by_col[col] = xml.encode("utf-8")
+    body = b"".join(by_col[c] for c in sorted(by_col) if by_col[c])
+    return head + body + tail
 
 
 def append_estimate(td: TableData, n: int, shared: bool) -> int:
@@ -202,8 +250,9 @@ def new_records(existing: pd.DataFrame, loaded: list[pd.DataFrame], direction: s
                 history: pd.DataFrame | None) -> tuple[pd.DataFrame, int, int]:
     """(records not yet in the table, how many were skipped as already there, amendments whose
     original action was filled from History): the one import rule, shared by the ``import`` command
-    and the Excel button. A record is already there when its (section, party GSTIN, document number,
-    2B period) is (:func:`record_keys`); the first of duplicates in the files is kept."""
+    and the Excel button (the command merges Inward records instead, :mod:`ims_excel.book.merge`).
+    A record is already there when its (section, party GSTIN, document number, 2B period) is
+    (:func:`record_keys`); the first of duplicates in the files is kept."""
     seen = set(record_keys(existing, direction))
     new = pd.concat(loaded, ignore_index=True)
     keep = []
@@ -220,7 +269,8 @@ def new_records(existing: pd.DataFrame, loaded: list[pd.DataFrame], direction: s
 @fileio.locked
 def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
                    shared_formulas: bool = False, backup: bool = True) -> ImportReport:
-    """Append the records of portal / canonical files to the workbook's tables (existing ones are kept)."""
+    """Merge (Inward, :mod:`ims_excel.book.merge`) or append (Outward) the records of portal / canonical
+    files into the workbook's tables."""
     path = Path(path)
     check_not_open(path)
     loaded = read_sources(sources, direction)
@@ -230,25 +280,101 @@ def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *,
         edit = Edit(pkg)
         added, skipped, rows = {}, {}, {}
         filled = 0
+        changes: list = []
+        counts: dict[str, int] = {}
         for d, table in (("inward", inward_t), ("outward", outward_t)):
             if not loaded[d]:
                 continue
             if table is None:
                 raise BookProblem(path, f"has no {d.capitalize()} table for {', '.join(map(str, sources))}")
-            td = read_table(pkg, table, d, typed=False)
-            new, skipped[table.name], n_filled = new_records(td.frame, loaded[d], d, history)
-            filled += n_filled
+            updates: dict[int, dict[int, object]] = {}
+            if d == "inward":
+                td = read_table(pkg, table, d, typed=True)
+                recipient = str(read_config(pkg)[0].get("RecipientGSTIN") or "")
+                mp = merge.plan(td.frame, td.rows, loaded[d], recipient, dt.date.today(), set(td.inputs))
+                changes, counts = mp.changes, mp.counts()
+                updates = {int(td.rows[i]): {td.inputs[name]: v for name, v in vals.items()}
+                           for i, vals in mp.updates.items()}
+                new = mp.added.reset_index(drop=True) if len(mp.added) else mp.added
+                skipped[table.name] = counts.get("unchanged", 0)
+                if len(new):
+                    filled += fill_originals(new, history)
+            else:
+                td = read_table(pkg, table, d, typed=False)
+                new, skipped[table.name], n_filled = new_records(td.frame, loaded[d], d, history)
+                filled += n_filled
             added[table.name] = len(new)
-            if not len(new):
+            if not len(new) and not updates:
                 continue
-            first, last, stream, txml = append_plan(pkg, td, new, d, shared_formulas=shared_formulas)
+            first, last, stream, txml = append_plan(pkg, td, new, d, shared_formulas=shared_formulas,
+                                                    updates=updates)
             edit.stream[table.sheet_part] = stream
             edit.size_hint[table.sheet_part] = (pkg.by_name[table.sheet_part].file_size
                                                 + append_estimate(td, len(new), shared_formulas))
             edit.replace[table.part] = txml.encode("utf-8")
-            rows[table.name] = (first, last)
+            if len(new):
+                rows[table.name] = (first, last)
+                if d == "inward":
+                    for c, r in zip([c for c in changes if c.what == "added"], range(first, last + 1)):
+                        c.row = r
         if edit.stream:
+            if changes:
+                changes_sheet(pkg, edit, changes)
             drop_calc_chain(edit)
             full_calc_on_load(edit)
             edit.save(path, backup=backup)
-    return ImportReport(path, added, skipped, filled, rows)
+    return ImportReport(path, added, skipped, filled, rows, changes, counts)
+
+
+CHANGES_HEADER = ["Imported On", "What", "Row", "Section", "Supplier GSTIN", "Document Number", "Column",
+                  "Old", "New", "Note"]
+
+
+def changes_rows(changes: list, when: str) -> list[list[object]]:
+    """One row per changed field (one per record when no field is named) for the Changes sheet."""
+    out = []
+    for c in changes:
+        base = [when, c.what, float(c.row) if c.row else "", c.section, c.supplier_gstin, c.document_number]
+        for col, old, new in (c.fields or [("", "", "")]):
+            out.append(base + [col, old, new, c.note])
+    return out
+
+
+def changes_xml(rows: list[list[object]]) -> bytes:
+    """The Changes sheet part from its rows (header first; frozen header row)."""
+    widths = (16, 11, 7, 9, 18, 18, 18, 16, 16, 60)
+    body = "".join(f'<row r="{r}">' + "".join(sheetxml.value_cell(f"{col_letters(j)}{r}", v)
+                                              for j, v in enumerate(values, start=1)) + "</row>"
+                   for r, values in enumerate(rows, start=1))
+    cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in enumerate(widths, 1))
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+           f'<dimension ref="A1:{col_letters(len(CHANGES_HEADER))}{max(len(rows), 1)}"/>'
+           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+           'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{body}</sheetData>'
+           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+    return xml.encode("utf-8")
+
+
+def read_changes(pkg: Package) -> list[list[object]] | None:
+    """The rows of the workbook's Changes sheet (header first), None if it has none."""
+    ref = pkg.sheet(CHANGES_SHEET)
+    if ref is None:
+        return None
+    return [list(r) for r in pc.CalamineWorkbook.from_path(str(pkg.path)).get_sheet_by_name(ref.name).to_python()]
+
+
+def changes_sheet(pkg: Package, edit: Edit, changes: list) -> None:
+    """Append the import's changes (dated) to the ``Changes`` sheet, adding the sheet the first time."""
+    when = dt.datetime.now().strftime("%d-%m-%Y %H:%M")
+    ref = pkg.sheet(CHANGES_SHEET)
+    rows = read_changes(pkg) or [CHANGES_HEADER]
+    rows += changes_rows(changes, when)
+    xml = changes_xml(rows)
+    if ref is not None:
+        part = ref.part if ref.part.startswith("xl/") else "xl/" + ref.part.lstrip("/")
+        edit.set(part, xml)
+    else:
+        add_sheet(edit, CHANGES_SHEET, xml)

@@ -16,9 +16,9 @@ import pandas as pd
 import ims_excel
 from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
-from ims_excel.book.edit import Edit, borrow_styles, full_calc_on_load, set_custom_properties
+from ims_excel.book.edit import Edit, add_sheet, borrow_styles, full_calc_on_load, set_custom_properties
 from ims_excel.book.history import add_history_sheet
-from ims_excel.book.imports import append_estimate, append_plan
+from ims_excel.book.imports import append_estimate, append_plan, changes_xml
 from ims_excel.book.read import BookProblem, INWARD, OUTWARD, read_config, read_table
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
@@ -100,8 +100,10 @@ def new_workbook(path: str | os.PathLike, *, gstin: str, name: str = "", period:
 
 
 def write_records(built: Path, out: Path, frames: dict[str, pd.DataFrame], history: pd.DataFrame | None,
-                   stamp: dict[str, str], *, backup: bool = True, shared_formulas: bool = False) -> None:
-    """Append records (typed or raw frames) to a freshly built book and write it to ``out``."""
+                   stamp: dict[str, str], *, backup: bool = True, shared_formulas: bool = False,
+                   changes: list[list[object]] | None = None) -> None:
+    """Append records (typed or raw frames) to a freshly built book and write it to ``out``
+    (``changes``: the rows of a Changes sheet to carry)."""
     with Package(built) as pkg:
         edit = Edit(pkg)
         for d, frame in frames.items():
@@ -115,6 +117,8 @@ def write_records(built: Path, out: Path, frames: dict[str, pd.DataFrame], histo
             edit.replace[table.part] = txml.encode("utf-8")
         if history is not None and len(history):
             add_history_sheet(edit, history, borrow_styles(pkg, pkg.table(INWARD)))
+        if changes:
+            add_sheet(edit, outputs.CHANGES_SHEET, changes_xml(changes))
         set_custom_properties(edit, stamp)
         full_calc_on_load(edit)
         edit.save(out, backup=backup)

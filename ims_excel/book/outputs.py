@@ -37,6 +37,8 @@ LABELS = {"RecipientGSTIN": "Recipient GSTIN", "LegalName": "Legal name", "Retur
           "AnnualReturnFiledOn": "Annual return filed on", "TaxpayerType": "Taxpayer type"}
 
 VALIDATION_SHEET = "Validation"
+CHANGES_SHEET = "Changes"
+"""The import log (``import`` appends to it; a new period's workbook starts without it)."""
 MAX_LISTED = 10_000
 """Rows listed on the Validation sheet (errors first); the Inward Status column has every record."""
 LIABILITY_MARK = "Add-back by document"

@@ -15,6 +15,7 @@ import python_calamine as pc
 from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.history import read_history
+from ims_excel.book.imports import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref
@@ -62,13 +63,14 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         inward = read_table(pkg, inward_t, "inward", typed=False).frame
         outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
         history = read_history(pkg)
+        changes = read_changes(pkg)
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
         rebuilt = Path(tmp) / "rebuilt.xlsm"
         write_records(built, rebuilt, {"inward": inward.drop(columns=["_row", "_sheet"]),
                                        "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()},
-                      backup=False)
+                      backup=False, changes=changes)
         lost = left_behind(path, rebuilt)  # the user's cells, comments, names, rules: never dropped silently
         if lost and not force:
             raise CannotCarry(path, lost, "upgrade (moving the data into the current template)")

@@ -40,14 +40,16 @@ from ims_excel.xlsx.sheetxml import SheetFormatError
 
 
 def _backed_up(func):
-    """Run ``func(args)``, then say where the previous version of ``args.book`` was kept (if it was)."""
+    """Run ``func(args)``, then say where the previous version of ``args.book`` was kept (if it was): on
+    stderr when ``--json`` asks stdout for the JSON alone."""
     def run(args: argparse.Namespace) -> int:
         before = set(fileio.backups(args.book))
         code = func(args)
         made = [b for b in fileio.backups(args.book) if b not in before]
         if made:
             print(f"  Previous version kept as {made[-1].name} in {made[-1].parent} "
-                  f"(the last {fileio.BACKUPS} kept; IMS_EXCEL_BACKUPS sets how many).")
+                  f"(the last {fileio.BACKUPS} kept; IMS_EXCEL_BACKUPS sets how many).",
+                  file=sys.stderr if getattr(args, "json", False) else sys.stdout)
         return code
     run.__name__ = func.__name__
     return run
@@ -70,10 +72,24 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     rep = imports_mod.import_sources(args.book, args.sources, direction=args.direction,
                                  shared_formulas=args.shared_formulas, backup=not args.no_backup)
+    if getattr(args, "json", False):
+        print(json.dumps(rep.as_dict(), indent=1, ensure_ascii=False))
+        return EXIT_OK
     for table, n in rep.added.items():
         rows = rep.rows.get(table)
         where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
-        print(f"{table}: {n} records added{where}, {rep.skipped.get(table, 0)} already in the workbook (kept as they are)")
+        if table == "Inward" and rep.counts:
+            c = rep.counts
+            print(f"{table}: {n} added{where}, {c.get('updated', 0)} updated, {c.get('reset', 0)} action reset by a "
+                  f"supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} decisions applied, "
+                  f"{c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} unchanged")
+            for ch in [c for c in rep.changes if c.what != "added"][:100]:
+                print(f"  {ch.text()}")
+            if rep.changes:
+                print("  (all changes are appended to the Changes sheet)")
+        else:
+            print(f"{table}: {n} records added{where}, {rep.skipped.get(table, 0)} already in the workbook "
+                  "(kept as they are)")
     if rep.originals_filled:
         print(f"Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
     print(f"Next: ims-excel process {args.book}")
@@ -142,17 +158,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else book.with_name(f"{book.stem}_upload.json")
     try:
         up, bk, result, reset = export_mod.export_upload(book, out, only_valid=args.only_valid,
-                                                      as_of=parse_date(args.as_of, "--as-of"))
+                                                         as_of=parse_date(args.as_of, "--as-of"),
+                                                         route=args.route)
     except UploadRefused as e:
         print(f"ims-excel: {book}: {e}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"Wrote {out}: {up.count} records to upload (GSTIN {bk.context.gstin}).")
-    if up.left_out:
-        print(f"Left out ({len(up.left_out)}), row numbers as on the Inward sheet:")
-        for r in up.left_out[:50]:
+    where = ("IMS dashboard -> Offline -> Upload JSON" if args.route == "offline"
+             else "a GSP / the API SAVE request")
+    print(f"Wrote {out}: {up.count} records to upload (GSTIN {bk.context.gstin}; {args.route} route: "
+          f"{where}).")
+    if up.act_online:
+        print(f"Act on these online ({len(up.act_online)}; the {args.route} upload cannot carry them):")
+        for r in up.act_online[:50]:
             print(f"  {r}")
-        if len(up.left_out) > 50:
-            print(f"  ... and {len(up.left_out) - 50} more")
+    if len(up.left_out) > len(up.act_online):
+        rest = [r for r in up.left_out if r.code != "ACT_ONLINE"]
+        print(f"Left out ({len(rest)}), row numbers as on the Inward sheet:")
+        for r in rest[:50]:
+            print(f"  {r}")
+        if len(rest) > 50:
+            print(f"  ... and {len(rest) - 50} more")
     if reset:
         print(f"Wrote {reset}: {len(up.resets)} records to reset to No Action (the portal's RESET request).")
     for w in up.warnings[:20]:
@@ -261,14 +286,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="add records from portal or canonical files to a workbook", epilog=EPILOG,
                        formatter_class=fmt,
                        description="Append the records of IMS JSON, GSTR-2B JSON, the portal's Excel download, a "
-                                   "canonical CSV/xlsx or the purchase-register template to the Inward (or "
-                                   "Outward) table. Records already in the workbook (same section, GSTIN, "
-                                   "document number and 2B period) are left as they are, with your actions. "
+                                   "canonical CSV/xlsx or the purchase-register template into the Inward (or "
+                                   "Outward) table. Inward records already in the workbook (same supplier, "
+                                   "document family, number and financial year) are merged: a newer download "
+                                   "updates the portal's fields and keeps your Action, ITC Reduction, Declared "
+                                   "amounts and Remarks; a supplier's change resets the action (noted in Supplier "
+                                   "Change); a saved record missing from a newer IMS download is marked Gone From "
+                                   "IMS; your own canonical file applies its decisions; the portal's error file "
+                                   "(imsDetailsErr) fills Portal Error. Every change is printed and appended to "
+                                   "the Changes sheet. "
                                    "Text is written as text: a value starting with = + - @ never becomes a "
                                    "formula. Amendments get Original Action / Original 3B Filed from the "
                                    "History sheet when the download lacks them.")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("sources", metavar="SOURCE", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the import report as JSON (added, updated with "
+                                                       "old and new values, reset, gone, unchanged)")
     p.add_argument("--direction", choices=["auto", "inward", "outward"], default="auto",
                    help="which table (auto: Outward for canonical files with Recipient GSTIN)")
     p.add_argument("--shared-formulas", action="store_true",
@@ -298,6 +331,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("book", metavar="BOOK")
     p.add_argument("--out", help="upload JSON (default: BOOK_upload.json beside the workbook)")
     p.add_argument("--only-valid", action="store_true", help="leave out records with errors and list them")
+    p.add_argument("--route", choices=("offline", "api"), default="offline",
+                   help="offline (default): the file for IMS -> Offline -> Upload JSON (the IMS Offline Utility's "
+                        "form; No Action inside it, Bills of Entry listed to act on online); api: the GSP/API SAVE "
+                        "spellings, resets in a separate RESET file")
     p.add_argument("--as-of", help="YYYY-MM-DD (default: Config, else today)")
     p.set_defaults(func=_book_errors(cmd_export))
 

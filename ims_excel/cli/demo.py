@@ -78,10 +78,14 @@ def demo_summary(rep: ProcessReport, up, book: Path, upload: Path, report: Path)
     lines += ["", f"Supplier add-back rows: {len(lia)}" + (
         "  (total tax " + money(float(sum(lia[h].sum() for h in ('igst', 'cgst', 'sgst', 'cess')))) + ")"
         if len(lia) else "")]
-    lines += ["", f"Upload JSON: {up.count} records; {len(up.left_out)} left out:"]
-    lines += [f"  {r}" for r in up.left_out[:15]]
-    if len(up.left_out) > 15:
-        lines.append(f"  ... and {len(up.left_out) - 15} more (see the Validation sheet)")
+    rest = [r for r in up.left_out if r not in up.act_online]
+    lines += ["", f"Upload JSON: {up.count} records; {len(rest)} left out:"]
+    lines += [f"  {r}" for r in rest[:15]]
+    if len(rest) > 15:
+        lines.append(f"  ... and {len(rest) - 15} more (see the Validation sheet)")
+    if up.act_online:
+        lines += [f"Act on these online ({len(up.act_online)}; the {up.route} upload cannot carry them):"]
+        lines += [f"  {r}" for r in up.act_online[:15]]
     lines += ["", "Files:", f"  workbook     {book}", f"  upload JSON  {upload}", f"  report JSON  {report}"]
     return "\n".join(lines)
 
@@ -96,8 +100,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(text_report(result, max_rows=60))
     up = files.upload_obj
     print(f"\nWrote {files.workbook} (processed: Validation sheet, Inward results, Liability rows)")
-    print(f"Wrote {files.upload} ({up.count} records to upload; {len(up.left_out)} with errors left out, "
-          "listed in the summary)")
+    print(f"Wrote {files.upload} ({up.count} records to upload; {len(up.left_out) - len(up.act_online)} "
+          f"left out and {len(up.act_online)} to act on online, listed in the summary)")
     print(f"Wrote {files.summary} (one-page summary)")
     print(f"Wrote {files.report}")
     # reconciliation with the bundled purchase register (issue 11): sheets in the workbook, CSVs per supplier

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.engine.classify import BOE, CN, KINDS, A, N, P, R, RuleArrays
-from ims_excel.engine.validation import NIL, PARTIAL
+from ims_excel.engine.validation import NIL, PARTIAL, gone_from_ims
 from ims_excel.vec import labels
 from ims_excel.records import HEADS
 
@@ -63,7 +63,7 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     ridx = cl["rule_idx"].to_numpy()
     kind = ra.kind[ridx]
     applied = val["applied"].to_numpy()
-    filed = cl["filed"].to_numpy()
+    filed = cl["filed"].to_numpy() & ~gone_from_ims(df)  # a record gone from IMS is in no GSTR-2B (G3)
     current = cl["current"].to_numpy()
     live = cl["live"].to_numpy()
     itc_avl = df["itc_available"].to_numpy() != 0

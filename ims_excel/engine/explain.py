@@ -73,6 +73,8 @@ def message(result: Result, i: int, code: str | None = None, *, cache: dict | No
         x, y = g, gstin_expected(pd.Series([g])).iloc[0]
     elif code == "REMARKS_TOO_LONG":
         x = str(len(str(inp["remarks"])))
+    elif code in _BY_TEXT:
+        x = str(inp[_BY_TEXT[code]])
     elif code == "PEND_FLAG_DISAGREES":
         x = "Y" if inp["pending_blocked"] == 1 else "N"
         y = "Pending not allowed" if inp["pending_blocked"] == 0 else "Pending allowed"
@@ -96,7 +98,10 @@ def _full_reduction(result: Result, i: int, head: int, cache: dict | None = None
 
 _PER_ROW = {"DECL_EXCEEDS"}
 _BY_FIELD = {"GSTIN_CHECK_DIGIT": "supplier_gstin", "GSTIN_OVERRIDDEN": "supplier_gstin",
-             "PEND_FLAG_DISAGREES": "pending_blocked"}
+             "PEND_FLAG_DISAGREES": "pending_blocked", "PORTAL_ERROR": "portal_error",
+             "SUPPLIER_CHANGED": "supplier_change"}
+_BY_TEXT = {"PORTAL_ERROR": "portal_error", "SUPPLIER_CHANGED": "supplier_change"}
+"""Codes whose {x} is a text column of the record, as typed."""
 
 
 def messages(result: Result, which: np.ndarray | None = None) -> pd.Series:

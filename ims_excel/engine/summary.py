@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ims_excel.engine.validation import gone_from_ims
 from ims_excel.records import HEADS, SECTIONS
 from ims_excel.rules import rulebook
 
@@ -40,7 +41,7 @@ def ims_state(result) -> np.ndarray:
     """Per record: its dashboard column (``STATES``), or "" when the record is not in IMS."""
     kind = {r.id: r.kind for r in rulebook().rules}
     recs = result.records
-    in_ims = recs["rule"].astype(object).map(kind).to_numpy() == "ims"
+    in_ims = (recs["rule"].astype(object).map(kind).to_numpy() == "ims") & ~gone_from_ims(result.inward)
     state = recs["effective_action"].astype(object).map(_DASHBOARD).fillna("").to_numpy(dtype=object)
     return np.where(in_ims, state, "")
 

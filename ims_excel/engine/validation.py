@@ -133,6 +133,11 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(bad_gstin & ~override, "GSTIN_CHECK_DIGIT", "error")
     add(bad_gstin & override, "GSTIN_OVERRIDDEN", "warning")
     add(raw_len > int(rb.param("remarks_max_length")), "REMARKS_TOO_LONG", "error")
+    # --- the portal round trip (issue 10): its error file, a supplier's change, a record gone from IMS
+    portal_error = _text(df, "portal_error") != ""
+    add(portal_error & (decision_fingerprint(df) == _text(df, "portal_error_for")), "PORTAL_ERROR", "error")
+    add((_text(df, "supplier_change") != "") & (_text(df, "action") == ""), "SUPPLIER_CHANGED", "warning")
+    add(gone_from_ims(df), "GONE_FROM_IMS", "info")
     add(~cl["filed"].to_numpy(), "NOT_FILED", "info")
 
     # --- effective action (what the portal keeps)
@@ -176,10 +181,40 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     return pd.DataFrame(out, index=df.index)
 
 
+def _text(df: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in df:
+        return np.full(len(df), "", dtype=object)
+    s = df[name]
+    return s.astype(object).where(s.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def gone_from_ims(df: pd.DataFrame) -> np.ndarray:
+    """Gone From IMS = Y: a newer complete IMS download no longer has the record (G3, a deleted saved record)."""
+    if "gone_from_ims" not in df:
+        return np.zeros(len(df), dtype=bool)
+    return df["gone_from_ims"].to_numpy() == 1
+
+
+def decision_fingerprint(df: pd.DataFrame) -> np.ndarray:
+    """``Action|ITC Reduction|Declared IGST|CGST|SGST|Cess|Remarks`` (amounts as ``0.00``) of each row.
+
+    Stored in *Portal Error For* when the portal's error file is imported; the
+    error counts (PORTAL_ERROR) while the row's decision is the same, i.e. until
+    the user changes it. The workbook formula builds the same text.
+    """
+    out = pd.Series(_text(df, "action"), index=df.index, dtype=object) + "|" + _text(df, "itc_reduction")
+    for h in HEADS:
+        col = f"declared_{h}"
+        v = (pd.to_numeric(df[col], errors="coerce").fillna(0.0) if col in df
+             else pd.Series(0.0, index=df.index)) + 0.0
+        out = out + "|" + v.map("{:.2f}".format)
+    return (out + "|" + _text(df, "remarks")).to_numpy(dtype=object)
+
+
 def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
     """The reason codes set in one record's masks, in precedence order."""
     err, warn, info = row_bits
     return [c for c, rc in rb.codes.items() if (err | warn | info) >> rc.bit & 1]
 
 
-__all__ = ["validate", "codes_of", "EFFECTIVE", "NOT_IN_IMS", "R"]
+__all__ = ["validate", "codes_of", "decision_fingerprint", "gone_from_ims", "EFFECTIVE", "NOT_IN_IMS", "R"]

@@ -29,7 +29,12 @@ Record fields -> canonical columns (keys matched without case or ``_``, so
     ``itcRedReqBlocked``) Declaration Blocked · ``itcRedReq`` ITC Reduction
     (Y with no declared values = Full, Y with values = Partial, N = No) ·
     ``declIgst..declCess`` Declared IGST..Cess · ``remarks`` Remarks ·
-    ``portcode`` *Port Code* (kept in ``extra``).
+    ``portcode`` *Port Code* (kept in ``extra``) · ``error_msg`` Portal Error (the
+    portal's error file, ``imsDetailsErr``).
+
+``raw.attrs``: ``envelope`` (``imsDetails``, ``imsDetailsErr``, ``invdata`` or
+``""`` for GETINV) and ``sections`` (the section keys the file has, even empty:
+a download is complete for those sections).
 
 Actions
     ``action`` (A/R/P/N; absent = N) is the status saved on the portal. Both
@@ -101,6 +106,7 @@ FIELDS = {
     "decligst": "Declared IGST", "declcgst": "Declared CGST",
     "declsgst": "Declared SGST", "declcess": "Declared Cess",
     "remarks": "Remarks", "portcode": "Port Code",
+    "errormsg": "Portal Error",
 }
 """JSON key (see :func:`label_key`) -> canonical column (or kept-extra header)."""
 
@@ -170,7 +176,9 @@ def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
     if problems:
         raise InputError(_capped(problems, file))
     raw = pd.concat(frames, ignore_index=True) if frames else _empty()
-    raw.attrs.update({"format": "ims_json", "file": file, "gstin": gstin})
+    envelope = prefix.split(".")[-2] if prefix.endswith(".") and prefix != "data." else ""
+    raw.attrs.update({"format": "ims_json", "file": file, "gstin": gstin, "envelope": envelope,
+                      "sections": sorted({SECTION_ALIASES[k.lower()] for k in sections})})
     return raw
 
 
@@ -278,7 +286,7 @@ def _section_frame(records: list, key: str, where: str, file: str,
             out[target] = conv(cols[target]).values
     for target in ("Supplier Name", SUPPLIER_RETURN_PERIOD, "Supplier Filing Status",
                    "Pending Blocked", "Remarks Blocked", "Declaration Blocked", "Remarks",
-                   "Port Code"):
+                   "Port Code", "Portal Error"):
         if target in cols:
             out[target] = _plain(cols[target]).values
     action = _plain(cols["Action"]) if "Action" in cols else pd.Series("", index=src.index)

@@ -1,41 +1,55 @@
-"""IMS upload JSON out: ``{"rtin": ..., "reqtyp": "SAVE", "invdata": {<key>: [...]}}``.
+"""IMS upload JSON out, by route: the offline upload (default) or the GSP/API SAVE.
 
-Spec (shared/domain/formats-and-market.md 2.3; india-compliance's upload as the
-reference behaviour):
+Two routes reach the portal and their files differ (shared/domain/
+formats-and-market.md section 10). **Every difference is one row of**
+:data:`ROUTE_TABLE`, with its source; a change from GSTN is a one-line edit
+there. ``offline`` is the file a user uploads at *IMS -> Offline -> Upload
+JSON*, the file GSTN's IMS Offline Utility v1.1 writes (its ExportMod VBA as
+recovered by ArchitBoraste/itc-guard ``docs/ims-json-schema.md``); ``api`` is
+the SAVE/RESETIMS request a GSP sends (resilient-tech/india-compliance
+``gst_india/utils/gstr_2/ims.py`` and ``api_classes/taxpayer_returns.py``).
 
 Which records
     Those whose *Action* differs from *Previous Action* (compared as codes
     A/R/P/N; a blank Previous Action is N; a blank Action is "no decision"
     and never uploaded), in an IMS section (not ISD/ISDA) and not marked
-    *Not In IMS*. Import then export with no change gives ``"invdata": {}``.
+    *Not In IMS* nor *Gone From IMS*. Import then export with no change gives ``"invdata": {}``.
 
-A change back to No Action is a reset, not a SAVE
-    The portal's SAVE carries A/R/P; india-compliance sends a record without
-    ``action`` for it, which a schema check may refuse and one refused record
-    sinks the whole file. So resets are left out of the SAVE payload and listed
-    in :attr:`Upload.resets`; :attr:`Upload.reset_payload` is the same envelope
-    with ``"reqtyp": "RESET"`` and no ``action`` key (the RESETIMS request).
+Left out and listed (never refused): what the route cannot carry
+    Bills of Entry (IMPG, IMPGA, IMPGSEZ, IMPGSEZA) in the offline file, which
+    has no Import of Goods section (utility v1.1): code ``ACT_ONLINE``, "act on
+    these online"; records outside IMS: ``NOT_IN_IMS``.
+
+Refused (:class:`UploadRefused`; with ``only_valid=True`` left out and listed)
+    every record the portal would reject:
+
+    * the engine's status is ``error`` (its primary code is given);
+    * ``REMARKS_TOO_LONG``: remarks over 250 characters;
+    * ``REMARKS_ON_ACCEPT`` (offline route): remarks with Accept;
+    * ``REMARKS_BLOCKED``: remarks on a record whose remarks are blocked
+      (``isRemarksBlocked`` = Y);
+    * ``DECL_NOT_APPLICABLE``: an ITC-reduction answer or declared amount on a
+      record that does not take one (not an Accept, or not a specified record;
+      rulebook G9/D30);
+    * ``DECL_BLOCKED``: a declaration where ``isItcRedReqBlocked`` = Y;
+    * ``PEND_BLOCKED_PORTAL``: Pending where ``ispendactblocked`` = Y.
+
+    Remarks with No Action are not a refusal: they are simply not sent.
 
 Per record
-    ``action`` = the new code, ``prev_status`` = the previous code.
+    Offline: the upload keys only (``stin``, ``inum``/``nt_num``,
+    ``idt``/``nt_dt`` as ``dd-mm-yyyy``, ``oinum``/``oidt``,
+    ``ont_num``/``ont_dt``, ``inv_typ``, ``val``, ``pos``, ``txval``,
+    ``iamt``, ``camt``, ``samt``, ``cess``, ``srcform``, ``rtnprd``), built
+    from the canonical columns, then ``action`` and the route's optional keys.
+    API: a record that came from an IMS JSON (``extra["_source"]``) is sent
+    back as downloaded (numbers keep their spelling), others are built as
+    above; then ``action``/``prev_status``/ITC block/``remarks``.
     ITC-reduction block only for *Accept* on a *specified* record whose
-    declaration is not blocked: Full = ``itcRedReq: "Y"`` with the values
-    omitted (the portal reads absence as full), Partial = ``"Y"`` with
-    ``declIgst..declCess``, No = ``"N"``; blank = no block (and a warning).
-    ``remarks`` with any action when not blocked, at most 250 characters.
-    A record that came from an IMS JSON (``extra["_source"]``) is sent back
-    as downloaded, every other key and value unchanged (numbers keep their
-    spelling), only ``action``/``prev_status``/``itcRedReq``/``decl*``/
-    ``remarks`` set or removed; the ITC keys keep the source's spelling
-    (camelCase or snake_case). Other records are built from the canonical
-    columns: dates ``DD-MM-YYYY``, amounts with two decimals, document numbers
-    exactly as held.
-
-Refusal
-    :class:`UploadRefused` (listing the rows) when any record's status is
-    ``error``, or a remark to send is over 250 characters; with
-    ``only_valid=True`` those records are left out instead and listed in
-    :attr:`Upload.left_out`. :meth:`Upload.write` writes atomically.
+    declaration is not blocked: Full = ``Y`` with the values omitted (the
+    portal reads absence as full), Partial = ``Y`` with the four declared
+    heads, No = ``N``; blank = no block (and a warning). Document numbers are
+    always JSON strings; amounts have two decimals.
 
 >>> import pandas as pd
 >>> recs = pd.DataFrame({"row": [1, 2], "section": ["B2B", "B2B"],
@@ -43,8 +57,12 @@ Refusal
 ...     "document_date": pd.to_datetime(["2025-10-01"] * 2), "taxable_value": [100.0, 50.0],
 ...     "igst": [18.0, 9.0], "action": ["Reject", "Accept"], "previous_action": ["No Action", "Accepted"]})
 >>> up = build_upload(recs, pd.DataFrame({"status": ["ok", "ok"]}), "29AAACS2222T1ZX")
->>> up.payload["invdata"]["b2b"][0]["inum"], up.payload["invdata"]["b2b"][0]["action"], len(up.payload["invdata"]["b2b"])
-('000123', 'R', 1)
+>>> rec = up.payload["invdata"]["b2b"][0]
+>>> rec["inum"], rec["idt"], rec["action"], "prev_status" in rec, len(up.payload["invdata"]["b2b"])
+('000123', '01-10-2025', 'R', False, 1)
+>>> build_upload(recs, pd.DataFrame({"status": ["ok", "ok"]}), "29AAACS2222T1ZX",
+...              route="api").payload["invdata"]["b2b"][0]["prev_status"]
+'N'
 """
 
 from __future__ import annotations
@@ -60,18 +78,66 @@ from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
 from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
 from ims_excel.xlsx.package import write_text_atomically
-from ims_excel.records import ACTIONS, STATES
+from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
 
 MAX_REMARKS = 250
 DEFAULT_SPECIFIED_SECTIONS = frozenset({"B2BA", "B2B-DNA", "B2B-CN", "B2B-CNA"})
 """Used only when no ``specified`` flags are given (india-compliance's classes)."""
 
+_ITC = "itc_red_req decl_igst decl_cgst decl_sgst decl_cess".split()
+_CAMEL = ("itcRedReq", "declIgst", "declCgst", "declSgst", "declCess")
+_OFFLINE_SECTIONS = frozenset(SECTION_KEYS) - BOE_SECTIONS
+
+ROUTE_TABLE: dict[str, tuple[object, object, str]] = {
+    # item:            (offline,                 api,                     source)
+    "sections":        (_OFFLINE_SECTIONS,       frozenset(SECTION_KEYS),
+                        "offline: utility v1.1 has no Import of Goods sheets (itc-guard docs/ims-json-schema.md "
+                        "s.1/s.6); api: the portal's IMS sections incl. IMPG (formats-and-market.md 2.2, 2.3)"),
+    "itc_keys":        (tuple(_ITC),             _CAMEL,
+                        "offline: itc_red_req, decl_igst.. (itc-guard s.3, from the utility's VBA); api: "
+                        "itcRedReq, declIgst.. (india-compliance gst_returns/fields/ims.py; Sandbox SAVE docs)"),
+    "remarks_with":    (frozenset("RP"),         frozenset("ARP"),
+                        "offline: 'only when action is R or P, max 250' (itc-guard s.3, s.4 rule 1); api: any "
+                        "action unless blocked (india-compliance utils/gstr_2/ims.py set_itc_reduction)"),
+    "no_action":       ("save",                  "reset",
+                        "offline: action N is one of the codes of the SAVE file (itc-guard s.3 'N no action'); "
+                        "api: RESETIMS, reqtyp RESET, no action key (india-compliance taxpayer_returns.py)"),
+    "prev_status":     (False,                   True,
+                        "offline: not among the keys the utility writes (itc-guard s.3 'Written on upload'); "
+                        "api: sent (india-compliance convert_data_to_gov_format; GSTN spec, Sandbox sample)"),
+    "download_keys":   (False,                   True,
+                        "offline: the utility writes its upload keys from its sheets, never tradenm/hash/flags "
+                        "(itc-guard s.3); api: india-compliance rebuilds the record; we send the downloaded "
+                        "record back unchanged (its keys are the API's own)"),
+    "full_reduction":  ("omit",                  "omit",
+                        "both: itc flag Y with the declared values omitted = full (india-compliance "
+                        "set_itc_reduction: 'portal reads absence as full'); offline [?]: not in itc-guard"),
+}
+"""Every difference between the two upload routes: item -> (offline, api, source)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One column of :data:`ROUTE_TABLE`."""
+
+    name: str
+    sections: frozenset
+    itc_keys: tuple
+    remarks_with: frozenset
+    no_action: str
+    prev_status: bool
+    download_keys: bool
+    full_reduction: str
+
+
+ROUTES = {name: Route(name, **{item: row[k] for item, row in ROUTE_TABLE.items()})
+          for k, name in enumerate(("offline", "api"))}
+
 ACTION_CODE = {w: c for c, w in ACTIONS.items()} | {w: c for c, w in STATES.items()} | {"": ""}
 _SRCFORM = {"GSTR-1": "R1", "IFF": "R1", "GSTR-1A": "R1A", "GSTR-5": "R5"}
 _INV_TYP = {"SEZWP": "SEWP", "SEZWOP": "SEWOP"}
-_CAMEL = ("itcRedReq", "declIgst", "declCgst", "declSgst", "declCess")
-_SNAKE = ("itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
-_ITC_KEYS = frozenset(_CAMEL + _SNAKE)
+_ITC_KEYS = frozenset(_CAMEL + tuple(_ITC))
+ACT_ONLINE = "ACT_ONLINE"
 
 
 @dataclass(frozen=True)
@@ -91,7 +157,7 @@ class LeftOut:
 
 
 class UploadRefused(ValueError):
-    """Records with errors would be uploaded; ``rows`` lists them."""
+    """Records the portal would reject would be uploaded; ``rows`` lists them."""
 
     def __init__(self, rows: list[LeftOut]):
         self.rows = rows
@@ -111,10 +177,16 @@ class Upload:
     resets: list[LeftOut] = field(default_factory=list)
     reset_payload: dict | None = None
     warnings: list[LeftOut] = field(default_factory=list)
+    route: str = "offline"
 
     @property
     def count(self) -> int:
         return sum(len(v) for v in self.payload["invdata"].values())
+
+    @property
+    def act_online(self) -> list[LeftOut]:
+        """Records this route cannot carry: act on them on the portal's own pages."""
+        return [r for r in self.left_out if r.code == ACT_ONLINE]
 
     def to_json(self) -> str:
         return dumps(self.payload)
@@ -124,7 +196,7 @@ class Upload:
         return write_text_atomically(path, self.to_json())
 
     def write_reset(self, path: str | Path) -> Path | None:
-        """Write the RESET JSON, if any record went back to No Action."""
+        """Write the RESET JSON (api route), if any record went back to No Action."""
         return write_text_atomically(path, dumps(self.reset_payload)) if self.reset_payload else None
 
 
@@ -136,19 +208,34 @@ def write_upload(path: str | Path, records: pd.DataFrame, statuses: pd.DataFrame
     return up
 
 
+_REFUSALS = {
+    "REMARKS_TOO_LONG": "remarks are {n} characters; the portal takes at most 250",
+    "REMARKS_ON_ACCEPT": "remarks go with Reject or Pending only in the offline upload; clear them or change "
+                         "the action",
+    "REMARKS_BLOCKED": "the portal blocks remarks on this record (isRemarksBlocked = Y); clear them",
+    "DECL_NOT_APPLICABLE": "an ITC-reduction answer goes only with Accept on a credit note or ITC-reducing "
+                           "amendment; clear ITC Reduction / Declared amounts",
+    "DECL_BLOCKED": "the portal has locked the ITC-reduction declaration (isItcRedReqBlocked = Y); clear it",
+    "PEND_BLOCKED_PORTAL": "the portal blocks Pending on this record (ispendactblocked = Y)",
+}
+"""Refusals the upload checks itself (the engine may know some too), in the order they are shown."""
+
+
 def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
                  specified: pd.Series | str | None = None, only_valid: bool = False,
-                 decl_style: str = "camel") -> Upload:
-    """Build the SAVE payload from a typed canonical frame (see the module doc).
+                 route: str = "offline") -> Upload:
+    """Build the SAVE payload of ``route`` from a typed canonical frame (see the module doc).
 
     ``statuses`` is aligned with ``records`` by index and has ``status``
     (ok / warning / error / info) and optionally ``primary_code``; a record
     without a status counts as an error. ``specified`` is a boolean Series
     aligned with ``records``, or the name of such a column; when None, the
     column ``specified`` is used if present, else the sections in
-    :data:`DEFAULT_SPECIFIED_SECTIONS`. ``decl_style`` ("camel" or "snake")
-    names the ITC-reduction keys of records not imported from an IMS JSON.
+    :data:`DEFAULT_SPECIFIED_SECTIONS`.
     """
+    if route not in ROUTES:
+        raise ValueError(f"route {route!r}: use one of {', '.join(ROUTES)}")
+    rt = ROUTES[route]
     rtin = str(rtin).strip().upper()
     if not gstin_mod.is_valid(rtin):
         raise ValueError(f"rtin {rtin!r} is not a valid GSTIN (the recipient's, 15 characters)")
@@ -160,45 +247,58 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
     section = col("section")
     changed = (act != "") & (act != prev)
     in_ims = section.isin(list(SECTION_KEYS)) & (col("not_in_ims") == "") & (prev != "X")
+    carried = section.isin(list(rt.sections))
     status = _statuses(statuses, records.index)
     spec = _specified(records, specified, section)
 
     ident = _identities(records, col)
     rows = records["row"].to_numpy() if "row" in records else np.arange(1, n + 1)
     left_out, resets, warnings = [], [], []
-    refuse: list[tuple[int, LeftOut]] = []
-    for i in np.flatnonzero((changed & ~in_ims).to_numpy()):
-        left_out.append(ident(i, "not an IMS record (outside IMS, pre-IMS or not an IMS section)"))
-    candidates = changed & in_ims
+    gone = col("gone_from_ims", -1) == 1
+    for i in np.flatnonzero((changed & in_ims & gone).to_numpy()):
+        left_out.append(ident(i, "gone from IMS (a newer download no longer has it): nothing to upload",
+                              "GONE_FROM_IMS"))
+    in_ims &= ~gone
+    for i in np.flatnonzero((changed & ~in_ims & ~gone).to_numpy()):
+        left_out.append(ident(i, "not an IMS record (outside IMS, pre-IMS or not an IMS section)",
+                              "NOT_IN_IMS"))
+    first_fix = status["primary_code"].where(status["status"] == "error", "")
+    for i in np.flatnonzero((changed & in_ims & ~carried).to_numpy()):
+        fix = f" (fix it first: {first_fix.iloc[i]})" if first_fix.iloc[i] else ""
+        left_out.append(ident(i, f"the {route} upload has no {section.iloc[i]} section (Bills of Entry are not "
+                                 f"in the offline utility's file): act on these online, IMS dashboard -> "
+                                 f"Import of Goods{fix}", ACT_ONLINE))
+    candidates = changed & in_ims & carried
     errors = status["status"] == "error"
-    remarks = col("remarks")
-    sends_remarks = (candidates & (remarks != "") & (col("remarks_blocked", -1) != 1)
-                     & act.isin(["A", "R", "P"]))
-    long_remarks = sends_remarks & (remarks.str.len() > MAX_REMARKS)
-    for i in np.flatnonzero(errors.to_numpy()):
+    checks = _route_checks(records, col, act, spec, rt)
+    refuse: list[tuple[int, LeftOut]] = []
+    for i in np.flatnonzero((candidates & errors).to_numpy()):
         refuse.append((i, ident(i, "validation error", str(status["primary_code"].iloc[i]))))
-    for i in np.flatnonzero((long_remarks & ~errors).to_numpy()):
-        refuse.append((i, ident(i, f"remarks are {len(remarks.iloc[i])} characters; "
-                                   f"the portal takes at most {MAX_REMARKS}")))
+    bad = pd.Series(False, index=records.index)
+    remarks = col("remarks")
+    for code, mask in checks.items():
+        for i in np.flatnonzero((candidates & ~errors & ~bad & mask).to_numpy()):
+            refuse.append((i, ident(i, _REFUSALS[code].format(n=len(remarks.iloc[i])), code)))
+        bad |= mask
     if refuse and not only_valid:
         raise UploadRefused([r for _, r in sorted(refuse, key=lambda t: t[0])])
-    left_out += [r for i, r in sorted(refuse, key=lambda t: t[0]) if candidates.iloc[i]]
-    keep = candidates & ~errors & ~long_remarks
-    for i in np.flatnonzero((keep & (act == "N")).to_numpy()):
-        resets.append(ident(i, f"reset to No Action (was {STATES.get(prev.iloc[i], prev.iloc[i])})"))
-    save = keep & (act != "N")
+    left_out += [r for _, r in sorted(refuse, key=lambda t: t[0])]
+    keep = candidates & ~errors & ~bad
+    if rt.no_action == "reset":
+        for i in np.flatnonzero((keep & (act == "N")).to_numpy()):
+            resets.append(ident(i, f"reset to No Action (was {STATES.get(prev.iloc[i], prev.iloc[i])})"))
 
     extras = records["extra"].tolist() if "extra" in records else [{}] * n
-    built = _Builder(records, col, act, prev, spec, decl_style)
+    built = _Builder(records, col, act, prev, spec, rt)
     invdata: dict[str, list] = {}
     reset_data: dict[str, list] = {}
     included = []
-    for i in np.flatnonzero((save | (keep & (act == "N"))).to_numpy()):
+    for i in np.flatnonzero(keep.to_numpy()):
         extra = extras[i] if isinstance(extras[i], dict) else {}
         rec, key, warn = built.record(i, extra)
         if warn:
             warnings.append(ident(i, warn))
-        if built.act[i] == "N":
+        if built.act[i] == "N" and rt.no_action == "reset":
             rec.pop("action", None)
             reset_data.setdefault(key, []).append(rec)
         else:
@@ -210,7 +310,28 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
     reset_payload = ({"rtin": rtin, "reqtyp": "RESET",
                       "invdata": {k: reset_data[k] for k in sorted(reset_data, key=order.index)}}
                      if reset_data else None)
-    return Upload(payload, included, left_out, resets, reset_payload, warnings)
+    return Upload(payload, included, left_out, resets, reset_payload, warnings, route)
+
+
+def _route_checks(records: pd.DataFrame, col, act: pd.Series, spec: pd.Series, rt: Route) -> dict[str, pd.Series]:
+    """Masks of what the portal would reject, per refusal code (see :data:`_REFUSALS`)."""
+    remarks = col("remarks")
+    has_remarks = remarks.str.strip() != ""
+    red = col("itc_reduction").str.strip()
+    declared = np.zeros(len(records), dtype=bool)
+    for h in ("igst", "cgst", "sgst", "cess"):
+        if f"declared_{h}" in records:
+            declared |= pd.to_numeric(records[f"declared_{h}"], errors="coerce").fillna(0).to_numpy() > 0
+    has_decl = (red != "") | declared
+    accept = act == "A"
+    return {
+        "REMARKS_TOO_LONG": has_remarks & act.isin(["A", "R", "P"]) & (remarks.str.len() > MAX_REMARKS),
+        "REMARKS_ON_ACCEPT": has_remarks & accept & ("A" not in rt.remarks_with),
+        "REMARKS_BLOCKED": has_remarks & act.isin(["A", "R", "P"]) & (col("remarks_blocked", -1) == 1),
+        "DECL_NOT_APPLICABLE": has_decl & ~(accept & spec),
+        "DECL_BLOCKED": has_decl & accept & spec & (col("declaration_blocked", -1) == 1),
+        "PEND_BLOCKED_PORTAL": (act == "P") & (col("pending_blocked", -1) == 1),
+    }
 
 
 def _columns(records: pd.DataFrame):
@@ -267,7 +388,7 @@ class _Builder:
     NUMBERS = ("document_value", "taxable_value", "igst", "cgst", "sgst", "cess",
                "declared_igst", "declared_cgst", "declared_sgst", "declared_cess")
 
-    def __init__(self, records, col, act, prev, spec, decl_style):
+    def __init__(self, records, col, act, prev, spec, route: Route):
         self.v = {name: col(name).tolist() for name in self.TEXT}
         self.v.update({name: col(name, 0.0).tolist() for name in self.NUMBERS})
         for name in ("declaration_blocked", "remarks_blocked"):
@@ -276,44 +397,42 @@ class _Builder:
             self.v[name] = (records[name].dt.strftime("%d-%m-%Y").fillna("").tolist()
                             if name in records else [""] * len(records))
         self.act, self.prev, self.spec = act.tolist(), prev.tolist(), spec.tolist()
-        self.style = _SNAKE if decl_style == "snake" else _CAMEL
+        self.route = route
 
     def record(self, i: int, extra: dict) -> tuple[dict, str, str]:
-        v = self.v
-        source = extra.get("_source")
+        v, rt = self.v, self.route
+        source = extra.get("_source") if rt.download_keys else None
         if isinstance(source, str) and source.strip():
             source = json.loads(source, parse_float=parse_float)
         section = v["section"][i]
         if isinstance(source, dict):
-            rec = dict(source)
+            rec = {k: x for k, x in source.items() if k not in _ITC_KEYS and k != "remarks"}
             key = str(extra.get("_section_key") or SECTION_KEYS[section])
-            style = _SNAKE if any(k in rec for k in _SNAKE) else _CAMEL
         else:
             rec = self._from_columns(i, section, extra)
             key = SECTION_KEYS[section]
-            style = self.style
         act = self.act[i]
         rec["action"] = act
-        rec["prev_status"] = self.prev[i]
-        if not _ITC_KEYS.isdisjoint(rec):
-            for k in _ITC_KEYS:
-                rec.pop(k, None)
+        if rt.prev_status:
+            rec["prev_status"] = self.prev[i]
+        else:
+            rec.pop("prev_status", None)
         warn = ""
+        keys = rt.itc_keys
         if act == "A" and self.spec[i] and v["declaration_blocked"][i] != 1:
             red = v["itc_reduction"][i]
             if red == "Full":
-                rec[style[0]] = "Y"
+                rec[keys[0]] = "Y"
             elif red == "Partial":
-                rec[style[0]] = "Y"
-                for k, c in zip(style[1:], self.NUMBERS[-4:]):
+                rec[keys[0]] = "Y"
+                for k, c in zip(keys[1:], self.NUMBERS[-4:]):
                     rec[k] = _money(v[c][i])
             elif red == "No":
-                rec[style[0]] = "N"
+                rec[keys[0]] = "N"
             else:
-                warn = "accepted specified record without an ITC-reduction answer: no itcRedReq sent"
+                warn = f"accepted specified record without an ITC-reduction answer: no {keys[0]} sent"
         text = v["remarks"][i]
-        rec.pop("remarks", None)
-        if text and v["remarks_blocked"][i] != 1 and act in ("A", "R", "P"):
+        if text and v["remarks_blocked"][i] != 1 and act in rt.remarks_with:
             rec["remarks"] = text
         return rec, key, warn
 
@@ -326,10 +445,10 @@ class _Builder:
         rec: dict = {}
         if v["supplier_gstin"][i]:
             rec["stin"] = v["supplier_gstin"][i]
-        rec[num] = v["document_number"][i]
+        rec[num] = str(v["document_number"][i])
         rec[dat] = v["document_date"][i]
         if section in ("B2BA", "B2B-DNA", "B2B-CNA", "ECOA", "IMPGA", "IMPGSEZA"):
-            rec[onum] = v["original_document_number"][i]
+            rec[onum] = str(v["original_document_number"][i])
             if v["original_document_date"][i]:
                 rec[odat] = v["original_document_date"][i]
         if boe:

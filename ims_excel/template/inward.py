@@ -75,6 +75,10 @@ CURRENT = AND(f'{r("Period Index")}>=WindowStart', f'{r("Period Index")}<=Window
 CUT = r("16(4) Cut-off")
 DEADLINE = r("Pending Deadline")
 HAS_DECL = OR(ne(RED, ""), *(f'{num(r("Declared " + h))}>0' for h in L.HEADS))
+GONE = eq(r("Gone From IMS"), "Y")
+FINGERPRINT = "&\"|\"&".join([f'{r("Action")}&""', f'{RED}&""',
+                               *(f'TEXT({num(r("Declared " + h))},"0.00")' for h in L.HEADS), f'{r("Remarks")}&""'])
+"""``validation.decision_fingerprint``: the row's decision as text, compared with Portal Error For."""
 
 
 PEND_STATE = OR(eq(r("Prev"), "P"), AND(eq(r("Act"), "P"), eq(r("Previous Action"), "")))
@@ -84,7 +88,8 @@ _LIVE = AND(OR(CURRENT, AND(f'{r("Period Index")}<WindowStart', PEND_STATE)),
             f'NOT({AND(eq("GSTR3BFiled", "Y"), PEND_STATE)})')
 """``classify`` live: of this return's window, or carried pending; never a pending record once the
 return's GSTR-3B is filed (G4, S3: what is done with it now feeds the next GSTR-2B)."""
-_FILED = ne(r("Supplier Filing Status"), "Not Filed")
+_FILED = AND(ne(r("Supplier Filing Status"), "Not Filed"), f"NOT({GONE})")
+"""Filed by the supplier and still in IMS (a record Gone From IMS is in no GSTR-2B)."""
 
 
 LOCAL_PENDING_OK = OR(eq(r("Pending Cell"), "Y"), eq(r("Pending Cell"), "F"),
@@ -124,6 +129,9 @@ CONDITIONS: dict[str, str] = {
     "GSTIN_CHECK_DIGIT": AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y")),
     "GSTIN_OVERRIDDEN": AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y")),
     "REMARKS_TOO_LONG": f'LEN({r("Remarks")}&"")>Param_remarks_max_length',
+    "PORTAL_ERROR": AND(ne(r("Portal Error"), ""), f'({FINGERPRINT})={r("Portal Error For")}&""'),
+    "SUPPLIER_CHANGED": AND(ne(r("Supplier Change"), ""), eq(r("Action"), "")),
+    "GONE_FROM_IMS": GONE,
     "NOT_FILED": eq(r("Supplier Filing Status"), "Not Filed"),
 }
 """When each reason code that is not a decision-table version code applies (``engine.validation``).
@@ -254,7 +262,9 @@ def _message() -> str:
     x = IF(eq(code, "DECL_EXCEEDS"), f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
            IF(OR(eq(code, "GSTIN_CHECK_DIGIT"), eq(code, "GSTIN_OVERRIDDEN")), f'{g}&""',
               IF(eq(code, "REMARKS_TOO_LONG"), f'LEN({r("Remarks")}&"")',
-                 IF(eq(code, "PEND_FLAG_DISAGREES"), IF(eq(FLAG, "Y"), q("Y"), q("N")), '""'))))
+                 IF(eq(code, "PEND_FLAG_DISAGREES"), IF(eq(FLAG, "Y"), q("Y"), q("N")),
+                    IF(eq(code, "PORTAL_ERROR"), f'{r("Portal Error")}&""',
+                       IF(eq(code, "SUPPLIER_CHANGED"), f'{r("Supplier Change")}&""', '""'))))))
     y = IF(eq(code, "DECL_EXCEEDS"), f'TEXT({pick(full)},"0.00")',
            IF(OR(eq(code, "GSTIN_CHECK_DIGIT"), eq(code, "GSTIN_OVERRIDDEN")), expected,
               IF(eq(code, "PEND_FLAG_DISAGREES"),
@@ -306,10 +316,10 @@ _VISIBLE: tuple[Computed, ...] = (
     _c("Rule", _g(_RULE), "text", "Decision-table rule D1-D29 that governs the record (Rules table).", 7),
     _c("Period", L.period(r), "period", "GSTR-2B period of the record (YYYY-MM): 2B Period, else from the "
        "supplier's filing date, else the return's last month.", 9),
-    _c("IMS State", _g(IF(ne(r("Kind"), "ims"), '""', IF(eq(r("Effective Action"), "Deemed Accepted"),
+    _c("IMS State", _g(IF(OR(ne(r("Kind"), "ims"), GONE), '""', IF(eq(r("Effective Action"), "Deemed Accepted"),
                                                         q("No Action"), r("Effective Action")))),
        "text", "State on the portal's IMS dashboard (No Action / Accepted / Rejected / Pending); blank "
-       "when the record is not in IMS.", 11),
+       "when the record is not in IMS (or gone from it).", 11),
 )
 
 _HELPERS: tuple[Computed, ...] = (

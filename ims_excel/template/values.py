@@ -207,11 +207,12 @@ def config_values(values: dict | None, today: dt.date, *, written: bool = False)
     day22 = {str(s).casefold() for s in q["day_22_states"]}
     out["QRMPDueDay"] = 22.0 if key.casefold() in day22 else float(q["default"])
     out["DueDay"] = out["QRMPDueDay"] if quarterly else float(rb.param("gstr3b_due_day_monthly"))
-    nxt = None if out["WindowEnd"] == "" else int(out["WindowEnd"]) + 1  # config's ReturnDueDate formula
-    out["ReturnDueDate"] = "" if nxt is None else serial(dt.date(nxt // 12, nxt % 12 + 1, int(out["DueDay"])))
     out["OwnState"] = _state_number(g)
     filed = _date(inp["AnnualReturnFiledOn"])  # ISNUMBER: a date or a number
     out["AnnualReturnFYEnd"] = float(filed.year - (1 if filed.month < 4 else 0)) if filed else ""
+    # DATE(INT((WindowEnd+1)/12),MOD(WindowEnd+1,12)+1,DueDay): the month after the window's last
+    out["ReturnDueDate"] = ("" if rpi == "" else
+                            serial(dt.date((int(end) + 1) // 12, (int(end) + 1) % 12 + 1, int(out["DueDay"]))))
     return out
 
 

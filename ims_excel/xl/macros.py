@@ -321,8 +321,12 @@ def export_upload_json(book: Any, path: str | None = None, only_valid: bool | No
     target = Path(path) if path else Path(book.fullname).with_name(Path(book.fullname).stem + "_upload.json")
     up.write(target)
     text = f"Wrote {target}: {up.count} records to upload."
-    if up.left_out:
-        text += f"\nLeft out ({len(up.left_out)}):\n" + "\n".join(str(r) for r in up.left_out[:12])
+    if up.act_online:
+        text += (f"\nAct on these online ({len(up.act_online)}; the offline upload cannot carry them):\n"
+                 + "\n".join(str(r) for r in up.act_online[:12]))
+    rest = [r for r in up.left_out if r.code != "ACT_ONLINE"]
+    if rest:
+        text += f"\nLeft out ({len(rest)}):\n" + "\n".join(str(r) for r in rest[:12])
     if up.reset_payload:
         reset = up.write_reset(target.with_name(target.stem + ".reset" + target.suffix))
         text += f"\nWrote {reset}: {len(up.resets)} records back to No Action (RESET)."

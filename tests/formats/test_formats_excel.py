@@ -8,7 +8,7 @@ import pytest
 
 from formats_helpers import (FIXTURES, RTIN, SUPPLIERS, TRICKY, build_canonical_workbook,
                              build_portal_workbook, build_pr_workbook, ok_statuses)
-from ims_excel.formats import build_upload, detect, detect_and_read, load, portal_excel
+from ims_excel.formats import UploadRefused, build_upload, detect, detect_and_read, load, portal_excel
 from ims_excel.normalise import InputError
 
 
@@ -120,12 +120,23 @@ def test_header_labels_are_matched_loosely():
 
 def test_upload_from_the_portal_workbook(portal):
     t = load(portal)
-    up = build_upload(t, ok_statuses(t), RTIN)
+    blocked = t["document_number"] == "INV/24-25/0891"  # IsRemarkBlocked = Y and a remark: refused
+    with pytest.raises(UploadRefused, match="REMARKS_BLOCKED"):
+        build_upload(t, ok_statuses(t), RTIN, route="api")
+    t.loc[blocked, "remarks"] = ""
+    up = build_upload(t, ok_statuses(t), RTIN, route="api")
     b2b = up.payload["invdata"]["b2b"]
     assert [(r["inum"], r["action"], r["prev_status"]) for r in b2b] == [
         ("000123", "A", "N"), ("INV/24-25/0891", "R", "A")]
     assert "remarks" not in b2b[1]  # IsRemarkBlocked = Y
     assert up.payload["invdata"]["b2bcn"][0]["declIgst"] == 45.0
+    with pytest.raises(UploadRefused, match="REMARKS_ON_ACCEPT"):  # CN-9: Accept with a remark
+        build_upload(t, ok_statuses(t), RTIN)
+    t.loc[t["section"] == "B2B-CN", "remarks"] = ""
+    off = build_upload(t, ok_statuses(t), RTIN)
+    assert [(r["inum"], r["action"]) for r in off.payload["invdata"]["b2b"]] == [("000123", "A"),
+                                                                              ("INV/24-25/0891", "R")]
+    assert off.payload["invdata"]["b2bcn"][0]["decl_igst"] == 45.0
 
 
 @pytest.mark.parametrize("table", [True, False])

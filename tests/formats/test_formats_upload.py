@@ -11,7 +11,7 @@ import pytest
 from formats_helpers import FIXTURES, RTIN, TRICKY, ok_statuses, original_records
 from ims_excel.formats import UploadRefused, build_upload, load, write_upload
 from ims_excel.formats._jsonio import JsonNumber, dumps
-from ims_excel.formats.upload_json import MAX_REMARKS
+from ims_excel.formats.upload_json import MAX_REMARKS, ROUTE_TABLE, ROUTES
 
 DOWNLOAD = FIXTURES / "ims_offline_download.json"
 CHANGED_KEYS = {"action", "prev_status", "itcRedReq", "declIgst", "declCgst", "declSgst", "declCess",
@@ -30,12 +30,13 @@ def test_import_then_export_with_no_change_is_empty():
     assert up.left_out == [] and up.resets == [] and up.reset_payload is None
 
 
-def test_three_changes_upload_exactly_those_three_records_byte_for_byte():
+def test_api_route_three_changes_upload_exactly_those_three_records_byte_for_byte():
+    """API route: the downloaded record goes back unchanged (formats-and-market.md 10, india-compliance)."""
     typed = load(DOWNLOAD)
     typed.loc[_index(typed, "000123"), "action"] = "Accept"           # N -> A
     typed.loc[_index(typed, '=HYPERLINK("x")'), "action"] = "Accept"  # R -> A, remarks blocked
     typed.loc[_index(typed, "INV/24-25/0891"), "action"] = "Reject"    # P -> R, keeps its remarks
-    up = build_upload(typed, ok_statuses(typed), RTIN)
+    up = build_upload(typed, ok_statuses(typed), RTIN, route="api")
     text = up.to_json()
     payload = json.loads(text, parse_float=JsonNumber)
     assert list(payload["invdata"]) == ["b2b"]
@@ -55,11 +56,12 @@ def test_three_changes_upload_exactly_those_three_records_byte_for_byte():
     assert up.count == 3 and len(up.included) == 3
 
 
-def test_reset_to_no_action_is_not_saved_but_listed():
+def test_api_route_reset_to_no_action_is_its_own_reset_payload():
+    """API route: RESETIMS, reqtyp RESET, no action key (india-compliance taxpayer_returns.py)."""
     typed = load(DOWNLOAD)
     i = _index(typed, "1234567890123456")  # saved as A
     typed.loc[i, "action"] = "No Action"
-    up = build_upload(typed, ok_statuses(typed), RTIN)
+    up = build_upload(typed, ok_statuses(typed), RTIN, route="api")
     assert up.payload["invdata"] == {}
     assert [r.document_number for r in up.resets] == ["1234567890123456"]
     rec = up.reset_payload["invdata"]["b2b"][0]
@@ -68,57 +70,74 @@ def test_reset_to_no_action_is_not_saved_but_listed():
 
 
 def test_itc_reduction_block_only_for_specified_accepts():
+    """G9 / D30: the declaration goes only with Accept on a specified record; elsewhere it is refused."""
     typed = load(DOWNLOAD)
     cn0042, cn9, cn5a = (_index(typed, d) for d in ("CN/0042", "CN-9", "CN-5A"))
     dn77 = _index(typed, "DN-77")
     typed.loc[cn0042, ["action", "itc_reduction"]] = ["Accept", "Partial"]
     typed.loc[cn0042, ["declared_igst", "declared_cgst"]] = [90.0, 0.0]
-    typed.loc[cn9, "action"] = "Pending"            # not an accept: no block
+    typed.loc[cn9, ["action", "remarks"]] = ["Reject", "half reversed earlier"]  # keeps its declaration
     typed.loc[cn5a, "action"] = "Reject"
-    typed.loc[dn77, ["action", "itc_reduction"]] = ["Accept", "Full"]  # not specified: no block
+    typed.loc[dn77, ["action", "itc_reduction"]] = ["Accept", "Full"]  # not specified
     specified = typed["section"].isin(["B2B-CN", "B2B-CNA"])
+    with pytest.raises(UploadRefused) as err:
+        build_upload(typed, ok_statuses(typed), RTIN, specified=specified)
+    assert [(r.document_number, r.code) for r in err.value.rows] == [
+        ("DN-77", "DECL_NOT_APPLICABLE"), ("CN-9", "DECL_NOT_APPLICABLE"), ("CN-5A", "DECL_NOT_APPLICABLE")]
+    for i in (cn9, cn5a, dn77):
+        typed.loc[i, ["itc_reduction", "declared_igst"]] = ["", 0.0]
     up = build_upload(typed, ok_statuses(typed), RTIN, specified=specified)
     recs = {r["nt_num"]: r for sec in up.payload["invdata"].values() for r in sec}
-    assert recs["CN/0042"]["itcRedReq"] == "Y"
-    assert [recs["CN/0042"][k] for k in ("declIgst", "declCgst", "declSgst", "declCess")] == [90, 0, 0, 0]
-    assert '"declIgst":90.00,"declCgst":0.00' in up.to_json()
-    assert not CHANGED_KEYS - {"action", "prev_status", "remarks"} & set(recs["CN-9"])
-    assert "itc_red_req" not in recs["CN-9"] and "decl_igst" not in recs["CN-9"]
+    assert recs["CN/0042"]["itc_red_req"] == "Y"
+    assert [recs["CN/0042"][k] for k in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")] == [90, 0, 0, 0]
+    assert '"decl_igst":90.00,"decl_cgst":0.00' in up.to_json()
+    assert not set(recs["CN-9"]) & (CHANGED_KEYS - {"action", "remarks"})
     assert recs["CN-9"]["remarks"] == "half reversed earlier"
-    assert "itcRedReq" not in recs["CN-5A"]
-    assert "itcRedReq" not in recs["DN-77"]
+    assert "itc_red_req" not in recs["CN-5A"] and "itc_red_req" not in recs["DN-77"]
 
 
-@pytest.mark.parametrize("reduction, expected", [
-    ("Full", {"itc_red_req": "Y"}),
-    ("Partial", {"itc_red_req": "Y", "decl_igst": 40.0, "decl_cgst": 0.0, "decl_sgst": 0.0, "decl_cess": 0.0}),
-    ("No", {"itc_red_req": "N"}),
+@pytest.mark.parametrize("route, reduction, expected", [
+    ("offline", "Full", {"itc_red_req": "Y"}),
+    ("offline", "Partial", {"itc_red_req": "Y", "decl_igst": 40.0, "decl_cgst": 0.0, "decl_sgst": 0.0,
+                            "decl_cess": 0.0}),
+    ("offline", "No", {"itc_red_req": "N"}),
+    ("api", "Full", {"itcRedReq": "Y"}),
+    ("api", "Partial", {"itcRedReq": "Y", "declIgst": 40.0, "declCgst": 0.0, "declSgst": 0.0, "declCess": 0.0}),
+    ("api", "No", {"itcRedReq": "N"}),
 ])
-def test_itc_reduction_keeps_the_source_spelling(reduction, expected):
+def test_itc_reduction_spelling_is_the_routes(route, reduction, expected):
+    """Offline: itc_red_req/decl_* (itc-guard docs/ims-json-schema.md s.3, the utility's VBA); API:
+    itcRedReq/declIgst.. (india-compliance); full = Y with values omitted (india-compliance ims.py)."""
     typed = load(DOWNLOAD)
     i = _index(typed, "CN-9")  # downloaded with itc_red_req / decl_igst (snake_case), action A
     typed.loc[i, "previous_action"] = "Pending"  # force a change
-    typed.loc[i, ["itc_reduction", "declared_igst"]] = [reduction, 40.0]
-    up = build_upload(typed, ok_statuses(typed), RTIN, specified=typed["section"] == "B2B-CN")
+    typed.loc[i, ["itc_reduction", "declared_igst", "remarks"]] = [reduction, 40.0, ""]
+    up = build_upload(typed, ok_statuses(typed), RTIN, specified=typed["section"] == "B2B-CN", route=route)
     rec = up.payload["invdata"]["b2bcn"][0]
-    got = {k: v for k, v in rec.items() if k.startswith(("itc_", "decl"))}
+    got = {k: v for k, v in rec.items() if k.startswith(("itc", "decl"))}
+    if route == "api":
+        assert rec.pop("itcRedReqBlocked") == "N"  # untouched download key
+        got.pop("itcRedReqBlocked")
     assert got == expected
-    assert rec["itcRedReqBlocked"] == "N"  # untouched download key
 
 
-def test_declaration_blocked_sends_no_block():
+def test_declaration_blocked_is_refused_and_a_blank_one_sends_no_block():
     typed = load(DOWNLOAD)
     i = _index(typed, "CN/0042")
     typed.loc[i, ["action", "itc_reduction", "declaration_blocked"]] = ["Accept", "Full", 1]
-    up = build_upload(typed, ok_statuses(typed), RTIN, specified=pd.Series(True, index=typed.index))
-    assert "itcRedReq" not in up.payload["invdata"]["b2bcn"][0]
+    spec = pd.Series(True, index=typed.index)
+    with pytest.raises(UploadRefused, match="DECL_BLOCKED"):
+        build_upload(typed, ok_statuses(typed), RTIN, specified=spec)
+    typed.loc[i, "itc_reduction"] = ""
+    up = build_upload(typed, ok_statuses(typed), RTIN, specified=spec)
+    assert "itc_red_req" not in up.payload["invdata"]["b2bcn"][0]
 
 
 def test_specified_accept_without_answer_is_a_warning():
     typed = load(DOWNLOAD)
     typed.loc[_index(typed, "CN/0042"), "action"] = "Accept"
     up = build_upload(typed, ok_statuses(typed), RTIN)  # default: B2B-CN is specified
-    assert "itcRedReq" not in up.payload["invdata"]["b2bcn"][0]
+    assert "itc_red_req" not in up.payload["invdata"]["b2bcn"][0]
     assert [w.document_number for w in up.warnings] == ["CN/0042"]
 
 
@@ -126,10 +145,12 @@ def test_error_status_refuses_and_only_valid_leaves_out():
     typed = load(DOWNLOAD)
     for doc in ("000123", "DN-77", "ECO-2025-0001"):
         typed.loc[_index(typed, doc), "action"] = "Accept"
+    typed.loc[_index(typed, "AMD/001-R"), "action"] = "Reject"
     statuses = ok_statuses(typed)
     statuses.loc[_index(typed, "DN-77"), ["status", "primary_code"]] = ["error", "PENDING_BLOCKED"]
     statuses.loc[_index(typed, "AMD/001-R"), ["status", "primary_code"]] = ["error", "GSTIN_CHECK"]
     statuses.loc[_index(typed, "000123"), "status"] = "warning"
+    statuses.loc[_index(typed, "INV/24-25/0891"), "status"] = "error"  # unchanged: not uploaded, not refused
     with pytest.raises(UploadRefused) as err:
         build_upload(typed, statuses, RTIN)
     assert [r.document_number for r in err.value.rows] == ["AMD/001-R", "DN-77"]
@@ -137,7 +158,8 @@ def test_error_status_refuses_and_only_valid_leaves_out():
     up = build_upload(typed, statuses, RTIN, only_valid=True)
     sent = [r.get("inum") or r.get("nt_num") for sec in up.payload["invdata"].values() for r in sec]
     assert sent == ["000123", "ECO-2025-0001"]
-    assert [(r.document_number, r.code) for r in up.left_out] == [("DN-77", "PENDING_BLOCKED")]
+    assert [(r.document_number, r.code) for r in up.left_out] == [("AMD/001-R", "GSTIN_CHECK"),
+                                                                   ("DN-77", "PENDING_BLOCKED")]
 
 
 def test_missing_status_counts_as_error():
@@ -147,19 +169,96 @@ def test_missing_status_counts_as_error():
         build_upload(typed, ok_statuses(typed).iloc[1:], RTIN)
 
 
-def test_long_remarks_are_refused_and_blocked_remarks_not_sent():
+@pytest.mark.parametrize("route", ["offline", "api"])
+def test_long_and_blocked_remarks_are_refused(route):
+    """Remarks: at most 250 characters, never where isRemarksBlocked = Y (itc-guard s.3-4; india-compliance)."""
     typed = load(DOWNLOAD)
     i = _index(typed, "000123")
     typed.loc[i, ["action", "remarks"]] = ["Reject", "x" * (MAX_REMARKS + 1)]
-    with pytest.raises(UploadRefused, match="251 characters"):
-        build_upload(typed, ok_statuses(typed), RTIN)
+    with pytest.raises(UploadRefused, match="251 characters.*REMARKS_TOO_LONG"):
+        build_upload(typed, ok_statuses(typed), RTIN, route=route)
     typed.loc[i, "remarks"] = "x" * MAX_REMARKS
-    up = build_upload(typed, ok_statuses(typed), RTIN)
+    up = build_upload(typed, ok_statuses(typed), RTIN, route=route)
     assert up.payload["invdata"]["b2b"][0]["remarks"] == "x" * MAX_REMARKS
     typed.loc[i, "remarks_blocked"] = 1
-    typed.loc[i, "remarks"] = "x" * 999  # blocked: not sent, so not refused
+    with pytest.raises(UploadRefused, match="REMARKS_BLOCKED"):
+        build_upload(typed, ok_statuses(typed), RTIN, route=route)
+    up = build_upload(typed, ok_statuses(typed), RTIN, route=route, only_valid=True)
+    assert up.payload["invdata"] == {} and [r.code for r in up.left_out] == ["REMARKS_BLOCKED"]
+
+
+def test_remarks_on_accept_refused_offline_sent_by_api():
+    """Offline: remarks only with R or P (itc-guard s.4 rule 1); API: any action (india-compliance)."""
+    typed = load(DOWNLOAD)
+    typed.loc[_index(typed, "000123"), ["action", "remarks"]] = ["Accept", "ok"]
+    with pytest.raises(UploadRefused, match="REMARKS_ON_ACCEPT"):
+        build_upload(typed, ok_statuses(typed), RTIN)
+    assert build_upload(typed, ok_statuses(typed), RTIN, route="api").payload["invdata"]["b2b"][0]["remarks"] == "ok"
+
+
+def test_pending_where_blocked_is_refused():
+    """ispendactblocked = Y: uploading P fails (formats-and-market.md 1; rulebook G11)."""
+    typed = load(DOWNLOAD)
+    typed.loc[_index(typed, '=HYPERLINK("x")'), "action"] = "Pending"  # downloaded with ispendactblocked Y
+    with pytest.raises(UploadRefused, match="PEND_BLOCKED_PORTAL"):
+        build_upload(typed, ok_statuses(typed), RTIN)
+
+
+def test_offline_no_action_is_n_in_the_same_save_file():
+    """Offline: N is an action code of the SAVE file (itc-guard s.3), no separate RESET file."""
+    typed = load(DOWNLOAD)
+    typed.loc[_index(typed, "1234567890123456"), "action"] = "No Action"  # saved as A
     up = build_upload(typed, ok_statuses(typed), RTIN)
-    assert "remarks" not in up.payload["invdata"]["b2b"][0]
+    assert up.reset_payload is None and up.resets == []
+    rec = up.payload["invdata"]["b2b"][0]
+    assert rec["action"] == "N" and "prev_status" not in rec
+
+
+def test_offline_record_has_the_upload_keys_only():
+    """Offline: the keys the utility writes (itc-guard s.3 'Written on upload'), never tradenm/hash/flags;
+    document numbers strings, dates dd-mm-yyyy, amounts numbers."""
+    typed = load(DOWNLOAD)
+    for doc in TRICKY:
+        typed.loc[_index(typed, doc), "action"] = "Reject" if doc != '=HYPERLINK("x")' else "Accept"
+    typed.loc[_index(typed, "INV/24-25/0891"), "remarks"] = "awaiting goods"
+    typed.loc[_index(typed, "AMD/001-R"), "action"] = "Pending"
+    up = build_upload(typed, ok_statuses(typed), RTIN)
+    text = up.to_json()
+    b2b = up.payload["invdata"]["b2b"]
+    assert [r["inum"] for r in b2b] == ["000123", "1234567890123456", "INV/24-25/0891", '=HYPERLINK("x")']
+    assert b2b[1] == {"stin": "27AAACS1111S1Z9", "inum": "1234567890123456", "idt": "07-10-2025",
+                      "inv_typ": "R", "val": 5900.5, "pos": "29", "txval": 5000.5, "iamt": 900.0, "camt": 0.0,
+                      "samt": 0.0, "cess": 0.0, "srcform": "R1A", "rtnprd": "102025", "action": "R"}
+    assert b2b[2]["remarks"] == "awaiting goods" and b2b[2]["inv_typ"] == "SEWP"
+    assert '"inum":"1234567890123456"' in text and '"val":5900.50' in text
+    assert b2b[3]["srcform"] == "R1A"  # downloaded as "GSTR1A": sent as the code
+    amd = up.payload["invdata"]["b2ba"][0]
+    assert (amd["oinum"], amd["oidt"], amd["inum"], amd["action"]) == ("AMD/001", "15-09-2025", "AMD/001-R", "P")
+    for rec in (*b2b, amd):
+        assert not {"tradenm", "hash", "srcfilstatus", "ispendactblocked", "isRemarksBlocked",
+                    "prev_status"} & set(rec)
+
+
+def test_bills_of_entry_are_left_out_offline_and_listed_act_online():
+    """Utility v1.1 has no Import of Goods sheets: BoEs are acted on online (itc-guard s.6; §10)."""
+    recs = pd.DataFrame({"row": [5, 6], "section": ["IMPG", "B2B"], "supplier_gstin": ["", "27AAACR5055K1Z7"],
+                         "document_number": ["1234567", "X-1"], "document_date": pd.to_datetime(["2025-10-02"] * 2),
+                         "action": ["Accept", "Accept"], "previous_action": ["No Action", "No Action"]})
+    ok = pd.DataFrame({"status": ["ok", "ok"]})
+    up = build_upload(recs, ok, RTIN)
+    assert list(up.payload["invdata"]) == ["b2b"]
+    assert [(r.row, r.document_number, r.code) for r in up.act_online] == [(5, "1234567", "ACT_ONLINE")]
+    assert "act on these online" in str(up.act_online[0])
+    assert list(build_upload(recs, ok, RTIN, route="api").payload["invdata"]) == ["b2b", "impg"]
+
+
+def test_route_table_is_the_one_place():
+    assert set(ROUTES) == {"offline", "api"}
+    for item, (off, api, source) in ROUTE_TABLE.items():
+        assert getattr(ROUTES["offline"], item) == off and getattr(ROUTES["api"], item) == api
+        assert source and ("itc-guard" in source or "india-compliance" in source)
+    with pytest.raises(ValueError, match="route 'gsp'"):
+        build_upload(load(DOWNLOAD), ok_statuses(load(DOWNLOAD)), RTIN, route="gsp")
 
 
 def test_records_not_in_ims_are_never_uploaded():
@@ -172,25 +271,22 @@ def test_records_not_in_ims_are_never_uploaded():
 
 def test_records_from_a_csv_are_built_from_the_columns():
     typed = load(FIXTURES / "canonical_inward.csv")
+    typed.loc[typed["document_number"] == "CN-9", "remarks"] = ""  # offline: no remarks with Accept
     up = build_upload(typed, ok_statuses(typed), RTIN)
     text = up.to_json()
     b2b = up.payload["invdata"]["b2b"]
     assert [r["inum"] for r in b2b] == ["000123", "1234567890123456", '=HYPERLINK("x")']
     assert b2b[0] == {"stin": "27AAACR5055K1Z7", "inum": "000123", "idt": "05-10-2025", "inv_typ": "R",
                       "val": 11800.0, "pos": "29", "txval": 10000.0, "iamt": 1800.0, "camt": 0.0,
-                      "samt": 0.0, "cess": 0.0, "srcform": "R1", "rtnprd": "102025", "action": "A",
-                      "prev_status": "N"}
+                      "samt": 0.0, "cess": 0.0, "srcform": "R1", "rtnprd": "102025", "action": "A"}
     assert '"val":11800.00,"pos":"29","txval":10000.00,"iamt":1800.00,"camt":0.00' in text
     assert b2b[1]["remarks"] == "wrong rate" and b2b[1]["srcform"] == "R1A"
     cn = up.payload["invdata"]["b2bcn"][0]
     assert cn["nt_num"] == "CN-9" and cn["nt_dt"] == "26-10-2025"
-    assert cn["itcRedReq"] == "Y" and '"declIgst":45.00' in text
-
-
-def test_snake_style_for_built_records():
-    typed = load(FIXTURES / "canonical_inward.csv")
-    up = build_upload(typed, ok_statuses(typed), RTIN, decl_style="snake")
-    assert up.payload["invdata"]["b2bcn"][0]["itc_red_req"] == "Y"
+    assert cn["itc_red_req"] == "Y" and '"decl_igst":45.00' in text
+    api = build_upload(typed, ok_statuses(typed), RTIN, route="api")
+    assert api.payload["invdata"]["b2b"][0]["prev_status"] == "N"
+    assert api.payload["invdata"]["b2bcn"][0]["itcRedReq"] == "Y"
 
 
 def test_bad_rtin_is_refused():
@@ -218,14 +314,32 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["upload.json"]
 
 
-def test_upload_of_an_upload_is_the_same_upload(tmp_path):
+def test_api_upload_of_an_upload_is_the_same_upload(tmp_path):
+    """API route: the file carries prev_status, so reading it back rebuilds the same request."""
     typed = load(DOWNLOAD)
     for doc in TRICKY:
-        typed.loc[_index(typed, doc), "action"] = "Pending"
+        typed.loc[_index(typed, doc), "action"] = "Pending" if doc != '=HYPERLINK("x")' else "Accept"
+    first = build_upload(typed, ok_statuses(typed), RTIN, route="api")
+    path = tmp_path / "upload.json"
+    first.write(path)
+    again = load(path)
+    assert again["document_number"].tolist() == [d for d in TRICKY if d != "INV/24-25/0891"]
+    second = build_upload(again, ok_statuses(again), RTIN, route="api")
+    assert second.to_json() == first.to_json()
+
+
+def test_offline_upload_read_back_is_the_portal_state(tmp_path):
+    """Offline route: the file read back is the records as the portal now holds them (action = saved
+    status), so exporting again uploads nothing: the round trip is stable."""
+    typed = load(DOWNLOAD)
+    for doc in TRICKY:
+        typed.loc[_index(typed, doc), "action"] = "Pending" if doc != '=HYPERLINK("x")' else "Accept"
     first = build_upload(typed, ok_statuses(typed), RTIN)
     path = tmp_path / "upload.json"
     first.write(path)
     again = load(path)
     assert again["document_number"].tolist() == [d for d in TRICKY if d != "INV/24-25/0891"]
-    second = build_upload(again, ok_statuses(again), RTIN)
-    assert second.to_json() == first.to_json()
+    assert again["action"].astype(str).tolist() == ["Pending", "Pending", "Accept"]
+    assert (again["action"].astype(str).map({"Pending": "Pending", "Accept": "Accepted"})
+            == again["previous_action"].astype(str)).all()
+    assert build_upload(again, ok_statuses(again), RTIN).payload["invdata"] == {}

@@ -115,7 +115,10 @@ def test_export_refuses_errors_unless_only_valid(sample_book, tmp_path, capsys):
     out = tmp_path / "upload.json"
     assert main(["export", str(sample_book), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "upload refused" in err and "row 15" in err and not out.exists()
+    # only records that would be sent are refused: row 15 (unchanged Pending, window over) is not;
+    # row 13 is (Accept with a remark: the offline upload takes remarks with R/P only)
+    assert "upload refused" in err and "row 13" in err and "REMARKS_ON_ACCEPT" in err and "row 15" not in err
+    assert not out.exists()
     assert main(["export", str(sample_book), "--out", str(out), "--only-valid"]) == 0
     stdout = capsys.readouterr().out
     doc = json.loads(out.read_text())
@@ -123,6 +126,8 @@ def test_export_refuses_errors_unless_only_valid(sample_book, tmp_path, capsys):
     sent = {r.get("inum") or r.get("nt_num") or r.get("boenum") for v in doc["invdata"].values() for r in v}
     assert "CN-404" not in sent and "INV-2002" in sent  # an error left out; a decided record sent
     assert "Left out (4)" in stdout and "row 18" in stdout
+    assert "Act on these online (3" in stdout and "row 21 (IMPG '7001234')" in stdout  # BoEs: not offline
+    assert not {"impg", "impgsez"} & set(doc["invdata"])
 
 
 def test_report_on_a_workbook_equals_report_on_the_csv(sample_book, capsys):
@@ -150,6 +155,7 @@ def test_demo_without_arguments_writes_into_ims_demo(tmp_path, monkeypatch, caps
         assert f"ims-demo/{name}" in out
     assert "34 records: 5 errors, 3 warnings." in out
     summary = (folder / "summary.txt").read_text()
-    assert "Upload JSON: 17 records; 4 left out" in summary and "CN-404" in summary
+    assert "Upload JSON: 14 records; 4 left out" in summary and "CN-404" in summary
+    assert "Act on these online (3; the offline upload cannot carry them)" in summary  # the 3 Bills of Entry
     assert len(table_rows(folder / "demo_client.xlsm")) == 34
     assert main(["demo"]) == 0  # again, over the same folder

@@ -418,16 +418,17 @@ def _user_additions(src: Path, dst: Path) -> Path:
         below = inward.bounds[2] + 3
         comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
     note = b'<c r="H2" t="inlineStr"><is><t>call the client on Monday</t></is></c>'
-    step = _rezip(src, dst.with_name("a.xlsm"), config,
-                  lambda x: re.sub(rb'(<c r="A2"[^>]*>.*?</c>)', lambda m: m.group(1) + note, x, count=1))
+    # after a cell, whatever its shared-string index (the template's strings change)
+    after = lambda ref, extra: lambda x: re.sub(rb'(<c r="' + ref + rb'"[^>]*>.*?</c>)',  # noqa: E731
+                                                lambda m: m.group(1) + extra, x, count=1)
+    step = _rezip(src, dst.with_name("a.xlsm"), config, after(b"A2", note))
     step = _rezip(step, dst.with_name("b.xlsm"), config, lambda x: x.replace(
         b"</dataValidations>", b'<dataValidation type="list" allowBlank="1" sqref="H3"><formula1>"Yes,No"'
                                b"</formula1></dataValidation></dataValidations>", 1))
     step = _rezip(step, dst.with_name("c.xlsm"), inward.sheet_part, lambda x: x.replace(
         b"</sheetData>", f'<row r="{below}"><c r="B{below}"><v>123456</v></c></row></sheetData>'.encode(), 1))
-    step = _rezip(step, dst.with_name("d.xlsm"), summary, lambda x: re.sub(
-        rb'(<c r="B1"[^>]*>.*?</c>)',
-        lambda m: m.group(1) + b'<c r="F1" t="inlineStr"><is><t>checked by RK</t></is></c>', x, count=1))
+    step = _rezip(step, dst.with_name("d.xlsm"), summary,
+                  after(b"B1", b'<c r="F1" t="inlineStr"><is><t>checked by RK</t></is></c>'))
     step = _rezip(step, dst.with_name("e.xlsm"), comments, lambda x: x.replace(
         b"</commentList>", b'<comment ref="Z9" authorId="0"><text><t>ask about this one</t></text></comment>'
                            b"</commentList>", 1))

@@ -73,7 +73,7 @@ def test_import_appends_records_and_leaves_existing_ones_alone(tmp_path, capsys)
     wb.save(book)
     capsys.readouterr()
     assert main(["import", str(book), str(sample_path("sample_inward.csv"))]) == 0
-    assert "0 records added" in capsys.readouterr().out
+    assert "Inward: 0 added" in capsys.readouterr().out
     again = table_rows(book)
     assert len(again) == 34
     assert again[0]["Action"] == "Reject" and again[0]["Remarks"] == "goods not received"

@@ -208,9 +208,19 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
                 "GSTIN_OVERRIDDEN" if rec["gstin_override"] == 1 else "GSTIN_CHECK_DIGIT")
         if len(rec["remarks"]) > 250:
             errs.add("REMARKS_TOO_LONG")
+        fp = "|".join([str(rec["action"]), str(rec["itc_reduction"]),
+                       *(f"{float(rec['declared_' + h] or 0) + 0.0:.2f}" for h in HEADS), str(rec["remarks"])])
+        if rec.get("portal_error", "") and fp == str(rec.get("portal_error_for", "")):
+            errs.add("PORTAL_ERROR")
+        if rec.get("supplier_change", "") and str(rec["action"]) == "":
+            warns.add("SUPPLIER_CHANGED")
+        gone = rec.get("gone_from_ims", -1) == 1
+        if gone:
+            infos.add("GONE_FROM_IMS")
         filed = rec["supplier_filing_status"] != "Not Filed"
         if not filed:
             infos.add("NOT_FILED")
+        filed = filed and not gone
         worst = errs or warns or infos
         status = "error" if errs else "warning" if warns else "info" if infos else "ok"
         primary = next((c for c in order if c in worst), "")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.engine.validation import decision_fingerprint
 from ims_excel.gstin import check_char
 from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, SECTIONS, categories
@@ -116,6 +117,13 @@ def inward(n: int, seed: int = 0, period: str = "2026-10", suppliers: int = 2000
         df[f"declared_{h}"] = np.where(df["itc_reduction"] == "Partial",
                                        np.round(df[h] * rng.choice([0.0, 0.5, 1.0, 1.2], n), 2), 0.0)
     df["remarks"] = _pick(rng, ["", "", "", "checked", "x" * 260], n, [0.3, 0.3, 0.3, 0.099, 0.001])
+    # the portal round trip (issue 10): an error from the portal's error file (matching the row's decision
+    # or not), a supplier's change that reset the action, a record gone from IMS
+    err = rng.random(n) < 0.02
+    df["portal_error"] = np.where(err, "Invalid action", "")
+    df["portal_error_for"] = np.where(err & (rng.random(n) < 0.6), decision_fingerprint(df), "")
+    df["supplier_change"] = np.where(rng.random(n) < 0.02, "IGST 1.00 -> 2.00; your Accept was reset", "")
+    df["gone_from_ims"] = np.where(rng.random(n) < 0.01, 1, -1).astype("int8")
     df["extra"] = [{}] * n
     _check_columns(df, INWARD_COLUMNS)
     return df

@@ -1,0 +1,264 @@
+"""Merge on import: a newer download updates the workbook's rows instead of being skipped (issue 10).
+
+Records are matched by :func:`ims_excel.engine.identity.identity` (recipient,
+supplier, document family, original/amendment, number, financial year; not the
+2B period). What a source may change depends on whose it is:
+
+Portal downloads (IMS JSON ``imsDetails``/GETINV, GSTR-2B JSON, the portal Excel)
+    own the portal's fields: amounts, dates, type, place of supply, filing
+    status and date, source form and return period, 2B period, the portal's
+    flags and its current action (*Previous Action*). They are updated when the
+    file supplies a value that differs. The user's fields (*Action*, *ITC
+    Reduction*, *Declared* amounts, *Remarks*, any column the user added) are
+    kept. When the supplier changed the record (date, type, place of supply or
+    an amount) and it carried an action, the portal has reset that action
+    (rulebook G3): *Action* (and its declaration) is cleared, *Previous Action*
+    follows the download, and *Supplier Change* keeps the old choice and what
+    changed, a warning (SUPPLIER_CHANGED) until the user chooses again.
+    A record of a section the IMS download has, that the download no longer
+    holds and that its supplier had not filed (a saved record the supplier
+    deleted, G3; india-compliance drops exactly these, ``handle_missing_transactions``
+    in ``gst_india/utils/gstr_2/ims.py``), is marked *Gone From IMS* (kept, out
+    of GSTR-2B/3B); one that comes back is unmarked.
+The user's own files (canonical CSV/xlsx, the purchase register, an upload JSON)
+    carry decisions: their non-blank *Action*, *ITC Reduction*, *Declared* and
+    *Remarks* are applied to the matching rows; nothing else is touched. So
+    importing our own upload file back changes nothing.
+The portal's error file (``imsDetailsErr``)
+    sets *Portal Error* (its ``error_msg``) and *Portal Error For* (the row's
+    decision then, :func:`~ims_excel.engine.validation.decision_fingerprint`):
+    an error (PORTAL_ERROR) until the user changes that decision.
+
+Records no row matches are added (error-file records are not: they are
+listed). Importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ims_excel import periods
+from ims_excel.engine.identity import identity
+from ims_excel.engine.validation import decision_fingerprint
+from ims_excel.formats._common import SECTION_OF_KEY
+from ims_excel.records import INWARD_COLUMNS
+from ims_excel.template.specs import spec
+from ims_excel.template.tables import cell_columns
+
+USER_OWNED = ("Action", "ITC Reduction", "Declared IGST", "Declared CGST", "Declared SGST", "Declared Cess",
+              "Remarks")
+ROUND_TRIP = ("Portal Error", "Portal Error For", "Supplier Change", "Gone From IMS")
+SUPPLIER_FIELDS = ("Document Date", "Supply Type", "Place Of Supply", "Document Value", "Taxable Value",
+                   "IGST", "CGST", "SGST", "Cess")
+"""A change in any of these is the supplier editing the record: the portal resets the action (G3)."""
+NOT_FROM_PORTAL = ("GSTIN Override", "Original Action", "Original 3B Filed")
+PORTAL_OWNED = tuple(c.name for c in INWARD_COLUMNS
+                     if c.name not in USER_OWNED + ROUND_TRIP + NOT_FROM_PORTAL)
+KIND = {c.name: c.kind for c in INWARD_COLUMNS}
+
+
+@dataclass
+class Change:
+    """One row of the import report (and of the Changes sheet)."""
+
+    what: str  # added / updated / reset / gone / back / decision / portal error / not found
+    section: str
+    supplier_gstin: str
+    document_number: str
+    row: int | None = None  # sheet row (None: added, row known after writing)
+    fields: list[tuple[str, str, str]] = field(default_factory=list)  # (column, old, new)
+    note: str = ""
+
+    def text(self) -> str:
+        where = f"row {self.row} " if self.row else ""
+        doc = f"{where}({self.section} {self.supplier_gstin} {self.document_number!r})".replace("  ", " ")
+        parts = "; ".join(f"{c}: {o or '(blank)'} -> {n or '(blank)'}" for c, o, n in self.fields)
+        return f"{self.what}: {doc}" + (f" {parts}" if parts else "") + (f" - {self.note}" if self.note else "")
+
+    def as_dict(self) -> dict:
+        return {"what": self.what, "row": self.row, "section": self.section, "supplier_gstin": self.supplier_gstin,
+                "document_number": self.document_number,
+                "fields": [{"column": c, "old": o, "new": n} for c, o, n in self.fields], "note": self.note}
+
+
+@dataclass
+class Plan:
+    """What a merge does: cell updates of existing rows, records to add, the report."""
+
+    updates: dict[int, dict[str, object]]  # position in the old frame -> {column name: cell value}
+    added: pd.DataFrame
+    changes: list[Change]
+    unchanged: int
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.changes:
+            out[c.what] = out.get(c.what, 0) + 1
+        out["unchanged"] = self.unchanged
+        return out
+
+
+def source_kind(typed: pd.DataFrame) -> str:
+    """``portal`` (a download), ``errors`` (the portal's error file) or ``user`` (the user's own file)."""
+    fmt = typed.attrs.get("format", "")
+    env = typed.attrs.get("envelope", "")
+    if fmt == "ims_json":
+        return "errors" if env == "imsDetailsErr" else "user" if env == "invdata" else "portal"
+    return "portal" if fmt in ("gstr2b_json", "portal_excel") else "user"
+
+
+def _cells(frame: pd.DataFrame) -> dict[str, list]:
+    return cell_columns(spec("inward"), frame)[1]
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):  # an amount: blank is 0
+        a = 0.0 if a is None or a == "" else a
+        b = 0.0 if b is None or b == "" else b
+        if isinstance(a, float) and isinstance(b, float):
+            return abs(a - b) < 0.005
+    return (a if a is not None else "") == (b if b is not None else "")
+
+
+def _show(name: str, v: object) -> str:
+    if v is None or v == "":
+        return ""
+    kind = KIND.get(name, "text")
+    if kind == "date" and isinstance(v, float):
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(v))).strftime("%d-%m-%Y")
+    if kind == "amount" and isinstance(v, float):
+        return f"{v:.2f}"
+    if kind == "period" and isinstance(v, float):
+        return periods.iso(int(v))
+    return str(v)
+
+
+def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], recipient: str,
+         today: dt.date, columns: set[str] | None = None) -> Plan:
+    """The merge of typed ``sources`` (in order; later wins) into the typed ``old`` rows (see the module doc).
+
+    ``columns``: the input columns the workbook's table has (others are neither compared nor written).
+    """
+    have = set(columns) if columns is not None else {c.name for c in INWARD_COLUMNS}
+    old_key = identity(old, recipient).tolist() if len(old) else []
+    where: dict[str, int] = {}
+    for i, k in enumerate(old_key):
+        where.setdefault(k, i)
+    old_cells = _cells(old) if len(old) else {}
+    fp_old = decision_fingerprint(old) if len(old) else np.array([], dtype=object)
+    current: dict[int, dict[str, object]] = {}  # the row as merged so far (cells), per touched position
+    updates: dict[int, dict[str, object]] = {}
+    changes: list[Change] = []
+    added: list[pd.DataFrame] = []
+    added_keys: set[str] = set()
+    touched: set[int] = set()
+    seen_positions: set[int] = set()
+
+    def cell(i: int, name: str) -> object:
+        if i in current and name in current[i]:
+            return current[i][name]
+        col = old_cells.get(name)
+        return col[i] if col is not None else None
+
+    def setv(i: int, name: str, value: object, fields: list, report: bool = True) -> None:
+        if name not in have or _same(cell(i, name), value):
+            return
+        if report:
+            fields.append((name, _show(name, cell(i, name)), _show(name, value)))
+        current.setdefault(i, {})[name] = value
+        updates.setdefault(i, {})[name] = value
+
+    for src in sources:
+        if not len(src):
+            continue
+        kind = source_kind(src)
+        supplied = set(src.attrs.get("supplied", {c.name for c in INWARD_COLUMNS}))
+        keys = identity(src, recipient).tolist()
+        new_cells = _cells(src)
+        ident = src[["section", "supplier_gstin", "document_number"]].astype(object).astype(str).to_numpy()
+        positions = []
+        for j, k in enumerate(keys):
+            i = where.get(k)
+            sec, gst, doc = ident[j]
+            if i is None:
+                if kind == "errors":
+                    changes.append(Change("not found", sec, gst, doc, note="a portal error for a record not in "
+                                                                           "the workbook"))
+                elif k not in added_keys:
+                    added_keys.add(k)
+                    positions.append(j)
+                continue
+            seen_positions.add(i)
+            row = int(old_rows[i])
+            fields: list[tuple[str, str, str]] = []
+            if kind == "errors":
+                msg = new_cells.get("Portal Error", [None] * len(src))[j]
+                setv(i, "Portal Error", msg, fields)
+                setv(i, "Portal Error For", str(fp_old[i]), fields, report=False)
+                if fields:
+                    changes.append(Change("portal error", sec, gst, doc, row, fields))
+                continue
+            if kind == "user":
+                for name in USER_OWNED:
+                    v = new_cells.get(name, [None] * len(src))[j]
+                    if v is not None and v != "" and name in supplied:
+                        setv(i, name, v, fields)
+                if fields:
+                    changes.append(Change("decision", sec, gst, doc, row, fields))
+                continue
+            # a portal download
+            for name in PORTAL_OWNED:
+                if name not in supplied:
+                    continue
+                v = new_cells.get(name, [None] * len(src))[j]
+                if v is None or v == "":
+                    continue
+                setv(i, name, v, fields)
+            if cell(i, "Gone From IMS") == "Y":
+                setv(i, "Gone From IMS", None, fields)
+            supplier = [f for f in fields if f[0] in SUPPLIER_FIELDS]
+            old_action = str(cell(i, "Action") or "")
+            old_prev = next((o for c, o, _ in fields if c == "Previous Action"), str(cell(i, "Previous Action") or ""))
+            was = next((a for a in (old_action, old_prev) if a not in ("", "No Action")), "")
+            if supplier and was:
+                what = "; ".join(f"{c} {o or '(blank)'} -> {n or '(blank)'}" for c, o, n in supplier)
+                red = str(cell(i, "ITC Reduction") or "")
+                note = (f"{today:%d-%m-%Y}: supplier changed {what}; your {was}"
+                        f"{f' (ITC Reduction {red})' if red else ''} was reset to No Action (G3)")
+                for name in ("Action", "ITC Reduction", "Declared IGST", "Declared CGST", "Declared SGST",
+                             "Declared Cess"):
+                    setv(i, name, None, fields)
+                setv(i, "Supplier Change", note, fields, report=False)
+                changes.append(Change("reset", sec, gst, doc, row, fields, note))
+            elif fields:
+                changes.append(Change("updated", sec, gst, doc, row, fields))
+            touched.add(i)
+        if positions:
+            added.append(src.iloc[positions])
+    for src in sources:  # records a complete IMS download no longer has (G3: a deleted saved record)
+        if source_kind(src) != "portal" or src.attrs.get("format") != "ims_json" or not len(old):
+            continue
+        sections = {SECTION_OF_KEY[k] for k in src.attrs.get("sections", []) if k in SECTION_OF_KEY}
+        sec = old["section"].astype(object).astype(str).to_numpy()
+        unfiled = old["supplier_filing_status"].astype(object).astype(str).to_numpy() == "Not Filed"
+        for i in np.flatnonzero(np.isin(sec, list(sections)) & unfiled):
+            if i in seen_positions or cell(int(i), "Gone From IMS") == "Y":
+                continue
+            fields = []
+            setv(int(i), "Gone From IMS", "Y", fields)
+            if fields:
+                changes.append(Change("gone", sec[i], str(old["supplier_gstin"].iloc[i]),
+                                      str(old["document_number"].iloc[i]), int(old_rows[i]), fields,
+                                      "no longer in the IMS download (deleted by the supplier); kept, out of 2B/3B"))
+    new = pd.concat(added, ignore_index=True) if added else None
+    for _, r in (new.iterrows() if new is not None else []):
+        changes.append(Change("added", str(r["section"]), str(r["supplier_gstin"]), str(r["document_number"])))
+    unchanged = len(seen_positions) - len({i for i in seen_positions if i in updates})
+    return Plan(updates, new if new is not None else pd.DataFrame(), changes, unchanged)
+
+
+__all__ = ["plan", "Plan", "Change", "source_kind", "USER_OWNED", "PORTAL_OWNED", "SUPPLIER_FIELDS"]

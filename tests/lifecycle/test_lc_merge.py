@@ -1,0 +1,206 @@
+"""``import`` merges (issue 10): a newer download updates the workbook's rows, the user's decisions stay,
+a supplier's change resets the action (G3), a deleted saved record is marked gone, the user's own files
+apply decisions, the portal's error file marks rows, and the portal round trip leaves the book unchanged."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import openpyxl
+from lctools import grid, table_rows
+
+from ims_excel.book import imports as book_imports
+from ims_excel.book import read as book_read
+from ims_excel.cli import main
+
+GSTIN = "29AAACS2222T1ZX"
+S1, S2 = "27AAACR5055K1Z7", "27AAACS1111S1Z9"
+
+
+def _rec(inum: str, **kw) -> dict:
+    rec = {"stin": S1, "inum": inum, "inv_typ": "R", "idt": "05-10-2025", "val": 1180.0, "pos": "29",
+           "txval": 1000.0, "iamt": 180.0, "camt": 0, "samt": 0, "cess": 0, "action": "N", "srcform": "R1",
+           "rtnprd": "102025", "srcfilstatus": "Filed", "ispendactblocked": "N", "isRemarksBlocked": "N"}
+    rec.update(kw)
+    return rec
+
+
+def _write(path: Path, records: list[dict], envelope: str = "imsDetails") -> Path:
+    path.write_text(json.dumps({envelope: {"b2b": records}}), encoding="utf-8")
+    return path
+
+
+def _book(tmp_path: Path) -> Path:
+    book = tmp_path / "c.xlsm"
+    assert main(["new", str(book), "--gstin", GSTIN, "--period", "2025-10"]) == 0
+    return book
+
+
+def _rows(book: Path) -> dict[str, dict]:
+    return {r["Document Number"]: r for r in table_rows(book)}
+
+
+def _set(book: Path, doc: str, **cells) -> None:
+    """What a person types in Excel (openpyxl keeps the macros)."""
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["Inward"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("Document Number")].value == doc:
+            for k, v in cells.items():
+                row[header.index(k)].value = v
+    wb.save(book)
+
+
+def _evaluate(book: Path):
+    b = book_read.load_book(book)
+    res = book_read.evaluate_book(b)
+    recs = res.records.assign(doc=b.inward.frame["document_number"].to_numpy())
+    return recs.set_index("doc")
+
+
+def test_a_newer_download_updates_the_portal_fields_and_keeps_the_users(tmp_path, capsys):
+    """The issue's case: INV-1 imported Not Filed; a later download has it Filed with IGST changed. The portal's
+    fields follow the download; a record without an action is simply updated."""
+    book = _book(tmp_path)
+    first = _write(tmp_path / "d1.json", [_rec("INV-1", srcfilstatus="Not Filed"), _rec("INV-2")])
+    assert main(["import", str(book), str(first)]) == 0
+    _set(book, "INV-2", **{"Remarks": "checked", "Action": "Accept"})
+    later = _write(tmp_path / "d2.json", [_rec("INV-1", iamt=200.0, val=1200.0),
+                                          _rec("INV-2", srcfilstatus="Filed", txval=1000.0)])
+    capsys.readouterr()
+    assert main(["import", str(book), str(later)]) == 0
+    out = capsys.readouterr().out
+    rows = _rows(book)
+    assert len(rows) == 2
+    assert rows["INV-1"]["Supplier Filing Status"] == "Filed" and rows["INV-1"]["IGST"] == 200
+    assert rows["INV-2"]["Action"] == "Accept" and rows["INV-2"]["Remarks"] == "checked"  # the user's: kept
+    assert "IGST: 180.00 -> 200.00" in out and "Supplier Filing Status: Not Filed -> Filed" in out
+    assert "1 updated" in out and "1 unchanged" in out
+    assert _evaluate(book).loc["INV-1", "itc_igst"] == 200  # filed now: in this GSTR-2B
+
+
+def test_importing_the_same_file_twice_changes_nothing(tmp_path, capsys):
+    book = _book(tmp_path)
+    d = _write(tmp_path / "d.json", [_rec("INV-1"), _rec("INV-2", srcfilstatus="Not Filed")])
+    assert main(["import", str(book), str(d)]) == 0
+    before = book.read_bytes()
+    capsys.readouterr()
+    assert main(["import", str(book), str(d)]) == 0
+    assert "Inward: 0 added, 0 updated" in capsys.readouterr().out
+    assert book.read_bytes() == before  # not even rewritten
+
+
+def test_supplier_change_resets_the_action_keeps_the_old_choice_and_flags_the_row(tmp_path, capsys):
+    """G3: an edit of a saved record replaces it in IMS and resets the action to N (S0 FAQ 17)."""
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(_write(tmp_path / "d1.json",
+                                                 [_rec("INV-1", srcfilstatus="Not Filed", action="R")]))]) == 0
+    assert _rows(book)["INV-1"]["Action"] == "Reject"
+    edited = _write(tmp_path / "d2.json", [_rec("INV-1", srcfilstatus="Not Filed", action="N", txval=900.0,
+                                                iamt=162.0, val=1062.0)])
+    capsys.readouterr()
+    assert main(["import", str(book), str(edited), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["counts"]["reset"] == 1
+    row = _rows(book)["INV-1"]
+    assert row["Action"] in ("", None) and row["Previous Action"] == "No Action"
+    assert "your Rejected was reset to No Action (G3)" in row["Supplier Change"] or \
+        "your Reject was reset to No Action (G3)" in row["Supplier Change"]
+    assert "IGST 180.00 -> 162.00" in row["Supplier Change"]
+    recs = _evaluate(book)
+    assert recs.loc["INV-1", "status"] == "warning" and recs.loc["INV-1", "primary_code"] == "SUPPLIER_CHANGED"
+    _set(book, "INV-1", Action="Reject")  # the user decides again: no longer flagged
+    assert _evaluate(book).loc["INV-1", "primary_code"] != "SUPPLIER_CHANGED"
+
+
+def test_a_saved_record_missing_from_a_newer_download_is_marked_gone_not_deleted(tmp_path, capsys):
+    """G3: a deleted saved record disappears from IMS; it stays in the book, out of 2B/3B (E07)."""
+    book = _book(tmp_path)
+    d1 = _write(tmp_path / "d1.json", [_rec("INV-1"), _rec("INV-2", srcfilstatus="Not Filed"), _rec("INV-3")])
+    assert main(["import", str(book), str(d1)]) == 0
+    d2 = _write(tmp_path / "d2.json", [_rec("INV-1")])  # INV-2 (saved) deleted; INV-3 (filed) left IMS
+    capsys.readouterr()
+    assert main(["import", str(book), str(d2)]) == 0
+    assert "1 gone from IMS" in capsys.readouterr().out
+    rows = _rows(book)
+    assert len(rows) == 3 and rows["INV-2"]["Gone From IMS"] == "Y" and rows["INV-3"]["Gone From IMS"] in ("", None)
+    recs = _evaluate(book)
+    assert recs.loc["INV-2", "primary_code"] == "GONE_FROM_IMS" and recs.loc["INV-2", "itc_igst"] == 0
+    d3 = _write(tmp_path / "d3.json", [_rec("INV-1"), _rec("INV-2")])  # back, and filed now
+    assert main(["import", str(book), str(d3)]) == 0
+    assert _rows(book)["INV-2"]["Gone From IMS"] in ("", None)
+
+
+def test_a_decisions_file_applies_the_users_fields_to_matching_rows(tmp_path, capsys):
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(_write(tmp_path / "d.json", [_rec("INV-1"), _rec("INV-2")]))]) == 0
+    dec = tmp_path / "decisions.csv"
+    dec.write_text("Section,Supplier GSTIN,Document Number,Document Date,Action,Remarks,IGST\n"
+                   f"B2B,{S1},INV-1,05-10-2025,Reject,not received,999\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", str(book), str(dec)]) == 0
+    assert "1 decisions applied" in capsys.readouterr().out
+    rows = _rows(book)
+    assert rows["INV-1"]["Action"] == "Reject" and rows["INV-1"]["Remarks"] == "not received"
+    assert rows["INV-1"]["IGST"] == 180  # a decisions file does not touch the portal's fields
+    assert rows["INV-2"]["Action"] in ("", None, "No Action")
+
+
+def test_same_number_in_another_financial_year_is_another_record(tmp_path):
+    """CGST rule 46(b): a number is unique within a financial year; identity is not the 2B period."""
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(_write(tmp_path / "d1.json", [_rec("INV-1")]))]) == 0
+    assert main(["import", str(book), str(_write(tmp_path / "d2.json",
+                                                 [_rec("INV-1"), _rec("INV-1", idt="05-10-2024")]))]) == 0
+    assert len(table_rows(book)) == 2
+
+
+def test_the_portal_error_file_marks_rows_until_the_decision_changes(tmp_path, capsys):
+    """imsDetailsErr with error_msg per record (formats-and-market.md 2.3, itc-guard docs/ims-json-schema.md)."""
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(_write(tmp_path / "d.json", [_rec("INV-1"), _rec("INV-2")]))]) == 0
+    _set(book, "INV-1", Action="Reject")
+    err = _write(tmp_path / "err.json", [_rec("INV-1", action="R", error_msg="Pending action is not allowed"),
+                                         _rec("INV-9", error_msg="x")], envelope="imsDetailsErr")
+    capsys.readouterr()
+    assert main(["import", str(book), str(err)]) == 0
+    out = capsys.readouterr().out
+    assert "1 portal errors" in out and "not found" in out  # INV-9 is listed, not added
+    rows = _rows(book)
+    assert len(rows) == 2 and rows["INV-1"]["Portal Error"] == "Pending action is not allowed"
+    recs = _evaluate(book)
+    assert recs.loc["INV-1", "status"] == "error" and recs.loc["INV-1", "primary_code"] == "PORTAL_ERROR"
+    _set(book, "INV-1", Action="Accept")
+    assert _evaluate(book).loc["INV-1", "primary_code"] != "PORTAL_ERROR"
+
+
+def test_every_import_is_logged_in_the_changes_sheet(tmp_path):
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(_write(tmp_path / "d1.json", [_rec("INV-1")]))]) == 0
+    assert main(["import", str(book), str(_write(tmp_path / "d2.json", [_rec("INV-1", iamt=190.0)]))]) == 0
+    log = grid(book, "Changes")
+    assert log[0][:3] == ["Imported On", "What", "Row"]
+    assert [r[1] for r in log[1:]] == ["added", "updated"]
+    assert log[2][6:9] == ["IGST", "180.00", "190.00"]
+
+
+def test_round_trip_download_act_export_reimport_leaves_the_book_unchanged(tmp_path, capsys):
+    """Import a download -> act -> export (offline route) -> import the export as if it came back -> unchanged."""
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(_write(tmp_path / "d.json",
+                                                 [_rec("INV-1"), _rec("INV-2"), _rec("INV-3", action="P")]))]) == 0
+    _set(book, "INV-1", Action="Accept")
+    _set(book, "INV-2", Action="Reject", Remarks="rate differs")
+    out = tmp_path / "upload.json"
+    assert main(["export", str(book), "--out", str(out), "--as-of", "2025-11-10"]) == 0
+    sent = json.loads(out.read_text())["invdata"]["b2b"]
+    assert [(r["inum"], r["action"]) for r in sent] == [("INV-1", "A"), ("INV-2", "R")]
+    before = copy.deepcopy(table_rows(book))
+    data = book.read_bytes()
+    capsys.readouterr()
+    assert main(["import", str(book), str(out)]) == 0
+    assert "0 added, 0 updated" in capsys.readouterr().out
+    assert table_rows(book) == before and book.read_bytes() == data
