@@ -137,16 +137,18 @@ _ACTION_OUTWARD = [
 
 _IDENTITY = ("Document Number", "Document Date", "Document Value", "Taxable Value", "IGST", "CGST", "SGST", "Cess")
 
-INWARD_DETAILS: tuple[str, ...] = tuple(c.name for c in _DOCUMENT if c.name not in _IDENTITY)
-"""The portal's details of an inward record (original document, place of supply, filing, flags): the
+INWARD_DETAILS: tuple[str, ...] = (tuple(c.name for c in _DOCUMENT if c.name not in _IDENTITY)
+                                   + tuple(c.name for c in _ROUND_TRIP_INWARD))
+"""The portal's details of an inward record (original document, place of supply, filing, flags, and what the
+round trip records: portal error, supplier change, gone from IMS — Status and Message say it too): the
 workbook groups them, collapsed, between the amounts and the Action (``tables.TableSpec.grouped``)."""
 
 INWARD_COLUMNS: tuple[Column, ...] = tuple(
     _COMMON_HEAD + _PARTY_INWARD + [c for c in _DOCUMENT if c.name in _IDENTITY]
-    + [c for c in _DOCUMENT if c.name not in _IDENTITY] + _ACTION_INWARD + _ROUND_TRIP_INWARD)
+    + [c for c in _DOCUMENT if c.name not in _IDENTITY] + _ROUND_TRIP_INWARD + _ACTION_INWARD)
 """The Inward table, in workbook order: what identifies a record (section, supplier, document, amounts),
 the portal's details (:data:`INWARD_DETAILS`), then the decision a person makes (Action and its
-inputs), then the round trip's columns (portal error, supplier change, gone from IMS); the workbook's result columns (Status, Reason Code, Message ...) follow it. The formula
+inputs); the workbook's result columns (Status, Reason Code, Message ...) follow it. The formula
 columns stay last in a row: ``process`` writes their cached values from row templates that rely on it."""
 
 OUTWARD_COLUMNS: tuple[Column, ...] = tuple(_COMMON_HEAD + _PARTY_OUTWARD + _DOCUMENT + _ACTION_OUTWARD)
