@@ -28,7 +28,7 @@ from ims_excel.formats._common import check_size, file_problem, label_key
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.xlsx import fastread
 from ims_excel.xlsx.guard import Refused, check_parts, env_limit, limit_part
-from ims_excel.xlsx.package import MAX_RATIO
+from ims_excel.xlsx.package import MAX_RATIO, col_letters
 
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 2 * 1024**3
@@ -139,16 +139,8 @@ def check_cells(path: str | Path, sheet: str, first_row: int, ncols: int, first_
     if found:
         def column(c: int) -> str | None:
             return names[c - first_col] if names and 0 <= c - first_col < len(names) else None
-        raise InputError([InputProblem(str(path), r, column(c), f"cell {_letters(c)}{r} {msg}" if c else msg, sheet)
+        raise InputError([InputProblem(str(path), r, column(c), f"cell {col_letters(c)}{r} {msg}" if c else msg, sheet)
                           for r, c, msg in found[:40]])
-
-
-def _letters(index: int) -> str:
-    out = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def table(rows: list[list], first: int, names: list[str], *, file: str | Path | None = None,

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ims_excel.xlsx.package import col_index, col_letters
+
 LT, GT, SLASH, QUOTE, SPACE = 60, 62, 47, 34, 32
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#x[0-9A-Fa-f]+|#\d+);")
 _XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -403,10 +405,10 @@ def hazards(blob: bytes, input_cols: set[int], first_row: int = 1, last_row: int
         out += repeated_rows(rows)
     if b't="e"' in blob:
         for m in _HAZARD_ERR.finditer(blob):
-            c, r = _col_number(m.group(1)), int(m.group(2))
+            c, r = col_index(m.group(1).decode()), int(m.group(2))
             if c in input_cols and first_row <= r <= last_row:
                 out.append((r, c, f"holds the error {(m.group(3) or b'(an error value)').decode('utf-8', 'replace')}"))
-    letters = b"|".join(sorted((_col_letters(c).encode() for c in input_cols), key=len, reverse=True))
+    letters = b"|".join(sorted((col_letters(c).encode() for c in input_cols), key=len, reverse=True))
     if input_cols and _ODD_NUMBER.search(blob):
         pat = re.compile(rb'<c r="(' + letters + rb')([0-9]+)"(?![^>]*\bt=)[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?'
                          rb'<v>([^<]{0,60})</v>')
@@ -417,31 +419,16 @@ def hazards(blob: bytes, input_cols: set[int], first_row: int = 1, last_row: int
             except ValueError:
                 finite = False
             if not finite and first_row <= r <= last_row:
-                out.append((r, _col_number(m.group(1)), f"holds {text!r}, which is not a finite number"))
+                out.append((r, col_index(m.group(1).decode()), f"holds {text!r}, which is not a finite number"))
     if b"<f" in blob and input_cols:
         pat = re.compile(rb'<c r="(' + letters + rb')([0-9]+)"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)'
                          rb'(?:<v/>|<v></v>)?</c>')
         for m in pat.finditer(blob):
             r = int(m.group(2))
             if first_row <= r <= last_row:
-                out.append((r, _col_number(m.group(1)), "holds a formula with no saved value (the file was not "
+                out.append((r, col_index(m.group(1).decode()), "holds a formula with no saved value (the file was not "
                                                         "saved by a spreadsheet that calculates); open it in Excel, "
                                                         "save, and try again"))
-    return out
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
-def _col_letters(index: int) -> str:
-    out = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
     return out
 
 
