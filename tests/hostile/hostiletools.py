@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ims_excel.cli import main
-from ims_excel.xlsx.package import Package
+from ims_excel.xlsx.package import Package, col_letters
 
 HEADER = ("Section,Supplier GSTIN,Supplier Name,Document Number,Document Date,Place Of Supply,Reverse Charge,"
           "Supply Type,Document Value,Taxable Value,IGST,CGST,SGST,Cess,Source Form,Supplier Filing Status,"
@@ -132,23 +132,15 @@ def xlsx_source(path: Path, rows_xml: bytes, *, sst: bytes | None = None, extra:
     return path
 
 
-def col_letter(j: int) -> str:
-    out = ""
-    while j:
-        j, rem = divmod(j - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def source_rows(records: list[dict[str, bytes | str]]) -> bytes:
     """Header row + one row per record; a ``bytes`` value is put in as the whole cell XML (``%s`` = the ref)."""
     def cell(ref: str, v: bytes | str) -> bytes:
         if isinstance(v, bytes):
             return v.replace(b"%s", ref.encode())
         return b'<c r="' + ref.encode() + b'" t="inlineStr"><is><t>' + v.encode() + b"</t></is></c>"
-    out = [b'<row r="1">' + b"".join(cell(f"{col_letter(j)}1", h) for j, h in enumerate(FIELDS, 1)) + b"</row>"]
+    out = [b'<row r="1">' + b"".join(cell(f"{col_letters(j)}1", h) for j, h in enumerate(FIELDS, 1)) + b"</row>"]
     for k, rec in enumerate(records, start=2):
         full = {**ROW, "Document Number": f"INV-{k - 1}", **rec}
-        out.append(f'<row r="{k}">'.encode() + b"".join(cell(f"{col_letter(j)}{k}", full[h])
+        out.append(f'<row r="{k}">'.encode() + b"".join(cell(f"{col_letters(j)}{k}", full[h])
                                                        for j, h in enumerate(FIELDS, 1)) + b"</row>")
     return b"".join(out)

@@ -22,27 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _letters(c: int) -> str:
-    out = ""
-    while c:
-        c, r = divmod(c - 1, 26)
-        out = chr(65 + r) + out
-    return out
+from ims_excel.xlsx.package import col_index, col_letters
 
 
 def parse_a1(a1: str) -> tuple[int, int, int, int]:
     a1 = a1.replace("$", "")
     m = re.fullmatch(r"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?", a1)
-    r1, c1 = int(m.group(2)), _col(m.group(1))
-    r2, c2 = (int(m.group(4)), _col(m.group(3))) if m.group(3) else (r1, c1)
+    r1, c1 = int(m.group(2)), col_index(m.group(1))
+    r2, c2 = (int(m.group(4)), col_index(m.group(3))) if m.group(3) else (r1, c1)
     return r1, c1, r2, c2
 
 
@@ -93,8 +80,8 @@ class FakeRange:
 
     @property
     def address(self) -> str:
-        a = f"${_letters(self.c1)}${self.r1}"
-        return a if (self.r1, self.c1) == (self.r2, self.c2) else f"{a}:${_letters(self.c2)}${self.r2}"
+        a = f"${col_letters(self.c1)}${self.r1}"
+        return a if (self.r1, self.c1) == (self.r2, self.c2) else f"{a}:${col_letters(self.c2)}${self.r2}"
 
     @property
     def last_cell(self) -> "FakeRange":
