@@ -15,8 +15,9 @@ import pandas as pd
 
 from ims_excel.engine.context import Context
 from ims_excel.engine.reconcile import FIELDS, Match, Settings, match
-from ims_excel.engine.suggest import suggest
+from ims_excel.engine.suggest import check, suggest
 from ims_excel.formats.books import read_books
+from ims_excel.records import INWARD_COLUMNS, categories
 
 
 @dataclass
@@ -36,6 +37,77 @@ def reconcile(inward: pd.DataFrame, ctx: Context, books: pd.DataFrame | list[str
         books = read_books(list(books))
     m = match(inward, books, settings)
     return Reconciliation(inward, books, m, suggest(inward, ctx, m, books))
+
+
+def inward_columns(rec: Reconciliation) -> pd.DataFrame:
+    """What ``reconcile`` writes into the Inward table's tool columns (``records.INWARD_RECONCILE``), per
+    IMS record (``rec.inward``'s order): ``Match Status`` (the match's status), ``Suggested Action``
+    (Accept / Reject / Pending / '') and ``Match Note``: the suggestion's reason, which names the books
+    row, the differences and the rule; where there is no suggestion because of the record itself
+    (already actioned, frozen, outside IMS) the books row and the differences first, then why."""
+    mi = rec.match.ims
+    n = len(mi)
+    pos = mi["books_pos"].to_numpy()
+    has = pos >= 0
+    where = np.full(n, "not in the purchase register", dtype=object)
+    if has.any() and len(rec.books):
+        rows = rec.books["source_row"].to_numpy()[pos[has]].astype("int64").astype(str).astype(object)
+        files = rec.books["book_file"].astype(str).to_numpy(dtype=object)[pos[has]]
+        where[has] = "books row " + rows + " (" + files + ")"
+    differs = mi["differs"].astype(str).to_numpy(dtype=object)
+    where = np.where(has & (differs != ""), where + ": " + differs, where)
+    reason = rec.suggestions["suggestion_reason"].astype(str).to_numpy(dtype=object)
+    itself = pd.Series(reason).str.startswith("no suggestion").to_numpy()
+    note = np.where(itself, where + "; " + reason, reason)
+    return pd.DataFrame({"Match Status": mi["status"].astype(str).to_numpy(dtype=object),
+                         "Match Note": note.astype(object),
+                         "Suggested Action": rec.suggestions["suggested_action"].to_numpy(dtype=object)},
+                        index=rec.inward.index)
+
+
+_CATS = {c.name: categories(c) for c in INWARD_COLUMNS if c.name in ("Action", "ITC Reduction")}
+
+
+@dataclass
+class Applied:
+    """``reconcile --apply``: per record that gets a suggestion copied in (positions in ``rec.inward``),
+    the cells to write (``action``; ``itc_reduction`` / ``remarks`` '' = leave the cell as it is);
+    ``refused``: positions whose suggestion, with the cells the user typed beside it, the engine would
+    refuse (``codes``: its reason code), so they are left blank."""
+
+    positions: np.ndarray
+    action: np.ndarray
+    itc_reduction: np.ndarray
+    remarks: np.ndarray
+    refused: np.ndarray
+    codes: np.ndarray
+
+
+def apply_plan(rec: Reconciliation, ctx: Context) -> Applied:
+    """Which suggestions go into the Action cells: only where Action is blank (a typed action, "No
+    Action" included, is never changed); the suggested ITC Reduction and remark only where those cells
+    are blank too (what the user typed stays). Each row as it would then be is checked by the engine
+    (:func:`ims_excel.engine.suggest.check`, the same check the suggestion passed): a row it would
+    refuse - a typed ITC Reduction or declaration that does not go with the suggestion - is left
+    blank and listed, so applying never adds an error."""
+    inward, sug = rec.inward, rec.suggestions
+    action = sug["suggested_action"].to_numpy(dtype=object)
+    todo = np.flatnonzero((inward["action"].astype(str).to_numpy(dtype=object) == "") & (action != ""))
+    red = sug["suggested_itc_reduction"].to_numpy(dtype=object)[todo]
+    rem = sug["suggested_remarks"].to_numpy(dtype=object)[todo]
+    sub = inward.iloc[todo]
+    typed_red = sub["itc_reduction"].astype(str).to_numpy(dtype=object)
+    typed_rem = sub["remarks"].astype(str).to_numpy(dtype=object)
+    red = np.where((red != "") & (typed_red == ""), red, "").astype(object)
+    rem = np.where((rem != "") & (pd.Series(typed_rem).str.strip().to_numpy() == ""), rem, "").astype(object)
+    frame = sub.assign(action=pd.Categorical(action[todo], categories=_CATS["Action"]),
+                       itc_reduction=pd.Categorical(np.where(red != "", red, typed_red),
+                                                    categories=_CATS["ITC Reduction"]),
+                       remarks=np.where(rem != "", rem, typed_rem))
+    verdict = check(frame, ctx)
+    ok = verdict["err_bits"].to_numpy() == 0
+    return Applied(todo[ok], action[todo][ok], red[ok], rem[ok], todo[~ok],
+                   verdict["primary_code"].astype(str).to_numpy(dtype=object)[~ok])
 
 
 def _num(v: float) -> float:
@@ -110,5 +182,5 @@ def status_counts(rec: Reconciliation) -> dict[str, dict[str, int]]:
             "books": {str(k): int(v) for k, v in books.items() if v}}
 
 
-__all__ = ["Reconciliation", "reconcile", "record_fields", "purchases_json", "status_counts", "reconcile_text",
+__all__ = ["Reconciliation", "reconcile", "inward_columns", "apply_plan", "Applied", "record_fields", "purchases_json", "status_counts", "reconcile_text",
            "Settings"]

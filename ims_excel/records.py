@@ -52,6 +52,9 @@ class Column:
     values: tuple[str, ...] = ()
     doc: str = ""
     aliases: tuple[str, ...] = field(default=())
+    tool: bool = False
+    """Written by a command (``reconcile``), not typed: styled as computed, no drop-down; a later run
+    overwrites it, and no merge, import or roll counts it as the user's."""
 
     @property
     def key(self) -> str:
@@ -128,6 +131,18 @@ _ROUND_TRIP_INWARD = [
     Column("Gone From IMS", "flag", doc="Y: missing from a newer complete IMS download (a saved record the "
                                         "supplier deleted, G3); kept, out of GSTR-2B/3B"),
 ]
+_RECONCILE_INWARD = [
+    Column("Match Status", "text", tool=True,
+           doc="Written by ims-excel reconcile (each run overwrites it): how this record matched the purchase "
+               "register: matched / matched_within_tolerance / mismatch / probable / missing_in_books."),
+    Column("Match Note", "text", tool=True,
+           doc="Written by ims-excel reconcile: the books row matched, what differs, and why the suggested "
+               "action (the rule that allows it), or why there is none."),
+    Column("Suggested Action", "text", tool=True,
+           doc="Written by ims-excel reconcile: the action the match suggests (Accept / Reject / Pending; blank: "
+               "none), always one the engine accepts. Only a suggestion: reconcile --apply copies it into a "
+               "blank Action."),
+]
 _ACTION_OUTWARD = [
     Column("Recipient Action", "enum", False, tuple(STATES.values()) + tuple(ACTIONS.values())),
     Column("Recipient 3B Filed", "flag"),
@@ -145,11 +160,16 @@ workbook groups them, collapsed, between the amounts and the Action (``tables.Ta
 
 INWARD_COLUMNS: tuple[Column, ...] = tuple(
     _COMMON_HEAD + _PARTY_INWARD + [c for c in _DOCUMENT if c.name in _IDENTITY]
-    + [c for c in _DOCUMENT if c.name not in _IDENTITY] + _ROUND_TRIP_INWARD + _ACTION_INWARD)
+    + [c for c in _DOCUMENT if c.name not in _IDENTITY] + _ROUND_TRIP_INWARD + _ACTION_INWARD + _RECONCILE_INWARD)
 """The Inward table, in workbook order: what identifies a record (section, supplier, document, amounts),
 the portal's details (:data:`INWARD_DETAILS`), then the decision a person makes (Action and its
-inputs); the workbook's result columns (Status, Reason Code, Message ...) follow it. The formula
-columns stay last in a row: ``process`` writes their cached values from row templates that rely on it."""
+inputs), then what ``reconcile`` writes (:data:`INWARD_RECONCILE`); the workbook's result columns
+(Status, Reason Code, Message ...) follow it. The formula columns stay last in a row: ``process``
+writes their cached values from row templates that rely on it."""
+
+INWARD_RECONCILE: tuple[str, ...] = tuple(c.name for c in _RECONCILE_INWARD)
+"""The value columns ``reconcile`` fills (issue 11): tool-owned (:attr:`Column.tool`), overwritten by each
+run; not the user's (a merge keeps them, never reports them as a decision) and not the portal's."""
 
 OUTWARD_COLUMNS: tuple[Column, ...] = tuple(_COMMON_HEAD + _PARTY_OUTWARD + _DOCUMENT + _ACTION_OUTWARD)
 """The Outward table (the supplier's own documents, as the IMS supplier view shows them)."""

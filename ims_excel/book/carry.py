@@ -16,7 +16,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from ims_excel.book.outputs import CHANGES_SHEET
+from ims_excel.book.outputs import CHANGES_SHEET, RECONCILIATION_SHEET, SUPPLIERS_SHEET
 from ims_excel.book.read import HISTORY, VALIDATION
 from ims_excel.template.build import build_workbook
 from ims_excel.xlsx.package import Package
@@ -118,8 +118,8 @@ def foreign_parts(pkg: Package, template: Path | None = None) -> list[str]:
     Parts of the kinds a template never has (charts, drawings, images, pivot
     tables and caches, slicers, timelines, external links, connections, custom
     XML, embedded objects, signatures...), sheets the template does not have
-    (other than Validation and History, which are rewritten, and the Changes log, which stays with
-    the old file), tables other
+    (other than Validation and History, which are rewritten, the Changes log, which stays with
+    the old file, and reconcile's Reconciliation and Suppliers, which reconcile writes whole again), tables other
     than the template's, and extra columns in the template's tables.
     """
     built = template
@@ -141,7 +141,8 @@ def foreign_parts(pkg: Package, template: Path | None = None) -> list[str]:
         on = f" on sheet {where[name]!r}" if where.get(name) else ""
         out.append(f"{name} ({kind}{on})")
     for s in pkg.sheets():
-        if s.name not in t_sheets and s.name not in (VALIDATION, HISTORY, CHANGES_SHEET):
+        if s.name not in t_sheets and s.name not in (VALIDATION, HISTORY, CHANGES_SHEET, RECONCILIATION_SHEET,
+                                                     SUPPLIERS_SHEET):
             out.append(f"sheet {s.name!r} (not in the template)")
     for t in pkg.tables():
         if t.name == HISTORY:

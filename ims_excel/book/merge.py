@@ -24,6 +24,10 @@ The user's own files (canonical CSV/xlsx, the purchase register, an upload JSON)
     carry decisions: their non-blank *Action*, *ITC Reduction*, *Declared* and
     *Remarks* are applied to the matching rows; nothing else is touched. So
     importing our own upload file back changes nothing.
+Reconcile's columns (*Match Status*, *Match Note*, *Suggested Action*)
+    are the tool's: no source sets them on an existing row and none counts as a
+    decision; when the supplier changes the record (as above) they are cleared,
+    as the match they describe no longer holds (``reconcile`` fills them again).
 The portal's error file (``imsDetailsErr``)
     sets *Portal Error* (its ``error_msg``) and *Portal Error For* (the row's
     decision then, :func:`~ims_excel.engine.validation.decision_fingerprint`):
@@ -45,19 +49,21 @@ from ims_excel import periods
 from ims_excel.engine.identity import identity
 from ims_excel.engine.validation import decision_fingerprint
 from ims_excel.formats._common import SECTION_OF_KEY
-from ims_excel.records import INWARD_COLUMNS
+from ims_excel.records import INWARD_COLUMNS, INWARD_RECONCILE
 from ims_excel.template.specs import spec
 from ims_excel.template.tables import cell_columns
 
 USER_OWNED = ("Action", "ITC Reduction", "Declared IGST", "Declared CGST", "Declared SGST", "Declared Cess",
               "Remarks")
 ROUND_TRIP = ("Portal Error", "Portal Error For", "Supplier Change", "Gone From IMS")
+TOOL_OWNED = INWARD_RECONCILE
+"""Written by ``reconcile`` (each run overwrites them): neither the portal's nor the user's."""
 SUPPLIER_FIELDS = ("Document Date", "Supply Type", "Place Of Supply", "Document Value", "Taxable Value",
                    "IGST", "CGST", "SGST", "Cess")
 """A change in any of these is the supplier editing the record: the portal resets the action (G3)."""
 NOT_FROM_PORTAL = ("GSTIN Override", "Original Action", "Original 3B Filed")
 PORTAL_OWNED = tuple(c.name for c in INWARD_COLUMNS
-                     if c.name not in USER_OWNED + ROUND_TRIP + NOT_FROM_PORTAL)
+                     if c.name not in USER_OWNED + ROUND_TRIP + NOT_FROM_PORTAL + TOOL_OWNED)
 KIND = {c.name: c.kind for c in INWARD_COLUMNS}
 
 
@@ -221,6 +227,9 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
             if cell(i, "Gone From IMS") == "Y":
                 setv(i, "Gone From IMS", None, fields)
             supplier = [f for f in fields if f[0] in SUPPLIER_FIELDS]
+            if supplier:  # the match reconcile recorded was with the record as it was
+                for name in TOOL_OWNED:
+                    setv(i, name, None, fields, report=False)
             old_action = str(cell(i, "Action") or "")
             old_prev = next((o for c, o, _ in fields if c == "Previous Action"), str(cell(i, "Previous Action") or ""))
             was = next((a for a in (old_action, old_prev) if a not in ("", "No Action")), "")
@@ -261,4 +270,4 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
     return Plan(updates, new if new is not None else pd.DataFrame(), changes, unchanged)
 
 
-__all__ = ["plan", "Plan", "Change", "source_kind", "USER_OWNED", "PORTAL_OWNED", "SUPPLIER_FIELDS"]
+__all__ = ["plan", "Plan", "Change", "source_kind", "USER_OWNED", "PORTAL_OWNED", "SUPPLIER_FIELDS", "TOOL_OWNED"]

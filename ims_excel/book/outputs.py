@@ -39,6 +39,9 @@ LABELS = {"RecipientGSTIN": "Recipient GSTIN", "LegalName": "Legal name", "Retur
 VALIDATION_SHEET = "Validation"
 CHANGES_SHEET = "Changes"
 """The import log (``import`` appends to it; a new period's workbook starts without it)."""
+RECONCILIATION_SHEET, SUPPLIERS_SHEET = "Reconciliation", "Suppliers"
+"""Written whole by ``reconcile`` (issue 11): nothing of the user's lives there; roll and upgrade leave them
+behind (reconcile writes them again)."""
 MAX_LISTED = 10_000
 """Rows listed on the Validation sheet (errors first); the Inward Status column has every record."""
 LIABILITY_MARK = "Add-back by document"

@@ -15,7 +15,15 @@ copied byte for byte, the save atomic with a backup, as ``process`` does):
     totals - the list a firm sends each vendor. ``followup`` writes the same, one CSV per supplier
     (cells neutralised by :mod:`ims_excel.csvout`).
 
-Nothing the user typed is changed: the Inward table's own cells stay as they are.
+The Inward table's ``Match Status``, ``Match Note`` and ``Suggested Action`` columns
+    (``records.INWARD_RECONCILE``: the tool's, each run overwrites them; :func:`ims_excel.recon.inward_columns`)
+    get every record's values, written in place (the merge's cell rewrite,
+    :func:`ims_excel.book.imports.append_plan`; only cells whose value changes).
+``apply``
+    copies each suggestion into a BLANK Action cell (with its ITC Reduction and remark where those are
+    blank), each row checked by the engine as it would then be (:func:`ims_excel.recon.apply_plan`).
+
+Nothing else the user typed is changed: a typed action, ITC Reduction or remark is never overwritten.
 """
 
 from __future__ import annotations
@@ -33,16 +41,19 @@ import pandas as pd
 import ims_excel
 from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
-from ims_excel.book.edit import Edit, Styles, add_sheet, borrow_styles, grid_sheet_rows, set_custom_properties
-from ims_excel.book.read import Book, load_book
+from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_calc_chain, full_calc_on_load,
+                                 grid_sheet_rows, set_custom_properties)
+from ims_excel.book.imports import append_plan
+from ims_excel.book.read import Book, TableData, load_book
 from ims_excel.csvout import write_csv
 from ims_excel.engine import evaluate
 from ims_excel.engine.reconcile import BOOKS_STATUSES, FIELDS, IMS_STATUSES, Settings
-from ims_excel.recon import Reconciliation, reconcile
-from ims_excel.records import HEADS
+from ims_excel.normalise import field_name
+from ims_excel.recon import Applied, Reconciliation, apply_plan, inward_columns, reconcile
+from ims_excel.records import HEADS, INWARD_RECONCILE
 from ims_excel.xlsx.package import Package, check_not_open, col_letters, now_stamp
 
-RECONCILIATION, SUPPLIERS = "Reconciliation", "Suppliers"
+RECONCILIATION, SUPPLIERS = outputs.RECONCILIATION_SHEET, outputs.SUPPLIERS_SHEET
 CONFIG_TOLERANCE, CONFIG_DATE_TOLERANCE = "MatchTolerance", "MatchDateTolerance"
 """Config names (defined names) that set the tolerances, when the workbook has them."""
 
@@ -61,6 +72,15 @@ class ReconcileReport:
     rec: Reconciliation
     suppliers: pd.DataFrame
     followup: list[Path] = field(default_factory=list)
+    filled: list[tuple[int, str]] = field(default_factory=list)
+    """``apply``: (Inward sheet row, action) of each blank Action filled with its suggestion."""
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
+    """``apply``: (row, suggested action, the engine's reason code) left blank: the cells typed beside it
+    (ITC Reduction, declared amounts) would make the suggestion an action the engine refuses."""
+    columns_written: int = 0
+    """Cells of the Match Status / Match Note / Suggested Action columns that changed."""
+    missing_columns: list[str] = field(default_factory=list)
+    """Those columns the workbook's Inward table lacks (a workbook from an older template)."""
 
 
 def settings_from_config(config: dict[str, object], base: Settings | None = None) -> Settings:
@@ -253,11 +273,44 @@ def write_followup(rec: Reconciliation, table: pd.DataFrame, folder: str | os.Pa
     return out
 
 
+def inward_updates(td: TableData, rec: Reconciliation, applied: Applied | None
+                   ) -> tuple[dict[int, dict[int, object]], int, list[str]]:
+    """{sheet row: {sheet column: value}} for the in-place rewrite of the Inward table: the tool columns
+    where their value changes, and the applied suggestions; (updates, tool cells changed, tool columns the
+    table lacks). One pass per column over numpy arrays; the dict is what the merge's rewrite takes."""
+    values = inward_columns(rec)
+    rows = np.asarray(td.rows, dtype="int64")
+    updates: dict[int, dict[int, object]] = {}
+    changed = 0
+    missing = [name for name in INWARD_RECONCILE if name not in td.inputs]
+
+    def put(positions: np.ndarray, col: int, vals: np.ndarray) -> None:
+        for r, v in zip(rows[positions].tolist(), vals.tolist()):
+            updates.setdefault(r, {})[col] = v if v != "" else None
+
+    for name in INWARD_RECONCILE:
+        if name in missing:
+            continue
+        new = values[name].to_numpy(dtype=object)
+        old = rec.inward[field_name(name)].astype(str).to_numpy(dtype=object)
+        diff = np.flatnonzero(new != old)
+        changed += len(diff)
+        put(diff, td.inputs[name], new[diff])
+    if applied is not None:
+        for name, vals in (("Action", applied.action), ("ITC Reduction", applied.itc_reduction),
+                           ("Remarks", applied.remarks)):
+            keep = vals != ""
+            if name in td.inputs and keep.any():
+                put(applied.positions[keep], td.inputs[name], vals[keep])
+    return updates, changed, missing
+
+
 @fileio.locked
 def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, settings: Settings | None = None,
                    followup: str | os.PathLike | None = None, as_of: dt.date | None = None, backup: bool = True,
-                   stamp: str | None = None) -> ReconcileReport:
-    """Read the workbook, reconcile its Inward records with ``books``, write the two sheets (module doc)."""
+                   stamp: str | None = None, apply: bool = False) -> ReconcileReport:
+    """Read the workbook, reconcile its Inward records with ``books``, write the two sheets and the Inward
+    table's reconcile columns; with ``apply`` copy the suggestions into blank Actions (module doc)."""
     path = Path(path)
     check_not_open(path)
     with Package(path) as pkg:
@@ -273,11 +326,29 @@ def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, s
                    after=book.inward.table.sheet)
         _put_sheet(edit, pkg, SUPPLIERS, _sheet_xml(suppliers_grid(table, stamp), styles, "FF70AD47"),
                    after=RECONCILIATION)
+        applied = apply_plan(rec, book.context) if apply else None
+        updates, changed, missing = inward_updates(book.inward, rec, applied)
+        if updates:  # the cells rewritten in place, every other cell of the sheet as it was
+            td = book.inward
+            _, _, stream, txml = append_plan(pkg, td, pd.DataFrame(), "inward", updates=updates)
+            edit.stream[td.table.sheet_part] = stream
+            edit.size_hint[td.table.sheet_part] = (pkg.by_name[td.table.sheet_part].file_size
+                                                   + 200 * sum(len(v) for v in updates.values()))
+            edit.replace[td.table.part] = txml.encode("utf-8")
+        if applied is not None and len(applied.positions):  # new actions: the formulas' cached values are old
+            drop_calc_chain(edit)
+            full_calc_on_load(edit)
         set_custom_properties(edit, {"IMSLastReconciled": f"{stamp}; ims_excel {ims_excel.__version__}"})
         edit.save(path, backup=backup)
     files = write_followup(rec, table, followup, book.context) if followup else []
-    return ReconcileReport(path, rec, table, files)
+    filled, refused = [], []
+    if applied is not None:
+        filled = list(zip(rows[applied.positions].astype(int).tolist(), applied.action.tolist()))
+        refused = list(zip(rows[applied.refused].astype(int).tolist(),
+                           rec.suggestions["suggested_action"].to_numpy(dtype=object)[applied.refused].tolist(),
+                           applied.codes.tolist()))
+    return ReconcileReport(path, rec, table, files, filled, refused, changed, missing)
 
 
-__all__ = ["reconcile_book", "ReconcileReport", "settings_from_config", "supplier_table", "write_followup",
+__all__ = ["reconcile_book", "ReconcileReport", "inward_updates", "settings_from_config", "supplier_table", "write_followup",
            "RECONCILIATION", "SUPPLIERS"]

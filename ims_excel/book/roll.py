@@ -18,7 +18,8 @@ from ims_excel.book.history import fill_originals, history_rows, read_history
 from ims_excel.book.new import config_for_build, version_stamp, write_records
 from ims_excel.book.read import BookProblem, load_book
 from ims_excel.engine import evaluate
-from ims_excel.records import INWARD_COLUMNS, categories
+from ims_excel.normalise import field_name
+from ims_excel.records import INWARD_COLUMNS, INWARD_RECONCILE, categories
 from ims_excel.template.build import build_workbook
 from ims_excel.xlsx.package import Package, check_not_open
 
@@ -84,6 +85,8 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
                                                                                 "itc_reduction": "ITC Reduction"}[name]]))
     for h in ("igst", "cgst", "sgst", "cess"):
         nxt[f"declared_{h}"] = 0.0
+    for name in INWARD_RECONCILE:  # last period's match with last period's books: reconcile again
+        nxt[field_name(name)] = ""
     out_next, moved_out = None, None
     if book.outward is not None and len(book.outward.frame):
         o = book.outward.frame

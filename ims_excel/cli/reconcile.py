@@ -1,5 +1,5 @@
-"""``ims-excel reconcile BOOK BOOKS... [--followup DIR]``: the purchase-register reconciliation of a client
-workbook (issue 11), through :func:`ims_excel.book.reconcile.reconcile_book`."""
+"""``ims-excel reconcile BOOK BOOKS... [--apply] [--followup DIR]``: the purchase-register reconciliation of a
+client workbook (issue 11), through :func:`ims_excel.book.reconcile.reconcile_book`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     settings = recon_settings(args, settings_from_config(config))
     try:
         rep = reconcile_book(args.book, books, settings=settings, followup=args.followup, as_of=as_of,
-                             backup=not args.no_backup)
+                             backup=not args.no_backup, apply=args.apply)
     except (CannotCarry, CannotWrite) as e:
         print(f"ims-excel: {e}", flush=True)
         return EXIT_INPUT
@@ -35,9 +35,31 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         print(f"  suppliers to follow up: {len(rep.suppliers) - 1}  (not reported {int(total['missing_ims'])}, "
               f"mismatches {int(total['mismatch'])}, add-back from our rejections {money(float(total['addback']))})")
     print(f"Wrote the Reconciliation and Suppliers sheets into {rep.path}")
+    if rep.missing_columns:
+        print(f"  The Inward table has no {', '.join(rep.missing_columns)} column (a workbook from an older "
+              "template): run ims-excel upgrade to get them; the Reconciliation sheet has the same.")
+    else:
+        print(f"  Inward: Match Status, Match Note, Suggested Action filled ({rep.columns_written} cells changed)")
+    if args.apply:
+        print(f"Filled {len(rep.filled)} blank Action cell(s) with the suggestion; typed actions are never changed"
+              + (". Run ims-excel process to refresh Status and the returns." if rep.filled else "."))
+        if rep.filled:
+            print(_listed([f"row {r} {a}" for r, a in rep.filled]))
+        for line in _listed([f"row {r}: {a} not filled: with the ITC Reduction / amounts typed there the engine "
+                             f"refuses it ({code})" for r, a, code in rep.refused]).splitlines():
+            print(line)
     for f in rep.followup:
         print(f"Wrote {f}")
     return EXIT_OK
+
+
+SHOWN = 200
+"""Rows listed one by one (then a count of the rest)."""
+
+
+def _listed(items: list[str]) -> str:
+    shown = "\n".join(f"  {x}" for x in items[:SHOWN])
+    return shown + (f"\n  ... and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
 def register_reconcile(sub: argparse._SubParsersAction) -> None:
@@ -47,12 +69,17 @@ def register_reconcile(sub: argparse._SubParsersAction) -> None:
                                    "or canonical files; several at once) and write a Reconciliation sheet (status, "
                                    "the books row, the differences, the suggested action and why, per record and "
                                    "per books row, with totals) and a Suppliers sheet (what to follow up with each "
-                                   "supplier). The Inward table's cells are not changed. The save is atomic; the "
+                                   "supplier), and fills the Inward table's Match Status, Match Note and "
+                                   "Suggested Action columns (overwritten each run). With --apply the suggestions "
+                                   "also go into BLANK Action cells (never over a typed action). The save is atomic; the "
                                    "previous file is kept as a dated backup (BOOK.bak-YYYYMMDD-HHMMSS.xlsm, the "
                                    "last 3).")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("books", metavar="BOOKS", nargs="+", help="purchase-register files")
     add_tolerance_args(p)
+    p.add_argument("--apply", action="store_true",
+                   help="copy each suggestion into a blank Action cell (with its ITC Reduction / remark where "
+                        "those are blank); typed actions are never changed")
     p.add_argument("--followup", metavar="DIR", help="also write one CSV per supplier to follow up into DIR")
     p.add_argument("--as-of", help="YYYY-MM-DD (default: Config, else today)")
     p.add_argument("--no-backup", action="store_true", help="do not keep a dated backup (BOOK.bak-YYYYMMDD-HHMMSS.xlsm)")

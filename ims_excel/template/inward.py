@@ -3,7 +3,11 @@
 ``COMPUTED`` is the ordered list of :class:`~ims_excel.template.tables.Computed`
 columns placed after the canonical ``records.INWARD_COLUMNS``: first what a user
 reads (Status ... IMS State), then helper columns (grouped and collapsed at the
-right) that spell out the engine step by step. Each formula mirrors a line of
+right) that spell out the engine step by step. The reconciliation's Match Status,
+Match Note and Suggested Action (``records.INWARD_RECONCILE``) are not formulas:
+they depend on the purchase register, which the workbook does not hold, so
+``ims-excel reconcile`` writes them as values, just before these columns (styled
+like them; formula columns stay last in a row, as ``process`` needs). Each formula mirrors a line of
 ``ims_excel.engine`` (the specification) and is proven equal to it by
 ``tests/workbook/test_equality.py`` (LibreOffice recalculation of every rulebook
 case and of thousands of synthetic records).

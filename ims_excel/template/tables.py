@@ -10,7 +10,9 @@ What the writer does for every table:
   data from row 2 (at least one, empty, row so that Excel extends the table
   and its column formulas when rows are pasted below);
 * input columns unlocked, formatted by kind (text ``@``, dates dd-mm-yyyy,
-  amounts Indian grouping); computed columns locked, grey (styled as computed);
+  amounts Indian grouping); computed columns locked, grey (styled as computed); the value columns a
+  command writes (``records.Column.tool``: reconcile's Match Status, Match Note, Suggested Action)
+  styled as computed too, without a drop-down: not for typing, a later run overwrites them;
 * drop-downs for every enum and flag column, plus light checks on dates,
   amounts and lengths (whole columns, so they hold for appended rows);
 * red rows for Status = "error", amber for "warning";
@@ -108,7 +110,12 @@ def _this_row_refs(formula: str, table: str) -> list[str]:
 _WIDTHS = {"text": 16, "enum": 13, "flag": 11, "period": 9, "date": 11, "amount": 14}
 
 
+_TOOL_WIDTHS = {"Match Note": 60, "Suggested Action": 11, "Match Status": 15}
+
+
 def _width(col: Column) -> float:
+    if col.name in _TOOL_WIDTHS:
+        return _TOOL_WIDTHS[col.name]
     if col.name.endswith("GSTIN"):
         return 17
     if col.name.endswith("Name") or col.name == "Remarks":
@@ -117,7 +124,9 @@ def _width(col: Column) -> float:
 
 
 def _validation(col: Column, remarks_max: int) -> dict | None:
-    """Data validation for one input column (None: free input)."""
+    """Data validation for one input column (None: free input, or a column a command writes)."""
+    if col.tool:
+        return None
     if col.kind in ("enum", "flag"):
         values = list(col.values) if col.kind == "enum" else ["Y", "N"]
         if len(",".join(values)) > 255:
@@ -228,7 +237,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     check_limits(spec, n, cells, file=file, first_row=2)
     rows = max(n, 1)
     ncols = len(spec.headers)
-    by_header = {col.name: {"header": col.name, "format": styles.input(col.kind)} for col in spec.inputs}
+    by_header = {col.name: {"header": col.name, "format": _input_format(styles, col)} for col in spec.inputs}
     by_header.update({c.header: {"header": c.header, "formula": c.formula, "format": styles.computed(c.kind)}
                       for c in spec.computed})
     columns = [by_header[h] for h in spec.headers]
@@ -245,7 +254,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
         raise ValueError(f"{spec.name}: the grouped columns are not adjacent")
     for col in spec.inputs:
         j = spec.column_index(col.name)
-        fmt = styles.input(col.kind)
+        fmt = _input_format(styles, col)
         options = {"level": 1, "hidden": True} if j in grouped else {}
         if grouped and j == grouped[-1] + 1:
             options = {"collapsed": True}  # the group's [+] button
@@ -282,6 +291,11 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
     ws.repeat_rows(0)
     ws.fit_to_pages(3, 0)
     return n
+
+
+def _input_format(styles: Styles, col: Column) -> Any:
+    """An input column's cell format: unlocked by kind; a column a command writes looks computed."""
+    return styles.computed(col.kind) if col.tool else styles.input(col.kind)
 
 
 def _ignored_errors(spec: TableSpec) -> dict[str, str]:

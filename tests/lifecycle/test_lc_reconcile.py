@@ -1,17 +1,23 @@
 """``reconcile``: the purchase-register reconciliation written into a client workbook (issue 11).
 
-Statuses as tests/test_reconcile.py checks them on the engine; here: the sheets, the untouched
-Inward cells and VBA, the follow-up CSVs (cells neutralised), the tolerances from the flags.
+Statuses as tests/test_reconcile.py checks them on the engine; here: the sheets, the Inward table's
+Match Status / Match Note / Suggested Action columns (the engine's values, overwritten each run, kept by
+process and import), ``--apply`` (blank Actions only), the untouched VBA and other cells, the follow-up
+CSVs (cells neutralised), the tolerances from the flags.
 Rules: D1 (invoice Accept), D16 (BoE amendment: Pending allowed, no Reject), section 6.1 (add-back).
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 
 from ims_excel.cli.app import main
 from ims_excel.cli.demo import sample_path
-from tests.lifecycle.lctools import grid, raw_parts, sheet_names
+from ims_excel.records import INWARD_RECONCILE
+from tests.lifecycle.lctools import grid, raw_parts, sheet_names, sheet_part, table_rows
+from tests.lifecycle.test_lc_merge import _set, _write, _rec, _book
 
 BOOKS = str(sample_path("sample_purchases.csv"))
 
@@ -31,8 +37,9 @@ def test_reconcile_writes_sheets_and_keeps_everything_else(sample_book, tmp_path
     after = raw_parts(sample_book)
     for part in ("xl/vbaProject.bin",):
         assert after[part] == before[part]
-    inward_part = [p for p in before if p.startswith("xl/worksheets/")]
-    assert all(after[p] == before[p] for p in inward_part)  # only new sheets were added
+    inward = sheet_part(sample_book, "Inward")
+    others = [p for p in before if p.startswith("xl/worksheets/") and p != inward]
+    assert all(after[p] == before[p] for p in others)  # only new sheets were added
     g = grid(sample_book, "Reconciliation")
     header = next(r for r in g if r and r[0] == "Inward row")
     rows = [dict(zip(header, r)) for r in g if r and isinstance(r[0], (int, float)) and len(r) >= len(header) - 5]
@@ -71,3 +78,142 @@ def test_reconcile_bad_books_writes_nothing(sample_book, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bad.csv" in err and "row 2" in err and "'IGST'" in err
     assert raw_parts(sample_book) == before
+
+
+def _columns(book) -> list[tuple]:
+    return [tuple(r[c] for c in INWARD_RECONCILE) for r in table_rows(book)]
+
+
+def _report(book, capsys) -> dict:
+    capsys.readouterr()
+    assert main(["report", str(book), "--purchases", BOOKS, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_reconcile_fills_the_inward_columns_with_the_engines_values(sample_book, capsys):
+    """Every record's Match Status / Suggested Action is what ``report --purchases --json`` says; its Match
+    Note is the suggestion's reason (the books row, the differences and the rule), with the books row
+    first where the record itself has no suggestion (already actioned); every other Inward cell is as it
+    was. Re-running changes nothing."""
+    before = table_rows(sample_book)
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    assert "Match Status, Match Note, Suggested Action filled" in capsys.readouterr().out
+    rows = table_rows(sample_book)
+    recs = _report(sample_book, capsys)["records"]
+    assert len(rows) == len(recs) == len(before) == 34
+    for old, row, rec in zip(before, rows, recs):
+        assert row["Document Number"] == rec["document_number"]
+        assert row["Match Status"] == rec["match"]["status"]
+        assert row["Suggested Action"] == rec["suggested_action"]
+        reason = rec["suggestion_reason"]
+        if reason.startswith("no suggestion"):
+            where = (f"books row {rec['match']['purchase_rows'][0]} (sample_purchases.csv)"
+                     if rec["match"]["purchase_rows"] else "not in the purchase register")
+            assert row["Match Note"].startswith(where) and row["Match Note"].endswith("; " + reason)
+        else:
+            assert row["Match Note"] == reason
+        assert {k: v for k, v in row.items() if k not in INWARD_RECONCILE} == \
+            {k: v for k, v in old.items() if k not in INWARD_RECONCILE}
+    by_doc = {r["Document Number"]: r for r in rows}
+    assert by_doc["INV-2004"]["Match Note"].startswith("books row 5 (sample_purchases.csv): IGST +200.00; ")
+    assert by_doc["7001101"]["Suggested Action"] == "Pending" and "rule D16 allows Pending" in \
+        by_doc["7001101"]["Match Note"]
+    # idempotent: the same values, the Inward sheet not even rewritten
+    inward = sheet_part(sample_book, "Inward")
+    part = raw_parts(sample_book)[inward]
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    assert "(0 cells changed)" in capsys.readouterr().out
+    assert table_rows(sample_book) == rows and raw_parts(sample_book)[inward] == part
+
+
+def test_apply_fills_blank_actions_only_and_the_engine_accepts_them(sample_book, capsys):
+    """``--apply``: each suggestion into a BLANK Action (its ITC Reduction where blank: the credit note
+    CN-401 gets Accept with Full, rule D7 / G9); an action the user typed (No Action on DN-301, which has a
+    suggestion) stays; a suggestion the cells typed beside it would turn into a refused action (INV-2001
+    with ITC Reduction typed: DECL_NOT_APPLICABLE) is left blank and listed; the rows filled are listed;
+    the engine takes every filled action (no new error)."""
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    suggested = {r["Document Number"] for r in table_rows(sample_book) if r["Suggested Action"]}
+    assert {"INV-2001", "DN-301"} <= suggested and "CN-401" not in suggested
+    _set(sample_book, "DN-301", Action="No Action")
+    _set(sample_book, "INV-2001", **{"ITC Reduction": "Full"})
+    _set(sample_book, "CN-401", **{"Action": None, "ITC Reduction": None})
+    rows = table_rows(sample_book)
+    sheet_row = {r["Document Number"]: k + 2 for k, r in enumerate(rows)}
+    before = {r["Document Number"]: r for r in rows}
+    report = _report(sample_book, capsys)["records"]
+    errors_before = {r["document_number"] for r in report if r["status"] == "error"}
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup", "--apply"]) == 0
+    out = capsys.readouterr().out
+    after = {r["Document Number"]: r for r in table_rows(sample_book)}
+    filled = {d for d, r in after.items() if r["Action"] != before[d]["Action"]}
+    assert filled == suggested - {"INV-2001", "DN-301"} | {"CN-401"}
+    assert f"Filled {len(filled)} blank Action cell(s)" in out
+    for d in filled:
+        assert before[d]["Action"] == "" and after[d]["Action"] == after[d]["Suggested Action"] != ""
+        assert f"  row {sheet_row[d]} {after[d]['Action']}\n" in out
+    assert after["CN-401"]["Action"] == "Accept" and after["CN-401"]["ITC Reduction"] == "Full"
+    assert after["DN-301"]["Action"] == "No Action"
+    assert after["INV-2001"]["Action"] == "" and after["INV-2001"]["ITC Reduction"] == "Full"
+    assert f"row {sheet_row['INV-2001']}: Accept not filled" in out and "(DECL_NOT_APPLICABLE)" in out
+    for d, r in after.items():  # nothing else typed changed
+        if d not in filled:
+            assert {k: r[k] for k in ("Action", "ITC Reduction", "Remarks")} == \
+                {k: before[d][k] for k in ("Action", "ITC Reduction", "Remarks")}
+    report = _report(sample_book, capsys)["records"]
+    want = {"Accept": "Accepted", "Reject": "Rejected", "Pending": "Pending"}
+    for r in report:
+        if r["document_number"] in filled:
+            assert r["status"] != "error" and r["effective_action"] == want[after[r["document_number"]]["Action"]]
+    assert {r["document_number"] for r in report if r["status"] == "error"} <= errors_before
+    # applying again fills nothing
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup", "--apply"]) == 0
+    assert "Filled 0 blank Action cell(s)" in capsys.readouterr().out
+
+
+def test_process_and_import_after_reconcile_keep_the_columns(sample_book, capsys):
+    """``process`` writes only the formula columns' values; importing the same records again (a user file:
+    decisions only) changes nothing: the reconcile columns are the tool's, not a decision to apply."""
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    cols = _columns(sample_book)
+    assert any(c[0] for c in cols)
+    assert main(["process", str(sample_book)]) == 0
+    assert _columns(sample_book) == cols
+    assert {r["Status"] for r in table_rows(sample_book)} >= {"ok", "error"}  # process did write
+    capsys.readouterr()
+    assert main(["import", str(sample_book), str(sample_path("sample_inward.csv"))]) == 0
+    assert _columns(sample_book) == cols
+
+
+def test_a_newer_download_keeps_the_columns_and_clears_them_on_a_supplier_change(tmp_path, capsys):
+    """A portal download owns the portal's fields only: reconcile's columns stay, and are not reported
+    as changes; where the supplier changed the record (G3) the match no longer holds, so they are
+    cleared (reconcile fills them again)."""
+    book = _book(tmp_path)
+    first = _write(tmp_path / "d1.json", [_rec("INV-1"), _rec("INV-2")])
+    assert main(["import", str(book), str(first)]) == 0
+    books = tmp_path / "books.csv"
+    books.write_text("Section,Supplier GSTIN,Document Number,Document Date,Taxable Value,IGST,CGST,SGST,Cess\n"
+                     "B2B,27AAACR5055K1Z7,INV/1,05-10-2025,1000,180,0,0,0\n"
+                     "B2B,27AAACR5055K1Z7,INV-2,05-10-2025,1000,180,0,0,0\n", encoding="utf-8")
+    assert main(["reconcile", str(book), str(books), "--no-backup"]) == 0
+    cols = _columns(book)
+    assert [c[0] for c in cols] == ["matched", "matched"] and all(c[1].startswith("books row") for c in cols)
+    capsys.readouterr()
+    assert main(["import", str(book), str(first)]) == 0
+    assert "Match" not in capsys.readouterr().out and _columns(book) == cols
+    later = _write(tmp_path / "d2.json", [_rec("INV-1", iamt=200.0, val=1200.0), _rec("INV-2")])
+    assert main(["import", str(book), str(later)]) == 0
+    out = capsys.readouterr().out
+    assert "IGST: 180.00 -> 200.00" in out and "Match" not in out
+    assert _columns(book) == [("", "", ""), cols[1]]
+    assert main(["reconcile", str(book), str(books), "--no-backup"]) == 0
+    assert _columns(book)[0][0] == "mismatch"
+
+
+def test_roll_does_not_carry_last_periods_match(sample_book, tmp_path, capsys):
+    """The next period's workbook starts without reconcile's columns: they describe this period's books."""
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    assert main(["roll", str(sample_book), "--to", "2026-11", "--filed", "--out", str(tmp_path / "next.xlsm")]) == 0
+    rows = table_rows(tmp_path / "next.xlsm")
+    assert rows and all(r[c] == "" for r in rows for c in INWARD_RECONCILE)

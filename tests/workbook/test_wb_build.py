@@ -10,7 +10,7 @@ import pytest
 from wbtools import describe
 from xlsxwriter.utility import xl_col_to_name
 
-from ims_excel.records import INWARD_COLUMNS, INWARD_DETAILS, OUTWARD_COLUMNS
+from ims_excel.records import INWARD_COLUMNS, INWARD_DETAILS, INWARD_RECONCILE, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook
 from ims_excel.template import build, config, inward, outward, start, summaries, vba
 from ims_excel.template.build import DEFAULT_OUT, INWARD, OUTWARD, SHEETS, build_workbook
@@ -76,7 +76,11 @@ def test_inward_table_headers_and_formulas(fresh):
     assert names[:5] == ["Section", "Supplier GSTIN", "Supplier Name", "Document Number", "Document Date"]
     visible = [n for n in names if n not in INWARD_DETAILS]
     assert visible.index("Cess") + 1 == visible.index("Action") < visible.index("Remarks")
-    assert visible[visible.index("Remarks") + 1:visible.index("Remarks") + 4] == ["Status", "Reason Code", "Message"]
+    # issue 11: reconcile's value columns right after the Action's inputs, before every formula column
+    # (formula columns stay last in a row: process's writer relies on it)
+    after = visible[visible.index("Remarks") + 1:]
+    assert after[:6] == [*INWARD_RECONCILE, "Status", "Reason Code", "Message"]
+    assert names.index(INWARD_RECONCILE[-1]) + 1 == names.index(inward.COMPUTED[0].header)
     hidden = fresh["Inward"]["hidden_columns"]
     assert {INWARD.column_index(h) for h in INWARD_DETAILS} <= hidden
     assert not {INWARD.column_index(h) for h in visible if h not in [c.header for c in inward.COMPUTED if c.helper]} & hidden
@@ -128,6 +132,30 @@ def test_formats_locking_and_protection(fresh):
     for sheet in ("Config", "Summary", "GSTR-2B", "GSTR-3B", "Liability", "Rules", "Start"):
         assert fresh[sheet]["protected"] and not fresh[sheet]["password"], sheet
     assert not fresh["xlwings.conf"]["protected"]
+
+
+def test_reconcile_columns_look_computed_and_explain_themselves(built, fresh):
+    """Issue 11: Match Status, Match Note, Suggested Action are written by ``reconcile``, not typed: the
+    column style of the formula columns (grey, locked; a record's cells take it), no drop-down, and a
+    header note saying so."""
+    with zipfile.ZipFile(built) as z:
+        sheet = z.read("xl/worksheets/sheet3.xml").decode()
+    style = {}
+    for lo, hi, s in re.findall(r'<col min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"', sheet):
+        for j in range(int(lo), int(hi) + 1):
+            style[j] = s
+    ws = openpyxl.load_workbook(built)["Inward"]
+    lists = {sq for sq, *_ in fresh["Inward"]["validations"]}
+    computed = style[INWARD.column_index("Status") + 1]
+    for name in INWARD_RECONCILE:
+        j = INWARD.column_index(name) + 1
+        assert style[j] == computed, name
+        letter = xl_col_to_name(j - 1)
+        assert not any(sq.startswith(letter + "2:") for sq in lists), name
+        assert "ims-excel reconcile" in ws.cell(1, j).comment.text, name
+    assert style[INWARD.column_index("Action") + 1] != computed
+    fmt = ws.parent._cell_styles[int(computed)]
+    assert ws.parent._fills[fmt.fillId].fgColor.rgb == "FFEDEDED" and ws.parent._protections[fmt.protectionId].locked
 
 
 def test_column_number_formats(sample_book):
