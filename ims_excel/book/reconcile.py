@@ -72,10 +72,10 @@ class ReconcileReport:
     rec: Reconciliation
     suppliers: pd.DataFrame
     followup: list[Path] = field(default_factory=list)
-    filled: list[tuple[int, str]] = field(default_factory=list)
-    """``apply``: (Inward sheet row, action) of each blank Action filled with its suggestion."""
-    refused: list[tuple[int, str, str]] = field(default_factory=list)
-    """``apply``: (row, suggested action, the engine's reason code) left blank: the cells typed beside it
+    filled: list[tuple[int, str, str]] = field(default_factory=list)
+    """``apply``: (Inward sheet row, document number, action) of each blank Action filled with its suggestion."""
+    refused: list[tuple[int, str, str, str]] = field(default_factory=list)
+    """``apply``: (row, document number, suggested action, the engine's reason code) left blank: the cells typed beside it
     (ITC Reduction, declared amounts) would make the suggestion an action the engine refuses."""
     columns_written: int = 0
     """Cells of the Match Status / Match Note / Suggested Action columns that changed."""
@@ -343,8 +343,10 @@ def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, s
     files = write_followup(rec, table, followup, book.context) if followup else []
     filled, refused = [], []
     if applied is not None:
-        filled = list(zip(rows[applied.positions].astype(int).tolist(), applied.action.tolist()))
-        refused = list(zip(rows[applied.refused].astype(int).tolist(),
+        docs = rec.inward["document_number"].astype(str).to_numpy(dtype=object)
+        filled = list(zip(rows[applied.positions].astype(int).tolist(), docs[applied.positions].tolist(),
+                          applied.action.tolist()))
+        refused = list(zip(rows[applied.refused].astype(int).tolist(), docs[applied.refused].tolist(),
                            rec.suggestions["suggested_action"].to_numpy(dtype=object)[applied.refused].tolist(),
                            applied.codes.tolist()))
     return ReconcileReport(path, rec, table, files, filled, refused, changed, missing)

@@ -108,8 +108,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     rec = reconcile_book(files.workbook, [sample_path("sample_purchases.csv")], followup=out / "followup",
                          backup=False)
     print("\n" + reconcile_text(rec.rec))
-    print(f"Wrote the Reconciliation and Suppliers sheets into {files.workbook}; {len(rec.followup)} supplier "
-          f"follow-up CSVs into {out / 'followup'}")
+    print(f"Wrote the Reconciliation and Suppliers sheets and the Inward columns Match Status, Match Note and "
+          f"Suggested Action into {files.workbook}; {len(rec.followup)} supplier follow-up CSVs into "
+          f"{out / 'followup'}")
     counts = status_counts(result)
     print(f"\n{len(result.records)} records: {counts['error']} errors, {counts['warning']} warnings.")
     return EXIT_OK

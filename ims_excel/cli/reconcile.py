@@ -44,9 +44,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         print(f"Filled {len(rep.filled)} blank Action cell(s) with the suggestion; typed actions are never changed"
               + (". Run ims-excel process to refresh Status and the returns." if rep.filled else "."))
         if rep.filled:
-            print(_listed([f"row {r} {a}" for r, a in rep.filled]))
-        for line in _listed([f"row {r}: {a} not filled: with the ITC Reduction / amounts typed there the engine "
-                             f"refuses it ({code})" for r, a, code in rep.refused]).splitlines():
+            print(_listed([f"row {r} {doc}: {a}" for r, doc, a in rep.filled]))
+        for line in _listed([f"row {r} {doc}: {a} not filled: with the ITC Reduction / amounts typed there the "
+                             f"engine refuses it ({code})" for r, doc, a, code in rep.refused]).splitlines():
             print(line)
     for f in rep.followup:
         print(f"Wrote {f}")

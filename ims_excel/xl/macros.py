@@ -432,7 +432,7 @@ def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = No
     The same use case as ``ims-excel reconcile`` (:func:`ims_excel.recon.reconcile`)."""
     from ims_excel.book.reconcile import (RECONCILIATION, SUPPLIERS, reconciliation_grid, supplier_table,
                                           suppliers_grid)
-    from ims_excel.recon import reconcile as reconcile_records, reconcile_text
+    from ims_excel.recon import apply_plan, inward_columns, reconcile as reconcile_records, reconcile_text
 
     paths = paths if paths is not None else _ask_files("Purchase register (books) to match")
     if not paths:
@@ -444,37 +444,63 @@ def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = No
     _sheet(book, RECONCILIATION, "Inward").range("A1").value = _rect(reconciliation_grid(rec, rows, stamp).rows)
     _sheet(book, SUPPLIERS, RECONCILIATION).range("A1").value = _rect(
         suppliers_grid(supplier_table(rec, ctx), stamp).rows)
+    _match_columns(book, table, rows, inward_columns(rec))
     text = reconcile_text(rec)
     if apply is None:
         apply = _alert(book, text + "\n\nCopy the suggested actions into the blank Action cells? (Actions "
                              "you typed are not changed.)", "yes_no") == "yes"
     if apply:
-        text += f"\nFilled {_apply(book, table, rows, inward, rec.suggestions)} blank Action cells with the suggestion."
+        text += f"\nFilled {_apply(book, table, rows, apply_plan(rec, ctx))} blank Action cells with the suggestion."
     return text + f"\nSee the {RECONCILIATION} and {SUPPLIERS} sheets."
 
 
-def _apply(book: Any, table: Any, rows: np.ndarray, inward: pd.DataFrame, sug: pd.DataFrame) -> int:
-    """Suggestions into blank Action cells (ITC Reduction / Remarks only where blank); how many."""
+def _writable(sheet: Any) -> Callable[[], None]:
+    """Unprotect a sheet a user protected (the build leaves Inward unprotected); the call puts it back."""
+    protected = _protected(sheet)
+    if protected:
+        _unprotect(sheet)
+    return (lambda: _protect(sheet)) if protected else (lambda: None)
+
+
+def _match_columns(book: Any, table: Any, rows: np.ndarray, values: pd.DataFrame) -> None:
+    """Reconcile's Inward columns (``records.INWARD_RECONCILE``, from :func:`ims_excel.recon.inward_columns`):
+    one block per column, from the first data row to the last (blank rows stay blank). A workbook from an
+    older template, without them, is left alone (the Reconciliation sheet has the same)."""
+    sheet = book.sheets["Inward"]
+    rng = table.range
+    header = [header_key(h) for h in rng.options(ndim=2).value[0]]
+    if not all(header_key(n) in header for n in values.columns) or not len(rows):
+        return
+    first = rng.row + 1
+    where = np.asarray(rows, dtype="int64") - first
+    restore = _writable(sheet)
+    try:
+        for name in values.columns:
+            column: list[list[object]] = [[None] for _ in range(int(where.max()) + 1)]
+            for k, v in zip(where.tolist(), values[name].tolist()):
+                column[k] = [safe(v) if v != "" else None]
+            sheet.range((first, rng.column + header.index(header_key(name)))).value = column
+    finally:
+        restore()
+
+
+def _apply(book: Any, table: Any, rows: np.ndarray, plan: Any) -> int:
+    """The suggestions :func:`ims_excel.recon.apply_plan` lets through (blank Actions only; ITC Reduction
+    and remark only where blank; each row checked by the engine) into their cells; how many."""
     sheet = book.sheets["Inward"]
     rng = table.range
     header = [header_key(h) for h in rng.options(ndim=2).value[0]]
     col = {k: rng.column + header.index(k) for k in ("action", "itcreduction", "remarks") if k in header}
-    action = sug["suggested_action"].to_numpy(dtype=object)
-    blank = inward["action"].astype(str).to_numpy(dtype=object) == ""
-    todo = np.flatnonzero(blank & (action != ""))
-    red = sug["suggested_itc_reduction"].to_numpy(dtype=object)
-    rem = sug["suggested_remarks"].to_numpy(dtype=object)
-    red_blank = inward["itc_reduction"].astype(str).to_numpy(dtype=object) == ""
-    rem_blank = inward["remarks"].astype(str).str.strip().to_numpy(dtype=object) == ""
-    _unprotect(sheet)
+    restore = _writable(sheet)
     try:
-        for i in todo.tolist():
+        for i, act, red, rem in zip(plan.positions.tolist(), plan.action.tolist(), plan.itc_reduction.tolist(),
+                                    plan.remarks.tolist()):
             r = int(rows[i])
-            sheet.range((r, col["action"])).value = action[i]
-            if red[i] and red_blank[i] and "itcreduction" in col:
-                sheet.range((r, col["itcreduction"])).value = red[i]
-            if rem[i] and rem_blank[i] and "remarks" in col:
-                sheet.range((r, col["remarks"])).value = safe(rem[i])
+            sheet.range((r, col["action"])).value = act
+            if red and "itcreduction" in col:
+                sheet.range((r, col["itcreduction"])).value = red
+            if rem and "remarks" in col:
+                sheet.range((r, col["remarks"])).value = safe(rem)
     finally:
-        _protect(sheet)
-    return len(todo)
+        restore()
+    return len(plan.positions)

@@ -151,11 +151,11 @@ def test_apply_fills_blank_actions_only_and_the_engine_accepts_them(sample_book,
     assert f"Filled {len(filled)} blank Action cell(s)" in out
     for d in filled:
         assert before[d]["Action"] == "" and after[d]["Action"] == after[d]["Suggested Action"] != ""
-        assert f"  row {sheet_row[d]} {after[d]['Action']}\n" in out
+        assert f"  row {sheet_row[d]} {d}: {after[d]['Action']}\n" in out
     assert after["CN-401"]["Action"] == "Accept" and after["CN-401"]["ITC Reduction"] == "Full"
     assert after["DN-301"]["Action"] == "No Action"
     assert after["INV-2001"]["Action"] == "" and after["INV-2001"]["ITC Reduction"] == "Full"
-    assert f"row {sheet_row['INV-2001']}: Accept not filled" in out and "(DECL_NOT_APPLICABLE)" in out
+    assert f"row {sheet_row['INV-2001']} INV-2001: Accept not filled" in out and "(DECL_NOT_APPLICABLE)" in out
     for d, r in after.items():  # nothing else typed changed
         if d not in filled:
             assert {k: r[k] for k in ("Action", "ITC Reduction", "Remarks")} == \
@@ -217,3 +217,13 @@ def test_roll_does_not_carry_last_periods_match(sample_book, tmp_path, capsys):
     assert main(["roll", str(sample_book), "--to", "2026-11", "--filed", "--out", str(tmp_path / "next.xlsm")]) == 0
     rows = table_rows(tmp_path / "next.xlsm")
     assert rows and all(r[c] == "" for r in rows for c in INWARD_RECONCILE)
+
+
+def test_upgrade_after_reconcile_carries_the_columns_and_leaves_the_sheets(sample_book, capsys):
+    """``upgrade`` moves the Inward cells into the current template, reconcile's columns with them; the
+    Reconciliation and Suppliers sheets are reconcile's own (written whole each run), so they are not
+    "something the user added" that stops the upgrade."""
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    cols = _columns(sample_book)
+    assert main(["upgrade", str(sample_book)]) == 0, capsys.readouterr().err
+    assert _columns(sample_book) == cols

@@ -124,6 +124,11 @@ def inward(n: int, seed: int = 0, period: str = "2026-10", suppliers: int = 2000
     df["portal_error_for"] = np.where(err & (rng.random(n) < 0.6), decision_fingerprint(df), "")
     df["supplier_change"] = np.where(rng.random(n) < 0.02, "IGST 1.00 -> 2.00; your Accept was reset", "")
     df["gone_from_ims"] = np.where(rng.random(n) < 0.01, 1, -1).astype("int8")
+    # what reconcile wrote (issue 11): values only, read by no formula and no rule
+    df["match_status"] = _pick(rng, ["", "matched", "mismatch", "missing_in_books"], n, [0.7, 0.1, 0.1, 0.1])
+    df["match_note"] = np.where(df["match_status"] == "mismatch", "books row 5 (books.csv): IGST +200.00; "
+                                "Pending: rule D1 allows Pending", "")
+    df["suggested_action"] = np.where(df["match_status"] == "matched", "Accept", "")
     df["extra"] = [{}] * n
     _check_columns(df, INWARD_COLUMNS)
     return df

@@ -191,6 +191,12 @@ def test_reconcile_writes_sheets_and_applies_to_blank_actions_only(book):
     assert by_doc["INV-2001"][a] == "Accept" and by_doc["7001101"][a] == "Pending"
     assert all(by_doc[d][a] == v for d, v in typed.items())  # never overwrites a typed action
     assert by_doc["RCM-11"][a] in (None, "")  # outside IMS: no suggestion
+    # the Inward columns Match Status / Match Note / Suggested Action, as the command writes them
+    m, n, sa = (header.index(c) for c in ("Match Status", "Match Note", "Suggested Action"))
+    assert by_doc["INV-2004"][m] == "mismatch" and by_doc["INV-2004"][n].startswith("books row 5 (sample_purchases")
+    assert by_doc["INV-2001"][sa] == "Accept" and "rule D1 allows Accept" in by_doc["INV-2001"][n]
+    assert by_doc["7001101"][sa] == "Pending" and by_doc["RCM-11"][sa] in (None, "")
+    assert not book.sheets["Inward"].api.ProtectContents  # left unprotected, so it still sorts (issue 9)
     grid = book.sheets["Reconciliation"].used_range.options(ndim=2).value
     assert any("INV-2004" in r and "mismatch" in r for r in grid)
     text = macros.reconcile(book, [str(sample_path("sample_purchases.csv"))], apply=True)
