@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.book import outputs
+from ims_excel.book.read import BookProblem
 from ims_excel.engine import Context, Result, evaluate
 
 
@@ -88,7 +89,8 @@ def evaluate_workbook(wb: Workbook, *, outward: bool = True, as_of: dt.date | No
     ctx = context_of(wb, as_of=as_of)
     inward = wb.table("Inward", "inward")
     if inward is None:
-        raise KeyError("Inward")  # the adapters refuse a workbook without one when they open it
+        raise BookProblem(wb.path, "has no Excel table named 'Inward': it is not an IMS client workbook "
+                                   "(make one with: ims-excel new CLIENT.xlsm ...)")
     out = wb.table("Outward", "outward") if outward else None
     out_frame = out.frame if out is not None and len(out.frame) else None
     result = evaluate(inward.frame, ctx, out_frame, inward_name=wb.name, outward_name=wb.name)

@@ -47,7 +47,6 @@ from ims_excel.book.imports import merge_into, read_sources
 from ims_excel.book.port import Table, context_of, evaluate_workbook
 from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.normalise import InputError
-from ims_excel.records import header_key
 from ims_excel.template import summaries
 from ims_excel.xl.openbook import OpenBook, protect, rect, safe, unprotect
 from ims_excel.xlsx.package import PackageProblem
@@ -253,33 +252,27 @@ def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = No
         apply = _alert(book, text + "\n\nCopy the suggested actions into the blank Action cells? (Actions "
                              "you typed are not changed.)", "yes_no") == "yes"
     if apply:
-        text += f"\nFilled {_apply(book, inward, rec.suggestions)} blank Action cells with the suggestion."
+        text += f"\nFilled {_apply(wb, inward, rec.suggestions)} blank Action cells with the suggestion."
     return text + f"\nSee the {RECONCILIATION} and {SUPPLIERS} sheets."
 
 
-def _apply(book: Any, table: Table, sug: pd.DataFrame) -> int:
-    """Suggestions into blank Action cells (ITC Reduction / Remarks only where blank); how many."""
-    sheet = book.sheets["Inward"]
-    inward, rows = table.frame, table.rows
-    rng = table.handle.range
-    header = [header_key(h) for h in rng.options(ndim=2).value[0]]
-    col = {k: rng.column + header.index(k) for k in ("action", "itcreduction", "remarks") if k in header}
+def _apply(wb: OpenBook, table: Table, sug: pd.DataFrame) -> int:
+    """Suggestions into blank Action cells (ITC Reduction / Remarks only where blank), written through the
+    port (a sheet the user protected is protected again); how many."""
+    inward = table.frame
     action = sug["suggested_action"].to_numpy(dtype=object)
-    blank = inward["action"].astype(str).to_numpy(dtype=object) == ""
-    todo = np.flatnonzero(blank & (action != ""))
+    todo = np.flatnonzero((inward["action"].astype(str).to_numpy(dtype=object) == "") & (action != ""))
     red = sug["suggested_itc_reduction"].to_numpy(dtype=object)
     rem = sug["suggested_remarks"].to_numpy(dtype=object)
     red_blank = inward["itc_reduction"].astype(str).to_numpy(dtype=object) == ""
     rem_blank = inward["remarks"].astype(str).str.strip().to_numpy(dtype=object) == ""
-    unprotect(sheet)
-    try:
-        for i in todo.tolist():
-            r = int(rows[i])
-            sheet.range((r, col["action"])).value = action[i]
-            if red[i] and red_blank[i] and "itcreduction" in col:
-                sheet.range((r, col["itcreduction"])).value = red[i]
-            if rem[i] and rem_blank[i] and "remarks" in col:
-                sheet.range((r, col["remarks"])).value = safe(rem[i])
-    finally:
-        protect(sheet)
+    updates: dict[int, dict[str, object]] = {}
+    for i in todo.tolist():
+        cells: dict[str, object] = {"Action": action[i]}
+        if red[i] and red_blank[i] and "ITC Reduction" in table.inputs:
+            cells["ITC Reduction"] = red[i]
+        if rem[i] and rem_blank[i] and "Remarks" in table.inputs:
+            cells["Remarks"] = rem[i]
+        updates[int(table.rows[i])] = cells
+    wb.write_table(table, updates, pd.DataFrame())
     return len(todo)

@@ -139,3 +139,27 @@ def test_importing_twice_from_the_button_changes_nothing(tmp_path, sources):
     text = macros.import_data(button, list(map(str, sources[2])))
     assert text.startswith("Inward: 0 added, 0 updated, 0 action reset by a supplier's change, 0 gone from IMS")
     assert {s.name: {k: (c.value, c.formula) for k, c in s.cells.items()} for s in button.sheets} == before
+
+
+def test_a_workbook_without_an_inward_table_is_named_not_a_traceback(tmp_path):
+    """Bad input names the file and what to do (project standard), through either adapter."""
+    empty = tmp_path / "empty.xlsm"
+    book_new.new_workbook(empty, gstin=GSTIN, name="Twin", period="2025-10")
+    button = FakeBook.from_file(empty)
+    del button.sheets["Inward"].tables["Inward"]
+    text = macros.validate(button)
+    assert text.startswith("Cannot use this input") and "has no Excel table named 'Inward'" in text
+    assert "empty.xlsm" in text
+
+
+def test_reconcile_apply_writes_through_the_port_and_leaves_inward_sortable(tmp_path):
+    """Issue 9: Inward stays unprotected (Excel sorts only unlocked cells of a protected sheet); copying the
+    suggestions into blank Actions (issue 11) goes through the same table writer as the import."""
+    empty = tmp_path / "empty.xlsm"
+    book_new.new_workbook(empty, gstin="27AAACR5055K1Z7", name="Twin", period="2026-10")
+    button = FakeBook.from_file(empty)
+    macros.import_data(button, [str(sample_path("sample_inward.csv"))])
+    text = macros.reconcile(button, [str(sample_path("sample_purchases.csv"))], apply=True)
+    assert "Filled 6 blank Action cells" in text
+    inward = button.sheets["Inward"]
+    assert not inward.protected and inward.api.calls == []
