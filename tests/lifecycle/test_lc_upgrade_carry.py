@@ -99,7 +99,8 @@ CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.workshee
 def user_additions(src: Path, dst: Path) -> Path:
     """The sample book with what a user adds by hand, each written as Excel writes it:
 
-    Config: a note in H2, a drop-down of their own in H3, a comment on H2 (Config has no comments part);
+    Config: a note in H2, a drop-down of their own in H3, a comment on H2 (Config has no comments part),
+    a note in H1 merged over H1:J1 with a link to the portal, a link to Summary on H2;
     Inward: a number below the table, a comment on Z9 (into the template's comments part, no note shape);
     Summary: text in F1 with a conditional format, a date in F2 (dd-mm-yyyy), a formula in F3, a print area;
     Start: a comment (its VML drawing holds the buttons);
@@ -145,6 +146,12 @@ def user_additions(src: Path, dst: Path) -> Path:
         e["xl/styles.xml"] = _before(st, "</cellXfs>", f'<xf numFmtId="190" fontId="{fonts}" fillId="0" borderId="0" '
                                      'xfId="0" applyNumberFormat="1" applyFont="1"/>')
         e[summary] = _after_cell(e[summary], "B4", f'<c r="F4" s="{xfs}"><v>0.125</v></c>')
+        # Config: a note over merged cells, a link to the portal and one to a place in the book
+        e[config] = _after_cell(e[config], "A1", '<c r="H1" t="inlineStr"><is><t>see the portal</t></is></c>')
+        e[config] = _before(e[config], "<dataValidations", '<mergeCells count="1"><mergeCell ref="H1:J1"/></mergeCells>')
+        e[config] = _before(e[config], "<pageMargins", '<hyperlinks><hyperlink ref="H1" r:id="rId7" xr:uid="{7A}"/>'
+                            '<hyperlink ref="H2" location="Summary!B1" display="Summary"/></hyperlinks>')
+        _rel(e, config, "rId7", "hyperlink", "https://services.gst.gov.in/services/login", external=True)
         e[summary] = _before(e[summary], "<pageMargins", '<conditionalFormatting sqref="F1"><cfRule type="containsText" '
                              'dxfId="7" priority="1" operator="containsText" text="RK"><formula>NOT(ISERROR(SEARCH("RK",'
                              'F1)))</formula></cfRule></conditionalFormatting>')
@@ -245,6 +252,8 @@ def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, ca
                   "carried: cell Summary!F3 (a formula)", "carried: sheet 'My Notes'",
                   "carried: defined name MyTotal (Summary!$C$9)", "carried: data validation on Config!H3",
                   "carried: conditional format on Summary!F1", "carried: print area of sheet 'Summary'",
+                  "carried: merged cells Config!H1:J1", "carried: hyperlink on Config!H1 (https://services.gst.gov",
+                  "carried: hyperlink on Config!H2 (Summary!B1)",
                   "Previous version kept as client.bak-"):
         assert words in out, (words, out)
     assert "dropped" not in out
@@ -290,7 +299,12 @@ def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, ca
         assert f'<definedName name="Rate" localSheetId="{order.index("My Notes")}">\'My Notes\'!$B$1' in wb
         assert f'<definedName name="_xlnm.Print_Area" localSheetId="{order.index("Summary")}">Summary!$B$1:$G$47' in wb
         assert '<definedName name="MyTotal">Summary!$C$9</definedName>' in wb
-        assert 'sqref="H3"' in pkg.text(pkg.sheet("Config").part)
+        config_part = pkg.sheet("Config").part
+        config_xml = pkg.text(config_part)
+        assert 'sqref="H3"' in config_xml and '<mergeCells count="1"><mergeCell ref="H1:J1"/></mergeCells>' in config_xml
+        link = re.search(r'<hyperlink ref="H1" r:id="([^"]+)"/>', config_xml)
+        assert link and pkg.rels(config_part)[link.group(1)][1] == "https://services.gst.gov.in/services/login"
+        assert '<hyperlink ref="H2" location="Summary!B1" display="Summary"/>' in config_xml
         summary_xml = pkg.text(pkg.sheet("Summary").part)
         cf = re.search(r'<conditionalFormatting sqref="F1"><cfRule[^>]*dxfId="(\d+)"', summary_xml)
         dxfs = re.findall(r"<dxf>.*?</dxf>", pkg.text("xl/styles.xml"), re.S)
@@ -303,25 +317,28 @@ def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, ca
 
 def test_upgrade_refuses_what_it_cannot_carry_unless_forced(sample_master, tmp_path, capsys):
     """A drop-down the user changed on a cell that has the template's own validation (Config!B7) cannot go with
-    it (a cell takes one validation): exit 2 naming it, nothing written; --force drops it, says so, and carries
-    the rest."""
+    it (a cell takes one validation), nor cells merged over the template's text (D22:E22 would hide E22):
+    exit 2 naming each, nothing written; --force drops them, says so, and carries the rest."""
     def own_dropdown(e: dict) -> None:
         with Package(sample_master) as pkg:
             config = pkg.sheet("Config").part
         e[config] = e[config].replace('sqref="B7"><formula1>"Monthly,Quarterly"', 'sqref="B7"><formula1>'
                                       '"Monthly,Quarterly,Yearly"', 1)
         e[config] = _after_cell(e[config], "A2", '<c r="H2" t="inlineStr"><is><t>kept</t></is></c>')
+        e[config] = _before(e[config], "<dataValidations", '<mergeCells count="1"><mergeCell ref="D22:E22"/></mergeCells>')
     book = _rewrite(sample_master, tmp_path / "client.xlsm", own_dropdown)
     before = book.read_bytes()
     assert main(["upgrade", str(book)]) == 2
     err = capsys.readouterr().err
     assert "data validation on Config!B7: the current template validates B7 itself" in err, err
+    assert "merged cells Config!D22:E22: they would hide the current template's cell E22" in err, err
     assert "Nothing was written" in err and "Traceback" not in err and "cell Config!H2" not in err
     assert book.read_bytes() == before and latest_backup(book) is None
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp") or p.name.startswith("ims-upgrade-")]
     assert main(["upgrade", str(book), "--force"]) == 0
     out = capsys.readouterr().out
     assert "dropped (--force): data validation on Config!B7" in out and "carried: cell Config!H2 ('kept')" in out
+    assert "dropped (--force): merged cells Config!D22:E22" in out
     assert latest_backup(book).read_bytes() == before
     assert _at(grid(book, "Config"), "H2") == "kept"
     assert '"Monthly,Quarterly"</formula1>' in parts(book)[_config_part(book)].decode()
