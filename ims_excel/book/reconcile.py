@@ -1,8 +1,9 @@
 """``reconcile``: match a client workbook's Inward records with the purchase register, write the result.
 
 Issue 11. The match and the suggestions come from :func:`ims_excel.recon.reconcile` (the same use case
-as ``report --purchases``, the Start button and the UDF). Written into the workbook (every other part
-copied byte for byte, the save atomic with a backup, as ``process`` does):
+as ``report --purchases`` and the UDF). :func:`reconcile_into` writes them into a workbook through the
+port (:mod:`ims_excel.book.port`: the closed file for ``ims-excel reconcile``, every other part copied
+byte for byte and the save atomic with a backup; the open workbook for the Start button):
 
 ``Reconciliation`` sheet
     totals per status (IMS side and books side) and per supplier, then every Inward record (its row,
@@ -17,8 +18,8 @@ copied byte for byte, the save atomic with a backup, as ``process`` does):
 
 The Inward table's ``Match Status``, ``Match Note`` and ``Suggested Action`` columns
     (``records.INWARD_RECONCILE``: the tool's, each run overwrites them; :func:`ims_excel.recon.inward_columns`)
-    get every record's values, written in place (the merge's cell rewrite,
-    :func:`ims_excel.book.imports.append_plan`; only cells whose value changes).
+    get every record's values, written in place through the port (the file: the merge's cell rewrite,
+    :func:`ims_excel.book.filebook.append_plan`; only cells whose value changes).
 ``apply``
     copies each suggestion into a BLANK Action cell (with its ITC Reduction and remark where those are
     blank), each row checked by the engine as it would then be (:func:`ims_excel.recon.apply_plan`).
@@ -30,8 +31,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,17 +42,17 @@ import pandas as pd
 import ims_excel
 from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
-from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_calc_chain, full_calc_on_load,
-                                 grid_sheet_rows, set_custom_properties)
-from ims_excel.book.imports import append_plan
-from ims_excel.book.read import Book, TableData, load_book
+from ims_excel.book.edit import set_custom_properties
+from ims_excel.book.filebook import FileBook
+from ims_excel.book.port import Table, Workbook, context_of
+from ims_excel.book.read import INWARD, BookProblem
 from ims_excel.csvout import write_csv
-from ims_excel.engine import evaluate
+from ims_excel.engine import Context, evaluate
 from ims_excel.engine.reconcile import BOOKS_STATUSES, FIELDS, IMS_STATUSES, Settings
 from ims_excel.normalise import field_name
 from ims_excel.recon import Applied, Reconciliation, apply_plan, inward_columns, reconcile
 from ims_excel.records import HEADS, INWARD_RECONCILE
-from ims_excel.xlsx.package import Package, check_not_open, col_letters, now_stamp
+from ims_excel.xlsx.package import check_not_open, now_stamp
 
 RECONCILIATION, SUPPLIERS = outputs.RECONCILIATION_SHEET, outputs.SUPPLIERS_SHEET
 CONFIG_TOLERANCE, CONFIG_DATE_TOLERANCE = "MatchTolerance", "MatchDateTolerance"
@@ -81,6 +82,9 @@ class ReconcileReport:
     """Cells of the Match Status / Match Note / Suggested Action columns that changed."""
     missing_columns: list[str] = field(default_factory=list)
     """Those columns the workbook's Inward table lacks (a workbook from an older template)."""
+    applied: bool = False
+    """Whether the suggestions were copied into blank Actions (asked, for the Excel button)."""
+    context: Context | None = None
 
 
 def settings_from_config(config: dict[str, object], base: Settings | None = None) -> Settings:
@@ -210,31 +214,6 @@ def suppliers_grid(table: pd.DataFrame, stamp: str) -> outputs.Grid:
                         widths={1: 18, 2: 28, 3: 14, 4: 14, 5: 12, 6: 10, 7: 10, 8: 16, 9: 14})
 
 
-def _sheet_xml(grid: outputs.Grid, styles: Styles, tab: str) -> bytes:
-    rows = grid_sheet_rows(grid, styles)
-    last_col = max((len(r) for r in grid.rows), default=1)
-    widths = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in sorted(grid.widths.items()))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats'
-            '.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheetPr><tabColor rgb="{tab}"/></sheetPr>'
-            f'<dimension ref="A1:{col_letters(last_col)}{max(len(grid.rows), 1)}"/>'
-            '<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-            f"<cols>{widths}</cols><sheetData>" + "".join(rows) + "</sheetData>"
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-            '<pageSetup paperSize="9" orientation="landscape"/></worksheet>').encode("utf-8")
-
-
-def _put_sheet(edit: Edit, pkg: Package, name: str, xml: bytes, after: str) -> None:
-    ref = pkg.sheet(name)
-    if ref is None:
-        add_sheet(edit, name, xml, after=after)
-        return
-    edit.replace[ref.part] = xml
-    rels = posixpath.join(posixpath.dirname(ref.part), "_rels", posixpath.basename(ref.part) + ".rels")
-    if pkg.has(rels):
-        edit.drop.add(rels)
-
-
 def _safe_name(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_")[:60] or "supplier"
 
@@ -273,20 +252,21 @@ def write_followup(rec: Reconciliation, table: pd.DataFrame, folder: str | os.Pa
     return out
 
 
-def inward_updates(td: TableData, rec: Reconciliation, applied: Applied | None
-                   ) -> tuple[dict[int, dict[int, object]], int, list[str]]:
-    """{sheet row: {sheet column: value}} for the in-place rewrite of the Inward table: the tool columns
-    where their value changes, and the applied suggestions; (updates, tool cells changed, tool columns the
-    table lacks). One pass per column over numpy arrays; the dict is what the merge's rewrite takes."""
+def inward_updates(table: Table, rec: Reconciliation, applied: Applied | None
+                   ) -> tuple[dict[int, dict[str, object]], int, list[str]]:
+    """{sheet row: {column: value}} of the Inward table (the port's :meth:`~ims_excel.book.port.Workbook.write_table`):
+    the tool columns where their value changes, and the applied suggestions; (updates, tool cells changed,
+    tool columns the table lacks: a workbook from an older template). The changes are found per column
+    over numpy arrays; only the changed cells go into the dict."""
     values = inward_columns(rec)
-    rows = np.asarray(td.rows, dtype="int64")
-    updates: dict[int, dict[int, object]] = {}
+    rows = np.asarray(table.rows, dtype="int64")
+    updates: dict[int, dict[str, object]] = {}
     changed = 0
-    missing = [name for name in INWARD_RECONCILE if name not in td.inputs]
+    missing = [name for name in INWARD_RECONCILE if name not in table.inputs]
 
-    def put(positions: np.ndarray, col: int, vals: np.ndarray) -> None:
+    def put(positions: np.ndarray, name: str, vals: np.ndarray) -> None:
         for r, v in zip(rows[positions].tolist(), vals.tolist()):
-            updates.setdefault(r, {})[col] = v if v != "" else None
+            updates.setdefault(r, {})[name] = v if v != "" else None
 
     for name in INWARD_RECONCILE:
         if name in missing:
@@ -295,62 +275,72 @@ def inward_updates(td: TableData, rec: Reconciliation, applied: Applied | None
         old = rec.inward[field_name(name)].astype(str).to_numpy(dtype=object)
         diff = np.flatnonzero(new != old)
         changed += len(diff)
-        put(diff, td.inputs[name], new[diff])
+        put(diff, name, new[diff])
     if applied is not None:
         for name, vals in (("Action", applied.action), ("ITC Reduction", applied.itc_reduction),
                            ("Remarks", applied.remarks)):
             keep = vals != ""
-            if name in td.inputs and keep.any():
-                put(applied.positions[keep], td.inputs[name], vals[keep])
+            if name in table.inputs and keep.any():
+                put(applied.positions[keep], name, vals[keep])
     return updates, changed, missing
+
+
+Apply = bool | Callable[[Reconciliation], bool]
+"""Whether to copy the suggestions into blank Actions: a bool, or asked once the reconciliation is known
+(the Excel button shows the counts and asks)."""
+
+
+def reconcile_into(wb: Workbook, books: list[str | os.PathLike], *, settings: Settings | None = None,
+                   as_of: dt.date | None = None, apply: Apply = False, stamp: str | None = None) -> ReconcileReport:
+    """The use case behind ``ims-excel reconcile`` (a :class:`~ims_excel.book.filebook.FileBook`) and the
+    Start sheet's button (an :class:`~ims_excel.xl.openbook.OpenBook`): reconcile the Inward records with
+    ``books``; put the Reconciliation and Suppliers sheets; write the Inward table's reconcile columns and,
+    with ``apply``, the suggestions into blank Actions (module doc). The caller saves."""
+    values, _ = wb.config()
+    settings = settings or settings_from_config(values)
+    ctx = context_of(wb, as_of=as_of)
+    inward = wb.table(INWARD, "inward")
+    if inward is None:
+        raise BookProblem(wb.path, "has no Excel table named 'Inward': it is not an IMS client workbook "
+                                   "(make one with: ims-excel new CLIENT.xlsm ...)")
+    rec = reconcile(inward.frame, ctx, list(books), settings)
+    table = supplier_table(rec, ctx)
+    stamp = stamp or now_stamp()
+    rows = np.asarray(inward.rows, dtype="int64")
+    wb.put_sheet(RECONCILIATION, reconciliation_grid(rec, rows, stamp), after=INWARD)
+    wb.put_sheet(SUPPLIERS, suppliers_grid(table, stamp), after=RECONCILIATION)
+    applied = apply_plan(rec, ctx) if (apply(rec) if callable(apply) else apply) else None
+    updates, changed, missing = inward_updates(inward, rec, applied)
+    if updates:  # only these cells are rewritten; every other cell of the sheet stays as it was
+        wb.write_table(inward, updates, pd.DataFrame())
+    filled, refused = [], []
+    if applied is not None:
+        docs = rec.inward["document_number"].astype(str).to_numpy(dtype=object)
+        filled = list(zip(rows[applied.positions].tolist(), docs[applied.positions].tolist(),
+                          applied.action.tolist()))
+        refused = list(zip(rows[applied.refused].tolist(), docs[applied.refused].tolist(),
+                           rec.suggestions["suggested_action"].to_numpy(dtype=object)[applied.refused].tolist(),
+                           applied.codes.tolist()))
+    return ReconcileReport(wb.path, rec, table, [], filled, refused, changed, missing, applied is not None, ctx)
 
 
 @fileio.locked
 def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, settings: Settings | None = None,
                    followup: str | os.PathLike | None = None, as_of: dt.date | None = None, backup: bool = True,
                    stamp: str | None = None, apply: bool = False) -> ReconcileReport:
-    """Read the workbook, reconcile its Inward records with ``books``, write the two sheets and the Inward
-    table's reconcile columns; with ``apply`` copy the suggestions into blank Actions (module doc)."""
+    """``ims-excel reconcile``: :func:`reconcile_into` on the closed file, saved atomically with a backup
+    (every part it does not write copied byte for byte); ``followup``: one CSV per supplier into that folder."""
     path = Path(path)
     check_not_open(path)
-    with Package(path) as pkg:
-        book: Book = load_book(path, pkg, as_of=as_of)
-        settings = settings or settings_from_config(book.config)
-        rec = reconcile(book.inward.frame, book.context, list(books), settings)
-        table = supplier_table(rec, book.context)
-        stamp = stamp or now_stamp()
-        styles = borrow_styles(pkg, book.inward.table)
-        edit = Edit(pkg)
-        rows = np.asarray(book.inward.rows) if book.inward.rows is not None else rec.inward["row"].to_numpy()
-        _put_sheet(edit, pkg, RECONCILIATION, _sheet_xml(reconciliation_grid(rec, rows, stamp), styles, "FF2E75B6"),
-                   after=book.inward.table.sheet)
-        _put_sheet(edit, pkg, SUPPLIERS, _sheet_xml(suppliers_grid(table, stamp), styles, "FF70AD47"),
-                   after=RECONCILIATION)
-        applied = apply_plan(rec, book.context) if apply else None
-        updates, changed, missing = inward_updates(book.inward, rec, applied)
-        if updates:  # the cells rewritten in place, every other cell of the sheet as it was
-            td = book.inward
-            _, _, stream, txml = append_plan(pkg, td, pd.DataFrame(), "inward", updates=updates)
-            edit.stream[td.table.sheet_part] = stream
-            edit.size_hint[td.table.sheet_part] = (pkg.by_name[td.table.sheet_part].file_size
-                                                   + 200 * sum(len(v) for v in updates.values()))
-            edit.replace[td.table.part] = txml.encode("utf-8")
-        if applied is not None and len(applied.positions):  # new actions: the formulas' cached values are old
-            drop_calc_chain(edit)
-            full_calc_on_load(edit)
-        set_custom_properties(edit, {"IMSLastReconciled": f"{stamp}; ims_excel {ims_excel.__version__}"})
-        edit.save(path, backup=backup)
-    files = write_followup(rec, table, followup, book.context) if followup else []
-    filled, refused = [], []
-    if applied is not None:
-        docs = rec.inward["document_number"].astype(str).to_numpy(dtype=object)
-        filled = list(zip(rows[applied.positions].astype(int).tolist(), docs[applied.positions].tolist(),
-                          applied.action.tolist()))
-        refused = list(zip(rows[applied.refused].astype(int).tolist(), docs[applied.refused].tolist(),
-                           rec.suggestions["suggested_action"].to_numpy(dtype=object)[applied.refused].tolist(),
-                           applied.codes.tolist()))
-    return ReconcileReport(path, rec, table, files, filled, refused, changed, missing)
+    stamp = stamp or now_stamp()
+    with FileBook(path) as wb:
+        rep = reconcile_into(wb, books, settings=settings, as_of=as_of, apply=apply, stamp=stamp)
+        set_custom_properties(wb.edit, {"IMSLastReconciled": f"{stamp}; ims_excel {ims_excel.__version__}"})
+        wb.save(backup=backup)
+    if followup:
+        rep.followup = write_followup(rep.rec, rep.suppliers, followup, rep.context)
+    return rep
 
 
-__all__ = ["reconcile_book", "ReconcileReport", "inward_updates", "settings_from_config", "supplier_table", "write_followup",
-           "RECONCILIATION", "SUPPLIERS"]
+__all__ = ["reconcile_book", "reconcile_into", "ReconcileReport", "inward_updates", "settings_from_config",
+           "supplier_table", "write_followup", "RECONCILIATION", "SUPPLIERS"]
