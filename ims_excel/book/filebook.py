@@ -120,8 +120,35 @@ def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str
     return first_new, last_new, stream, txml
 
 
+_STYLE = re.compile(rb'\ss="(\d+)"')
+
+
 def _patch(row: bytes, rnum: int, values: dict[int, object], kinds: dict[int, str]) -> bytes:
-    """One row with the cells of ``values`` ({column: cell value}) rewritten (styles kept)."""
+    """One row with the cells of ``values`` ({column: cell value}) rewritten (styles kept).
+
+    Each cell is found by its reference (``<c r="AU7"``, a bytes search) and replaced where it is, so a row of
+    a hundred cells is not parsed to change three; a cell not there, or written another way, takes the
+    general path (:func:`_patch_cells`)."""
+    out = row
+    for col, value in sorted(values.items()):
+        ref = f'<c r="{col_letters(col)}{rnum}"'.encode()
+        i = out.find(ref)
+        j = i + len(ref)
+        if i < 0 or out[j:j + 1] not in (b" ", b">", b"/"):
+            return _patch_cells(row, rnum, values, kinds)
+        gt = out.find(b">", j)
+        end = gt + 1 if out[gt - 1:gt] == b"/" else out.find(b"</c>", gt) + 4
+        if gt < 0 or end < gt:
+            return _patch_cells(row, rnum, values, kinds)
+        m = _STYLE.search(out, i, gt)
+        xml = sheetxml.column_cells(sheetxml.Column(col, kinds.get(col, "text"), int(m.group(1)) if m else None),
+                                    [value], rnum, 1)[0]
+        out = out[:i] + xml.encode("utf-8") + out[end:]
+    return out
+
+
+def _patch_cells(row: bytes, rnum: int, values: dict[int, object], kinds: dict[int, str]) -> bytes:
+    """:func:`_patch` by parsing the whole row (every cell, in column order)."""
     head, cells, tail = sheetxml.row_cells(row)
     styles = sheetxml.cell_styles(row)
     by_col = dict(cells)

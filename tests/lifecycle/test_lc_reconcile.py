@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
+
+import openpyxl
 
 from ims_excel.cli.app import main
 from ims_excel.cli.demo import sample_path
@@ -116,6 +117,11 @@ def test_reconcile_fills_the_inward_columns_with_the_engines_values(sample_book,
             {k: v for k, v in old.items() if k not in INWARD_RECONCILE}
     by_doc = {r["Document Number"]: r for r in rows}
     assert by_doc["INV-2004"]["Match Note"].startswith("books row 5 (sample_purchases.csv): IGST +200.00; ")
+    ws = openpyxl.load_workbook(sample_book)["Inward"]  # the cells rewritten in place keep their (grey) style
+    header = [c.value for c in ws[1]]
+    for name in INWARD_RECONCILE:
+        cell = ws.cell(2, header.index(name) + 1)
+        assert cell.value and cell.fill.fgColor.rgb == "FFEDEDED" and cell.protection.locked, name
     assert by_doc["7001101"]["Suggested Action"] == "Pending" and "rule D16 allows Pending" in \
         by_doc["7001101"]["Match Note"]
     # idempotent: the same values, the Inward sheet not even rewritten
