@@ -222,16 +222,18 @@ def _validation_sheet(book: Any) -> Any:
     return book.sheets.add(outputs.VALIDATION_SHEET, after=book.sheets["Inward"])
 
 
-def _stamp() -> str:
-    return dt.datetime.now().strftime("%d-%m-%Y %H:%M")
+def _stamp(now: dt.datetime | None = None) -> str:
+    """The "written by ims-excel <stamp>" time: ``now`` when the caller gives one (a test, a batch that
+    stamps every sheet alike), else the wall clock."""
+    return (now or dt.datetime.now()).strftime("%d-%m-%Y %H:%M")
 
 
 @_door
-def validate(book: Any) -> str:
+def validate(book: Any, *, now: dt.datetime | None = None) -> str:
     """Check every Inward record; write the Validation sheet."""
     result, rows, _ = evaluate_open(book, outward=False)
     legal = outputs.cell_text(_names(book, "LegalName"))
-    grid = outputs.validation_grid(result, source_rows=rows, legal_name=legal, stamp=_stamp())
+    grid = outputs.validation_grid(result, source_rows=rows, legal_name=legal, stamp=_stamp(now))
     sheet = _validation_sheet(book)
     sheet.range("A1").value = _rect(grid.rows)
     st = result.records["status"].astype(object)
@@ -270,10 +272,10 @@ def compute(book: Any) -> str:
 
 
 @_door
-def build_liability(book: Any) -> str:
+def build_liability(book: Any, *, now: dt.datetime | None = None) -> str:
     """Write the add-back rows (our rejected documents) below the Liability summary."""
     result, _, out_rows = evaluate_open(book, outward=True)
-    grid = outputs.liability_grid(result, source_rows=out_rows, stamp=_stamp())
+    grid = outputs.liability_grid(result, source_rows=out_rows, stamp=_stamp(now))
     sheet = book.sheets["Liability"]
     used = sheet.used_range
     values = used.options(ndim=2).value or []
@@ -424,7 +426,8 @@ def _sheet(book: Any, name: str, after: str) -> Any:
 
 
 @_door
-def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None) -> str:
+def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None, *,
+              now: dt.datetime | None = None) -> str:
     """Match the Inward records with purchase-register files (asked for when not given): write the
     Reconciliation and Suppliers sheets; with ``apply`` (asked when not given), copy each suggestion into
     a BLANK Action cell (with its ITC Reduction and remark where those are blank too); a typed action is
@@ -440,7 +443,7 @@ def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = No
     ctx = context(book)
     inward, rows, table = read_table(book, "Inward", "inward")
     rec = reconcile_records(inward, ctx, list(paths))
-    stamp = _stamp()
+    stamp = _stamp(now)
     _sheet(book, RECONCILIATION, "Inward").range("A1").value = _rect(reconciliation_grid(rec, rows, stamp).rows)
     _sheet(book, SUPPLIERS, RECONCILIATION).range("A1").value = _rect(
         suppliers_grid(supplier_table(rec, ctx), stamp).rows)
