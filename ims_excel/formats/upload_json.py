@@ -171,7 +171,8 @@ class UploadRefused(ValueError):
         shown = "\n".join(f"  {r}" for r in rows[:50])
         more = f"\n  ... and {len(rows) - 50} more" if len(rows) > 50 else ""
         super().__init__(f"upload refused: {len(rows)} record(s) cannot be uploaded; fix them or "
-                         f"upload only the valid ones (only_valid=True):\n{shown}{more}")
+                         f"upload only the valid ones (`ims-excel export --only-valid`; in Python only_valid=True):\n"
+                         f"{shown}{more}")
 
 
 @dataclass
