@@ -280,6 +280,30 @@ def _book_doctype_dat(folder: Path, book: Path):
 CASES.append(Case("book DOCTYPE in a part renamed .dat", "zip", _book_doctype_dat, ("DOCTYPE or ENTITY", "sheet99.dat")))
 
 
+def _utf16(xml: bytes, codec: str = "utf-16") -> bytes:
+    """The same XML in UTF-16 (allowed by XML 1.0; Excel writes UTF-8): issue 14 "UTF-16 ... XML are read or
+    named as UTF-16" (a byte-level reader would otherwise see no cells and say "no <sheetData>")."""
+    return xml.replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode("utf-8").encode(codec)
+
+
+def _utf16_source(codec: str):
+    def build(folder: Path, book: Path):
+        src = ht.xlsx_source(folder / "s.xlsx", ht.source_rows([{}]))
+        ht.edit_part(src, folder / "s16.xlsx", "xl/worksheets/sheet1.xml", lambda x: _utf16(x, codec))
+        src.unlink()
+        return ["import", book, folder / "s16.xlsx"], folder / "s16.xlsx"
+    return build
+
+
+CASES += [
+    Case("zip worksheet in UTF-16", "zip", _utf16_source("utf-16"), ("sheet1.xml", "UTF-16")),
+    Case("zip worksheet in UTF-16-LE without BOM", "zip", _utf16_source("utf-16-le"), ("sheet1.xml", "UTF-16")),
+    Case("book Inward sheet in UTF-16", "zip", _process_edited(_utf16), ("UTF-16", "save it again")),
+    Case("book Inward sheet in UTF-16-BE without BOM", "zip", _process_edited(lambda x: _utf16(x, "utf-16-be")),
+         ("UTF-16",)),
+]
+
+
 # -- the file itself: not a regular file, missing, permissions
 def _fifo(folder: Path, book: Path):
     os.mkfifo(folder / "in.csv")
