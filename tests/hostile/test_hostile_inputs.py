@@ -460,3 +460,26 @@ def test_cr_survives_import_then_export(master, tmp_path):
     code, msg = ht.run("export", book, "--out", out, "--only-valid")
     assert code == 0, msg
     json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_cr_in_a_remark_survives_import_process_export_and_reimport(master, tmp_path):
+    """Issue 14 "a CR inside text survives a round trip", on the text that reaches the portal: a remark with
+    CR and CRLF goes CSV -> workbook (_x000D_) -> process (rewrites the sheet) -> upload JSON -> import back,
+    unchanged at every step (the offline upload carries remarks with Reject: formats-and-market.md 10)."""
+    book = tmp_path / "client.xlsm"
+    shutil.copy(master, book)
+    remark = "line one\rline two\r\nline three"
+    (tmp_path / "cr.csv").write_text(ht.csv_text({"Document Number": "INV-9", "Action": "Reject",
+                                                  "Remarks": remark}), newline="")
+    assert ht.run("import", book, tmp_path / "cr.csv")[0] == 0
+    assert ht.run("process", book)[0] == 0
+    assert remark in _records(book)["remarks"].tolist()
+    out = tmp_path / "up.json"
+    code, msg = ht.run("export", book, "--out", out, "--only-valid")
+    assert code == 0, msg
+    sent = [r for v in json.loads(out.read_text(encoding="utf-8"))["invdata"].values() for r in v]
+    assert [r["remarks"] for r in sent if r.get("inum") == "INV-9"] == [remark]
+    before = ht.snapshot(tmp_path)
+    code, msg = ht.run("import", book, out)
+    assert code == 0 and "1 unchanged" in msg, msg
+    assert ht.snapshot(tmp_path)[book.name] == before[book.name]
