@@ -136,7 +136,7 @@ JSON_SRC = (FIXTURES / "ims_offline_download.json").read_text(encoding="utf-8")
 
 
 def _json_with(field_name: str, literal: str) -> str:
-    return re.sub(rf'"{field_name}"\s*:\s*[^,}}\n]+', f'"{field_name}": {literal}', JSON_SRC, count=1)
+    return re.sub(rf'"{field_name}"\s*:\s*[^,}}\n]+', lambda m: f'"{field_name}": {literal}', JSON_SRC, count=1)
 
 
 for key in ("val", "txval", "iamt", "camt", "samt", "cess"):
@@ -156,6 +156,13 @@ CASES += [
     Case("json nested 10,000 deep", "json", _import("in.json", "[" * 10000 + "]" * 10000), ("nested",)),
     Case("json not UTF-8", "json", _import("in.json", JSON_SRC.replace("Reliance", "Caf\xe9").encode("latin-1")),
          ("not UTF-8",)),
+    # issue 14: a lone surrogate (a \uD800-\uDFFF escape not in a pair) parsed fine and crashed the save
+    Case("json lone high surrogate", "json", _import("in.json", _json_with("inum", '"INV\\ud800"')),
+         ("lone surrogate", "\\ud800 at line")),
+    Case("json lone low surrogate", "json", _import("in.json", _json_with("inum", '"\\uDC00INV"')),
+         ("lone surrogate",)),
+    Case("json surrogate pair read", "json", _import("in.json", _json_with("inum", '"INV\\ud83d\\ude00"')),
+         check=_has("document_number", "INV\U0001F600")),
 ]
 
 # -- xlsx level (a source workbook): cells calamine would read as blank
@@ -173,6 +180,21 @@ for field_name in ("IGST", "Document Number", "Document Date"):
 for text in (b"NaN", b"inf", b"-inf", b"1e400", b"-1E+999", b"Infinity"):
     CASES.append(Case(f"xlsx IGST <v>{text.decode()}</v>", "cell",
                       _import_xlsx([{"IGST": b'<c r="%s"><v>' + text + b"</v></c>"}]), ("row 2", "not a finite number")))
+def _damaged_source(edit):
+    """A source workbook whose sheet text cannot be decoded: the message names IT, not the client book (issue 14)."""
+    def build(folder: Path, book: Path):
+        src = ht.xlsx_source(folder / "s.xlsx", ht.source_rows([{}]))
+        ht.edit_part(src, folder / "damaged.xlsx", "xl/worksheets/sheet1.xml", edit)
+        src.unlink()
+        return ["import", book, folder / "damaged.xlsx"], folder / "damaged.xlsx"
+    return build
+
+
+for label, bad in (("malformed UTF-8", b"Kav\xff\xfeeri"), ("UTF-8 lone surrogate", b"Kav\xed\xa0\x80eri"),
+                   ("&#1114112;", b"Kav&#1114112;eri"), ("&#xD800;", b"Kav&#xD800;eri"),
+                   ("overflowing character reference", b"Kav&#99999999999999999999;eri")):
+    CASES.append(Case(f"xlsx {label} in a cell", "xml", _damaged_source(lambda x, b=bad: x.replace(b"Kaveri", b, 1)),
+                      ("damaged.xlsx: cannot be read", "the file is damaged")))
 CASES += [
     Case("xlsx CDATA document number", "xml",
          _import_xlsx([{"Document Number": b'<c r="%s" t="inlineStr"><is><t><![CDATA[INV<9>&1]]></t></is></c>'}]),
