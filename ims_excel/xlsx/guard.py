@@ -138,7 +138,7 @@ def looks_xml(head: bytes) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1] == b"<"
 
 
-COPIED_ONLY = ("customXml/", "xl/media/")
+COPIED_ONLY = ("customXml/", "xl/media/", "xl/printerSettings/")
 """Parts no reader of ours parses (custom XML data, images): copied as they are, whatever their encoding."""
 
 
@@ -148,12 +148,17 @@ def utf16_xml(head: bytes) -> bool:
     Excel writes every part in UTF-8; a UTF-16 part (allowed by XML 1.0, rare in practice) would be read as
     no cells at all by a byte-level reader, so it is named instead (issue 14, "UTF-16 ... XML").
 
-    >>> utf16_xml('<?xml version="1.0"?><a/>'.encode("utf-16")), utf16_xml(b"<a/>"), utf16_xml("<a/>".encode("utf-16-be"))
+    >>> utf16_xml('<?xml version="1.0"?><a/>'.encode("utf-16")), utf16_xml(b"<a/>"), utf16_xml('<?xml version="1.0"?><a/>'.encode("utf-16-be"))
     (True, False, True)
     """
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return looks_xml(head)
-    return head[:2] in (b"<\x00", b"\x00<")
+    # no BOM: "<" then a name or "?"/"!", every other byte NUL for the first 16 characters (not a binary part)
+    for start, zeros in ((0, head[1:32:2]), (1, head[0:32:2])):
+        text = head[start:32:2]
+        if len(head) >= 32 and zeros == bytes(16) and re.match(rb"<[?!A-Za-z_]", text):
+            return True
+    return False
 
 
 def harmless_doctype(name: str, head: bytes) -> bool:
