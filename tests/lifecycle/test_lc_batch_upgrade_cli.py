@@ -194,5 +194,8 @@ def test_demo_without_arguments_writes_into_ims_demo(tmp_path, monkeypatch, caps
     summary = (folder / "summary.txt").read_text()
     assert "Upload JSON: 14 records; 4 left out" in summary and "CN-404" in summary
     assert "Act on these online (3; the offline upload cannot carry them)" in summary  # the 3 Bills of Entry
+    # one numbering in one file: the report's lines name the Inward sheet row, as the upload's list does
+    assert "row 18 (B2B-CN 29AAACS2222T1ZX 'CN-404')" in summary and "Inward row  section" in summary
+    assert any(line.split()[:3] == ["18", "B2B-CN", "CN-404"] for line in summary.splitlines())
     assert len(table_rows(folder / "demo_client.xlsm")) == 34
     assert main(["demo"]) == 0  # again, over the same folder
