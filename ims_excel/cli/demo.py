@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ims_excel import periods
 from ims_excel.book.export import export_upload
+from ims_excel.book.filebook import FileBook
 from ims_excel.book.imports import import_sources
 from ims_excel.book.new import new_workbook, set_config_as_of
 from ims_excel.book.process import ProcessReport, process
@@ -57,13 +58,15 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
     import_sources(book, [outward_csv], direction="outward", backup=False)
     rep = process(book, backup=False)
     upload = out_dir / "upload.json"
-    up, loaded, _, _ = export_upload(book, upload, only_valid=True)
+    up, _, _ = export_upload(book, upload, only_valid=True)
+    with FileBook(book) as wb:  # the Inward sheet row of each record, as the upload's list names them
+        sheet_rows = wb.table("Inward", "inward").rows
     report = out_dir / "report.json"
     write_text_atomically(report, json.dumps(to_json(rep.result), ensure_ascii=False, indent=1))
     summary = out_dir / "summary.txt"
     write_text_atomically(summary, demo_summary(rep, up, book, upload, report) + "\n\n" +
-                      text_report(rep.result, max_rows=25, rows=loaded.inward.rows) + "\n")
-    return DemoFiles(book, upload, summary, report, rep.result, up, loaded.inward.rows)
+                      text_report(rep.result, max_rows=25, rows=sheet_rows) + "\n")
+    return DemoFiles(book, upload, summary, report, rep.result, up, sheet_rows)
 
 
 def demo_summary(rep: ProcessReport, up, book: Path, upload: Path, report: Path) -> str:
