@@ -12,14 +12,14 @@ finds it) is carried here into the rebuilt book, at the XML level, as the old bo
 * **comments** (the legacy comments part and its VML note shape, made when the sheet has none);
 * **sheets** the user added (their cells, formats, merged cells, validations, conditional formats,
   hyperlinks and comments; sheet-level names);
-* **defined names** (and print areas / titles of the template's sheets), **data validations** and
-  **conditional formats** (their differential formats copied).
+* **defined names** (and print areas / titles of the template's sheets), **data validations**,
+  **conditional formats** (their differential formats copied), **merged cells** and **hyperlinks**.
 
 What cannot be carried is named in :attr:`Additions.refused` (the caller refuses unless forced): a cell
 where the current template has a table now, a cell whose formula is one piece of a shared formula whose
 first cell is not carried, a dynamic-array / linked-data cell (it needs a metadata part the template
 does not have), a data validation on cells that have the template's own validation now (a cell takes one),
-a name local to a sheet the rebuilt book does not have.
+cells merged over the template's cells, tables or merges, a name local to a sheet the rebuilt book does not have.
 """
 
 from __future__ import annotations
@@ -79,6 +79,9 @@ class _Sheet:
     comments: list[tuple[str, object]] = field(default_factory=list)  # (ref, leftovers.Comment)
     validations: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    links: list = field(default_factory=list)  # leftovers.Hyperlink; written as link_xml
+    link_xml: list[str] = field(default_factory=list)
     old_part: str = ""
 
 
@@ -132,6 +135,10 @@ class Additions:
                 sheet.validations.append(x.item)
             elif x.kind == "conditional format":
                 sheet.formats.append(x.item)
+            elif x.kind == "merged cells":
+                sheet.merged.append(x.item[0])
+            elif x.kind == "hyperlink":
+                sheet.links.append(x.item)
             else:
                 self._names.append(x.item)
         new_names = names(new)
@@ -161,6 +168,17 @@ class Additions:
             for sqref, _ in _rules_of(tails.get(x.sheet, ""), "dataValidation"):
                 if sheetxml.overlaps(sqref, x.ref):
                     return f"the current template validates {sqref} itself (a cell takes one validation)"
+        if x.kind == "merged cells":
+            for sheet, name, (r1, c1, r2, c2) in tables:
+                if sheet == x.sheet and sheetxml.overlaps(x.ref, f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"):
+                    return f"the current template's table {name} reaches into them"
+            for ref in re.findall(r'<mergeCell\b[^>]*\bref="([^"]*)"', tails.get(x.sheet, "")):
+                if sheetxml.overlaps(x.ref, ref):
+                    return f"the current template merges {ref}"
+            first = x.ref.split(":")[0].replace("$", "")
+            hidden = [c for c in x.item[1] if c != first and sheetxml.overlaps(x.ref, c)]
+            if hidden:
+                return f"they would hide the current template's cell {hidden[0]}"
         return ""
 
     def _check_shared(self, name: str, sheet: _Sheet) -> None:
@@ -278,17 +296,9 @@ class Additions:
             for xml in sheet.formats:
                 xml, priority = self._conditional(_strip_foreign_attrs(xml), priority)
                 tail = sheetxml.insert_in_tail(tail, "conditionalFormatting", xml.encode("utf-8"))
-        if sheet.validations:
-            body = "".join(_strip_foreign_attrs(x) for x in sheet.validations).encode("utf-8")
-            m = re.search(rb"<dataValidations\b[^>]*>", tail)
-            if m and not m.group(0).endswith(b"/>"):
-                end = tail.find(b"</dataValidations>", m.end())
-                count = len(re.findall(rb"<dataValidation\b", tail[m.end():end])) + len(sheet.validations)
-                tail = (tail[:m.start()] + _set_attr(m.group(0), b"count", b"%d" % count) + tail[m.end():end] + body
-                        + tail[end:])
-            else:
-                tail = sheetxml.insert_in_tail(tail, "dataValidations", b'<dataValidations count="%d">'
-                                               % len(sheet.validations) + body + b"</dataValidations>")
+        tail = _append(tail, "dataValidations", [_strip_foreign_attrs(x) for x in sheet.validations])
+        tail = _append(tail, "mergeCells", sheet.merged)
+        tail = _append(tail, "hyperlinks", sheet.link_xml)
         rid = self._vml_rids.get(part)
         if rid:
             tail = sheetxml.insert_in_tail(tail, "legacyDrawing", f'<legacyDrawing r:id="{rid}"/>'.encode())
@@ -461,7 +471,14 @@ class Additions:
                 continue
             if sheet.comments:
                 self._comments(edit, s.part, sheet, old_parts.get(s.name, ""))
-            if not (sheet.cells or sheet.validations or sheet.formats or s.part in self._vml_rids):
+            for h in sheet.links:
+                xml = _strip_foreign_attrs(h.xml)
+                if h.target:  # an address outside the book: the sheet's relationship to it
+                    rid = _add_rel(edit, s.part, REL_HYPERLINK, h.target, external=True)
+                    xml = re.sub(r'\br:id="[^"]*"', f'r:id="{rid}"', xml)
+                sheet.link_xml.append(xml)
+            if not (sheet.cells or sheet.validations or sheet.formats or sheet.merged or sheet.link_xml
+                    or s.part in self._vml_rids):
                 continue  # comments only, into the parts the sheet has: the sheet itself is as it was
             si_base = 0
             if any(b't="shared"' in x for cells in sheet.cells.values() for _, x in cells):
@@ -499,6 +516,21 @@ def _raw_shared_strings(pkg: Package) -> list[bytes]:
 
 def _rules_of(xml: str, tag: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(0)) for m in re.finditer(rf'<{tag}\b[^>]*?\ssqref="([^"]*)"[^>]*>', xml)]
+
+
+def _append(tail: bytes, tag: str, items: list[str]) -> bytes:
+    """``items`` added to the tail's ``<tag count="N">`` list (made where the schema wants it if there is none)."""
+    if not items:
+        return tail
+    body = "".join(items).encode("utf-8")
+    m = re.search(rb"<" + tag.encode() + rb"\b[^>]*>", tail)
+    if m and not m.group(0).endswith(b"/>"):
+        end = tail.find(b"</" + tag.encode() + b">", m.end())
+        count = len(re.findall(rb"<" + tag[:-1].encode() + rb"\b", tail[m.end():end])) + len(items)
+        head = m.group(0) if tag == "hyperlinks" else _set_attr(m.group(0), b"count", b"%d" % count)
+        return tail[:m.start()] + head + tail[m.end():end] + body + tail[end:]
+    counted = b' count="%d"' % len(items) if tag != "hyperlinks" else b""  # CT_Hyperlinks has no count
+    return sheetxml.insert_in_tail(tail, tag, b"<" + tag.encode() + counted + b">" + body + b"</" + tag.encode() + b">")
 
 
 def _widen_dimension(head: bytes, refs: list[tuple[int, int]]) -> bytes:

@@ -5,16 +5,16 @@
 old book has to be found, or it is lost without a word (issue 14): a note typed in an
 empty cell of Config or Summary, a cell below a table, a cell comment, a defined name,
 a data validation or conditional format added to a sheet. :func:`left_behind` compares
-the old book with the rebuilt one and names each such thing; ``upgrade`` refuses to go
-ahead while the list is not empty (``--force`` goes ahead without them).
+the old book with the rebuilt one and names each such thing; ``upgrade`` carries them across
+and checks with it afterwards that nothing was left behind.
 
-What counts as the user's: a constant cell of the old book at a place that is empty in
-the rebuilt one (a place the template fills is the template's, even if its text changed
-between versions); a comment at a cell the rebuilt sheet has no comment on; a defined
+What counts as the user's: a cell of the old book (a constant or a formula) at a place that
+is empty in the rebuilt one (a place the template fills is the template's, even if its text
+changed between versions); a comment at a cell the rebuilt sheet has no comment on; a defined
 name the rebuilt book lacks; a validation or conditional format whose rule (all but its
-range) the rebuilt sheet has nowhere. Rows inside the tables are the data that is moved
-across, and the Validation and History sheets are rewritten, so they are not compared.
-A formula typed in a free cell is the user's too.
+range) the rebuilt sheet has nowhere; merged cells and hyperlinks the rebuilt sheet does not
+have. Rows inside the tables are the data that is moved across, and the Validation and
+History sheets are rewritten, so they are not compared.
 
 :func:`find` gives each such thing with the XML it has in the old book, so that
 :mod:`ims_excel.book.additions` can carry it into the rebuilt one; :func:`left_behind` names them.
@@ -164,6 +164,28 @@ def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
 
 
 @dataclass
+class Hyperlink:
+    ref: str
+    xml: str  # the <hyperlink> element
+    target: str  # the external address its r:id points at ("" for a place in the workbook)
+    location: str
+
+
+def hyperlinks(pkg: Package, part: str, xml: str) -> list[Hyperlink]:
+    """The hyperlinks of a sheet (``xml``: its XML without the rows)."""
+    rels = pkg.rels(part)
+    out = []
+    for m in re.finditer(r"<hyperlink\b[^>]*/>", xml):
+        ref = re.search(r'\bref="([^"]*)"', m.group(0))
+        rid = re.search(r'\br:id="([^"]*)"', m.group(0))
+        loc = re.search(r'\blocation="([^"]*)"', m.group(0))
+        target = rels.get(rid.group(1), ("", "", ""))[1] if rid else ""
+        if ref:
+            out.append(Hyperlink(ref.group(1), m.group(0), target, unescape(loc.group(1)) if loc else ""))
+    return out
+
+
+@dataclass
 class Name:
     name: str
     sheet: str  # the sheet it is local to ("" for the workbook)
@@ -194,13 +216,16 @@ def _short(text: str, n: int = 40) -> str:
 @dataclass
 class Leftover:
     """One thing of the user's the rebuilt book lacks: ``kind`` (cell, comment, data validation,
-    conditional format, defined name), where, how :func:`left_behind` names it, and what it is."""
+    conditional format, merged cells, hyperlink, defined name), where, how :func:`left_behind` names it, and
+    what it is."""
 
     kind: str
     sheet: str
     ref: str  # A1 cell, range, or the name
     text: str
-    item: object = field(default=None, repr=False)  # FreeCell, Comment, the rule's element, Name
+    item: object = field(default=None, repr=False)
+    """FreeCell, Comment, the rule's element, Hyperlink, Name; merged cells: (the element, the rebuilt sheet's
+    non-empty cells outside its tables)."""
 
 
 def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: dict | None = None) -> list[Leftover]:
@@ -237,6 +262,16 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
             for rule, (sqref, xml) in rules(old_xml, tag).items():
                 if rule not in kept:
                     out.append(Leftover(what, s.name, sqref, f"{what} on {s.name}!{sqref}", xml))
+        new_merged = set(re.findall(r'<mergeCell\b[^>]*\bref="([^"]*)"', new_xml))
+        for m in re.finditer(r'<mergeCell\b[^>]*\bref="([^"]*)"[^>]*/>', old_xml):
+            if m.group(1) not in new_merged:
+                out.append(Leftover("merged cells", s.name, m.group(1), f"merged cells {s.name}!{m.group(1)}",
+                                    (m.group(0), sorted(new_cells))))
+        new_links = {h.ref for h in hyperlinks(new, ns.part, new_xml)}
+        for h in hyperlinks(old, s.part, old_xml):
+            if h.ref not in new_links:
+                out.append(Leftover("hyperlink", s.name, h.ref, f"hyperlink on {s.name}!{h.ref} "
+                                    f"({_short(h.target or h.location)})", h))
     new_names = names(new)
     for key, n in names(old).items():
         if key not in new_names and not n.name.startswith("_xlnm."):

@@ -99,7 +99,8 @@ CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.workshee
 def user_additions(src: Path, dst: Path) -> Path:
     """The sample book with what a user adds by hand, each written as Excel writes it:
 
-    Config: a note in H2, a drop-down of their own in H3, a comment on H2 (Config has no comments part);
+    Config: a note in H2, a drop-down of their own in H3, a comment on H2 (Config has no comments part),
+    a note in H1 merged over H1:J1 with a link to the portal, a link to Summary on H2;
     Inward: a number below the table, a comment on Z9 (into the template's comments part, no note shape);
     Summary: text in F1 with a conditional format, a date in F2 (dd-mm-yyyy), a formula in F3, a print area;
     Start: a comment (its VML drawing holds the buttons);
@@ -132,6 +133,25 @@ def user_additions(src: Path, dst: Path) -> Path:
         e[summary] = _after_cell(e[summary], "B1", '<c r="F1" t="inlineStr"><is><t>checked by RK</t></is></c>')
         e[summary] = _after_cell(e[summary], "B2", f'<c r="F2" s="{date_style}"><v>46310</v></c>')
         e[summary] = _after_cell(e[summary], "B3", '<c r="F3"><f>F2+1</f><v>46311</v></c>')
+        # a format of the user's own (a new font and number format), as Excel adds it to styles.xml
+        st = e["xl/styles.xml"]
+        fonts = len(re.findall(r"<font>", re.search(r"<fonts.*?</fonts>", st, re.S).group(0)))
+        xfs = len(re.findall(r"<xf\b", re.search(r"<cellXfs.*?</cellXfs>", st, re.S).group(0)))
+        st = re.sub(r'<numFmts count="(\d+)">', lambda m: f'<numFmts count="{int(m.group(1)) + 1}">', st)
+        st = _before(st, "</numFmts>", '<numFmt numFmtId="190" formatCode="0.0%"/>')
+        st = re.sub(r'<fonts count="\d+"', f'<fonts count="{fonts + 1}"', st)
+        st = _before(st, "</fonts>", '<font><b/><i/><sz val="14"/><color rgb="FF00B050"/><name val="Arial"/>'
+                                     '<family val="2"/></font>')
+        st = re.sub(r'<cellXfs count="\d+"', f'<cellXfs count="{xfs + 1}"', st)
+        e["xl/styles.xml"] = _before(st, "</cellXfs>", f'<xf numFmtId="190" fontId="{fonts}" fillId="0" borderId="0" '
+                                     'xfId="0" applyNumberFormat="1" applyFont="1"/>')
+        e[summary] = _after_cell(e[summary], "B4", f'<c r="F4" s="{xfs}"><v>0.125</v></c>')
+        # Config: a note over merged cells, a link to the portal and one to a place in the book
+        e[config] = _after_cell(e[config], "A1", '<c r="H1" t="inlineStr"><is><t>see the portal</t></is></c>')
+        e[config] = _before(e[config], "<dataValidations", '<mergeCells count="1"><mergeCell ref="H1:J1"/></mergeCells>')
+        e[config] = _before(e[config], "<pageMargins", '<hyperlinks><hyperlink ref="H1" r:id="rId7" xr:uid="{7A}"/>'
+                            '<hyperlink ref="H2" location="Summary!B1" display="Summary"/></hyperlinks>')
+        _rel(e, config, "rId7", "hyperlink", "https://services.gst.gov.in/services/login", external=True)
         e[summary] = _before(e[summary], "<pageMargins", '<conditionalFormatting sqref="F1"><cfRule type="containsText" '
                              'dxfId="7" priority="1" operator="containsText" text="RK"><formula>NOT(ISERROR(SEARCH("RK",'
                              'F1)))</formula></cfRule></conditionalFormatting>')
@@ -232,6 +252,8 @@ def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, ca
                   "carried: cell Summary!F3 (a formula)", "carried: sheet 'My Notes'",
                   "carried: defined name MyTotal (Summary!$C$9)", "carried: data validation on Config!H3",
                   "carried: conditional format on Summary!F1", "carried: print area of sheet 'Summary'",
+                  "carried: merged cells Config!H1:J1", "carried: hyperlink on Config!H1 (https://services.gst.gov",
+                  "carried: hyperlink on Config!H2 (Summary!B1)",
                   "Previous version kept as client.bak-"):
         assert words in out, (words, out)
     assert "dropped" not in out
@@ -245,6 +267,16 @@ def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, ca
     assert _at(summary, "F1") == "checked by RK"
     assert _at(summary, "F2") == dt.date(2026, 10, 15)  # serial 46310 in dd-mm-yyyy: a date, not a number
     assert "<f>F2+1</f>" in _cell(book, "Summary", "F3") and _at(summary, "F3") == 46311
+    assert _at(summary, "F4") == 0.125
+    with Package(book) as pkg:  # the user's own format, copied into the new book's styles
+        st = pkg.text("xl/styles.xml")
+        xf = re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.search(r"<cellXfs.*?</cellXfs>", st, re.S).group(0), re.S)[
+            int(re.search(r'\bs="(\d+)"', _cell(book, "Summary", "F4")).group(1))]
+        fmt = re.search(r'numFmtId="(\d+)"', xf).group(1)
+        assert f'<numFmt numFmtId="{fmt}" formatCode="0.0%"/>' in st
+        font = re.findall(r"<font>.*?</font>", re.search(r"<fonts.*?</fonts>", st, re.S).group(0))[
+            int(re.search(r'fontId="(\d+)"', xf).group(1))]
+        assert '<name val="Arial"/>' in font and "<b/><i/>" in font
     # comments, each with its note shape
     assert "confirm the period with the client" in _comment_refs(book, "Config")["H2"]
     assert _comment_refs(book, "Inward")["Z9"] == "ask about this one"
@@ -267,7 +299,12 @@ def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, ca
         assert f'<definedName name="Rate" localSheetId="{order.index("My Notes")}">\'My Notes\'!$B$1' in wb
         assert f'<definedName name="_xlnm.Print_Area" localSheetId="{order.index("Summary")}">Summary!$B$1:$G$47' in wb
         assert '<definedName name="MyTotal">Summary!$C$9</definedName>' in wb
-        assert 'sqref="H3"' in pkg.text(pkg.sheet("Config").part)
+        config_part = pkg.sheet("Config").part
+        config_xml = pkg.text(config_part)
+        assert 'sqref="H3"' in config_xml and '<mergeCells count="1"><mergeCell ref="H1:J1"/></mergeCells>' in config_xml
+        link = re.search(r'<hyperlink ref="H1" r:id="([^"]+)"/>', config_xml)
+        assert link and pkg.rels(config_part)[link.group(1)][1] == "https://services.gst.gov.in/services/login"
+        assert '<hyperlink ref="H2" location="Summary!B1" display="Summary"/>' in config_xml
         summary_xml = pkg.text(pkg.sheet("Summary").part)
         cf = re.search(r'<conditionalFormatting sqref="F1"><cfRule[^>]*dxfId="(\d+)"', summary_xml)
         dxfs = re.findall(r"<dxf>.*?</dxf>", pkg.text("xl/styles.xml"), re.S)
@@ -280,25 +317,28 @@ def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, ca
 
 def test_upgrade_refuses_what_it_cannot_carry_unless_forced(sample_master, tmp_path, capsys):
     """A drop-down the user changed on a cell that has the template's own validation (Config!B7) cannot go with
-    it (a cell takes one validation): exit 2 naming it, nothing written; --force drops it, says so, and carries
-    the rest."""
+    it (a cell takes one validation), nor cells merged over the template's text (D22:E22 would hide E22):
+    exit 2 naming each, nothing written; --force drops them, says so, and carries the rest."""
     def own_dropdown(e: dict) -> None:
         with Package(sample_master) as pkg:
             config = pkg.sheet("Config").part
         e[config] = e[config].replace('sqref="B7"><formula1>"Monthly,Quarterly"', 'sqref="B7"><formula1>'
                                       '"Monthly,Quarterly,Yearly"', 1)
         e[config] = _after_cell(e[config], "A2", '<c r="H2" t="inlineStr"><is><t>kept</t></is></c>')
+        e[config] = _before(e[config], "<dataValidations", '<mergeCells count="1"><mergeCell ref="D22:E22"/></mergeCells>')
     book = _rewrite(sample_master, tmp_path / "client.xlsm", own_dropdown)
     before = book.read_bytes()
     assert main(["upgrade", str(book)]) == 2
     err = capsys.readouterr().err
     assert "data validation on Config!B7: the current template validates B7 itself" in err, err
+    assert "merged cells Config!D22:E22: they would hide the current template's cell E22" in err, err
     assert "Nothing was written" in err and "Traceback" not in err and "cell Config!H2" not in err
     assert book.read_bytes() == before and latest_backup(book) is None
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp") or p.name.startswith("ims-upgrade-")]
     assert main(["upgrade", str(book), "--force"]) == 0
     out = capsys.readouterr().out
     assert "dropped (--force): data validation on Config!B7" in out and "carried: cell Config!H2 ('kept')" in out
+    assert "dropped (--force): merged cells Config!D22:E22" in out
     assert latest_backup(book).read_bytes() == before
     assert _at(grid(book, "Config"), "H2") == "kept"
     assert '"Monthly,Quarterly"</formula1>' in parts(book)[_config_part(book)].decode()
@@ -320,13 +360,15 @@ def test_upgrade_of_an_untouched_book_finds_nothing_left_behind(sample_master, t
 
 def test_a_cell_where_the_template_now_has_its_table_is_refused(sample_master, tmp_path, capsys):
     """A book of an older layout whose Inward table ended one column earlier, with the user's note beside it
-    (CR5): the current template's table covers that cell now, so the note cannot go there. Exit 2 naming the
-    cell and why; --force drops it and says so."""
+    (CR5) and a formula filled right from CR6 to CS6 (a shared formula, ECMA-376 Part 1, 18.3.1.40): the current
+    template's table covers CR now, so the note and the formula's first cell cannot go there, nor CS6, a piece
+    of that formula. Exit 2 naming each and why; --force drops them and says so."""
     with Package(sample_master) as pkg:
         t = pkg.table("Inward")
     last = t.columns[-1]
     letters = re.fullmatch(r"A1:([A-Z]+)\d+", t.ref).group(1)
     narrower = re.sub(r"[A-Z]$", lambda m: chr(ord(m.group(0)) - 1), letters)
+    right = re.sub(r"[A-Z]$", lambda m: chr(ord(m.group(0)) + 1), letters)
 
     def older_layout(e: dict) -> None:
         x = re.sub(rf'<tableColumn\b[^>]*name="{re.escape(last)}"[^>]*?(?:/>|>.*?</tableColumn>)', "", e[t.part],
@@ -334,13 +376,20 @@ def test_a_cell_where_the_template_now_has_its_table_is_refused(sample_master, t
         x = re.sub(rf'ref="A1:{letters}(\d+)"', rf'ref="A1:{narrower}\1"', x)
         e[t.part] = x.replace(f'count="{len(t.columns)}"', f'count="{len(t.columns) - 1}"', 1)
         s = re.sub(rf'<c r="{letters}\d+"[^>]*?(?:/>|>.*?</c>)', "", e[t.sheet_part], flags=re.S)
-        e[t.sheet_part] = _after_cell(s, f"{narrower}5", f'<c r="{letters}5" t="inlineStr"><is><t>my note</t></is></c>')
+        s = _after_cell(s, f"{narrower}5", f'<c r="{letters}5" t="inlineStr"><is><t>my note</t></is></c>')
+        # a formula filled right from CR6 to CS6: its first cell, which holds the formula, cannot go
+        e[t.sheet_part] = _after_cell(s, f"{narrower}6", f'<c r="{letters}6"><f t="shared" ref="{letters}6:{right}6" '
+                                      f'si="90">1+1</f><v>2</v></c><c r="{right}6"><f t="shared" si="90"/><v>2</v></c>')
     book = _rewrite(sample_master, tmp_path / "client.xlsm", older_layout)
     before = book.read_bytes()
     assert main(["upgrade", str(book)]) == 2
     err = capsys.readouterr().err
     assert f"cell Inward!{letters}5 ('my note'): the current template's table Inward covers that cell" in err, err
+    assert f"cell Inward!{letters}6 (a formula): the current template's table Inward covers that cell" in err
+    assert f"cell Inward!{right}6 (a formula): one piece of a shared formula whose first cell is not carried" in err
     assert book.read_bytes() == before and latest_backup(book) is None
     assert main(["upgrade", str(book), "--force"]) == 0
-    assert f"dropped (--force): cell Inward!{letters}5 ('my note')" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"dropped (--force): cell Inward!{letters}5 ('my note')" in out
+    assert f"dropped (--force): cell Inward!{right}6 (a formula)" in out
     assert "my note" not in [str(v) for row in grid(book, "Inward") for v in row]
