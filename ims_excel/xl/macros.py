@@ -45,8 +45,11 @@ from ims_excel.book import outputs
 from ims_excel.book.export import upload_from
 from ims_excel.book.imports import merge_into, read_sources
 from ims_excel.book.port import Table, context_of, evaluate_workbook
+from ims_excel.book.reconcile import (RECONCILIATION, SUPPLIERS, reconciliation_grid, supplier_table,
+                                      suppliers_grid)
 from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.normalise import InputError
+from ims_excel.recon import reconcile as reconcile_records, reconcile_text
 from ims_excel.template import summaries
 from ims_excel.xl.openbook import OpenBook, protect, rect, safe, unprotect
 from ims_excel.xlsx.package import PackageProblem
@@ -236,10 +239,6 @@ def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = No
     a BLANK Action cell (with its ITC Reduction and remark where those are blank too); a typed action is
     never changed.
     The same use case as ``ims-excel reconcile`` (:func:`ims_excel.recon.reconcile`)."""
-    from ims_excel.book.reconcile import (RECONCILIATION, SUPPLIERS, reconciliation_grid, supplier_table,
-                                          suppliers_grid)
-    from ims_excel.recon import reconcile as reconcile_records, reconcile_text
-
     paths = paths if paths is not None else _ask_files("Purchase register (books) to match")
     if not paths:
         return "No purchase-register file chosen."
