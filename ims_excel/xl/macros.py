@@ -42,8 +42,10 @@ from ims_excel.book import outputs
 from ims_excel.book.export import upload_from
 from ims_excel.book.imports import merge_into, read_sources
 from ims_excel.book.port import evaluate_workbook
+from ims_excel.book.reconcile import RECONCILIATION, SUPPLIERS, reconcile_into
 from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.normalise import InputError
+from ims_excel.recon import reconcile_text
 from ims_excel.template import summaries
 from ims_excel.xl.openbook import OpenBook, protect, rect, safe, unprotect
 from ims_excel.xlsx.package import PackageProblem
@@ -79,18 +81,20 @@ def _alert(book: Any, text: str, buttons: str = "ok") -> str | None:
     return app.alert(text[:1000], title=TITLE, buttons=buttons)
 
 
-def _stamp() -> str:
-    return dt.datetime.now().strftime("%d-%m-%Y %H:%M")
+def _stamp(now: dt.datetime | None = None) -> str:
+    """The "written by ims-excel <stamp>" time: ``now`` when the caller gives one (a test, a batch that
+    stamps every sheet alike), else the wall clock."""
+    return (now or dt.datetime.now()).strftime("%d-%m-%Y %H:%M")
 
 
 @_door
-def validate(book: Any) -> str:
+def validate(book: Any, *, now: dt.datetime | None = None) -> str:
     """Check every Inward record; write the Validation sheet."""
     wb = OpenBook(book)
     result, rows, _ = evaluate_workbook(wb, outward=False)
     legal = outputs.cell_text(wb.value("LegalName"))
     wb.put_sheet(outputs.VALIDATION_SHEET, outputs.validation_grid(result, source_rows=rows, legal_name=legal,
-                                                                   stamp=_stamp()), after="Inward")
+                                                                   stamp=_stamp(now)), after="Inward")
     st = result.records["status"].astype(object)
     return (f"Validation: {len(st)} records, {int((st == 'error').sum())} errors, "
             f"{int((st == 'warning').sum())} warnings. See the {outputs.VALIDATION_SHEET} sheet.")
@@ -127,10 +131,10 @@ def compute(book: Any) -> str:
 
 
 @_door
-def build_liability(book: Any) -> str:
+def build_liability(book: Any, *, now: dt.datetime | None = None) -> str:
     """Write the add-back rows (our rejected documents) below the Liability summary."""
     result, _, out_rows = evaluate_workbook(OpenBook(book), outward=True)
-    grid = outputs.liability_grid(result, source_rows=out_rows, stamp=_stamp())
+    grid = outputs.liability_grid(result, source_rows=out_rows, stamp=_stamp(now))
     sheet = book.sheets["Liability"]
     used = sheet.used_range
     values = used.options(ndim=2).value or []
@@ -224,15 +228,13 @@ __all__ = ["import_data", "validate", "compute", "build_liability", "export_uplo
 
 
 @_door
-def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None) -> str:
+def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None, *,
+              now: dt.datetime | None = None) -> str:
     """Match the Inward records with purchase-register files (asked for when not given): write the
     Reconciliation and Suppliers sheets and Inward's Match Status / Match Note / Suggested Action; with
     ``apply`` (asked, showing the counts, when not given), copy each suggestion into a BLANK Action cell
     (with its ITC Reduction and remark where those are blank too); a typed action is never changed.
     The same use case as ``ims-excel reconcile`` (:func:`ims_excel.book.reconcile.reconcile_into`)."""
-    from ims_excel.book.reconcile import RECONCILIATION, SUPPLIERS, reconcile_into
-    from ims_excel.recon import reconcile_text
-
     paths = paths if paths is not None else _ask_files("Purchase register (books) to match")
     if not paths:
         return "No purchase-register file chosen."
@@ -241,7 +243,8 @@ def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = No
         return _alert(book, reconcile_text(rec) + "\n\nCopy the suggested actions into the blank Action cells? "
                             "(Actions you typed are not changed.)", "yes_no") == "yes"
 
-    rep = reconcile_into(OpenBook(book), list(paths), apply=ask if apply is None else apply, stamp=_stamp())
+    rep = reconcile_into(OpenBook(book), list(paths), apply=ask if apply is None else apply,
+                         stamp=_stamp(now))
     text = reconcile_text(rep.rec)
     if rep.applied:
         text += f"\nFilled {len(rep.filled)} blank Action cells with the suggestion."
