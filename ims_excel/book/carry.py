@@ -119,7 +119,8 @@ def foreign_parts(pkg: Package, template: Path | None = None, *, sheets: bool = 
     tables and caches, slicers, timelines, external links, connections, custom
     XML, embedded objects, signatures...), sheets the template does not have
     (other than Validation and History, which are rewritten, the Changes log, which stays with
-    the old file, and reconcile's Reconciliation and Suppliers, which reconcile writes whole again), tables other
+    the old file, and reconcile's Reconciliation and Suppliers, which reconcile writes whole again; with
+    ``sheets`` False, for ``upgrade``, which carries sheets, none), tables other
     than the template's, and extra columns in the template's tables.
     """
     built = template

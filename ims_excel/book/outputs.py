@@ -40,8 +40,8 @@ VALIDATION_SHEET = "Validation"
 CHANGES_SHEET = "Changes"
 """The import log (``import`` appends to it; a new period's workbook starts without it)."""
 RECONCILIATION_SHEET, SUPPLIERS_SHEET = "Reconciliation", "Suppliers"
-"""Written whole by ``reconcile`` (issue 11): nothing of the user's lives there; roll and upgrade leave them
-behind (reconcile writes them again)."""
+"""Written whole by ``reconcile`` (issue 11): nothing of the user's lives there; ``roll`` leaves them with the
+old period's file (reconcile writes them again), ``upgrade`` carries them like any sheet the template lacks."""
 MAX_LISTED = 10_000
 """Rows listed on the Validation sheet (errors first); the Inward Status column has every record."""
 LIABILITY_MARK = "Add-back by document"
