@@ -15,7 +15,7 @@ import python_calamine as pc
 from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.history import read_history
-from ims_excel.book.imports import read_changes
+from ims_excel.book.filebook import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref

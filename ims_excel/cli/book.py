@@ -75,23 +75,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(rep.as_dict(), indent=1, ensure_ascii=False))
         return EXIT_OK
-    for table, n in rep.added.items():
-        rows = rep.rows.get(table)
-        where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
-        if table == "Inward" and rep.counts:
-            c = rep.counts
-            print(f"{table}: {n} added{where}, {c.get('updated', 0)} updated, {c.get('reset', 0)} action reset by a "
-                  f"supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} decisions applied, "
-                  f"{c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} unchanged")
-            for ch in [c for c in rep.changes if c.what != "added"][:100]:
-                print(f"  {ch.text()}")
-            if rep.changes:
-                print("  (all changes are appended to the Changes sheet)")
-        else:
-            print(f"{table}: {n} records added{where}, {rep.skipped.get(table, 0)} already in the workbook "
-                  "(kept as they are)")
-    if rep.originals_filled:
-        print(f"Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
+    for line in rep.lines():
+        print(line)
     print(f"Next: ims-excel process {args.book}")
     return EXIT_OK
 
@@ -157,7 +142,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     book = Path(args.book)
     out = Path(args.out) if args.out else book.with_name(f"{book.stem}_upload.json")
     try:
-        up, bk, result, reset = export_mod.export_upload(book, out, only_valid=args.only_valid,
+        up, result, reset = export_mod.export_upload(book, out, only_valid=args.only_valid,
                                                          as_of=parse_date(args.as_of, "--as-of"),
                                                          route=args.route)
     except UploadRefused as e:
@@ -165,7 +150,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     where = ("IMS dashboard -> Offline -> Upload JSON" if args.route == "offline"
              else "a GSP / the API SAVE request")
-    print(f"Wrote {out}: {up.count} records to upload (GSTIN {bk.context.gstin}; {args.route} route: "
+    print(f"Wrote {out}: {up.count} records to upload (GSTIN {result.context.gstin}; {args.route} route: "
           f"{where}).")
     if up.act_online:
         print(f"Act on these online ({len(up.act_online)}; the {args.route} upload cannot carry them):")
