@@ -230,9 +230,17 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     state = "moved into the current template" if rep.changed else "rebuilt on the current template (layout unchanged)"
     print(f"{rep.path}: {state} (layout {rep.old_layout} -> {rep.new_layout}); {rep.inward} Inward, "
           f"{rep.outward} Outward, {rep.history} History rows carried.")
+    for c in rep.carried[:UPGRADE_LISTED]:
+        print(f"  carried: {c}")
+    if len(rep.carried) > UPGRADE_LISTED:
+        print(f"  carried: ... and {len(rep.carried) - UPGRADE_LISTED} more of your cells, comments, names and rules")
     for d in rep.dropped:
         print(f"  dropped (--force): {d}")
     return EXIT_OK
+
+
+UPGRADE_LISTED = 30
+"""``upgrade`` lists this many of the things of the user's it carried, then counts the rest."""
 
 
 def _book_errors(func):
@@ -353,8 +361,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Rebuild the workbook on this version's template and move its data across: "
                                    "Config values, Inward and Outward cells as typed, the History sheet. Stamps "
                                    "the version in the document properties (IMSPackageVersion, IMSLayout). "
-                                   "Refused, naming them, when the workbook has parts the template cannot carry "
-                                   "(charts, pivot tables, images, extra sheets or table columns) unless --force.")
+                                   "Your own cells, comments, added sheets, defined names, data validations and "
+                                   "conditional formats are carried across and listed. Refused, naming them, when "
+                                   "the workbook has what cannot be carried (charts, pivot tables, images, extra "
+                                   "table columns; a cell where the template now has a table...) unless --force, "
+                                   "which drops them and lists them. The previous file is kept as a dated backup.")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("--force", action="store_true", help="go ahead without the parts named")
     p.set_defaults(func=_book_errors(_backed_up(cmd_upgrade)))

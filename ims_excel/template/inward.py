@@ -133,7 +133,6 @@ GROUPED: dict[str, tuple[str | None, str]] = {
     "DECL_EXCEEDS": (None, ne(r("Declared Over"), "")),
     "DECL_CGST_NE_SGST": ("declaring", AND(eq(RED, "Partial"),
                                            f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005')),
-    "DECL_NO_REMARK": ("declaring", AND(OR(eq(RED, "Partial"), eq(RED, "No")), f'LEN(TRIM({r("Remarks")}&""))=0')),
     # accepted or deemed into this GSTR-2B = an IMS record in the available bucket (``amounts.place``)
     "CUTOFF_164_BEFORE_DUE": (None, AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})",
                                         f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate")),
