@@ -20,9 +20,11 @@ How a row is worked out (helper columns, in the engine's order):
    Rule Code (the version's reason code), Specified, May Declare;
 3. reason codes (``engine.validation``): each code is a condition; ``Error Rank``,
    ``Warning Rank``, ``Info Rank`` hold the first (lowest Codes-table row) code of
-   each severity that applies, 999 if none. Status is the worst severity, Reason
-   Code its first code, Message the Codes text with dates filled in
-   (``engine.explain.message``);
+   each severity that applies, 999 if none (``Declaring``, ``GSTIN OK`` / ``GSTIN
+   Expected`` are steps of those conditions). Status is the worst severity, ``Code
+   Row`` the Codes row of its first code, Reason Code that code, Message the Codes
+   text with its blanks filled in (``engine.explain.message``; how, per code, is
+   Codes-table data: :mod:`.messages`);
 4. the action the portal keeps (``Applied``: a refused action is not applied; an
    expired pending is deemed accepted) and Effective Action;
 5. amounts (``engine.amounts``): Signed (credit notes negative, an amendment of a
@@ -208,7 +210,8 @@ _PA = r("Previous Action")
 _PREV = IF(eq(_PA, "Accepted"), q("A"), IF(eq(_PA, "Rejected"), q("R"), IF(eq(_PA, "Pending"), q("P"),
                                                                           IF(eq(_PA, "Pre-IMS"), q("X"), q("N")))))
 _ACTION_CELL = "IFERROR(CHOOSE(FIND({act},\"ARPN\"),{cells})&\"\",\"\")".format(
-    act=r("Act"), cells=",".join(f'INDEX(Rules[{c}],{r("Rule Row")})' for c in ("accept", "reject", "pending", "no_action")))
+    act=r("Act"),
+    cells=",".join(f'INDEX(Rules[{c}],{r("Rule Row")})' for c in ("accept", "reject", "pending", "no_action")))
 """The Rules cell of the chosen action (Act A / R / P / N: the 1st to 4th of accept ... no_action)."""
 
 _DUE_MONTH = f'({r("Period Index")}+IF({L.QUARTERLY},6-MOD({r("Period Index")},3),2))'
@@ -221,7 +224,8 @@ _RULE_CODE_SEVERITY = IF(eq(r("Rule Code"), ""), '""',
                             IF(_REFUSAL, q("error"), '""')))
 
 _KEPT = IF(f'{r("Error Rank")}<{NONE_RANK}', f'SUBSTITUTE({r("Prev")},"X","N")', r("Act"))
-_APPLIED = f'SUBSTITUTE({_KEPT},"P",{IF(AND(KIND_IMS, OR(AND(eq(r("Window Over"), "Y"), ne(FLAG, "N")), eq(FLAG, "Y"))), q("N"), q("P"))})'
+_NOT_KEPT = AND(KIND_IMS, OR(AND(eq(r("Window Over"), "Y"), ne(FLAG, "N")), eq(FLAG, "Y")))
+_APPLIED = f'SUBSTITUTE({_KEPT},"P",{IF(_NOT_KEPT, q("N"), q("P"))})'
 """The kept action, a Pending the portal does not keep (window over, or blocked) made No action."""
 
 _EFFECTIVE = IF(OR(eq(r("Kind"), "not_in_ims"), eq(r("Kind"), "time_barred")), q("Not in IMS"),
@@ -296,7 +300,8 @@ def _message() -> str:
     nxt = f'({r("Period Index")}+IF({L.QUARTERLY},5-MOD({r("Period Index")},3),1))'
     def dmy(d: str) -> str:  # DD-MM-YYYY; a code that names this date is raised only when it is one
         return f'TEXT(DAY({d}),"00")&"-"&TEXT(MONTH({d}),"00")&"-"&YEAR({d})'
-    x = {"none": '""', "period": L.period_label(r("Period Index")), "date": dmy(CUT), "deadline": dmy(DEADLINE), "declared": f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
+    x = {"none": '""', "period": L.period_label(r("Period Index")), "date": dmy(CUT), "deadline": dmy(DEADLINE),
+         "declared": f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
          "gstin": f"{g}&\"\"", "pending_flag": IF(eq(FLAG, "Y"), q("Y"), q("N")),
          "remarks_length": f'LEN({r("Remarks")}&"")', "portal_error": f'{r("Portal Error")}&""',
          "supplier_change": f'{r("Supplier Change")}&""'}

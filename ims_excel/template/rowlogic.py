@@ -265,7 +265,8 @@ def cutoff_164(r: Ref) -> str:
     filing date when it is earlier and for that FY. Credit notes, BoE, ISD: "".
     """
     def cut(d: str) -> str:
-        fy = f"YEAR({d}+275)"  # the year the FY of d ends: 1 April + 275 days is 1 January, 31 March + 275 is 31 December
+        # the year the FY of d ends: 1 April + 275 days is 1 January, 31 March + 275 days 31 December
+        fy = f"YEAR({d}+275)"
         return IF(AND("ISNUMBER(AnnualReturnFiledOn)", f"AnnualReturnFYEnd={fy}",
                       "N(AnnualReturnFiledOn)<DATE(N(AnnualReturnFYEnd),Param_cutoff_164_month,Param_cutoff_164_day)"),
                   "AnnualReturnFiledOn", f"DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day)")
