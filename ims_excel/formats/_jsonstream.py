@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.formats._common import JsonProblem, check_size, file_problem
-from ims_excel.formats._jsonio import MAX_DEPTH, parse_float, refuse_constant
+from ims_excel.formats._jsonio import MAX_DEPTH, SURROGATE_ESCAPE, SURROGATE_PAIR, parse_float, refuse_constant
 from ims_excel.normalise import InputError
 
 SCAN_BYTES = 1 << 20
@@ -121,6 +121,20 @@ class _Scanner:
         return pos + base, codes, level, alevel
 
 
+def lone_surrogate(text: str, value: object) -> int | None:
+    """Where (a character of ``text``; -1 if not found) a ``\\uD800``-``\\uDFFF`` escape that is not half of a
+    pair is, when ``value`` (``text`` parsed) holds such a lone surrogate; else None. Not a character, it
+    cannot be written to a workbook (UTF-8) and would crash the save (issue 14)."""
+    if not SURROGATE_ESCAPE.search(text):
+        return None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        m = SURROGATE_ESCAPE.search(SURROGATE_PAIR.sub(lambda p: " " * len(p.group(0)), text))
+        return m.start() if m else -1
+
+
 def element_spans(region: bytes) -> list[tuple[int, int]]:
     """(start, end) of each element of an array's inner text ``region`` (between ``[`` and ``]``)."""
     scan = _Scanner()
@@ -157,30 +171,37 @@ class JsonArray:
         bounds = [self.start - 1, *self.cuts, self.end]
         a, b = bounds[k] + 1, bounds[k + 1]
         region = self.doc.read(a, b)
-        items = self._decode(region, a, first)
+        items, text = self._decode(region, a, first)
+        lone = lone_surrogate(text, items)
+        if lone is not None:
+            at = a + len(text[:lone].encode("utf-8")) if lone >= 0 else None
+            raise self.doc.surrogate(self._where(region, at - a, first) if at is not None else self.path,
+                                     text[lone:lone + 6] if lone >= 0 else "", at)
         if not texts:
             return first, items, None
         if not items:
             return first, items, []
-        text = region.decode("utf-8")
         if len(text) != len(region):  # not ASCII: slice the bytes
             return first, items, [region[s:e].strip().decode("utf-8") for s, e in element_spans(region)]
         return first, items, [text[s:e].strip() for s, e in element_spans(region)]
 
-    def _decode(self, region: bytes, offset: int, first: int) -> list:
-        """The elements of a batch (``region`` at byte ``offset``, its first element number ``first``), or
-        the problem named as :func:`json.loads` names it, with the element it is in."""
+    def _where(self, region: bytes, at: int, first: int) -> str:
+        """The path of the element byte ``at`` of a batch (``region``, its first element number ``first``) is in."""
+        return f"{self.path}[{first + len(element_spans(region[:at])) - 1}]"
 
-        def where(at: int) -> str:  # the element a byte of the region is in
-            starts = [s for s, _ in element_spans(region[:at])]
-            return f"{self.path}[{first + len(starts) - 1}]"
+    def _decode(self, region: bytes, offset: int, first: int) -> tuple[list, str]:
+        """The elements of a batch (``region`` at byte ``offset``, its first element number ``first``) and its
+        text, or the problem named as :func:`json.loads` names it, with the element it is in."""
+
+        def where(at: int) -> str:
+            return self._where(region, at, first)
 
         try:
             text = region.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise self.doc.problem(where(exc.start), f"is not UTF-8 text (byte {offset + exc.start})", None) from None
         try:
-            return _DECODER.decode("[" + text + "]")
+            return _DECODER.decode("[" + text + "]"), text
         except json.JSONDecodeError as exc:
             at = min(len(region), max(0, len(("[" + text)[:exc.pos].encode("utf-8")) - 1))
             raise self.doc.problem(where(at), f"is not JSON: {exc.msg}", offset + at) from None
@@ -285,6 +306,15 @@ class JsonDocument:
                 start = a + nl + 1
         return line, len(self.read(start, offset).decode("utf-8", "replace")) + 1
 
+    def surrogate(self, path: str, escape: str, offset: int | None) -> InputError:
+        """The problem of a lone surrogate (:func:`lone_surrogate`) at byte ``offset``."""
+        where = ""
+        if offset is not None:
+            line, col = self.locate(offset)
+            where = f" ({escape} at line {line} column {col})"
+        return InputError([JsonProblem(self.file, None, None, f"holds a lone surrogate{where}: half of a UTF-16 "
+                                       "pair, not a character; the file is damaged: download it again", None, path)])
+
     def problem(self, path: str, message: str, offset: int | None) -> InputError:
         """An :class:`InputError` naming the file, the place (``path``) and the line and column of ``offset``."""
         if offset is not None:
@@ -379,6 +409,10 @@ class JsonDocument:
             raise self.problem("", f"is not JSON: {exc.msg}", at) from None
         except (ValueError, RecursionError) as exc:
             raise file_problem(self.file, f"is not JSON: {exc}") from None
+        lone = lone_surrogate(decoded, root)
+        if lone is not None:
+            raise self.surrogate("", decoded[lone:lone + 6] if lone >= 0 else "",
+                                 file_offset(len(decoded[:lone].encode("utf-8"))) if lone >= 0 else None)
         return self._attach(root, "")
 
     def _attach(self, value: object, path: str) -> object:
@@ -447,4 +481,4 @@ def read_with(parse, path: str | os.PathLike) -> pd.DataFrame:
 
 
 __all__ = ["BATCH_BYTES", "SCAN_BYTES", "JsonArray", "JsonDocument", "batches", "elements", "element_spans",
-           "is_array", "kind", "read_with", "share_repeats"]
+           "is_array", "kind", "lone_surrogate", "read_with", "share_repeats"]

@@ -320,3 +320,26 @@ def test_gstr2b_parse_given_objects_still_works():
     """The readers take plain parsed JSON too (the doctests, other callers)."""
     obj = json.loads(GSTR2B.read_text(encoding="utf-8"))
     same_frames(gstr2b_json.parse(obj, str(GSTR2B)), read_whole_with(gstr2b_json.parse, GSTR2B))
+
+
+@pytest.mark.parametrize("content, where", [
+    ('{"b2b": [{"inum": "A"},\n {"inum": "INV\\ud800"}]}', "b2b[1]: holds a lone surrogate (\\ud800 at line 2 column 15)"),
+    ('{"gstin": "\\uDC00x", "b2b": []}', "holds a lone surrogate (\\uDC00 at line 1 column 12)"),
+], ids=["in-a-record", "in-the-frame"])
+def test_lone_surrogate_is_refused_where_it_is(tmp_path, content, where):
+    """Issue 14: a \\uD800-\\uDFFF escape that is not half of a pair is not a character (it would crash the
+    save); refused naming the record and the place, as the whole-file reader names it."""
+    path = tmp_path / "s.json"
+    path.write_text(content, encoding="utf-8")
+    assert _refusal(path).startswith(f"{path}: {where}: half of a UTF-16 pair")
+    with pytest.raises(InputError, match="lone surrogate"):
+        read_whole_with(parse_json, path)
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_read(tmp_path):
+    rec = {"stin": SUPPLIERS[0], "inum": "X", "idt": "01-10-2025", "val": 1, "txval": 1}
+    path = tmp_path / "p.json"
+    path.write_text('{"b2b": [%s]}' % json.dumps([dict(rec, inum="INV\ud83d\ude00"), dict(rec, inum="A\\ud800")])[1:-1])
+    streamed, whole = both(path)
+    same_frames(streamed, whole)
+    assert streamed["Document Number"].tolist() == ["INV\U0001F600", "A\\ud800"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from lctools import grid, parts, raw_parts, sheet_names, sheet_part
+from lctools import grid, parts, raw_parts, sheet_names, sheet_part, spy_pools
 
 from ims_excel.cli import main
 from ims_excel.template import inward as inward_mod
@@ -25,6 +25,7 @@ from ims_excel.template.specs import INWARD
 from ims_excel.book import new as book_new
 from ims_excel.book import process as book_process
 from ims_excel.book import read as book_read
+from ims_excel.normalise import InputError
 from ims_excel.xlsx.package import col_letters
 from ims_excel.xlsx.fileio import latest_backup
 from ims_excel.xlsx.package import Package
@@ -228,7 +229,9 @@ def test_a_workbook_saved_by_another_program_still_processes(sample_book):
         assert rows[r - 1][j] == values["Status"].iloc[k]
 
 
-def test_fast_reader_and_calamine_agree(synth_book, sample_book):
+def test_fast_reader_and_calamine_agree(synth_book, sample_book, start_method, monkeypatch):
+    """The numpy reader, calamine and worker processes (forked or spawned) read the same records."""
+    pools = spy_pools(monkeypatch)
     for book in (synth_book, sample_book):
         with Package(book) as pkg:
             t = pkg.table("Inward")
@@ -241,6 +244,25 @@ def test_fast_reader_and_calamine_agree(synth_book, sample_book):
             assert a[col].equals(b[col]), col
             assert a[col].equals(c[col]), col
         assert (fast.rows == slow.rows).all() and (fast.rows == two.rows).all()
+        assert two.parallel == (book == synth_book)  # the sample's 34 rows are one block: read here
+    assert pools == [start_method]
+
+
+def test_a_bad_cell_read_by_a_worker_names_the_cell(synth_book, start_method, monkeypatch):
+    """A cell a worker process (forked or spawned) cannot read is reported as the in-process reader
+    reports it: file, sheet, row, column."""
+    wb = openpyxl.load_workbook(synth_book, keep_vba=True)
+    wb["Inward"].cell(1500, INWARD.column_index("Taxable Value") + 1).value = "12O"
+    wb.save(synth_book)
+    pools = spy_pools(monkeypatch)
+    with Package(synth_book) as pkg:
+        with pytest.raises(InputError) as here:
+            book_read.read_table(pkg, pkg.table("Inward"), "inward")
+        with pytest.raises(InputError) as there:
+            book_read.read_table(pkg, pkg.table("Inward"), "inward", chunk_rows=300, processes=2)
+    assert pools == [start_method]
+    assert [str(p) for p in there.value.problems] == [str(p) for p in here.value.problems]
+    assert "sheet 'Inward', row 1500, column 'Taxable Value': '12O' is not an amount" in str(there.value)
 
 
 def test_bad_cells_exit_2_naming_the_cell_and_nothing_is_written(sample_book, capsys):
@@ -337,9 +359,10 @@ def _spy_write_paths(monkeypatch) -> dict[str, str]:
     return planned
 
 
-def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp_path, monkeypatch):
+def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp_path, monkeypatch, start_method):
     """Over ``PARALLEL_BYTES`` the sheet is inflated once and its units of rows are parsed, then rewritten,
-    by forked worker processes; the workbook written is the one the in-process path writes."""
+    by worker processes (forked, or spawned where there is no ``fork``); the workbook written is the one the
+    in-process path writes, byte for byte in every part."""
     import shutil
 
     from ims_excel.xlsx import fanout, units
@@ -363,8 +386,10 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
     monkeypatch.setattr(book_read, "STREAM_CHUNK", 1 << 16)
     monkeypatch.setattr(book_read, "PROCESSES", 2)
     planned = _spy_write_paths(monkeypatch)
+    pools = spy_pools(monkeypatch)
     rep = book_process.process(other, stamp=stamp, backup=False)
     assert fanned == ["_parse_unit", "_inject_unit"]
+    assert pools == [start_method, start_method]  # read, then write, by workers started this way
     assert planned["Inward"] == "deflated"  # rewritten and deflated by the workers
     assert rep.records == 2000 and rep.stats["fast"] + rep.stats["slow"] == 2000
     assert rep.stats["fast"] > 1900
@@ -405,30 +430,3 @@ def test_a_dead_worker_is_exit_1_with_a_message(synth_book, capsys, monkeypatch)
     assert synth_book.read_bytes() == before
 
 
-def test_without_fork_a_big_sheet_is_read_by_a_pool_and_written_here_with_the_same_result(synth_book, tmp_path,
-                                                                                           monkeypatch):
-    """Where there is no ``fork`` (Windows) a big sheet is parsed by a process pool that inflates the
-    sheet in each worker, and written in this process: the workbook is the same as the in-process path's."""
-    import shutil
-
-    from ims_excel.xlsx import fanout
-
-    other = tmp_path / "other.xlsm"
-    shutil.copy(synth_book, other)
-    stamp = "26-11-2026 10:00"
-    book_process.process(synth_book, stamp=stamp, backup=False)
-
-    monkeypatch.setattr(fanout, "can_fork", lambda: False)
-    monkeypatch.setattr(book_read, "CHUNK_ROWS", 300)
-    monkeypatch.setattr(book_read, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(book_read, "PROCESSES", 2)
-    pools = []
-    real_pool = book_read._pool
-    monkeypatch.setattr(book_read, "_pool", lambda n: pools.append(n) or real_pool(n))
-    planned = _spy_write_paths(monkeypatch)
-    rep = book_process.process(other, stamp=stamp, backup=False)
-    assert pools == [2]
-    assert planned["Inward"] == "streamed"  # written in this process
-    assert rep.records == 2000 and rep.stats["fast"] > 1900
-    a, b = parts(synth_book), parts(other)
-    assert [n for n in a if a[n] != b[n]] == []

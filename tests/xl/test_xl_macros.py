@@ -7,6 +7,7 @@ calculated columns.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -38,7 +39,7 @@ def book(empty_book):
 
 def _imported(book: FakeBook) -> FakeBook:
     text = macros.import_data(book, [str(sample_path("sample_inward.csv")), str(sample_path("sample_outward.csv"))])
-    assert "Inward: 34 records added" in text and "Outward: 5 records added" in text
+    assert "Inward: 34 added (rows 2-35)" in text and "Outward: 5 records added (rows 2-6)" in text
     return book
 
 
@@ -75,7 +76,8 @@ def test_import_appends_rows_and_excel_fills_the_formulas(book):
     assert not inward.protected  # issue 9: unprotected, so that Excel can sort the table
     assert inward.api.calls == [] and book.sheets["Outward"].api.calls == []
     # importing again adds nothing and keeps what is there
-    assert "Inward: 0 records added, 34 already there" in macros.import_data(book, [str(sample_path("sample_inward.csv"))])
+    again = macros.import_data(book, [str(sample_path("sample_inward.csv"))])
+    assert "Inward: 0 added, 0 updated" in again and "34 unchanged" in again
 
 
 def test_text_that_looks_like_a_formula_stays_text(book, tmp_path):
@@ -131,16 +133,24 @@ def test_import_into_a_sheet_a_user_protected_puts_the_protection_back(book):
 
 
 def test_build_liability_writes_below_the_summary_once(book):
+    """Running the button twice rewrites the same block in place (one mark, same cells). The stamp's clock
+    is given (``now``), so the two runs cannot straddle a minute and differ in "written by ... HH:MM"."""
     _imported(book)
-    text = macros.build_liability(book)
+    when = dt.datetime(2026, 11, 26, 10, 59)
+    text = macros.build_liability(book, now=when)
     assert "3 add-back rows" in text
     sheet = book.sheets["Liability"]
     grid = sheet.used_range.options(ndim=2).value
     marks = [r for r in grid if any(isinstance(c, str) and c.startswith("Add-back by document") for c in r)]
-    assert len(marks) == 1
+    assert len(marks) == 1 and "26-11-2026 10:59" in next(c for c in marks[0] if isinstance(c, str))
     assert any("SCN-901" in r for r in grid)
-    macros.build_liability(book)
+    macros.build_liability(book, now=when)
     assert sheet.used_range.options(ndim=2).value == grid
+    macros.build_liability(book, now=when + dt.timedelta(minutes=1))  # only the stamp moves
+    later = sheet.used_range.options(ndim=2).value
+    assert [[c for c in r if not (isinstance(c, str) and "written by" in c)] for r in later] == \
+        [[c for c in r if not (isinstance(c, str) and "written by" in c)] for r in grid]
+    assert later != grid
     assert sheet.protected
 
 
