@@ -27,10 +27,11 @@ import python_calamine as pc
 
 from ims_excel import periods
 from ims_excel.xlsx import fileio
-from ims_excel.book.edit import Edit, add_sheet, drop_calc_chain, full_calc_on_load, sheet_head
+from ims_excel.book.edit import Edit, add_sheet, sheet_head
 from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book import merge
 from ims_excel.book.outputs import CHANGES_SHEET
+from ims_excel.book.process import save_with_cached_values
 from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
 from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.formats._common import check_input
@@ -117,12 +118,17 @@ class ImportReport:
     rows: dict[str, tuple[int, int]]  # table -> (first, last) sheet rows written
     changes: list = field(default_factory=list)  # merge.Change of the Inward table (added rows too)
     counts: dict[str, int] = field(default_factory=dict)  # what -> how many (merge.Plan.counts)
+    restored: dict[str, list[str]] = field(default_factory=dict)
+    """Formula cells found typed over and given their formula back, by table (as ``process`` does)."""
+    not_cached: str = ""
+    """Why the formula cells' values were left to Excel's calculation on load ("" when they are cached)."""
 
     def as_dict(self) -> dict:
         return {"book": str(self.path), "added": self.added, "kept": self.skipped, "counts": self.counts,
                 "originals_filled": self.originals_filled,
                 "rows": {k: list(v) for k, v in self.rows.items()},
-                "changes": [c.as_dict() for c in self.changes]}
+                "changes": [c.as_dict() for c in self.changes],
+                "restored": self.restored, "values_left_to_excel": self.not_cached}
 
 
 def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
@@ -317,13 +323,14 @@ def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *,
                 if d == "inward":
                     for c, r in zip([c for c in changes if c.what == "added"], range(first, last + 1)):
                         c.row = r
+        cached = None
         if edit.stream:
             if changes:
                 changes_sheet(pkg, edit, changes)
-            drop_calc_chain(edit)
-            full_calc_on_load(edit)
-            edit.save(path, backup=backup)
-    return ImportReport(path, added, skipped, filled, rows, changes, counts)
+            # every formula cell (the new rows', the summaries', Config's) caches the engine's value (issue 9)
+            cached = save_with_cached_values(edit, path, backup=backup)
+    return ImportReport(path, added, skipped, filled, rows, changes, counts,
+                        cached.restored() if cached else {}, cached.why_not if cached else "")
 
 
 CHANGES_HEADER = ["Imported On", "What", "Row", "Section", "Supplier GSTIN", "Document Number", "Column",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,13 +13,15 @@ import python_calamine as pc
 
 from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, foreign_parts
+from ims_excel.book.edit import shares_formulas
 from ims_excel.book.history import read_history
 from ims_excel.book.imports import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
+from ims_excel.book.process import cache_book
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref
 from ims_excel.template import config as config_mod
-from ims_excel.template.build import build_workbook
+from ims_excel.template.build import SHARED_ROWS, build_workbook
 from ims_excel.xlsx.package import Package, check_not_open, col_index, now_stamp
 
 
@@ -34,6 +35,8 @@ class UpgradeReport:
     history: int
     dropped: list[str]
     changed: bool
+    not_cached: str = ""
+    """Why the formula values were left to Excel's calculation on load ("" when cached)."""
 
 
 @fileio.locked
@@ -64,17 +67,19 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
         history = read_history(pkg)
         changes = read_changes(pkg)
+        shared = shares_formulas(pkg, inward_t) or max(len(inward), 0 if outward is None else len(outward)) > SHARED_ROWS
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
         rebuilt = Path(tmp) / "rebuilt.xlsm"
         write_records(built, rebuilt, {"inward": inward.drop(columns=["_row", "_sheet"]),
                                        "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()},
-                      backup=False, changes=changes)
+                      backup=False, changes=changes, shared_formulas=shared)
         lost = left_behind(path, rebuilt)  # the user's cells, comments, names, rules: never dropped silently
         if lost and not force:
             raise CannotCarry(path, lost, "upgrade (moving the data into the current template)")
-        with open(rebuilt, "rb") as src:
-            fileio.save_atomically(path, lambda fh: shutil.copyfileobj(src, fh, 1 << 24), backup=True)
+        # every formula cell caches the engine's value (issue 9); the book is written once, with its backup
+        cached = cache_book(rebuilt, path, backup=True)
     return UpgradeReport(path, old, new, len(inward), 0 if outward is None else len(outward),
-                         0 if history is None else len(history), (foreign + lost) if force else [], old != new)
+                         0 if history is None else len(history), (foreign + lost) if force else [], old != new,
+                         cached.why_not)

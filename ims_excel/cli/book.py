@@ -92,8 +92,21 @@ def cmd_import(args: argparse.Namespace) -> int:
                   "(kept as they are)")
     if rep.originals_filled:
         print(f"Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
+    _print_restored(rep.restored)
+    _print_not_cached(rep.not_cached)
     print(f"Next: ims-excel process {args.book}")
     return EXIT_OK
+
+
+def _print_restored(restored: dict[str, list[str]]) -> None:
+    for table, cells in restored.items():
+        shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
+        print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: {shown}.")
+
+
+def _print_not_cached(why: str) -> None:
+    if why:
+        print(f"  note: the formula cells' values are left to Excel's calculation on opening: {why}")
 
 
 def _print_process(rep) -> None:
@@ -106,9 +119,7 @@ def _print_process(rep) -> None:
                                          for h in ("igst", "cgst", "sgst", "cess")))
     if len(rep.result.liability):
         print(f"  Liability sheet: {len(rep.result.liability)} add-back rows.")
-    for table, cells in rep.restored.items():
-        shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
-        print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: {shown}.")
+    _print_restored(rep.restored)
     for w in rep.warnings:
         print(f"  note: {w}")
     for d in rep.dropped:
@@ -193,6 +204,7 @@ def cmd_roll(args: argparse.Namespace) -> int:
         print(f"  Outward: {rep.outward_carried} carried, {rep.outward_moved} frozen ones kept in History.")
     if rep.originals_filled:
         print(f"  Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
+    _print_not_cached(rep.not_cached)
     print(f"  {rep.source} is unchanged (the record of the filed period).")
     return EXIT_OK
 
@@ -247,6 +259,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
           f"{rep.outward} Outward, {rep.history} History rows carried.")
     for d in rep.dropped:
         print(f"  dropped (--force): {d}")
+    _print_not_cached(rep.not_cached)
     return EXIT_OK
 
 
