@@ -13,8 +13,9 @@ the outside and with its peak resident memory (``wait4``):
   the cached values of every formula cell, the Validation and Liability
   sheets, atomically, with a backup);
 * ``process`` without ``fork`` (the Windows path, where Excel users run it): the same command with
-  :func:`ims_excel.xlsx.fanout.can_fork` answering no, so a big sheet is read by a spawned process
-  pool in which every worker inflates the whole sheet, and written in this process;
+  ``IMS_EXCEL_NO_FORK=1``, so the worker processes that parse and rewrite a big sheet are spawned
+  (the sheet still inflated once, its units handed out through named shared memory:
+  :mod:`ims_excel.xlsx.fanout`);
 * the baseline: openpyxl ``load_workbook(keep_vba=True)``, one sheet added with
   the validation counts, ``save`` (the least an openpyxl-based ``process`` would
   do; it could not even keep the formulas' cached values).
@@ -37,9 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-NO_FORK = ("import sys; from ims_excel.xlsx import fanout; fanout.can_fork = lambda: False; "
-           "from ims_excel.cli import main; sys.exit(main(sys.argv[1:]))")
-"""``ims-excel`` with ``fork`` turned off (the Windows path, measured on Linux)."""
+NO_FORK = {**os.environ, "IMS_EXCEL_NO_FORK": "1"}
+"""The environment of ``ims-excel`` with ``fork`` turned off (the Windows path, measured on Linux)."""
 
 OPENPYXL = r"""
 import sys, openpyxl
@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  process: exit {rc}, {wall:.1f} s, peak {rss:,.0f} MB  [{phases.group(1) if phases else out[-300:]}]",
               flush=True)
         shutil.copy(book, work)
-        w_wall, w_rss, w_out, w_rc = run([sys.executable, "-c", NO_FORK, "process", str(work), "--no-backup"])
+        w_wall, w_rss, w_out, w_rc = run([sys.executable, "-m", "ims_excel.cli", "process", str(work), "--no-backup"],
+                                         env=NO_FORK)
         w_phases = re.search(r"\((read [^)]*)\)", w_out)
         print(f"  process without fork (Windows path): exit {w_rc}, {w_wall:.1f} s, peak {w_rss:,.0f} MB  "
               f"[{w_phases.group(1) if w_phases else w_out[-300:]}]; {w_wall / wall:.2f}x the fork path", flush=True)

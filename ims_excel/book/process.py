@@ -129,8 +129,9 @@ def _computed_plan(book: Book, result: Result, pkg: Package,
 
 
 def _inject_unit(injector: sheetxml.Injector, level: int, blob: bytes) -> tuple[bytes, int, int, dict]:
-    """Forked worker: rewrite a unit of rows and deflate it (see :func:`_inject_parallel`); the
-    injector reaches the worker through ``fork`` (bound with :func:`functools.partial`)."""
+    """Worker: rewrite a unit of rows and deflate it (see :func:`_inject_parallel`); the injector is
+    bound with :func:`functools.partial` (inherited through ``fork``, or pickled to a spawned worker
+    with the row templates the first unit made)."""
     before = dict(injector.stats)
     restored = len(injector.restored)
     data = b"".join(injector.rows(piece) for piece in units_mod.cut(blob, 1 << 20))
@@ -143,9 +144,9 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
                      level: int = 1) -> Iterator[tuple[bytes, int, int]]:
     """A big sheet with its rows rewritten by ``injector``, as deflated segments in sheet order.
 
-    This process inflates the sheet; forked workers (:mod:`.fanout`) rewrite and
-    deflate each unit of rows, seeing the injector and the engine's values
-    through ``fork``; the segments go to :meth:`PackageWriter.write_deflated`.
+    This process inflates the sheet; workers (:mod:`ims_excel.xlsx.fanout`, forked
+    or spawned) rewrite and deflate each unit of rows with the injector and the
+    engine's values; the segments go to :meth:`PackageWriter.write_deflated`.
     """
     def plain(data: bytes) -> tuple[bytes, int, int]:
         return codec.deflate_block(data, level), codec.crc32(data), len(data)
@@ -162,10 +163,10 @@ def _inject_parallel(pkg: Package, part: str, injector: sheetxml.Injector, n: in
             else:
                 tail.append(blob)
 
-    injector.prepare()  # once, before the fork: the workers share the codes
+    injector.prepare()  # once, before the workers start: they share (or are sent) the codes
     rows = rows_only()
     first = next(rows, None)
-    if first is not None:  # here: the row templates and their segments are made once, then shared by fork
+    if first is not None:  # here: the row templates and their segments are made once, then shared
         yield plain(b"".join(injector.rows(piece) for piece in units_mod.cut(first, 1 << 20)))
     for comp, crc, size, stats in fanout.fan_out(rows, functools.partial(_inject_unit, injector, level), processes=n):
         injector.restored += stats.pop("cells", [])
@@ -209,7 +210,7 @@ def _rewrite_table(edit: Edit, td: TableData | None, cols: list[sheetxml.Compute
             report(done, written)
         report(written, written)
 
-    if td.parallel and fanout.can_fork():
+    if td.parallel:
         edit.deflated[part] = segments
     else:
         edit.stream[part] = stream

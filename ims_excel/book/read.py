@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io as _io
-import multiprocessing as mp
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -245,21 +244,10 @@ class _Job:
     table: str = ""
 
 
-def _worker_share(args: tuple[_Job, int, int, int]) -> list[tuple]:
-    """Pool worker (no ``fork``): share ``k`` of ``n`` inflates the sheet itself and parses every n-th
-    block of rows."""
-    job, k, n, chunk_rows = args
-    with Package(job.path) as pkg:
-        part = pkg.table(job.table).sheet_part  # type: ignore[union-attr]
-        cache: dict = {}
-        return [_parse_blobs(job, pkg, batch, cache)
-                for b, batch in enumerate(_batches(pkg, part, chunk_rows)) if b % n == k]
-
-
 def _parse_unit(job: _Job, opened: dict, blob: bytes) -> tuple:
-    """Forked worker: parse a unit of whole rows (see :mod:`ims_excel.xlsx.fanout`). ``job`` and
-    ``opened`` reach the worker through ``fork`` (bound with :func:`functools.partial`); ``opened``
-    keeps the worker's own open package and caches."""
+    """Worker: parse a unit of whole rows (see :mod:`ims_excel.xlsx.fanout`). ``job`` and ``opened``
+    are bound with :func:`functools.partial` (inherited through ``fork``, or pickled to a spawned
+    worker); ``opened`` keeps the worker's own open package and caches."""
     if "pkg" not in opened:
         opened["pkg"], opened["cache"] = Package(job.path), {}
     return _parse_blobs(job, opened["pkg"], units_mod.cut(blob), opened["cache"])
@@ -424,7 +412,7 @@ def _parse_calamine(job: _Job, pkg: Package, blob: bytes, cache: dict) -> tuple:
 
 PROCESSES = int(os.environ.get("IMS_EXCEL_PROCESSES", "0")) or min(os.cpu_count() or 1, 4)
 """Worker processes that read or rewrite a table of more than :data:`CHUNK_ROWS` rows (default: the
-CPUs, at most 4; each inflates the whole sheet, so more gain little); 1 = all in this process."""
+CPUs, at most 4); 1 = all in this process."""
 
 
 PARALLEL_BYTES = 128 << 20
@@ -433,12 +421,6 @@ PARALLEL_BYTES = 128 << 20
 
 STREAM_CHUNK = 1 << 24
 """Inflated bytes at a time for a big sheet (units are cut at most once a chunk)."""
-
-
-def _pool(n: int):
-    methods = mp.get_all_start_methods()
-    ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-    return ctx.Pool(n, initializer=fanout.die_with_parent, initargs=(os.getpid(),))
 
 
 KEEP_BYTES = 1536 << 20
@@ -476,22 +458,13 @@ def read_table(pkg: Package, table: TableInfo, direction: str = "inward", *, typ
     if processes is None and pkg.by_name[table.sheet_part].file_size <= PARALLEL_BYTES:
         n_proc = 1
     big = r2 - r1 > chunk_rows and n_proc > 1
-    if big and fanout.can_fork():
-        # inflated once, here; each unit of rows is parsed by a forked worker (see fanout)
+    if big:
+        # inflated once, here; each unit of rows is parsed by a worker (forked, or spawned: see fanout)
         chunks = _metered(pkg.stream(table.sheet_part, STREAM_CHUNK), "read",
                           pkg.by_name[table.sheet_part].file_size, progress)
         rows_units = (blob for kind, blob in units_mod.units(chunks) if kind == "rows")
         for res in fanout.fan_out(rows_units, functools.partial(_parse_unit, job, {}), processes=n_proc):
             collect(res)
-    elif big:
-        job.table = table.name
-        with _pool(n_proc) as pool:
-            shares = pool.map(_worker_share, [(job, k, n_proc, chunk_rows) for k in range(n_proc)])
-        # blocks back in sheet order: worker k has blocks k, k+n, k+2n, ...
-        for b in range(max(len(x) for x in shares)):
-            for k in range(n_proc):
-                if b < len(shares[k]):
-                    collect(shares[k][b])
     else:
         cache: dict = {}
         keep = [] if keep_xml and pkg.by_name[table.sheet_part].file_size <= KEEP_BYTES else None

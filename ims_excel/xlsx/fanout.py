@@ -1,15 +1,21 @@
-"""Work on the units of a big worksheet in forked processes, handed over through shared memory.
+"""Work on the units of a big worksheet in worker processes, handed over through shared memory.
 
 A deflate stream inflates in one process only, but parsing (or rewriting)
 what it yields is work for every CPU. :func:`fan_out` takes the units this
 process inflates (:func:`ims_excel.xlsx.units.units`), copies each into a
-slot of an anonymous shared memory map that the workers inherit through
-``fork``, and hands the slot's number to a worker; results come back in unit
-order. No temporary file, no pickling of the data: only the slot number
-crosses the pipe one way and the (small) result the other. At most ``slots``
-units are in flight, so memory stays bounded however big the sheet.
+slot of a shared memory ring, and hands the slot's number to a worker;
+results come back in unit order. No temporary file, no pickling of the data:
+only the slot number crosses the pipe one way and the (small) result the
+other. At most ``slots`` units are in flight, so memory stays bounded however
+big the sheet.
 
-Where ``fork`` is missing (Windows) the work is done in this process, in order.
+With ``fork`` (Linux, macOS) the ring is an anonymous map the workers inherit,
+and the work function reaches them without being pickled. Without it (Windows,
+where Excel users run ``process``; or ``IMS_EXCEL_NO_FORK=1``) the workers are
+spawned: the ring is a named :class:`multiprocessing.shared_memory.SharedMemory`
+they attach to, and the work function (a module-level function, or a
+:func:`functools.partial` of one) is pickled to each worker once, when it
+starts. Either way the sheet is inflated once, here.
 
 Workers die with their parent (:func:`die_with_parent`): a ``kill -9`` of the
 command leaves no worker holding memory behind.
@@ -33,15 +39,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import shared_memory
 from typing import TypeVar
 
 T = TypeVar("T")
 
-_SHARED: dict[str, object] = {}
+_WORKER: dict[str, object] = {}
+"""In a worker process only: its view of the ring and its work, set by :func:`_start` from its arguments."""
 
 
 def can_fork() -> bool:
-    return "fork" in mp.get_all_start_methods()
+    """Whether worker processes are forked (``IMS_EXCEL_NO_FORK=1`` says no: the Windows path, on Linux)."""
+    return os.environ.get("IMS_EXCEL_NO_FORK", "") in ("", "0") and "fork" in mp.get_all_start_methods()
 
 
 PR_SET_PDEATHSIG = 1
@@ -74,13 +83,24 @@ def die_with_parent(parent: int | None = None) -> None:
         threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
+def _start(ring: mmap.mmap | str, size: int, work: Callable[[bytes], object], parent: int) -> None:
+    """Worker initializer: die with the parent; attach the ring (inherited map, or shared memory by name)."""
+    die_with_parent(parent)
+    if isinstance(ring, str):
+        shm = shared_memory.SharedMemory(name=ring)
+        _WORKER.update(shm=shm, ring=shm.buf)
+    else:
+        _WORKER.update(ring=ring)
+    _WORKER.update(size=size, work=work)
+
+
 def _call(args: tuple[int, int, bytes | None]) -> object:
     slot, length, payload = args
     if payload is None:
-        ring: mmap.mmap = _SHARED["ring"]  # type: ignore[assignment]
-        size: int = _SHARED["size"]  # type: ignore[assignment]
-        payload = ring[slot * size: slot * size + length]
-    return _SHARED["work"](payload)  # type: ignore[operator]
+        ring = _WORKER["ring"]
+        size: int = _WORKER["size"]  # type: ignore[assignment]
+        payload = bytes(ring[slot * size: slot * size + length])  # type: ignore[index]
+    return _WORKER["work"](payload)  # type: ignore[operator]
 
 
 class WorkerDied(RuntimeError):
@@ -89,25 +109,33 @@ class WorkerDied(RuntimeError):
 
 def fan_out(units: Iterable[bytes], work: Callable[[bytes], T], *, processes: int, slots: int | None = None,
             slot_size: int = 64 << 20) -> Iterator[T]:
-    """``work(unit)`` for every unit, in ``processes`` forked workers; results in the units' order.
+    """``work(unit)`` for every unit, in ``processes`` workers; results in the units' order.
 
-    ``work`` runs in the workers and sees, through ``fork``, whatever this
-    process had when the generator started. A unit larger than ``slot_size``
-    goes through the pipe instead. An exception in ``work`` is raised here; a
-    worker that dies raises :class:`WorkerDied` (never a hang).
+    Forked workers see ``work`` (and whatever it refers to) as this process had
+    it when the generator started; spawned ones get ``work`` pickled, as it is
+    then (see the module doc). A unit larger than ``slot_size`` goes through
+    the pipe instead. An exception in ``work`` is raised here; a worker that
+    dies raises :class:`WorkerDied` (never a hang). ``processes`` <= 1: the
+    work is done here, in order.
     """
-    if processes <= 1 or not can_fork():
+    if processes <= 1:
         for unit in units:
             yield work(unit)
         return
     slots = slots or 2 * processes + 1
-    ring = mmap.mmap(-1, slots * slot_size)  # anonymous and shared: the forked workers see the same pages
+    fork = can_fork()
+    shm = None
+    if fork:
+        ring: mmap.mmap | memoryview = mmap.mmap(-1, slots * slot_size)  # anonymous and shared, inherited
+        where: mmap.mmap | str = ring  # type: ignore[assignment]
+    else:
+        shm = shared_memory.SharedMemory(create=True, size=slots * slot_size)
+        ring, where = shm.buf, shm.name
     free: queue.SimpleQueue[int] = queue.SimpleQueue()
     for s in range(slots):
         free.put(s)
-    _SHARED.update(ring=ring, size=slot_size, work=work)
-    pool = cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"), initializer=die_with_parent,
-                                  initargs=(os.getpid(),))
+    pool = cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("fork" if fork else "spawn"),
+                                  initializer=_start, initargs=(where, slot_size, work, os.getpid()))
     try:
         pending: deque = deque()
         for unit in units:
@@ -131,8 +159,12 @@ def fan_out(units: Iterable[bytes], work: Callable[[bytes], T], *, processes: in
         raise WorkerDied("a worker process ended abruptly (out of memory, or killed); nothing was written") from e
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _SHARED.clear()
-        ring.close()
+        if shm is not None:
+            del ring
+            shm.close()
+            shm.unlink()
+        else:
+            ring.close()
 
 
 def _result(fut: cf.Future) -> object:

@@ -45,3 +45,11 @@ def synth_book(synth_master, tmp_path):
     target = tmp_path / "synth.xlsm"
     shutil.copy(synth_master, target)
     return target
+
+
+@pytest.fixture(params=["fork", "spawn"])
+def start_method(request, monkeypatch) -> str:
+    """Both ways worker processes start: forked (Linux, macOS) and spawned (Windows, where Excel users run
+    ``process``; on Linux by ``IMS_EXCEL_NO_FORK=1``)."""
+    monkeypatch.setenv("IMS_EXCEL_NO_FORK", "1" if request.param == "spawn" else "0")
+    return request.param

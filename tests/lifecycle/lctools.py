@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import struct
 import zipfile
 from pathlib import Path
@@ -46,3 +47,15 @@ def table_rows(path: Path, sheet: str = "Inward") -> list[dict]:
     rows = grid(path, sheet)
     header = rows[0]
     return [dict(zip(header, r)) for r in rows[1:] if any(v not in ("", None) for v in r)]
+
+
+def spy_pools(monkeypatch) -> list[str]:
+    """The start method of every worker pool ``fan_out`` makes ("fork", or "spawn" without fork)."""
+    methods: list[str] = []
+    real = cf.ProcessPoolExecutor
+
+    def pool(*args, **kw):
+        methods.append(kw["mp_context"].get_start_method())
+        return real(*args, **kw)
+    monkeypatch.setattr(cf, "ProcessPoolExecutor", pool)
+    return methods

@@ -57,30 +57,52 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-FAN_OUT_FOREVER = textwrap.dedent("""
-    import sys, time
-    from ims_excel.xlsx.fanout import fan_out
-    def work(unit):
+SLOW_WORK = textwrap.dedent("""
+    import time
+    def work(unit):  # a module a spawned worker can import: it is sent this function by name
         time.sleep(600)
+""")
+
+FAN_OUT_FOREVER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from slow_work import work
+    from ims_excel.xlsx.fanout import fan_out
     for _ in fan_out(iter([b"a", b"b", b"c"]), work, processes=2, slot_size=4):
         pass
 """)
 
 
-def test_fan_out_workers_die_with_a_killed_parent():
-    """``kill -9`` of the parent: its forked workers end too (prctl PR_SET_PDEATHSIG), none left holding memory."""
-    proc = subprocess.Popen([sys.executable, "-c", FAN_OUT_FOREVER])
+def _workers(pid: int) -> list[int]:
+    """The worker processes of ``pid``: its children, but multiprocessing's resource tracker (a child
+    too when workers are spawned)."""
+    out = []
+    for child in _children(pid):
+        try:
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(child)
+        except OSError:
+            pass
+    return out
+
+
+def test_fan_out_workers_die_with_a_killed_parent(tmp_path, start_method):
+    """``kill -9`` of the parent: its workers (forked, or spawned where there is no ``fork``) end too
+    (prctl PR_SET_PDEATHSIG), none left holding memory."""
+    (tmp_path / "slow_work.py").write_text(SLOW_WORK)
+    proc = subprocess.Popen([sys.executable, "-c", FAN_OUT_FOREVER, str(tmp_path)])
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(workers) < 2:
             time.sleep(0.05)
-            workers = _children(proc.pid)
+            workers = _workers(proc.pid)
         assert len(workers) == 2, "the workers did not start"
         time.sleep(0.3)  # let them reach their initializer
+        everyone = _children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        assert _gone(workers) == []
+        assert _gone(everyone) == []
     finally:
         _kill(proc, workers)
 
@@ -468,23 +490,31 @@ def test_upgrade_of_an_untouched_book_finds_nothing_left_behind(sample_master, t
 
 # ---------------------------------------------------------------- kill -9 while writing with worker processes
 
-SLOW_PARALLEL_PROCESS = textwrap.dedent("""
-    import sys, time
-    from ims_excel.book import process, read
-    read.PARALLEL_BYTES, read.CHUNK_ROWS, read.PROCESSES = 0, 500, 2  # the worker path, on a small book
+SLOW_INJECT = textwrap.dedent("""
+    import time
+    from ims_excel.book import process
     inject = process._inject_unit
     def slow(*args):  # the workers take their time, so that the kill lands while they write
         time.sleep(600)
         return inject(*args)
-    process._inject_unit = slow
+""")
+
+SLOW_PARALLEL_PROCESS = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[2])  # slow_inject: a module a spawned worker can import
+    from ims_excel.book import process, read
+    import slow_inject
+    read.PARALLEL_BYTES, read.CHUNK_ROWS, read.PROCESSES = 0, 500, 2  # the worker path, on a small book
+    process._inject_unit = slow_inject.slow
     from ims_excel.cli import main
     sys.exit(main(["process", sys.argv[1]]))
 """)
 
 
-def test_kill_9_while_workers_write_leaves_book_backups_and_no_worker(tmp_path):
-    """``kill -9`` of ``process`` while its forked workers rewrite the Inward sheet: the book and its backups
-    are as they were, no worker is left, and the next run works (and removes the dead run's temp file)."""
+def test_kill_9_while_workers_write_leaves_book_backups_and_no_worker(tmp_path, start_method):
+    """``kill -9`` of ``process`` while its workers (forked, or spawned where there is no ``fork``) rewrite
+    the Inward sheet: the book and its backups are as they were, no worker is left, and the next run works
+    (and removes the dead run's temp file)."""
     from tests.support import synthetic
 
     book = book_new.make_book(tmp_path / "big.xlsm", synthetic.inward(3000, seed=7), None,
@@ -493,7 +523,10 @@ def test_kill_9_while_workers_write_leaves_book_backups_and_no_worker(tmp_path):
     baks = {p: p.read_bytes() for p in fileio.backups(book)}
     before = book.read_bytes()
     assert len(baks) == 1
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_PARALLEL_PROCESS, str(book)],
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (mods / "slow_inject.py").write_text(SLOW_INJECT)
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_PARALLEL_PROCESS, str(book), str(mods)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[int] = []
     try:

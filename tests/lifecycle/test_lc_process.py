@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from lctools import grid, parts, raw_parts, sheet_names, sheet_part
+from lctools import grid, parts, raw_parts, sheet_names, sheet_part, spy_pools
 
 from ims_excel.cli import main
 from ims_excel.template import inward as inward_mod
@@ -337,9 +337,10 @@ def _spy_write_paths(monkeypatch) -> dict[str, str]:
     return planned
 
 
-def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp_path, monkeypatch):
+def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp_path, monkeypatch, start_method):
     """Over ``PARALLEL_BYTES`` the sheet is inflated once and its units of rows are parsed, then rewritten,
-    by forked worker processes; the workbook written is the one the in-process path writes."""
+    by worker processes (forked, or spawned where there is no ``fork``); the workbook written is the one the
+    in-process path writes, byte for byte in every part."""
     import shutil
 
     from ims_excel.xlsx import fanout, units
@@ -363,8 +364,10 @@ def test_a_big_sheet_is_inflated_once_and_worked_on_by_processes(synth_book, tmp
     monkeypatch.setattr(book_read, "STREAM_CHUNK", 1 << 16)
     monkeypatch.setattr(book_read, "PROCESSES", 2)
     planned = _spy_write_paths(monkeypatch)
+    pools = spy_pools(monkeypatch)
     rep = book_process.process(other, stamp=stamp, backup=False)
     assert fanned == ["_parse_unit", "_inject_unit"]
+    assert pools == [start_method, start_method]  # read, then write, by workers started this way
     assert planned["Inward"] == "deflated"  # rewritten and deflated by the workers
     assert rep.records == 2000 and rep.stats["fast"] + rep.stats["slow"] == 2000
     assert rep.stats["fast"] > 1900
@@ -405,30 +408,3 @@ def test_a_dead_worker_is_exit_1_with_a_message(synth_book, capsys, monkeypatch)
     assert synth_book.read_bytes() == before
 
 
-def test_without_fork_a_big_sheet_is_read_by_a_pool_and_written_here_with_the_same_result(synth_book, tmp_path,
-                                                                                           monkeypatch):
-    """Where there is no ``fork`` (Windows) a big sheet is parsed by a process pool that inflates the
-    sheet in each worker, and written in this process: the workbook is the same as the in-process path's."""
-    import shutil
-
-    from ims_excel.xlsx import fanout
-
-    other = tmp_path / "other.xlsm"
-    shutil.copy(synth_book, other)
-    stamp = "26-11-2026 10:00"
-    book_process.process(synth_book, stamp=stamp, backup=False)
-
-    monkeypatch.setattr(fanout, "can_fork", lambda: False)
-    monkeypatch.setattr(book_read, "CHUNK_ROWS", 300)
-    monkeypatch.setattr(book_read, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(book_read, "PROCESSES", 2)
-    pools = []
-    real_pool = book_read._pool
-    monkeypatch.setattr(book_read, "_pool", lambda n: pools.append(n) or real_pool(n))
-    planned = _spy_write_paths(monkeypatch)
-    rep = book_process.process(other, stamp=stamp, backup=False)
-    assert pools == [2]
-    assert planned["Inward"] == "streamed"  # written in this process
-    assert rep.records == 2000 and rep.stats["fast"] > 1900
-    a, b = parts(synth_book), parts(other)
-    assert [n for n in a if a[n] != b[n]] == []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lctools import spy_pools
 
 from ims_excel.xlsx.fanout import fan_out
 from ims_excel.xlsx.sheetxml import SheetFormatError
@@ -45,16 +48,30 @@ def test_a_damaged_sheet_is_refused():
         list(units(iter([b"<worksheet/>"])))
 
 
-def test_fan_out_keeps_order_passes_big_units_through_the_pipe_and_raises_worker_errors():
+def boom(b: bytes) -> int:
+    """A worker function (module level, so a spawned worker can be sent it) that fails on one unit."""
+    if b == b"bad":
+        raise ValueError("worker said no")
+    return len(b)
+
+
+def die_on_bad(b: bytes) -> int:
+    """A worker function whose process ends abruptly on one unit."""
+    if b == b"bad":
+        os._exit(9)
+    return len(b)
+
+
+def test_fan_out_keeps_order_passes_big_units_through_the_pipe_and_raises_worker_errors(start_method,
+                                                                                        monkeypatch):
+    """Forked or spawned (no ``fork``: Windows), the workers get every unit, results come back in order."""
+    pools = spy_pools(monkeypatch)
     data = [bytes([65 + i % 26]) * (i * 37 % 300) for i in range(60)]
     assert list(fan_out(iter(data), len, processes=2, slot_size=128)) == [len(d) for d in data]
-
-    def boom(b: bytes) -> int:
-        if b == b"bad":
-            raise ValueError("worker said no")
-        return len(b)
+    assert list(fan_out(iter(data), bytes.upper, processes=2, slot_size=128)) == [d.upper() for d in data]
     with pytest.raises(ValueError, match="worker said no"):
         list(fan_out(iter([b"ok", b"bad", b"ok"]), boom, processes=2, slot_size=16))
+    assert pools == [start_method] * 3
 
 
 @settings(max_examples=200, deadline=None)
@@ -68,14 +85,8 @@ def test_crc32_of_blocks_combines_to_the_crc32_of_their_concatenation(a, b):
     assert zlib.decompressobj(-15).decompress(deflate_block(a) + deflate_block(b) + FINAL_BLOCK) == a + b
 
 
-def test_a_worker_that_dies_is_an_error_not_a_hang():
-    import os
-
+def test_a_worker_that_dies_is_an_error_not_a_hang(start_method):
     from ims_excel.xlsx.fanout import WorkerDied
 
-    def die_on_bad(b: bytes) -> int:
-        if b == b"bad":
-            os._exit(9)
-        return len(b)
     with pytest.raises(WorkerDied, match="ended abruptly"):
         list(fan_out(iter([b"ok"] * 5 + [b"bad"] + [b"ok"] * 20), die_on_bad, processes=2, slot_size=16))
