@@ -340,3 +340,31 @@ def test_libreoffice_recalculation_agrees_with_the_cached_values(command, lo, tm
     book = BOOKS[command](tmp_path)
     assert sum(len(v) for v in cached_formula_values(book).values()) > 2000
     assert differences(book, lo.values(book)) == []
+
+
+def test_import_gives_a_typed_over_formula_cell_its_formula_back_and_says_so(tmp_path, capsys):
+    """The cache-only step is ``process``'s: a value typed over a computed cell of Inward (the sheet is
+    not protected, issue 9) gets the column formula back, with the engine's value, and ``import`` lists
+    the cell as ``process`` does."""
+    book = _sample_client(tmp_path)
+    bk = load_book(book)
+    header = next(iter(bk.inward.computed))
+    ref = f"{xl_col_to_name(bk.inward.computed[header] - 1)}3"
+    with zipfile.ZipFile(book) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    part = "xl/worksheets/sheet3.xml"
+    xml = entries[part].decode()
+    cell = re.search(rf'<c r="{ref}"[^>]*>.*?</c>', xml).group(0)
+    entries[part] = xml.replace(cell, f'<c r="{ref}" t="inlineStr"><is><t>checked by CA</t></is></c>').encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+    extra = pd.read_csv(sample_path("sample_inward.csv"), dtype=str, keep_default_na=False).iloc[:1]
+    extra["Document Number"] = "NEW-1"
+    extra.to_csv(tmp_path / "one.csv", index=False)
+    capsys.readouterr()
+    assert main(["import", str(book), str(tmp_path / "one.csv"), "--no-backup"]) == 0
+    assert f"Inward: 1 formula cells had been typed over; their formulas are restored: {ref}." \
+        in capsys.readouterr().out
+    report = report_json(book, capsys)
+    assert table_mismatches(book, report)[0] == [] and "fullCalcOnLoad" not in calc_pr(book)
