@@ -112,7 +112,7 @@ _OURS = re.compile(r"xl/worksheets/(_rels/)?sheet\d+\.xml(\.rels)?$|xl/tables/ta
                    r"xl/drawings/_rels/vmlDrawing\d+\.vml\.rels$|xl/printerSettings/")
 
 
-def foreign_parts(pkg: Package, template: Path | None = None) -> list[str]:
+def foreign_parts(pkg: Package, template: Path | None = None, *, sheets: bool = True) -> list[str]:
     """What a firm added that a fresh template would not have (for ``upgrade`` and ``roll``).
 
     Parts of the kinds a template never has (charts, drawings, images, pivot
@@ -141,6 +141,8 @@ def foreign_parts(pkg: Package, template: Path | None = None) -> list[str]:
         on = f" on sheet {where[name]!r}" if where.get(name) else ""
         out.append(f"{name} ({kind}{on})")
     for s in pkg.sheets():
+        if not sheets and s.part.startswith("xl/worksheets/"):
+            continue
         if s.name not in t_sheets and s.name not in (VALIDATION, HISTORY, CHANGES_SHEET):
             out.append(f"sheet {s.name!r} (not in the template)")
     for t in pkg.tables():

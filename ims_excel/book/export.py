@@ -1,9 +1,10 @@
 """``export``: the IMS upload JSON of a route (offline by default; api: and its RESET file) from a
 workbook, after running the engine (see :mod:`ims_excel.formats.upload_json`).
 
-:func:`upload_of` is the one path from an evaluated workbook to the upload, shared by the ``export``
-command (:func:`export_upload`, the file on disk) and the Excel button (:mod:`ims_excel.xl.macros`,
-the open workbook); they differ only in how they reach the workbook's records.
+:func:`upload_from` is the use case on a workbook reached through the port (:mod:`ims_excel.book.port`):
+the ``export`` command (:func:`export_upload`) passes the file, the Excel button
+(:mod:`ims_excel.xl.macros`) the open workbook; :func:`upload_of` is its step from an evaluated
+workbook to the upload.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ims_excel.book.read import evaluate_book, load_book
+from ims_excel.book.filebook import FileBook
+from ims_excel.book.port import Workbook, evaluate_workbook
 from ims_excel.engine import Result
 from ims_excel.formats.upload_json import Upload, build_upload
 
@@ -33,17 +35,24 @@ def upload_of(result: Result, rows: np.ndarray, *, only_valid: bool = False, rou
                         route=route)
 
 
-def export_upload(path: str | os.PathLike, out: str | os.PathLike, *, only_valid: bool = False,
-                  as_of: dt.date | None = None, route: str = "offline"):
-    """Engine + upload JSON of ``route`` (offline: one SAVE file; api: SAVE, and a RESET file beside it
-    when records go back to No Action)."""
+def upload_from(wb: Workbook, *, only_valid: bool = False, route: str = "offline", as_of: dt.date | None = None
+                ) -> tuple[Upload, Result]:
+    """(the upload of ``route``, the engine's result) of a workbook: the engine on its Inward and Outward
+    tables, then :func:`upload_of`."""
+    result, rows, _ = evaluate_workbook(wb, as_of=as_of)
+    return upload_of(result, rows, only_valid=only_valid, route=route), result
 
-    book = load_book(path, as_of=as_of)
-    result = evaluate_book(book)
-    up = upload_of(result, book.inward.rows, only_valid=only_valid, route=route)
+
+def export_upload(path: str | os.PathLike, out: str | os.PathLike, *, only_valid: bool = False,
+                  as_of: dt.date | None = None, route: str = "offline") -> tuple[Upload, Result, Path | None]:
+    """``ims-excel export``: (upload, result, RESET file) after writing the upload JSON of ``route``
+    (offline: one SAVE file; api: SAVE, and a RESET file beside it when records go back to No Action)."""
+
+    with FileBook(path) as wb:
+        up, result = upload_from(wb, only_valid=only_valid, as_of=as_of, route=route)
     out = Path(out)
     up.write(out)
     reset = None
     if up.reset_payload:
         reset = up.write_reset(out.with_name(out.stem + ".reset" + out.suffix))
-    return up, book, result, reset
+    return up, result, reset

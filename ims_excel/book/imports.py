@@ -7,40 +7,40 @@ resets the action; records gone from IMS are marked; the user's own files apply
 decisions; the portal's error file marks rows); the changed cells are rewritten
 in place and every change is reported (and appended to the ``Changes`` sheet).
 Outward: records already in the workbook (same section, party GSTIN, document
-number and 2B period) are kept as they are. New rows take the table's blank
-rows, then grow it, with the table's formulas and styles (streamed, so a
-million rows append in one pass).
+number and 2B period) are kept as they are.
+
+:func:`merge_into` is the use case, on a workbook reached through the port
+(:mod:`ims_excel.book.port`): the ``import`` command passes the file
+(:class:`~ims_excel.book.filebook.FileBook`: new rows take the table's blank
+rows, then grow it, streamed, so a million rows append in one pass), the Excel
+button the open workbook (:class:`ims_excel.xl.openbook.OpenBook`); both report
+the same (:meth:`ImportReport.lines`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import python_calamine as pc
 
 from ims_excel import periods
 from ims_excel.xlsx import fileio
-from ims_excel.book.edit import Edit, add_sheet, sheet_head
-from ims_excel.book.history import fill_originals, read_history
 from ims_excel.book import merge
+from ims_excel.book.filebook import FileBook
+from ims_excel.book.history import fill_originals
 from ims_excel.book.outputs import CHANGES_SHEET
-from ims_excel.book.process import save_with_cached_values
-from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
+from ims_excel.book.port import Workbook
+from ims_excel.book.read import INWARD, OUTWARD, BookProblem
 from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.formats._common import check_input
 from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
-from ims_excel.template.specs import spec
-from ims_excel.template.tables import cell_columns, check_limits
-from ims_excel.xlsx import limits, sheetxml, structured, units as units_mod
-from ims_excel.xlsx.package import MAX_ROWS, Package, check_not_open, col_letters
+from ims_excel.xlsx import limits
+from ims_excel.xlsx.package import check_not_open
 
 
 def _key_text(section: object, gstin: object, doc: object, p2b: object) -> tuple[str, str, str, str]:
@@ -130,117 +130,36 @@ class ImportReport:
                 "changes": [c.as_dict() for c in self.changes],
                 "restored": self.restored, "values_left_to_excel": self.not_cached}
 
-
-def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
-                 shared_formulas: bool = False, updates: dict[int, dict[int, object]] | None = None,
-                 ) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
-    """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table.
-
-    ``updates``: {sheet row: {sheet column: cell value}} of existing rows to rewrite (merge), their
-    cells keeping their styles.
-    """
-    updates = updates or {}
-
-    table = td.table
-    r1, c1, r2, c2 = table.bounds
-    n, cells = cell_columns(spec(direction), frame)
-    reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
-    first_new = max(reusable, r1) + 1
-    last_new = first_new + n - 1
-    if last_new > MAX_ROWS:
-        room = max(0, MAX_ROWS - first_new + 1)
-        raise BookProblem(pkg.path, f"{n:,} records do not fit in the {table.name} table: its sheet has room for "
-                                    f"{room:,} more rows (rows {first_new:,}-{MAX_ROWS:,}; Excel's limit is "
-                                    f"{MAX_ROWS:,} rows); nothing was written. Import fewer, or start the next "
-                                    "period's workbook (ims-excel roll)")
-    check_limits(spec(direction), n, cells, file=str(pkg.path), first_row=first_new,
-                 formulas={h: table.formulas[h] for h in td.computed})  # Excel's limits, before writing
-    part = table.sheet_part
-    head = sheet_head(pkg, part)
-    col_styles = sheetxml.style_of_columns(head)
-    canon = {c.name: c for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)}
-    columns: list[tuple[sheetxml.Column, list | None]] = []
-    for name, col in td.inputs.items():
-        columns.append((sheetxml.Column(col, canon[name].kind, col_styles.get(col)), cells.get(name)))
-    geometry = structured.tables_of(pkg.tables()) if shared_formulas else {}
-    for header, col in td.computed.items():
-        formula = table.formulas[header]  # shared: in A1 form for the first new row, as Excel writes them
-        a1 = structured.to_a1(formula, first_new, geometry, table.sheet) if shared_formulas else None
-        columns.append((sheetxml.Column(col, "formula", col_styles.get(col), formula, a1), None))
-    for header, col in td.others.items():
-        columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
-    kinds = {col: canon[name].kind for name, col in td.inputs.items()}
-    new_r2 = max(r2, last_new)
-
-    def stream() -> Iterator[bytes]:
-        emitted = False
-        max_si = -1
-        for kind, blob in units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES):
-            if kind == "head":
-                yield sheetxml.set_dimension(blob, f"A1:{col_letters(max(c2, 1))}{new_r2}")
-                continue
-            if kind == "tail":
-                if not emitted and n:
-                    yield from sheetxml.rows_xml(columns, first_new, n,
-                                                 shared_si=(max_si + 1) if shared_formulas else None)
-                yield blob
-                continue
-            if shared_formulas:
-                max_si = max(max_si, sheetxml.max_shared_index(blob))
-            out = []
-            for rnum, row in sheetxml.iter_rows(blob):
-                if rnum in updates:
-                    row = _patch(row, rnum, updates[rnum], kinds)
-                if n and first_new <= rnum <= r2 and rnum <= max(r2, last_new):
-                    if _has_constants(row):
-                        raise BookProblem(pkg.path, f"row {rnum} of the {table.name} table has values outside "
-                                                    "the input columns; clear it or add the records by hand")
-                    continue  # a blank table row: the new records take its place
-                if r2 < rnum <= last_new and b"<c" in row:
-                    raise BookProblem(pkg.path, f"row {rnum} below the {table.name} table is in use; the "
-                                                f"{n} new records need rows {first_new}-{last_new}: move it")
-                if rnum > last_new and not emitted and n:
-                    if out:
-                        yield b"".join(out)
-                        out = []
-                    yield from sheetxml.rows_xml(columns, first_new, n,
-                                                 shared_si=(max_si + 1) if shared_formulas else None)
-                    emitted = True
-                out.append(row)
-            if out:
-                yield b"".join(out)
-    ref = f"{col_letters(c1)}{r1}:{col_letters(c2)}{new_r2}"
-    txml = pkg.text(table.part)
-    txml = re.sub(r'(<table\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
-    txml = re.sub(r'(<autoFilter\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
-    return first_new, last_new, stream, txml
-
-
-def _patch(row: bytes, rnum: int, values: dict[int, object], kinds: dict[int, str]) -> bytes:
-    """One row with the cells of ``values`` ({column: cell value}) rewritten (styles kept)."""
-    head, cells, tail = sheetxml.row_cells(row)
-    styles = sheetxml.cell_styles(row)
-    by_col = dict(cells)
-    for col, value in values.items():
-        xml = sheetxml.column_cells(sheetxml.Column(col, kinds.get(col, "text"), styles.get(col)),
-                                    [value], rnum, 1)[0]
-        by_col[col] = xml.encode("utf-8")
-    body = b"".join(by_col[c] for c in sorted(by_col) if by_col[c])
-    return head + body + tail
-
-
-def append_estimate(td: TableData, n: int, shared: bool) -> int:
-    """A generous size of ``n`` new rows' XML (for ZIP64 room): 80 bytes an input cell, the formulas."""
-    per_formula = 60 if shared else 60 + max((len(f) for f in td.table.formulas.values()), default=0)
-    return n * (80 * len(td.inputs) + per_formula * len(td.computed) + 40)
-
-
-def _has_constants(row: bytes) -> bool:
-    _, cells, _ = sheetxml.row_cells(row)
-    for _, cell in cells:
-        if b"<f" not in cell and (b"<v>" in cell or b"<is>" in cell):
-            return True
-    return False
+    def lines(self, listed: int = 100) -> list[str]:
+        """What the import did, as the command prints it and the Import button shows it (up to ``listed``
+        changes named; all of them are on the Changes sheet)."""
+        out = []
+        for table, n in self.added.items():
+            rows = self.rows.get(table)
+            where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
+            if table == INWARD and self.counts:
+                c = self.counts
+                out.append(f"{table}: {n} added{where}, {c.get('updated', 0)} updated, {c.get('reset', 0)} action "
+                           f"reset by a supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} "
+                           f"decisions applied, {c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} "
+                           "unchanged")
+                out += [f"  {ch.text()}" for ch in [c for c in self.changes if c.what != "added"][:listed]]
+                if self.changes:
+                    out.append("  (all changes are appended to the Changes sheet)")
+            else:
+                out.append(f"{table}: {n} records added{where}, {self.skipped.get(table, 0)} already in the workbook "
+                           "(kept as they are)")
+        if self.originals_filled:
+            out.append(f"Original Action / Original 3B Filed filled from History for {self.originals_filled} "
+                       "amendments.")
+        for table, cells in self.restored.items():
+            shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
+            out.append(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: "
+                       f"{shown}.")
+        if self.not_cached:
+            out.append(f"  note: the formula cells' values are left to Excel's calculation on opening: "
+                       f"{self.not_cached}")
+        return out
 
 
 def read_sources(sources: list[str | os.PathLike], direction: str = "auto") -> dict[str, list[pd.DataFrame]]:
@@ -272,65 +191,69 @@ def new_records(existing: pd.DataFrame, loaded: list[pd.DataFrame], direction: s
     return new, skipped, filled
 
 
+def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: list | None = None,
+               today: dt.date | None = None) -> ImportReport:
+    """The ``import`` use case on a workbook reached through the port (the file: ``ims-excel import``;
+    the open workbook: the Import button): merge the typed records ``loaded`` (:func:`read_sources`)
+    into the Inward table (:mod:`ims_excel.book.merge`: changed cells rewritten in place, new records
+    appended, every change appended, dated, to the ``Changes`` sheet) and append new Outward records
+    (:func:`new_records`). Nothing is written when nothing changes."""
+    today = today or dt.date.today()
+    history = wb.history()
+    added, skipped, rows = {}, {}, {}
+    filled = 0
+    changes: list = []
+    counts: dict[str, int] = {}
+    written = False
+    for d, name in (("inward", INWARD), ("outward", OUTWARD)):
+        if not loaded[d]:
+            continue
+        table = wb.table(name, d, typed=(d == "inward"))
+        if table is None:
+            raise BookProblem(wb.path, f"has no {d.capitalize()} table for {', '.join(map(str, sources or []))}")
+        updates: dict[int, dict[str, object]] = {}
+        if d == "inward":
+            recipient = str(wb.config()[0].get("RecipientGSTIN") or "")
+            mp = merge.plan(table.frame, table.rows, loaded[d], recipient, today, set(table.inputs))
+            changes, counts = mp.changes, mp.counts()
+            updates = {int(table.rows[i]): vals for i, vals in mp.updates.items()}
+            new = mp.added.reset_index(drop=True) if len(mp.added) else mp.added
+            skipped[name] = counts.get("unchanged", 0)
+            if len(new):
+                filled += fill_originals(new, history)
+        else:
+            new, skipped[name], n_filled = new_records(table.frame, loaded[d], d, history)
+            filled += n_filled
+        added[name] = len(new)
+        if not len(new) and not updates:
+            continue
+        span = wb.write_table(table, updates, new)
+        written = True
+        if span is not None:
+            rows[name] = span
+            if d == "inward":
+                for ch, r in zip([c for c in changes if c.what == "added"], range(span[0], span[1] + 1)):
+                    ch.row = r
+    if written and changes:
+        when = dt.datetime.now().strftime("%d-%m-%Y %H:%M")
+        wb.append_rows(CHANGES_SHEET, CHANGES_HEADER, changes_rows(changes, when))
+    return ImportReport(wb.path, added, skipped, filled, rows, changes, counts)
+
+
 @fileio.locked
 def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *, direction: str = "auto",
                    shared_formulas: bool = False, backup: bool = True) -> ImportReport:
-    """Merge (Inward, :mod:`ims_excel.book.merge`) or append (Outward) the records of portal / canonical
-    files into the workbook's tables."""
+    """``ims-excel import``: :func:`merge_into` the workbook file (:class:`~ims_excel.book.filebook.FileBook`),
+    saved atomically with a backup when anything changed."""
     path = Path(path)
     check_not_open(path)
     loaded = read_sources(sources, direction)
-    with Package(path) as pkg:
-        inward_t, outward_t = require_tables(pkg)
-        history = read_history(pkg)
-        edit = Edit(pkg)
-        added, skipped, rows = {}, {}, {}
-        filled = 0
-        changes: list = []
-        counts: dict[str, int] = {}
-        for d, table in (("inward", inward_t), ("outward", outward_t)):
-            if not loaded[d]:
-                continue
-            if table is None:
-                raise BookProblem(path, f"has no {d.capitalize()} table for {', '.join(map(str, sources))}")
-            updates: dict[int, dict[int, object]] = {}
-            if d == "inward":
-                td = read_table(pkg, table, d, typed=True)
-                recipient = str(read_config(pkg)[0].get("RecipientGSTIN") or "")
-                mp = merge.plan(td.frame, td.rows, loaded[d], recipient, dt.date.today(), set(td.inputs))
-                changes, counts = mp.changes, mp.counts()
-                updates = {int(td.rows[i]): {td.inputs[name]: v for name, v in vals.items()}
-                           for i, vals in mp.updates.items()}
-                new = mp.added.reset_index(drop=True) if len(mp.added) else mp.added
-                skipped[table.name] = counts.get("unchanged", 0)
-                if len(new):
-                    filled += fill_originals(new, history)
-            else:
-                td = read_table(pkg, table, d, typed=False)
-                new, skipped[table.name], n_filled = new_records(td.frame, loaded[d], d, history)
-                filled += n_filled
-            added[table.name] = len(new)
-            if not len(new) and not updates:
-                continue
-            first, last, stream, txml = append_plan(pkg, td, new, d, shared_formulas=shared_formulas,
-                                                    updates=updates)
-            edit.stream[table.sheet_part] = stream
-            edit.size_hint[table.sheet_part] = (pkg.by_name[table.sheet_part].file_size
-                                                + append_estimate(td, len(new), shared_formulas))
-            edit.replace[table.part] = txml.encode("utf-8")
-            if len(new):
-                rows[table.name] = (first, last)
-                if d == "inward":
-                    for c, r in zip([c for c in changes if c.what == "added"], range(first, last + 1)):
-                        c.row = r
-        cached = None
-        if edit.stream:
-            if changes:
-                changes_sheet(pkg, edit, changes)
-            # every formula cell (the new rows', the summaries', Config's) caches the engine's value (issue 9)
-            cached = save_with_cached_values(edit, path, backup=backup)
-    return ImportReport(path, added, skipped, filled, rows, changes, counts,
-                        cached.restored() if cached else {}, cached.why_not if cached else "")
+    with FileBook(path, shared_formulas=shared_formulas) as wb:
+        rep = merge_into(wb, loaded, sources=list(sources))
+        wb.save(backup=backup)  # with every formula cell caching the engine's value (issue 9)
+    if wb.cached is not None:
+        rep.restored, rep.not_cached = wb.cached.restored(), wb.cached.why_not
+    return rep
 
 
 CHANGES_HEADER = ["Imported On", "What", "Row", "Section", "Supplier GSTIN", "Document Number", "Column",
@@ -347,41 +270,3 @@ def changes_rows(changes: list, when: str) -> list[list[object]]:
     return out
 
 
-def changes_xml(rows: list[list[object]]) -> bytes:
-    """The Changes sheet part from its rows (header first; frozen header row)."""
-    widths = (16, 11, 7, 9, 18, 18, 18, 16, 16, 60)
-    body = "".join(f'<row r="{r}">' + "".join(sheetxml.value_cell(f"{col_letters(j)}{r}", v)
-                                              for j, v in enumerate(values, start=1)) + "</row>"
-                   for r, values in enumerate(rows, start=1))
-    cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in enumerate(widths, 1))
-    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-           f'<dimension ref="A1:{col_letters(len(CHANGES_HEADER))}{max(len(rows), 1)}"/>'
-           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-           'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
-           f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{body}</sheetData>'
-           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
-    return xml.encode("utf-8")
-
-
-def read_changes(pkg: Package) -> list[list[object]] | None:
-    """The rows of the workbook's Changes sheet (header first), None if it has none."""
-    ref = pkg.sheet(CHANGES_SHEET)
-    if ref is None:
-        return None
-    return [list(r) for r in pc.CalamineWorkbook.from_path(str(pkg.path)).get_sheet_by_name(ref.name).to_python()]
-
-
-def changes_sheet(pkg: Package, edit: Edit, changes: list) -> None:
-    """Append the import's changes (dated) to the ``Changes`` sheet, adding the sheet the first time."""
-    when = dt.datetime.now().strftime("%d-%m-%Y %H:%M")
-    ref = pkg.sheet(CHANGES_SHEET)
-    rows = read_changes(pkg) or [CHANGES_HEADER]
-    rows += changes_rows(changes, when)
-    xml = changes_xml(rows)
-    if ref is not None:
-        part = ref.part if ref.part.startswith("xl/") else "xl/" + ref.part.lstrip("/")
-        edit.set(part, xml)
-    else:
-        add_sheet(edit, CHANGES_SHEET, xml)

@@ -5,20 +5,25 @@
 old book has to be found, or it is lost without a word (issue 14): a note typed in an
 empty cell of Config or Summary, a cell below a table, a cell comment, a defined name,
 a data validation or conditional format added to a sheet. :func:`left_behind` compares
-the old book with the rebuilt one and names each such thing; ``upgrade`` refuses to go
-ahead while the list is not empty (``--force`` goes ahead without them).
+the old book with the rebuilt one and names each such thing; ``upgrade`` carries them across
+and checks with it afterwards that nothing was left behind.
 
-What counts as the user's: a constant cell of the old book at a place that is empty in
-the rebuilt one (a place the template fills is the template's, even if its text changed
-between versions); a comment at a cell the rebuilt sheet has no comment on; a defined
+What counts as the user's: a cell of the old book (a constant or a formula) at a place that
+is empty in the rebuilt one (a place the template fills is the template's, even if its text
+changed between versions); a comment at a cell the rebuilt sheet has no comment on; a defined
 name the rebuilt book lacks; a validation or conditional format whose rule (all but its
-range) the rebuilt sheet has nowhere. Rows inside the tables are the data that is moved
-across, and the Validation and History sheets are rewritten, so they are not compared.
+range) the rebuilt sheet has nowhere; merged cells and hyperlinks the rebuilt sheet does not
+have. Rows inside the tables are the data that is moved across, and the Validation and
+History sheets are rewritten, so they are not compared.
+
+:func:`find` gives each such thing with the XML it has in the old book, so that
+:mod:`ims_excel.book.additions` can carry it into the rebuilt one; :func:`left_behind` names them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ims_excel.xlsx import fastread, sheetxml, units
@@ -27,6 +32,8 @@ from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, u
 REWRITTEN = ("Validation", "History", "Liability")
 """Sheets that `process` (Validation, Liability) or `upgrade` (History) write whole: nothing of the user lives there."""
 REL_COMMENTS = "/comments"
+TYPED = ", typed where the template has nothing"
+"""Why a free cell is named as the user's."""
 
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _V = re.compile(rb"<v>([^<]*)</v>")
@@ -79,11 +86,22 @@ def _within(row: bytes, spans: list[tuple[int, int]]) -> bool:
     return any(c1 <= a and b <= c2 for c1, c2 in spans)
 
 
-def _cells(pkg: Package, part: str, sst: list[str]) -> tuple[dict[str, tuple[bool, str]], str]:
-    """({A1 ref: (is formula, value)} of every non-empty cell outside the sheet's tables, the sheet's XML
-    without its rows)."""
+@dataclass
+class FreeCell:
+    """A non-empty cell outside the sheet's tables: its XML and its row's open tag as the book has them."""
+
+    row: int
+    col: int
+    formula: bool
+    value: str  # the constant as text ("" for a formula)
+    xml: bytes  # the <c> element
+    row_tag: bytes  # the <row ...> open tag
+
+
+def free_cells(pkg: Package, part: str, sst: list[str]) -> tuple[dict[str, FreeCell], str]:
+    """({A1 ref: cell} of every non-empty cell outside the sheet's tables, the sheet's XML without its rows)."""
     tables = _table_rows(pkg, part)
-    out: dict[str, tuple[bool, str]] = {}
+    out: dict[str, FreeCell] = {}
     rest = []
     for kind, blob in units.units(pkg.stream(part)):
         if kind != "rows":
@@ -102,41 +120,92 @@ def _cells(pkg: Package, part: str, sst: list[str]) -> tuple[dict[str, tuple[boo
                     continue
                 formula, value = _cell_value(m.group(1), m.group(2), sst)
                 if formula or value != "":
-                    out[f"{col_letters(col)}{rnum}"] = (formula, value)
+                    out[f"{col_letters(col)}{rnum}"] = FreeCell(rnum, col, formula, value, m.group(0),
+                                                               row[:row.find(b">") + 1])
     return out, "".join(rest)
 
 
-def _comments(pkg: Package, part: str) -> dict[str, str]:
+@dataclass
+class Comment:
+    text: str
+    xml: str  # the <comment> element
+    author: str
+
+
+def comments_part(pkg: Package, part: str) -> str | None:
+    """The comments part of a sheet part, if it has one."""
+    return next((t for typ, t, _ in pkg.rels(part).values() if typ.endswith(REL_COMMENTS) and pkg.has(t)), None)
+
+
+def sheet_comments(pkg: Package, part: str) -> dict[str, Comment]:
     out = {}
-    for typ, target, _ in pkg.rels(part).values():
-        if typ.endswith(REL_COMMENTS) and pkg.has(target):
-            for ref, body in re.findall(r'<comment\b[^>]*\bref="([A-Z]+\d+)"[^>]*>(.*?)</comment>',
-                                        pkg.text(target), re.S):
-                out[ref] = unescape(re.sub(r"<[^>]+>", "", body)).strip()
+    target = comments_part(pkg, part)
+    if target:
+        xml = pkg.text(target)
+        authors = [unescape(a) for a in re.findall(r"<author>([^<]*)</author>", xml)]
+        for m in re.finditer(r'<comment\b[^>]*\bref="([A-Z]+\d+)"[^>]*>(.*?)</comment>', xml, re.S):
+            who = re.search(r'\bauthorId="(\d+)"', m.group(0)[:m.group(0).find(">")])
+            k = int(who.group(1)) if who else -1
+            out[m.group(1)] = Comment(unescape(re.sub(r"<[^>]+>", "", m.group(2))).strip(), m.group(0),
+                                      authors[k] if 0 <= k < len(authors) else "")
     return out
 
 
-def _rules(xml: str, tag: str) -> dict[str, str]:
-    """{rule without its range: range} of a sheet's ``dataValidation`` / ``conditionalFormatting`` elements."""
+def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
+    """{rule without its range: (range, the element)} of a sheet's ``dataValidation`` / ``conditionalFormatting``
+    elements."""
     out = {}
     for m in re.finditer(rf"<{tag}\b([^>]*?)(?:/>|>(.*?)</{tag}>)", xml, re.S):
         sqref = re.search(r'\bsqref="([^"]*)"', m.group(1))
         rest = re.sub(r'\s*\bsqref="[^"]*"', "", m.group(1)) + (m.group(2) or "")
         rest = re.sub(r'\s(priority|dxfId|xr:uid)="[^"]*"', "", rest)  # renumbered between builds
-        out[rest] = sqref.group(1) if sqref else ""
+        out[rest] = (sqref.group(1) if sqref else "", m.group(0))
     return out
 
 
-def _names(pkg: Package) -> dict[str, str]:
+@dataclass
+class Hyperlink:
+    ref: str
+    xml: str  # the <hyperlink> element
+    target: str  # the external address its r:id points at ("" for a place in the workbook)
+    location: str
+
+
+def hyperlinks(pkg: Package, part: str, xml: str) -> list[Hyperlink]:
+    """The hyperlinks of a sheet (``xml``: its XML without the rows)."""
+    rels = pkg.rels(part)
+    out = []
+    for m in re.finditer(r"<hyperlink\b[^>]*/>", xml):
+        ref = re.search(r'\bref="([^"]*)"', m.group(0))
+        rid = re.search(r'\br:id="([^"]*)"', m.group(0))
+        loc = re.search(r'\blocation="([^"]*)"', m.group(0))
+        target = rels.get(rid.group(1), ("", "", ""))[1] if rid else ""
+        if ref:
+            out.append(Hyperlink(ref.group(1), m.group(0), target, unescape(loc.group(1)) if loc else ""))
+    return out
+
+
+@dataclass
+class Name:
+    name: str
+    sheet: str  # the sheet it is local to ("" for the workbook)
+    ref: str
+    xml: str  # the <definedName> element
+
+
+def names(pkg: Package) -> dict[str, Name]:
+    """{name with its scope: the defined name} of a workbook."""
     wb = pkg.text("xl/workbook.xml")
     sheets = [s.name for s in pkg.sheets()]
     out = {}
-    for attrs, body in re.findall(r"<definedName\b([^>]*)>([^<]*)</definedName>", wb):
+    for m in re.finditer(r"<definedName\b([^>]*)>([^<]*)</definedName>", wb):
+        attrs, body = m.group(1), m.group(2)
         name = re.search(r'\bname="([^"]*)"', attrs)
         local = re.search(r'\blocalSheetId="(\d+)"', attrs)
         if name:
-            scope = f" (sheet {sheets[int(local.group(1))]!r})" if local and int(local.group(1)) < len(sheets) else ""
-            out[unescape(name.group(1)) + scope] = unescape(body)
+            sheet = sheets[int(local.group(1))] if local and int(local.group(1)) < len(sheets) else ""
+            scope = f" (sheet {sheet!r})" if sheet else ""
+            out[unescape(name.group(1)) + scope] = Name(unescape(name.group(1)), sheet, unescape(body), m.group(0))
     return out
 
 
@@ -144,39 +213,79 @@ def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
-def left_behind(old_path: Path, new_path: Path) -> list[str]:
-    """What the book at ``old_path`` has that its rebuilt version at ``new_path`` does not (module doc)."""
-    out: list[str] = []
-    with Package(old_path) as old, Package(new_path) as new:
-        old_sst, new_sst = _sst(old), _sst(new)
-        for s in old.sheets():
-            if s.name in REWRITTEN or not s.part or not old.has(s.part):
-                continue
-            ns = new.sheet(s.name)
-            if ns is None or not new.has(ns.part):
-                continue  # a sheet the template does not have: named by foreign_parts
-            new_cells, new_xml = _cells(new, ns.part, new_sst)
-            old_cells, old_xml = _cells(old, s.part, old_sst)
-            for ref, (formula, value) in old_cells.items():
-                if not formula and ref not in new_cells:
-                    out.append(f"cell {s.name}!{ref} ({_short(value)!r}, typed where the template has nothing)")
-            new_comments = _comments(new, ns.part)
-            for ref, text in _comments(old, s.part).items():
-                if ref not in new_comments:
-                    out.append(f"comment on {s.name}!{ref} ({_short(text)!r})")
-            for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
-                kept = _rules(new_xml, tag)
-                for rule, sqref in _rules(old_xml, tag).items():
-                    if rule not in kept:
-                        out.append(f"{what} on {s.name}!{sqref}")
-        new_names = _names(new)
-        for name, ref in _names(old).items():
-            if name not in new_names and not name.startswith("_xlnm."):
-                out.append(f"defined name {name} ({_short(ref)})")
+@dataclass
+class Leftover:
+    """One thing of the user's the rebuilt book lacks: ``kind`` (cell, comment, data validation,
+    conditional format, merged cells, hyperlink, defined name), where, how :func:`left_behind` names it, and
+    what it is."""
+
+    kind: str
+    sheet: str
+    ref: str  # A1 cell, range, or the name
+    text: str
+    item: object = field(default=None, repr=False)
+    """FreeCell, Comment, the rule's element, Hyperlink, Name; merged cells: (the element, the rebuilt sheet's
+    non-empty cells outside its tables)."""
+
+
+def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: dict | None = None) -> list[Leftover]:
+    """What ``old`` has that its rebuilt version ``new`` does not (module doc); ``tails`` gets each compared
+    sheet's XML in ``new`` without its rows, by sheet name; ``seen`` keeps what was read of ``old``'s sheets
+    for a second comparison with another rebuilt version (a sheet of a million rows is read once)."""
+    out: list[Leftover] = []
+    old_sst, new_sst = shared_strings(old), shared_strings(new)
+    for s in old.sheets():
+        if s.name in REWRITTEN or not s.part or not old.has(s.part):
+            continue
+        ns = new.sheet(s.name)
+        if ns is None or not new.has(ns.part):
+            continue  # a sheet the template does not have: named by foreign_parts
+        new_cells, new_xml = free_cells(new, ns.part, new_sst)
+        if seen is not None and s.part in seen:
+            old_cells, old_xml = seen[s.part]
+        else:
+            old_cells, old_xml = free_cells(old, s.part, old_sst)
+            if seen is not None:
+                seen[s.part] = old_cells, old_xml
+        if tails is not None:
+            tails[s.name] = new_xml
+        for ref, c in old_cells.items():
+            if ref not in new_cells:
+                what = "a formula" if c.formula else repr(_short(c.value))
+                out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c))
+        new_comments = sheet_comments(new, ns.part)
+        for ref, c in sheet_comments(old, s.part).items():
+            if ref not in new_comments:
+                out.append(Leftover("comment", s.name, ref, f"comment on {s.name}!{ref} ({_short(c.text)!r})", c))
+        for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
+            kept = rules(new_xml, tag)
+            for rule, (sqref, xml) in rules(old_xml, tag).items():
+                if rule not in kept:
+                    out.append(Leftover(what, s.name, sqref, f"{what} on {s.name}!{sqref}", xml))
+        new_merged = set(re.findall(r'<mergeCell\b[^>]*\bref="([^"]*)"', new_xml))
+        for m in re.finditer(r'<mergeCell\b[^>]*\bref="([^"]*)"[^>]*/>', old_xml):
+            if m.group(1) not in new_merged:
+                out.append(Leftover("merged cells", s.name, m.group(1), f"merged cells {s.name}!{m.group(1)}",
+                                    (m.group(0), sorted(new_cells))))
+        new_links = {h.ref for h in hyperlinks(new, ns.part, new_xml)}
+        for h in hyperlinks(old, s.part, old_xml):
+            if h.ref not in new_links:
+                out.append(Leftover("hyperlink", s.name, h.ref, f"hyperlink on {s.name}!{h.ref} "
+                                    f"({_short(h.target or h.location)})", h))
+    new_names = names(new)
+    for key, n in names(old).items():
+        if key not in new_names and not n.name.startswith("_xlnm."):
+            out.append(Leftover("defined name", n.sheet, n.name, f"defined name {key} ({_short(n.ref)})", n))
     return out
 
 
-def _sst(pkg: Package) -> list[str]:
+def left_behind(old_path: Path, new_path: Path, seen: dict | None = None) -> list[str]:
+    """What the book at ``old_path`` has that its rebuilt version at ``new_path`` does not (module doc)."""
+    with Package(old_path) as old, Package(new_path) as new:
+        return [x.text for x in find(old, new, seen=seen)]
+
+
+def shared_strings(pkg: Package) -> list[str]:
     t = next((t for typ, t, _ in pkg.rels("xl/workbook.xml").values()
               if typ.endswith("/sharedStrings") and pkg.has(t)), None)
     return fastread.shared_strings(pkg.read(t)) if t else []

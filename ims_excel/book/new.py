@@ -18,7 +18,7 @@ from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.edit import Edit, add_sheet, borrow_styles, full_calc_on_load, set_custom_properties
 from ims_excel.book.history import add_history_sheet
-from ims_excel.book.imports import append_estimate, append_plan, changes_xml
+from ims_excel.book.filebook import append_estimate, append_plan, changes_xml
 from ims_excel.book.read import BookProblem, INWARD, OUTWARD, read_config, read_table
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
 from ims_excel.rules import rulebook

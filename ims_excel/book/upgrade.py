@@ -1,4 +1,12 @@
 """``upgrade``: move a workbook's data into the current template.
+
+The book is rebuilt on the current template with its Config values, Inward / Outward rows, History
+and Changes; then everything else the user put in it (cells, comments, sheets, defined names, data
+validations, conditional formats) is carried across (:mod:`ims_excel.book.additions`). What cannot be
+carried, and parts of the kinds a template never has (charts, pivot tables...:
+:func:`ims_excel.book.carry.foreign_parts`), are refused by name (exit 2) unless ``force``, which
+drops them and lists them. The rebuilt book is compared with the old one once more
+(:func:`ims_excel.book.leftovers.left_behind`) before it replaces the file, keeping a dated backup.
 """
 
 from __future__ import annotations
@@ -12,10 +20,11 @@ from pathlib import Path
 import python_calamine as pc
 
 from ims_excel.xlsx import fileio
+from ims_excel.book.additions import Additions
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.edit import shares_formulas
 from ims_excel.book.history import read_history
-from ims_excel.book.imports import read_changes
+from ims_excel.book.filebook import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.process import cache_book
@@ -35,19 +44,21 @@ class UpgradeReport:
     history: int
     dropped: list[str]
     changed: bool
+    carried: list[str]
     not_cached: str = ""
     """Why the formula values were left to Excel's calculation on load ("" when cached)."""
 
 
 @fileio.locked
 def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
-    """Move the workbook's data into the current template (Config values, Inward/Outward cells as typed, History)."""
+    """Move the workbook's data into the current template (Config values, Inward/Outward cells as typed, History)
+    and carry the user's own additions (module doc)."""
     path = Path(path)
     check_not_open(path)
     with Package(path) as pkg:
         old = layout_signature(pkg)
         new = layout_signature()
-        foreign = foreign_parts(pkg)
+        foreign = foreign_parts(pkg, sheets=False)  # the user's worksheets are carried
         if foreign and not force:
             raise CannotCarry(path, foreign, "upgrade (moving the data into the current template)")
         inward_t, outward_t = require_tables(pkg)
@@ -75,11 +86,18 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
                                        "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()},
                       backup=False, changes=changes, shared_formulas=shared)
-        lost = left_behind(path, rebuilt)  # the user's cells, comments, names, rules: never dropped silently
+        carried = Path(tmp) / "carried.xlsm"
+        with Package(path) as before, Package(rebuilt) as after:
+            adds = Additions(before, after)
+            if adds.refused and not force:
+                raise CannotCarry(path, adds.refused, "upgrade (moving the data into the current template)")
+            adds.write(carried)
+        # the user's cells, comments, names, rules: never dropped silently
+        lost = [x for x in left_behind(path, carried, adds.seen) if x not in adds.refused_found]
         if lost and not force:
             raise CannotCarry(path, lost, "upgrade (moving the data into the current template)")
         # every formula cell caches the engine's value (issue 9); the book is written once, with its backup
-        cached = cache_book(rebuilt, path, backup=True)
+        cached = cache_book(carried, path, backup=True)
     return UpgradeReport(path, old, new, len(inward), 0 if outward is None else len(outward),
-                         0 if history is None else len(history), (foreign + lost) if force else [], old != new,
-                         cached.why_not)
+                         0 if history is None else len(history), (foreign + adds.refused + lost) if force else [],
+                         old != new, adds.carried, cached.why_not)

@@ -75,25 +75,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(rep.as_dict(), indent=1, ensure_ascii=False))
         return EXIT_OK
-    for table, n in rep.added.items():
-        rows = rep.rows.get(table)
-        where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
-        if table == "Inward" and rep.counts:
-            c = rep.counts
-            print(f"{table}: {n} added{where}, {c.get('updated', 0)} updated, {c.get('reset', 0)} action reset by a "
-                  f"supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} decisions applied, "
-                  f"{c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} unchanged")
-            for ch in [c for c in rep.changes if c.what != "added"][:100]:
-                print(f"  {ch.text()}")
-            if rep.changes:
-                print("  (all changes are appended to the Changes sheet)")
-        else:
-            print(f"{table}: {n} records added{where}, {rep.skipped.get(table, 0)} already in the workbook "
-                  "(kept as they are)")
-    if rep.originals_filled:
-        print(f"Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
-    _print_restored(rep.restored)
-    _print_not_cached(rep.not_cached)
+    for line in rep.lines():
+        print(line)
     print(f"Next: ims-excel process {args.book}")
     return EXIT_OK
 
@@ -168,7 +151,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     book = Path(args.book)
     out = Path(args.out) if args.out else book.with_name(f"{book.stem}_upload.json")
     try:
-        up, bk, result, reset = export_mod.export_upload(book, out, only_valid=args.only_valid,
+        up, result, reset = export_mod.export_upload(book, out, only_valid=args.only_valid,
                                                          as_of=parse_date(args.as_of, "--as-of"),
                                                          route=args.route)
     except UploadRefused as e:
@@ -176,7 +159,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     where = ("IMS dashboard -> Offline -> Upload JSON" if args.route == "offline"
              else "a GSP / the API SAVE request")
-    print(f"Wrote {out}: {up.count} records to upload (GSTIN {bk.context.gstin}; {args.route} route: "
+    print(f"Wrote {out}: {up.count} records to upload (GSTIN {result.context.gstin}; {args.route} route: "
           f"{where}).")
     if up.act_online:
         print(f"Act on these online ({len(up.act_online)}; the {args.route} upload cannot carry them):")
@@ -257,10 +240,18 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     state = "moved into the current template" if rep.changed else "rebuilt on the current template (layout unchanged)"
     print(f"{rep.path}: {state} (layout {rep.old_layout} -> {rep.new_layout}); {rep.inward} Inward, "
           f"{rep.outward} Outward, {rep.history} History rows carried.")
+    for c in rep.carried[:UPGRADE_LISTED]:
+        print(f"  carried: {c}")
+    if len(rep.carried) > UPGRADE_LISTED:
+        print(f"  carried: ... and {len(rep.carried) - UPGRADE_LISTED} more of your cells, comments, names and rules")
     for d in rep.dropped:
         print(f"  dropped (--force): {d}")
     _print_not_cached(rep.not_cached)
     return EXIT_OK
+
+
+UPGRADE_LISTED = 30
+"""``upgrade`` lists this many of the things of the user's it carried, then counts the rest."""
 
 
 def _book_errors(func):
@@ -381,8 +372,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Rebuild the workbook on this version's template and move its data across: "
                                    "Config values, Inward and Outward cells as typed, the History sheet. Stamps "
                                    "the version in the document properties (IMSPackageVersion, IMSLayout). "
-                                   "Refused, naming them, when the workbook has parts the template cannot carry "
-                                   "(charts, pivot tables, images, extra sheets or table columns) unless --force.")
+                                   "Your own cells, comments, added sheets, defined names, data validations and "
+                                   "conditional formats are carried across and listed. Refused, naming them, when "
+                                   "the workbook has what cannot be carried (charts, pivot tables, images, extra "
+                                   "table columns; a cell where the template now has a table...) unless --force, "
+                                   "which drops them and lists them. The previous file is kept as a dated backup.")
     p.add_argument("book", metavar="BOOK")
     p.add_argument("--force", action="store_true", help="go ahead without the parts named")
     p.set_defaults(func=_book_errors(_backed_up(cmd_upgrade)))

@@ -55,7 +55,7 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
     import_sources(book, [outward_csv], direction="outward", backup=False)
     rep = process(book, backup=False)
     upload = out_dir / "upload.json"
-    up, _, _, _ = export_upload(book, upload, only_valid=True)
+    up, _, _ = export_upload(book, upload, only_valid=True)
     report = out_dir / "report.json"
     write_text_atomically(report, json.dumps(to_json(rep.result), ensure_ascii=False, indent=1))
     summary = out_dir / "summary.txt"

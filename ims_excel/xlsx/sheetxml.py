@@ -687,3 +687,60 @@ def max_shared_index(blob: bytes) -> int:
     found = re.findall(rb'<f\b[^>]*\bsi="(\d+)"', blob)
     return max((int(x) for x in found), default=-1)
 
+
+
+TAIL_ORDER = ("sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+              "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+              "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks",
+              "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
+              "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts",
+              "extLst")
+"""CT_Worksheet's children after ``sheetData``, in schema order (ECMA-376 Part 1, 18.3.1.99)."""
+
+
+def insert_in_tail(tail: bytes, element: str, xml: bytes) -> bytes:
+    """``xml`` (an element named ``element``) put into a worksheet's tail where the schema wants it: before the
+    first element that comes after it (:data:`TAIL_ORDER`), so after any of its own kind.
+
+    >>> insert_in_tail(b'</sheetData><pageMargins/><tableParts count="0"/></worksheet>', "legacyDrawing",
+    ...                b'<legacyDrawing r:id="rId9"/>')
+    b'</sheetData><pageMargins/><legacyDrawing r:id="rId9"/><tableParts count="0"/></worksheet>'
+    """
+    ext = tail.find(b"<extLst")
+    scope = tail if ext < 0 else tail[:ext]
+    at = len(scope) if ext >= 0 else tail.rfind(b"</worksheet>")
+    for name in TAIL_ORDER[TAIL_ORDER.index(element) + 1:]:
+        m = re.search(b"<" + name.encode() + rb"[\s/>]", scope)
+        if m and m.start() < at:
+            at = m.start()
+    return tail[:at] + xml + tail[at:]
+
+
+def sqref_bounds(sqref: str) -> list[tuple[int, int, int, int]]:
+    """The ranges of a ``sqref`` (``"A1:B3 D5"``) as (first row, first col, last row, last col).
+
+    >>> sqref_bounds("A1:B3 D5")
+    [(1, 1, 3, 2), (5, 4, 5, 4)]
+    """
+    out = []
+    for part in sqref.split():
+        m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?", part)
+        if not m:
+            raise ValueError(f"not a cell range: {part!r}")
+        c1, r1 = col_index(m.group(1)), int(m.group(2))
+        c2, r2 = (col_index(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+        out.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+    return out
+
+
+def overlaps(a: str, b: str) -> bool:
+    """Do two ``sqref`` share a cell? (One that cannot be read is taken to overlap.)
+
+    >>> overlaps("A1:B3", "B3:C9"), overlaps("A1:B3", "C1 D4")
+    (True, False)
+    """
+    try:
+        ra, rb = sqref_bounds(a), sqref_bounds(b)
+    except ValueError:
+        return True
+    return any(x[0] <= y[2] and y[0] <= x[2] and x[1] <= y[3] and y[1] <= x[3] for x in ra for y in rb)

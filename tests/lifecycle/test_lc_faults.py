@@ -428,66 +428,6 @@ def test_import_never_writes_past_row_1048576(tmp_path, capsys):
     assert book.read_bytes() == before and latest_backup(book) is None and _no_temp(tmp_path)
 
 
-# ---------------------------------------------------------------- upgrade: nothing of the user dropped silently
-
-
-def _user_additions(src: Path, dst: Path) -> Path:
-    """The sample book with what a user adds by hand: a note in Config!H2, a cell below the Inward table,
-    a cell on Summary, a comment, a defined name and a data validation (each written as Excel writes it)."""
-    with Package(src) as pkg:
-        config, summary = pkg.sheet("Config").part, pkg.sheet("Summary").part
-        inward = pkg.table("Inward")
-        below = inward.bounds[2] + 3
-        comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
-    note = b'<c r="H2" t="inlineStr"><is><t>call the client on Monday</t></is></c>'
-    # after a cell, whatever its shared-string index (the template's strings change)
-    after = lambda ref, extra: lambda x: re.sub(rb'(<c r="' + ref + rb'"[^>]*>.*?</c>)',  # noqa: E731
-                                                lambda m: m.group(1) + extra, x, count=1)
-    step = _rezip(src, dst.with_name("a.xlsm"), config, after(b"A2", note))
-    step = _rezip(step, dst.with_name("b.xlsm"), config, lambda x: x.replace(
-        b"</dataValidations>", b'<dataValidation type="list" allowBlank="1" sqref="H3"><formula1>"Yes,No"'
-                               b"</formula1></dataValidation></dataValidations>", 1))
-    step = _rezip(step, dst.with_name("c.xlsm"), inward.sheet_part, lambda x: x.replace(
-        b"</sheetData>", f'<row r="{below}"><c r="B{below}"><v>123456</v></c></row></sheetData>'.encode(), 1))
-    step = _rezip(step, dst.with_name("d.xlsm"), summary,
-                  after(b"B1", b'<c r="F1" t="inlineStr"><is><t>checked by RK</t></is></c>'))
-    step = _rezip(step, dst.with_name("e.xlsm"), comments, lambda x: x.replace(
-        b"</commentList>", b'<comment ref="Z9" authorId="0"><text><t>ask about this one</t></text></comment>'
-                           b"</commentList>", 1))
-    return _rezip(step, dst, "xl/workbook.xml", lambda x: x.replace(
-        b"<definedNames>", b'<definedNames><definedName name="MyTotal">Summary!$C$9</definedName>', 1))
-
-
-def test_upgrade_refuses_to_drop_what_the_user_added_and_names_it(sample_master, tmp_path, capsys):
-    book = _user_additions(sample_master, tmp_path / "client.xlsm")
-    for p in tmp_path.glob("[a-e].xlsm"):
-        p.unlink()
-    before = book.read_bytes()
-    assert main(["upgrade", str(book)]) == 2
-    err = capsys.readouterr().err
-    with Package(book) as pkg:
-        below = pkg.table("Inward").bounds[2] + 3
-    for words in ("cell Config!H2 ('call the client on Monday'", f"cell Inward!B{below} ('123456'",
-                  "cell Summary!F1 ('checked by RK'", "comment on Inward!Z9 ('ask about this one')",
-                  "defined name MyTotal (Summary!$C$9)", "data validation on Config!H3"):
-        assert words in err, (words, err)
-    assert "Nothing was written" in err and "Traceback" not in err
-    assert book.read_bytes() == before and latest_backup(book) is None and _no_temp(tmp_path)
-    assert main(["upgrade", str(book), "--force"]) == 0  # told, the user may go ahead without them
-    out = capsys.readouterr().out
-    assert "dropped (--force): cell Config!H2" in out and latest_backup(book).read_bytes() == before
-
-
-def test_upgrade_of_an_untouched_book_finds_nothing_left_behind(sample_master, tmp_path):
-    from ims_excel.book.leftovers import left_behind
-
-    book = tmp_path / "client.xlsm"
-    shutil.copy(sample_master, book)
-    book_process.process(book)
-    assert main(["upgrade", str(book)]) == 0
-    assert left_behind(latest_backup(book), book) == []
-
-
 # ---------------------------------------------------------------- kill -9 while writing with worker processes
 
 SLOW_INJECT = textwrap.dedent("""

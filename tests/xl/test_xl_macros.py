@@ -38,7 +38,7 @@ def book(empty_book):
 
 def _imported(book: FakeBook) -> FakeBook:
     text = macros.import_data(book, [str(sample_path("sample_inward.csv")), str(sample_path("sample_outward.csv"))])
-    assert "Inward: 34 records added" in text and "Outward: 5 records added" in text
+    assert "Inward: 34 added (rows 2-35)" in text and "Outward: 5 records added (rows 2-6)" in text
     return book
 
 
@@ -75,7 +75,8 @@ def test_import_appends_rows_and_excel_fills_the_formulas(book):
     assert not inward.protected  # issue 9: unprotected, so that Excel can sort the table
     assert inward.api.calls == [] and book.sheets["Outward"].api.calls == []
     # importing again adds nothing and keeps what is there
-    assert "Inward: 0 records added, 34 already there" in macros.import_data(book, [str(sample_path("sample_inward.csv"))])
+    again = macros.import_data(book, [str(sample_path("sample_inward.csv"))])
+    assert "Inward: 0 added, 0 updated" in again and "34 unchanged" in again
 
 
 def test_text_that_looks_like_a_formula_stays_text(book, tmp_path):

@@ -1,0 +1,290 @@
+"""The closed-file adapter of the port (:class:`ims_excel.book.port.Workbook`): a client ``.xlsm`` on disk.
+
+Reads through the fast xlsx layer (:func:`ims_excel.book.read.read_table`: streamed, numpy, worker
+processes for a big sheet; the Config by its defined names) and collects the writes in one
+:class:`~ims_excel.book.edit.Edit` that :meth:`FileBook.save` writes atomically, with a dated backup:
+a table's changed cells and new rows in one streamed pass over its sheet (:func:`append_plan`: the
+changed cells keep their styles; new rows take the table's blank rows, then grow it, with its formulas
+and styles, so a million rows append in one pass), a log sheet rewritten with its rows appended
+(:func:`changes_xml`), a report sheet put in from a grid. When table rows changed the save ends with
+``process``'s cache-only step (:func:`ims_excel.book.process.save_with_cached_values`): every formula cell
+caches the engine's value. Nothing is written when nothing changed, so a use case that finds nothing to
+do leaves the file byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import python_calamine as pc
+
+from ims_excel.book import outputs
+from ims_excel.book.edit import Edit, add_sheet, borrow_styles, grid_sheet_rows, sheet_head
+from ims_excel.book.history import read_history
+from ims_excel.book.outputs import CHANGES_SHEET
+from ims_excel.book.port import Table
+from ims_excel.book.process import CachedValues, save_with_cached_values
+from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
+from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
+from ims_excel.template.specs import spec
+from ims_excel.template.tables import cell_columns, check_limits
+from ims_excel.xlsx import sheetxml, structured, units as units_mod
+from ims_excel.xlsx.package import MAX_ROWS, Package, col_letters
+
+
+def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
+                 shared_formulas: bool = False, updates: dict[int, dict[int, object]] | None = None,
+                 ) -> tuple[int, int, Callable[[], Iterator[bytes]], str]:
+    """(first row, last row, sheet stream, new table XML) to append ``frame``'s records to a table.
+
+    ``updates``: {sheet row: {sheet column: cell value}} of existing rows to rewrite (merge), their
+    cells keeping their styles.
+    """
+    updates = updates or {}
+
+    table = td.table
+    r1, c1, r2, c2 = table.bounds
+    n, cells = cell_columns(spec(direction), frame)
+    reusable = td.last_filled  # rows after it, inside the table, are blank: reuse them
+    first_new = max(reusable, r1) + 1
+    last_new = first_new + n - 1
+    if last_new > MAX_ROWS:
+        room = max(0, MAX_ROWS - first_new + 1)
+        raise BookProblem(pkg.path, f"{n:,} records do not fit in the {table.name} table: its sheet has room for "
+                                    f"{room:,} more rows (rows {first_new:,}-{MAX_ROWS:,}; Excel's limit is "
+                                    f"{MAX_ROWS:,} rows); nothing was written. Import fewer, or start the next "
+                                    "period's workbook (ims-excel roll)")
+    check_limits(spec(direction), n, cells, file=str(pkg.path), first_row=first_new,
+                 formulas={h: table.formulas[h] for h in td.computed})  # Excel's limits, before writing
+    part = table.sheet_part
+    head = sheet_head(pkg, part)
+    col_styles = sheetxml.style_of_columns(head)
+    canon = {c.name: c for c in (INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS)}
+    columns: list[tuple[sheetxml.Column, list | None]] = []
+    for name, col in td.inputs.items():
+        columns.append((sheetxml.Column(col, canon[name].kind, col_styles.get(col)), cells.get(name)))
+    geometry = structured.tables_of(pkg.tables()) if shared_formulas else {}
+    for header, col in td.computed.items():
+        formula = table.formulas[header]  # shared: in A1 form for the first new row, as Excel writes them
+        a1 = structured.to_a1(formula, first_new, geometry, table.sheet) if shared_formulas else None
+        columns.append((sheetxml.Column(col, "formula", col_styles.get(col), formula, a1), None))
+    for header, col in td.others.items():
+        columns.append((sheetxml.Column(col, "text", col_styles.get(col)), None))
+    kinds = {col: canon[name].kind for name, col in td.inputs.items()}
+    new_r2 = max(r2, last_new)
+
+    def stream() -> Iterator[bytes]:
+        emitted = False
+        max_si = -1
+        for kind, blob in units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES):
+            if kind == "head":
+                yield sheetxml.set_dimension(blob, f"A1:{col_letters(max(c2, 1))}{new_r2}")
+                continue
+            if kind == "tail":
+                if not emitted and n:
+                    yield from sheetxml.rows_xml(columns, first_new, n,
+                                                 shared_si=(max_si + 1) if shared_formulas else None)
+                yield blob
+                continue
+            if shared_formulas:
+                max_si = max(max_si, sheetxml.max_shared_index(blob))
+            out = []
+            for rnum, row in sheetxml.iter_rows(blob):
+                if rnum in updates:
+                    row = _patch(row, rnum, updates[rnum], kinds)
+                if n and first_new <= rnum <= r2 and rnum <= max(r2, last_new):
+                    if _has_constants(row):
+                        raise BookProblem(pkg.path, f"row {rnum} of the {table.name} table has values outside "
+                                                    "the input columns; clear it or add the records by hand")
+                    continue  # a blank table row: the new records take its place
+                if r2 < rnum <= last_new and b"<c" in row:
+                    raise BookProblem(pkg.path, f"row {rnum} below the {table.name} table is in use; the "
+                                                f"{n} new records need rows {first_new}-{last_new}: move it")
+                if rnum > last_new and not emitted and n:
+                    if out:
+                        yield b"".join(out)
+                        out = []
+                    yield from sheetxml.rows_xml(columns, first_new, n,
+                                                 shared_si=(max_si + 1) if shared_formulas else None)
+                    emitted = True
+                out.append(row)
+            if out:
+                yield b"".join(out)
+    ref = f"{col_letters(c1)}{r1}:{col_letters(c2)}{new_r2}"
+    txml = pkg.text(table.part)
+    txml = re.sub(r'(<table\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
+    txml = re.sub(r'(<autoFilter\b[^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\2", txml, count=1)
+    return first_new, last_new, stream, txml
+
+
+def _patch(row: bytes, rnum: int, values: dict[int, object], kinds: dict[int, str]) -> bytes:
+    """One row with the cells of ``values`` ({column: cell value}) rewritten (styles kept)."""
+    head, cells, tail = sheetxml.row_cells(row)
+    styles = sheetxml.cell_styles(row)
+    by_col = dict(cells)
+    for col, value in values.items():
+        xml = sheetxml.column_cells(sheetxml.Column(col, kinds.get(col, "text"), styles.get(col)),
+                                    [value], rnum, 1)[0]
+        by_col[col] = xml.encode("utf-8")
+    body = b"".join(by_col[c] for c in sorted(by_col) if by_col[c])
+    return head + body + tail
+
+
+def append_estimate(td: TableData, n: int, shared: bool) -> int:
+    """A generous size of ``n`` new rows' XML (for ZIP64 room): 80 bytes an input cell, the formulas."""
+    per_formula = 60 if shared else 60 + max((len(f) for f in td.table.formulas.values()), default=0)
+    return n * (80 * len(td.inputs) + per_formula * len(td.computed) + 40)
+
+
+def _has_constants(row: bytes) -> bool:
+    _, cells, _ = sheetxml.row_cells(row)
+    for _, cell in cells:
+        if b"<f" not in cell and (b"<v>" in cell or b"<is>" in cell):
+            return True
+    return False
+
+
+def changes_xml(rows: list[list[object]]) -> bytes:
+    """The Changes sheet part (any log sheet's) from its rows (header first; frozen header row)."""
+    widths = (16, 11, 7, 9, 18, 18, 18, 16, 16, 60)
+    body = "".join(f'<row r="{r}">' + "".join(sheetxml.value_cell(f"{col_letters(j)}{r}", v)
+                                              for j, v in enumerate(values, start=1)) + "</row>"
+                   for r, values in enumerate(rows, start=1))
+    cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in enumerate(widths, 1))
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+           f'<dimension ref="A1:{col_letters(max((len(r) for r in rows), default=1))}{max(len(rows), 1)}"/>'
+           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+           'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{body}</sheetData>'
+           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+    return xml.encode("utf-8")
+
+
+def read_changes(pkg: Package, sheet: str = CHANGES_SHEET) -> list[list[object]] | None:
+    """The rows of the workbook's Changes sheet (or another log sheet; header first), None if it has none."""
+    ref = pkg.sheet(sheet)
+    if ref is None:
+        return None
+    return [list(r) for r in pc.CalamineWorkbook.from_path(str(pkg.path)).get_sheet_by_name(ref.name).to_python()]
+
+
+class FileBook:
+    """A client workbook file as a :class:`~ims_excel.book.port.Workbook` (see the module doc).
+
+    ``with FileBook(path) as wb: ...; wb.save()``; ``shared_formulas``: new rows' formulas stored as
+    shared formulas (``import --shared-formulas``)."""
+
+    def __init__(self, path: str | os.PathLike, *, shared_formulas: bool = False):
+        self.path = Path(path)
+        self.name = str(self.path)
+        self.shared_formulas = shared_formulas
+        self.pkg = Package(self.path)
+        try:
+            require_tables(self.pkg)
+        except BaseException:
+            self.pkg.close()
+            raise
+        self.edit = Edit(self.pkg)
+        self._logs: dict[str, list[list[object]]] = {}  # log sheet -> rows to append (on save)
+        self._headers: dict[str, list[str]] = {}
+        self._sheets: dict[str, tuple[outputs.Grid, str]] = {}
+        self.cached: CachedValues | None = None
+        """What :meth:`save`'s cache-only step did (the formula cells it restored; why values were left to
+        Excel), when table rows changed."""
+
+    def __enter__(self) -> "FileBook":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pkg.close()
+
+    def config(self) -> tuple[dict[str, object], dict[str, tuple[str, int, str]]]:
+        return read_config(self.pkg)
+
+    def table(self, name: str, direction: str, *, typed: bool = True) -> Table | None:
+        info = self.pkg.table(name)
+        if info is None:
+            return None
+        td = read_table(self.pkg, info, direction, typed=typed)
+        return Table(name, direction, td.frame, td.rows, td.inputs, td.last_filled, td)
+
+    def history(self) -> pd.DataFrame | None:
+        return read_history(self.pkg)
+
+    def write_table(self, table: Table, updates: dict[int, dict[str, object]], added: pd.DataFrame
+                    ) -> tuple[int, int] | None:
+        td: TableData = table.handle
+        cells = {row: {td.inputs[name]: v for name, v in vals.items()} for row, vals in updates.items() if vals}
+        if not len(added) and not cells:
+            return None
+        first, last, stream, txml = append_plan(self.pkg, td, added, table.direction,
+                                                shared_formulas=self.shared_formulas, updates=cells)
+        part = td.table.sheet_part
+        self.edit.stream[part] = stream
+        self.edit.size_hint[part] = (self.pkg.by_name[part].file_size
+                                     + append_estimate(td, len(added), self.shared_formulas))
+        self.edit.replace[td.table.part] = txml.encode("utf-8")
+        return (first, last) if len(added) else None
+
+    def append_rows(self, sheet: str, header: list[str], rows: list[list[object]]) -> None:
+        self._logs.setdefault(sheet, []).extend(rows)
+        self._headers.setdefault(sheet, list(header))
+
+    def put_sheet(self, sheet: str, grid: outputs.Grid, *, after: str) -> None:
+        self._sheets[sheet] = (grid, after)
+
+    def save(self, *, backup: bool = True) -> bool:
+        if not (self.edit.stream or self.edit.replace or self._sheets or self._logs):
+            return False
+        for sheet, rows in self._logs.items():
+            old = read_changes(self.pkg, sheet) or [self._headers[sheet]]
+            _put(self.edit, self.pkg, sheet, changes_xml(old + rows), after=None)
+        if self._sheets:
+            styles = borrow_styles(self.pkg, self.pkg.table("Inward"))  # require_tables: it is there
+            for sheet, (grid, after) in self._sheets.items():
+                _put(self.edit, self.pkg, sheet, grid_xml(grid, styles), after=after)
+        if self.edit.stream:  # table rows changed: every formula cell caches the engine's value (issue 9)
+            self.cached = save_with_cached_values(self.edit, self.path, backup=backup)
+        else:
+            self.edit.save(self.path, backup=backup)
+        return True
+
+
+def grid_xml(grid: outputs.Grid, styles) -> bytes:
+    """A report sheet from its grid (text as inline strings: never a formula)."""
+    rows = grid_sheet_rows(grid, styles)
+    last_col = max((len(r) for r in grid.rows), default=1)
+    widths = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in sorted(grid.widths.items()))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats'
+            '.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<dimension ref="A1:{col_letters(last_col)}{max(len(grid.rows), 1)}"/>'
+            '<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+            f"<cols>{widths}</cols><sheetData>" + "".join(rows) + "</sheetData>"
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+            '<pageSetup paperSize="9" orientation="landscape"/></worksheet>').encode("utf-8")
+
+
+def _put(edit: Edit, pkg: Package, name: str, xml: bytes, after: str | None) -> None:
+    """The sheet ``name`` replaced by ``xml`` (its own relationships dropped), or added after ``after``."""
+    ref = pkg.sheet(name)
+    if ref is None:
+        add_sheet(edit, name, xml, after=after)
+        return
+    part = ref.part if ref.part.startswith("xl/") else "xl/" + ref.part.lstrip("/")
+    edit.replace[part] = xml
+    rels = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+    if pkg.has(rels):
+        edit.drop.add(rels)
+
+
+__all__ = ["FileBook", "append_plan", "append_estimate", "changes_xml", "read_changes", "grid_xml"]

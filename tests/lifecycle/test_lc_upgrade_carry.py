@@ -1,0 +1,395 @@
+"""``upgrade`` carries what the user added to a workbook into the rebuilt one (issue 14, "No data loss"):
+cells typed in free places (a note in Config, a cell below the Inward table, cells on Summary: text,
+numbers, dates with their format, formulas), comments (legacy comments part + VML note), a sheet the user
+added, defined names, data validations and conditional formats on the user's own ranges. What it cannot
+carry is refused by name (exit 2, nothing written) unless ``--force``, which drops it and says so.
+
+Each addition is written into the book's XML as Excel writes it, then read back after the upgrade with
+python-calamine and from the package; the upgraded book must pass openxml-audit as Office 2016 and
+Microsoft 365 (the check every book we write passes: ``test_lc_excel_form``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+from excelform import audit_errors
+from lctools import grid, parts, sheet_names
+
+from ims_excel.book import process as book_process
+from ims_excel.book.leftovers import left_behind
+from ims_excel.cli import main
+from ims_excel.xlsx.fileio import latest_backup
+from ims_excel.xlsx.package import Package
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+EXCEL_ROOT = (f'xmlns="{MAIN}" xmlns:r="{REL}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+              'mc:Ignorable="x14ac xr" xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" '
+              'xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision"')
+
+
+def _rewrite(src: Path, dst: Path, change) -> Path:
+    """``dst``: ``src`` with ``change(parts)`` applied to its parts (a dict of name: text)."""
+    with zipfile.ZipFile(src) as z:
+        entries = {n: z.read(n).decode("utf-8") if not n.endswith(".bin") else z.read(n) for n in z.namelist()}
+    change(entries)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+    return dst
+
+
+def _after_cell(xml: str, ref: str, extra: str) -> str:
+    """``extra`` cells after cell ``ref`` (in its row)."""
+    new = re.sub(rf'(<c r="{ref}"[^>]*?(?:/>|>.*?</c>))', lambda m: m.group(1) + extra, xml, count=1, flags=re.S)
+    assert new != xml, ref
+    return new
+
+
+def _before(xml: str, tag: str, extra: str) -> str:
+    assert tag in xml, tag
+    return xml.replace(tag, extra + tag, 1)
+
+
+def _rel(e: dict, sheet_part: str, rid: str, typ: str, target: str, external: bool = False) -> None:
+    folder, base = sheet_part.rsplit("/", 1)
+    name = f"{folder}/_rels/{base}.rels"
+    rels = e.get(name, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{RELS}">'
+                       "</Relationships>")
+    mode = ' TargetMode="External"' if external else ""
+    e[name] = _before(rels, "</Relationships>", f'<Relationship Id="{rid}" Type="{REL}/{typ}" Target="{target}"{mode}/>')
+
+
+def _note_vml(shapes: list[tuple[int, int]], block: int) -> str:
+    """A VML drawing of note shapes at (row, col), 0-based, as Excel writes it."""
+    body = "".join(
+        f'<v:shape id="_x0000_s{block * 1024 + k + 1}" type="#_x0000_t202" style="position:absolute;margin-left:'
+        '59.25pt;margin-top:1.5pt;width:108pt;height:59.25pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
+        'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path '
+        'o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div>'
+        f'</v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{c + 1}, 15, '
+        f'{r}, 2, {c + 3}, 15, {r + 4}, 16</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row><x:Column>{c}'
+        "</x:Column></x:ClientData></v:shape>" for k, (r, c) in enumerate(shapes))
+    return ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+            f'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" '
+            f'data="{block}"/></o:shapelayout><v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+            'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path gradientshapeok="t" '
+            f'o:connecttype="rect"/></v:shapetype>{body}</xml>')
+
+
+def _comments(refs_texts: list[tuple[str, str]], author: str = "Ravi Kumar") -> str:
+    body = "".join(f'<comment ref="{ref}" authorId="0" shapeId="0" xr:uid="{{00000000-0006-0000-0000-00000000000{k}}}">'
+                   f'<text><r><rPr><b/><sz val="9"/><color indexed="81"/><rFont val="Tahoma"/><family val="2"/></rPr>'
+                   f'<t xml:space="preserve">{author}:</t></r><r><t xml:space="preserve"> {text}</t></r></text></comment>'
+                   for k, (ref, text) in enumerate(refs_texts))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments {EXCEL_ROOT}><authors><author>'
+            f"{author}</author></authors><commentList>{body}</commentList></comments>")
+
+
+CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def user_additions(src: Path, dst: Path) -> Path:
+    """The sample book with what a user adds by hand, each written as Excel writes it:
+
+    Config: a note in H2, a drop-down of their own in H3, a comment on H2 (Config has no comments part),
+    a note in H1 merged over H1:J1 with a link to the portal, a link to Summary on H2;
+    Inward: a number below the table, a comment on Z9 (into the template's comments part, no note shape);
+    Summary: text in F1 with a conditional format, a date in F2 (dd-mm-yyyy), a formula in F3, a print area;
+    Start: a comment (its VML drawing holds the buttons);
+    a sheet "My Notes" (rich shared string, a date, formulas incl. a shared one, a boolean, merged cells,
+    a validation, a conditional format, a hyperlink, a comment, a local name and a print area);
+    a workbook name MyTotal.
+    """
+    with Package(src) as pkg:
+        config, summary, start = (pkg.sheet(n).part for n in ("Config", "Summary", "Start"))
+        inward = pkg.table("Inward")
+        below = inward.bounds[2] + 3
+        comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
+        date_style = next(k for k, xf in enumerate(re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.search(
+            r"<cellXfs.*?</cellXfs>", pkg.text("xl/styles.xml"), re.S).group(0), re.S)) if 'numFmtId="165"' in xf)
+        n_sheets = len(pkg.sheets())
+
+    def change(e: dict) -> None:
+        e[config] = _after_cell(e[config], "A2", '<c r="H2" t="inlineStr"><is><t>call the client on Monday</t></is></c>')
+        e[config] = _before(e[config], "</dataValidations>", '<dataValidation type="list" allowBlank="1" '
+                            'showInputMessage="1" showErrorMessage="1" sqref="H3" xr:uid="{1B2F0C52-0000-4000-8000-'
+                            '000000000001}"><formula1>"Yes,No"</formula1></dataValidation>')
+        e["xl/comments8.xml"] = _comments([("H2", "confirm the period with the client")])
+        _rel(e, config, "rId8", "comments", "../comments8.xml")
+        e["[Content_Types].xml"] = _before(e["[Content_Types].xml"], "</Types>",
+                                           f'<Override PartName="/xl/comments8.xml" ContentType="{CT_COMMENTS}"/>')
+        e[inward.sheet_part] = _before(e[inward.sheet_part], "</sheetData>",
+                                       f'<row r="{below}"><c r="B{below}"><v>123456</v></c></row>')
+        e[comments] = _before(e[comments], "</commentList>",
+                              '<comment ref="Z9" authorId="0"><text><t>ask about this one</t></text></comment>')
+        e[summary] = _after_cell(e[summary], "B1", '<c r="F1" t="inlineStr"><is><t>checked by RK</t></is></c>')
+        e[summary] = _after_cell(e[summary], "B2", f'<c r="F2" s="{date_style}"><v>46310</v></c>')
+        e[summary] = _after_cell(e[summary], "B3", '<c r="F3"><f>F2+1</f><v>46311</v></c>')
+        # a format of the user's own (a new font and number format), as Excel adds it to styles.xml
+        st = e["xl/styles.xml"]
+        fonts = len(re.findall(r"<font>", re.search(r"<fonts.*?</fonts>", st, re.S).group(0)))
+        xfs = len(re.findall(r"<xf\b", re.search(r"<cellXfs.*?</cellXfs>", st, re.S).group(0)))
+        st = re.sub(r'<numFmts count="(\d+)">', lambda m: f'<numFmts count="{int(m.group(1)) + 1}">', st)
+        st = _before(st, "</numFmts>", '<numFmt numFmtId="190" formatCode="0.0%"/>')
+        st = re.sub(r'<fonts count="\d+"', f'<fonts count="{fonts + 1}"', st)
+        st = _before(st, "</fonts>", '<font><b/><i/><sz val="14"/><color rgb="FF00B050"/><name val="Arial"/>'
+                                     '<family val="2"/></font>')
+        st = re.sub(r'<cellXfs count="\d+"', f'<cellXfs count="{xfs + 1}"', st)
+        e["xl/styles.xml"] = _before(st, "</cellXfs>", f'<xf numFmtId="190" fontId="{fonts}" fillId="0" borderId="0" '
+                                     'xfId="0" applyNumberFormat="1" applyFont="1"/>')
+        e[summary] = _after_cell(e[summary], "B4", f'<c r="F4" s="{xfs}"><v>0.125</v></c>')
+        # Config: a note over merged cells, a link to the portal and one to a place in the book
+        e[config] = _after_cell(e[config], "A1", '<c r="H1" t="inlineStr"><is><t>see the portal</t></is></c>')
+        e[config] = _before(e[config], "<dataValidations", '<mergeCells count="1"><mergeCell ref="H1:J1"/></mergeCells>')
+        e[config] = _before(e[config], "<pageMargins", '<hyperlinks><hyperlink ref="H1" r:id="rId7" xr:uid="{7A}"/>'
+                            '<hyperlink ref="H2" location="Summary!B1" display="Summary"/></hyperlinks>')
+        _rel(e, config, "rId7", "hyperlink", "https://services.gst.gov.in/services/login", external=True)
+        e[summary] = _before(e[summary], "<pageMargins", '<conditionalFormatting sqref="F1"><cfRule type="containsText" '
+                             'dxfId="7" priority="1" operator="containsText" text="RK"><formula>NOT(ISERROR(SEARCH("RK",'
+                             'F1)))</formula></cfRule></conditionalFormatting>')
+        e["xl/comments9.xml"] = _comments([("F5", "the buttons need Python")])
+        e["xl/drawings/vmlDrawing1.vml"] = e["xl/drawings/vmlDrawing1.vml"].replace(
+            "</xml>", _note_vml([(4, 5)], 1).split("</v:shapetype>", 1)[1].replace("_x0000_s1025", "_x0000_s1100"))
+        _rel(e, start, "rId9", "comments", "../comments9.xml")
+        e["[Content_Types].xml"] = _before(e["[Content_Types].xml"], "</Types>",
+                                           f'<Override PartName="/xl/comments9.xml" ContentType="{CT_COMMENTS}"/>')
+        # the sheet the user added
+        sst = e["xl/sharedStrings.xml"]
+        k = len(re.findall(r"<si>", sst))
+        e["xl/sharedStrings.xml"] = _before(re.sub(r'(count|uniqueCount)="\d+"', lambda m: f'{m.group(1)}="{k + 1}"', sst),
+                                            "</sst>", '<si><r><rPr><b/><sz val="11"/><color theme="1"/><rFont val="Calibri"/>'
+                                            '<family val="2"/><scheme val="minor"/></rPr><t>Notes</t></r><r><t xml:space='
+                                            '"preserve"> for the partner</t></r></si>')
+        e["xl/worksheets/sheet20.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {EXCEL_ROOT} xr:uid="{{6E9F}}">'
+            '<sheetPr codeName="Sheet20"/><dimension ref="A1:E3"/><sheetViews><sheetView tabSelected="1" '
+            'workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15" x14ac:dyDescent="0.25"/><cols>'
+            f'<col min="2" max="2" width="12" style="{date_style}" customWidth="1"/></cols><sheetData>'
+            f'<row r="1" spans="1:5" x14ac:dyDescent="0.25"><c r="A1" t="s"><v>{k}</v></c><c r="B1" s="{date_style}">'
+            '<v>46310</v></c><c r="C1"><f>B1+30</f><v>46340</v></c></row>'
+            '<row r="2" spans="1:5" x14ac:dyDescent="0.25"><c r="A2" t="b"><v>1</v></c><c r="C2"><f t="shared" '
+            'ref="C2:C3" si="0">LEN(A1)</f><v>17</v></c></row>'
+            '<row r="3" spans="1:5" x14ac:dyDescent="0.25"><c r="A3" t="inlineStr"><is><t>gst.gov.in</t></is></c>'
+            '<c r="C3"><f t="shared" si="0"/><v>0</v></c></row></sheetData><mergeCells count="1"><mergeCell '
+            'ref="D1:E1"/></mergeCells><conditionalFormatting sqref="C1:C3"><cfRule type="cellIs" dxfId="8" '
+            'priority="1" operator="greaterThan"><formula>100</formula></cfRule></conditionalFormatting>'
+            '<dataValidations count="1"><dataValidation type="whole" allowBlank="1" showInputMessage="1" '
+            'showErrorMessage="1" sqref="D3"><formula1>1</formula1><formula2>9</formula2></dataValidation>'
+            '</dataValidations><hyperlinks><hyperlink ref="A3" r:id="rId2" xr:uid="{5A1B}"/></hyperlinks>'
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+            '<legacyDrawing r:id="rId1"/></worksheet>')
+        e["xl/comments20.xml"] = _comments([("B1", "due date for the reply")])
+        e["xl/drawings/vmlDrawing20.vml"] = _note_vml([(0, 1)], 20)
+        _rel(e, "xl/worksheets/sheet20.xml", "rId1", "vmlDrawing", "../drawings/vmlDrawing20.vml")
+        _rel(e, "xl/worksheets/sheet20.xml", "rId2", "hyperlink", "https://www.gst.gov.in/", external=True)
+        _rel(e, "xl/worksheets/sheet20.xml", "rId3", "comments", "../comments20.xml")
+        _rel(e, "xl/workbook.xml", "rId99", "worksheet", "worksheets/sheet20.xml")
+        e["[Content_Types].xml"] = _before(e["[Content_Types].xml"], "</Types>",
+                                           f'<Override PartName="/xl/worksheets/sheet20.xml" ContentType="{CT_SHEET}"/>'
+                                           f'<Override PartName="/xl/comments20.xml" ContentType="{CT_COMMENTS}"/>')
+        wb = _before(e["xl/workbook.xml"], "</sheets>", '<sheet name="My Notes" sheetId="99" r:id="rId99"/>')
+        e["xl/workbook.xml"] = _before(wb, "</definedNames>", '<definedName name="MyTotal">Summary!$C$9</definedName>'
+                                       f'<definedName name="_xlnm.Print_Area" localSheetId="{n_sheets}">\'My Notes\'!'
+                                       f'$A$1:$C$3</definedName><definedName name="Rate" localSheetId="{n_sheets}">'
+                                       "'My Notes'!$B$1</definedName><definedName name=\"_xlnm.Print_Area\" "
+                                       "localSheetId=\"3\">Summary!$B$1:$G$47</definedName>")
+    return _rewrite(src, dst, change)
+
+
+def _cell(path: Path, sheet: str, ref: str) -> str:
+    with Package(path) as pkg:
+        xml = pkg.text(pkg.sheet(sheet).part)
+    m = re.search(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', xml, re.S)
+    return m.group(0) if m else ""
+
+
+def _at(rows: list[list], ref: str):
+    m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return rows[int(m.group(2)) - 1][col - 1]
+
+
+def _comment_refs(path: Path, sheet: str) -> dict[str, str]:
+    with Package(path) as pkg:
+        part = pkg.sheet(sheet).part
+        rels = pkg.rels(part)
+        target = next(t for typ, t, _ in rels.values() if typ.endswith("/comments"))
+        vml = next(t for typ, t, _ in rels.values() if typ.endswith("/vmlDrawing"))
+        notes = {(int(r), int(c)) for r, c in re.findall(r"<x:Row>(\d+)</x:Row><x:Column>(\d+)</x:Column>",
+                                                         pkg.text(vml))}
+        assert f'r:id="{next(k for k, v in rels.items() if v[0].endswith("/vmlDrawing"))}"' in pkg.text(part)
+        out = {}
+        for ref, body in re.findall(r'<comment ref="([A-Z]+\d+)"[^>]*>(.*?)</comment>', pkg.text(target), re.S):
+            out[ref] = "".join(re.findall(r"<t[^>]*>([^<]*)</t>", body))
+            r = int(re.sub(r"[A-Z]", "", ref)) - 1
+            c = sum((ord(ch) - 64) * 26 ** i for i, ch in enumerate(reversed(re.sub(r"\d", "", ref)))) - 1
+            assert (r, c) in notes, (sheet, ref, "no note shape")
+        return out
+
+
+def test_upgrade_carries_every_kind_of_user_addition(sample_master, tmp_path, capsys):
+    """Issue 14: cells, comments, an added sheet, defined names, validations and conditional formats are in the
+    upgraded book, with their types (number, text, rich text, boolean, date with its format, formula); nothing
+    is left behind; the previous file is the dated backup; openxml-audit finds no error."""
+    book = user_additions(sample_master, tmp_path / "client.xlsm")
+    with Package(book) as pkg:
+        below = pkg.table("Inward").bounds[2] + 3
+    before = book.read_bytes()
+    assert main(["upgrade", str(book)]) == 0
+    out = capsys.readouterr().out
+    for words in ("carried: cell Config!H2 ('call the client on Monday')", f"carried: cell Inward!B{below} ('123456')",
+                  "carried: comment on Inward!Z9", "carried: comment on Config!H2", "carried: comment on Start!F5",
+                  "carried: cell Summary!F3 (a formula)", "carried: sheet 'My Notes'",
+                  "carried: defined name MyTotal (Summary!$C$9)", "carried: data validation on Config!H3",
+                  "carried: conditional format on Summary!F1", "carried: print area of sheet 'Summary'",
+                  "carried: merged cells Config!H1:J1", "carried: hyperlink on Config!H1 (https://services.gst.gov",
+                  "carried: hyperlink on Config!H2 (Summary!B1)",
+                  "Previous version kept as client.bak-"):
+        assert words in out, (words, out)
+    assert "dropped" not in out
+    assert latest_backup(book).read_bytes() == before
+    assert left_behind(latest_backup(book), book) == []
+
+    # cells, read back with python-calamine (values) and from the package (types, formulas)
+    assert _at(grid(book, "Config"), "H2") == "call the client on Monday"
+    assert _at(grid(book, "Inward"), f"B{below}") == 123456
+    summary = grid(book, "Summary")
+    assert _at(summary, "F1") == "checked by RK"
+    assert _at(summary, "F2") == dt.date(2026, 10, 15)  # serial 46310 in dd-mm-yyyy: a date, not a number
+    assert "<f>F2+1</f>" in _cell(book, "Summary", "F3") and _at(summary, "F3") == 46311
+    assert _at(summary, "F4") == 0.125
+    with Package(book) as pkg:  # the user's own format, copied into the new book's styles
+        st = pkg.text("xl/styles.xml")
+        xf = re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.search(r"<cellXfs.*?</cellXfs>", st, re.S).group(0), re.S)[
+            int(re.search(r'\bs="(\d+)"', _cell(book, "Summary", "F4")).group(1))]
+        fmt = re.search(r'numFmtId="(\d+)"', xf).group(1)
+        assert f'<numFmt numFmtId="{fmt}" formatCode="0.0%"/>' in st
+        font = re.findall(r"<font>.*?</font>", re.search(r"<fonts.*?</fonts>", st, re.S).group(0))[
+            int(re.search(r'fontId="(\d+)"', xf).group(1))]
+        assert '<name val="Arial"/>' in font and "<b/><i/>" in font
+    # comments, each with its note shape
+    assert "confirm the period with the client" in _comment_refs(book, "Config")["H2"]
+    assert _comment_refs(book, "Inward")["Z9"] == "ask about this one"
+    assert "the buttons need Python" in _comment_refs(book, "Start")["F5"]
+    # the added sheet
+    assert "My Notes" in sheet_names(book)
+    notes = grid(book, "My Notes")
+    assert _at(notes, "A1") == "Notes for the partner" and _at(notes, "B1") == dt.date(2026, 10, 15)
+    assert _at(notes, "A2") is True and _at(notes, "C1") == 46340 and _at(notes, "A3") == "gst.gov.in"
+    assert "<r><rPr><b/>" in _cell(book, "My Notes", "A1")  # rich text kept
+    assert 't="shared"' in _cell(book, "My Notes", "C3")
+    assert "due date for the reply" in _comment_refs(book, "My Notes")["B1"]
+    with Package(book) as pkg:
+        notes_part = pkg.sheet("My Notes").part
+        xml = pkg.text(notes_part)
+        assert '<mergeCell ref="D1:E1"/>' in xml and 'sqref="D3"' in xml and "<cfRule" in xml and "tabSelected" not in xml
+        assert any(t == "https://www.gst.gov.in/" for _, t, _ in pkg.rels(notes_part).values())
+        wb = pkg.text("xl/workbook.xml")
+        order = re.findall(r'<sheet\b[^>]*?name="([^"]*)"', wb)
+        assert f'<definedName name="Rate" localSheetId="{order.index("My Notes")}">\'My Notes\'!$B$1' in wb
+        assert f'<definedName name="_xlnm.Print_Area" localSheetId="{order.index("Summary")}">Summary!$B$1:$G$47' in wb
+        assert '<definedName name="MyTotal">Summary!$C$9</definedName>' in wb
+        config_part = pkg.sheet("Config").part
+        config_xml = pkg.text(config_part)
+        assert 'sqref="H3"' in config_xml and '<mergeCells count="1"><mergeCell ref="H1:J1"/></mergeCells>' in config_xml
+        link = re.search(r'<hyperlink ref="H1" r:id="([^"]+)"/>', config_xml)
+        assert link and pkg.rels(config_part)[link.group(1)][1] == "https://services.gst.gov.in/services/login"
+        assert '<hyperlink ref="H2" location="Summary!B1" display="Summary"/>' in config_xml
+        summary_xml = pkg.text(pkg.sheet("Summary").part)
+        cf = re.search(r'<conditionalFormatting sqref="F1"><cfRule[^>]*dxfId="(\d+)"', summary_xml)
+        dxfs = re.findall(r"<dxf>.*?</dxf>", pkg.text("xl/styles.xml"), re.S)
+        assert cf and "FF9C0006" in dxfs[int(cf.group(1))]  # the same differential format (red text)
+    assert audit_errors(book) == {"office2016": [], "microsoft365": []}
+    # and the next process still works on it, keeping them
+    book_process.process(book)
+    assert _at(grid(book, "Config"), "H2") == "call the client on Monday" and "My Notes" in sheet_names(book)
+
+
+def test_upgrade_refuses_what_it_cannot_carry_unless_forced(sample_master, tmp_path, capsys):
+    """A drop-down the user changed on a cell that has the template's own validation (Config!B7) cannot go with
+    it (a cell takes one validation), nor cells merged over the template's text (D22:E22 would hide E22):
+    exit 2 naming each, nothing written; --force drops them, says so, and carries the rest."""
+    def own_dropdown(e: dict) -> None:
+        with Package(sample_master) as pkg:
+            config = pkg.sheet("Config").part
+        e[config] = e[config].replace('sqref="B7"><formula1>"Monthly,Quarterly"', 'sqref="B7"><formula1>'
+                                      '"Monthly,Quarterly,Yearly"', 1)
+        e[config] = _after_cell(e[config], "A2", '<c r="H2" t="inlineStr"><is><t>kept</t></is></c>')
+        e[config] = _before(e[config], "<dataValidations", '<mergeCells count="1"><mergeCell ref="D22:E22"/></mergeCells>')
+    book = _rewrite(sample_master, tmp_path / "client.xlsm", own_dropdown)
+    before = book.read_bytes()
+    assert main(["upgrade", str(book)]) == 2
+    err = capsys.readouterr().err
+    assert "data validation on Config!B7: the current template validates B7 itself" in err, err
+    assert "merged cells Config!D22:E22: they would hide the current template's cell E22" in err, err
+    assert "Nothing was written" in err and "Traceback" not in err and "cell Config!H2" not in err
+    assert book.read_bytes() == before and latest_backup(book) is None
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp") or p.name.startswith("ims-upgrade-")]
+    assert main(["upgrade", str(book), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "dropped (--force): data validation on Config!B7" in out and "carried: cell Config!H2 ('kept')" in out
+    assert "dropped (--force): merged cells Config!D22:E22" in out
+    assert latest_backup(book).read_bytes() == before
+    assert _at(grid(book, "Config"), "H2") == "kept"
+    assert '"Monthly,Quarterly"</formula1>' in parts(book)[_config_part(book)].decode()
+
+
+def _config_part(book: Path) -> str:
+    with Package(book) as pkg:
+        return pkg.sheet("Config").part
+
+
+def test_upgrade_of_an_untouched_book_finds_nothing_left_behind(sample_master, tmp_path, capsys):
+    book = tmp_path / "client.xlsm"
+    shutil.copy(sample_master, book)
+    book_process.process(book)
+    assert main(["upgrade", str(book)]) == 0
+    assert "carried:" not in capsys.readouterr().out
+    assert left_behind(latest_backup(book), book) == []
+
+
+def test_a_cell_where_the_template_now_has_its_table_is_refused(sample_master, tmp_path, capsys):
+    """A book of an older layout whose Inward table ended one column earlier, with the user's note beside it
+    (CR5) and a formula filled right from CR6 to CS6 (a shared formula, ECMA-376 Part 1, 18.3.1.40): the current
+    template's table covers CR now, so the note and the formula's first cell cannot go there, nor CS6, a piece
+    of that formula. Exit 2 naming each and why; --force drops them and says so."""
+    with Package(sample_master) as pkg:
+        t = pkg.table("Inward")
+    last = t.columns[-1]
+    letters = re.fullmatch(r"A1:([A-Z]+)\d+", t.ref).group(1)
+    narrower = re.sub(r"[A-Z]$", lambda m: chr(ord(m.group(0)) - 1), letters)
+    right = re.sub(r"[A-Z]$", lambda m: chr(ord(m.group(0)) + 1), letters)
+
+    def older_layout(e: dict) -> None:
+        x = re.sub(rf'<tableColumn\b[^>]*name="{re.escape(last)}"[^>]*?(?:/>|>.*?</tableColumn>)', "", e[t.part],
+                   flags=re.S)
+        x = re.sub(rf'ref="A1:{letters}(\d+)"', rf'ref="A1:{narrower}\1"', x)
+        e[t.part] = x.replace(f'count="{len(t.columns)}"', f'count="{len(t.columns) - 1}"', 1)
+        s = re.sub(rf'<c r="{letters}\d+"[^>]*?(?:/>|>.*?</c>)', "", e[t.sheet_part], flags=re.S)
+        s = _after_cell(s, f"{narrower}5", f'<c r="{letters}5" t="inlineStr"><is><t>my note</t></is></c>')
+        # a formula filled right from CR6 to CS6: its first cell, which holds the formula, cannot go
+        e[t.sheet_part] = _after_cell(s, f"{narrower}6", f'<c r="{letters}6"><f t="shared" ref="{letters}6:{right}6" '
+                                      f'si="90">1+1</f><v>2</v></c><c r="{right}6"><f t="shared" si="90"/><v>2</v></c>')
+    book = _rewrite(sample_master, tmp_path / "client.xlsm", older_layout)
+    before = book.read_bytes()
+    assert main(["upgrade", str(book)]) == 2
+    err = capsys.readouterr().err
+    assert f"cell Inward!{letters}5 ('my note'): the current template's table Inward covers that cell" in err, err
+    assert f"cell Inward!{letters}6 (a formula): the current template's table Inward covers that cell" in err
+    assert f"cell Inward!{right}6 (a formula): one piece of a shared formula whose first cell is not carried" in err
+    assert book.read_bytes() == before and latest_backup(book) is None
+    assert main(["upgrade", str(book), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert f"dropped (--force): cell Inward!{letters}5 ('my note')" in out
+    assert f"dropped (--force): cell Inward!{right}6 (a formula)" in out
+    assert "my note" not in [str(v) for row in grid(book, "Inward") for v in row]
