@@ -152,6 +152,11 @@ class ImportReport:
         if self.originals_filled:
             out.append(f"Original Action / Original 3B Filed filled from History for {self.originals_filled} "
                        "amendments.")
+        return out
+
+    def cache_lines(self) -> list[str]:
+        """What the file's cache-only step did (``ims-excel import``; in Excel the book calculates itself)."""
+        out = []
         for table, cells in self.restored.items():
             shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
             out.append(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: "

@@ -287,7 +287,9 @@ def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, 
             edit = Edit(pkg)
             full_calc_on_load(edit)
             edit.save(target, backup=backup)
-            return CachedValues(None, None, None, [], False, str(e))
+            problems = [line for line in str(e).splitlines() if line.strip()]
+            why = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+            return CachedValues(None, None, None, [], False, why)
         edit = Edit(pkg)
         cached = write_cached_values(edit, book, result)
         edit.save(target, backup=backup)

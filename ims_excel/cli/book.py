@@ -75,7 +75,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(rep.as_dict(), indent=1, ensure_ascii=False))
         return EXIT_OK
-    for line in rep.lines():
+    for line in rep.lines() + rep.cache_lines():
         print(line)
     print(f"Next: ims-excel process {args.book}")
     return EXIT_OK
