@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,29 +27,13 @@ from ims_excel import gstin as gstin_mod, periods
 from ims_excel.records import ACTIONS, Column, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, categories, header_key
 from ims_excel.vec import by_unique
 from ims_excel.xlsx.dates import timestamps
+from ims_excel.xlsx.problems import Problem
 
 MAX_PROBLEMS_PER_COLUMN = 20
 
 
-@dataclass(frozen=True)
-class InputProblem:
-    """One thing wrong with the input, named so that a person can find it."""
-
-    file: str
-    row: int | None  # 1-based data row; None for a whole-file problem
-    column: str | None
-    message: str
-    sheet: str | None = None
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.sheet:
-            where.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}"
+InputProblem = Problem
+"""One thing wrong with the input (the shape the xlsx layer's limit guards use too)."""
 
 
 class InputError(ValueError):

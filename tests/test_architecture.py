@@ -54,6 +54,18 @@ def test_a_cycle_between_siblings_breaks_the_contracts(tmp_path):
     assert "No import cycles between sibling modules or packages BROKEN" in run.stdout
 
 
+def test_input_and_limit_problems_are_one_shape():
+    """One "thing wrong, named by file, sheet, row, column" for readers and writers alike: the xlsx
+    layer defines it (it imports nothing of IMS), normalise re-exports it; no second copy to drift."""
+    from ims_excel.normalise import InputProblem
+    from ims_excel.xlsx.limits import LimitProblem
+    from ims_excel.xlsx.problems import Problem
+
+    assert InputProblem is Problem and LimitProblem is Problem
+    p = InputProblem("in.csv", 4, "IGST", "'x' is not an amount", "Inward")
+    assert str(p) == "in.csv, sheet 'Inward', row 4, column 'IGST': 'x' is not an amount"
+
+
 def test_a_button_reading_the_file_itself_breaks_the_contracts(tmp_path):
     """Issue 13: the buttons reach the open workbook through ``xl.openbook`` (the port), not the file's reader."""
     root = _copy(tmp_path)

@@ -179,7 +179,8 @@ class FileBook:
     """A client workbook file as a :class:`~ims_excel.book.port.Workbook` (see the module doc).
 
     ``with FileBook(path) as wb: ...; wb.save()``; ``shared_formulas``: new rows' formulas stored as
-    shared formulas (``import --shared-formulas``)."""
+    shared formulas (``import --shared-formulas``). A table's sheet is rewritten in one streamed pass,
+    so each table takes one :meth:`write_table` (its changed cells and new rows together) per save."""
 
     def __init__(self, path: str | os.PathLike, *, shared_formulas: bool = False):
         self.path = Path(path)
@@ -224,6 +225,8 @@ class FileBook:
     def write_table(self, table: Table, updates: dict[int, dict[str, object]], added: pd.DataFrame
                     ) -> tuple[int, int] | None:
         td: TableData = table.handle
+        if td.table.sheet_part in self.edit.stream:  # the second pass would start from the file again
+            raise ValueError(f"{table.name}: one write_table per table before save()")
         cells = {row: {td.inputs[name]: v for name, v in vals.items()} for row, vals in updates.items() if vals}
         if not len(added) and not cells:
             return None

@@ -15,11 +15,12 @@ import python_calamine as pc
 
 from ims_excel import periods
 from ims_excel.book.edit import Edit, Styles, add_sheet, next_free
-from ims_excel.book.read import Book, HISTORY, MiniWorkbook
+from ims_excel.book.read import Book, HISTORY
 from ims_excel.engine import Result
 from ims_excel.records import INWARD_COLUMNS, categories
 from ims_excel.xlsx import sheetxml, units as units_mod
 from ims_excel.xlsx.package import CT_TABLE, Package, REL_TABLE, attr_escape, col_letters
+from ims_excel.xlsx.tableread import MiniWorkbook
 
 
 AMENDMENT_OF = {"B2BA": "B2B", "B2B-DNA": "B2B-DN", "B2B-CNA": "B2B-CN", "ECOA": "ECO", "IMPGA": "IMPG",

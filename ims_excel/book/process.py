@@ -30,12 +30,13 @@ from ims_excel.book.carry import CannotCarry, process_blockers
 from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_calc_chain, full_calc_on_load,
                                  grid_sheet_rows, set_custom_properties, sheet_head)
 from ims_excel.book.sheet_values import cache_sheet_values
-from ims_excel.book.read import Book, Progress, TableData, VALIDATION, evaluate_book, load_book
+from ims_excel.book.read import Book, TableData, VALIDATION, evaluate_book, load_book
 from ims_excel.engine import Result
 from ims_excel.normalise import InputError
 from ims_excel.template import inward as inward_mod, outward as outward_mod
 from ims_excel.xlsx import codec, fanout, sheetxml, units as units_mod
 from ims_excel.xlsx.package import Package, check_not_open, col_index, col_letters, now_stamp
+from ims_excel.xlsx.tableread import Progress
 
 
 def _validation_xml(grid: outputs.Grid, styles: Styles) -> bytes:

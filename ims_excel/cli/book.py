@@ -216,8 +216,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
                           "failed": [{"file": str(r.path), "error": r.error} for r in bad]}, indent=1, default=str))
     else:
         _print_table(table)
-        for r in bad:
-            print(f"FAILED {r.path}: {r.error}")
+        for r in bad:  # the error names its file already when it comes from a reader: name it once
+            error = r.error.removeprefix(f"{r.path}: ").removeprefix(f"{r.path}, ")
+            sep = ", " if r.error.startswith(f"{r.path}, ") else ": "
+            print(f"FAILED {r.path}{sep}{error}")
         print(f"{len(good)} workbooks summarised, {len(bad)} failed.")
     if args.csv:
         write_csv(args.csv, table)

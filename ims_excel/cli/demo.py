@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ims_excel import periods
 from ims_excel.book.export import export_upload
+from ims_excel.book.filebook import FileBook
 from ims_excel.book.imports import import_sources
 from ims_excel.book.new import new_workbook, set_config_as_of
 from ims_excel.book.process import ProcessReport, process
@@ -39,6 +40,8 @@ class DemoFiles:
     report: Path
     result: Result
     upload_obj: object
+    sheet_rows: object = None
+    """The Inward sheet row of each record (the export and the Validation sheet name records by it)."""
 
 
 def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: Path) -> DemoFiles:
@@ -56,12 +59,14 @@ def demo(out_dir: Path, context: dict[str, str], inward_csv: Path, outward_csv: 
     rep = process(book, backup=False)
     upload = out_dir / "upload.json"
     up, _, _ = export_upload(book, upload, only_valid=True)
+    with FileBook(book) as wb:  # the Inward sheet row of each record, as the upload's list names them
+        sheet_rows = wb.table("Inward", "inward").rows
     report = out_dir / "report.json"
     write_text_atomically(report, json.dumps(to_json(rep.result), ensure_ascii=False, indent=1))
     summary = out_dir / "summary.txt"
     write_text_atomically(summary, demo_summary(rep, up, book, upload, report) + "\n\n" +
-                      text_report(rep.result, max_rows=25) + "\n")
-    return DemoFiles(book, upload, summary, report, rep.result, up)
+                      text_report(rep.result, max_rows=25, rows=sheet_rows) + "\n")
+    return DemoFiles(book, upload, summary, report, rep.result, up, sheet_rows)
 
 
 def demo_summary(rep: ProcessReport, up, book: Path, upload: Path, report: Path) -> str:
@@ -97,7 +102,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = files.result
     print("ims-excel demo: the bundled sample (every IMS section, the usual mistakes) for "
           f"R = {DEMO_CONTEXT['gstin']}, return period {DEMO_CONTEXT['period']}, as of {DEMO_CONTEXT['as_of']}\n")
-    print(text_report(result, max_rows=60))
+    print(text_report(result, max_rows=60, rows=files.sheet_rows))
     up = files.upload_obj
     print(f"\nWrote {files.workbook} (processed: Validation sheet, Inward results, Liability rows)")
     print(f"Wrote {files.upload} ({up.count} records to upload; {len(up.left_out) - len(up.act_online)} "

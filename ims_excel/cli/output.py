@@ -108,7 +108,11 @@ def money(v: float) -> str:
     return sign + ",".join(groups + [tail]) + "." + frac
 
 
-def text_report(result: Result, max_rows: int = 40) -> str:
+def text_report(result: Result, max_rows: int = 40, rows: np.ndarray | None = None) -> str:
+    """The validation summary, GSTR-3B Table 4 and add-back as text. Records are named by their Inward sheet
+    row when ``rows`` (one per record) is given, as the export and the Validation sheet name them; else by
+    their record number (1 = the first record, the JSON's ``row``), labelled so that neither is taken for
+    the other."""
     ctx = result.context
     lines = [f"IMS report  GSTIN {ctx.gstin}  return period {periods.label(ctx.return_period)}"
              f" ({ctx.frequency})  as of {ctx.as_of:%d-%m-%Y}  rules {rulebook().version}", ""]
@@ -117,11 +121,13 @@ def text_report(result: Result, max_rows: int = 40) -> str:
     recs = result.records
     flagged = np.flatnonzero(recs["status"].isin(["error", "warning"]).to_numpy())
     if len(flagged):
-        lines += ["", f"{'row':>5}  {'section':<8} {'document':<18} {'action':<9} {'status':<7} "
+        label = "Inward row" if rows is not None else "record"
+        number = np.asarray(rows) if rows is not None else recs["row"].to_numpy()
+        lines += ["", f"{label:>10}  {'section':<8} {'document':<18} {'action':<9} {'status':<7} "
                       f"{'code':<26} message"]
         for i in flagged[:max_rows]:
             r = recs.iloc[i]
-            lines.append(f"{int(r['row']):>5}  {result.inward['section'].iloc[i]:<8} "
+            lines.append(f"{int(number[i]):>10}  {result.inward['section'].iloc[i]:<8} "
                          f"{str(result.inward['document_number'].iloc[i])[:18]:<18} "
                          f"{(result.inward['action'].iloc[i] or 'No Action'):<9} {r['status']:<7} "
                          f"{r['primary_code']:<26} {message(result, i)}")

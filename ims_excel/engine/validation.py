@@ -122,10 +122,9 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(too_much, "DECL_EXCEEDS", "error")
     add(partial & (np.abs(declared[:, 1] - declared[:, 2]) > 0.005), "DECL_CGST_NE_SGST", "warning")
     r_codes, r_uniques = pd.factorize(df["remarks"].to_numpy(dtype=object))
-    remark_len = np.array([len(v.strip()) if isinstance(v, str) else 0 for v in r_uniques] + [0])[r_codes]
     raw_len = np.array([len(v) if isinstance(v, str) else 0 for v in r_uniques] + [0])[r_codes]
-    add(may_declare & ~blocked & ((red == PARTIAL) | (red == NIL)) & (remark_len == 0),
-        "DECL_NO_REMARK", "warning")
+    # no remark is asked for with a partial or nil reduction (Q9): remarks go with Reject or Pending only
+    # in the offline upload (parameters.yaml remarks_with_action)
 
     # --- data checks
     override = df["gstin_override"].to_numpy() == 1

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ims_excel.formats import canonical, gstr2b_json, ims_json, portal_excel, purchase_register
 from ims_excel.formats._common import check_size, file_problem, to_typed
-from ims_excel.formats._excel import open_workbook
+from ims_excel.formats._excel import open_workbook, reading
 from ims_excel.formats._jsonio import read_json
 from ims_excel.formats.upload_json import Upload, UploadRefused, build_upload, write_upload
 from ims_excel.normalise import InputError, InputProblem
@@ -79,6 +79,11 @@ def _read_json(path: Path) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, direction: str) -> pd.DataFrame:
+    with reading(path):
+        return _read_excel_cells(path, direction)
+
+
+def _read_excel_cells(path: Path, direction: str) -> pd.DataFrame:
     wb = open_workbook(path, tables=True)
     want = "outward" if direction == "outward" else "inward"
     try:

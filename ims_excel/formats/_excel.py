@@ -15,6 +15,7 @@ zip directory declares; the limits are absolute and can be changed with
 
 from __future__ import annotations
 
+import contextlib
 import html
 import posixpath
 import re
@@ -28,7 +29,7 @@ from ims_excel.formats._common import check_size, file_problem, label_key
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.xlsx import fastread
 from ims_excel.xlsx.guard import Refused, check_parts, env_limit, limit_part
-from ims_excel.xlsx.package import MAX_RATIO, col_letters
+from ims_excel.xlsx.package import MAX_RATIO, UNREADABLE, col_letters
 
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 2 * 1024**3
@@ -80,6 +81,18 @@ def open_workbook(path: str | Path, tables: bool = False) -> pc.CalamineWorkbook
         raise file_problem(path, "is password-protected; save an unprotected copy") from None
     except Exception as exc:  # calamine's errors have no common base beyond Exception
         raise file_problem(path, f"cannot be read as a workbook: {exc}") from None
+
+
+@contextlib.contextmanager
+def reading(path: str | Path):
+    """Name the SOURCE workbook when its content cannot be decoded while its cells are read (malformed
+    UTF-8, a lone surrogate, ``&#1114112;``, a bad CRC...; python-calamine raises ``CalamineError``),
+    rather than let the error reach a door that would blame the client workbook (issue 14, "Faults")."""
+    try:
+        yield
+    except (pc.CalamineError, *UNREADABLE) as exc:
+        raise file_problem(path, f"cannot be read ({type(exc).__name__}: {exc}); the file is damaged: export "
+                                 "or download it again") from None
 
 
 def sheet_rows(wb: pc.CalamineWorkbook, name: str) -> list[list]:

@@ -117,11 +117,34 @@ def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
     except UnicodeDecodeError as exc:
         raise file_problem(file, f"is not UTF-8 text (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_float=parse_float, parse_constant=_refuse_constant)
+        obj = json.loads(text, parse_float=parse_float, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise file_problem(file, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
         raise file_problem(file, f"is not JSON: {exc}") from None
+    _refuse_lone_surrogates(text, obj, file)
+    return obj
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _refuse_lone_surrogates(text: str, obj: object, file: str) -> None:
+    """A ``\\uD800``-``\\uDFFF`` escape that is not half of a pair parses to a lone surrogate: not a character,
+    it cannot be written to a workbook (UTF-8) and would crash the save. Refused, naming where (issue 14)."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        m = _SURROGATE_ESCAPE.search(_SURROGATE_PAIR.sub(lambda p: " " * len(p.group(0)), text))
+        where = ""
+        if m:
+            line = text.count("\n", 0, m.start()) + 1
+            where = f" ({m.group(0)} at line {line} column {m.start() - text.rfind(chr(10), 0, m.start())})"
+        raise file_problem(file, f"holds a lone surrogate{where}: half of a UTF-16 pair, not a character; the "
+                                 "file is damaged: download it again") from None
 
 
 def read_json(path: str | Path, max_bytes: int | None = None, max_depth: int | None = None) -> object:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ims_excel.formats import busy_books, purchase_register, tally_books
 from ims_excel.formats._common import check_size, file_problem, label_key, relocate
-from ims_excel.formats._excel import open_workbook, sheet_rows
+from ims_excel.formats._excel import open_workbook, reading, sheet_rows
 from ims_excel.normalise import InputError, InputProblem, normalise, parse_amounts
 from ims_excel.formats._values import month_name_dates
 from ims_excel.records import INWARD_COLUMNS, header_key
@@ -82,8 +82,9 @@ def read_one(path: str | Path) -> pd.DataFrame:
     if suffix == ".csv":
         sheets = {"": _csv_rows(path)}
     elif suffix in (".xlsx", ".xlsm"):
-        wb = open_workbook(path)
-        sheets = {s: sheet_rows(wb, s) for s in wb.sheet_names}
+        with reading(path):
+            wb = open_workbook(path)
+            sheets = {s: sheet_rows(wb, s) for s in wb.sheet_names}
     else:
         raise file_problem(path, f"has an unsupported type {suffix or '(no extension)'!r}: use .csv, .xlsx or .xlsm")
     raws = []

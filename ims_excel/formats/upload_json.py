@@ -79,14 +79,20 @@ from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
 from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
 from ims_excel.xlsx.package import write_text_atomically
 from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
+from ims_excel.rules import rulebook
 
-MAX_REMARKS = 250
+MAX_REMARKS = int(rulebook().param("remarks_max_length"))
+"""250: the offline utility's limit (parameters.yaml remarks_max_length, G10)."""
 DEFAULT_SPECIFIED_SECTIONS = frozenset({"B2BA", "B2B-DNA", "B2B-CN", "B2B-CNA"})
 """Used only when no ``specified`` flags are given (india-compliance's classes)."""
 
 _ITC = "itc_red_req decl_igst decl_cgst decl_sgst decl_cess".split()
 _CAMEL = ("itcRedReq", "declIgst", "declCgst", "declSgst", "declCess")
 _OFFLINE_SECTIONS = frozenset(SECTION_KEYS) - BOE_SECTIONS
+_CODE_OF = {w: c for c, w in ACTIONS.items()}
+_REMARKS_WITH = {route: frozenset(_CODE_OF[a] for a in rulebook().param("remarks_with_action", route))
+                 for route in ("offline", "api")}
+"""Action codes each route carries remarks with: parameters.yaml ``remarks_with_action`` (G10, Q9)."""
 
 ROUTE_TABLE: dict[str, tuple[object, object, str]] = {
     # item:            (offline,                 api,                     source)
@@ -96,9 +102,10 @@ ROUTE_TABLE: dict[str, tuple[object, object, str]] = {
     "itc_keys":        (tuple(_ITC),             _CAMEL,
                         "offline: itc_red_req, decl_igst.. (itc-guard s.3, from the utility's VBA); api: "
                         "itcRedReq, declIgst.. (india-compliance gst_returns/fields/ims.py; Sandbox SAVE docs)"),
-    "remarks_with":    (frozenset("RP"),         frozenset("ARP"),
-                        "offline: 'only when action is R or P, max 250' (itc-guard s.3, s.4 rule 1); api: any "
-                        "action unless blocked (india-compliance utils/gstr_2/ims.py set_itc_reduction)"),
+    "remarks_with":    (_REMARKS_WITH["offline"], _REMARKS_WITH["api"],
+                        "the rule data's remarks_with_action (parameters.yaml), the one place: offline 'only "
+                        "when action is R or P, max 250' (itc-guard s.3, s.4 rule 1); api: any action unless "
+                        "blocked (india-compliance utils/gstr_2/ims.py set_itc_reduction)"),
     "no_action":       ("save",                  "reset",
                         "offline: action N is one of the codes of the SAVE file (itc-guard s.3 'N no action'); "
                         "api: RESETIMS, reqtyp RESET, no action key (india-compliance taxpayer_returns.py)"),
@@ -164,7 +171,8 @@ class UploadRefused(ValueError):
         shown = "\n".join(f"  {r}" for r in rows[:50])
         more = f"\n  ... and {len(rows) - 50} more" if len(rows) > 50 else ""
         super().__init__(f"upload refused: {len(rows)} record(s) cannot be uploaded; fix them or "
-                         f"upload only the valid ones (only_valid=True):\n{shown}{more}")
+                         f"upload only the valid ones (`ims-excel export --only-valid`; in Python only_valid=True):\n"
+                         f"{shown}{more}")
 
 
 @dataclass

@@ -121,8 +121,6 @@ CONDITIONS: dict[str, str] = {
     "DECL_EXCEEDS": ne(r("Declared Over"), ""),
     "DECL_CGST_NE_SGST": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, "Partial"),
                              f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005'),
-    "DECL_NO_REMARK": AND(MAY, f"NOT({DECL_BLOCKED})", OR(eq(RED, "Partial"), eq(RED, "No")),
-                          f'LEN(TRIM({r("Remarks")}&""))=0'),
     # accepted or deemed into this GSTR-2B = an IMS record in the available bucket (``amounts.place``)
     "CUTOFF_164_BEFORE_DUE": AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})",
                                  f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate"),

@@ -45,8 +45,11 @@ from ims_excel.book import outputs
 from ims_excel.book.export import upload_from
 from ims_excel.book.imports import merge_into, read_sources
 from ims_excel.book.port import Table, context_of, evaluate_workbook
+from ims_excel.book.reconcile import (RECONCILIATION, SUPPLIERS, reconciliation_grid, supplier_table,
+                                      suppliers_grid)
 from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.normalise import InputError
+from ims_excel.recon import reconcile as reconcile_records, reconcile_text
 from ims_excel.template import summaries
 from ims_excel.xl.openbook import OpenBook, protect, rect, safe, unprotect
 from ims_excel.xlsx.package import PackageProblem
@@ -82,18 +85,20 @@ def _alert(book: Any, text: str, buttons: str = "ok") -> str | None:
     return app.alert(text[:1000], title=TITLE, buttons=buttons)
 
 
-def _stamp() -> str:
-    return dt.datetime.now().strftime("%d-%m-%Y %H:%M")
+def _stamp(now: dt.datetime | None = None) -> str:
+    """The "written by ims-excel <stamp>" time: ``now`` when the caller gives one (a test, a batch that
+    stamps every sheet alike), else the wall clock."""
+    return (now or dt.datetime.now()).strftime("%d-%m-%Y %H:%M")
 
 
 @_door
-def validate(book: Any) -> str:
+def validate(book: Any, *, now: dt.datetime | None = None) -> str:
     """Check every Inward record; write the Validation sheet."""
     wb = OpenBook(book)
     result, rows, _ = evaluate_workbook(wb, outward=False)
     legal = outputs.cell_text(wb.value("LegalName"))
     wb.put_sheet(outputs.VALIDATION_SHEET, outputs.validation_grid(result, source_rows=rows, legal_name=legal,
-                                                                   stamp=_stamp()), after="Inward")
+                                                                   stamp=_stamp(now)), after="Inward")
     st = result.records["status"].astype(object)
     return (f"Validation: {len(st)} records, {int((st == 'error').sum())} errors, "
             f"{int((st == 'warning').sum())} warnings. See the {outputs.VALIDATION_SHEET} sheet.")
@@ -130,10 +135,10 @@ def compute(book: Any) -> str:
 
 
 @_door
-def build_liability(book: Any) -> str:
+def build_liability(book: Any, *, now: dt.datetime | None = None) -> str:
     """Write the add-back rows (our rejected documents) below the Liability summary."""
     result, _, out_rows = evaluate_workbook(OpenBook(book), outward=True)
-    grid = outputs.liability_grid(result, source_rows=out_rows, stamp=_stamp())
+    grid = outputs.liability_grid(result, source_rows=out_rows, stamp=_stamp(now))
     sheet = book.sheets["Liability"]
     used = sheet.used_range
     values = used.options(ndim=2).value or []
@@ -227,16 +232,13 @@ __all__ = ["import_data", "validate", "compute", "build_liability", "export_uplo
 
 
 @_door
-def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None) -> str:
+def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = None, *,
+              now: dt.datetime | None = None) -> str:
     """Match the Inward records with purchase-register files (asked for when not given): write the
     Reconciliation and Suppliers sheets; with ``apply`` (asked when not given), copy each suggestion into
     a BLANK Action cell (with its ITC Reduction and remark where those are blank too); a typed action is
     never changed.
     The same use case as ``ims-excel reconcile`` (:func:`ims_excel.recon.reconcile`)."""
-    from ims_excel.book.reconcile import (RECONCILIATION, SUPPLIERS, reconciliation_grid, supplier_table,
-                                          suppliers_grid)
-    from ims_excel.recon import reconcile as reconcile_records, reconcile_text
-
     paths = paths if paths is not None else _ask_files("Purchase register (books) to match")
     if not paths:
         return "No purchase-register file chosen."
@@ -244,7 +246,7 @@ def reconcile(book: Any, paths: list[str] | None = None, apply: bool | None = No
     ctx = context_of(wb)
     inward = wb.table("Inward", "inward")
     rec = reconcile_records(inward.frame, ctx, list(paths))
-    stamp = _stamp()
+    stamp = _stamp(now)
     wb.put_sheet(RECONCILIATION, reconciliation_grid(rec, inward.rows, stamp), after="Inward")
     wb.put_sheet(SUPPLIERS, suppliers_grid(supplier_table(rec, ctx), stamp), after=RECONCILIATION)
     text = reconcile_text(rec)

@@ -10,7 +10,9 @@ part of xlwings' object model, so that the tests drive it with an in-memory stan
 ``sheet.clear_contents()``, ``sheet.api.Unprotect/Protect/ProtectContents``.
 
 Values are written with :func:`safe` (text Excel would read as a formula, number or date keeps Excel's
-text prefix); a sheet the user protected is unprotected for the write and protected again. Writes go
+text prefix), a block at a time (new rows: one write per run of neighbouring input columns; changed
+cells: one per run of neighbouring rows of a column, so a download that changes one field on every row
+costs one call); a sheet the user protected is unprotected for the write and protected again. Writes go
 straight into the open workbook; :meth:`OpenBook.save` does nothing (the user saves in Excel).
 """
 
@@ -82,7 +84,8 @@ def protect(sheet: Any, **options: object) -> None:
 
 
 def _runs(cols: list[int]) -> list[list[int]]:
-    """Sorted sheet columns in runs of neighbours (a formula column in between is not written over)."""
+    """Sorted sheet columns (or rows) in runs of neighbours: one xlwings call each (a formula column in
+    between is not written over)."""
     runs: list[list[int]] = []
     for c in cols:
         if runs and runs[-1][-1] == c - 1:
@@ -170,10 +173,13 @@ class OpenBook:
         if was_protected:
             unprotect(sheet)
         try:
-            for row, vals in sorted(updates.items()):
-                by_col = {table.inputs[name]: v for name, v in vals.items()}
-                for run in _runs(sorted(by_col)):
-                    sheet.range((row, run[0])).value = [[safe(by_col[c]) for c in run]]
+            by_col: dict[int, dict[int, object]] = {}  # sheet column -> {sheet row: value}
+            for row, vals in updates.items():
+                for name, v in vals.items():
+                    by_col.setdefault(table.inputs[name], {})[row] = v
+            for col, cells in by_col.items():  # one write per run of neighbouring rows of a column
+                for run in _runs(sorted(cells)):
+                    sheet.range((run[0], col)).value = [[safe(cells[r])] for r in run]
             if not len(added):
                 return None
             n, cells = cell_columns(spec(table.direction), added)

@@ -141,8 +141,16 @@ def IMS_CUTOFF_164(table, gstin, period, as_of=None, frequency="monthly", gstr3b
 @xw.arg("values", ndim=2)
 @xw.ret(expand="table")
 def GSTIN_VALID(values):
-    """TRUE where the GSTIN has the right format and check digit (blank cells: blank)."""
-    return [["" if v in (None, "") else gstin_mod.is_valid(str(v).strip().upper())] for v, *_ in values]
+    """TRUE where the cell is a valid GSTIN by THE rule, :func:`ims_excel.gstin.valid`.
+
+    Valid = a GST state code (01-38, 97, 99), the shape of a registration GSTN issues (normal,
+    government, TDS, TCS, non-resident, OIDAR, UN body) and the right Luhn mod-36 check character
+    (formats-and-market.md section 8; issue 12.3). The cell is stripped and upper-cased first, as the
+    portal writes GSTINs; blank cells give blank.
+    """
+    text = [("" if v is None else str(v)).strip().upper() for v, *_ in values]
+    ok = gstin_mod.valid(text)
+    return [["" if t == "" else bool(o)] for t, o in zip(text, ok)]
 
 
 def _suggestions(table, books, gstin, period, as_of, frequency, gstr3b_filed) -> tuple[Result, pd.DataFrame]:

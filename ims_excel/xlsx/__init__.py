@@ -6,6 +6,9 @@
   symlinks written through, disk full reported) and the run lock beside a book;
 * :mod:`.units` - the one sheet splitter (head, blobs of whole rows, tail); :mod:`.sheetxml` - rows in,
   rows out (cell encoding, the injector of cached values); :mod:`.fastread` - the numpy cell reader;
-* :mod:`.codec` - ISA-L deflate/inflate; :mod:`.fanout` - units of a big sheet to forked workers;
+* :mod:`.tableread` - a table's cell range read into column arrays, the one path of reading a table
+  (package, units, fastread or calamine, fanout), each block handed to the caller's ``finish``;
+* :mod:`.codec` - ISA-L deflate/inflate; :mod:`.fanout` - units of a big sheet to worker processes
+  (forked, or spawned where there is no ``fork``), through shared memory;
 * :mod:`.dates` - Excel's date serials; :mod:`.alloc` - glibc allocator tuning (called by the CLI only).
 """

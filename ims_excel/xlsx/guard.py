@@ -9,7 +9,7 @@ format readers into "Cannot use this input", exit 2).
 * :func:`env_limit` gives a limit its documented default or the ``IMS_EXCEL_<NAME>`` environment
   variable (in MB), so that every limit can be raised without a code change.
 * :func:`check_parts` refuses any zip part an XML parser would read (by its *content*, whatever it is
-  called) whose prolog declares a DOCTYPE or ENTITY.
+  called) whose prolog declares a DOCTYPE or ENTITY, or that is XML in UTF-16 (named as such).
 
 >>> prolog_ok(b'<?xml version="1.0"?>\\n<!-- hi --><worksheet/>')
 True
@@ -138,6 +138,29 @@ def looks_xml(head: bytes) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1] == b"<"
 
 
+COPIED_ONLY = ("customXml/", "xl/media/", "xl/printerSettings/")
+"""Parts no reader of ours parses (custom XML data, images): copied as they are, whatever their encoding."""
+
+
+def utf16_xml(head: bytes) -> bool:
+    """Is this part XML in UTF-16 (with a BOM, or without one: ``<`` then a NUL, or a NUL then ``<``)?
+
+    Excel writes every part in UTF-8; a UTF-16 part (allowed by XML 1.0, rare in practice) would be read as
+    no cells at all by a byte-level reader, so it is named instead (issue 14, "UTF-16 ... XML").
+
+    >>> utf16_xml('<?xml version="1.0"?><a/>'.encode("utf-16")), utf16_xml(b"<a/>"), utf16_xml('<?xml version="1.0"?><a/>'.encode("utf-16-be"))
+    (True, False, True)
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return looks_xml(head)
+    # no BOM: "<" then a name or "?"/"!", every other byte NUL for the first 16 characters (not a binary part)
+    for start, zeros in ((0, head[1:32:2]), (1, head[0:32:2])):
+        text = head[start:32:2]
+        if len(head) >= 32 and zeros == bytes(16) and re.match(rb"<[?!A-Za-z_]", text):
+            return True
+    return False
+
+
 def harmless_doctype(name: str, head: bytes) -> bool:
     """An image (``xl/media/*.svg``) may carry ``<!DOCTYPE svg PUBLIC "..." "...">``: allowed when it has no
     internal subset and no ENTITY (nothing to expand), as such a part is copied as it is and parsed by no one.
@@ -170,3 +193,7 @@ def check_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], path: str | o
         if looks_xml(head) and not prolog_ok(head) and not harmless_doctype(info.filename, head):
             raise Refused(path, f"part {info.filename!r} declares a DOCTYPE or ENTITY; refused (XML entity "
                                 "expansion)")
+        if utf16_xml(head) and not info.filename.startswith(COPIED_ONLY):
+            raise Refused(path, f"part {info.filename!r} is XML written in UTF-16; Excel writes its parts in "
+                                "UTF-8 and ims-excel reads only that: open the file in Excel (or LibreOffice) and "
+                                "save it again")

@@ -17,12 +17,12 @@ file, sheet, row and column a person can find.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ims_excel.xlsx.package import MAX_COLS, MAX_ROWS, PackageProblem
+from ims_excel.xlsx.problems import Problem
 
 # MAX_ROWS (1,048,576: the last row; a table with a header row holds 1,048,575 records) and MAX_COLS
 # (16,384, A to XFD) are the package layer's, which the import's room check uses: one value each.
@@ -40,25 +40,8 @@ MAX_LIST_VALIDATION = 255
 """Characters of a data-validation list typed into the rule (a list from a range has no such limit)."""
 
 
-@dataclass(frozen=True)
-class LimitProblem:
-    """One cell (or a whole sheet) past a limit, named as ``normalise.InputProblem`` names input."""
-
-    file: str
-    row: int | None
-    column: str | None
-    message: str
-    sheet: str | None = None
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.sheet:
-            where.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}"
+LimitProblem = Problem
+"""One cell (or a whole sheet) past a limit: the same shape as ``normalise.InputProblem``."""
 
 
 class OverLimits(PackageProblem):

@@ -196,6 +196,28 @@ def test_remarks_on_accept_refused_offline_sent_by_api():
     assert build_upload(typed, ok_statuses(typed), RTIN, route="api").payload["invdata"]["b2b"][0]["remarks"] == "ok"
 
 
+def test_remarks_rule_is_one_place_in_the_rule_data_and_the_engine_asks_for_none_on_accept():
+    """The actions remarks go with live in parameters.yaml ``remarks_with_action`` (offline: R, P, the utility
+    v1.1's VBA via itc-guard s.3/s.4 rule 1; api: A, R, P, india-compliance; formats-and-market.md 10), and
+    the route table reads them. The engine no longer warns DECL_NO_REMARK on a partial/nil reduction
+    (rulebook Q9, a blog claim, G10): that answer goes only with Accept (G9), where the offline upload
+    refuses a remark, so following the warning would get the record refused (the engine side: worked example
+    E09b, tests/cases/worked_examples.yaml)."""
+    from ims_excel.rules import rulebook
+
+    book = rulebook()
+    words = {"offline": {"Reject", "Pending"}, "api": {"Accept", "Reject", "Pending"}}
+    for route, expected in words.items():
+        assert set(book.param("remarks_with_action", route)) == expected
+        assert ROUTES[route].remarks_with == frozenset(w[0] for w in expected)
+    assert "DECL_NO_REMARK" not in set(book.codes_table()["code"])
+    typed = load(DOWNLOAD)
+    typed = typed[typed["section"] == "B2B-CN"].head(1).copy()
+    typed[["action", "itc_reduction", "remarks"]] = ["Accept", "No", "ITC never availed"]
+    with pytest.raises(UploadRefused, match="REMARKS_ON_ACCEPT"):
+        build_upload(typed, ok_statuses(typed), RTIN)
+
+
 def test_pending_where_blocked_is_refused():
     """ispendactblocked = Y: uploading P fails (formats-and-market.md 1; rulebook G11)."""
     typed = load(DOWNLOAD)

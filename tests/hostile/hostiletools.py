@@ -30,13 +30,15 @@ AMOUNT_FIELDS = ("Document Value", "Taxable Value", "IGST", "CGST", "SGST", "Ces
 
 
 def csv_text(*rows: dict[str, str], sep: str = ",") -> str:
-    """A canonical CSV: the header, then ``ROW`` updated with each dict (a value with ``sep``/quote/CR quoted)."""
+    """A canonical CSV: the header, then ``ROW`` updated with each dict (a value with ``sep``/quote/CR quoted);
+    keys that are not in ``ROW`` (``Action``, ``Remarks``...) become extra columns, blank where not given."""
     def cell(v: str) -> str:
         return '"' + v.replace('"', '""') + '"' if any(ch in v for ch in (sep, '"', "\r", "\n")) else v
-    lines = [sep.join(FIELDS)]
+    fields = list(FIELDS) + list(dict.fromkeys(k for r in rows for k in r if k not in ROW))
+    lines = [sep.join(fields)]
     for k, r in enumerate(rows or ({},)):
         rec = {**ROW, "Document Number": f"INV-{k + 1}", **r}
-        lines.append(sep.join(cell(rec[f]) for f in FIELDS))
+        lines.append(sep.join(cell(rec.get(f, "")) for f in fields))
     return "\r\n".join(lines) + "\r\n"
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from ims_excel.book import new as book_new
 from ims_excel.cli import main
-from ims_excel.cli.demo import DEMO_CONTEXT
+from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
 from ims_excel.csvout import TRIGGERS, neutralise, to_text, write_csv
 
 OWASP_PAYLOADS = [
@@ -88,3 +88,23 @@ def test_batch_csv_neutralises_a_hostile_client_name(tmp_path, capsys):
     assert rows[1][:2] == ["evil.xlsm", "'" + name]
     assert all(not c.startswith(TRIGGERS) or c.lstrip("+-").replace(".", "", 1).isdigit()
                for row in rows for c in row)
+
+
+def test_followup_csvs_neutralise_hostile_cells_from_the_books(tmp_path, capsys):
+    """The other CSVs we write: ``reconcile --followup`` (one per supplier). Document numbers and a supplier
+    name taken from a purchase register carrying OWASP payloads come out as text (OWASP CSV Injection)."""
+    book = tmp_path / "client.xlsm"
+    book_new.new_workbook(book, gstin=DEMO_CONTEXT["gstin"], name="Client", period=DEMO_CONTEXT["period"])
+    book_new.set_config_as_of(book, DEMO_CONTEXT["as_of"])
+    assert main(["import", str(book), str(sample_path("sample_inward.csv"))]) == 0
+    lines = sample_path("sample_purchases.csv").read_text(encoding="utf-8").splitlines()
+    lines += ["Invoice,29AAACS2222T1ZX,Kaveri Components,=1+1,05-10-2026,1000,180,0,0,0,27,N,PUR-999",
+              "Invoice,33AAACT3333Q1Z5,@SUM(1+9),-2+3,06-10-2026,1000,180,0,0,0,27,N,PUR-998"]
+    books = tmp_path / "=books.csv"  # its name goes into the Note column ("=books.csv row N")
+    books.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["reconcile", str(book), str(books), "--followup", str(tmp_path / "fu"), "--no-backup"]) == 0
+    cells = [c for f in (tmp_path / "fu").glob("*.csv")
+             for row in csv.reader(io.StringIO(f.read_text(encoding="utf-8-sig"), newline="")) for c in row]
+    assert {"'=1+1", "'-2+3", "'@SUM(1+9)"} <= set(cells)
+    assert any(c.startswith("'=books.csv row ") for c in cells)
+    assert all(not c.startswith(TRIGGERS) or c.lstrip("+-").replace(".", "", 1).isdigit() for c in cells)

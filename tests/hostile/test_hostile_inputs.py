@@ -136,7 +136,7 @@ JSON_SRC = (FIXTURES / "ims_offline_download.json").read_text(encoding="utf-8")
 
 
 def _json_with(field_name: str, literal: str) -> str:
-    return re.sub(rf'"{field_name}"\s*:\s*[^,}}\n]+', f'"{field_name}": {literal}', JSON_SRC, count=1)
+    return re.sub(rf'"{field_name}"\s*:\s*[^,}}\n]+', lambda m: f'"{field_name}": {literal}', JSON_SRC, count=1)
 
 
 for key in ("val", "txval", "iamt", "camt", "samt", "cess"):
@@ -156,6 +156,13 @@ CASES += [
     Case("json nested 10,000 deep", "json", _import("in.json", "[" * 10000 + "]" * 10000), ("nested",)),
     Case("json not UTF-8", "json", _import("in.json", JSON_SRC.replace("Reliance", "Caf\xe9").encode("latin-1")),
          ("not UTF-8",)),
+    # issue 14: a lone surrogate (a \uD800-\uDFFF escape not in a pair) parsed fine and crashed the save
+    Case("json lone high surrogate", "json", _import("in.json", _json_with("inum", '"INV\\ud800"')),
+         ("lone surrogate", "\\ud800 at line")),
+    Case("json lone low surrogate", "json", _import("in.json", _json_with("inum", '"\\uDC00INV"')),
+         ("lone surrogate",)),
+    Case("json surrogate pair read", "json", _import("in.json", _json_with("inum", '"INV\\ud83d\\ude00"')),
+         check=_has("document_number", "INV\U0001F600")),
 ]
 
 # -- xlsx level (a source workbook): cells calamine would read as blank
@@ -173,6 +180,21 @@ for field_name in ("IGST", "Document Number", "Document Date"):
 for text in (b"NaN", b"inf", b"-inf", b"1e400", b"-1E+999", b"Infinity"):
     CASES.append(Case(f"xlsx IGST <v>{text.decode()}</v>", "cell",
                       _import_xlsx([{"IGST": b'<c r="%s"><v>' + text + b"</v></c>"}]), ("row 2", "not a finite number")))
+def _damaged_source(edit):
+    """A source workbook whose sheet text cannot be decoded: the message names IT, not the client book (issue 14)."""
+    def build(folder: Path, book: Path):
+        src = ht.xlsx_source(folder / "s.xlsx", ht.source_rows([{}]))
+        ht.edit_part(src, folder / "damaged.xlsx", "xl/worksheets/sheet1.xml", edit)
+        src.unlink()
+        return ["import", book, folder / "damaged.xlsx"], folder / "damaged.xlsx"
+    return build
+
+
+for label, bad in (("malformed UTF-8", b"Kav\xff\xfeeri"), ("UTF-8 lone surrogate", b"Kav\xed\xa0\x80eri"),
+                   ("&#1114112;", b"Kav&#1114112;eri"), ("&#xD800;", b"Kav&#xD800;eri"),
+                   ("overflowing character reference", b"Kav&#99999999999999999999;eri")):
+    CASES.append(Case(f"xlsx {label} in a cell", "xml", _damaged_source(lambda x, b=bad: x.replace(b"Kaveri", b, 1)),
+                      ("damaged.xlsx: cannot be read", "the file is damaged")))
 CASES += [
     Case("xlsx CDATA document number", "xml",
          _import_xlsx([{"Document Number": b'<c r="%s" t="inlineStr"><is><t><![CDATA[INV<9>&1]]></t></is></c>'}]),
@@ -278,6 +300,30 @@ def _book_doctype_dat(folder: Path, book: Path):
 
 
 CASES.append(Case("book DOCTYPE in a part renamed .dat", "zip", _book_doctype_dat, ("DOCTYPE or ENTITY", "sheet99.dat")))
+
+
+def _utf16(xml: bytes, codec: str = "utf-16") -> bytes:
+    """The same XML in UTF-16 (allowed by XML 1.0; Excel writes UTF-8): issue 14 "UTF-16 ... XML are read or
+    named as UTF-16" (a byte-level reader would otherwise see no cells and say "no <sheetData>")."""
+    return xml.replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode("utf-8").encode(codec)
+
+
+def _utf16_source(codec: str):
+    def build(folder: Path, book: Path):
+        src = ht.xlsx_source(folder / "s.xlsx", ht.source_rows([{}]))
+        ht.edit_part(src, folder / "s16.xlsx", "xl/worksheets/sheet1.xml", lambda x: _utf16(x, codec))
+        src.unlink()
+        return ["import", book, folder / "s16.xlsx"], folder / "s16.xlsx"
+    return build
+
+
+CASES += [
+    Case("zip worksheet in UTF-16", "zip", _utf16_source("utf-16"), ("sheet1.xml", "UTF-16")),
+    Case("zip worksheet in UTF-16-LE without BOM", "zip", _utf16_source("utf-16-le"), ("sheet1.xml", "UTF-16")),
+    Case("book Inward sheet in UTF-16", "zip", _process_edited(_utf16), ("UTF-16", "save it again")),
+    Case("book Inward sheet in UTF-16-BE without BOM", "zip", _process_edited(lambda x: _utf16(x, "utf-16-be")),
+         ("UTF-16",)),
+]
 
 
 # -- the file itself: not a regular file, missing, permissions
@@ -436,3 +482,26 @@ def test_cr_survives_import_then_export(master, tmp_path):
     code, msg = ht.run("export", book, "--out", out, "--only-valid")
     assert code == 0, msg
     json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_cr_in_a_remark_survives_import_process_export_and_reimport(master, tmp_path):
+    """Issue 14 "a CR inside text survives a round trip", on the text that reaches the portal: a remark with
+    CR and CRLF goes CSV -> workbook (_x000D_) -> process (rewrites the sheet) -> upload JSON -> import back,
+    unchanged at every step (the offline upload carries remarks with Reject: formats-and-market.md 10)."""
+    book = tmp_path / "client.xlsm"
+    shutil.copy(master, book)
+    remark = "line one\rline two\r\nline three"
+    (tmp_path / "cr.csv").write_text(ht.csv_text({"Document Number": "INV-9", "Action": "Reject",
+                                                  "Remarks": remark}), newline="")
+    assert ht.run("import", book, tmp_path / "cr.csv")[0] == 0
+    assert ht.run("process", book)[0] == 0
+    assert remark in _records(book)["remarks"].tolist()
+    out = tmp_path / "up.json"
+    code, msg = ht.run("export", book, "--out", out, "--only-valid")
+    assert code == 0, msg
+    sent = [r for v in json.loads(out.read_text(encoding="utf-8"))["invdata"].values() for r in v]
+    assert [r["remarks"] for r in sent if r.get("inum") == "INV-9"] == [remark]
+    before = ht.snapshot(tmp_path)
+    code, msg = ht.run("import", book, out)
+    assert code == 0 and "1 unchanged" in msg, msg
+    assert ht.snapshot(tmp_path)[book.name] == before[book.name]

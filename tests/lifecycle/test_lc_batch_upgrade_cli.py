@@ -118,6 +118,7 @@ def test_export_refuses_errors_unless_only_valid(sample_book, tmp_path, capsys):
     # only records that would be sent are refused: row 15 (unchanged Pending, window over) is not;
     # row 13 is (Accept with a remark: the offline upload takes remarks with R/P only)
     assert "upload refused" in err and "row 13" in err and "REMARKS_ON_ACCEPT" in err and "row 15" not in err
+    assert "--only-valid" in err  # the way out is named as the command line spells it (issue 10)
     assert not out.exists()
     assert main(["export", str(sample_book), "--out", str(out), "--only-valid"]) == 0
     stdout = capsys.readouterr().out
@@ -128,6 +129,42 @@ def test_export_refuses_errors_unless_only_valid(sample_book, tmp_path, capsys):
     assert "Left out (4)" in stdout and "row 18" in stdout
     assert "Act on these online (3" in stdout and "row 21 (IMPG '7001234')" in stdout  # BoEs: not offline
     assert not {"impg", "impgsez"} & set(doc["invdata"])
+
+
+def test_export_by_route_offline_and_api(sample_book, tmp_path, capsys):
+    """``--route offline`` (default): No Action is ``N`` inside the one SAVE file, ``itc_red_req``, no
+    ``prev_status``, no Bills of Entry; ``--route api``: ``itcRedReq``/``declIgst``, ``prev_status``, Bills of
+    Entry sent, and a going-back-to-No-Action record in its own RESET file (formats-and-market.md 10;
+    itc-guard docs/ims-json-schema.md s.3; india-compliance taxpayer_returns.py)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(sample_book, keep_vba=True)
+    ws = wb["Inward"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("Document Number")].value == "INV-2002":
+            row[header.index("Action")].value = "No Action"
+            row[header.index("Previous Action")].value = "Accepted"
+    wb.save(sample_book)
+
+    def sent(doc: dict) -> dict:
+        return {r.get("inum") or r.get("nt_num") or r.get("boenum"): r for v in doc["invdata"].values() for r in v}
+
+    off = tmp_path / "off.json"
+    assert main(["export", str(sample_book), "--out", str(off), "--only-valid"]) == 0
+    doc = json.loads(off.read_text())
+    assert sent(doc)["INV-2002"]["action"] == "N" and not (tmp_path / "off.reset.json").exists()
+    assert "itc_red_req" in sent(doc)["CN-401"] and not any("prev_status" in r for r in sent(doc).values())
+    assert not {"impg", "impgsez"} & set(doc["invdata"])
+    api = tmp_path / "api.json"
+    assert main(["export", str(sample_book), "--out", str(api), "--only-valid", "--route", "api"]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads(api.read_text())
+    reset = json.loads((tmp_path / "api.reset.json").read_text())
+    assert "INV-2002" not in sent(doc) and reset["reqtyp"] == "RESET"
+    assert "action" not in sent(reset)["INV-2002"] and "api.reset.json" in out
+    assert sent(doc)["CN-401"]["itcRedReq"] == "Y" and sent(doc)["CN-401"]["prev_status"] == "N"
+    assert "impg" in doc["invdata"] and "Act on these online" not in out.split("api.json")[-1]
 
 
 def test_report_on_a_workbook_equals_report_on_the_csv(sample_book, capsys):
@@ -157,5 +194,8 @@ def test_demo_without_arguments_writes_into_ims_demo(tmp_path, monkeypatch, caps
     summary = (folder / "summary.txt").read_text()
     assert "Upload JSON: 14 records; 4 left out" in summary and "CN-404" in summary
     assert "Act on these online (3; the offline upload cannot carry them)" in summary  # the 3 Bills of Entry
+    # one numbering in one file: the report's lines name the Inward sheet row, as the upload's list does
+    assert "row 18 (B2B-CN 29AAACS2222T1ZX 'CN-404')" in summary and "Inward row  section" in summary
+    assert any(line.split()[:3] == ["18", "B2B-CN", "CN-404"] for line in summary.splitlines())
     assert len(table_rows(folder / "demo_client.xlsm")) == 34
     assert main(["demo"]) == 0  # again, over the same folder

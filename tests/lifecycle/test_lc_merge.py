@@ -204,3 +204,57 @@ def test_round_trip_download_act_export_reimport_leaves_the_book_unchanged(tmp_p
     assert main(["import", str(book), str(out)]) == 0
     assert "0 added, 0 updated" in capsys.readouterr().out
     assert table_rows(book) == before and book.read_bytes() == data
+
+
+def test_gstr2b_json_and_the_portal_excel_merge_into_the_same_rows(tmp_path, capsys):
+    """Merge on import holds for every portal download the issue names, not only the IMS JSON: a GSTR-2B JSON
+    (formats-and-market.md 2.4) and the portal / offline-tool Excel (2.1) carrying a record already in the book
+    update that row (same identity: supplier, family, number, financial year) instead of adding a second one,
+    and importing either again changes nothing."""
+    from tests.formats.formats_helpers import FIXTURES, build_portal_workbook
+
+    book = tmp_path / "c.xlsm"
+    assert main(["new", str(book), "--gstin", "29AAACS2222T1ZX", "--period", "2025-10"]) == 0
+    assert main(["import", str(book), str(FIXTURES / "ims_offline_download.json")]) == 0
+    n = len(table_rows(book))
+    capsys.readouterr()
+    assert main(["import", str(book), str(FIXTURES / "gstr2b.json")]) == 0
+    out = capsys.readouterr().out
+    rows = table_rows(book)
+    assert [r["Document Number"] for r in rows].count("000123") == 1
+    first = next(r for r in rows if r["Document Number"] == "000123")
+    assert first["2B Period"] == "2025-10" and "row 2 (B2B 27AAACR5055K1Z7 '000123') Reverse Charge" in out
+    added = int(out.split(" added")[0].rsplit(" ", 1)[-1])
+    assert len(rows) == n + added and "6 updated" in out
+    portal = build_portal_workbook(tmp_path / "portal.xlsx")
+    assert main(["import", str(book), str(portal)]) == 0
+    assert "0 added" in capsys.readouterr().out and len(table_rows(book)) == len(rows)
+    before = book.read_bytes()
+    assert main(["import", str(book), str(portal)]) == 0
+    assert "Inward: 0 added, 0 updated" in capsys.readouterr().out and book.read_bytes() == before
+
+
+def test_a_column_the_user_added_to_the_table_is_kept_by_the_merge(tmp_path, capsys):
+    """Issue 10: "fields the user owns (Action, ..., and any column the user added) are kept". A `My Note`
+    column added at the table's right edge (as Excel does when you type beside a table) keeps its text when a
+    newer download updates that row, and through `process`."""
+    from openpyxl.utils import get_column_letter, range_boundaries
+    from openpyxl.worksheet.table import TableColumn
+
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(_write(tmp_path / "d1.json", [_rec("INV-1"), _rec("INV-2")]))]) == 0
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["Inward"]
+    table = ws.tables["Inward"]
+    _, _, last, bottom = range_boundaries(table.ref)
+    ws.cell(1, last + 1).value, ws.cell(2, last + 1).value = "My Note", "call the supplier"
+    table.ref = table.autoFilter.ref = f"A1:{get_column_letter(last + 1)}{bottom}"
+    table.tableColumns.append(TableColumn(id=max(c.id for c in table.tableColumns) + 1, name="My Note"))
+    wb.save(book)
+    assert main(["import", str(book), str(_write(tmp_path / "d2.json", [_rec("INV-1", iamt=200.0),
+                                                                        _rec("INV-2")]))]) == 0
+    assert "1 updated" in capsys.readouterr().out
+    for step in ("import", "process"):
+        rows = _rows(book)
+        assert rows["INV-1"]["My Note"] == "call the supplier" and rows["INV-1"]["IGST"] == 200, step
+        assert main(["process", str(book)]) == 0

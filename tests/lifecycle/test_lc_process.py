@@ -25,6 +25,7 @@ from ims_excel.template.specs import INWARD
 from ims_excel.book import new as book_new
 from ims_excel.book import process as book_process
 from ims_excel.book import read as book_read
+from ims_excel.normalise import InputError
 from ims_excel.xlsx.package import col_letters
 from ims_excel.xlsx.fileio import latest_backup
 from ims_excel.xlsx.package import Package
@@ -228,7 +229,9 @@ def test_a_workbook_saved_by_another_program_still_processes(sample_book):
         assert rows[r - 1][j] == values["Status"].iloc[k]
 
 
-def test_fast_reader_and_calamine_agree(synth_book, sample_book):
+def test_fast_reader_and_calamine_agree(synth_book, sample_book, start_method, monkeypatch):
+    """The numpy reader, calamine and worker processes (forked or spawned) read the same records."""
+    pools = spy_pools(monkeypatch)
     for book in (synth_book, sample_book):
         with Package(book) as pkg:
             t = pkg.table("Inward")
@@ -241,6 +244,25 @@ def test_fast_reader_and_calamine_agree(synth_book, sample_book):
             assert a[col].equals(b[col]), col
             assert a[col].equals(c[col]), col
         assert (fast.rows == slow.rows).all() and (fast.rows == two.rows).all()
+        assert two.parallel == (book == synth_book)  # the sample's 34 rows are one block: read here
+    assert pools == [start_method]
+
+
+def test_a_bad_cell_read_by_a_worker_names_the_cell(synth_book, start_method, monkeypatch):
+    """A cell a worker process (forked or spawned) cannot read is reported as the in-process reader
+    reports it: file, sheet, row, column."""
+    wb = openpyxl.load_workbook(synth_book, keep_vba=True)
+    wb["Inward"].cell(1500, INWARD.column_index("Taxable Value") + 1).value = "12O"
+    wb.save(synth_book)
+    pools = spy_pools(monkeypatch)
+    with Package(synth_book) as pkg:
+        with pytest.raises(InputError) as here:
+            book_read.read_table(pkg, pkg.table("Inward"), "inward")
+        with pytest.raises(InputError) as there:
+            book_read.read_table(pkg, pkg.table("Inward"), "inward", chunk_rows=300, processes=2)
+    assert pools == [start_method]
+    assert [str(p) for p in there.value.problems] == [str(p) for p in here.value.problems]
+    assert "sheet 'Inward', row 1500, column 'Taxable Value': '12O' is not an amount" in str(there.value)
 
 
 def test_bad_cells_exit_2_naming_the_cell_and_nothing_is_written(sample_book, capsys):

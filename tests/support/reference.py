@@ -200,8 +200,6 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
                 errs.add("DECL_EXCEEDS")
             if abs(declared["cgst"] - declared["sgst"]) > 0.005:
                 warns.add("DECL_CGST_NE_SGST")
-        if may and not blocked and choice in ("Partial", "No") and not str(rec["remarks"]).strip():
-            warns.add("DECL_NO_REMARK")
         g = rec["supplier_gstin"]
         if g and not is_valid(g):
             (warns if rec["gstin_override"] == 1 else errs).add(

@@ -113,3 +113,10 @@ def test_workbook_formulas_agree(lo, tmp_path):
     for value in ("38AAACL1234L1ZJ", "9917USA29001OSH", "00AAPFU0939F1ZB", "96AAACL1234L1ZH"):
         book = build_workbook(tmp_path / f"c{value}.xlsm", config={"gstin": value, "period": "2025-11"})
         assert bool(_config_value(lo.values(book, sheets=["Config"]), "GSTINValid")) is gstin.is_valid(value), value
+
+
+def test_gstin_valid_udf_is_the_rule_for_a_whole_column():
+    """GSTIN_VALID = gstin.valid (state code 01-38/97/99, shape, check character; formats-and-market.md 8),
+    after the cell is stripped and upper-cased as the portal writes GSTINs; blank cells stay blank."""
+    column = [[" 27aaacr5055k1z7 "], [None], [""], ["38AAACL1234L1ZJ"], ["00AAPFU0939F1ZB"], ["27AAACR5055K1Z8"]]
+    assert [row[0] for row in GSTIN_VALID(column)] == [True, "", "", True, False, False]

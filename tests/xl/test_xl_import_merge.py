@@ -166,3 +166,28 @@ def test_reconcile_apply_writes_through_the_port_and_leaves_inward_sortable(tmp_
     assert "Filled 6 blank Action cells" in text
     inward = button.sheets["Inward"]
     assert not inward.protected and inward.api.calls == []
+
+
+def test_a_field_changed_on_every_row_is_one_write_per_column(tmp_path, monkeypatch):
+    """Each xlwings write is a round trip to Excel: a newer download that files every record (Supplier
+    Filing Status on all rows) is written as one block, not a call per cell."""
+    empty = tmp_path / "empty.xlsm"
+    book_new.new_workbook(empty, gstin=GSTIN, name="Twin", period="2025-10")
+    button = FakeBook.from_file(empty)
+    docs = [f"INV-{k}" for k in range(40)]
+    macros.import_data(button, [str(_json(tmp_path / "d1.json", [_rec(d, srcfilstatus="Not Filed") for d in docs]))])
+    writes: list[tuple] = []
+    sheet = button.sheets["Inward"]
+    real = type(sheet).range
+
+    def counting(self, a, b=None):
+        rng = real(self, a, b)
+        if self is sheet:
+            writes.append((rng.r1, rng.c1))
+        return rng
+    monkeypatch.setattr(type(sheet), "range", counting)
+    text = macros.import_data(button, [str(_json(tmp_path / "d2.json", [_rec(d) for d in docs]))])
+    assert "40 updated" in text
+    assert len(writes) == 1 and writes[0][0] == 2  # one column, rows 2-41, in one write
+    col = writes[0][1]
+    assert [sheet.get(r, col) for r in range(2, 42)] == ["Filed"] * 40

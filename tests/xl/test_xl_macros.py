@@ -7,6 +7,7 @@ calculated columns.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -132,16 +133,24 @@ def test_import_into_a_sheet_a_user_protected_puts_the_protection_back(book):
 
 
 def test_build_liability_writes_below_the_summary_once(book):
+    """Running the button twice rewrites the same block in place (one mark, same cells). The stamp's clock
+    is given (``now``), so the two runs cannot straddle a minute and differ in "written by ... HH:MM"."""
     _imported(book)
-    text = macros.build_liability(book)
+    when = dt.datetime(2026, 11, 26, 10, 59)
+    text = macros.build_liability(book, now=when)
     assert "3 add-back rows" in text
     sheet = book.sheets["Liability"]
     grid = sheet.used_range.options(ndim=2).value
     marks = [r for r in grid if any(isinstance(c, str) and c.startswith("Add-back by document") for c in r)]
-    assert len(marks) == 1
+    assert len(marks) == 1 and "26-11-2026 10:59" in next(c for c in marks[0] if isinstance(c, str))
     assert any("SCN-901" in r for r in grid)
-    macros.build_liability(book)
+    macros.build_liability(book, now=when)
     assert sheet.used_range.options(ndim=2).value == grid
+    macros.build_liability(book, now=when + dt.timedelta(minutes=1))  # only the stamp moves
+    later = sheet.used_range.options(ndim=2).value
+    assert [[c for c in r if not (isinstance(c, str) and "written by" in c)] for r in later] == \
+        [[c for c in r if not (isinstance(c, str) and "written by" in c)] for r in grid]
+    assert later != grid
     assert sheet.protected
 
 
