@@ -190,7 +190,7 @@ def test_demo_without_arguments_writes_into_ims_demo(tmp_path, monkeypatch, caps
     for name in ("demo_client.xlsm", "upload.json", "summary.txt", "report.json"):
         assert (folder / name).is_file(), name
         assert f"ims-demo/{name}" in out
-    assert "34 records: 5 errors, 3 warnings." in out
+    assert "34 records: 5 errors, 4 warnings." in out
     summary = (folder / "summary.txt").read_text()
     assert "Upload JSON: 14 records; 4 left out" in summary and "CN-404" in summary
     assert "Act on these online (3; the offline upload cannot carry them)" in summary  # the 3 Bills of Entry
