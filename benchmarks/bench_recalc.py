@@ -1,6 +1,7 @@
 """LibreOffice full recalculation time of the workbook with N synthetic Inward rows.
 
     python benchmarks/bench_recalc.py [--rows 10000 100000] [--cli]
+    python benchmarks/bench_recalc.py --formulas      # formula text per Inward row, column by column
 
 For each N: build the workbook from N synthetic records as a user types them
 (``synthetic.inward`` -> ``to_raw``: every section, action, period and flag,
@@ -12,6 +13,10 @@ LibreOffice over UNO (``load`` and ``calculateAll()`` timed apart) and, with
 block counted every row and that GSTR-3B 4A(5) equals the engine's, and prints
 one line per size (``per_1k_rows_s``: calculate seconds per 1,000 rows, to see
 whether time scales linearly; ``sheet_bytes_per_row``: the Inward sheet XML, unzipped, per row).
+
+``--formulas`` prints, per Inward computed column, the characters of its formula as each cell
+holds it in a per-cell book (structured references) and as the shared formula holds it (A1),
+and the totals per row: the formula text a row of a small book carries.
 
 Issue 9 measurements (2 shared cores, other jobs running): see README "Performance".
 """
@@ -46,6 +51,28 @@ def _cell(values: dict, ref: str):
     sheet, a1 = ref.rsplit("!", 1)
     r, c = xl_cell_to_rowcol(a1)
     return values[sheet.strip("'")]["values"][r][c]
+
+
+def formula_table() -> list[tuple[str, int, int]]:
+    """(column, characters structured, characters A1) of every Inward computed column, in order."""
+    from ims_excel.template.build import INWARD
+    from ims_excel.xlsx import structured
+
+    from ims_excel.rules import rulebook
+    from ims_excel.template import rules_sheet
+
+    book = rulebook()
+    try:  # the workbook's Codes table (older trees: the rule book's)
+        from ims_excel.template.messages import codes_frame
+        codes = codes_frame(book.codes_table())
+    except ImportError:
+        codes = book.codes_table()
+    tables = {"inward": structured.Table("Inward", "Inward", 1, 2, 2, 1, INWARD.headers)}
+    for name, frame in (("Rules", book.table()), ("Codes", codes), ("Sections", rules_sheet.sections_frame()),
+                        ("NotInIMS", rules_sheet.not_in_ims_frame())):
+        tables[name.casefold()] = structured.Table(name, "Rules", 40, 41, 80, 1, list(frame.columns))
+    return [(c.header, len(c.formula.encode()), len(structured.to_a1(c.formula, 2, tables, "Inward").encode()))
+            for c in inward.COMPUTED]
 
 
 def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool, shared: bool) -> dict:
@@ -84,7 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli", action="store_true", help="also time soffice --convert-to")
     parser.add_argument("--shared", choices=["no", "yes", "both"], default="both",
                         help="column formulas stored per cell, as shared formulas, or both (default)")
+    parser.add_argument("--formulas", action="store_true",
+                        help="print the formula text per Inward row, column by column, and stop")
     args = parser.parse_args(argv)
+    if args.formulas:
+        table = formula_table()
+        for header, chars, a1 in sorted(table, key=lambda t: -t[1]):
+            print(f"{header:22s} {chars:6d} {a1:6d}")
+        print(f"{'per Inward row':22s} {sum(t[1] for t in table):6d} {sum(t[2] for t in table):6d}"
+              f"  ({len(table)} formula columns; bytes as stored per cell / as the shared A1 formula)")
+        return 0
     with tempfile.TemporaryDirectory(prefix="ims-bench-") as tmp, recalc.Session(timeout=1800) as lo:
         modes = {"no": [False], "yes": [True], "both": [False, True]}[args.shared]
         for n in args.rows:

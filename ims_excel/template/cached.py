@@ -22,6 +22,7 @@ from ims_excel.engine.amounts import document_amounts
 from ims_excel.engine.classify import A, N, P
 from ims_excel.engine.explain import messages
 from ims_excel.engine.summary import ims_state
+from ims_excel.gstin import expected as gstin_expected
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
 from ims_excel.xlsx.dates import epoch
@@ -166,11 +167,13 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
                    np.where(refusal, "error", ""))
     v["Rule Code Severity"] = np.where(rule_code == "", "", sev).astype(object)
     gstin = _text(inp["supplier_gstin"])
+    v["GSTIN Expected"] = gstin_expected(pd.Series(gstin)).to_numpy(dtype=object)
     v["GSTIN OK"] = np.where(gstin == "", "", yn(~recs["gstin_bad"].to_numpy(dtype=bool))).astype(object)
     specified = recs["specified"].to_numpy(dtype=bool)
     v["Specified"] = yn(specified)
     may = ims & (rt.version_attr(rows, "declaration", "N") == "Y") & (act == A)
     v["May Declare"] = yn(may)
+    v["Declaring"] = yn(may & (inp["declaration_blocked"].to_numpy() != 1))
     signed = document_amounts(inp, recs)
     for i, h in enumerate(HEADS):
         v[f"Signed {HEAD_LABEL[h]}"] = signed[:, i].astype(float)
@@ -180,6 +183,10 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
     v["Error Rank"] = err
     v["Warning Rank"] = _lowest_bit_rank(recs["warn_bits"].to_numpy())
     v["Info Rank"] = _lowest_bit_rank(recs["info_bits"].to_numpy())
+    first = np.where(err < NONE_RANK, err, np.where(v["Warning Rank"] < NONE_RANK, v["Warning Rank"], v["Info Rank"]))
+    code_row = first.astype(object)
+    code_row[first >= NONE_RANK] = ""
+    v["Code Row"] = code_row
     v["Applied"] = LETTERS[recs["applied"].to_numpy()]
     for h in HEADS:
         v[f"Amount {HEAD_LABEL[h]}"] = recs[f"amount_{h}"].to_numpy(dtype=float)

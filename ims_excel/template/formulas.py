@@ -56,7 +56,7 @@ def quote(value: str) -> str:
     return '"' + str(value).replace('"', '""') + '"'
 
 
-def gstin_valid(ref: str) -> str:
+def gstin_valid(ref: str, expected: str | None = None) -> str:
     """TRUE when ``ref`` holds a valid GSTIN: ``ims_excel.gstin.valid`` as a formula (issue 12.3).
 
     15 characters; the state code in ``GSTINStates``; the characters, position by position,
@@ -65,11 +65,18 @@ def gstin_valid(ref: str) -> str:
     (:func:`gstin_check_char`). The Rules-sheet names are laid out from ``gstin.SHAPES`` and the
     ``STATE_CODES``, so the rule is written once. Upper case only, as the portal
     writes GSTINs. O(1): SUMPRODUCT over 15 x 7 cells, which Excel and LibreOffice evaluate as
-    arrays without CSE.
+    arrays without CSE. ``expected``: a cell holding :func:`gstin_expected` of ``ref`` (a row's
+    helper column), compared with ``ref`` instead of working the check character out again.
     """
     shape = f"SUMPRODUCT(--(MMULT(GSTINOnes,--ISNUMBER(FIND(MID({ref},GSTINPositions,1),GSTINShapes)))=15))>0"
     return (f"IFERROR(AND(LEN({ref})=15,ISNUMBER(MATCH(LEFT({ref},2),GSTINStates,0)),{shape},"
-            f"EXACT(MID({ref},15,1),{gstin_check_char(ref)})),FALSE)")
+            f"{f'EXACT({ref},{expected})' if expected else f'EXACT(MID({ref},15,1),{gstin_check_char(ref)})'}),FALSE)")
+
+
+def gstin_expected(ref: str) -> str:
+    """``ref`` with the right check character (its first 14 characters and :func:`gstin_check_char`),
+    "" when shorter than 14 characters or one of them is not in ``0-9A-Z`` (``gstin.expected``)."""
+    return f'IFERROR(IF(LEN({ref})>=14,LEFT({ref},14)&{gstin_check_char(ref)},""),"")'
 
 
 def gstin_check_char(ref: str) -> str:

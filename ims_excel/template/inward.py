@@ -20,9 +20,11 @@ How a row is worked out (helper columns, in the engine's order):
    Rule Code (the version's reason code), Specified, May Declare;
 3. reason codes (``engine.validation``): each code is a condition; ``Error Rank``,
    ``Warning Rank``, ``Info Rank`` hold the first (lowest Codes-table row) code of
-   each severity that applies, 999 if none. Status is the worst severity, Reason
-   Code its first code, Message the Codes text with dates filled in
-   (``engine.explain.message``);
+   each severity that applies, 999 if none (``Declaring``, ``GSTIN OK`` / ``GSTIN
+   Expected`` are steps of those conditions). Status is the worst severity, ``Code
+   Row`` the Codes row of its first code, Reason Code that code, Message the Codes
+   text with its blanks filled in (``engine.explain.message``; how, per code, is
+   Codes-table data: :mod:`.messages`);
 4. the action the portal keeps (``Applied``: a refused action is not applied; an
    expired pending is deemed accepted) and Effective Action;
 5. amounts (``engine.amounts``): Signed (credit notes negative, an amendment of a
@@ -42,7 +44,8 @@ from typing import TYPE_CHECKING
 from ims_excel.rules import rulebook
 from ims_excel.template import rowlogic as L
 from ims_excel.template.cached import inward_values
-from ims_excel.template.formulas import gstin_check_char, gstin_valid, this_row
+from ims_excel.template.formulas import gstin_expected, gstin_valid, this_row
+from ims_excel.template.messages import FILLS
 from ims_excel.template.rowlogic import AND, IF, OR, eq, ne, num, q
 from ims_excel.template.tables import Computed
 
@@ -74,7 +77,11 @@ MAY = eq(r("May Declare"), "Y")
 CURRENT = AND(f'{r("Period Index")}>=WindowStart', f'{r("Period Index")}<=WindowEnd')
 CUT = r("16(4) Cut-off")
 DEADLINE = r("Pending Deadline")
-HAS_DECL = OR(ne(RED, ""), *(f'{num(r("Declared " + h))}>0' for h in L.HEADS))
+DECLARED = f'MAX({",".join(r("Declared " + h) for h in L.HEADS)})>0'
+"""An amount is declared on some head (MAX skips blank and text cells, which the engine reads as 0)."""
+HAS_DECL = OR(ne(RED, ""), DECLARED)
+DECLARING = eq(r("Declaring"), "Y")
+"""A declaration may go with this Accept and the portal has not locked it (``may_declare & ~blocked``)."""
 GONE = eq(r("Gone From IMS"), "Y")
 FINGERPRINT = "&\"|\"&".join([f'{r("Action")}&""', f'{RED}&""',
                                *(f'TEXT({num(r("Declared " + h))},"0.00")' for h in L.HEADS), f'{r("Remarks")}&""'])
@@ -104,36 +111,47 @@ def _reduction(h: str) -> str:
 
 # ------------------------------------------------------------------ reason-code conditions (validation.py)
 
-CONDITIONS: dict[str, str] = {
-    "PEND_WINDOW_OVER": AND(KIND_IMS, ACT_P, eq(r("Window Over"), "Y"), eq(FLAG, "")),
-    "PEND_BLOCKED_PORTAL": AND(KIND_IMS, ACT_P, eq(FLAG, "Y")),
-    "PEND_FLAG_DISAGREES": AND(KIND_IMS, ne(FLAG, ""), f'{LOCAL_PENDING_OK}<>({FLAG}="N")'),
-    "PEND_DEADLINE_NEAR": AND(KIND_IMS, ACT_P, eq(r("Pending Cell"), "W"), ne(r("Window Over"), "Y"),
-                              f"N({DEADLINE})-AsOfDate<=Param_warning_days"),
-    "CUTOFF_164_NEAR": AND(KIND_IMS, ACT_P, f"ISNUMBER({CUT})", f"N({CUT})>=AsOfDate",
-                           f"N({CUT})-AsOfDate<=Param_warning_days"),
-    "DECL_NOT_APPLICABLE": AND(KIND_IMS, HAS_DECL, ne(r("May Declare"), "Y")),
-    "DECL_BLOCKED": AND(MAY, DECL_BLOCKED, HAS_DECL),
-    "DECL_AMOUNTS_NO_ANSWER": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, ""),
-                                  OR(*(f'{num(r("Declared " + h))}>0' for h in L.HEADS))),
-    "DECL_REQUIRED": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, ""), f'{r("Act")}<>{r("Prev")}',
-                         "WindowEnd>=Param_declaration_required_from_index"),
-    "DECL_EXCEEDS": ne(r("Declared Over"), ""),
-    "DECL_CGST_NE_SGST": AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, "Partial"),
-                             f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005'),
+PENDING_IN_IMS = AND(KIND_IMS, ACT_P)
+"""An IMS record marked Pending."""
+
+GROUPS: dict[str, str] = {"pending": PENDING_IN_IMS, "declared": HAS_DECL, "declaring": DECLARING}
+"""Conditions several codes share: a rank formula tests each once (``IF(group, first code of the group
+that applies, 999)``), and the MIN of the groups is the first code overall."""
+
+GROUPED: dict[str, tuple[str | None, str]] = {
+    "PEND_WINDOW_OVER": ("pending", AND(eq(r("Window Over"), "Y"), eq(FLAG, ""))),
+    "PEND_BLOCKED_PORTAL": ("pending", eq(FLAG, "Y")),
+    "PEND_FLAG_DISAGREES": (None, AND(KIND_IMS, ne(FLAG, ""), f'{LOCAL_PENDING_OK}<>({FLAG}="N")')),
+    "PEND_DEADLINE_NEAR": ("pending", AND(eq(r("Pending Cell"), "W"), ne(r("Window Over"), "Y"),
+                                          f"N({DEADLINE})-AsOfDate<=Param_warning_days")),
+    "CUTOFF_164_NEAR": ("pending", AND(f"ISNUMBER({CUT})", f"N({CUT})>=AsOfDate",
+                                       f"N({CUT})-AsOfDate<=Param_warning_days")),
+    "DECL_NOT_APPLICABLE": ("declared", AND(KIND_IMS, ne(r("May Declare"), "Y"))),
+    "DECL_BLOCKED": ("declared", AND(MAY, DECL_BLOCKED)),
+    # declared with no answer: amounts typed (with ITC Reduction blank, "declared" means amounts)
+    "DECL_AMOUNTS_NO_ANSWER": ("declared", AND(DECLARING, eq(RED, ""))),
+    "DECL_REQUIRED": ("declaring", AND(eq(RED, ""), f'{r("Act")}<>{r("Prev")}',
+                                       "WindowEnd>=Param_declaration_required_from_index")),
+    "DECL_EXCEEDS": (None, ne(r("Declared Over"), "")),
+    "DECL_CGST_NE_SGST": ("declaring", AND(eq(RED, "Partial"),
+                                           f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005')),
     # accepted or deemed into this GSTR-2B = an IMS record in the available bucket (``amounts.place``)
-    "CUTOFF_164_BEFORE_DUE": AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})",
-                                 f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate"),
-    "GSTIN_CHECK_DIGIT": AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y")),
-    "GSTIN_OVERRIDDEN": AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y")),
-    "REMARKS_TOO_LONG": f'LEN({r("Remarks")}&"")>Param_remarks_max_length',
-    "PORTAL_ERROR": AND(ne(r("Portal Error"), ""), f'({FINGERPRINT})={r("Portal Error For")}&""'),
-    "SUPPLIER_CHANGED": AND(ne(r("Supplier Change"), ""), eq(r("Action"), "")),
-    "GONE_FROM_IMS": GONE,
-    "NOT_FILED": eq(r("Supplier Filing Status"), "Not Filed"),
+    "CUTOFF_164_BEFORE_DUE": (None, AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})",
+                                        f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate")),
+    "GSTIN_CHECK_DIGIT": (None, AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y"))),
+    "GSTIN_OVERRIDDEN": (None, AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y"))),
+    "REMARKS_TOO_LONG": (None, f'LEN({r("Remarks")}&"")>Param_remarks_max_length'),
+    "PORTAL_ERROR": (None, AND(ne(r("Portal Error"), ""), f'({FINGERPRINT})={r("Portal Error For")}&""')),
+    "SUPPLIER_CHANGED": (None, AND(ne(r("Supplier Change"), ""), eq(r("Action"), ""))),
+    "GONE_FROM_IMS": (None, GONE),
+    "NOT_FILED": (None, eq(r("Supplier Filing Status"), "Not Filed")),
 }
-"""When each reason code that is not a decision-table version code applies (``engine.validation``).
-Version codes (not in IMS, frozen, time-barred, refusals) come from ``Rule Code``."""
+"""When each reason code that is not a decision-table version code applies (``engine.validation``):
+(group of :data:`GROUPS` or None, the rest of the condition). Version codes (not in IMS, frozen,
+time-barred, refusals) come from ``Rule Code``."""
+
+CONDITIONS: dict[str, str] = {c: AND(GROUPS[g], rest) if g else rest for c, (g, rest) in GROUPED.items()}
+"""Each code's whole condition."""
 
 
 def _codes_by_severity() -> dict[str, list[str]]:
@@ -147,14 +165,26 @@ def _codes_by_severity() -> dict[str, list[str]]:
 
 
 def _rank(severity: str) -> str:
+    """The Codes row of the first code of ``severity`` that applies, 999 if none: the MIN of the rule
+    version's code (looked up) and, per group of :data:`GROUPED` (and for the codes in none), the first
+    condition that holds in Codes order (nested IFs stop there). A code's row is written as a number:
+    the Codes table is written from the same ``rulebook().codes``, in this order (``rules_sheet``)."""
+    row = {code: i for i, code in enumerate(rulebook().codes, start=1)}
+    codes = _codes_by_severity()[severity]
     parts = [IF(eq(r("Rule Code Severity"), severity), L.code_rank(r("Rule Code")), str(NONE_RANK))]
-    parts += [IF(CONDITIONS[c], L.code_rank(q(c)), str(NONE_RANK)) for c in _codes_by_severity()[severity]]
+    for group in (None, *GROUPS):
+        first = str(NONE_RANK)
+        members = [c for c in codes if GROUPED[c][0] == group]
+        for c in reversed(members):
+            first = IF(GROUPED[c][1], str(row[c]), first)
+        if members:
+            parts.append(first if group is None else IF(GROUPS[group], first, str(NONE_RANK)))
     return _g(f"MIN({','.join(parts)})")
 
 
 # ------------------------------------------------------------------ the rule and its row
 
-_STATE_KIND = OR(eq(r("Kind"), "not_in_ims"), eq(r("Kind"), "frozen"), eq(r("Kind"), "time_barred"))
+_STATE_KIND = L.code_in(r("Kind"), ("not_in_ims", "frozen", "time_barred"))
 _ATTEMPT = IF(eq(r("Kind"), "not_in_ims"), ne(r("Act"), "N"), f'{r("Act")}<>{r("Prev")}')
 _REFUSAL = AND(KIND_IMS, eq(r("Action Cell"), "N"), f"NOT({AND(ACT_P, ne(FLAG, ''))})")
 
@@ -162,7 +192,7 @@ _FROZEN = IF(AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), f"NOT({
                  OR(AND(CURRENT, eq("GSTR3BFiled", "Y")), f'{r("Period Index")}<WindowStart')),
              q("Y"), q("N"))
 
-_BARRED = AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), L.one_of(r("Family"), L.ITC_FAMILIES),
+_BARRED = AND(ne(r("Record Rule"), "D18"), eq(r("Outside Rule"), ""), L.code_in(r("Family"), L.ITC_FAMILIES),
               f"NOT({L.reduces(r)})",
               ne(L.lookup("Rules", "specified", "id", r("Record Rule"), q("N")), "Y"),
               OR(eq(r("Previous Action"), "Pending"), eq(r("Action"), "Pending")),
@@ -179,12 +209,13 @@ _ACT = IF(eq(r("Action"), "Accept"), q("A"), IF(eq(r("Action"), "Reject"), q("R"
 _PA = r("Previous Action")
 _PREV = IF(eq(_PA, "Accepted"), q("A"), IF(eq(_PA, "Rejected"), q("R"), IF(eq(_PA, "Pending"), q("P"),
                                                                           IF(eq(_PA, "Pre-IMS"), q("X"), q("N")))))
-_ACTION_CELL = IF(eq(r("Act"), "A"), L.version_attr(r, "accept"),
-                  IF(eq(r("Act"), "R"), L.version_attr(r, "reject"),
-                     IF(eq(r("Act"), "P"), L.version_attr(r, "pending"), L.version_attr(r, "no_action"))))
+_ACTION_CELL = "IFERROR(CHOOSE(FIND({act},\"ARPN\"),{cells})&\"\",\"\")".format(
+    act=r("Act"),
+    cells=",".join(f'INDEX(Rules[{c}],{r("Rule Row")})' for c in ("accept", "reject", "pending", "no_action")))
+"""The Rules cell of the chosen action (Act A / R / P / N: the 1st to 4th of accept ... no_action)."""
 
 _DUE_MONTH = f'({r("Period Index")}+IF({L.QUARTERLY},6-MOD({r("Period Index")},3),2))'
-_WINDOW_DEADLINE = f"DATE(INT({_DUE_MONTH}/12),MOD({_DUE_MONTH},12)+1,DueDay)"
+_WINDOW_DEADLINE = L.month_date(_DUE_MONTH, "DueDay")
 """G8: GSTR-3B due date of (2B period + one tax period) (``deadlines.pending_deadline``)."""
 
 _RULE_CODE_SEVERITY = IF(eq(r("Rule Code"), ""), '""',
@@ -192,9 +223,10 @@ _RULE_CODE_SEVERITY = IF(eq(r("Rule Code"), ""), '""',
                                             L.lookup("Codes", "quiet", "code", r("Rule Code"))),
                             IF(_REFUSAL, q("error"), '""')))
 
-_KEPT = IF(f'{r("Error Rank")}<{NONE_RANK}', IF(eq(r("Prev"), "X"), q("N"), r("Prev")), r("Act"))
-_APPLIED = IF(AND(eq(_KEPT, "P"), KIND_IMS,
-                  OR(AND(eq(r("Window Over"), "Y"), ne(FLAG, "N")), eq(FLAG, "Y"))), q("N"), _KEPT)
+_KEPT = IF(f'{r("Error Rank")}<{NONE_RANK}', f'SUBSTITUTE({r("Prev")},"X","N")', r("Act"))
+_NOT_KEPT = AND(KIND_IMS, OR(AND(eq(r("Window Over"), "Y"), ne(FLAG, "N")), eq(FLAG, "Y")))
+_APPLIED = f'SUBSTITUTE({_KEPT},"P",{IF(_NOT_KEPT, q("N"), q("P"))})'
+"""The kept action, a Pending the portal does not keep (window over, or blocked) made No action."""
 
 _EFFECTIVE = IF(OR(eq(r("Kind"), "not_in_ims"), eq(r("Kind"), "time_barred")), q("Not in IMS"),
                 IF(eq(r("Applied"), "A"), q("Accepted"), IF(eq(r("Applied"), "R"), q("Rejected"),
@@ -207,13 +239,14 @@ _IN_IMS = OR(KIND_IMS, AND(eq(r("Kind"), "frozen"), CURRENT))
 _ACCEPTED = AND(ne(r("Kind"), "not_in_ims"), OR(eq(r("Applied"), "A"), eq(r("Applied"), "N")),
                 ne(r("Effective Action"), "Not in IMS"))
 _RULE_BUCKET = L.rule_attr(r, "bucket")
-_BUCKET = IF(AND(_IN_IMS, _FILED),
-             IF(eq(r("Applied"), "P"), q("pending"),
-                IF(_LIVE, IF(_ACCEPTED, q("available"), IF(eq(r("Applied"), "R"), q("rejected"), '""')), '""')),
-             IF(AND(eq(r("Kind"), "not_in_ims"), _FILED, CURRENT),
-                IF(f'{_RULE_BUCKET}="available"',
-                   IF(eq(r("ITC Available"), "N"), q("not_available"), q("available")),
-                   IF(f'{_RULE_BUCKET}="none"', '""', _RULE_BUCKET)), '""'))
+_BUCKET = IF(f"NOT({_FILED})", '""',
+             IF(_IN_IMS,
+                IF(eq(r("Applied"), "P"), q("pending"),
+                   IF(_LIVE, IF(_ACCEPTED, q("available"), IF(eq(r("Applied"), "R"), q("rejected"), '""')), '""')),
+                IF(AND(eq(r("Kind"), "not_in_ims"), CURRENT),
+                   IF(f'{_RULE_BUCKET}="available"',
+                      IF(eq(r("ITC Available"), "N"), q("not_available"), q("available")),
+                      f'SUBSTITUTE({_RULE_BUCKET},"none","")'), '""')))
 """``amounts.place``: a filed IMS record (or one frozen by this return's own filing) is pending, or,
 when of this return's window or carried pending, available (accepted / deemed) or rejected; a filed
 record outside IMS of this window goes to its rule's bucket (ITC available unless GSTR-2B says not)."""
@@ -230,14 +263,14 @@ def _signed(h: str) -> str:
 
 
 def _amount(h: str) -> str:
-    applies = AND(MAY, f'{r("Error Rank")}>={NONE_RANK}', f"NOT({DECL_BLOCKED})",
+    applies = AND(DECLARING, f'{r("Error Rank")}>={NONE_RANK}',
                   OR(eq(RED, "Partial"), eq(RED, "No")), eq(r("Specified"), "Y"), f'{r("Signed " + h)}<0')
     return _g(IF(applies, IF(eq(RED, "Partial"), f'ROUND(-{num(r("Declared " + h))},2)', "0"), r("Signed " + h)),
               "0")
 
 
 def _declared_over() -> str:
-    partial = AND(MAY, f"NOT({DECL_BLOCKED})", eq(RED, "Partial"))
+    partial = AND(DECLARING, eq(RED, "Partial"))
     body = '""'
     for h in reversed(L.HEADS):
         body = IF(f'{num(r("Declared " + h))}>{_reduction(h)}+0.005', q(h), body)
@@ -247,34 +280,41 @@ def _declared_over() -> str:
 # ------------------------------------------------------------------ message (engine.explain.message)
 
 def _message() -> str:
-    code = r("Reason Code")
+    """The Codes message of the Reason Code with its blanks filled (``explain.message``): the
+    code's ``fill`` (Codes table, :mod:`.messages`) chooses the two values, ``blank_x`` and
+    ``blank_y`` name the blanks they replace."""
+    row = r("Code Row")
     head = r("Declared Over")
+
+    def at(column: str) -> str:
+        return f"INDEX(Codes[{column}],{row})"
+
     def pick(value) -> str:  # the figure of head Declared Over (nested IFs: no array constant)
         out = value(L.HEADS[-1])
         for h in reversed(L.HEADS[:-1]):
             out = IF(eq(head, h), value(h), out)
         return out
-    full = _reduction  # what a Full declaration reduces (the figure Declared Over compares with)
     g = r("Supplier GSTIN")
-    expected = f'IFERROR({IF(f"LEN({g})>=14", f"LEFT({g},14)&{gstin_check_char(g)}", q(""))},"")'
-    x = IF(eq(code, "DECL_EXCEEDS"), f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
-           IF(OR(eq(code, "GSTIN_CHECK_DIGIT"), eq(code, "GSTIN_OVERRIDDEN")), f'{g}&""',
-              IF(eq(code, "REMARKS_TOO_LONG"), f'LEN({r("Remarks")}&"")',
-                 IF(eq(code, "PEND_FLAG_DISAGREES"), IF(eq(FLAG, "Y"), q("Y"), q("N")),
-                    IF(eq(code, "PORTAL_ERROR"), f'{r("Portal Error")}&""',
-                       IF(eq(code, "SUPPLIER_CHANGED"), f'{r("Supplier Change")}&""', '""'))))))
-    y = IF(eq(code, "DECL_EXCEEDS"), f'TEXT({pick(full)},"0.00")',
-           IF(OR(eq(code, "GSTIN_CHECK_DIGIT"), eq(code, "GSTIN_OVERRIDDEN")), expected,
-              IF(eq(code, "PEND_FLAG_DISAGREES"),
-                 IF(eq(FLAG, "N"), q("Pending not allowed"), q("Pending allowed")), '""')))
+    signed = pick(lambda h: r("Signed " + h))
+    full = IF(eq(r("Specified"), "Y"), f"MAX(-{signed},0)", "0")  # _reduction of head Declared Over
     nxt = f'({r("Period Index")}+IF({L.QUARTERLY},5-MOD({r("Period Index")},3),1))'
-    next_label = IF(L.QUARTERLY, f'"the quarter ending "&{L.period_label(nxt)}', L.period_label(nxt))
-    text = L.lookup("Codes", "message", "code", code)
-    for placeholder, value in (("{head}", head), ("{deadline}", L.dmy(DEADLINE)), ("{next_period}", next_label),
-                               ("{period}", L.period_label(r("Period Index"))), ("{date}", L.dmy(CUT)),
-                               ("{x}", x), ("{y}", y)):
-        text = f"SUBSTITUTE({text},{q(placeholder)},{value})"
-    return _g(IF(eq(code, ""), '""', text))
+    def dmy(d: str) -> str:  # DD-MM-YYYY; a code that names this date is raised only when it is one
+        return f'TEXT(DAY({d}),"00")&"-"&TEXT(MONTH({d}),"00")&"-"&YEAR({d})'
+    x = {"none": '""', "period": L.period_label(r("Period Index")), "date": dmy(CUT), "deadline": dmy(DEADLINE),
+         "declared": f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
+         "gstin": f"{g}&\"\"", "pending_flag": IF(eq(FLAG, "Y"), q("Y"), q("N")),
+         "remarks_length": f'LEN({r("Remarks")}&"")', "portal_error": f'{r("Portal Error")}&""',
+         "supplier_change": f'{r("Supplier Change")}&""'}
+    y = {"deadline": f'IF({L.QUARTERLY},"the quarter ending ","")&{L.period_label(nxt)}',
+         "declared": f'TEXT({full},"0.00")',
+         "gstin": r("GSTIN Expected"),
+         "pending_flag": IF(eq(FLAG, "N"), q("Pending not allowed"), q("Pending allowed"))}
+
+    def choose(values: dict[str, str]) -> str:  # the value of the row's fill ("" for the fills not listed)
+        return f"CHOOSE({at('fill')},{','.join(values.get(f.name, q('')) for f in FILLS)})"
+    text = f'SUBSTITUTE({at("message")},"{{head}}",{head})'
+    text = f"SUBSTITUTE(SUBSTITUTE({text},{at('blank_x')},{choose(x)}),{at('blank_y')},{choose(y)})"
+    return _g(IF(f'{row}=""', '""', text))
 
 
 # ------------------------------------------------------------------ the columns
@@ -288,9 +328,7 @@ _VISIBLE: tuple[Computed, ...] = (
                        IF(f'{r("Warning Rank")}<{NONE_RANK}', q("warning"),
                           IF(f'{r("Info Rank")}<{NONE_RANK}', q("info"), q("ok"))))),
        "text", "ok / info / warning / error: the worst severity of the record's reason codes.", 9),
-    _c("Reason Code", _g(IF(f'{r("Error Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Error Rank")})',
-                            IF(f'{r("Warning Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Warning Rank")})',
-                               IF(f'{r("Info Rank")}<{NONE_RANK}', f'INDEX(Codes[code],{r("Info Rank")})', '""')))),
+    _c("Reason Code", _g(IF(f'{r("Code Row")}=""', '""', f'INDEX(Codes[code],{r("Code Row")})')),
        "text", "Primary reason code: the first code (Codes table order) of the worst severity.", 30),
     _c("Message", _message(), "text", "What to do about it (the Codes message, dates filled in).", 100),
     _c("Effective Action", _g(_EFFECTIVE), "text",
@@ -351,13 +389,19 @@ _HELPERS: tuple[Computed, ...] = (
     _c("Rule Code Severity", _g(_RULE_CODE_SEVERITY), "text",
        "Helper: error when the rule refuses the action (or it tries to change a record outside IMS), "
        "else the code's quiet severity for a record outside IMS.", helper=True),
-    _c("GSTIN OK", _g(IF(f'{r("Supplier GSTIN")}&""=""', '""', IF(gstin_valid(r("Supplier GSTIN")), q("Y"), q("N")))),
+    _c("GSTIN OK", _g(IF(f'{r("Supplier GSTIN")}&""=""', '""',
+                         IF(gstin_valid(r("Supplier GSTIN"), r("GSTIN Expected")), q("Y"), q("N")))),
        "text", "Helper: Y / N: the supplier GSTIN is valid (state code, registration pattern, check digit).", helper=True),
+    _c("GSTIN Expected", _g(gstin_expected(r("Supplier GSTIN"))), "text",
+       "Helper: the supplier GSTIN with the right check character (blank when it cannot be worked out).",
+       helper=True),
     _c("Specified", _g(L.rule_attr(r, "specified", q("N"))), "text",
        "Helper: Y for an ITC-reducing (specified) record (G7).", helper=True),
     _c("May Declare", _g(IF(AND(KIND_IMS, f'{L.version_attr(r, "declaration", q("N"))}="Y"', eq(r("Act"), "A")),
                             q("Y"), q("N"))),
        "text", "Helper: Y when an ITC-reduction declaration may go with this Accept (G9).", helper=True),
+    _c("Declaring", _g(IF(AND(MAY, f"NOT({DECL_BLOCKED})"), q("Y"), q("N"))), "text",
+       "Helper: Y when a declaration may go with this Accept and the portal has not locked it.", helper=True),
     *(_c(f"Signed {h}", _signed(h), "amount",
          f"Helper: {h} before any declaration (credit notes negative, amendments of a consumed "
          "original as the delta).", helper=True) for h in L.HEADS),
@@ -366,6 +410,11 @@ _HELPERS: tuple[Computed, ...] = (
     _c("Error Rank", _rank("error"), "general", "Helper: first error code (Codes row), 999 if none.", helper=True),
     _c("Warning Rank", _rank("warning"), "general", "Helper: first warning code, 999 if none.", helper=True),
     _c("Info Rank", _rank("info"), "general", "Helper: first info code, 999 if none.", helper=True),
+    _c("Code Row", _g(IF(f'{r("Error Rank")}<{NONE_RANK}', r("Error Rank"),
+                         IF(f'{r("Warning Rank")}<{NONE_RANK}', r("Warning Rank"),
+                            IF(f'{r("Info Rank")}<{NONE_RANK}', r("Info Rank"), '""')))), "general",
+       "Helper: Codes row of the Reason Code (the first rank of the worst severity), blank if none.",
+       helper=True),
     _c("Applied", _g(_APPLIED), "text", "Helper: action the portal keeps, A / R / P / N.", helper=True),
     *(_c(f"Amount {h}", _amount(h), "amount",
          f"Helper: {h} in the record's GSTR-2B bucket (declared reduction applied).", helper=True)

@@ -56,6 +56,12 @@ def one_of(ref: str, values: tuple[str, ...] | list[str]) -> str:
     return OR(*(eq(ref, v) for v in values)) if len(values) > 1 else eq(ref, values[0])
 
 
+def code_in(ref: str, codes: tuple[str, ...] | list[str]) -> str:
+    """TRUE when a computed code cell (Family, Kind: exact upper/lower case, no ``|``) is one of
+    ``codes``, the cell read once: ``|`` + it + ``|`` found in ``|a|b|c|`` (FIND: exact, no wildcards)."""
+    return f'ISNUMBER(FIND("|"&{ref}&"|",{q("|" + "|".join(codes) + "|")}))'
+
+
 def num(ref: str) -> str:
     """A cell as a number (blank or text = 0), as the engine reads amounts."""
     return f"N({ref})"
@@ -101,6 +107,12 @@ def period_iso(index: str) -> str:
     return f'INT({index}/12)&"-"&TEXT(MOD({index},12)+1,"00")'
 
 
+def month_date(index: str, day: str) -> str:
+    """The date of ``day`` in month ``index`` (year*12 + month - 1), the index written once: DATE rolls
+    a month number past 12 into the following years (Excel and LibreOffice alike)."""
+    return f"DATE(2000,{index}-23999,{day})"
+
+
 QUARTERLY = 'FilingFrequency="Quarterly"'
 
 
@@ -117,12 +129,12 @@ def amendment(r: Ref) -> str:
 
 
 def _period_text(t: str) -> str:
-    """A trimmed period text (YYYY-MM, YYYY/MM, MM-YYYY or MMYYYY) as a month index (``periods.parse``)."""
-    return IF(OR(f'MID({t},5,1)="-"', f'MID({t},5,1)="/"'),
+    """A trimmed period text (YYYY-MM, YYYY/MM, MM-YYYY or MMYYYY) as a month index (``periods.parse``):
+    a ``-`` or ``/`` 5th character means the year comes first; else the year is the last four
+    characters and the month what comes before them (less a ``-``)."""
+    return IF(f'ISNUMBER(FIND("|"&MID({t},5,1)&"|","|-|/|"))',
               f"VALUE(LEFT({t},4))*12+VALUE(MID({t},6,2))-1",
-              IF(f'ISNUMBER(FIND("-",{t}))',
-                 f'VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},FIND("-",{t})-1))-1',
-                 f"VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},2))-1"))
+              f'VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},LEN({t})-4-ISNUMBER(FIND("-",{t}))))-1')
 
 
 def period_index(r: Ref) -> str:
@@ -138,7 +150,9 @@ def period_index(r: Ref) -> str:
     t = f'TRIM({p}&"")'
     fd = r("Supplier Filing Date")
     rt = f'TRIM({r("Supplier Return Period")}&"")'
-    from_filing = f"YEAR({fd})*12+MONTH({fd})-1-IF(DAY({fd})<=Param_gstr1_cutoff_day,1,0)"
+    # filed up to the cut-off day of a month: that month's 2B is the previous one, i.e. the month of the
+    # filing date less the cut-off day (the day is below 28, so it never steps back two months)
+    from_filing = f"YEAR({fd}-Param_gstr1_cutoff_day)*12+MONTH({fd}-Param_gstr1_cutoff_day)-1"
     # the return period read once: an error when blank or unreadable, which IFERROR turns into the fallback
     after = f'IF(LEN({rt})<6,NA(),{_period_text(rt)})+Param_gstr1a_2b_period_months_after'
     gstr1a = f"IFERROR(MAX({after},IF(ISNUMBER({fd}),{from_filing},-1)),{IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd')})"
@@ -198,11 +212,15 @@ def record_rule(r: Ref) -> str:
 
 def state_number(ref: str) -> str:
     """The state code at the start of a GSTIN or place of supply as a number ("27-Maharashtra" ->
-    27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``)."""
+    27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``).
+    ``StateNumbers`` (Rules sheet) is ``|0|1|...|9|00|01|...|99|``: the first two characters are
+    digits exactly when ``|`` + them + ``|`` is in it (FIND: no wildcards, "" is not found)."""
     t = f'LEFT({ref}&"",2)'
-    digits = '"0123456789"'
-    return IF(AND(f"LEN({t})>0", f"ISNUMBER(FIND(LEFT({t},1),{digits}))", f"ISNUMBER(FIND(RIGHT({t},1),{digits}))"),
-              f"VALUE({t})", "-1")
+    return IF(f'ISNUMBER(FIND("|"&{t}&"|",StateNumbers))', f"VALUE({t})", "-1")
+
+
+STATE_NUMBERS = "|" + "|".join([str(d) for d in range(10)] + [f"{d:02d}" for d in range(100)]) + "|"
+"""The text of the ``StateNumbers`` name: every one- and two-digit string, ``|``-separated."""
 
 
 def outside_rule(r: Ref, party: str, inward: bool) -> str:
@@ -220,11 +238,11 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
     own = "OwnState"  # Config: state_number of our GSTIN
     row_state = state_number(r(party))
     sup_state, recip_state = (row_state, own) if inward else (own, row_state)
-    pos_inelig = AND(f"{pos}>=0", f"{pos}={sup_state}", f"{recip_state}<>{pos}", ne(fam, "BOE"), ne(fam, "ISD"))
+    pos_inelig = AND(f"{pos}>=0", f"{pos}={sup_state}", f"{recip_state}<>{pos}", f"NOT({code_in(fam, ('BOE', 'ISD'))})")
     fd, cut, pi = r("Supplier Filing Date"), r("16(4) Cut-off"), r("Period Index")
-    earliest = f"DATE(INT({pi}/12),MOD({pi},12)+1,Param_gstr1_cutoff_day+1)"
+    earliest = month_date(pi, "Param_gstr1_cutoff_day+1")
     judged = IF(f"ISNUMBER({fd})", f"N({fd})", IF('Param_cutoff_164_filing_unknown="earliest"', earliest, "-1"))
-    late = AND(one_of(fam, ITC_FAMILIES), f"NOT({reduces(r)})", f"ISNUMBER({cut})", f"{judged}>N({cut})")
+    late = AND(code_in(fam, ITC_FAMILIES), f"NOT({reduces(r)})", f"ISNUMBER({cut})", f"{judged}>N({cut})")
     nii = r("Not In IMS")
     derived = IF(eq(r("Reverse Charge"), "Y"), q("D19"),
                  IF(eq(r("Source Form"), "GSTR-5"), q("D21"),
@@ -247,18 +265,19 @@ def cutoff_164(r: Ref) -> str:
     filing date when it is earlier and for that FY. Credit notes, BoE, ISD: "".
     """
     def cut(d: str) -> str:
-        fy = f"(YEAR({d})+IF(MONTH({d})>=4,1,0))"
-        c = f"DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day)"
-        return IF(AND("ISNUMBER(AnnualReturnFiledOn)", f"AnnualReturnFYEnd={fy}", f"N(AnnualReturnFiledOn)<{c}"),
-                  "AnnualReturnFiledOn", c)
+        # the year the FY of d ends: 1 April + 275 days is 1 January, 31 March + 275 days 31 December
+        fy = f"YEAR({d}+275)"
+        return IF(AND("ISNUMBER(AnnualReturnFiledOn)", f"AnnualReturnFYEnd={fy}",
+                      "N(AnnualReturnFiledOn)<DATE(N(AnnualReturnFYEnd),Param_cutoff_164_month,Param_cutoff_164_day)"),
+                  "AnnualReturnFiledOn", f"DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day)")
     odd, dd = r("Original Document Date"), r("Document Date")
-    body = IF(f"NOT({one_of(r('Family'), ITC_FAMILIES)})", '""',
+    body = IF(f"NOT({code_in(r('Family'), ITC_FAMILIES)})", '""',
               IF(AND(eq(r("Amendment"), "Y"), f"ISNUMBER({odd})"), cut(odd),
                  IF(f"ISNUMBER({dd})", cut(dd), '""')))
     return blank_guard(r, body)
 
 
-__all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "num", "lookup", "rule_attr", "version_attr",
+__all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "code_in", "num", "lookup", "rule_attr", "version_attr",
            "code_rank", "blank_guard", "dmy", "period_label", "period_iso", "QUARTERLY", "family", "amendment",
            "period_index", "period", "era", "direction", "consumed", "record_rule", "state_number", "outside_rule",
-           "cutoff_164", "reduces", "HEADS", "ITC_FAMILIES"]
+           "cutoff_164", "reduces", "HEADS", "ITC_FAMILIES", "STATE_NUMBERS", "month_date"]

@@ -6,6 +6,9 @@ Everything comes from ``ims_excel.rules.rulebook()`` and the engine's own
 constants, the one source of the rules; a row formula finds its rule with
 ``INDEX(Rules[accept],MATCH(<rule>&"@"&<era>,Rules[key],0))``.
 
+``Codes`` also says how the Message formula fills each code's message (``fill``, ``blank_x``,
+``blank_y``: :mod:`.messages`).
+
 Besides ``Rules`` and ``Codes``:
 
 * Table ``Sections``: section -> family (INV, DN, CN, ECO, BOE, ISD) and amendment Y/N
@@ -13,6 +16,7 @@ Besides ``Rules`` and ``Codes``:
 * Table ``NotInIMS``: the ``Not In IMS`` value -> rule D19-D24 (``classify.NOT_IN_IMS_RULE``);
 * Table ``AddbackTables``: supply type (or ``default`` / ``eco``) -> the supplier's GSTR-3B
   table of an add-back (``parameters.yaml`` ``addback_table``);
+* name ``StateNumbers``: ``|0|...|99|``, the strings a state code may be read from;
 * name ``QRMPDay22States``: the states whose QRMP GSTR-3B is due on the 22nd;
 * names ``GSTINPositions``, ``GSTINWeights``, ``GSTINShapes``, ``GSTINOnes``, ``GSTINStates``: the GSTIN rule
   (ranges, not array constants: a shared formula may not hold one);
@@ -30,6 +34,8 @@ from ims_excel import gstin, periods
 from ims_excel.engine.classify import FAMILY, NOT_IN_IMS_RULE
 from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 from ims_excel.rules import RuleBook
+from ims_excel.template.messages import codes_frame
+from ims_excel.template.rowlogic import STATE_NUMBERS
 from ims_excel.template.styles import Styles
 
 TITLE_ROWS = 3  # the Rules table header is on row 4
@@ -151,7 +157,7 @@ def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
         ws.set_column(j, j, widths.get(c, 10))
     top = last + 3
     ws.write(top - 1, 0, "Reason codes", styles.subtitle())
-    last = _write_frame_table(ws, styles, top, book.codes_table(), "Codes")
+    last = _write_frame_table(ws, styles, top, codes_frame(book.codes_table()), "Codes")
     top = last + 3
     ws.write(top - 1, 0, "Rule regimes (GSTR-2B period from which a version applies)", styles.subtitle())
     eras = [periods.iso(e) for e in book.eras]
@@ -185,6 +191,12 @@ def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
         ws.write_string(i, 0, str(state))
     workbook.define_name("QRMPDay22States", f"=Rules!$A${top + 2}:$A${top + 1 + len(states)}")
     top = top + len(states) + 4
+    ws.write(top - 1, 0, "The one- and two-digit strings a state code is read from (rowlogic.state_number)",
+             styles.subtitle())
+    ws.write(top, 0, "StateNumbers", styles.header())
+    ws.write_string(top + 1, 0, STATE_NUMBERS)
+    workbook.define_name("StateNumbers", f"=Rules!$A${top + 2}")
+    top = top + 5
     _write_gstin(workbook, ws, styles, top)
     ws.freeze_panes(TITLE_ROWS + 1, 1)
     ws.set_landscape()  # printed: landscape, the width of one page, the table header on every page
