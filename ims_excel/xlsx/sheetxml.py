@@ -279,7 +279,7 @@ class Injector:
     rec_of_row: np.ndarray
     first: int
     last: int
-    regular: object = None  # io.Regularity or None
+    regular: object = None  # tableread.Regularity or None
     stats: dict = field(default_factory=lambda: {"fast": 0, "slow": 0, "untouched": 0, "restored": 0})
     restored: list = field(default_factory=list)  # cells whose formula was typed over, restored ("AQ7")
 

@@ -12,10 +12,10 @@ there is no ``fork``, as on Windows). Only the columns asked for become
 values; rows outside the table's range and blank rows are dropped; each row
 keeps its sheet row (``_row``), so every problem can name the cell.
 
-What a block's raw cells become is the caller's (``finish``, run in the
-worker, e.g. typed records); this module knows cells, columns and their
-kinds (``text``, ``amount``, ``date``, ``period``), nothing of what they
-mean. It also notes, per row, the layout of the formula cells
+What a block's raw cells become is the caller's (``finish``, run where the
+block was read, a worker or this process; e.g. typed records); this module
+knows cells, columns and their kinds (``text``, ``amount``, ``date``,
+``period``), nothing of what they mean. It also notes, per row, the layout of the formula cells
 (:class:`Regularity`), so a writer can fill regular rows from a template.
 """
 

@@ -52,8 +52,11 @@ def _gone(pids: list[int], within: float = 10.0) -> list[int]:
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        with open(task / "children") as fh:
-            out += [int(x) for x in fh.read().split()]
+        try:
+            with open(task / "children") as fh:
+                out += [int(x) for x in fh.read().split()]
+        except FileNotFoundError:  # a thread (a pool's manager thread) ended while we looked
+            pass
     return out
 
 
