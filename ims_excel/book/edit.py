@@ -217,6 +217,15 @@ def _first_rows(pkg: Package, part: str, n: int = 2) -> list[bytes]:
     return out
 
 
+_SHARED_F = re.compile(rb'<f\b[^>]*\bt="shared"')
+
+
+def shares_formulas(pkg: Package, table: TableInfo, rows: int = 3) -> bool:
+    """Whether a table's sheet stores its column formulas as shared formulas (``<f t="shared" ...>``, as
+    big books are written: ``template.shared``), judged by the sheet's first rows."""
+    return any(_SHARED_F.search(row) for row in _first_rows(pkg, table.sheet_part, rows))
+
+
 @dataclass
 class Styles:
     """Cell styles borrowed from the workbook's own Inward sheet (no change to styles.xml)."""

@@ -6,8 +6,10 @@ processes for a big sheet; the Config by its defined names) and collects the wri
 a table's changed cells and new rows in one streamed pass over its sheet (:func:`append_plan`: the
 changed cells keep their styles; new rows take the table's blank rows, then grow it, with its formulas
 and styles, so a million rows append in one pass), a log sheet rewritten with its rows appended
-(:func:`changes_xml`), a report sheet put in from a grid. Nothing is written when nothing changed, so
-a use case that finds nothing to do leaves the file byte for byte as it was.
+(:func:`changes_xml`), a report sheet put in from a grid. When table rows changed the save ends with
+``process``'s cache-only step (:func:`ims_excel.book.process.save_with_cached_values`): every formula cell
+caches the engine's value. Nothing is written when nothing changed, so a use case that finds nothing to
+do leaves the file byte for byte as it was.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ import pandas as pd
 import python_calamine as pc
 
 from ims_excel.book import outputs
-from ims_excel.book.edit import (Edit, add_sheet, borrow_styles, drop_calc_chain, full_calc_on_load,
-                                 grid_sheet_rows, sheet_head)
+from ims_excel.book.edit import Edit, add_sheet, borrow_styles, grid_sheet_rows, sheet_head
 from ims_excel.book.history import read_history
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.port import Table
+from ims_excel.book.process import CachedValues, save_with_cached_values
 from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
 from ims_excel.template.specs import spec
@@ -194,6 +196,9 @@ class FileBook:
         self._logs: dict[str, list[list[object]]] = {}  # log sheet -> rows to append (on save)
         self._headers: dict[str, list[str]] = {}
         self._sheets: dict[str, tuple[outputs.Grid, str]] = {}
+        self.cached: CachedValues | None = None
+        """What :meth:`save`'s cache-only step did (the formula cells it restored; why values were left to
+        Excel), when table rows changed."""
 
     def __enter__(self) -> "FileBook":
         return self
@@ -251,10 +256,10 @@ class FileBook:
             styles = borrow_styles(self.pkg, self.pkg.table("Inward"))  # require_tables: it is there
             for sheet, (grid, after) in self._sheets.items():
                 _put(self.edit, self.pkg, sheet, grid_xml(grid, styles), after=after)
-        if self.edit.stream:  # table rows changed: formulas and their chain recalculate on opening
-            drop_calc_chain(self.edit)
-            full_calc_on_load(self.edit)
-        self.edit.save(self.path, backup=backup)
+        if self.edit.stream:  # table rows changed: every formula cell caches the engine's value (issue 9)
+            self.cached = save_with_cached_values(self.edit, self.path, backup=backup)
+        else:
+            self.edit.save(self.path, backup=backup)
         return True
 
 

@@ -118,12 +118,17 @@ class ImportReport:
     rows: dict[str, tuple[int, int]]  # table -> (first, last) sheet rows written
     changes: list = field(default_factory=list)  # merge.Change of the Inward table (added rows too)
     counts: dict[str, int] = field(default_factory=dict)  # what -> how many (merge.Plan.counts)
+    restored: dict[str, list[str]] = field(default_factory=dict)
+    """Formula cells found typed over and given their formula back, by table (as ``process`` does)."""
+    not_cached: str = ""
+    """Why the formula cells' values were left to Excel's calculation on load ("" when they are cached)."""
 
     def as_dict(self) -> dict:
         return {"book": str(self.path), "added": self.added, "kept": self.skipped, "counts": self.counts,
                 "originals_filled": self.originals_filled,
                 "rows": {k: list(v) for k, v in self.rows.items()},
-                "changes": [c.as_dict() for c in self.changes]}
+                "changes": [c.as_dict() for c in self.changes],
+                "restored": self.restored, "values_left_to_excel": self.not_cached}
 
     def lines(self, listed: int = 100) -> list[str]:
         """What the import did, as the command prints it and the Import button shows it (up to ``listed``
@@ -147,6 +152,18 @@ class ImportReport:
         if self.originals_filled:
             out.append(f"Original Action / Original 3B Filed filled from History for {self.originals_filled} "
                        "amendments.")
+        return out
+
+    def cache_lines(self) -> list[str]:
+        """What the file's cache-only step did (``ims-excel import``; in Excel the book calculates itself)."""
+        out = []
+        for table, cells in self.restored.items():
+            shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
+            out.append(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: "
+                       f"{shown}.")
+        if self.not_cached:
+            out.append(f"  note: the formula cells' values are left to Excel's calculation on opening: "
+                       f"{self.not_cached}")
         return out
 
 
@@ -238,7 +255,9 @@ def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *,
     loaded = read_sources(sources, direction)
     with FileBook(path, shared_formulas=shared_formulas) as wb:
         rep = merge_into(wb, loaded, sources=list(sources))
-        wb.save(backup=backup)
+        wb.save(backup=backup)  # with every formula cell caching the engine's value (issue 9)
+    if wb.cached is not None:
+        rep.restored, rep.not_cached = wb.cached.restored(), wb.cached.why_not
     return rep
 
 

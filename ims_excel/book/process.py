@@ -15,6 +15,7 @@ import functools
 import os
 import posixpath
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from ims_excel.book.edit import (Edit, Styles, add_sheet, borrow_styles, drop_ca
 from ims_excel.book.sheet_values import cache_sheet_values
 from ims_excel.book.read import Book, TableData, VALIDATION, evaluate_book, load_book
 from ims_excel.engine import Result
+from ims_excel.normalise import InputError
 from ims_excel.template import inward as inward_mod, outward as outward_mod
 from ims_excel.xlsx import codec, fanout, sheetxml, units as units_mod
 from ims_excel.xlsx.package import Package, check_not_open, col_index, col_letters, now_stamp
@@ -216,6 +218,98 @@ def _rewrite_table(edit: Edit, td: TableData | None, cols: list[sheetxml.Compute
     return injector
 
 
+@dataclass
+class CachedValues:
+    """What :func:`write_cached_values` planned: the tables' injectors (their ``restored`` cells and
+    ``stats`` are known once the book is written), the notes, and whether every formula cell of the book
+    got a right value (then the book no longer asks Excel for a full calculation on load)."""
+
+    book: Book | None
+    injector: sheetxml.Injector | None
+    out_injector: sheetxml.Injector | None
+    warnings: list[str]
+    right: bool
+    why_not: str = ""
+    """Why the values were left to Excel (:func:`cache_book` could not evaluate the book), or ""."""
+
+    def restored(self) -> dict[str, list[str]]:
+        """Formula cells found typed over and given their formula back, by table (after the save)."""
+        pairs = ((self.book.inward, self.injector), (self.book.outward, self.out_injector)) if self.book else ()
+        return {t.table.name: inj.restored for t, inj in pairs if inj is not None and inj.restored}
+
+
+def write_cached_values(edit: Edit, book: Book, result: Result,
+                        progress: Progress | None = None) -> CachedValues:
+    """Plan, in ``edit``, the engine's values as the cached values of every formula cell (issue 9: right
+    numbers without recalculation): the Inward/Outward computed columns (:class:`sheetxml.Injector`,
+    which also gives a typed-over formula cell its formula back), Config and the summary sheets
+    (:func:`cache_sheet_values`); ``fullCalcOnLoad`` only where some value is not known to be right.
+
+    The one path from an evaluated book to its cached values: ``process`` calls it after writing its
+    Validation and Liability output; ``import``, ``roll`` and ``upgrade`` through :func:`cache_book`.
+    User inputs are never touched. Sheets already planned in ``edit.replace`` (Liability) are worked on
+    as planned.
+    """
+    pkg = edit.pkg
+    cols, warnings = _computed_plan(book, result, pkg)
+    out_cols, out_warnings = _computed_plan(book, result, pkg, "outward")
+    warnings += out_warnings
+    injector = _rewrite_table(edit, book.inward, cols, progress)
+    out_injector = _rewrite_table(edit, book.outward, out_cols)
+    # Config and the summary sheets cache what their formulas give; a book whose cached values are then
+    # all right stops asking Excel for a full calculation on load (issue 9)
+    td = book.inward
+    tables = {td.table.sheet} | ({book.outward.table.sheet} if book.outward else set())
+    right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION})
+    right = right and not warnings and not td.others and not (book.outward and book.outward.others) \
+        and all(c.values is not None for c in cols + out_cols)
+    full_calc_on_load(edit, on=not right)
+    drop_calc_chain(edit)
+    return CachedValues(book, injector, out_injector, warnings, right)
+
+
+def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, *,
+               backup: bool = True) -> CachedValues:
+    """The cache-only step that ends ``import``, ``roll`` and ``upgrade``: evaluate the book at ``source``
+    and write it to ``out`` (default: in place) with every formula cell caching the engine's value
+    (:func:`write_cached_values`, as ``process`` does), user inputs, the Validation sheet and the
+    Liability rows as they are.
+
+    A book the engine cannot evaluate (a bad Config setting or cell, which ``process`` names) is written
+    as it is, still asking Excel for a full calculation on load; ``why_not`` says why.
+    """
+    source = Path(source)
+    target = Path(out) if out is not None else source
+    with Package(source) as pkg:
+        try:
+            book = load_book(target, pkg, keep_xml=True)  # named as the book it becomes
+            result = evaluate_book(book)
+        except InputError as e:
+            edit = Edit(pkg)
+            full_calc_on_load(edit)
+            edit.save(target, backup=backup)
+            problems = [line for line in str(e).splitlines() if line.strip()]
+            why = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+            return CachedValues(None, None, None, [], False, why)
+        edit = Edit(pkg)
+        cached = write_cached_values(edit, book, result)
+        edit.save(target, backup=backup)
+    return cached
+
+
+def save_with_cached_values(edit: Edit, path: str | os.PathLike, *, backup: bool = True) -> CachedValues:
+    """Save ``edit``'s book to ``path`` with the engine's values cached (:func:`cache_book`): it is written
+    to a temporary folder beside ``path`` first, and ``path`` is written once, atomically, with its backup."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="ims-cache-", dir=fileio.real_target(path).parent) as tmp:
+        staged = Path(tmp) / path.name
+        try:
+            edit.save(staged, backup=False)
+        except fileio.CannotWrite as e:  # named as the book the user asked for
+            raise fileio.CannotWrite(str(e).replace(str(staged), str(path))) from None
+        return cache_book(staged, path, backup=backup)
+
+
 @fileio.locked
 def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | None = None,
             backup: bool = True, stamp: str | None = None, progress: Progress | None = None) -> ProcessReport:
@@ -238,18 +332,12 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
             progress("engine", 0, 0)
         t1 = time.perf_counter()
         result = evaluate_book(book)
-        cols, warnings = _computed_plan(book, result, pkg)
-        out_cols, out_warnings = _computed_plan(book, result, pkg, "outward")
-        warnings += out_warnings
         seconds["engine"] = time.perf_counter() - t1
         t1 = time.perf_counter()
         stamp = stamp or now_stamp()
         styles = borrow_styles(pkg, book.inward.table)
         edit = Edit(pkg)
-        # Inward and Outward: cached values of the computed columns
         td = book.inward
-        injector = _rewrite_table(edit, td, cols, progress)
-        out_injector = _rewrite_table(edit, book.outward, out_cols)
         # Validation sheet
         grid = outputs.validation_grid(result, source_rows=td.rows, legal_name=outputs.cell_text(book.config.get("LegalName")),
                                        stamp=stamp)
@@ -281,21 +369,14 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
             lgrid = outputs.liability_grid(result, source_rows=book.outward.rows if book.outward else None,
                                            stamp=stamp)
             edit.replace[lia.part] = _liability_part(pkg, lia.part, lgrid, styles)
-        # Config and the summary sheets cache what their formulas give; a book whose cached values are then
-        # all right stops asking Excel for a full calculation on load (issue 9)
-        tables = {td.table.sheet} | ({book.outward.table.sheet} if book.outward else set())
-        right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION})
-        right = right and not warnings and not td.others and not (book.outward and book.outward.others) \
-            and all(c.values is not None for c in cols + out_cols)
-        full_calc_on_load(edit, on=not right)
-        drop_calc_chain(edit)
+        # every formula cell caches the engine's value: the tables' computed columns, Config, the summaries
+        cached = write_cached_values(edit, book, result, progress)
         set_custom_properties(edit, {"IMSLastProcessed": f"{stamp}; ims_excel {ims_excel.__version__}"})
         seconds["plan"] = time.perf_counter() - t1
         t1 = time.perf_counter()
         edit.save(path, backup=backup)
         seconds["write"] = time.perf_counter() - t1
     seconds["total"] = time.perf_counter() - t0
-    restored = {t.table.name: inj.restored for t, inj in ((td, injector), (book.outward, out_injector))
-                if inj is not None and inj.restored}
     return ProcessReport(path, result, len(result.records), grid.flagged, grid.listed,
-                         injector.stats if injector else {}, dropped, seconds, warnings, restored)
+                         cached.injector.stats if cached.injector else {}, dropped, seconds, cached.warnings,
+                         cached.restored())

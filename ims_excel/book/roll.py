@@ -14,12 +14,14 @@ import pandas as pd
 from ims_excel import periods
 from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, foreign_parts
+from ims_excel.book.edit import shares_formulas
 from ims_excel.book.history import fill_originals, history_rows, read_history
 from ims_excel.book.new import config_for_build, version_stamp, write_records
+from ims_excel.book.process import cache_book
 from ims_excel.book.read import BookProblem, load_book
 from ims_excel.engine import evaluate
 from ims_excel.records import INWARD_COLUMNS, categories
-from ims_excel.template.build import build_workbook
+from ims_excel.template.build import SHARED_ROWS, build_workbook
 from ims_excel.xlsx.package import Package, check_not_open
 
 
@@ -33,6 +35,8 @@ class RollReport:
     outward_carried: int
     outward_moved: int
     originals_filled: int
+    not_cached: str = ""
+    """Why the new book's formula values were left to Excel's calculation on load ("" when cached)."""
 
 
 def default_roll_path(path: Path, old: str, new: str) -> Path:
@@ -66,6 +70,7 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
         outward = book.outward.frame if book.outward is not None and len(book.outward.frame) else None
         result = evaluate(book.inward.frame, at_filing, outward, inward_name=str(path), outward_name=str(path))
         old_history = read_history(pkg)
+        shared = shares_formulas(pkg, book.inward.table)
     target = Path(out) if out else default_roll_path(path, periods.iso(book.context.return_period), periods.iso(new_p))
     if target.exists() and not force:
         raise BookProblem(target, "exists already (use --out, or --force to replace it keeping a backup)")
@@ -98,8 +103,13 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
     with fileio.exclusive(target), tempfile.TemporaryDirectory(prefix="ims-roll-", dir=target.parent) as tmp:
         check_not_open(target)
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
-        write_records(built, target, {"inward": nxt, "outward": out_next}, history,
-                       {**version_stamp(), "IMSRolledFrom": f"{path.name} ({periods.iso(book.context.return_period)})"})
+        shared = shared or max(len(nxt), 0 if out_next is None else len(out_next)) > SHARED_ROWS
+        rolled = Path(tmp) / "rolled.xlsm"
+        write_records(built, rolled, {"inward": nxt, "outward": out_next}, history,
+                      {**version_stamp(), "IMSRolledFrom": f"{path.name} ({periods.iso(book.context.return_period)})"},
+                      backup=False, shared_formulas=shared)
+        # every formula cell caches the engine's value for the new period (issue 9)
+        cached = cache_book(rolled, target)
     return RollReport(path, target, periods.iso(new_p), int(carried.sum()), int((~carried).sum()),
                       0 if out_next is None else len(out_next),
-                      0 if moved_out is None else int(moved_out.sum()), filled)
+                      0 if moved_out is None else int(moved_out.sum()), filled, cached.why_not)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,15 @@ import python_calamine as pc
 from ims_excel.xlsx import fileio
 from ims_excel.book.additions import Additions
 from ims_excel.book.carry import CannotCarry, foreign_parts
+from ims_excel.book.edit import shares_formulas
 from ims_excel.book.history import read_history
 from ims_excel.book.filebook import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
+from ims_excel.book.process import cache_book
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref
 from ims_excel.template import config as config_mod
-from ims_excel.template.build import build_workbook
+from ims_excel.template.build import SHARED_ROWS, build_workbook
 from ims_excel.xlsx.package import Package, check_not_open, col_index, now_stamp
 
 
@@ -44,6 +45,8 @@ class UpgradeReport:
     dropped: list[str]
     changed: bool
     carried: list[str]
+    not_cached: str = ""
+    """Why the formula values were left to Excel's calculation on load ("" when cached)."""
 
 
 @fileio.locked
@@ -75,13 +78,14 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
         history = read_history(pkg)
         changes = read_changes(pkg)
+        shared = shares_formulas(pkg, inward_t) or max(len(inward), 0 if outward is None else len(outward)) > SHARED_ROWS
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
         rebuilt = Path(tmp) / "rebuilt.xlsm"
         write_records(built, rebuilt, {"inward": inward.drop(columns=["_row", "_sheet"]),
                                        "outward": outward.drop(columns=["_row", "_sheet"]) if outward is not None else None},
                       history, {**version_stamp(), "IMSUpgradedFrom": old, "IMSUpgradedOn": now_stamp()},
-                      backup=False, changes=changes)
+                      backup=False, changes=changes, shared_formulas=shared)
         carried = Path(tmp) / "carried.xlsm"
         with Package(path) as before, Package(rebuilt) as after:
             adds = Additions(before, after)
@@ -92,8 +96,8 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         lost = [x for x in left_behind(path, carried, adds.seen) if x not in adds.refused_found]
         if lost and not force:
             raise CannotCarry(path, lost, "upgrade (moving the data into the current template)")
-        with open(carried, "rb") as src:
-            fileio.save_atomically(path, lambda fh: shutil.copyfileobj(src, fh, 1 << 24), backup=True)
+        # every formula cell caches the engine's value (issue 9); the book is written once, with its backup
+        cached = cache_book(carried, path, backup=True)
     return UpgradeReport(path, old, new, len(inward), 0 if outward is None else len(outward),
                          0 if history is None else len(history), (foreign + adds.refused + lost) if force else [],
-                         old != new, adds.carried)
+                         old != new, adds.carried, cached.why_not)

@@ -75,10 +75,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(rep.as_dict(), indent=1, ensure_ascii=False))
         return EXIT_OK
-    for line in rep.lines():
+    for line in rep.lines() + rep.cache_lines():
         print(line)
     print(f"Next: ims-excel process {args.book}")
     return EXIT_OK
+
+
+def _print_restored(restored: dict[str, list[str]]) -> None:
+    for table, cells in restored.items():
+        shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
+        print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: {shown}.")
+
+
+def _print_not_cached(why: str) -> None:
+    if why:
+        print(f"  note: the formula cells' values are left to Excel's calculation on opening: {why}")
 
 
 def _print_process(rep) -> None:
@@ -91,9 +102,7 @@ def _print_process(rep) -> None:
                                          for h in ("igst", "cgst", "sgst", "cess")))
     if len(rep.result.liability):
         print(f"  Liability sheet: {len(rep.result.liability)} add-back rows.")
-    for table, cells in rep.restored.items():
-        shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
-        print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: {shown}.")
+    _print_restored(rep.restored)
     for w in rep.warnings:
         print(f"  note: {w}")
     for d in rep.dropped:
@@ -178,6 +187,7 @@ def cmd_roll(args: argparse.Namespace) -> int:
         print(f"  Outward: {rep.outward_carried} carried, {rep.outward_moved} frozen ones kept in History.")
     if rep.originals_filled:
         print(f"  Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
+    _print_not_cached(rep.not_cached)
     print(f"  {rep.source} is unchanged (the record of the filed period).")
     return EXIT_OK
 
@@ -238,6 +248,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         print(f"  carried: ... and {len(rep.carried) - UPGRADE_LISTED} more of your cells, comments, names and rules")
     for d in rep.dropped:
         print(f"  dropped (--force): {d}")
+    _print_not_cached(rep.not_cached)
     return EXIT_OK
 
 

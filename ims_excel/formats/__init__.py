@@ -28,7 +28,7 @@ import pandas as pd
 from ims_excel.formats import canonical, gstr2b_json, ims_json, portal_excel, purchase_register
 from ims_excel.formats._common import check_size, file_problem, to_typed
 from ims_excel.formats._excel import open_workbook, reading
-from ims_excel.formats._jsonio import read_json
+from ims_excel.formats._jsonstream import read_with
 from ims_excel.formats.upload_json import Upload, UploadRefused, build_upload, write_upload
 from ims_excel.normalise import InputError, InputProblem
 
@@ -69,13 +69,14 @@ def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
 
 
 def _read_json(path: Path) -> pd.DataFrame:
-    obj = read_json(path)
+    return read_with(parse_json, path)  # streamed: a section's records a few MB at a time
+
+
+def parse_json(obj: object, file: str = "<json>") -> pd.DataFrame:
+    """The raw frame of a parsed (or streamed) GSTR-2B or IMS JSON document, whichever it is."""
     if gstr2b_json.is_gstr2b(obj):
-        raw = gstr2b_json.parse(obj, str(path))
-    else:
-        raw = ims_json.parse(obj, str(path))  # raises the envelope problem if it is neither
-    raw.attrs["file"] = str(path)
-    return raw
+        return gstr2b_json.parse(obj, file)
+    return ims_json.parse(obj, file)  # raises the envelope problem if it is neither
 
 
 def _read_excel(path: Path, direction: str) -> pd.DataFrame:

@@ -10,8 +10,9 @@ Every reader returns a *raw* frame: canonical headers (see
     Excel readers: sheet name and the 1-based Excel row (CSV: ``_row`` only,
     the line number, the header being row 1).
 ``_source``, ``_section_key``
-    IMS JSON only: the portal's record dict as parsed, and its section key,
-    so that the upload can send it back unchanged.
+    IMS JSON only: the portal's record as read (from a file: its JSON text,
+    streamed; from :func:`ims_json.parse` given objects: the dict), and its
+    section key, so that the upload can send it back unchanged.
 
 ``raw.attrs`` holds ``format`` (which reader), ``file`` and, when the file
 names it, ``gstin`` (the recipient / the return's GSTIN).

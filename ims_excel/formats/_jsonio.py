@@ -88,7 +88,8 @@ def json_depth(data: bytes) -> int:
     return deepest
 
 
-def _refuse_constant(name: str) -> None:
+def refuse_constant(name: str) -> None:
+    """``parse_constant`` hook: NaN and Infinity are not JSON."""
     raise ValueError(f"{name} is not allowed in JSON")
 
 
@@ -117,7 +118,7 @@ def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
     except UnicodeDecodeError as exc:
         raise file_problem(file, f"is not UTF-8 text (byte {exc.start})") from None
     try:
-        obj = json.loads(text, parse_float=parse_float, parse_constant=_refuse_constant)
+        obj = json.loads(text, parse_float=parse_float, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
         raise file_problem(file, f"is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
@@ -126,19 +127,19 @@ def loads_checked(data: bytes, file: str, max_depth: int = MAX_DEPTH) -> object:
     return obj
 
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
 def _refuse_lone_surrogates(text: str, obj: object, file: str) -> None:
     """A ``\\uD800``-``\\uDFFF`` escape that is not half of a pair parses to a lone surrogate: not a character,
     it cannot be written to a workbook (UTF-8) and would crash the save. Refused, naming where (issue 14)."""
-    if not _SURROGATE_ESCAPE.search(text):
+    if not SURROGATE_ESCAPE.search(text):
         return
     try:
         json.dumps(obj, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        m = _SURROGATE_ESCAPE.search(_SURROGATE_PAIR.sub(lambda p: " " * len(p.group(0)), text))
+        m = SURROGATE_ESCAPE.search(SURROGATE_PAIR.sub(lambda p: " " * len(p.group(0)), text))
         where = ""
         if m:
             line = text.count("\n", 0, m.start()) + 1
@@ -148,7 +149,8 @@ def _refuse_lone_surrogates(text: str, obj: object, file: str) -> None:
 
 
 def read_json(path: str | Path, max_bytes: int | None = None, max_depth: int | None = None) -> object:
-    """Read and parse a JSON file with the size and depth limits."""
+    """Read and parse a JSON file whole with the size and depth limits (about 6 bytes of memory per
+    byte of JSON: the readers stream, see :mod:`._jsonstream`)."""
     path = Path(path)
     check_size(path, max_bytes)
     return loads_checked(path.read_bytes(), str(path), MAX_DEPTH if max_depth is None else max_depth)
@@ -235,11 +237,15 @@ def _write(value: object, out) -> None:
         out(_enc(value))
 
 
-__all__ = ["MAX_DEPTH", "JsonNumber", "json_depth", "loads_checked", "read_json", "dumps", "check_size"]
+__all__ = ["MAX_DEPTH", "JsonNumber", "json_depth", "loads_checked", "read_json", "read_whole_with", "dumps",
+           "check_size", "parse_float", "refuse_constant", "SURROGATE_ESCAPE", "SURROGATE_PAIR"]
 
 
-def read_with(parse, path: str | os.PathLike) -> pd.DataFrame:
-    """Read a JSON file safely (:func:`read_json`) and ``parse`` it into the raw frame."""
+def read_whole_with(parse, path: str | os.PathLike) -> pd.DataFrame:
+    """Read a JSON file whole (:func:`read_json`, ``json.loads``) and ``parse`` it into the raw frame.
+
+    The readers stream instead (:func:`ims_excel.formats._jsonstream.read_with`); this is the way they
+    read before, kept for ``benchmarks/bench_json_memory.py`` and the tests that compare the two."""
     path = Path(path)
     raw = parse(read_json(path), str(path))
     raw.attrs["file"] = str(path)

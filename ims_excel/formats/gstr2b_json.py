@@ -53,11 +53,12 @@ from pathlib import Path
 import pandas as pd
 
 from ims_excel.formats._common import JsonProblem, SUPPLIER_RETURN_PERIOD, file_problem, to_typed
-from ims_excel.formats._jsonio import read_with
+from ims_excel.formats._jsonstream import batches, elements, is_array, read_with, share_repeats
 from ims_excel.formats._values import document_numbers, json_amounts, json_dates, shown, state_codes, supply_types
 from ims_excel.normalise import InputError
 
 MAX_PROBLEMS = 200
+CODE = "ITC Availability Code"
 _LISTS = ("inv", "nt", "doclist", "boe")
 _HEADS = {"txval": "Taxable Value", "igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
 _DOCDATA = ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma", "isd", "isda",
@@ -99,23 +100,22 @@ def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
             continue
         for key in _DOCDATA:
             if data.get(key) is not None:
-                frames.append(_section(data[key], key, f"{prefix}{block}.{key}", file, problems,
-                                       action, ""))
+                frames.extend(_section(data[key], key, f"{prefix}{block}.{key}", file, problems, action, ""))
         rev = data.get("itcrev")
-        for j, part in enumerate(rev if isinstance(rev, list) else [rev] if rev else []):
-            where = f"{prefix}{block}.itcrev" + (f"[{j}]" if isinstance(rev, list) else "")
+        listed = is_array(rev)
+        for j, part in (elements(rev) if listed else [(0, rev)] if rev else []):
+            where = f"{prefix}{block}.itcrev" + (f"[{j}]" if listed else "")
             if not isinstance(part, dict):
                 problems.append(JsonProblem(file, None, None, "is not an object", None, where))
                 continue
             for key in ("b2b", "b2ba", "cdnr", "cdnra"):
                 if part.get(key) is not None:
-                    frames.append(_section(part[key], key, f"{where}.{key}", file, problems,
-                                           action, "37A"))
+                    frames.extend(_section(part[key], key, f"{where}.{key}", file, problems, action, "37A"))
     if problems:
         extra = len(problems) - MAX_PROBLEMS
         raise InputError(problems[:MAX_PROBLEMS] + ([JsonProblem(
             file, None, None, f"... and {extra} more problems like these")] if extra > 0 else []))
-    frames = [f for f in frames if f is not None and len(f)]
+    frames = [f for f in frames if len(f)]
     raw = (pd.concat(frames, ignore_index=True) if frames
            else pd.DataFrame({c: pd.Series(dtype=object) for c in ("Section", "Document Number",
                                                                    "Document Date", "_path")}))
@@ -126,21 +126,39 @@ def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
 
 
 def _section(suppliers, key: str, where: str, file: str, problems: list, action: str,
-             not_in_ims: str) -> pd.DataFrame | None:
-    if not isinstance(suppliers, list):
+             not_in_ims: str) -> list[pd.DataFrame]:
+    """The raw frames of a section, a batch of suppliers at a time (a streamed file: a few MB)."""
+    if not is_array(suppliers):
         problems.append(JsonProblem(file, None, None, f"is a {type(suppliers).__name__}; "
                                     "a section is a list", None, where))
-        return None
+        return []
+    frames, row = [], 0
+    for first, batch, _ in batches(suppliers):
+        frame = _batch(batch, first, row, key, where, file, problems, action, not_in_ims)
+        if frame is not None:
+            row += len(frame)
+            if not problems:  # once refused, only the problems are kept
+                frames.append(frame)
+    if any(CODE in f for f in frames):  # as the section read whole: the code of every document, once one is T
+        for f in frames:
+            if CODE not in f:
+                f.insert(f.columns.get_loc("ITC Available") + 1, CODE, f["ITC Available"].to_numpy())
+    return frames
+
+
+def _batch(suppliers: list, first: int, row: int, key: str, where: str, file: str, problems: list, action: str,
+           not_in_ims: str) -> pd.DataFrame | None:
+    """The raw frame of suppliers ``first``.. of a section, their first document being number ``row`` + 1."""
     docs, paths, sup_idx = [], [], []
     flat = key == "impg" or key == "impga"
-    for i, sup in enumerate(suppliers):
+    for i, sup in enumerate(suppliers, first):
         if not isinstance(sup, dict):
             problems.append(JsonProblem(file, None, None, "is not an object", None, f"{where}[{i}]"))
             continue
         if flat:
             docs.append(sup)
             paths.append(f"{where}[{i}]")
-            sup_idx.append(i)
+            sup_idx.append(i - first)
             continue
         lst = next((n for n in _LISTS if n in sup), None)
         items = sup.get(lst) if lst else None
@@ -155,7 +173,7 @@ def _section(suppliers, key: str, where: str, file: str, problems: list, action:
                 continue
             docs.append(d)
             paths.append(f"{where}[{i}].{lst}[{j}]")
-            sup_idx.append(i)
+            sup_idx.append(i - first)
     if not docs:
         return None
     d = pd.DataFrame(docs)
@@ -176,7 +194,7 @@ def _section(suppliers, key: str, where: str, file: str, problems: list, action:
 
     def report(mask: pd.Series, column: str, what) -> None:
         for i in mask[mask].index[:MAX_PROBLEMS]:
-            problems.append(JsonProblem(file, int(i) + 1, column, what(i), None, paths[i]))
+            problems.append(JsonProblem(file, row + int(i) + 1, column, what(i), None, paths[i]))
 
     out = pd.DataFrame(index=range(n))
     out["Section"] = _sections(key, d, n)
@@ -216,7 +234,7 @@ def _section(suppliers, key: str, where: str, file: str, problems: list, action:
     avail = get(d, "itcavl", "itcelg").where(lambda x: x.notna(), "").astype(str).str.upper()
     out["ITC Available"] = avail.replace({"T": "Y"}).values
     if (avail == "T").any():
-        out["ITC Availability Code"] = avail.values
+        out[CODE] = avail.values
     rsn = get(d, "rsn").where(lambda x: x.notna(), "").astype(str).str.upper()
     nii = pd.Series(not_in_ims, index=range(n), dtype=object)
     nii = nii.where(nii != "", rsn.map({"P": "POS", "C": "164"}).fillna(""))
@@ -235,7 +253,7 @@ def _section(suppliers, key: str, where: str, file: str, problems: list, action:
         out["Action"] = "Reject"
         out["Previous Action"] = "Rejected"
     out["_path"] = paths
-    return out
+    return share_repeats(out, ("_path",))
 
 
 def _sections(key: str, d: pd.DataFrame, n: int) -> pd.Series:

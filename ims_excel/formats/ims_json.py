@@ -43,8 +43,10 @@ Actions
     (an upload file), that is the *Previous Action* instead.
 
 Kept for the way back
-    ``_source`` holds each record's dict exactly as parsed (numbers keep their
-    spelling, see :mod:`._jsonio`), ``_section_key`` its section key and
+    ``_source`` holds each record exactly as read: its JSON text when read from a
+    file (the sections are streamed, :mod:`._jsonstream`: no dict per record is
+    kept), the dict when :func:`parse` is given objects (numbers keep their
+    spelling either way, see :mod:`._jsonio`), ``_section_key`` its section key and
     ``_path`` its place (``imsDetails.b2b[3]``); normalise moves them to ``extra``.
 
 >>> raw = parse({"b2b": [{"stin": "27AAACR5055K1Z7", "inum": "000123", "idt": "01-10-2025",
@@ -59,11 +61,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ims_excel.formats._common import (JsonProblem, SECTION_OF_KEY, SUPPLIER_RETURN_PERIOD, file_problem,
                                        label_key, to_typed)
-from ims_excel.formats._jsonio import read_with
+from ims_excel.formats._jsonio import dumps
+from ims_excel.formats._jsonstream import JsonArray, batches, is_array, kind, read_with, share_repeats
 from ims_excel.formats._values import (document_numbers, json_amounts, json_dates, shown, source_forms,
                                        state_codes, supply_types)
 from ims_excel.normalise import InputError
@@ -126,7 +130,7 @@ def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
 def find_sections(obj: object, file: str) -> tuple[str, dict, str]:
     """(path prefix, {section key as found: value}, recipient GSTIN or '')."""
     if not isinstance(obj, dict):
-        raise file_problem(file, f"is a JSON {type(obj).__name__}; an IMS file is an object "
+        raise file_problem(file, f"is a JSON {kind(obj)}; an IMS file is an object "
                                  "with imsDetails, invdata or section keys (b2b, b2ba, ...)")
     prefix, gstin = "", str(obj.get("rtin") or obj.get("gstin") or "")
     if "data" in obj and not _section_keys(obj):
@@ -138,7 +142,7 @@ def find_sections(obj: object, file: str) -> tuple[str, dict, str]:
         if envelope in obj:
             inner = obj[envelope]
             if not isinstance(inner, dict):
-                raise file_problem(file, f"{prefix}{envelope} is a {type(inner).__name__}, not an object "
+                raise file_problem(file, f"{prefix}{envelope} is a {kind(inner)}, not an object "
                                          "of sections")
             return f"{prefix}{envelope}.", {k: inner[k] for k in _section_keys(inner)}, gstin
     keys = _section_keys(obj)
@@ -166,13 +170,11 @@ def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
         where = f"{prefix}{found_key}"
         if records is None:
             continue
-        if not isinstance(records, list):
+        if not is_array(records):
             problems.append(JsonProblem(file, None, None, f"is a {type(records).__name__}; "
                                         "a section is a list of records", None, where))
             continue
-        frame = _section_frame(records, key, where, file, problems)
-        if frame is not None:
-            frames.append(frame)
+        frames.extend(_section_frames(records, key, where, file, problems))
     if problems:
         raise InputError(_capped(problems, file))
     raw = pd.concat(frames, ignore_index=True) if frames else _empty()
@@ -195,14 +197,16 @@ def _capped(problems: list, file: str) -> list:
                                                   f"... and {extra} more problems like these")]
 
 
-def _flatten(records: list, where: str) -> tuple[list, list[str]] | None:
-    """Supplier-grouped records ({stin, inv: [...]}) to flat ones; None if already flat."""
-    grouped = any(isinstance(r, dict) and any(isinstance(r.get(g), list) for g in _GROUP_LISTS)
-                  for r in records[:50])
-    if not grouped:
-        return None
+def _grouped(records: list) -> bool:
+    """Whether a section's records are supplier groups ({stin, inv: [...]}), judged by its first 50."""
+    return any(isinstance(r, dict) and any(isinstance(r.get(g), list) for g in _GROUP_LISTS)
+               for r in records[:50])
+
+
+def _flatten(records: list, where: str, first: int) -> tuple[list, list[str]]:
+    """Supplier-grouped records ({stin, inv: [...]}) to flat ones, and their paths."""
     flat, paths = [], []
-    for i, group in enumerate(records):
+    for i, group in enumerate(records, first):
         lists = [g for g in _GROUP_LISTS if isinstance(group, dict) and isinstance(group.get(g), list)]
         if not lists:
             flat.append(group)
@@ -215,17 +219,69 @@ def _flatten(records: list, where: str) -> tuple[list, list[str]] | None:
     return flat, paths
 
 
-def _section_frame(records: list, key: str, where: str, file: str,
-                   problems: list) -> pd.DataFrame | None:
-    flat = _flatten(records, where)
-    paths = flat[1] if flat else [f"{where}[{i}]" for i in range(len(records))]
-    records = flat[0] if flat else records
+def _section_frames(records: list | JsonArray, key: str, where: str, file: str,
+                    problems: list) -> list[pd.DataFrame]:
+    """The raw frames of a section, a batch of records at a time (a file's section: a few MB at a time;
+    a list: one batch). Once a problem is found only the problems are kept.
+
+    The result is the one frame the section read whole gives: whether the section is supplier-grouped is
+    judged by its first 50 records, and a batch that lacks a field some other batch has is read again
+    with that field as missing (as ``pd.DataFrame`` of all the records would have it)."""
+    parts: list[list] = []  # [batch number, first record, first row, frame, fields present]
+    pending: list[tuple] = []
+    grouped: bool | None = None
+    row = 0
+
+    def run(k: int, first: int, batch: list, texts: list[str] | None) -> None:
+        nonlocal row
+        frame, n, present = _section_frame(batch, key, where, file, problems, first, row, texts, grouped)
+        if frame is not None and not problems:
+            parts.append([k, first, row, frame, present])
+        row += n
+
+    for k, (first, batch, texts) in enumerate(batches(records, texts=True)):
+        if grouped is not None:
+            run(k, first, batch, texts)
+            continue
+        pending.append((k, first, batch, texts))
+        head = [r for p in pending for r in p[2][:50]][:50]
+        if len(head) == 50:
+            grouped = _grouped(head)
+            for p in pending:
+                run(*p)
+            pending = []
+    if pending:
+        grouped = _grouped([r for p in pending for r in p[2][:50]][:50])
+        for p in pending:
+            run(*p)
+    fields = set().union(*(p[4] for p in parts)) if parts else set()
+    for p in parts:
+        if p[4] != fields and isinstance(records, JsonArray):
+            first, batch, texts = records.batch(p[0], p[1], texts=True)
+            p[3] = _section_frame(batch, key, where, file, [], first, p[2], texts, grouped, fields)[0]
+    return [p[3] for p in parts]
+
+
+def _section_frame(records: list, key: str, where: str, file: str, problems: list, first: int = 0,
+                   row: int = 0, texts: list[str] | None = None, grouped: bool | None = None,
+                   fields: set[str] | None = None) -> tuple[pd.DataFrame | None, int, set[str]]:
+    """The raw frame of a section's records ``first``.. (its first flat record being number ``row`` + 1),
+    how many flat records they are, and which fields (canonical columns) they have. ``texts``: the
+    records' JSON text (a streamed file), kept as ``_source`` instead of the dicts. ``fields``: read
+    these as present (missing in every record) when the records have none of them."""
+    if grouped is None:
+        grouped = _grouped(records)
+    if grouped:
+        records, paths = _flatten(records, where, first)
+        texts = None if texts is None else [dumps(r) if isinstance(r, dict) else "" for r in records]
+    else:
+        paths = [f"{where}[{i}]" for i in range(first, first + len(records))]
     not_dict = [i for i, r in enumerate(records) if not isinstance(r, dict)]
     for i in not_dict[:MAX_PROBLEMS]:
-        problems.append(JsonProblem(file, i + 1, None, f"is a {type(records[i]).__name__}, "
+        problems.append(JsonProblem(file, row + i + 1, None, f"is a {type(records[i]).__name__}, "
                                     "not a record object", None, paths[i]))
     if not_dict or not records:
-        return None
+        return None, len(records), set()
     src = pd.DataFrame(records)
     n = len(records)
     cols: dict[str, pd.Series] = {}
@@ -239,11 +295,15 @@ def _section_frame(records: list, key: str, where: str, file: str,
             series = cols[target].where(cols[target].notna(), series)
         cols[target] = series
         names.setdefault(target, str(col))
+    present = set(cols)
+    for target in (fields or set()) - present:
+        cols[target] = pd.Series(np.nan, index=src.index, dtype=object)
+        names[target] = target
     path_s = pd.Series(paths)
 
     def report(mask: pd.Series, column: str | None, what) -> None:
         for i in mask[mask].index[:MAX_PROBLEMS]:
-            problems.append(JsonProblem(file, int(i) + 1, column, what(i), None, path_s[i]))
+            problems.append(JsonProblem(file, row + int(i) + 1, column, what(i), None, path_s[i]))
 
     section = SECTION_OF_KEY[key]
     out = pd.DataFrame({"Section": [section] * n})
@@ -297,10 +357,10 @@ def _section_frame(records: list, key: str, where: str, file: str,
     if "ITC Reduction" in cols:
         out["ITC Reduction"] = _itc_reduction(_plain(cols["ITC Reduction"]),
                                               [cols[d] for d in DECLARED if d in cols]).values
-    out["_source"] = pd.Series(records, dtype=object).values
+    out["_source"] = pd.Series(records if texts is None else texts, dtype=object).values
     out["_section_key"] = key
     out["_path"] = paths
-    return out
+    return share_repeats(out, ("_source", "_path")), n, present
 
 
 def _doc_key(key: str) -> str:

@@ -123,6 +123,12 @@ def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet, cached:
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True})
 
 
+SHARED_ROWS = 20_000
+"""Above this many rows a table is written with shared formulas by ``roll`` and ``upgrade`` (a book
+that had them keeps them at any size); written one formula per cell, such a sheet heads for ZIP64
+(:func:`build_workbook` switches it on here) and LibreOffice loads it several times slower."""
+
+
 def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
                    outward: pd.DataFrame | None = None, config: dict | None = None,
                    *, stub_dir: Path = vba.STUB_DIR, shared_formulas: bool = False,
@@ -155,7 +161,7 @@ def build_workbook(out_path: str | Path, inward: pd.DataFrame | None = None,
                        "comments": f"Rules {book.version}; ims_excel {ims_excel.__version__}"})
     wb.set_custom_property("RulesVersion", book.version)
     if not shared_formulas and max(len(inward) if inward is not None else 0,
-                                   len(outward) if outward is not None else 0) > 20_000:
+                                   len(outward) if outward is not None else 0) > SHARED_ROWS:
         wb.use_zip64()  # every formula written out in full: the sheet part passes 4 GB near 100,000 rows
     wb.add_vba_project(io.BytesIO(project), is_stream=True)
     wb.set_vba_name("ThisWorkbook")

@@ -24,6 +24,8 @@ _TYPE = re.compile(rb'\s+t="[a-zA-Z]+"')
 
 def formula_refs(xml: bytes) -> set[str]:
     """The A1 references of every formula cell of a worksheet part."""
+    if b"<f" not in xml:  # a sheet of constants (Changes, History: one row per record): nothing to look at
+        return set()
     return {m.group(2).decode() for m in _CELL.finditer(xml) if m.group(4) and b"<f" in m.group(4)}
 
 

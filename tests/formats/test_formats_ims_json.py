@@ -85,12 +85,13 @@ def test_itc_reduction_camel_and_snake():
 
 
 def test_source_record_is_kept_whole():
+    """A file is streamed: ``_source`` is each record's JSON text as the file has it (not a dict)."""
     raw = detect_and_read(DOWNLOAD)
     original = json.loads(DOWNLOAD.read_text(encoding="utf-8"))
-    first = raw.loc[0, "_source"]
+    first = json.loads(raw.loc[0, "_source"])
     assert first == original["imsDetails"]["b2b"][0]
     assert first["hash"].startswith("1f5fb5de")
-    assert raw.loc[1, "_source"]["ItcAvailabilityCheck"] == "Y"  # unknown keys survive
+    assert json.loads(raw.loc[1, "_source"])["ItcAvailabilityCheck"] == "Y"  # unknown keys survive
     assert raw.loc[1, "_section_key"] == "b2b" and raw.loc[1, "_path"] == "imsDetails.b2b[1]"
     # the typed frame carries it in extra, for the upload
     assert load(DOWNLOAD)["extra"].iloc[0]["_source"] is not None

@@ -104,6 +104,9 @@ def test_the_button_and_the_command_give_the_same_workbook(tmp_path, sources, ca
         capsys.readouterr()
         assert main(["import", str(cli_book), *map(str, step), "--no-backup"]) == 0
         said = capsys.readouterr().out.splitlines()
+        # the file's cache-only step (issue 9) says what it did; in Excel the book calculates itself
+        said = [s for s in said if not s.startswith(("  note: the formula cells' values are left to Excel",))
+                and "formula cells had been typed over" not in s]
         shown = macros.import_data(button, list(map(str, step))).splitlines()
         assert said[-1].startswith("Next:") and shown[-1] == "Next: Validate."
         assert shown[:-1] == said[:-1]
