@@ -73,6 +73,8 @@ def message(result: Result, i: int, code: str | None = None, *, cache: dict | No
         x, y = g, gstin_expected(pd.Series([g])).iloc[0]
     elif code == "REMARKS_TOO_LONG":
         x = str(len(str(inp["remarks"])))
+    elif code == "REMARK_NOT_UPLOADED":
+        x = " or ".join(rb.param("remarks_with_action", "offline"))
     elif code in _BY_TEXT:
         x = str(inp[_BY_TEXT[code]])
     elif code == "PEND_FLAG_DISAGREES":

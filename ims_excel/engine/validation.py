@@ -26,7 +26,7 @@ from ims_excel.engine import deadlines
 from ims_excel.engine.classify import F_, KINDS, N_, W_, Y_, A, N, P, R, RuleArrays
 from ims_excel.vec import by_unique, labels
 from ims_excel.engine.context import Context
-from ims_excel.records import HEADS
+from ims_excel.records import ACTIONS, HEADS
 from ims_excel.rules import RuleBook
 
 EFFECTIVE = np.array(["Accepted", "Rejected", "Pending", "Deemed Accepted"], dtype=object)
@@ -123,6 +123,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(partial & (np.abs(declared[:, 1] - declared[:, 2]) > 0.005), "DECL_CGST_NE_SGST", "warning")
     r_codes, r_uniques = pd.factorize(df["remarks"].to_numpy(dtype=object))
     raw_len = np.array([len(v) if isinstance(v, str) else 0 for v in r_uniques] + [0])[r_codes]
+    has_remark = np.array([isinstance(v, str) and v.strip() != "" for v in r_uniques] + [False])[r_codes]
     # no remark is asked for with a partial or nil reduction (Q9): remarks go with Reject or Pending only
     # in the offline upload (parameters.yaml remarks_with_action)
 
@@ -153,6 +154,10 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(claims & ~cl["reduces"].to_numpy() & ~np.isnat(cut) & (cut < due),
         "CUTOFF_164_BEFORE_DUE", "warning")
 
+    # --- a remark the default (offline) upload refuses with the action the portal keeps: parameters.yaml
+    # remarks_with_action, the one place (G10; formats-and-market.md 10; utility v1.1: remarks only with R or P)
+    add(ims & has_remark & (applied != N) & offline_drops_remark(rb)[applied], "REMARK_NOT_UPLOADED", "warning")
+
     # --- status, primary code (first in precedence among the worst severity)
     status = np.where(err != 0, 3, np.where(warn != 0, 2, np.where(info != 0, 1, 0)))
     worst = np.where(err != 0, err, np.where(warn != 0, warn, info))
@@ -178,6 +183,19 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     head[over] = np.where(exceeds.any(axis=1), exceeds.argmax(axis=1), -1)
     out["exceeds_head"] = head
     return pd.DataFrame(out, index=df.index)
+
+
+def offline_drops_remark(rb: RuleBook) -> np.ndarray:
+    """[4] bool by action code (A, R, P, N): the offline upload does not carry a remark with that action.
+
+    From parameters.yaml ``remarks_with_action`` ``offline`` (G10; formats-and-market.md 10), the list the
+    upload's route table reads too; No Action sends no remark (not a refusal) and is masked by the caller.
+    """
+    carried = set(rb.param("remarks_with_action", "offline"))
+    out = np.zeros(4, dtype=bool)
+    for letter, i in (("A", A), ("R", R), ("P", P), ("N", N)):
+        out[i] = ACTIONS[letter] not in carried
+    return out
 
 
 def _text(df: pd.DataFrame, name: str) -> np.ndarray:

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ims_excel.records import ACTIONS
 from ims_excel.rules import rulebook
 from ims_excel.template import rowlogic as L
 from ims_excel.template.cached import inward_values
@@ -115,6 +116,12 @@ def _reduction(h: str) -> str:
 
 # ------------------------------------------------------------------ reason-code conditions (validation.py)
 
+OFFLINE_REMARKS = rulebook().param("remarks_with_action", "offline")
+"""The actions the default (offline) upload carries a remark with: parameters.yaml ``remarks_with_action``."""
+_DROPPED = [a for a, word in ACTIONS.items() if a != "N" and word not in OFFLINE_REMARKS]
+REMARK_DROPPED = OR(*(eq(r("Applied"), a) for a in _DROPPED)) if _DROPPED else "FALSE"
+"""The action the portal keeps is one the offline upload carries no remark with (No Action sends none)."""
+
 PENDING_IN_IMS = AND(KIND_IMS, ACT_P)
 """An IMS record marked Pending."""
 
@@ -145,6 +152,8 @@ GROUPED: dict[str, tuple[str | None, str]] = {
     "GSTIN_CHECK_DIGIT": (None, AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y"))),
     "GSTIN_OVERRIDDEN": (None, AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y"))),
     "REMARKS_TOO_LONG": (None, f'LEN({r("Remarks")}&"")>Param_remarks_max_length'),
+    # a remark with an applied action the offline upload carries none with (remarks_with_action, G10)
+    "REMARK_NOT_UPLOADED": (None, AND(KIND_IMS, f'TRIM(CLEAN({r("Remarks")}&""))<>""', REMARK_DROPPED)),
     "PORTAL_ERROR": (None, AND(ne(r("Portal Error"), ""), f'({FINGERPRINT})={r("Portal Error For")}&""')),
     "SUPPLIER_CHANGED": (None, AND(ne(r("Supplier Change"), ""), eq(r("Action"), ""))),
     "GONE_FROM_IMS": (None, GONE),
@@ -308,7 +317,7 @@ def _message() -> str:
          "declared": f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
          "gstin": f"{g}&\"\"", "pending_flag": IF(eq(FLAG, "Y"), q("Y"), q("N")),
          "remarks_length": f'LEN({r("Remarks")}&"")', "portal_error": f'{r("Portal Error")}&""',
-         "supplier_change": f'{r("Supplier Change")}&""'}
+         "supplier_change": f'{r("Supplier Change")}&""', "remark_actions": q(" or ".join(OFFLINE_REMARKS))}
     y = {"deadline": f'IF({L.QUARTERLY},"the quarter ending ","")&{L.period_label(nxt)}',
          "declared": f'TEXT({full},"0.00")',
          "gstin": r("GSTIN Expected"),

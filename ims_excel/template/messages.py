@@ -51,6 +51,7 @@ FILLS: tuple[Fill, ...] = (
     Fill("remarks_length", codes=("REMARKS_TOO_LONG",)),
     Fill("portal_error", codes=("PORTAL_ERROR",)),
     Fill("supplier_change", codes=("SUPPLIER_CHANGED",)),
+    Fill("remark_actions", codes=("REMARK_NOT_UPLOADED",)),  # the actions the offline upload carries remarks with
 )
 """The fills, in ``CHOOSE`` order (``Codes[fill]`` is the 1-based position)."""
 

@@ -47,7 +47,7 @@ def test_batch_summarises_every_client_and_names_the_broken_one(sample_master, t
     assert "[1/3]" in err and "[3/3]" in err  # one progress indicator, no backup or lock file in it
     lines = csv_out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("File,Client,GSTIN,Period,Records,Errors,Warnings,4A(5) IGST")
-    assert len(lines) == 3 and all(",Sample Client,27AAACR5055K1Z7,2026-10,34,5,3," in x for x in lines[1:])
+    assert len(lines) == 3 and all(",Sample Client,27AAACR5055K1Z7,2026-10,34,5,4," in x for x in lines[1:])
     assert lines[1].endswith(",7200.0")  # the add-back total
     capsys.readouterr()
     assert main(["batch", str(folder), "--json", "--as-of", DEMO_CONTEXT["as_of"]]) == 2
@@ -190,7 +190,7 @@ def test_demo_without_arguments_writes_into_ims_demo(tmp_path, monkeypatch, caps
     for name in ("demo_client.xlsm", "upload.json", "summary.txt", "report.json"):
         assert (folder / name).is_file(), name
         assert f"ims-demo/{name}" in out
-    assert "34 records: 5 errors, 3 warnings." in out
+    assert "34 records: 5 errors, 4 warnings." in out
     summary = (folder / "summary.txt").read_text()
     assert "Upload JSON: 14 records; 4 left out" in summary and "CN-404" in summary
     assert "Act on these online (3; the offline upload cannot carry them)" in summary  # the 3 Bills of Entry

@@ -143,7 +143,7 @@ def test_validation_sheet_and_liability_rows_are_replaced_not_added(sample_book)
     assert "PEND_WINDOW_OVER" in flat and "27AAACR5055K1Z7" in flat
     header = next(i for i, r in enumerate(val) if r[:2] == ["Row", "Section"])
     listed = [r for r in val[header + 1:] if r[0] != ""]
-    assert len(listed) == 8  # 5 errors and 3 warnings
+    assert len(listed) == 9  # 5 errors and 4 warnings (CN-402: a remark with Accept, REMARK_NOT_UPLOADED)
     cn380 = next(r for r in listed if r[4] == "CN-380")
     assert int(cn380[0]) == 15 and cn380[7] == "error"  # named by its Inward sheet row
     lia = grid(sample_book, "Liability")

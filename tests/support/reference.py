@@ -60,6 +60,7 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
     ims_start = periods.parse(str(rb.params["ims_start_period"]["value"]))
     oct25 = periods.parse(str(rb.params["oct25_changes_period"]["value"]))
     decl_from = periods.parse(str(rb.params["declaration_required_from"]["value"]))
+    offline_remarks = rb.params["remarks_with_action"]["offline"]
     if ctx.frequency == "quarterly":
         end = ctx.period - ctx.period % 3 + 2
         start = end - 2
@@ -240,9 +241,13 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
         if (ims and applied in ("A", "N") and live and filed and not down and cut
                 and cut < due(end, ctx.frequency, ctx.state)):
             warns.add("CUTOFF_164_BEFORE_DUE")
-            worst = errs or warns or infos
-            status = "error" if errs else "warning"
-            primary = next((c for c in order if c in worst), "")
+        # a remark the offline upload refuses with the action the portal keeps (remarks_with_action, G10)
+        word = {"A": "Accept", "R": "Reject", "P": "Pending"}.get(applied)
+        if ims and str(rec["remarks"]).strip() and word and word not in offline_remarks:
+            warns.add("REMARK_NOT_UPLOADED")
+        worst = errs or warns or infos
+        status = "error" if errs else "warning" if warns else "info" if infos else "ok"
+        primary = next((c for c in order if c in worst), "")
         in_ims = ims or (kind == "frozen" and current)
         bucket = None
         if in_ims and filed and live and applied in ("A", "N") and effective != "Not in IMS":

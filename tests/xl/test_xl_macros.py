@@ -58,7 +58,7 @@ def test_no_argument_call_uses_the_calling_workbook(book, monkeypatch):
     _imported(book)
     monkeypatch.setattr(macros, "_caller", lambda: book)
     text = macros.validate()
-    assert text.startswith("Validation: 34 records, 5 errors, 3 warnings")
+    assert text.startswith("Validation: 34 records, 5 errors, 4 warnings")
     assert book.app.alerts[-1][0] == text
 
 
