@@ -181,7 +181,8 @@ def direction(r: Ref) -> str:
     ("unchanged" counts as down), for a Bill of Entry only a real decrease; else "up"."""
     t, o = _total(r), _total(r, "Original ")
     down = IF(eq(r("Family"), "BOE"), f"{t}<{o}-0.005", f"{t}<={o}+0.005")
-    return blank_guard(r, IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up"))))
+    # no Section guard: Amendment is guarded, so an empty row gives "" already
+    return "=" + IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up")))
 
 
 def consumed(r: Ref) -> str:
@@ -210,13 +211,14 @@ def record_rule(r: Ref) -> str:
     return blank_guard(r, body)
 
 
-def state_number(ref: str) -> str:
+def state_number(ref: str, invalid: str = "-1") -> str:
     """The state code at the start of a GSTIN or place of supply as a number ("27-Maharashtra" ->
-    27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``).
+    27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``;
+    ``invalid``: another negative number for that, so two unreadable codes never compare equal).
     ``StateNumbers`` (Rules sheet) is ``|0|1|...|9|00|01|...|99|``: the first two characters are
     digits exactly when ``|`` + them + ``|`` is in it (FIND: no wildcards, "" is not found)."""
     t = f'LEFT({ref}&"",2)'
-    return IF(f'ISNUMBER(FIND("|"&{t}&"|",StateNumbers))', f"VALUE({t})", "-1")
+    return IF(f'ISNUMBER(FIND("|"&{t}&"|",StateNumbers))', f"VALUE({t})", invalid)
 
 
 STATE_NUMBERS = "|" + "|".join([str(d) for d in range(10)] + [f"{d:02d}" for d in range(100)]) + "|"
@@ -236,9 +238,14 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
     fam = r("Family")
     pos = state_number(r("Place Of Supply"))
     own = "OwnState"  # Config: state_number of our GSTIN
-    row_state = state_number(r(party))
-    sup_state, recip_state = (row_state, own) if inward else (own, row_state)
-    pos_inelig = AND(f"{pos}>=0", f"{pos}={sup_state}", f"{recip_state}<>{pos}", f"NOT({code_in(fam, ('BOE', 'ISD'))})")
+    not_boe_isd = f"NOT({code_in(fam, ('BOE', 'ISD'))})"
+    if inward:
+        # pos >= 0 and pos = supplier state: the supplier's state read with -2 for unreadable (never equal
+        # to the place of supply's -1), so the place of supply is read once and compared with it
+        sup_state = state_number(r(party), "-2")
+        pos_inelig = AND(f"{pos}={sup_state}", f"{own}<>{sup_state}", not_boe_isd)
+    else:
+        pos_inelig = AND(f"{pos}>=0", f"{pos}={own}", f"{state_number(r(party))}<>{pos}", not_boe_isd)
     fd, cut, pi = r("Supplier Filing Date"), r("16(4) Cut-off"), r("Period Index")
     earliest = month_date(pi, "Param_gstr1_cutoff_day+1")
     judged = IF(f"ISNUMBER({fd})", f"N({fd})", IF('Param_cutoff_164_filing_unknown="earliest"', earliest, "-1"))
@@ -274,7 +281,7 @@ def cutoff_164(r: Ref) -> str:
     body = IF(f"NOT({code_in(r('Family'), ITC_FAMILIES)})", '""',
               IF(AND(eq(r("Amendment"), "Y"), f"ISNUMBER({odd})"), cut(odd),
                  IF(f"ISNUMBER({dd})", cut(dd), '""')))
-    return blank_guard(r, body)
+    return "=" + body  # no Section guard: Family is guarded, so an empty row gives "" already
 
 
 __all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "code_in", "num", "lookup", "rule_attr", "version_attr",
