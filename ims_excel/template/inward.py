@@ -86,7 +86,9 @@ FLAG = r("Pending Blocked")
 DECL_BLOCKED = eq(r("Declaration Blocked"), "Y")
 RED = r("ITC Reduction")
 MAY = eq(r("May Declare"), "Y")
-CURRENT = AND(f'{r("Period Index")}>=WindowStart', f'{r("Period Index")}<=WindowEnd')
+IN_WINDOW = AND(f'{r("Period Index")}>=WindowStart', f'{r("Period Index")}<=WindowEnd')
+"""The GSTR-2B period is of this return's window (``classify`` current); the ``In Window`` helper."""
+CURRENT = eq(r("In Window"), "Y")
 CUT = r("16(4) Cut-off")
 DEADLINE = r("Pending Deadline")
 DECLARED = f'MAX({",".join(r("Declared " + h) for h in L.HEADS)})>0'
@@ -100,8 +102,10 @@ FINGERPRINT = "&\"|\"&".join([f'{r("Action")}&""', f'{RED}&""',
 """``validation.decision_fingerprint``: the row's decision as text, compared with Portal Error For."""
 
 
-PEND_STATE = OR(eq(r("Prev"), "P"), AND(eq(r("Act"), "P"), eq(r("Previous Action"), "")))
-"""Pending in IMS: previous action Pending, or marked Pending with none recorded (``classify`` pend_state)."""
+PENDING_STATE = OR(eq(r("Prev"), "P"), AND(eq(r("Act"), "P"), eq(r("Previous Action"), "")))
+"""Pending in IMS: previous action Pending, or marked Pending with none recorded (``classify`` pend_state);
+the ``Pending State`` helper."""
+PEND_STATE = eq(r("Pending State"), "Y")
 
 _LIVE = AND(OR(CURRENT, AND(f'{r("Period Index")}<WindowStart', PEND_STATE)),
             f'NOT({AND(eq("GSTR3BFiled", "Y"), PEND_STATE)})')
@@ -282,9 +286,14 @@ def _signed(h: str) -> str:
     return _g(f'ROUND(IF({eq(r("Family"), "CN")},-1,1)*({base}),2)', "0")
 
 
+_DECLARATION_APPLIES = IF(AND(DECLARING, f'{r("Error Rank")}>={NONE_RANK}', OR(eq(RED, "Partial"), eq(RED, "No")),
+                             eq(r("Specified"), "Y")), q("Y"), q("N"))
+"""G9, ``amounts.apply_declaration``: a Partial / No declaration goes with this accepted specified record
+and no error refuses it (``validation`` decl_applies, reduction choice Partial or No)."""
+
+
 def _amount(h: str) -> str:
-    applies = AND(DECLARING, f'{r("Error Rank")}>={NONE_RANK}',
-                  OR(eq(RED, "Partial"), eq(RED, "No")), eq(r("Specified"), "Y"), f'{r("Signed " + h)}<0')
+    applies = AND(eq(r("Declaration Applies"), "Y"), f'{r("Signed " + h)}<0')
     return _u(IF(applies, IF(eq(RED, "Partial"), f'ROUND(-{num(r("Declared " + h))},2)', "0"), r("Signed " + h)))
 
 
@@ -381,6 +390,8 @@ _HELPERS: tuple[Computed, ...] = (
     _c("Period Index", L.period_index(r), "general", "Helper: GSTR-2B period as year*12 + month - 1.",
        helper=True),
     _c("Era", L.era(r), "text", "Helper: rule regime of the period (RuleEras).", helper=True),
+    _c("In Window", _g(IF(IN_WINDOW, q("Y"), q("N"))), "text",
+       "Helper: Y when the GSTR-2B period is of this return's window (WindowStart ... WindowEnd).", helper=True),
     _c("Direction", L.direction(r), "text", "Helper: amendment up / down (unchanged = down).", helper=True),
     _c("Consumed", L.consumed(r), "text",
        "Helper: Y when the original was accepted or deemed with its GSTR-3B filed, or pre-IMS.", helper=True),
@@ -395,6 +406,9 @@ _HELPERS: tuple[Computed, ...] = (
        "Helper: ims / not_in_ims / frozen / time_barred (Rules table).", helper=True),
     _c("Act", _g(_ACT), "text", "Helper: chosen action A / R / P / N.", helper=True),
     _c("Prev", _g(_PREV), "text", "Helper: previous action A / R / P / N / X (pre-IMS).", helper=True),
+    _c("Pending State", _g(IF(PENDING_STATE, q("Y"), q("N"))), "text",
+       "Helper: Y when the record is pending in IMS (previous action Pending, or marked Pending with none "
+       "recorded).", helper=True),
     _c("Action Cell", _u(_ACTION_CELL), "text",
        "Helper: Rules cell of the chosen action: Y allowed, N refused, W one-period window, F portal flag.",
        helper=True),
@@ -433,6 +447,9 @@ _HELPERS: tuple[Computed, ...] = (
        "Helper: Codes row of the Reason Code (the first rank of the worst severity), blank if none.",
        helper=True),
     _c("Applied", _g(_APPLIED), "text", "Helper: action the portal keeps, A / R / P / N.", helper=True),
+    _c("Declaration Applies", _g(_DECLARATION_APPLIES), "text",
+       "Helper: Y when a Partial / No ITC-reduction declaration changes this record's amounts (G9).",
+       helper=True),
     *(_c(f"Amount {h}", _amount(h), "amount",
          f"Helper: {h} in the record's GSTR-2B bucket (declared reduction applied).", helper=True)
       for h in L.HEADS),

@@ -36,6 +36,10 @@ def IF(cond: str, then: str, other: str) -> str:  # noqa: N802 - spreadsheet spe
     return f"IF({cond},{then},{other})"
 
 
+def IFERROR(value: str, fallback: str) -> str:  # noqa: N802
+    return f"IFERROR({value},{fallback})"
+
+
 def AND(*args: str) -> str:  # noqa: N802
     return f"AND({','.join(args)})"
 
@@ -155,10 +159,13 @@ def period_index(r: Ref) -> str:
     from_filing = f"YEAR({fd}-Param_gstr1_cutoff_day)*12+MONTH({fd}-Param_gstr1_cutoff_day)-1"
     # the return period read once: an error when blank or unreadable, which IFERROR turns into the fallback
     after = f'IF(LEN({rt})<6,NA(),{_period_text(rt)})+Param_gstr1a_2b_period_months_after'
-    gstr1a = f"IFERROR(MAX({after},IF(ISNUMBER({fd}),{from_filing},-1)),{IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd')})"
-    body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1",
-              IF(f'{t}<>""', _period_text(t),
-                 IF(eq(r("Source Form"), "GSTR-1A"), gstr1a, IF(f"ISNUMBER({fd})", from_filing, "WindowEnd"))))
+    # one MAX for both forms, the filing date's 2B written once: a GSTR-1A takes the later of its return
+    # period's and the filing day's (an unreadable return period: the month it was filed in, else the
+    # window's last); any other form the filing day's (WindowEnd without a filing date, never below -1)
+    either = IFERROR(f"MAX({IF(eq(r('Source Form'), 'GSTR-1A'), after, IF(f'ISNUMBER({fd})', '-1', 'WindowEnd'))},"
+                     f"{IF(f'ISNUMBER({fd})', from_filing, '-1')})",
+                     IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd'))
+    body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1", IF(f'{t}<>""', _period_text(t), either))
     return blank_guard(r, body)
 
 
