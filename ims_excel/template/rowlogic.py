@@ -187,7 +187,9 @@ def direction(r: Ref) -> str:
     """Amendment direction: "down" when the amended total tax is at most the original's
     ("unchanged" counts as down), for a Bill of Entry only a real decrease; else "up"."""
     t, o = _total(r), _total(r, "Original ")
-    down = IF(eq(r("Family"), "BOE"), f"{t}<{o}-0.005", f"{t}<={o}+0.005")
+    # the totals written once: down when total - original is below -0.005 (BoE) or 0.005 (the engine's
+    # <= o + 0.005: the two differ only on a difference of exactly half a paisa)
+    down = f'{t}-({o})<IF({eq(r("Family"), "BOE")},-0.005,0.005)'
     # no Section guard: Amendment is guarded, so an empty row gives "" already
     return "=" + IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up")))
 
@@ -281,9 +283,10 @@ def cutoff_164(r: Ref) -> str:
     def cut(d: str) -> str:
         # the year the FY of d ends: 1 April + 275 days is 1 January, 31 March + 275 days 31 December
         fy = f"YEAR({d}+275)"
-        return IF(AND("ISNUMBER(AnnualReturnFiledOn)", f"AnnualReturnFYEnd={fy}",
-                      "N(AnnualReturnFiledOn)<DATE(N(AnnualReturnFYEnd),Param_cutoff_164_month,Param_cutoff_164_day)"),
-                  "AnnualReturnFiledOn", f"DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day)")
+        # the earlier of 30 November and the annual return's filing date when it is of that FY
+        # (9999-12-31, serial 2958465, when it is not)
+        return (f"MIN(DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day),"
+                f"{IF(AND('ISNUMBER(AnnualReturnFiledOn)', f'AnnualReturnFYEnd={fy}'), 'AnnualReturnFiledOn', '2958465')})")
     odd, dd = r("Original Document Date"), r("Document Date")
     body = IF(f"NOT({code_in(r('Family'), ITC_FAMILIES)})", '""',
               IF(AND(eq(r("Amendment"), "Y"), f"ISNUMBER({odd})"), cut(odd),
