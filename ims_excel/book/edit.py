@@ -300,34 +300,51 @@ class _GridCell:
 _REF = "\x00"  # stands for a cell's reference while a cell is worked out per distinct value
 
 
-def _column_cells(cell: _GridCell, vals: np.ndarray, j: int, letter: str, rtext: np.ndarray) -> np.ndarray:
-    """XML of one grid column over the record rows ("" where nothing is written), worked out once per
-    distinct (type, value) by :meth:`_GridCell.xml` - so it is the same text the cell-by-cell path writes -
-    then the cell references put in."""
-    after = np.full(len(vals), None, dtype=object)  # the cell's XML after its reference (None: no cell)
-    types = np.empty(len(vals), dtype=object)
-    types[:] = list(map(type, vals.tolist()))
-    tcodes, tuniq = pd.factorize(types)
-    for t in range(len(tuniq)):
+def _column_cells(cell: _GridCell, vals: np.ndarray, j: int, letter: str, rtext: np.ndarray) -> list[np.ndarray]:
+    """One grid column over the record rows as five piece columns whose concatenation is each cell's XML
+    ("" pieces where nothing is written): ``<c r="`` + letter, the row number, then the rest. Worked out
+    a column at a time: text escaped together (:func:`ims_excel.xlsx.sheetxml.inline_texts`), numbers
+    formatted together (:func:`~ims_excel.xlsx.sheetxml.number_texts`), any other value once per distinct
+    (type, value) by :meth:`_GridCell.xml` - the same text the cell-by-cell path writes. No cell's text
+    is built here: the pieces are shared strings, joined once per row by the caller."""
+    m = len(vals)
+    a, b, c = (np.full(m, "", dtype=object) for _ in range(3))
+    has = np.zeros(m, dtype=bool)
+    kinds = list(map(type, vals.tolist()))
+    of_id = {id(k): k for k in set(kinds)}
+    tcodes, tids = pd.factorize(np.fromiter(map(id, kinds), dtype=np.int64, count=m))
+    for t, kind in enumerate(of_id[i] for i in tids.tolist()):
         sel = np.flatnonzero(tcodes == t)
         sub = vals[sel]
+        if kind is str:  # text: escaped a column at a time; "" writes nothing
+            at = sel[sub != ""]
+            a[at] = f'"{cell.s_text} t="inlineStr"><is>'
+            b[at] = sheetxml.inline_texts(vals[at].tolist())
+            c[at] = "</is></c>"
+            has[at] = True
+            continue
+        if kind not in (bool, np.bool_) and issubclass(kind, (int, float, np.integer, np.floating)):
+            num = np.asarray(sub.tolist(), dtype=float)  # numbers: NaN writes nothing
+            at = sel[num == num]
+            a[at] = f'"{cell.s_amount if (j + 1) in cell.grid.amount_cols else ""}><v>'
+            b[at] = sheetxml.number_texts(num[num == num])
+            c[at] = "</v></c>"
+            has[at] = True
+            continue
         try:
             codes, _ = pd.factorize(sub, use_na_sentinel=True)
         except TypeError:  # unhashable values: each its own
             codes = np.arange(len(sub))
         u, first = np.unique(codes, return_index=True)
-        bodies = []
-        for v in sub[first].tolist():
-            x = cell.xml(_REF, v, -1, j, False)
-            bodies.append(x.split(_REF, 1)[1] if x else None)
-        look = np.empty(len(bodies), dtype=object)
-        look[:] = bodies
-        after[sel] = look[np.searchsorted(u, codes)]
-    out = np.full(len(vals), "", dtype=object)
-    has = np.flatnonzero(after != None)  # noqa: E711 - elementwise over objects
-    if len(has):
-        out[has] = f'<c r="{letter}' + rtext[has] + after[has]
-    return out
+        xml = [cell.xml(_REF, v, -1, j, False) for v in sub[first].tolist()]
+        look = np.empty(len(xml), dtype=object)
+        look[:] = [x.split(_REF, 1)[1] if x else "" for x in xml]
+        a[sel] = look[np.searchsorted(u, codes)]
+        has[sel] = a[sel] != ""
+    pre, num = np.full(m, "", dtype=object), np.full(m, "", dtype=object)
+    pre[has] = f'<c r="{letter}'
+    num[has] = rtext[has]
+    return [pre, num, a, b, c]
 
 
 def grid_sheet_rows(grid: outputs.Grid, styles: Styles, first_row: int = 1) -> list[str]:
@@ -350,10 +367,11 @@ def grid_sheet_rows(grid: outputs.Grid, styles: Styles, first_row: int = 1) -> l
     records = [grid.rows[k] for k in data.tolist()]
     rtext = np.empty(len(data), dtype=object)
     rtext[:] = (data + first_row).astype(str).tolist()
-    acc = '<row r="' + rtext + '">'
+    pieces = [itertools.repeat('<row r="'), rtext.tolist(), itertools.repeat('">')]
     for j, column in enumerate(itertools.zip_longest(*records, fillvalue=None)):
         vals = np.empty(len(column), dtype=object)
         vals[:] = column
-        acc = acc + _column_cells(cell, vals, j, letters[j], rtext)
-    out[data] = acc + "</row>"
+        pieces += [p.tolist() for p in _column_cells(cell, vals, j, letters[j], rtext)]
+    pieces.append(itertools.repeat("</row>"))
+    out[data] = list(map("".join, zip(*pieces)))  # each row's text built once, from shared pieces
     return out.tolist()
