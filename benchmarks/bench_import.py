@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_import.py [--rows 100000] [--add 1000]``
 
-``import`` ends with the cache-only step (:func:`ims_excel.book.process.save_with_cached_values`, called by
+``import`` ends with the cache-only step (:func:`ims_excel.book.cached.save_with_cached_values`, called by
 :meth:`ims_excel.book.filebook.FileBook.save`): the
 merged book is written to a temporary folder, then read, evaluated by the engine and written again
 with every formula cell caching its value (as ``process`` does), so that it opens with the right

@@ -5,7 +5,9 @@
 * :mod:`.read` - a client workbook's Config, its Inward / Outward tables, the engine run on them;
 * :mod:`.edit` - package edits (sheets, calc chain, custom properties) and the styles we borrow;
 * :mod:`.carry` - what a change cannot keep (refused, naming the parts, unless forced);
-* :mod:`.process`, :mod:`.imports`, :mod:`.export`, :mod:`.new`, :mod:`.roll`, :mod:`.upgrade`,
-  :mod:`.history`, :mod:`.batch` - one use case each;
+* :mod:`.processing` (``process`` on any workbook: the command's door is :mod:`.process`, with the
+  file's lock, signatures and custom property), :mod:`.imports`, :mod:`.export`, :mod:`.reconcile`,
+  :mod:`.new`, :mod:`.roll`, :mod:`.upgrade`, :mod:`.history`, :mod:`.batch` - one use case each;
+* :mod:`.cached` - the engine's values cached into every formula cell of a file (issue 9);
 * :mod:`.outputs` - what the doors write, computed from the engine's result (grids, summaries, Config).
 """

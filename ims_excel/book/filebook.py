@@ -7,12 +7,18 @@ a table's changed cells and new rows in one streamed pass over its sheet (:func:
 changed cells keep their styles; new rows take the table's blank rows, then grow it, with its formulas
 and styles, so a million rows append in one pass), a log sheet rewritten with its rows appended
 (:func:`changes_xml`), a report sheet put in from a grid. When table rows changed the save ends with
-``process``'s cache-only step (:func:`ims_excel.book.process.save_with_cached_values`): every formula cell
+``process``'s cache-only step (:func:`ims_excel.book.cached.save_with_cached_values`): every formula cell
 caches the engine's value - unless only tool columns changed (``records.Column.tool``: reconcile's Match
 Status, Match Note, Suggested Action) that none of the table's formulas reads: then every cached value is
 still right and the sheet's other cells are copied as they are, so the book is not read and evaluated
 again. Nothing is written when nothing changed, so a use case that finds nothing to do leaves the file
 byte for byte as it was.
+
+``process`` (:func:`ims_excel.book.processing.process_into`) reads the tables with their XML kept (the
+Inward sheet's, when small enough: the write pass does not inflate it again) and hands back the engine's
+result (:meth:`FileBook.cache_results`): the save then writes every formula cell's cached value in the
+same single pass (:func:`ims_excel.book.cached.write_cached_values`: the injector, in worker processes
+for a big sheet) with the Validation sheet and the Liability rows.
 """
 
 from __future__ import annotations
@@ -30,14 +36,17 @@ from ims_excel.book import outputs
 from ims_excel.book.edit import Edit, add_sheet, borrow_styles, grid_sheet_rows, sheet_head
 from ims_excel.book.history import read_history
 from ims_excel.book.outputs import CHANGES_SHEET
+from ims_excel.book.cached import CachedValues, save_with_cached_values, write_cached_values
+from ims_excel.book.edit import Styles
 from ims_excel.book.port import Table
-from ims_excel.book.process import CachedValues, save_with_cached_values
-from ims_excel.book.read import BookProblem, TableData, read_config, read_table, require_tables
+from ims_excel.book.read import VALIDATION, Book, BookProblem, TableData, read_config, read_table, require_tables
+from ims_excel.engine import Result
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS
 from ims_excel.template.specs import spec
 from ims_excel.template.tables import cell_columns, check_limits
 from ims_excel.xlsx import sheetxml, structured, units as units_mod
-from ims_excel.xlsx.package import MAX_ROWS, Package, col_letters
+from ims_excel.xlsx.package import MAX_ROWS, Package, col_index, col_letters
+from ims_excel.xlsx.tableread import Progress
 
 
 def append_plan(pkg: Package, td: TableData, frame: pd.DataFrame, direction: str, *,
@@ -212,10 +221,13 @@ class FileBook:
     shared formulas (``import --shared-formulas``). A table's sheet is rewritten in one streamed pass,
     so each table takes one :meth:`write_table` (its changed cells and new rows together) per save."""
 
-    def __init__(self, path: str | os.PathLike, *, shared_formulas: bool = False):
+    def __init__(self, path: str | os.PathLike, *, shared_formulas: bool = False, keep_xml: bool = False,
+                 progress: Progress | None = None):
         self.path = Path(path)
         self.name = str(self.path)
         self.shared_formulas = shared_formulas
+        self.keep_xml = keep_xml  # the Inward sheet's XML kept from the read for the write pass (process)
+        self.progress = progress  # hears how far reading and writing the Inward sheet have got
         self.pkg = Package(self.path)
         try:
             require_tables(self.pkg)
@@ -227,6 +239,10 @@ class FileBook:
         self._headers: dict[str, list[str]] = {}
         self._sheets: dict[str, tuple[outputs.Grid, str]] = {}
         self.recache = False  # whether a cell a formula may read changed (then save caches the values)
+        self._blocks: dict[str, tuple[outputs.Grid, int]] = {}  # sheet -> (grid, first row), put in on save
+        self._config: tuple[dict[str, object], dict[str, tuple[str, int, str]]] | None = None
+        self._read: dict[str, TableData] = {}  # the tables as read (the cache step rewrites them)
+        self._result: Result | None = None
         self.cached: CachedValues | None = None
         """What :meth:`save`'s cache-only step did (the formula cells it restored; why values were left to
         Excel), when table rows changed."""
@@ -241,13 +257,19 @@ class FileBook:
         self.pkg.close()
 
     def config(self) -> tuple[dict[str, object], dict[str, tuple[str, int, str]]]:
-        return read_config(self.pkg)
+        if self._config is None:
+            self._config = read_config(self.pkg)
+        values, cells = self._config
+        return dict(values), dict(cells)
 
     def table(self, name: str, direction: str, *, typed: bool = True) -> Table | None:
         info = self.pkg.table(name)
         if info is None:
             return None
-        td = read_table(self.pkg, info, direction, typed=typed)
+        inward = direction == "inward"  # as load_book: the Inward sheet's XML kept, its progress heard
+        td = read_table(self.pkg, info, direction, typed=typed, keep_xml=self.keep_xml and inward,
+                        progress=self.progress if inward else None)
+        self._read[name] = td
         return Table(name, direction, td.frame, td.rows, td.inputs, td.last_filled, td)
 
     def history(self) -> pd.DataFrame | None:
@@ -282,17 +304,48 @@ class FileBook:
     def put_sheet(self, sheet: str, grid: outputs.Grid, *, after: str) -> None:
         self._sheets[sheet] = (grid, after)
 
+    def find_mark(self, sheet: str, mark: str) -> tuple[int | None, int] | None:
+        ref = self.pkg.sheet(sheet)
+        if ref is None:
+            return None
+        cut, last = block_rows(self.pkg, _part(ref.part), mark)
+        return cut, last
+
+    def put_rows(self, sheet: str, grid: outputs.Grid, *, first_row: int) -> None:
+        if self.pkg.sheet(sheet) is None:
+            raise BookProblem(self.path, f"has no {sheet} sheet to write rows into")
+        self._blocks[sheet] = (grid, first_row)
+
+    def cache_results(self, result: Result) -> None:
+        """The save caches the engine's values in every formula cell (``process``'s single pass)."""
+        self._result = result
+
     def save(self, *, backup: bool = True) -> bool:
-        if not (self.edit.stream or self.edit.replace or self._sheets or self._logs):
+        if not (self.edit.stream or self.edit.replace or self._sheets or self._logs or self._blocks
+                or self._result is not None):
             return False
         for sheet, rows in self._logs.items():
             old = read_changes(self.pkg, sheet) or [self._headers[sheet]]
             _put(self.edit, self.pkg, sheet, changes_xml(old + rows), after=None)
-        if self._sheets:
+        if self._sheets or self._blocks:
             styles = borrow_styles(self.pkg, self.pkg.table("Inward"))  # require_tables: it is there
-            for sheet, (grid, after) in self._sheets.items():
-                _put(self.edit, self.pkg, sheet, grid_xml(grid, styles), after=after)
-        if self.recache:  # cells formulas read changed: every formula cell caches the engine's value (issue 9)
+            for sheet, (grid, after) in self._sheets.items():  # the Validation sheet keeps its tab and filter
+                xml = validation_xml(grid, styles) if sheet == VALIDATION else grid_xml(grid, styles)
+                _put(self.edit, self.pkg, sheet, xml, after=after)
+            for sheet, (grid, first) in self._blocks.items():
+                part = _part(self.pkg.sheet(sheet).part)
+                self.edit.replace[part] = block_part(self.pkg, part, grid, styles, first)
+        if self._result is not None:  # process: the cached values in the same single pass
+            if self.edit.stream:
+                raise ValueError(f"{self.name}: cache_results after write_table (the table's sheet is rewritten "
+                                 "once per save)")
+            values, cells = self.config()
+            inward = self._read.get("Inward") or read_table(self.pkg, self.pkg.table("Inward"), "inward",
+                                                            keep_xml=self.keep_xml)
+            book = Book(self.path, values, cells, self._result.context, inward, self._read.get("Outward"))
+            self.cached = write_cached_values(self.edit, book, self._result, self.progress)
+            self.edit.save(self.path, backup=backup)
+        elif self.recache:  # cells formulas read changed: every formula cell caches the engine's value (issue 9)
             self.cached = save_with_cached_values(self.edit, self.path, backup=backup)
         else:
             self.edit.save(self.path, backup=backup)
@@ -313,17 +366,70 @@ def grid_xml(grid: outputs.Grid, styles) -> bytes:
             '<pageSetup paperSize="9" orientation="landscape"/></worksheet>').encode("utf-8")
 
 
+def validation_xml(grid: outputs.Grid, styles: Styles) -> bytes:
+    """The Validation sheet from its grid: red tab, the record list filtered (as :func:`grid_xml`)."""
+    rows = grid_sheet_rows(grid, styles)
+    last_col = max((len(r) for r in grid.rows), default=1)
+    widths = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in sorted(grid.widths.items()))
+    first_list = grid.first_list
+    auto = f'<autoFilter ref="A{first_list + 1}:{col_letters(len(outputs.LIST_HEADER))}' \
+           f'{max(first_list + 1, len(grid.rows))}"/>' if first_list is not None else ""
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats'
+            '.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheetPr><tabColor rgb="FFC00000"/></sheetPr>'
+            f'<dimension ref="A1:{col_letters(last_col)}{max(len(grid.rows), 1)}"/>'
+            '<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+            f"<cols>{widths}</cols><sheetData>" + "".join(rows) + "</sheetData>" + auto +
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+            '<pageSetup paperSize="9" orientation="landscape"/></worksheet>').encode("utf-8")
+
+
+def block_rows(pkg: Package, part: str, mark: str) -> tuple[int | None, int]:
+    """(the first row holding ``mark``, or None; the last row with a cell above it) of a sheet part."""
+    mark_b = sheetxml.esc(mark).encode()
+    cut, last = None, 0
+    for kind, blob in units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES):
+        if kind != "rows":
+            continue
+        for r, x in sheetxml.iter_rows(blob):
+            if mark_b in x:
+                return r, last
+            if b"<c" in x:
+                last = r
+    return cut, last
+
+
+def block_part(pkg: Package, part: str, grid: outputs.Grid, styles: Styles, start: int) -> bytes:
+    """The sheet part with its rows from ``start`` down replaced by ``grid``'s (the rows above kept)."""
+    pieces = list(units_mod.units(pkg.stream(part), unit=units_mod.PIECE_BYTES))
+    head = next(b for k, b in pieces if k == "head")
+    tail = next(b for k, b in pieces if k == "tail")
+    keep = [x for k, b in pieces if k == "rows" for r, x in sheetxml.iter_rows(b) if r < start]
+    new = grid_sheet_rows(grid, styles, first_row=start)
+    end = start + len(grid.rows) - 1
+    m = re.search(rb'<dimension ref="([A-Z]+\d+):([A-Z]+)(\d+)"', head)
+    if m:
+        lastc = max(col_index(m.group(2).decode()), max(len(r) for r in grid.rows))
+        head = sheetxml.set_dimension(head, f"{m.group(1).decode()}:{col_letters(lastc)}{max(end, int(m.group(3)))}")
+    return head + b"".join(keep) + "".join(new).encode("utf-8") + tail
+
+
+def _part(part: str) -> str:
+    return part if part.startswith("xl/") else "xl/" + part.lstrip("/")
+
+
 def _put(edit: Edit, pkg: Package, name: str, xml: bytes, after: str | None) -> None:
     """The sheet ``name`` replaced by ``xml`` (its own relationships dropped), or added after ``after``."""
     ref = pkg.sheet(name)
     if ref is None:
         add_sheet(edit, name, xml, after=after)
         return
-    part = ref.part if ref.part.startswith("xl/") else "xl/" + ref.part.lstrip("/")
+    part = _part(ref.part)
     edit.replace[part] = xml
     rels = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
     if pkg.has(rels):
         edit.drop.add(rels)
 
 
-__all__ = ["FileBook", "append_plan", "append_estimate", "changes_xml", "read_changes", "grid_xml"]
+__all__ = ["FileBook", "append_plan", "append_estimate", "changes_xml", "read_changes", "grid_xml", "validation_xml",
+           "block_rows", "block_part"]

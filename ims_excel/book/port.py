@@ -1,6 +1,7 @@
 """The port: what a use case needs from a client workbook, whichever way the workbook is reached (issue 13).
 
 The use cases (:func:`ims_excel.book.imports.merge_into`, :func:`ims_excel.book.export.upload_from`,
+:func:`ims_excel.book.reconcile.reconcile_into`, :func:`ims_excel.book.processing.process_into`,
 :func:`evaluate_workbook`) take a :class:`Workbook`; two adapters give it:
 
 * :class:`ims_excel.book.filebook.FileBook` - a closed ``.xlsm`` on disk, through the fast xlsx layer
@@ -69,9 +70,32 @@ class Workbook(Protocol):
     def put_sheet(self, sheet: str, grid: outputs.Grid, *, after: str) -> None:
         """Replace the sheet's contents with ``grid`` (the sheet added after ``after`` the first time)."""
 
+    def find_mark(self, sheet: str, mark: str) -> tuple[int | None, int] | None:
+        """(the row of the first cell starting with ``mark``, or None; the last filled row above it) of the
+        sheet; None: the workbook has no such sheet."""
+
+    def put_rows(self, sheet: str, grid: outputs.Grid, *, first_row: int) -> None:
+        """Replace the sheet's rows from ``first_row`` down with ``grid`` (the old block cleared; the rows
+        above, their cells and formulas, stay)."""
+
+    def cache_results(self, result: Result) -> None:
+        """The engine's result for the formula cells' values (issue 9): the file caches it in every formula
+        cell as it saves (and gives a typed-over formula cell its formula back); the open workbook: nothing,
+        Excel calculates its own formulas."""
+
     def save(self, *, backup: bool = True) -> bool:
         """Make the writes last (the file: one atomic save, if anything was written; the open workbook:
         nothing, the user saves in Excel); whether anything was written."""
+
+
+@dataclass
+class Inputs:
+    """What the engine evaluates, as read through a port."""
+
+    config: dict[str, object]  # Config values by defined name
+    context: Context
+    inward: Table
+    outward: Table | None
 
 
 def context_of(wb: Workbook, *, as_of: dt.date | None = None, gstr3b_filed: bool | None = None,
@@ -83,18 +107,30 @@ def context_of(wb: Workbook, *, as_of: dt.date | None = None, gstr3b_filed: bool
                                        gstr3b_filed=gstr3b_filed)
 
 
-def evaluate_workbook(wb: Workbook, *, outward: bool = True, as_of: dt.date | None = None
-                      ) -> tuple[Result, np.ndarray, np.ndarray | None]:
-    """(the engine's result, the Inward sheet row of each record, the Outward rows) of a workbook."""
-    ctx = context_of(wb, as_of=as_of)
+def read_inputs(wb: Workbook, *, outward: bool = True, as_of: dt.date | None = None) -> Inputs:
+    """The Config, the Context and the Inward (and Outward) records of a workbook."""
+    values, cells = wb.config()
+    ctx = outputs.context_from_config(dict(values), file=wb.name, cells=cells, as_of=as_of)
     inward = wb.table("Inward", "inward")
     if inward is None:
         raise BookProblem(wb.path, "has no Excel table named 'Inward': it is not an IMS client workbook "
                                    "(make one with: ims-excel new CLIENT.xlsm ...)")
     out = wb.table("Outward", "outward") if outward else None
+    return Inputs(values, ctx, inward, out)
+
+
+def evaluate_inputs(wb: Workbook, inputs: Inputs) -> tuple[Result, np.ndarray, np.ndarray | None]:
+    """(the engine's result, the Inward sheet row of each record, the Outward rows) of read inputs."""
+    out = inputs.outward
     out_frame = out.frame if out is not None and len(out.frame) else None
-    result = evaluate(inward.frame, ctx, out_frame, inward_name=wb.name, outward_name=wb.name)
-    return result, inward.rows, (out.rows if out_frame is not None else None)
+    result = evaluate(inputs.inward.frame, inputs.context, out_frame, inward_name=wb.name, outward_name=wb.name)
+    return result, inputs.inward.rows, (out.rows if out_frame is not None else None)
 
 
-__all__ = ["Table", "Workbook", "context_of", "evaluate_workbook"]
+def evaluate_workbook(wb: Workbook, *, outward: bool = True, as_of: dt.date | None = None
+                      ) -> tuple[Result, np.ndarray, np.ndarray | None]:
+    """(the engine's result, the Inward sheet row of each record, the Outward rows) of a workbook."""
+    return evaluate_inputs(wb, read_inputs(wb, outward=outward, as_of=as_of))
+
+
+__all__ = ["Table", "Workbook", "Inputs", "context_of", "read_inputs", "evaluate_inputs", "evaluate_workbook"]

@@ -15,7 +15,7 @@ that of a few blocks while the typed records pile up
 unreadable cells in IMS words. Blank table rows are skipped; each record
 keeps its sheet row (``source_row``), so every problem names the cell a
 person can find. The reader also notes, per row, its length and the layout
-of its formula cells, so the writer (:mod:`ims_excel.book.process`) can fill
+of its formula cells, so the writer (:mod:`ims_excel.book.cached`) can fill
 those from a template.
 """
 

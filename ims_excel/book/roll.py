@@ -17,7 +17,7 @@ from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.edit import shares_formulas
 from ims_excel.book.history import fill_originals, history_rows, read_history
 from ims_excel.book.new import config_for_build, version_stamp, write_records
-from ims_excel.book.process import cache_book
+from ims_excel.book.cached import cache_book
 from ims_excel.book.read import BookProblem, load_book
 from ims_excel.engine import evaluate
 from ims_excel.normalise import field_name

@@ -27,7 +27,7 @@ from ims_excel.book.history import read_history
 from ims_excel.book.filebook import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
-from ims_excel.book.process import cache_book
+from ims_excel.book.cached import cache_book
 from ims_excel.book.read import read_config, read_table, require_tables, split_ref
 from ims_excel.template import config as config_mod
 from ims_excel.template.build import SHARED_ROWS, build_workbook

@@ -18,10 +18,11 @@ on a closed file):
   new rows appended, the Changes sheet appended to, the same summary); text
   that starts with ``= + - @`` is written with Excel's text prefix, never as a
   formula;
-* :func:`validate` - the Validation sheet;
+* :func:`validate` - the Validation sheet, and :func:`build_liability` - the add-back rows on the
+  Liability sheet: the parts of ``ims-excel process`` (:func:`ims_excel.book.processing.process_into`;
+  Excel calculates the formulas itself, so nothing is cached);
 * :func:`compute` - recalculates and checks the GSTR-3B Table 4 formulas
   against the engine;
-* :func:`build_liability` - the add-back rows on the Liability sheet;
 * :func:`export_upload_json` - the upload JSON beside the workbook
   (:func:`ims_excel.book.export.upload_from`);
 * :func:`reconcile` - the purchase register matched with the Inward records: the Reconciliation and
@@ -42,12 +43,13 @@ from ims_excel.book import outputs
 from ims_excel.book.export import upload_from
 from ims_excel.book.imports import merge_into, read_sources
 from ims_excel.book.port import evaluate_workbook
+from ims_excel.book.processing import process_into
 from ims_excel.book.reconcile import RECONCILIATION, SUPPLIERS, reconcile_into
 from ims_excel.formats.upload_json import UploadRefused
 from ims_excel.normalise import InputError
 from ims_excel.recon import reconcile_text
 from ims_excel.template import summaries
-from ims_excel.xl.openbook import OpenBook, protect, rect, safe, unprotect
+from ims_excel.xl.openbook import OpenBook, safe
 from ims_excel.xlsx.package import PackageProblem
 
 TITLE = "IMS Workbook"
@@ -89,13 +91,10 @@ def _stamp(now: dt.datetime | None = None) -> str:
 
 @_door
 def validate(book: Any, *, now: dt.datetime | None = None) -> str:
-    """Check every Inward record; write the Validation sheet."""
-    wb = OpenBook(book)
-    result, rows, _ = evaluate_workbook(wb, outward=False)
-    legal = outputs.cell_text(wb.value("LegalName"))
-    wb.put_sheet(outputs.VALIDATION_SHEET, outputs.validation_grid(result, source_rows=rows, legal_name=legal,
-                                                                   stamp=_stamp(now)), after="Inward")
-    st = result.records["status"].astype(object)
+    """Check every record; write the Validation sheet (the use case of ``ims-excel process``,
+    :func:`ims_excel.book.processing.process_into`, its Validation part)."""
+    done = process_into(OpenBook(book), stamp=_stamp(now), liability=False)
+    st = done.result.records["status"].astype(object)
     return (f"Validation: {len(st)} records, {int((st == 'error').sum())} errors, "
             f"{int((st == 'warning').sum())} warnings. See the {outputs.VALIDATION_SHEET} sheet.")
 
@@ -132,33 +131,13 @@ def compute(book: Any) -> str:
 
 @_door
 def build_liability(book: Any, *, now: dt.datetime | None = None) -> str:
-    """Write the add-back rows (our rejected documents) below the Liability summary."""
-    result, _, out_rows = evaluate_workbook(OpenBook(book), outward=True)
-    grid = outputs.liability_grid(result, source_rows=out_rows, stamp=_stamp(now))
-    sheet = book.sheets["Liability"]
-    used = sheet.used_range
-    values = used.options(ndim=2).value or []
-    top = used.row
-    start, last_filled = None, 0
-    for k, row in enumerate(values):
-        texts = [v for v in row if isinstance(v, str)]
-        if start is None and any(t.startswith(outputs.LIABILITY_MARK) for t in texts):
-            start = top + k
-        if any(v not in (None, "") for v in row) and start is None:
-            last_filled = top + k
-    if start is None:
-        start = last_filled + 3
-    last = used.row + used.shape[0] - 1
-    unprotect(sheet)
-    try:
-        if last >= start:
-            sheet.range((start, 1), (last, max(used.column + used.shape[1] - 1, len(outputs.LIABILITY_HEADER)))
-                        ).clear_contents()
-        sheet.range((start, 1)).value = rect(grid.rows)
-    finally:
-        protect(sheet, Password="", DrawingObjects=True, Contents=True, Scenarios=True, AllowFormattingColumns=True)
-    n = len(result.liability)
-    return (f"Liability: {n} add-back rows written to the Liability sheet (row {start})." if n else
+    """Write the add-back rows (our rejected documents) below the Liability summary (the use case of
+    ``ims-excel process``, :func:`ims_excel.book.processing.process_into`, its Liability part)."""
+    done = process_into(OpenBook(book), stamp=_stamp(now), validation=False)
+    n = len(done.result.liability)
+    if done.liability_row is None:
+        return "Liability: this workbook has no Liability sheet."
+    return (f"Liability: {n} add-back rows written to the Liability sheet (row {done.liability_row})." if n else
             "Liability: no add-back (no frozen rejection of a specified record on the Outward sheet).")
 
 

@@ -38,6 +38,9 @@ PROTECT = {"Password": "", "DrawingObjects": True, "Contents": True, "Scenarios"
            "AllowFiltering": True}
 """Protection put back on an Inward/Outward sheet that a user protected (the build leaves them unprotected,
 so that Excel can sort them; no password)."""
+SUMMARY_PROTECT = {"Password": "", "DrawingObjects": True, "Contents": True, "Scenarios": True,
+                   "AllowFormattingColumns": True}
+"""Protection put back on a summary sheet (Liability) after rows are written on it (as the build protects it)."""
 
 _CONVERTED = re.compile(r"[\s\d.,:/%()-]+|true|false|#\w.*", re.IGNORECASE)
 
@@ -215,9 +218,39 @@ class OpenBook:
             target = self.book.sheets.add(sheet, after=self.book.sheets[after])
         target.range("A1").value = rect(grid.rows)
 
+    def find_mark(self, sheet: str, mark: str) -> tuple[int | None, int] | None:
+        if sheet not in self.sheet_names():
+            return None
+        used = self.book.sheets[sheet].used_range
+        start, last_filled = None, 0
+        for k, row in enumerate(used.options(ndim=2).value or []):
+            if any(isinstance(v, str) and v.startswith(mark) for v in row):
+                return used.row + k, last_filled
+            if any(v not in (None, "") for v in row):
+                last_filled = used.row + k
+        return start, last_filled
+
+    def put_rows(self, sheet: str, grid: outputs.Grid, *, first_row: int) -> None:
+        """The rows from ``first_row`` down cleared (to the used range's end) and ``grid`` written there;
+        the sheet is unprotected for the write and protected again (:data:`SUMMARY_PROTECT`)."""
+        target = self.book.sheets[sheet]
+        used = target.used_range
+        last = used.row + used.shape[0] - 1
+        width = max(used.column + used.shape[1] - 1, max((len(r) for r in grid.rows), default=1))
+        unprotect(target)
+        try:
+            if last >= first_row:
+                target.range((first_row, 1), (last, width)).clear_contents()
+            target.range((first_row, 1)).value = rect(grid.rows)
+        finally:
+            protect(target, **SUMMARY_PROTECT)
+
+    def cache_results(self, result: object) -> None:
+        """Nothing to do: Excel calculates the open workbook's formulas itself."""
+
     def save(self, *, backup: bool = True) -> bool:
         """Nothing to do: the writes are in the open workbook, which the user saves in Excel."""
         return False
 
 
-__all__ = ["OpenBook", "safe", "rect", "protect", "unprotect", "protected", "PROTECT"]
+__all__ = ["OpenBook", "safe", "rect", "protect", "unprotect", "protected", "PROTECT", "SUMMARY_PROTECT"]

@@ -436,8 +436,8 @@ def test_import_never_writes_past_row_1048576(tmp_path, capsys):
 
 SLOW_INJECT = textwrap.dedent("""
     import time
-    from ims_excel.book import process
-    inject = process._inject_unit
+    from ims_excel.book import cached
+    inject = cached._inject_unit
     def slow(*args):  # the workers take their time, so that the kill lands while they write
         time.sleep(600)
         return inject(*args)
@@ -446,10 +446,10 @@ SLOW_INJECT = textwrap.dedent("""
 SLOW_PARALLEL_PROCESS = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[2])  # slow_inject: a module a spawned worker can import
-    from ims_excel.book import process, read
+    from ims_excel.book import cached, read
     import slow_inject
     read.PARALLEL_BYTES, read.CHUNK_ROWS, read.PROCESSES = 0, 500, 2  # the worker path, on a small book
-    process._inject_unit = slow_inject.slow
+    cached._inject_unit = slow_inject.slow
     from ims_excel.cli import main
     sys.exit(main(["process", sys.argv[1]]))
 """)

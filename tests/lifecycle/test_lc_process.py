@@ -23,7 +23,7 @@ from ims_excel.template import inward as inward_mod
 from ims_excel.template import outward as outward_mod
 from ims_excel.template.specs import INWARD
 from ims_excel.book import new as book_new
-from ims_excel.book import process as book_process
+from ims_excel.book import cached as book_cached, process as book_process
 from ims_excel.book import read as book_read
 from ims_excel.normalise import InputError
 from ims_excel.xlsx.package import col_letters
@@ -346,7 +346,7 @@ def test_a_formula_cell_a_person_formatted_keeps_its_format(synth_book):
 def _spy_write_paths(monkeypatch) -> dict[str, str]:
     """Which way ``process`` plans to write each table's sheet: "streamed" here or "deflated" by workers."""
     planned: dict[str, str] = {}
-    real = book_process._rewrite_table
+    real = book_cached._rewrite_table
 
     def spy(edit, td, cols, progress=None):
         injector = real(edit, td, cols, progress)
@@ -355,7 +355,7 @@ def _spy_write_paths(monkeypatch) -> dict[str, str]:
             planned[td.table.name] = ("deflated" if part in edit.deflated else
                                       "streamed" if part in edit.stream else "copied")
         return injector
-    monkeypatch.setattr(book_process, "_rewrite_table", spy)
+    monkeypatch.setattr(book_cached, "_rewrite_table", spy)
     return planned
 
 

@@ -3,6 +3,7 @@ adapter (:class:`ims_excel.xl.openbook.OpenBook`) give a use case the same workb
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 import pandas as pd
@@ -10,11 +11,13 @@ import pytest
 import python_calamine as pc
 from fakebook import FakeBook
 
-from ims_excel.book import imports as book_imports, new as book_new, outputs
+from ims_excel.book import imports as book_imports, new as book_new, outputs, process as book_process
 from ims_excel.book.filebook import FileBook
 from ims_excel.book.port import context_of, evaluate_workbook
 from ims_excel.cli.demo import DEMO_CONTEXT, sample_path
+from ims_excel.xl import macros
 from ims_excel.xl.openbook import OpenBook
+from ims_excel.xlsx.dates import serial
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,55 @@ def test_one_write_per_table_per_save(sample, tmp_path):
         wb.write_table(t, {row: {"Remarks": "checked"}}, t.frame.iloc[:0])
         with pytest.raises(ValueError, match="one write_table per table"):
             wb.write_table(t, {row: {"Remarks": "again"}}, t.frame.iloc[:0])
+
+
+def _cells(grid: list[list[object]]) -> list[list[object]]:
+    """A sheet's rows as compared across the adapters: trailing blanks dropped, dates as Excel serials
+    (a file's date cell reads back as a date, the open workbook holds what was written), whole floats
+    as ints."""
+    def norm(v: object) -> object:
+        if isinstance(v, (dt.datetime, dt.date)):
+            return float(serial(v))
+        if v == "":
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v
+    rows = [[norm(v) for v in r] for r in grid]
+    rows = [r[:max((k + 1 for k, v in enumerate(r) if v is not None), default=0)] for r in rows]
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def test_the_buttons_and_the_command_write_the_same_validation_and_liability(sample, tmp_path):
+    """Issue 13, one use case (:func:`ims_excel.book.processing.process_into`): the Validate and
+    Build-liability buttons on the open workbook write the same Validation sheet and the same Liability
+    add-back block, at the same row, as ``ims-excel process`` writes into the file."""
+    when = dt.datetime(2026, 11, 26, 10, 59)
+    fake = FakeBook.from_file(sample)
+    assert macros.validate(fake, now=when).startswith("Validation: 34 records")
+    text = macros.build_liability(fake, now=when)
+    assert text.startswith("Liability: 3 add-back rows")
+    book = tmp_path / "c.xlsm"
+    shutil.copy(sample, book)
+    rep = book_process.process(book, stamp=when.strftime("%d-%m-%Y %H:%M"), backup=False)
+    assert len(rep.result.liability) == 3
+    cal = pc.CalamineWorkbook.from_path(str(book))
+
+    def file_rows(sheet: str) -> list[list[object]]:
+        return cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+    opened = _cells(fake.sheets["Validation"].used_range.options(ndim=2).value)
+    written = _cells(file_rows("Validation"))
+    assert opened == written and len(opened) > 30
+    assert any("PEND_WINDOW_OVER" in r for r in written)
+    lia = fake.sheets["Liability"]
+    used = lia.used_range
+    top = used.row - 1
+    opened = _cells([[None] * (used.column - 1) + r for r in ([[]] * top + used.options(ndim=2).value)])
+    written = _cells(file_rows("Liability"))
+    mark = next(k for k, r in enumerate(written) if r and isinstance(r[0], str)
+                and r[0].startswith(outputs.LIABILITY_MARK))
+    assert f"(row {mark + 1})" in text  # the same row, by the one placement rule
+    assert opened[mark:] == written[mark:] and any("SCN-901" in r for r in written[mark:])
