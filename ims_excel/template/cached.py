@@ -22,6 +22,7 @@ from ims_excel.engine.amounts import document_amounts
 from ims_excel.engine.classify import A, N, P
 from ims_excel.engine.explain import messages
 from ims_excel.engine.summary import ims_state
+from ims_excel.engine.validation import NIL, PARTIAL
 from ims_excel.gstin import expected as gstin_expected
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
@@ -133,6 +134,7 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
     v["Period"] = iso(p2b)
     eras = np.array([periods.iso(e) for e in rb.eras], dtype=object)
     v["Era"] = eras[recs["era"].to_numpy()]
+    v["In Window"] = yn(recs["current"].to_numpy(dtype=bool))
     down, up = recs["down"].to_numpy(dtype=bool), recs["up"].to_numpy(dtype=bool)
     v["Direction"] = np.where(down, "down", np.where(up, "up", "")).astype(object)
     consumed = recs["consumed"].to_numpy(dtype=bool)
@@ -148,6 +150,7 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
     v["Kind"] = kind
     v["Act"] = LETTERS[act]
     v["Prev"] = LETTERS[prev]
+    v["Pending State"] = yn(recs["pend_state"].to_numpy(dtype=bool))
     cols = np.array(["accept", "reject", "pending", "no_action"])
     cells = {c: rt.version_attr(rows, c) for c in cols}
     v["Action Cell"] = np.choose(np.minimum(act, 3), [cells[c] for c in cols])
@@ -188,6 +191,9 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
     code_row[first >= NONE_RANK] = ""
     v["Code Row"] = code_row
     v["Applied"] = LETTERS[recs["applied"].to_numpy()]
+    choice = recs["reduction_choice"].to_numpy()
+    v["Declaration Applies"] = yn(recs["decl_applies"].to_numpy(dtype=bool) & specified
+                                  & ((choice == PARTIAL) | (choice == NIL)))
     for h in HEADS:
         v[f"Amount {HEAD_LABEL[h]}"] = recs[f"amount_{h}"].to_numpy(dtype=float)
 

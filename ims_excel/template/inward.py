@@ -71,6 +71,13 @@ def _g(body: str, empty: str = '""') -> str:
     return L.blank_guard(r, body, empty)
 
 
+def _u(body: str) -> str:
+    """A column with no ``Section`` blank guard: every cell it reads is a guarded helper column (or read
+    only behind one), so on an empty row it gives "" / 0 already (the guard would be ~40 characters of
+    text per cell, read on every row)."""
+    return "=" + body
+
+
 # ------------------------------------------------------------------ reusable conditions
 
 KIND_IMS = eq(r("Kind"), "ims")
@@ -79,7 +86,9 @@ FLAG = r("Pending Blocked")
 DECL_BLOCKED = eq(r("Declaration Blocked"), "Y")
 RED = r("ITC Reduction")
 MAY = eq(r("May Declare"), "Y")
-CURRENT = AND(f'{r("Period Index")}>=WindowStart', f'{r("Period Index")}<=WindowEnd')
+IN_WINDOW = AND(f'{r("Period Index")}>=WindowStart', f'{r("Period Index")}<=WindowEnd')
+"""The GSTR-2B period is of this return's window (``classify`` current); the ``In Window`` helper."""
+CURRENT = eq(r("In Window"), "Y")
 CUT = r("16(4) Cut-off")
 DEADLINE = r("Pending Deadline")
 DECLARED = f'MAX({",".join(r("Declared " + h) for h in L.HEADS)})>0'
@@ -93,8 +102,10 @@ FINGERPRINT = "&\"|\"&".join([f'{r("Action")}&""', f'{RED}&""',
 """``validation.decision_fingerprint``: the row's decision as text, compared with Portal Error For."""
 
 
-PEND_STATE = OR(eq(r("Prev"), "P"), AND(eq(r("Act"), "P"), eq(r("Previous Action"), "")))
-"""Pending in IMS: previous action Pending, or marked Pending with none recorded (``classify`` pend_state)."""
+PENDING_STATE = OR(eq(r("Prev"), "P"), AND(eq(r("Act"), "P"), eq(r("Previous Action"), "")))
+"""Pending in IMS: previous action Pending, or marked Pending with none recorded (``classify`` pend_state);
+the ``Pending State`` helper."""
+PEND_STATE = eq(r("Pending State"), "Y")
 
 _LIVE = AND(OR(CURRENT, AND(f'{r("Period Index")}<WindowStart', PEND_STATE)),
             f'NOT({AND(eq("GSTR3BFiled", "Y"), PEND_STATE)})')
@@ -275,11 +286,15 @@ def _signed(h: str) -> str:
     return _g(f'ROUND(IF({eq(r("Family"), "CN")},-1,1)*({base}),2)', "0")
 
 
+_DECLARATION_APPLIES = IF(AND(DECLARING, f'{r("Error Rank")}>={NONE_RANK}', OR(eq(RED, "Partial"), eq(RED, "No")),
+                             eq(r("Specified"), "Y")), q("Y"), q("N"))
+"""G9, ``amounts.apply_declaration``: a Partial / No declaration goes with this accepted specified record
+and no error refuses it (``validation`` decl_applies, reduction choice Partial or No)."""
+
+
 def _amount(h: str) -> str:
-    applies = AND(DECLARING, f'{r("Error Rank")}>={NONE_RANK}',
-                  OR(eq(RED, "Partial"), eq(RED, "No")), eq(r("Specified"), "Y"), f'{r("Signed " + h)}<0')
-    return _g(IF(applies, IF(eq(RED, "Partial"), f'ROUND(-{num(r("Declared " + h))},2)', "0"), r("Signed " + h)),
-              "0")
+    applies = AND(eq(r("Declaration Applies"), "Y"), f'{r("Signed " + h)}<0')
+    return _u(IF(applies, IF(eq(RED, "Partial"), f'ROUND(-{num(r("Declared " + h))},2)', "0"), r("Signed " + h)))
 
 
 def _declared_over() -> str:
@@ -287,7 +302,7 @@ def _declared_over() -> str:
     body = '""'
     for h in reversed(L.HEADS):
         body = IF(f'{num(r("Declared " + h))}>{_reduction(h)}+0.005', q(h), body)
-    return _g(IF(partial, body, '""'))
+    return _u(IF(partial, body, '""'))
 
 
 # ------------------------------------------------------------------ message (engine.explain.message)
@@ -302,11 +317,9 @@ def _message() -> str:
     def at(column: str) -> str:
         return f"INDEX(Codes[{column}],{row})"
 
-    def pick(value) -> str:  # the figure of head Declared Over (nested IFs: no array constant)
-        out = value(L.HEADS[-1])
-        for h in reversed(L.HEADS[:-1]):
-            out = IF(eq(head, h), value(h), out)
-        return out
+    def pick(value) -> str:  # the figure of head Declared Over: its place in "IGSTCGSTSGSTCess" (no array constant)
+        return f'CHOOSE((FIND({head},{q("".join(L.HEADS))})+3)/4,{",".join(value(h) for h in L.HEADS)})'
+
     g = r("Supplier GSTIN")
     signed = pick(lambda h: r("Signed " + h))
     full = IF(eq(r("Specified"), "Y"), f"MAX(-{signed},0)", "0")  # _reduction of head Declared Over
@@ -327,7 +340,7 @@ def _message() -> str:
         return f"CHOOSE({at('fill')},{','.join(values.get(f.name, q('')) for f in FILLS)})"
     text = f'SUBSTITUTE({at("message")},"{{head}}",{head})'
     text = f"SUBSTITUTE(SUBSTITUTE({text},{at('blank_x')},{choose(x)}),{at('blank_y')},{choose(y)})"
-    return _g(IF(f'{row}=""', '""', text))
+    return _u(IF(f'{row}=""', '""', text))
 
 
 # ------------------------------------------------------------------ the columns
@@ -341,7 +354,7 @@ _VISIBLE: tuple[Computed, ...] = (
                        IF(f'{r("Warning Rank")}<{NONE_RANK}', q("warning"),
                           IF(f'{r("Info Rank")}<{NONE_RANK}', q("info"), q("ok"))))),
        "text", "ok / info / warning / error: the worst severity of the record's reason codes.", 9),
-    _c("Reason Code", _g(IF(f'{r("Code Row")}=""', '""', f'INDEX(Codes[code],{r("Code Row")})')),
+    _c("Reason Code", _u(IF(f'{r("Code Row")}=""', '""', f'INDEX(Codes[code],{r("Code Row")})')),
        "text", "Primary reason code: the first code (Codes table order) of the worst severity.", 30),
     _c("Message", _message(), "text", "What to do about it (the Codes message, dates filled in).", 100),
     _c("Effective Action", _g(_EFFECTIVE), "text",
@@ -350,12 +363,12 @@ _VISIBLE: tuple[Computed, ...] = (
     _c("In 2B", _g(IF(OR(eq(r("2B Bucket"), "available"), eq(r("2B Bucket"), "not_available"),
                          eq(r("2B Bucket"), "reversal")), q("Y"), q("N"))),
        "text", "Y when the record's ITC is in this return's GSTR-2B (and so in a GSTR-3B Table 4 row).", 6),
-    _c("2B Bucket", _g(_BUCKET), "text",
+    _c("2B Bucket", _u(_BUCKET), "text",
        "GSTR-2B bucket: available / not_available / reversal / rejected / pending (carried in IMS).", 11),
-    _c("3B Table", _g(_TABLE), "text", "GSTR-3B Table 4 row: 4A1 / 4A3 / 4A4 / 4A5 / 4B2 / 4D2.", 8),
-    *(_c(f"ITC {h}", _g(IF(eq(r("In 2B"), "Y"), r("Amount " + h), "0"), "0"), "amount",
+    _c("3B Table", _u(_TABLE), "text", "GSTR-3B Table 4 row: 4A1 / 4A3 / 4A4 / 4A5 / 4B2 / 4D2.", 8),
+    *(_c(f"ITC {h}", _u(IF(eq(r("In 2B"), "Y"), r("Amount " + h), "0")), "amount",
          f"Signed {h} this record puts into its GSTR-3B row.", 13) for h in L.HEADS),
-    _c("Pending Deadline", _g(IF(eq(r("Pending Cell"), "W"), _WINDOW_DEADLINE,
+    _c("Pending Deadline", _u(IF(eq(r("Pending Cell"), "W"), _WINDOW_DEADLINE,
                                  IF(AND(KIND_IMS, eq(r("Pending Cell"), "Y"), f"ISNUMBER({CUT})"), CUT, '""'))),
        "date", "Last day the record may stay Pending: the one-period window of an ITC-reducing record "
        "(G8), else the s.16(4) cut-off.", 11),
@@ -365,7 +378,7 @@ _VISIBLE: tuple[Computed, ...] = (
     _c("Rule", _g(_RULE), "text", "Decision-table rule D1-D29 that governs the record (Rules table).", 7),
     _c("Period", L.period(r), "period", "GSTR-2B period of the record (YYYY-MM): 2B Period, else from the "
        "supplier's filing date, else the return's last month.", 9),
-    _c("IMS State", _g(IF(OR(ne(r("Kind"), "ims"), GONE), '""', IF(eq(r("Effective Action"), "Deemed Accepted"),
+    _c("IMS State", _u(IF(OR(ne(r("Kind"), "ims"), GONE), '""', IF(eq(r("Effective Action"), "Deemed Accepted"),
                                                         q("No Action"), r("Effective Action")))),
        "text", "State on the portal's IMS dashboard (No Action / Accepted / Rejected / Pending); blank "
        "when the record is not in IMS (or gone from it).", 11),
@@ -377,6 +390,8 @@ _HELPERS: tuple[Computed, ...] = (
     _c("Period Index", L.period_index(r), "general", "Helper: GSTR-2B period as year*12 + month - 1.",
        helper=True),
     _c("Era", L.era(r), "text", "Helper: rule regime of the period (RuleEras).", helper=True),
+    _c("In Window", _g(IF(IN_WINDOW, q("Y"), q("N"))), "text",
+       "Helper: Y when the GSTR-2B period is of this return's window (WindowStart ... WindowEnd).", helper=True),
     _c("Direction", L.direction(r), "text", "Helper: amendment up / down (unchanged = down).", helper=True),
     _c("Consumed", L.consumed(r), "text",
        "Helper: Y when the original was accepted or deemed with its GSTR-3B filed, or pre-IMS.", helper=True),
@@ -385,21 +400,24 @@ _HELPERS: tuple[Computed, ...] = (
        "Helper: D19-D24 when GSTR-2B holds the record outside IMS.", helper=True),
     _c("Frozen", _g(_FROZEN), "text", "Helper: Y when the GSTR-3B of the record's period is filed (D25).",
        helper=True),
-    _c("Rule Row", _g(f'IFERROR(MATCH({r("Rule")}&"@"&{r("Era")},Rules[key],0),"")'), "general",
+    _c("Rule Row", _u(f'IFERROR(MATCH({r("Rule")}&"@"&{r("Era")},Rules[key],0),"")'), "general",
        "Helper: row of rule@regime in the Rules table.", helper=True),
-    _c("Kind", _g(L.rule_attr(r, "kind")), "text",
+    _c("Kind", _u(L.rule_attr(r, "kind")), "text",
        "Helper: ims / not_in_ims / frozen / time_barred (Rules table).", helper=True),
     _c("Act", _g(_ACT), "text", "Helper: chosen action A / R / P / N.", helper=True),
     _c("Prev", _g(_PREV), "text", "Helper: previous action A / R / P / N / X (pre-IMS).", helper=True),
-    _c("Action Cell", _g(_ACTION_CELL), "text",
+    _c("Pending State", _g(IF(PENDING_STATE, q("Y"), q("N"))), "text",
+       "Helper: Y when the record is pending in IMS (previous action Pending, or marked Pending with none "
+       "recorded).", helper=True),
+    _c("Action Cell", _u(_ACTION_CELL), "text",
        "Helper: Rules cell of the chosen action: Y allowed, N refused, W one-period window, F portal flag.",
        helper=True),
-    _c("Pending Cell", _g(L.version_attr(r, "pending")), "text", "Helper: Rules cell of Pending.", helper=True),
+    _c("Pending Cell", _u(L.version_attr(r, "pending")), "text", "Helper: Rules cell of Pending.", helper=True),
     _c("Window Over", _g(IF(AND(eq(r("Pending Cell"), "W"), f"AsOfDate>N({DEADLINE})"), q("Y"), q("N"))),
        "text", "Helper: Y when the one-period pending window has passed.", helper=True),
-    _c("Rule Code", _g(L.version_attr(r, "code")), "text", "Helper: reason code of the rule version.",
+    _c("Rule Code", _u(L.version_attr(r, "code")), "text", "Helper: reason code of the rule version.",
        helper=True),
-    _c("Rule Code Severity", _g(_RULE_CODE_SEVERITY), "text",
+    _c("Rule Code Severity", _u(_RULE_CODE_SEVERITY), "text",
        "Helper: error when the rule refuses the action (or it tries to change a record outside IMS), "
        "else the code's quiet severity for a record outside IMS.", helper=True),
     _c("GSTIN OK", _g(IF(f'{r("Supplier GSTIN")}&""=""', '""',
@@ -423,12 +441,15 @@ _HELPERS: tuple[Computed, ...] = (
     _c("Error Rank", _rank("error"), "general", "Helper: first error code (Codes row), 999 if none.", helper=True),
     _c("Warning Rank", _rank("warning"), "general", "Helper: first warning code, 999 if none.", helper=True),
     _c("Info Rank", _rank("info"), "general", "Helper: first info code, 999 if none.", helper=True),
-    _c("Code Row", _g(IF(f'{r("Error Rank")}<{NONE_RANK}', r("Error Rank"),
+    _c("Code Row", _u(IF(f'{r("Error Rank")}<{NONE_RANK}', r("Error Rank"),
                          IF(f'{r("Warning Rank")}<{NONE_RANK}', r("Warning Rank"),
                             IF(f'{r("Info Rank")}<{NONE_RANK}', r("Info Rank"), '""')))), "general",
        "Helper: Codes row of the Reason Code (the first rank of the worst severity), blank if none.",
        helper=True),
     _c("Applied", _g(_APPLIED), "text", "Helper: action the portal keeps, A / R / P / N.", helper=True),
+    _c("Declaration Applies", _g(_DECLARATION_APPLIES), "text",
+       "Helper: Y when a Partial / No ITC-reduction declaration changes this record's amounts (G9).",
+       helper=True),
     *(_c(f"Amount {h}", _amount(h), "amount",
          f"Helper: {h} in the record's GSTR-2B bucket (declared reduction applied).", helper=True)
       for h in L.HEADS),

@@ -36,6 +36,10 @@ def IF(cond: str, then: str, other: str) -> str:  # noqa: N802 - spreadsheet spe
     return f"IF({cond},{then},{other})"
 
 
+def IFERROR(value: str, fallback: str) -> str:  # noqa: N802
+    return f"IFERROR({value},{fallback})"
+
+
 def AND(*args: str) -> str:  # noqa: N802
     return f"AND({','.join(args)})"
 
@@ -155,10 +159,13 @@ def period_index(r: Ref) -> str:
     from_filing = f"YEAR({fd}-Param_gstr1_cutoff_day)*12+MONTH({fd}-Param_gstr1_cutoff_day)-1"
     # the return period read once: an error when blank or unreadable, which IFERROR turns into the fallback
     after = f'IF(LEN({rt})<6,NA(),{_period_text(rt)})+Param_gstr1a_2b_period_months_after'
-    gstr1a = f"IFERROR(MAX({after},IF(ISNUMBER({fd}),{from_filing},-1)),{IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd')})"
-    body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1",
-              IF(f'{t}<>""', _period_text(t),
-                 IF(eq(r("Source Form"), "GSTR-1A"), gstr1a, IF(f"ISNUMBER({fd})", from_filing, "WindowEnd"))))
+    # one MAX for both forms, the filing date's 2B written once: a GSTR-1A takes the later of its return
+    # period's and the filing day's (an unreadable return period: the month it was filed in, else the
+    # window's last); any other form the filing day's (WindowEnd without a filing date, never below -1)
+    either = IFERROR(f"MAX({IF(eq(r('Source Form'), 'GSTR-1A'), after, IF(f'ISNUMBER({fd})', '-1', 'WindowEnd'))},"
+                     f"{IF(f'ISNUMBER({fd})', from_filing, '-1')})",
+                     IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd'))
+    body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1", IF(f'{t}<>""', _period_text(t), either))
     return blank_guard(r, body)
 
 
@@ -180,8 +187,11 @@ def direction(r: Ref) -> str:
     """Amendment direction: "down" when the amended total tax is at most the original's
     ("unchanged" counts as down), for a Bill of Entry only a real decrease; else "up"."""
     t, o = _total(r), _total(r, "Original ")
-    down = IF(eq(r("Family"), "BOE"), f"{t}<{o}-0.005", f"{t}<={o}+0.005")
-    return blank_guard(r, IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up"))))
+    # the totals written once: down when total - original is below -0.005 (BoE) or 0.005 (the engine's
+    # <= o + 0.005: the two differ only on a difference of exactly half a paisa)
+    down = f'{t}-({o})<IF({eq(r("Family"), "BOE")},-0.005,0.005)'
+    # no Section guard: Amendment is guarded, so an empty row gives "" already
+    return "=" + IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up")))
 
 
 def consumed(r: Ref) -> str:
@@ -210,13 +220,14 @@ def record_rule(r: Ref) -> str:
     return blank_guard(r, body)
 
 
-def state_number(ref: str) -> str:
+def state_number(ref: str, invalid: str = "-1") -> str:
     """The state code at the start of a GSTIN or place of supply as a number ("27-Maharashtra" ->
-    27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``).
+    27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``;
+    ``invalid``: another negative number for that, so two unreadable codes never compare equal).
     ``StateNumbers`` (Rules sheet) is ``|0|1|...|9|00|01|...|99|``: the first two characters are
     digits exactly when ``|`` + them + ``|`` is in it (FIND: no wildcards, "" is not found)."""
     t = f'LEFT({ref}&"",2)'
-    return IF(f'ISNUMBER(FIND("|"&{t}&"|",StateNumbers))', f"VALUE({t})", "-1")
+    return IF(f'ISNUMBER(FIND("|"&{t}&"|",StateNumbers))', f"VALUE({t})", invalid)
 
 
 STATE_NUMBERS = "|" + "|".join([str(d) for d in range(10)] + [f"{d:02d}" for d in range(100)]) + "|"
@@ -236,9 +247,14 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
     fam = r("Family")
     pos = state_number(r("Place Of Supply"))
     own = "OwnState"  # Config: state_number of our GSTIN
-    row_state = state_number(r(party))
-    sup_state, recip_state = (row_state, own) if inward else (own, row_state)
-    pos_inelig = AND(f"{pos}>=0", f"{pos}={sup_state}", f"{recip_state}<>{pos}", f"NOT({code_in(fam, ('BOE', 'ISD'))})")
+    not_boe_isd = f"NOT({code_in(fam, ('BOE', 'ISD'))})"
+    if inward:
+        # pos >= 0 and pos = supplier state: the supplier's state read with -2 for unreadable (never equal
+        # to the place of supply's -1), so the place of supply is read once and compared with it
+        sup_state = state_number(r(party), "-2")
+        pos_inelig = AND(f"{pos}={sup_state}", f"{own}<>{sup_state}", not_boe_isd)
+    else:
+        pos_inelig = AND(f"{pos}>=0", f"{pos}={own}", f"{state_number(r(party))}<>{pos}", not_boe_isd)
     fd, cut, pi = r("Supplier Filing Date"), r("16(4) Cut-off"), r("Period Index")
     earliest = month_date(pi, "Param_gstr1_cutoff_day+1")
     judged = IF(f"ISNUMBER({fd})", f"N({fd})", IF('Param_cutoff_164_filing_unknown="earliest"', earliest, "-1"))
@@ -267,14 +283,15 @@ def cutoff_164(r: Ref) -> str:
     def cut(d: str) -> str:
         # the year the FY of d ends: 1 April + 275 days is 1 January, 31 March + 275 days 31 December
         fy = f"YEAR({d}+275)"
-        return IF(AND("ISNUMBER(AnnualReturnFiledOn)", f"AnnualReturnFYEnd={fy}",
-                      "N(AnnualReturnFiledOn)<DATE(N(AnnualReturnFYEnd),Param_cutoff_164_month,Param_cutoff_164_day)"),
-                  "AnnualReturnFiledOn", f"DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day)")
+        # the earlier of 30 November and the annual return's filing date when it is of that FY
+        # (9999-12-31, serial 2958465, when it is not)
+        return (f"MIN(DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day),"
+                f"{IF(AND('ISNUMBER(AnnualReturnFiledOn)', f'AnnualReturnFYEnd={fy}'), 'AnnualReturnFiledOn', '2958465')})")
     odd, dd = r("Original Document Date"), r("Document Date")
     body = IF(f"NOT({code_in(r('Family'), ITC_FAMILIES)})", '""',
               IF(AND(eq(r("Amendment"), "Y"), f"ISNUMBER({odd})"), cut(odd),
                  IF(f"ISNUMBER({dd})", cut(dd), '""')))
-    return blank_guard(r, body)
+    return "=" + body  # no Section guard: Family is guarded, so an empty row gives "" already
 
 
 __all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "code_in", "num", "lookup", "rule_attr", "version_attr",

@@ -224,21 +224,23 @@ _BLANK_THEN = re.compile(r'^=?IF\(\[@\[?Section\]?\]="",(""|0),')
 _BLANK_THEN_FULL = re.compile(r'^=?IF\(\w+\[\[#This Row\],\[Section\]\]="",(""|0),')
 
 
-def blank_value(formula: str) -> Any:
+def blank_value(formula: str, kind: str = "text") -> Any:
     """What a computed column's formula gives when the row's Section is blank: its first IF's "then".
 
-    Every computed column starts ``IF([@Section]="",<blank>,...)`` (``inward.py``, ``outward.py``);
-    a formula that does not is an error here, not a guess.
+    A computed column starts ``IF([@Section]="",<blank>,...)`` (``inward.py``, ``outward.py``), or has
+    no guard because every cell it reads is a guarded helper column (``inward._u``): then it gives
+    the blank of its ``kind``, 0 for an amount, "" otherwise (``tests/workbook/test_wb_cached.py``
+    compares these with LibreOffice's recalculation of the template).
     """
     m = _BLANK_THEN.match(formula) or _BLANK_THEN_FULL.match(formula)
     if not m:
-        raise ValueError(f"a computed column formula that does not start IF([@Section]=\"\",...): {formula[:80]}")
+        return 0.0 if kind == "amount" else ""
     return "" if m.group(1) == '""' else 0.0
 
 
 def blank_row_values(spec) -> dict[str, Any]:
     """``{header: value}`` of a table's computed columns on a row with no record."""
-    return {c.header: blank_value(c.formula) for c in spec.computed}
+    return {c.header: blank_value(c.formula, c.kind) for c in spec.computed}
 
 
 # ------------------------------------------------------------------ a whole book
