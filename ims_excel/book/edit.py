@@ -11,6 +11,7 @@ Inward sheet for the sheets we write (:func:`grid_sheet_rows`).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -255,39 +256,122 @@ def borrow_styles(pkg: Package, inward: TableInfo) -> Styles:
     return Styles(header, of("Section"), of("Document Date"), amount or of("Taxable Value"), None)
 
 
+class _GridCell:
+    """How one cell of a report grid is written (the styles borrowed from the Inward sheet)."""
+
+    def __init__(self, grid: outputs.Grid, styles: Styles):
+        self.grid, self.text_style = grid, styles.text
+        self.s_text, self.s_date, self.s_amount, self.s_head = (
+            sheetxml.style_attr(styles.text), sheetxml.style_attr(styles.date),
+            sheetxml.style_attr(styles.amount), sheetxml.style_attr(styles.header))
+
+    def xml(self, ref: str, v: object, k: int, j: int, head: bool) -> str:
+        """Cell ``ref`` holding ``v`` (grid row ``k``, 0-based column ``j``; ``head``: a title/header row);
+        "" when nothing is written (None, "", NaN, NaT without a text style)."""
+        if v is None:
+            return ""
+        tv = type(v)
+        if tv is str:
+            if not v:
+                return ""
+            st_text = (self.s_head if k in self.grid.headers else "") if head else self.s_text
+            return f'<c r="{ref}"{st_text} t="inlineStr"><is>{sheetxml.inline_text(v)}</is></c>'
+        if tv is bool or tv is np.bool_:
+            return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+        if tv is pd.Timestamp:
+            if v is pd.NaT:
+                return ""
+            return f'<c r="{ref}"{"" if head else self.s_date}><v>{sheetxml.number_text(dates.serial(v))}</v></c>'
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            if v != v:
+                return ""
+            st = self.s_amount if (j + 1) in self.grid.amount_cols and not head else ""
+            return f'<c r="{ref}"{st}><v>{sheetxml.number_text(v)}</v></c>'
+        return sheetxml.value_cell(ref, v, self.text_style)
+
+    def row(self, k: int, r: int, letters: list[str], head: bool) -> str:
+        """Grid row ``k`` as sheet row ``r``, cell by cell (the title and header rows: a few)."""
+        tall = ' ht="30" customHeight="1"' if k in self.grid.headers else ""  # a header wraps to two lines
+        return (f'<row r="{r}"{tall}>'
+                + "".join(self.xml(f"{letters[j]}{r}", v, k, j, head) for j, v in enumerate(self.grid.rows[k]))
+                + "</row>")
+
+
+_REF = "\x00"  # stands for a cell's reference while a cell is worked out per distinct value
+
+
+def _column_cells(cell: _GridCell, vals: np.ndarray, j: int, letter: str, rtext: np.ndarray) -> list[np.ndarray]:
+    """One grid column over the record rows as five piece columns whose concatenation is each cell's XML
+    ("" pieces where nothing is written): ``<c r="`` + letter, the row number, then the rest. Worked out
+    a column at a time: text escaped together (:func:`ims_excel.xlsx.sheetxml.inline_texts`), numbers
+    formatted together (:func:`~ims_excel.xlsx.sheetxml.number_texts`), any other value once per distinct
+    (type, value) by :meth:`_GridCell.xml` - the same text the cell-by-cell path writes. No cell's text
+    is built here: the pieces are shared strings, joined once per row by the caller."""
+    m = len(vals)
+    a, b, c = (np.full(m, "", dtype=object) for _ in range(3))
+    has = np.zeros(m, dtype=bool)
+    kinds = list(map(type, vals.tolist()))
+    of_id = {id(k): k for k in set(kinds)}
+    tcodes, tids = pd.factorize(np.fromiter(map(id, kinds), dtype=np.int64, count=m))
+    for t, kind in enumerate(of_id[i] for i in tids.tolist()):
+        sel = np.flatnonzero(tcodes == t)
+        sub = vals[sel]
+        if kind is str:  # text: escaped a column at a time; "" writes nothing
+            at = sel[sub != ""]
+            a[at] = f'"{cell.s_text} t="inlineStr"><is>'
+            b[at] = sheetxml.inline_texts(vals[at].tolist())
+            c[at] = "</is></c>"
+            has[at] = True
+            continue
+        if kind not in (bool, np.bool_) and issubclass(kind, (int, float, np.integer, np.floating)):
+            num = np.asarray(sub.tolist(), dtype=float)  # numbers: NaN writes nothing
+            at = sel[num == num]
+            a[at] = f'"{cell.s_amount if (j + 1) in cell.grid.amount_cols else ""}><v>'
+            b[at] = sheetxml.number_texts(num[num == num])
+            c[at] = "</v></c>"
+            has[at] = True
+            continue
+        try:
+            codes, _ = pd.factorize(sub, use_na_sentinel=True)
+        except TypeError:  # unhashable values: each its own
+            codes = np.arange(len(sub))
+        u, first = np.unique(codes, return_index=True)
+        xml = [cell.xml(_REF, v, -1, j, False) for v in sub[first].tolist()]
+        look = np.empty(len(xml), dtype=object)
+        look[:] = [x.split(_REF, 1)[1] if x else "" for x in xml]
+        a[sel] = look[np.searchsorted(u, codes)]
+        has[sel] = a[sel] != ""
+    pre, num = np.full(m, "", dtype=object), np.full(m, "", dtype=object)
+    pre[has] = f'<c r="{letter}'
+    num[has] = rtext[has]
+    return [pre, num, a, b, c]
+
+
 def grid_sheet_rows(grid: outputs.Grid, styles: Styles, first_row: int = 1) -> list[str]:
-    """Rows of a report grid as worksheet XML (text as inline strings: never a formula)."""
+    """Rows of a report grid as worksheet XML (text as inline strings: never a formula).
+
+    The title and header rows are written cell by cell; the record rows (all the others: up to a
+    million) column by column, each cell's XML worked out once per distinct value
+    (:func:`_column_cells`), the text the cell-by-cell path gives (``tests/test_grid_xml.py``)."""
     width = max((len(r) for r in grid.rows), default=1)
     letters = [col_letters(j) for j in range(1, width + 1)]
     special = set(grid.headers) | set(grid.titles)
-    s_text, s_date, s_amount, s_head = (sheetxml.style_attr(styles.text), sheetxml.style_attr(styles.date),
-                                        sheetxml.style_attr(styles.amount), sheetxml.style_attr(styles.header))
-    out = []
-    for k, values in enumerate(grid.rows):
-        r = first_row + k
-        head = k in special
-        st_text = (s_head if k in grid.headers else "") if head else s_text
-        cells = []
-        for j, v in enumerate(values):
-            if v is None:
-                continue
-            ref = f"{letters[j]}{r}"
-            tv = type(v)
-            if tv is str:
-                if v:
-                    cells.append(f'<c r="{ref}"{st_text} t="inlineStr"><is>{sheetxml.inline_text(v)}</is></c>')
-            elif tv is bool or tv is np.bool_:
-                cells.append(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
-            elif tv is pd.Timestamp:
-                if v is not pd.NaT:
-                    serial = dates.serial(v)
-                    cells.append(f'<c r="{ref}"{"" if head else s_date}><v>{sheetxml.number_text(serial)}</v></c>')
-            elif isinstance(v, (int, float, np.integer, np.floating)):
-                if v == v:
-                    st = s_amount if (j + 1) in grid.amount_cols and not head else ""
-                    cells.append(f'<c r="{ref}"{st}><v>{sheetxml.number_text(v)}</v></c>')
-            else:
-                cells.append(sheetxml.value_cell(ref, v, styles.text))
-        tall = ' ht="30" customHeight="1"' if k in grid.headers else ""  # a header wraps to two lines
-        out.append(f'<row r="{r}"{tall}>' + "".join(cells) + "</row>")
-    return out
+    cell = _GridCell(grid, styles)
+    n = len(grid.rows)
+    out = np.full(n, "", dtype=object)
+    for k in sorted(x for x in special if 0 <= x < n):
+        out[k] = cell.row(k, first_row + k, letters, True)
+    data = np.setdiff1d(np.arange(n), np.fromiter(special, dtype=np.int64, count=len(special)))
+    if not len(data):
+        return out.tolist()
+    records = [grid.rows[k] for k in data.tolist()]
+    rtext = np.empty(len(data), dtype=object)
+    rtext[:] = (data + first_row).astype(str).tolist()
+    pieces = [itertools.repeat('<row r="'), rtext.tolist(), itertools.repeat('">')]
+    for j, column in enumerate(itertools.zip_longest(*records, fillvalue=None)):
+        vals = np.empty(len(column), dtype=object)
+        vals[:] = column
+        pieces += [p.tolist() for p in _column_cells(cell, vals, j, letters[j], rtext)]
+    pieces.append(itertools.repeat("</row>"))
+    out[data] = list(map("".join, zip(*pieces)))  # each row's text built once, from shared pieces
+    return out.tolist()

@@ -8,8 +8,11 @@ changed cells keep their styles; new rows take the table's blank rows, then grow
 and styles, so a million rows append in one pass), a log sheet rewritten with its rows appended
 (:func:`changes_xml`), a report sheet put in from a grid. When table rows changed the save ends with
 ``process``'s cache-only step (:func:`ims_excel.book.cached.save_with_cached_values`): every formula cell
-caches the engine's value. Nothing is written when nothing changed, so a use case that finds nothing to
-do leaves the file byte for byte as it was.
+caches the engine's value - unless only tool columns changed (``records.Column.tool``: reconcile's Match
+Status, Match Note, Suggested Action) that none of the table's formulas reads: then every cached value is
+still right and the sheet's other cells are copied as they are, so the book is not read and evaluated
+again. Nothing is written when nothing changed, so a use case that finds nothing to do leaves the file
+byte for byte as it was.
 
 ``process`` (:func:`ims_excel.book.processing.process_into`) reads the tables with their XML kept (the
 Inward sheet's, when small enough: the write pass does not inflate it again) and hands back the engine's
@@ -235,6 +238,7 @@ class FileBook:
         self._logs: dict[str, list[list[object]]] = {}  # log sheet -> rows to append (on save)
         self._headers: dict[str, list[str]] = {}
         self._sheets: dict[str, tuple[outputs.Grid, str]] = {}
+        self.recache = False  # whether a cell a formula may read changed (then save caches the values)
         self._blocks: dict[str, tuple[outputs.Grid, int]] = {}  # sheet -> (grid, first row), put in on save
         self._config: tuple[dict[str, object], dict[str, tuple[str, int, str]]] | None = None
         self._read: dict[str, TableData] = {}  # the tables as read (the cache step rewrites them)
@@ -279,6 +283,11 @@ class FileBook:
         cells = {row: {td.inputs[name]: v for name, v in vals.items()} for row, vals in updates.items() if vals}
         if not len(added) and not cells:
             return None
+        tool = {c.name for c in (INWARD_COLUMNS if table.direction == "inward" else OUTWARD_COLUMNS) if c.tool}
+        written = {name for vals in updates.values() for name in vals}
+        formulas = td.table.formulas.values()
+        self.recache = self.recache or bool(len(added)) or any(
+            name not in tool or any(name in f for f in formulas) for name in written)
         first, last, stream, txml = append_plan(self.pkg, td, added, table.direction,
                                                 shared_formulas=self.shared_formulas, updates=cells)
         part = td.table.sheet_part
@@ -336,7 +345,7 @@ class FileBook:
             book = Book(self.path, values, cells, self._result.context, inward, self._read.get("Outward"))
             self.cached = write_cached_values(self.edit, book, self._result, self.progress)
             self.edit.save(self.path, backup=backup)
-        elif self.edit.stream:  # table rows changed: every formula cell caches the engine's value (issue 9)
+        elif self.recache:  # cells formulas read changed: every formula cell caches the engine's value (issue 9)
             self.cached = save_with_cached_values(self.edit, self.path, backup=backup)
         else:
             self.edit.save(self.path, backup=backup)

@@ -24,7 +24,9 @@ Cells we write:
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +60,42 @@ def inline_text(text: str) -> str:
     if text != text.strip() or "\n" in text or "\r" in text:
         return f'<t xml:space="preserve">{body}</t>'
     return f"<t>{body}</t>"
+
+
+def inline_texts(texts: list[str]) -> list[str]:
+    """:func:`inline_text` of each of ``texts`` (the same text, ``tests/test_grid_xml.py``), for a column:
+    the texts without a line feed are escaped together by :func:`esc`, in one call over them joined by
+    line feeds (escaping is per character and leaves a line feed as it is, so the result splits back into
+    each text's escape), each ``<t>`` element built in that one text; a text with a line feed, or with
+    spaces that matter, takes :func:`inline_text` itself."""
+    n = len(texts)
+    if not n:
+        return []
+    nl = np.fromiter(map(operator.contains, texts, itertools.repeat("\n")), dtype=bool, count=n)
+    cr = np.fromiter(map(operator.contains, texts, itertools.repeat("\r")), dtype=bool, count=n)
+    arr = np.empty(n, dtype=object)
+    arr[:] = texts
+    stripped = np.empty(n, dtype=object)
+    stripped[:] = list(map(str.strip, texts))
+    own = nl | cr | (arr != stripped)  # these keep their spaces: xml:space="preserve"
+    out = np.empty(n, dtype=object)
+    plain = np.flatnonzero(~own)
+    if len(plain):
+        out[plain] = ("<t>" + esc("\n".join(arr[plain].tolist())).replace("\n", "</t>\n<t>") + "</t>").split("\n")
+    for k in np.flatnonzero(own).tolist():
+        out[k] = inline_text(texts[k])
+    return out.tolist()
+
+
+def number_texts(values: np.ndarray | list) -> list[str]:
+    """:func:`number_text` of each value (the same text), for a column; a value that is not finite is
+    refused (:class:`SheetFormatError`), nothing written."""
+    f = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(f)
+    if bad.any():
+        raise SheetFormatError(f"{f[bad][0]!r} is not a finite number and cannot be written to a cell; "
+                               "nothing was written")
+    return _number_texts(f + 0.0)  # + 0.0: -0.0 is written "0", as number_text writes it
 
 
 def number_text(v: float) -> str:

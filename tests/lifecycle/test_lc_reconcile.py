@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import zipfile
 
 import openpyxl
+import pandas as pd
 
+from ims_excel.book.filebook import FileBook
 from ims_excel.cli.app import main
 from ims_excel.cli.demo import sample_path
 from ims_excel.records import INWARD_RECONCILE
+from ims_excel.xlsx.package import col_letters
 from tests.lifecycle.lctools import grid, raw_parts, sheet_names, sheet_part, table_rows
 from tests.lifecycle.test_lc_merge import _set, _write, _rec, _book
 
@@ -233,3 +238,29 @@ def test_upgrade_after_reconcile_carries_the_columns_and_the_sheets(sample_book,
     assert main(["upgrade", str(sample_book)]) == 0, capsys.readouterr().err
     assert _columns(sample_book) == cols
     assert {"Reconciliation", "Suppliers"} <= set(sheet_names(sample_book))
+
+
+def test_tool_columns_alone_keep_every_other_cell_and_skip_the_cache_step(sample_book, capsys):
+    """The tool columns (``records.Column.tool``: Match Status, Match Note, Suggested Action) are read by no
+    formula, so writing only them leaves every cached formula value right: the save does not read and
+    evaluate the book again, and every other cell of the Inward sheet is the same XML as before. A cell a
+    formula reads (Action) still ends with the cache-only step (issue 9)."""
+    inward = sheet_part(sample_book, "Inward")
+    with FileBook(sample_book) as wb:
+        t = wb.table("Inward", "inward")
+        letters = {col_letters(t.inputs[name]) for name in INWARD_RECONCILE}
+        wb.write_table(t, {int(t.rows[0]): {"Match Status": "matched"}}, pd.DataFrame())
+        assert not wb.recache
+    with FileBook(sample_book) as wb:
+        t = wb.table("Inward", "inward")
+        wb.write_table(t, {int(t.rows[0]): {"Action": "Accept"}}, pd.DataFrame())
+        assert wb.recache
+
+    def others(path):
+        xml = zipfile.ZipFile(path).read(inward).decode()
+        return re.sub(r'<c r="(' + "|".join(letters) + r')\d+"(?:[^>]*/>|[^>]*>.*?</c>)', "", xml)
+
+    before = others(sample_book)
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    assert "Match Status, Match Note, Suggested Action filled" in capsys.readouterr().out
+    assert others(sample_book) == before
