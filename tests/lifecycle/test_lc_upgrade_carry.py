@@ -24,7 +24,7 @@ from ims_excel.book import process as book_process
 from ims_excel.book.leftovers import left_behind
 from ims_excel.cli import main
 from ims_excel.xlsx.fileio import latest_backup
-from ims_excel.xlsx.package import Package
+from ims_excel.xlsx.package import Package, col_index, col_letters
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -367,8 +367,7 @@ def test_a_cell_where_the_template_now_has_its_table_is_refused(sample_master, t
         t = pkg.table("Inward")
     last = t.columns[-1]
     letters = re.fullmatch(r"A1:([A-Z]+)\d+", t.ref).group(1)
-    narrower = re.sub(r"[A-Z]$", lambda m: chr(ord(m.group(0)) - 1), letters)
-    right = re.sub(r"[A-Z]$", lambda m: chr(ord(m.group(0)) + 1), letters)
+    narrower, right = col_letters(col_index(letters) - 1), col_letters(col_index(letters) + 1)
 
     def older_layout(e: dict) -> None:
         x = re.sub(rf'<tableColumn\b[^>]*name="{re.escape(last)}"[^>]*?(?:/>|>.*?</tableColumn>)', "", e[t.part],
