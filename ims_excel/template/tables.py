@@ -110,7 +110,7 @@ def _this_row_refs(formula: str, table: str) -> list[str]:
 _WIDTHS = {"text": 16, "enum": 13, "flag": 11, "period": 9, "date": 11, "amount": 14}
 
 
-_TOOL_WIDTHS = {"Match Note": 60, "Suggested Action": 11, "Match Status": 15}
+_TOOL_WIDTHS = {"Match Note": 95, "Suggested Action": 11, "Match Status": 24}
 
 
 def _width(col: Column) -> float:
