@@ -14,22 +14,12 @@ from lctools import grid, table_rows
 from ims_excel.book import imports as book_imports
 from ims_excel.book import read as book_read
 from ims_excel.cli import main
+from tests.support.ims_download import SUPPLIER, ims_record, write_ims_json
 
 GSTIN = "29AAACS2222T1ZX"
-S1, S2 = "27AAACR5055K1Z7", "27AAACS1111S1Z9"
+S1, S2 = SUPPLIER, "27AAACS1111S1Z9"
 
 
-def _rec(inum: str, **kw) -> dict:
-    rec = {"stin": S1, "inum": inum, "inv_typ": "R", "idt": "05-10-2025", "val": 1180.0, "pos": "29",
-           "txval": 1000.0, "iamt": 180.0, "camt": 0, "samt": 0, "cess": 0, "action": "N", "srcform": "R1",
-           "rtnprd": "102025", "srcfilstatus": "Filed", "ispendactblocked": "N", "isRemarksBlocked": "N"}
-    rec.update(kw)
-    return rec
-
-
-def _write(path: Path, records: list[dict], envelope: str = "imsDetails") -> Path:
-    path.write_text(json.dumps({envelope: {"b2b": records}}), encoding="utf-8")
-    return path
 
 
 def _book(tmp_path: Path) -> Path:
@@ -65,11 +55,11 @@ def test_a_newer_download_updates_the_portal_fields_and_keeps_the_users(tmp_path
     """The issue's case: INV-1 imported Not Filed; a later download has it Filed with IGST changed. The portal's
     fields follow the download; a record without an action is simply updated."""
     book = _book(tmp_path)
-    first = _write(tmp_path / "d1.json", [_rec("INV-1", srcfilstatus="Not Filed"), _rec("INV-2")])
+    first = write_ims_json(tmp_path / "d1.json", [ims_record("INV-1", srcfilstatus="Not Filed"), ims_record("INV-2")])
     assert main(["import", str(book), str(first)]) == 0
     _set(book, "INV-2", **{"Remarks": "checked", "Action": "Accept"})
-    later = _write(tmp_path / "d2.json", [_rec("INV-1", iamt=200.0, val=1200.0),
-                                          _rec("INV-2", srcfilstatus="Filed", txval=1000.0)])
+    later = write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", iamt=200.0, val=1200.0),
+                                          ims_record("INV-2", srcfilstatus="Filed", txval=1000.0)])
     capsys.readouterr()
     assert main(["import", str(book), str(later)]) == 0
     out = capsys.readouterr().out
@@ -84,7 +74,7 @@ def test_a_newer_download_updates_the_portal_fields_and_keeps_the_users(tmp_path
 
 def test_importing_the_same_file_twice_changes_nothing(tmp_path, capsys):
     book = _book(tmp_path)
-    d = _write(tmp_path / "d.json", [_rec("INV-1"), _rec("INV-2", srcfilstatus="Not Filed")])
+    d = write_ims_json(tmp_path / "d.json", [ims_record("INV-1"), ims_record("INV-2", srcfilstatus="Not Filed")])
     assert main(["import", str(book), str(d)]) == 0
     before = book.read_bytes()
     capsys.readouterr()
@@ -96,10 +86,10 @@ def test_importing_the_same_file_twice_changes_nothing(tmp_path, capsys):
 def test_supplier_change_resets_the_action_keeps_the_old_choice_and_flags_the_row(tmp_path, capsys):
     """G3: an edit of a saved record replaces it in IMS and resets the action to N (S0 FAQ 17)."""
     book = _book(tmp_path)
-    assert main(["import", str(book), str(_write(tmp_path / "d1.json",
-                                                 [_rec("INV-1", srcfilstatus="Not Filed", action="R")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d1.json",
+                                                 [ims_record("INV-1", srcfilstatus="Not Filed", action="R")]))]) == 0
     assert _rows(book)["INV-1"]["Action"] == "Reject"
-    edited = _write(tmp_path / "d2.json", [_rec("INV-1", srcfilstatus="Not Filed", action="N", txval=900.0,
+    edited = write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", srcfilstatus="Not Filed", action="N", txval=900.0,
                                                 iamt=162.0, val=1062.0)])
     capsys.readouterr()
     assert main(["import", str(book), str(edited), "--json"]) == 0
@@ -119,9 +109,9 @@ def test_supplier_change_resets_the_action_keeps_the_old_choice_and_flags_the_ro
 def test_a_saved_record_missing_from_a_newer_download_is_marked_gone_not_deleted(tmp_path, capsys):
     """G3: a deleted saved record disappears from IMS; it stays in the book, out of 2B/3B (E07)."""
     book = _book(tmp_path)
-    d1 = _write(tmp_path / "d1.json", [_rec("INV-1"), _rec("INV-2", srcfilstatus="Not Filed"), _rec("INV-3")])
+    d1 = write_ims_json(tmp_path / "d1.json", [ims_record("INV-1"), ims_record("INV-2", srcfilstatus="Not Filed"), ims_record("INV-3")])
     assert main(["import", str(book), str(d1)]) == 0
-    d2 = _write(tmp_path / "d2.json", [_rec("INV-1")])  # INV-2 (saved) deleted; INV-3 (filed) left IMS
+    d2 = write_ims_json(tmp_path / "d2.json", [ims_record("INV-1")])  # INV-2 (saved) deleted; INV-3 (filed) left IMS
     capsys.readouterr()
     assert main(["import", str(book), str(d2)]) == 0
     assert "1 gone from IMS" in capsys.readouterr().out
@@ -129,14 +119,14 @@ def test_a_saved_record_missing_from_a_newer_download_is_marked_gone_not_deleted
     assert len(rows) == 3 and rows["INV-2"]["Gone From IMS"] == "Y" and rows["INV-3"]["Gone From IMS"] in ("", None)
     recs = _evaluate(book)
     assert recs.loc["INV-2", "primary_code"] == "GONE_FROM_IMS" and recs.loc["INV-2", "itc_igst"] == 0
-    d3 = _write(tmp_path / "d3.json", [_rec("INV-1"), _rec("INV-2")])  # back, and filed now
+    d3 = write_ims_json(tmp_path / "d3.json", [ims_record("INV-1"), ims_record("INV-2")])  # back, and filed now
     assert main(["import", str(book), str(d3)]) == 0
     assert _rows(book)["INV-2"]["Gone From IMS"] in ("", None)
 
 
 def test_a_decisions_file_applies_the_users_fields_to_matching_rows(tmp_path, capsys):
     book = _book(tmp_path)
-    assert main(["import", str(book), str(_write(tmp_path / "d.json", [_rec("INV-1"), _rec("INV-2")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d.json", [ims_record("INV-1"), ims_record("INV-2")]))]) == 0
     dec = tmp_path / "decisions.csv"
     dec.write_text("Section,Supplier GSTIN,Document Number,Document Date,Action,Remarks,IGST\n"
                    f"B2B,{S1},INV-1,05-10-2025,Reject,not received,999\n", encoding="utf-8")
@@ -152,19 +142,19 @@ def test_a_decisions_file_applies_the_users_fields_to_matching_rows(tmp_path, ca
 def test_same_number_in_another_financial_year_is_another_record(tmp_path):
     """CGST rule 46(b): a number is unique within a financial year; identity is not the 2B period."""
     book = _book(tmp_path)
-    assert main(["import", str(book), str(_write(tmp_path / "d1.json", [_rec("INV-1")]))]) == 0
-    assert main(["import", str(book), str(_write(tmp_path / "d2.json",
-                                                 [_rec("INV-1"), _rec("INV-1", idt="05-10-2024")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d1.json", [ims_record("INV-1")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d2.json",
+                                                 [ims_record("INV-1"), ims_record("INV-1", idt="05-10-2024")]))]) == 0
     assert len(table_rows(book)) == 2
 
 
 def test_the_portal_error_file_marks_rows_until_the_decision_changes(tmp_path, capsys):
     """imsDetailsErr with error_msg per record (formats-and-market.md 2.3, itc-guard docs/ims-json-schema.md)."""
     book = _book(tmp_path)
-    assert main(["import", str(book), str(_write(tmp_path / "d.json", [_rec("INV-1"), _rec("INV-2")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d.json", [ims_record("INV-1"), ims_record("INV-2")]))]) == 0
     _set(book, "INV-1", Action="Reject")
-    err = _write(tmp_path / "err.json", [_rec("INV-1", action="R", error_msg="Pending action is not allowed"),
-                                         _rec("INV-9", error_msg="x")], envelope="imsDetailsErr")
+    err = write_ims_json(tmp_path / "err.json", [ims_record("INV-1", action="R", error_msg="Pending action is not allowed"),
+                                         ims_record("INV-9", error_msg="x")], envelope="imsDetailsErr")
     capsys.readouterr()
     assert main(["import", str(book), str(err)]) == 0
     out = capsys.readouterr().out
@@ -179,8 +169,8 @@ def test_the_portal_error_file_marks_rows_until_the_decision_changes(tmp_path, c
 
 def test_every_import_is_logged_in_the_changes_sheet(tmp_path):
     book = _book(tmp_path)
-    assert main(["import", str(book), str(_write(tmp_path / "d1.json", [_rec("INV-1")]))]) == 0
-    assert main(["import", str(book), str(_write(tmp_path / "d2.json", [_rec("INV-1", iamt=190.0)]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d1.json", [ims_record("INV-1")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", iamt=190.0)]))]) == 0
     log = grid(book, "Changes")
     assert log[0][:3] == ["Imported On", "What", "Row"]
     assert [r[1] for r in log[1:]] == ["added", "updated"]
@@ -190,8 +180,8 @@ def test_every_import_is_logged_in_the_changes_sheet(tmp_path):
 def test_round_trip_download_act_export_reimport_leaves_the_book_unchanged(tmp_path, capsys):
     """Import a download -> act -> export (offline route) -> import the export as if it came back -> unchanged."""
     book = _book(tmp_path)
-    assert main(["import", str(book), str(_write(tmp_path / "d.json",
-                                                 [_rec("INV-1"), _rec("INV-2"), _rec("INV-3", action="P")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d.json",
+                                                 [ims_record("INV-1"), ims_record("INV-2"), ims_record("INV-3", action="P")]))]) == 0
     _set(book, "INV-1", Action="Accept")
     _set(book, "INV-2", Action="Reject", Remarks="rate differs")
     out = tmp_path / "upload.json"
@@ -242,7 +232,7 @@ def test_a_column_the_user_added_to_the_table_is_kept_by_the_merge(tmp_path, cap
     from openpyxl.worksheet.table import TableColumn
 
     book = _book(tmp_path)
-    assert main(["import", str(book), str(_write(tmp_path / "d1.json", [_rec("INV-1"), _rec("INV-2")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d1.json", [ims_record("INV-1"), ims_record("INV-2")]))]) == 0
     wb = openpyxl.load_workbook(book, keep_vba=True)
     ws = wb["Inward"]
     table = ws.tables["Inward"]
@@ -251,8 +241,8 @@ def test_a_column_the_user_added_to_the_table_is_kept_by_the_merge(tmp_path, cap
     table.ref = table.autoFilter.ref = f"A1:{get_column_letter(last + 1)}{bottom}"
     table.tableColumns.append(TableColumn(id=max(c.id for c in table.tableColumns) + 1, name="My Note"))
     wb.save(book)
-    assert main(["import", str(book), str(_write(tmp_path / "d2.json", [_rec("INV-1", iamt=200.0),
-                                                                        _rec("INV-2")]))]) == 0
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", iamt=200.0),
+                                                                        ims_record("INV-2")]))]) == 0
     assert "1 updated" in capsys.readouterr().out
     for step in ("import", "process"):
         rows = _rows(book)

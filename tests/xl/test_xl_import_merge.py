@@ -6,7 +6,6 @@ Changes sheet and the same summary."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
 
@@ -18,41 +17,31 @@ from ims_excel.cli import main
 from ims_excel.cli.demo import sample_path
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xl import macros
+from tests.support.ims_download import SUPPLIER, ims_record, write_ims_json
 
 GSTIN = "29AAACS2222T1ZX"
-S1 = "27AAACR5055K1Z7"
+S1 = SUPPLIER
 INPUT_KEYS = {c.key for c in INWARD_COLUMNS} | {c.key for c in OUTWARD_COLUMNS}
 
 
-def _rec(inum: str, **kw) -> dict:
-    rec = {"stin": S1, "inum": inum, "inv_typ": "R", "idt": "05-10-2025", "val": 1180.0, "pos": "29",
-           "txval": 1000.0, "iamt": 180.0, "camt": 0, "samt": 0, "cess": 0, "action": "N", "srcform": "R1",
-           "rtnprd": "102025", "srcfilstatus": "Filed", "ispendactblocked": "N", "isRemarksBlocked": "N"}
-    rec.update(kw)
-    return rec
-
-
-def _json(path: Path, records: list[dict], envelope: str = "imsDetails") -> Path:
-    path.write_text(json.dumps({envelope: {"b2b": records}}), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def sources(tmp_path) -> list[list[Path]]:
     """The month as an accountant lives it (rulebook G3; formats-and-market.md 2.3 for the error file)."""
-    d1 = _json(tmp_path / "d1.json", [_rec("INV-1", srcfilstatus="Not Filed"), _rec("INV-2", action="R"),
-                                       _rec("INV-3"), _rec("INV-4", srcfilstatus="Not Filed"),
-                                       _rec("=HYPERLINK(1)")])
+    d1 = write_ims_json(tmp_path / "d1.json", [ims_record("INV-1", srcfilstatus="Not Filed"), ims_record("INV-2", action="R"),
+                                       ims_record("INV-3"), ims_record("INV-4", srcfilstatus="Not Filed"),
+                                       ims_record("=HYPERLINK(1)")])
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("Section,Supplier GSTIN,Document Number,Document Date,Action,Remarks\n"
                          f"B2B,{S1},INV-3,05-10-2025,Reject,rate differs\n", encoding="utf-8")
-    d2 = _json(tmp_path / "d2.json", [
-        _rec("INV-1", iamt=200.0, val=1200.0),  # filed now, IGST changed: updated
-        _rec("INV-2", action="N", txval=900.0, iamt=162.0, val=1062.0),  # the supplier edited it: reset (G3)
-        _rec("INV-3"), _rec("=HYPERLINK(1)"),  # INV-4 (saved, not filed) deleted by its supplier: gone
-        _rec("INV-5", idt="07-10-2025")])  # new
-    err = _json(tmp_path / "err.json", [_rec("INV-3", action="R", error_msg="Remarks are blocked for this record"),
-                                        _rec("INV-9", error_msg="not in IMS")], envelope="imsDetailsErr")
+    d2 = write_ims_json(tmp_path / "d2.json", [
+        ims_record("INV-1", iamt=200.0, val=1200.0),  # filed now, IGST changed: updated
+        ims_record("INV-2", action="N", txval=900.0, iamt=162.0, val=1062.0),  # the supplier edited it: reset (G3)
+        ims_record("INV-3"), ims_record("=HYPERLINK(1)"),  # INV-4 (saved, not filed) deleted by its supplier: gone
+        ims_record("INV-5", idt="07-10-2025")])  # new
+    err = write_ims_json(tmp_path / "err.json", [ims_record("INV-3", action="R", error_msg="Remarks are blocked for this record"),
+                                        ims_record("INV-9", error_msg="not in IMS")], envelope="imsDetailsErr")
     return [[d1, sample_path("sample_outward.csv")], [decisions], [d2], [err], [d2]]
 
 
@@ -175,7 +164,7 @@ def test_a_field_changed_on_every_row_is_one_write_per_column(tmp_path, monkeypa
     book_new.new_workbook(empty, gstin=GSTIN, name="Twin", period="2025-10")
     button = FakeBook.from_file(empty)
     docs = [f"INV-{k}" for k in range(40)]
-    macros.import_data(button, [str(_json(tmp_path / "d1.json", [_rec(d, srcfilstatus="Not Filed") for d in docs]))])
+    macros.import_data(button, [str(write_ims_json(tmp_path / "d1.json", [ims_record(d, srcfilstatus="Not Filed") for d in docs]))])
     writes: list[tuple] = []
     sheet = button.sheets["Inward"]
     real = type(sheet).range
@@ -186,7 +175,7 @@ def test_a_field_changed_on_every_row_is_one_write_per_column(tmp_path, monkeypa
             writes.append((rng.r1, rng.c1))
         return rng
     monkeypatch.setattr(type(sheet), "range", counting)
-    text = macros.import_data(button, [str(_json(tmp_path / "d2.json", [_rec(d) for d in docs]))])
+    text = macros.import_data(button, [str(write_ims_json(tmp_path / "d2.json", [ims_record(d) for d in docs]))])
     assert "40 updated" in text
     assert len(writes) == 1 and writes[0][0] == 2  # one column, rows 2-41, in one write
     col = writes[0][1]
