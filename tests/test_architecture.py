@@ -34,11 +34,16 @@ def _copy(tmp_path: Path) -> Path:
     return root
 
 
-def test_an_upward_import_breaks_the_contracts(tmp_path):
+def _lint_with_import(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess:
+    """``lint_imports`` on a copy of the package where ``module`` (a path under ``ims_excel/``) gains ``line``."""
     root = _copy(tmp_path)
-    codec = root / "ims_excel" / "xlsx" / "codec.py"
-    codec.write_text(codec.read_text() + "\nfrom ims_excel.book import read  # noqa: E402,F401\n")
-    run = lint_imports(root)
+    path = root / "ims_excel" / module
+    path.write_text(path.read_text() + f"\n{line}  # noqa: E402,F401\n")
+    return lint_imports(root)
+
+
+def test_an_upward_import_breaks_the_contracts(tmp_path):
+    run = _lint_with_import(tmp_path, "xlsx/codec.py", "from ims_excel.book import read")
     assert run.returncode != 0
     out = run.stdout
     assert "The xlsx layer imports nothing of IMS BROKEN" in out
@@ -46,10 +51,7 @@ def test_an_upward_import_breaks_the_contracts(tmp_path):
 
 
 def test_a_cycle_between_siblings_breaks_the_contracts(tmp_path):
-    root = _copy(tmp_path)
-    history = root / "ims_excel" / "book" / "history.py"
-    history.write_text(history.read_text() + "\nfrom ims_excel.book import roll  # noqa: E402,F401\n")
-    run = lint_imports(root)
+    run = _lint_with_import(tmp_path, "book/history.py", "from ims_excel.book import roll")
     assert run.returncode != 0
     assert "No import cycles between sibling modules or packages BROKEN" in run.stdout
 
@@ -68,9 +70,6 @@ def test_input_and_limit_problems_are_one_shape():
 
 def test_a_button_reading_the_file_itself_breaks_the_contracts(tmp_path):
     """Issue 13: the buttons reach the open workbook through ``xl.openbook`` (the port), not the file's reader."""
-    root = _copy(tmp_path)
-    macros = root / "ims_excel" / "xl" / "macros.py"
-    macros.write_text(macros.read_text() + "\nfrom ims_excel.book import read  # noqa: E402,F401\n")
-    run = lint_imports(root)
+    run = _lint_with_import(tmp_path, "xl/macros.py", "from ims_excel.book import read")
     assert run.returncode != 0
     assert "never the file's modules BROKEN" in run.stdout
