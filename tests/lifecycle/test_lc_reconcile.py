@@ -23,7 +23,8 @@ from ims_excel.cli.demo import sample_path
 from ims_excel.records import INWARD_RECONCILE
 from ims_excel.xlsx.package import col_letters
 from tests.lifecycle.lctools import grid, raw_parts, sheet_names, sheet_part, table_rows
-from tests.lifecycle.test_lc_merge import _set, _write, _rec, _book
+from tests.lifecycle.test_lc_merge import _set, _book
+from tests.support.ims_download import ims_record, write_ims_json
 
 BOOKS = str(sample_path("sample_purchases.csv"))
 
@@ -201,7 +202,7 @@ def test_a_newer_download_keeps_the_columns_and_clears_them_on_a_supplier_change
     as changes; where the supplier changed the record (G3) the match no longer holds, so they are
     cleared (reconcile fills them again)."""
     book = _book(tmp_path)
-    first = _write(tmp_path / "d1.json", [_rec("INV-1"), _rec("INV-2")])
+    first = write_ims_json(tmp_path / "d1.json", [ims_record("INV-1"), ims_record("INV-2")])
     assert main(["import", str(book), str(first)]) == 0
     books = tmp_path / "books.csv"
     books.write_text("Section,Supplier GSTIN,Document Number,Document Date,Taxable Value,IGST,CGST,SGST,Cess\n"
@@ -213,7 +214,7 @@ def test_a_newer_download_keeps_the_columns_and_clears_them_on_a_supplier_change
     capsys.readouterr()
     assert main(["import", str(book), str(first)]) == 0
     assert "Match" not in capsys.readouterr().out and _columns(book) == cols
-    later = _write(tmp_path / "d2.json", [_rec("INV-1", iamt=200.0, val=1200.0), _rec("INV-2")])
+    later = write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", iamt=200.0, val=1200.0), ims_record("INV-2")])
     assert main(["import", str(book), str(later)]) == 0
     out = capsys.readouterr().out
     assert "IGST: 180.00 -> 200.00" in out and "Match" not in out
