@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.book import outputs
-from ims_excel.book.read import BookProblem
+from ims_excel.book.read import INWARD, no_inward_table
 from ims_excel.engine import Context, Result, evaluate
 
 
@@ -98,23 +98,34 @@ class Inputs:
     outward: Table | None
 
 
+def config_and_context(wb: Workbook, *, as_of: dt.date | None = None, gstr3b_filed: bool | None = None,
+                       overrides: dict[str, object] | None = None) -> tuple[dict[str, object], Context]:
+    """The workbook's Config values (read once) and the engine's Context from them (each problem named by
+    its cell; ``overrides`` go into the Context only)."""
+    values, cells = wb.config()
+    ctx = outputs.context_from_config({**values, **(overrides or {})}, file=wb.name, cells=cells, as_of=as_of,
+                                      gstr3b_filed=gstr3b_filed)
+    return values, ctx
+
+
 def context_of(wb: Workbook, *, as_of: dt.date | None = None, gstr3b_filed: bool | None = None,
                overrides: dict[str, object] | None = None) -> Context:
     """The engine's Context from the workbook's Config (each problem named by its cell)."""
-    values, cells = wb.config()
-    values.update(overrides or {})
-    return outputs.context_from_config(values, file=wb.name, cells=cells, as_of=as_of,
-                                       gstr3b_filed=gstr3b_filed)
+    return config_and_context(wb, as_of=as_of, gstr3b_filed=gstr3b_filed, overrides=overrides)[1]
+
+
+def inward_table(wb: Workbook) -> Table:
+    """The workbook's Inward table, or the problem that it has none."""
+    inward = wb.table(INWARD, "inward")
+    if inward is None:
+        raise no_inward_table(wb.path)
+    return inward
 
 
 def read_inputs(wb: Workbook, *, outward: bool = True, as_of: dt.date | None = None) -> Inputs:
     """The Config, the Context and the Inward (and Outward) records of a workbook."""
-    values, cells = wb.config()
-    ctx = outputs.context_from_config(dict(values), file=wb.name, cells=cells, as_of=as_of)
-    inward = wb.table("Inward", "inward")
-    if inward is None:
-        raise BookProblem(wb.path, "has no Excel table named 'Inward': it is not an IMS client workbook "
-                                   "(make one with: ims-excel new CLIENT.xlsm ...)")
+    values, ctx = config_and_context(wb, as_of=as_of)
+    inward = inward_table(wb)
     out = wb.table("Outward", "outward") if outward else None
     return Inputs(values, ctx, inward, out)
 
@@ -133,4 +144,4 @@ def evaluate_workbook(wb: Workbook, *, outward: bool = True, as_of: dt.date | No
     return evaluate_inputs(wb, read_inputs(wb, outward=outward, as_of=as_of))
 
 
-__all__ = ["Table", "Workbook", "Inputs", "context_of", "read_inputs", "evaluate_inputs", "evaluate_workbook"]
+__all__ = ["Table", "Workbook", "Inputs", "config_and_context", "context_of", "inward_table", "read_inputs", "evaluate_inputs", "evaluate_workbook"]

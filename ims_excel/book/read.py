@@ -230,11 +230,16 @@ def is_client_workbook(path: str | os.PathLike) -> bool:
         return False
 
 
+def no_inward_table(path: str | os.PathLike) -> BookProblem:
+    """The problem of a workbook without the Inward table (whatever reads it: the file or the open book)."""
+    return BookProblem(path, "has no Excel table named 'Inward': it is not an IMS client workbook "
+                             "(make one with: ims-excel new CLIENT.xlsm ...)")
+
+
 def require_tables(pkg: Package) -> tuple[TableInfo, TableInfo | None]:
     inward = pkg.table(INWARD)
     if inward is None:
-        raise BookProblem(pkg.path, "has no Excel table named 'Inward': it is not an IMS client workbook "
-                                    "(make one with: ims-excel new CLIENT.xlsm ...)")
+        raise no_inward_table(pkg.path)
     return inward, pkg.table(OUTWARD)
 
 

@@ -44,8 +44,8 @@ from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.edit import set_custom_properties
 from ims_excel.book.filebook import FileBook
-from ims_excel.book.port import Table, Workbook, context_of
-from ims_excel.book.read import INWARD, BookProblem
+from ims_excel.book.port import Table, Workbook, config_and_context, inward_table
+from ims_excel.book.read import INWARD
 from ims_excel.csvout import write_csv
 from ims_excel.engine import Context, evaluate
 from ims_excel.engine.reconcile import BOOKS_STATUSES, FIELDS, IMS_STATUSES, Settings
@@ -296,13 +296,9 @@ def reconcile_into(wb: Workbook, books: list[str | os.PathLike], *, settings: Se
     Start sheet's button (an :class:`~ims_excel.xl.openbook.OpenBook`): reconcile the Inward records with
     ``books``; put the Reconciliation and Suppliers sheets; write the Inward table's reconcile columns and,
     with ``apply``, the suggestions into blank Actions (module doc). The caller saves."""
-    values, _ = wb.config()
+    values, ctx = config_and_context(wb, as_of=as_of)
     settings = settings or settings_from_config(values)
-    ctx = context_of(wb, as_of=as_of)
-    inward = wb.table(INWARD, "inward")
-    if inward is None:
-        raise BookProblem(wb.path, "has no Excel table named 'Inward': it is not an IMS client workbook "
-                                   "(make one with: ims-excel new CLIENT.xlsm ...)")
+    inward = inward_table(wb)
     rec = reconcile(inward.frame, ctx, list(books), settings)
     table = supplier_table(rec, ctx)
     stamp = stamp or now_stamp()
