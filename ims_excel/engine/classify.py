@@ -125,6 +125,34 @@ def _dates(series: pd.Series) -> np.ndarray:
     return pd.to_datetime(series).to_numpy(dtype="datetime64[D]")
 
 
+def record_kinds(fam: np.ndarray, amend: np.ndarray, down: np.ndarray, orig: np.ndarray, consumed: np.ndarray,
+                 nil_boe: np.ndarray, pre_oct25: np.ndarray, rb: RuleBook, rid_of: dict[str, int]) -> np.ndarray:
+    """The record kind (rule index of D1-D17, or D18 for a BoE of a GSTR-2B period before the Oct-2025
+    changes) from a record's family, amendment, direction (``down``; an amendment not down is up),
+    original state (``orig``: A/R/P/N/X), whether the original was consumed, whether a BoE amendment
+    takes the whole BoE away (``nil_boe``) and whether its period is before ``oct25_changes_period``.
+
+    The Rules sheet's ``RecordRules`` grid is this function over every combination (the workbook's
+    Record Rule looks it up), so the two can never disagree.
+    """
+    D = lambda k: rid_of[f"D{k}"]  # noqa: E731
+    up = amend & ~down
+    inv_dn = (fam == INV) | (fam == DN)
+    orig_r = orig == R
+    rid = np.where(fam == DN, D(2), D(1))
+    rid = np.where(inv_dn & up, D(3), rid)
+    rid = np.where(inv_dn & amend & down, np.where(orig_r, D(4), np.where(consumed, D(6), D(5))), rid)
+    rid = np.where((fam == CN) & ~amend, D(7), rid)
+    rid = np.where((fam == CN) & up, D(8), rid)
+    rid = np.where((fam == CN) & amend & down, np.where(orig_r, D(9), np.where(orig == P, D(11), D(10))), rid)
+    rid = np.where((fam == ECO) & ~amend, D(12), rid)
+    rid = np.where((fam == ECO) & amend, np.where(down & consumed, D(14), D(13)), rid)
+    boe = fam == BOE
+    boe_down = D(17) if rb.param("boe_value_decrease") == "D17" else D(16)
+    rid = np.where(boe, np.where(~amend, D(15), np.where(nil_boe, D(17), np.where(down, boe_down, D(16)))), rid)
+    return np.where(boe & pre_oct25, D(18), rid)
+
+
 def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
              party: str = "supplier_gstin") -> pd.DataFrame:
     """Derived per-record facts: family, direction, original state, 2B period, rule and regime."""
@@ -176,25 +204,13 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     consumed = ((orig == A) | (orig == N)) & orig_filed | (orig == X)
     out["down"], out["up"], out["orig"], out["consumed"] = down, up, orig, consumed
 
-    # --- record kinds D1-D17
-    inv_dn = (fam == INV) | (fam == DN)
-    orig_r = orig == R
-    rid = np.where(fam == DN, D(2), D(1))
-    rid = np.where(inv_dn & up, D(3), rid)
-    rid = np.where(inv_dn & down, np.where(orig_r, D(4), np.where(consumed, D(6), D(5))), rid)
-    rid = np.where((fam == CN) & ~amend, D(7), rid)
-    rid = np.where((fam == CN) & up, D(8), rid)
-    rid = np.where((fam == CN) & down, np.where(orig_r, D(9), np.where(orig == P, D(11), D(10))), rid)
-    rid = np.where((fam == ECO) & ~amend, D(12), rid)
-    rid = np.where((fam == ECO) & amend, np.where(down & consumed, D(14), D(13)), rid)
+    # --- record kinds D1-D17 (D18: a BoE before the Oct-2025 changes)
     oct25 = rb.period_param("oct25_changes_period")
     boe = fam == BOE
     # D17 is the amendment that takes the whole BoE away from this GSTIN (Customs amended the GSTIN: amended
     # value nil); a value decrease is D16 unless boe_value_decrease says otherwise (issue 12.6e, INF)
     nil_boe = amend & (tot <= 0.005) & (otot > 0.005)
-    boe_down = D(17) if rb.param("boe_value_decrease") == "D17" else D(16)
-    rid = np.where(boe, np.where(~amend, D(15), np.where(nil_boe, D(17), np.where(down, boe_down, D(16)))), rid)
-    rid = np.where(boe & (p2b < oct25), D(18), rid)
+    rid = record_kinds(fam, amend, down, orig, consumed, nil_boe, p2b < oct25, rb, rid_of)
     in_ims_kind = rid != D(18)  # so far every rule is a D1-D17 kind, or D18
     out["record_rule"] = labels(rid, ra.ids)
 

@@ -135,10 +135,17 @@ def amendment(r: Ref) -> str:
 def _period_text(t: str) -> str:
     """A trimmed period text (YYYY-MM, YYYY/MM, MM-YYYY or MMYYYY) as a month index (``periods.parse``):
     a ``-`` or ``/`` 5th character means the year comes first; else the year is the last four
-    characters and the month what comes before them (less a ``-``)."""
+    characters and the month what comes before them, read as the text less its ``-`` over 10000
+    (``t`` written 5 times)."""
     return IF(f'ISNUMBER(FIND("|"&MID({t},5,1)&"|","|-|/|"))',
               f"VALUE(LEFT({t},4))*12+VALUE(MID({t},6,2))-1",
-              f'VALUE(RIGHT({t},4))*12+VALUE(LEFT({t},LEN({t})-4-ISNUMBER(FIND("-",{t}))))-1')
+              f'VALUE(RIGHT({t},4))*12+INT(VALUE(SUBSTITUTE({t},"-",""))/10000)-1')
+
+
+def month_index(d: str) -> str:
+    """The month index (year*12 + month - 1) of a date, ``d`` written once: the whole months from
+    1 March 1900 (serial 61, the same day in Excel and LibreOffice) plus that month's index, 22802."""
+    return f'DATEDIF(61,{d},"m")+22802'
 
 
 def period_index(r: Ref) -> str:
@@ -149,23 +156,24 @@ def period_index(r: Ref) -> str:
     the 2B of M), else the return's last month ``WindowEnd``. A GSTR-1A of
     ``Supplier Return Period`` M: the 2B of M+1, or the filing day's if later;
     without the return period, the month it was filed in (``gstr1a_2b_period``).
+    A ``2B Period`` text that is no period counts as blank (engine: ``normalise`` reads it as
+    none, ``classify`` derives the period).
     """
     p = r("2B Period")
-    t = f'TRIM({p}&"")'
     fd = r("Supplier Filing Date")
     rt = f'TRIM({r("Supplier Return Period")}&"")'
     # filed up to the cut-off day of a month: that month's 2B is the previous one, i.e. the month of the
     # filing date less the cut-off day (the day is below 28, so it never steps back two months)
-    from_filing = f"YEAR({fd}-Param_gstr1_cutoff_day)*12+MONTH({fd}-Param_gstr1_cutoff_day)-1"
+    def from_filing(other: str) -> str:
+        # a filing date that is no date (blank: 0 less the day; text): DATEDIF's error, so ``other``
+        return IFERROR(month_index(f"{fd}-Param_gstr1_cutoff_day"), other)
     # the return period read once: an error when blank or unreadable, which IFERROR turns into the fallback
     after = f'IF(LEN({rt})<6,NA(),{_period_text(rt)})+Param_gstr1a_2b_period_months_after'
-    # one MAX for both forms, the filing date's 2B written once: a GSTR-1A takes the later of its return
-    # period's and the filing day's (an unreadable return period: the month it was filed in, else the
-    # window's last); any other form the filing day's (WindowEnd without a filing date, never below -1)
-    either = IFERROR(f"MAX({IF(eq(r('Source Form'), 'GSTR-1A'), after, IF(f'ISNUMBER({fd})', '-1', 'WindowEnd'))},"
-                     f"{IF(f'ISNUMBER({fd})', from_filing, '-1')})",
-                     IF(f'ISNUMBER({fd})', f'YEAR({fd})*12+MONTH({fd})-1', 'WindowEnd'))
-    body = IF(f"ISNUMBER({p})", f"YEAR({p})*12+MONTH({p})-1", IF(f'{t}<>""', _period_text(t), either))
+    # a GSTR-1A: the later of its return period's and the filing day's 2B (an unreadable return period:
+    # the month it was filed in, else the window's last); any other form the filing day's, else WindowEnd
+    gstr1a = IFERROR(f"MAX({after},{from_filing('-1')})", IFERROR(month_index(fd), "WindowEnd"))
+    either = IF(eq(r("Source Form"), "GSTR-1A"), gstr1a, from_filing("WindowEnd"))
+    body = IF(f"ISNUMBER({p})", month_index(p), IFERROR(_period_text(f'TRIM({p}&"")'), either))
     return blank_guard(r, body)
 
 
@@ -180,58 +188,90 @@ def era(r: Ref) -> str:
 
 
 def _total(r: Ref, prefix: str = "") -> str:
-    return "+".join(num(r(prefix + h)) for h in HEADS)
+    """The total tax of the row (``prefix`` "Original ": the original's), each head rounded to the paisa
+    first as the engine reads amounts (``normalise.parse_amounts``), the four adjacent head columns read
+    with one reference."""
+    return f"SUMPRODUCT(ROUND({span(r, prefix + HEADS[0], prefix + HEADS[-1])},2))"
+
+
+def span(r: Ref, first: str, last: str) -> str:
+    """The same-row cells from column ``first`` to ``last`` (adjacent columns):
+    ``T[[#This Row],[first]:[last]]``.
+
+    >>> span(lambda c: f"T[[#This Row],[{c}]]", "IGST", "Cess")
+    'T[[#This Row],[IGST]:[Cess]]'
+    """
+    a, b = r(first), r(last)
+    return a[:-1] + ":" + b[b.rindex(",[") + 1:]
 
 
 def direction(r: Ref) -> str:
-    """Amendment direction: "down" when the amended total tax is at most the original's
-    ("unchanged" counts as down), for a Bill of Entry only a real decrease; else "up"."""
-    t, o = _total(r), _total(r, "Original ")
-    # the totals written once: down when total - original is below -0.005 (BoE) or 0.005 (the engine's
-    # <= o + 0.005: the two differ only on a difference of exactly half a paisa)
-    down = f'{t}-({o})<IF({eq(r("Family"), "BOE")},-0.005,0.005)'
+    """Amendment direction (``engine.classify``): "down" when the amended total tax is at most the
+    original's + 0.005 ("unchanged" counts as down), for a Bill of Entry only below the original's
+    - 0.005 (a real decrease); else "up"; "" for a record that is no amendment.
+
+    The engine compares totals of amounts rounded to the paisa, so the difference is a whole number of
+    paise and ``<= 0.005`` is ``< 0.005``; the formula rounds each head as the engine does (a cell
+    holding 100.004 against an original 99.996 is unchanged: down). Only a head of exactly half a paisa
+    can still differ: ROUND rounds it away from zero, numpy rounds the binary value half to even.
+    """
+    down = f'{_total(r)}-{_total(r, "Original ")}<IF({eq(r("Family"), "BOE")},-0.005,0.005)'
     # no Section guard: Amendment is guarded, so an empty row gives "" already
     return "=" + IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up")))
 
 
+def original_state(r: Ref) -> str:
+    """The position of ``Original Action`` in ``OriginalStates`` (1 Rejected, 2 Pending, 3 Accepted,
+    4 No Action, 5 Pre-IMS); blank or any other value 3, as the engine reads it (``STATE_CODE``,
+    default No Action)."""
+    return f'IFERROR(MATCH({r("Original Action")},OriginalStates,0),3)'
+
+
 def consumed(r: Ref) -> str:
-    """Y when the original was consumed: accepted or no action and its GSTR-3B filed, or pre-IMS."""
-    oa = r("Original Action")
-    body = IF(OR(AND(one_of(oa, ("Accepted", "No Action", "")), eq(r("Original 3B Filed"), "Y")),
-                 eq(oa, "Pre-IMS")), q("Y"), q("N"))
-    return blank_guard(r, body)
+    """Y when the original was consumed (``engine.classify``): accepted or no action and its GSTR-3B
+    filed, or pre-IMS. With the position of :func:`original_state`: 5, or 3-4 and filed, i.e. the
+    position + 2 when filed is above 4."""
+    return blank_guard(r, IF(f'{original_state(r)}+2*({eq(r("Original 3B Filed"), "Y")})>4', q("Y"), q("N")))
 
 
 def record_rule(r: Ref) -> str:
-    """The record kind D1-D17, or D18 for a Bill of Entry before the Oct-2025 changes. A BoE amended to
-    nil (its GSTIN amended away) is D17, a value decrease ``Param_boe_value_decrease`` (D16)."""
-    fam, amend, dirn, oa, cons = r("Family"), r("Amendment"), r("Direction"), r("Original Action"), r("Consumed")
-    not_amend = ne(amend, "Y")
+    """The record kind D1-D17, or D18 for a Bill of Entry before the Oct-2025 changes: the Rules sheet's
+    ``RecordRules`` grid (``engine.classify.record_kinds`` over every combination,
+    ``rules_sheet.record_rule_grid``), row ``Family`` & ``Direction``, column the original action's
+    class (Rejected, Pending, other) + 3 when consumed + 6 before ``oct25_changes_period`` + 12 for an
+    amendment to a nil total tax from a non-nil one (a BoE taken away: D17). An empty row: ""."""
     nil = AND(f"{_total(r)}<=0.005", f'{_total(r, "Original ")}>0.005')
-    boe = IF(f'{r("Period Index")}<Param_oct25_changes_period_index', q("D18"),
-             IF(not_amend, q("D15"), IF(nil, q("D17"), IF(eq(dirn, "down"), "Param_boe_value_decrease", q("D16")))))
-    cn = IF(not_amend, q("D7"), IF(eq(dirn, "up"), q("D8"),
-                                   IF(eq(oa, "Rejected"), q("D9"), IF(eq(oa, "Pending"), q("D11"), q("D10")))))
-    eco = IF(not_amend, q("D12"), IF(AND(eq(dirn, "down"), eq(cons, "Y")), q("D14"), q("D13")))
-    inv_dn = IF(not_amend, IF(eq(fam, "DN"), q("D2"), q("D1")),
-                IF(eq(dirn, "up"), q("D3"), IF(eq(oa, "Rejected"), q("D4"), IF(eq(cons, "Y"), q("D6"), q("D5")))))
-    body = IF(eq(fam, "BOE"), boe, IF(eq(fam, "CN"), cn, IF(eq(fam, "ECO"), eco,
-                                                              IF(one_of(fam, ("INV", "DN")), inv_dn, q("D1")))))
-    return blank_guard(r, body)
+    col = (f"MIN({original_state(r)},3)+3*({eq(r('Consumed'), 'Y')})"
+           f"+6*({r('Period Index')}<Param_oct25_changes_period_index)+12*{nil}")
+    return "=" + IFERROR(f"INDEX(RecordRules,MATCH({r('Family')}&{r('Direction')},RecordRuleRows,0),{col})", '""')
 
 
 def state_number(ref: str, invalid: str = "-1") -> str:
     """The state code at the start of a GSTIN or place of supply as a number ("27-Maharashtra" ->
     27, "7" -> 7), -1 when its first one or two characters are not digits (``classify._state_number``;
     ``invalid``: another negative number for that, so two unreadable codes never compare equal).
-    ``StateNumbers`` (Rules sheet) is ``|0|1|...|9|00|01|...|99|``: the first two characters are
-    digits exactly when ``|`` + them + ``|`` is in it (FIND: no wildcards, "" is not found)."""
-    t = f'LEFT({ref}&"",2)'
-    return IF(f'ISNUMBER(FIND("|"&{t}&"|",StateNumbers))', f"VALUE({t})", invalid)
+
+    ``ref`` read once: the first two characters between ``|`` found in ``StateNumbers``
+    (:data:`STATE_NUMBERS`; FIND: exact, no wildcards, "" is not found), whose layout puts the
+    first match of every one- and two-digit string at 1 + 6 * (a number whose last two digits are it).
+    """
+    return f'IFERROR(MOD((FIND("|"&LEFT({ref}&"",2)&"|",StateNumbers)-1)/6,100),{invalid})'
 
 
-STATE_NUMBERS = "|" + "|".join([str(d) for d in range(10)] + [f"{d:02d}" for d in range(100)]) + "|"
-"""The text of the ``StateNumbers`` name: every one- and two-digit string, ``|``-separated."""
+STATE_NUMBERS = ("".join(f"|{d}" * 3 for d in range(10))
+                 + "".join(f"|{n:02d}" * 2 for n in [*range(10, 100), *range(10)]) + "|")
+"""The text of the ``StateNumbers`` name: ``|0|0|0|1|1|1...|9|9|9`` (each digit three times, 2
+characters apart: the first ``|d|`` at 1 + 6d) then ``|10|10|11|11...|99|99|00|00...|09|09|`` (each
+two-digit string twice, 3 characters apart: the first ``|nn|`` at 61 + 6(n - 10), ``|0n|`` at 601 + 6n),
+so (position - 1) / 6 is d, n or 100 + n, and MOD 100 the number. No ``||`` and no ``|x|`` with x not a
+digit, so nothing else is found.
+
+>>> p = lambda t: STATE_NUMBERS.find("|" + t + "|")
+>>> [(p(t) // 6) % 100 for t in ("0", "7", "9", "10", "27", "99", "00", "07")]
+[0, 7, 9, 10, 27, 99, 0, 7]
+>>> [p(t) for t in ("", "x", "7-", "2A", "|")]
+[-1, -1, -1, -1, -1]
+"""
 
 
 def outside_rule(r: Ref, party: str, inward: bool) -> str:
@@ -247,25 +287,28 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
     fam = r("Family")
     pos = state_number(r("Place Of Supply"))
     own = "OwnState"  # Config: state_number of our GSTIN
-    not_boe_isd = f"NOT({code_in(fam, ('BOE', 'ISD'))})"
+    not_boe_isd = ne(fam, "BOE")  # an ISD record is D20 before this test
     if inward:
-        # pos >= 0 and pos = supplier state: the supplier's state read with -2 for unreadable (never equal
-        # to the place of supply's -1), so the place of supply is read once and compared with it
+        # supplier state = place of supply and our state differs, each read once: (pos - ours) / (supplier
+        # - ours) is 1 exactly then (the supplier's state is -2 when unreadable, never the place of
+        # supply's -1; ours = the supplier's: #DIV/0!, FALSE)
         sup_state = state_number(r(party), "-2")
-        pos_inelig = AND(f"{pos}={sup_state}", f"{own}<>{sup_state}", not_boe_isd)
+        pos_inelig = AND(IFERROR(f"({pos}-{own})/({sup_state}-{own})=1", "FALSE"), not_boe_isd)
     else:
-        pos_inelig = AND(f"{pos}>=0", f"{pos}={own}", f"{state_number(r(party))}<>{pos}", not_boe_isd)
-    fd, cut, pi = r("Supplier Filing Date"), r("16(4) Cut-off"), r("Period Index")
-    earliest = month_date(pi, "Param_gstr1_cutoff_day+1")
-    judged = IF(f"ISNUMBER({fd})", f"N({fd})", IF('Param_cutoff_164_filing_unknown="earliest"', earliest, "-1"))
-    late = AND(code_in(fam, ITC_FAMILIES), f"NOT({reduces(r)})", f"ISNUMBER({cut})", f"{judged}>N({cut})")
-    nii = r("Not In IMS")
+        # we are the supplier: place of supply = our state (readable), the recipient's differs
+        pos_inelig = AND(f"{pos}={own}", f"{own}>=0", f"{state_number(r(party))}<>{own}", not_boe_isd)
+    fd, cut = r("Supplier Filing Date"), r("16(4) Cut-off")
+    earliest = month_date(r("Period Index"), "Param_gstr1_cutoff_day+1")
+    judged = IF(f"ISNUMBER({fd})", fd, IF('Param_cutoff_164_filing_unknown="earliest"', earliest, "-1"))
+    # 16(4) Cut-off is "" (text) unless an invoice / debit note / ECO document has one, and a number is
+    # never greater than a text: so no family test and no ISNUMBER here
+    late = AND(f"NOT({reduces(r)})", f"{judged}>{cut}")
     derived = IF(eq(r("Reverse Charge"), "Y"), q("D19"),
                  IF(eq(r("Source Form"), "GSTR-5"), q("D21"),
                     IF(OR(eq(r("Source Form"), "GSTR-6"), eq(fam, "ISD")), q("D20"),
                        IF(pos_inelig, q("D22"), IF(late, q("D23"), '""')))))
-    body = IF(f'{nii}&""<>""', lookup("NotInIMS", "rule", "value", nii), derived)
-    return blank_guard(r, body)
+    # an unknown or blank Not In IMS value: derived (engine: explicit only for a known value)
+    return blank_guard(r, IFERROR(f"INDEX(NotInIMS[rule],MATCH({r('Not In IMS')},NotInIMS[value],0))&\"\"", derived))
 
 
 def reduces(r: Ref) -> str:
@@ -284,9 +327,9 @@ def cutoff_164(r: Ref) -> str:
         # the year the FY of d ends: 1 April + 275 days is 1 January, 31 March + 275 days 31 December
         fy = f"YEAR({d}+275)"
         # the earlier of 30 November and the annual return's filing date when it is of that FY
-        # (9999-12-31, serial 2958465, when it is not)
+        # (9999-12-31, serial 2958465, when it is not; AnnualReturnFYEnd is "" without a filing date)
         return (f"MIN(DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day),"
-                f"{IF(AND('ISNUMBER(AnnualReturnFiledOn)', f'AnnualReturnFYEnd={fy}'), 'AnnualReturnFiledOn', '2958465')})")
+                f"{IF(f'AnnualReturnFYEnd={fy}', 'AnnualReturnFiledOn', '2958465')})")
     odd, dd = r("Original Document Date"), r("Document Date")
     body = IF(f"NOT({code_in(r('Family'), ITC_FAMILIES)})", '""',
               IF(AND(eq(r("Amendment"), "Y"), f"ISNUMBER({odd})"), cut(odd),
@@ -297,4 +340,5 @@ def cutoff_164(r: Ref) -> str:
 __all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "code_in", "num", "lookup", "rule_attr", "version_attr",
            "code_rank", "blank_guard", "dmy", "period_label", "period_iso", "QUARTERLY", "family", "amendment",
            "period_index", "period", "era", "direction", "consumed", "record_rule", "state_number", "outside_rule",
-           "cutoff_164", "reduces", "HEADS", "ITC_FAMILIES", "STATE_NUMBERS", "month_date"]
+           "cutoff_164", "reduces", "HEADS", "ITC_FAMILIES", "STATE_NUMBERS", "month_date", "month_index",
+           "original_state"]

@@ -17,6 +17,9 @@ Besides ``Rules`` and ``Codes``:
 * Table ``AddbackTables``: supply type (or ``default`` / ``eco``) -> the supplier's GSTR-3B
   table of an add-back (``parameters.yaml`` ``addback_table``);
 * name ``StateNumbers``: ``|0|...|99|``, the strings a state code may be read from;
+* names ``OriginalStates`` (the ``Original Action`` values whose position a row formula reads: Rejected,
+  Pending, Accepted, No Action, Pre-IMS), ``RecordRuleRows`` and ``RecordRules``: the record kind D1-D18
+  (:func:`record_rule_grid`, ``engine.classify.record_kinds`` over every combination);
 * name ``QRMPDay22States``: the states whose QRMP GSTR-3B is due on the 22nd;
 * names ``GSTINPositions``, ``GSTINWeights``, ``GSTINShapes``, ``GSTINOnes``, ``GSTINStates``: the GSTIN rule
   (ranges, not array constants: a shared formula may not hold one);
@@ -28,10 +31,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ims_excel import gstin, periods
-from ims_excel.engine.classify import FAMILY, NOT_IN_IMS_RULE
+from ims_excel.engine.classify import FAMILIES, FAMILY, NOT_IN_IMS_RULE, STATE_CODE, RuleArrays, record_kinds
 from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 from ims_excel.rules import RuleBook
 from ims_excel.template.messages import codes_frame
@@ -104,6 +108,46 @@ def not_in_ims_frame() -> pd.DataFrame:
     return pd.DataFrame({"value": list(NOT_IN_IMS_RULE), "rule": list(NOT_IN_IMS_RULE.values())})
 
 
+ORIGINAL_STATES = ("Rejected", "Pending", "Accepted", "No Action", "Pre-IMS")
+"""``OriginalStates``: an ``Original Action``'s position in it (blank or another value: 3, the engine's
+default No Action) is what :func:`.rowlogic.consumed` and :func:`.rowlogic.record_rule` read."""
+
+DIRECTIONS = ("", "up", "down")
+"""The Direction values (``rowlogic.direction``): not an amendment, up, down."""
+
+
+def record_rule_grid(book: RuleBook) -> pd.DataFrame:
+    """The record kind (D1-D18) of every combination, from ``engine.classify.record_kinds`` itself.
+
+    Rows: ``Family`` & ``Direction`` (``INV``, ``INVup``, ``INVdown``, ...). Column ``c`` (1-24):
+    ``c = k + 3*consumed + 6*pre_oct25 + 12*nil``, ``k`` the original action's class (1 Rejected,
+    2 Pending, 3 any other: ``MIN`` of its position in ``OriginalStates``, 3), ``consumed`` the
+    Consumed column, ``pre_oct25`` a GSTR-2B period before ``oct25_changes_period`` and ``nil`` an
+    amendment whose amended total tax is nil and the original's not (a BoE taken away, D17).
+    """
+    ra = RuleArrays.build(book)
+    rid_of = {r: i for i, r in enumerate(ra.ids)}
+    keys, cols = [], []
+    for f in range(len(FAMILIES)):
+        for d in DIRECTIONS:
+            keys.append(f"{FAMILIES[f]}{d}")
+    combos = [(k, cons, pre, nil) for nil in (0, 1) for pre in (0, 1) for cons in (0, 1) for k in (1, 2, 3)]
+    cols = [f"{'RP-'[k - 1]}{'c' if cons else ''}{'<' if pre else ''}{'0' if nil else ''}"
+            for k, cons, pre, nil in combos]
+    rows = [(f, d) for f in range(len(FAMILIES)) for d in DIRECTIONS]
+    fam = np.array([f for f, _ in rows for _ in combos], dtype="int8")
+    amend = np.array([d != "" for _, d in rows for _ in combos])
+    down = np.array([d == "down" for _, d in rows for _ in combos])
+    orig_of = {1: STATE_CODE["Rejected"], 2: STATE_CODE["Pending"], 3: STATE_CODE["No Action"]}
+    orig = np.array([orig_of[k] for _ in rows for k, *_ in combos], dtype="int8")
+    consumed = np.array([bool(c[1]) for _ in rows for c in combos])
+    pre = np.array([bool(c[2]) for _ in rows for c in combos])
+    nil = np.array([bool(c[3]) for _ in rows for c in combos]) & amend
+    rid = record_kinds(fam, amend, down, orig, consumed, nil, pre, book, rid_of)
+    grid = np.array(ra.ids, dtype=object)[rid].reshape(len(rows), len(combos))
+    return pd.DataFrame(grid, index=keys, columns=cols)
+
+
 def addback_frame(book: RuleBook) -> pd.DataFrame:
     """Supply type (or ``default`` / ``eco``) -> GSTR-3B table of an add-back."""
     p = book.params["addback_table"]
@@ -143,6 +187,34 @@ def _write_gstin(workbook: Any, ws: Any, styles: Styles, top: int) -> None:
     for i, c in enumerate(codes, start=top + 1):
         ws.write_string(i, 0, c)
     workbook.define_name("GSTINStates", f"=Rules!$A${top + 2}:$A${top + 1 + len(codes)}")
+
+
+def _write_record_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook, top: int) -> int:
+    """``OriginalStates`` and the ``RecordRuleRows`` x ``RecordRules`` grid (:func:`record_rule_grid`);
+    returns the next free row (0-based) for what follows."""
+    ws.write(top - 1, 0, "Original Action positions (rowlogic.consumed, rowlogic.record_rule)", styles.subtitle())
+    ws.write(top, 0, "OriginalStates", styles.header())
+    for i, state in enumerate(ORIGINAL_STATES, start=top + 1):
+        ws.write_string(i, 0, state)
+    workbook.define_name("OriginalStates", f"=Rules!$A${top + 2}:$A${top + 1 + len(ORIGINAL_STATES)}")
+    top = top + len(ORIGINAL_STATES) + 4
+    grid = record_rule_grid(book)
+    ws.write(top - 1, 0, "Record kind D1-D18 (engine/classify.py record_kinds): row Family & Direction, column "
+             "class of the original action (R Rejected, P Pending, - other) + 3*Consumed (c) + 6*before "
+             "Oct-2025 (<) + 12*nil amendment (0)", styles.subtitle())
+    ws.write(top, 0, "RecordRuleRows", styles.header())
+    for j, c in enumerate(grid.columns, start=1):
+        ws.write(top, j, c, styles.header())
+    for i, (key, rec) in enumerate(zip(grid.index, grid.itertuples(index=False)), start=top + 1):
+        ws.write_string(i, 0, key)
+        for j, v in enumerate(rec, start=1):
+            ws.write_string(i, j, v)
+    first, last = top + 2, top + 1 + len(grid)
+    workbook.define_name("RecordRuleRows", f"=Rules!$A${first}:$A${last}")
+    last_col = chr(ord("A") + len(grid.columns)) if len(grid.columns) < 26 else None
+    assert last_col is not None, "RecordRules wider than column Z"
+    workbook.define_name("RecordRules", f"=Rules!$B${first}:${last_col}${last}")
+    return last + 4
 
 
 def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
@@ -197,6 +269,7 @@ def write_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook) -> None:
     ws.write_string(top + 1, 0, STATE_NUMBERS)
     workbook.define_name("StateNumbers", f"=Rules!$A${top + 2}")
     top = top + 5
+    top = _write_record_rules(workbook, ws, styles, book, top)
     _write_gstin(workbook, ws, styles, top)
     ws.freeze_panes(TITLE_ROWS + 1, 1)
     ws.set_landscape()  # printed: landscape, the width of one page, the table header on every page

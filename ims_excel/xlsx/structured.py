@@ -11,7 +11,9 @@ for the shared range's first row:
 * ``T[[#This Row],[C]]`` -> ``$X7`` (column absolute, row relative: the shared
   formula moves it down row by row), with ``'Sheet'!`` when T is on another sheet;
 * ``T[C]`` / ``T[[C]]`` / ``T[[#Data],[C]]`` -> ``'Sheet'!$X$5:$X$60`` (the data body);
-* ``T[[#Data]]`` / ``T[#Data]`` -> the whole data body.
+* ``T[[#Data]]`` / ``T[#Data]`` -> the whole data body;
+* ``T[[#This Row],[C]:[D]]`` -> ``$X7:$Y7`` (columns C to D of the row: ``SUMPRODUCT(ROUND(..,2))``
+  over adjacent amount columns reads them with one reference).
 
 >>> g = {"Inward": Table("Inward", "Inward", 1, 2, 9, 1, ["Section", "Supplier GSTIN"]),
 ...      "Codes": Table("Codes", "Rules", 40, 41, 60, 1, ["code", "message"])}
@@ -19,6 +21,8 @@ for the shared range's first row:
 'IF($A7="","",MATCH("a]",Rules!$A$41:$A$60,0))'
 >>> to_a1("Inward[[#This Row],[Supplier GSTIN]]&Codes[[message]]", 2, g, "Rules")
 'Inward!$B2&Rules!$B$41:$B$60'
+>>> to_a1("SUM(Inward[[#This Row],[Section]:[Supplier GSTIN]])", 7, g, "Inward")
+'SUM($A7:$B7)'
 >>> has_structured('IF(A2="[x]",{1,2},0)'), has_array_constant('IF(A2="{1}",1,0)')
 (False, False)
 >>> has_structured("T[[#This Row],[A]]"), has_array_constant("MATCH(A1,{1,2},0)")
@@ -97,7 +101,7 @@ def _bracket_end(text: str, i: int) -> int:
 
 
 def _items(inner: str) -> list[str]:
-    """``[#This Row],[Col]`` -> ['#This Row', 'Col']; ``Col`` -> ['Col']."""
+    """``[#This Row],[Col]`` -> ['#This Row', 'Col']; ``Col`` -> ['Col']; ``[A]:[B]`` -> ['A', ':', 'B']."""
     inner = inner.strip()
     if not inner.startswith("["):
         return [_unescape(inner)]
@@ -109,6 +113,9 @@ def _items(inner: str) -> list[str]:
             i = j
         elif inner[i] in ", ":
             i += 1
+        elif inner[i] == ":" and out and not out[-1].startswith("#"):
+            out.append(":")
+            i += 1
         else:
             raise ValueError(f"structured reference form not supported: [{inner}]")
     return out
@@ -117,21 +124,25 @@ def _items(inner: str) -> list[str]:
 def _translate(table: Table, items: list[str], row: int, home_sheet: str) -> str:
     specials = [s.casefold() for s in items if s.startswith("#")]
     cols = [s for s in items if not s.startswith("#")]
-    if len(cols) > 1:
-        raise ValueError(f"{table.name}: column ranges are not supported: {items}")
-    if cols:
+    span = len(cols) == 3 and cols[1] == ":"
+    if len(cols) > 1 and not span:
+        raise ValueError(f"{table.name}: column lists are not supported: {items}")
+
+    def letters(name: str) -> str:
         try:
-            j = [c.casefold() for c in table.columns].index(cols[0].casefold())
+            return col_letters(table.first_col + [c.casefold() for c in table.columns].index(name.casefold()))
         except ValueError:
-            raise ValueError(f"{table.name} has no column {cols[0]!r}") from None
-        c_first = c_last = col_letters(table.first_col + j)
+            raise ValueError(f"{table.name} has no column {name!r}") from None
+
+    if cols:
+        c_first, c_last = letters(cols[0]), letters(cols[-1])
     else:
         c_first, c_last = col_letters(table.first_col), col_letters(table.first_col + len(table.columns) - 1)
     if specials == ["#this row"]:
-        if c_first != c_last:
+        if not cols:
             raise ValueError(f"{table.name}: a whole This Row is not supported")
         prefix = "" if table.sheet == home_sheet else sheet_prefix(table.sheet)
-        return f"{prefix}${c_first}{row}"
+        return f"{prefix}${c_first}{row}" + (f":${c_last}{row}" if span else "")
     if specials in ([], ["#data"]):
         return (f"{sheet_prefix(table.sheet)}${c_first}${table.first_data_row}:"
                 f"${c_last}${table.last_data_row}")

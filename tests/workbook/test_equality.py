@@ -350,6 +350,39 @@ def test_cells_as_a_user_types_them(lo, tmp_path):
     assert summary_differences(values, res) == []
 
 
+def test_amounts_below_the_paisa_keep_the_engine_direction(lo, tmp_path):
+    """Direction (and so the record kind) of amendments typed with more than two decimals: the engine
+    reads every amount rounded to the paisa (``normalise.parse_amounts``) and then compares the totals
+    (``classify``: down when amended <= original + 0.005; a BoE below original - 0.005), so the
+    formula rounds each head before it compares. Amended 100.006 against 100.001 differs by exactly
+    0.005 as typed (0.00499999... in binary: "down" unrounded) but by a paisa rounded: up (D3);
+    100.004 against 99.996 is up by 0.008 as typed but unchanged rounded: down (D6)."""
+    base = {"Section": "B2BA", "Supplier GSTIN": "29AAACS2222T1ZX", "Document Date": "2025-11-05",
+            "Original Document Date": "2025-10-05", "2B Period": "2025-11", "Original Action": "Accepted",
+            "Original 3B Filed": "Y"}
+    pairs = [(100.006, 100.001), (10.007, 10.002), (100.004, 99.996), (50.003, 49.997), (100.0, 100.0)]
+    rows = [{**base, "Document Number": f"A-{i}", "Original Document Number": f"O-{i}", "IGST": a,
+             "Original IGST": o} for i, (a, o) in enumerate(pairs)]
+    rows += [{**base, "Document Number": "A-S", "Original Document Number": "O-S", "IGST": 0, "CGST": 50.004,
+              "SGST": 50.004, "Original CGST": 50.002, "Original SGST": 50.002}]  # 100.008 vs 100.004: down
+    boe = {"Section": "IMPGA", "Document Date": "2025-11-05", "Original Document Date": "2025-10-05",
+           "2B Period": "2025-11", "Source Form": "ICEGATE"}
+    rows += [{**boe, "Document Number": "B-1", "Original Document Number": "OB-1", "IGST": 100.004,
+              "Original IGST": 100.006},   # a paisa less rounded (0.002 as typed): down
+             {**boe, "Document Number": "B-2", "Original Document Number": "OB-2", "IGST": 0.004,
+              "Original IGST": 100.0}]     # nil rounded: taken away (D17)
+    raw = pd.DataFrame(rows, dtype=object)
+    ctx = Context.make("27AAACR5055K1Z7", "2025-11", as_of=dt.date(2025, 12, 16))
+    res = evaluate(normalise(raw), ctx)
+    cl = res.records
+    assert list(cl["record_rule"].astype(object)) == ["D3", "D3", "D6", "D6", "D6", "D6", "D16", "D17"]
+    values = lo.values(build_workbook(tmp_path / "paise.xlsm", raw, None, config_of(ctx)), sheets=SHEETS)
+    got = table(values, "Inward")
+    assert list(got["Direction"]) == ["up", "up", "down", "down", "down", "down", "down", "down"]
+    assert row_differences(values, res) == []
+    assert summary_differences(values, res) == []
+
+
 def test_own_table4_entries_feed_4c(lo, tmp_path):
     """GSTR-3B Table 4 as the return shows it (issue 9): 4(A)(2), 4(B)(1), 4(D)(1) are the taxpayer's own
     blank input cells; what is typed in 4(A)(2) adds to 4(C), 4(B)(1) subtracts, 4(D)(1) does not count."""
