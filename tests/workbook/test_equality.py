@@ -40,6 +40,7 @@ from ims_excel.engine.explain import message
 from ims_excel.template import config, inward, outward, summaries, values
 from ims_excel.template.build import SHEETS as SHEETS_BUILT
 from ims_excel.template.build import build_workbook
+from ims_excel.template.specs import INWARD as INWARD_SPEC
 from tests.casefile import _stringify, context_of, load
 
 TOL = 0.005  # to the paisa
@@ -350,37 +351,56 @@ def test_cells_as_a_user_types_them(lo, tmp_path):
     assert summary_differences(values, res) == []
 
 
+def _type_cells(book, sheet: str, cells: dict) -> None:
+    """Put numbers into cells of ``sheet`` as a user types them (the builder writes amounts rounded to the
+    paisa, as ``normalise`` reads them), keeping each cell's style."""
+    with zipfile.ZipFile(book) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    part = f"xl/worksheets/sheet{[name for name, _ in SHEETS_BUILT].index(sheet) + 1}.xml"
+    xml = entries[part].decode()
+    for a1, v in cells.items():
+        xml, n = re.subn(rf'<c r="{a1}"( s="\d+")?[^>]*?(/>|>.*?</c>)', rf'<c r="{a1}"\1><v>{v!r}</v></c>', xml)
+        assert n == 1, a1
+    entries[part] = xml.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+
+
 def test_amounts_below_the_paisa_keep_the_engine_direction(lo, tmp_path):
     """Direction (and so the record kind) of amendments typed with more than two decimals: the engine
     reads every amount rounded to the paisa (``normalise.parse_amounts``) and then compares the totals
     (``classify``: down when amended <= original + 0.005; a BoE below original - 0.005), so the
     formula rounds each head before it compares. Amended 100.006 against 100.001 differs by exactly
     0.005 as typed (0.00499999... in binary: "down" unrounded) but by a paisa rounded: up (D3);
-    100.004 against 99.996 is up by 0.008 as typed but unchanged rounded: down (D6)."""
+    100.004 against 99.996 is up by 0.008 as typed but unchanged rounded: down (D4). Originals
+    rejected, so each amendment counts its full value (no delta of unrounded amounts)."""
     base = {"Section": "B2BA", "Supplier GSTIN": "29AAACS2222T1ZX", "Document Date": "2025-11-05",
-            "Original Document Date": "2025-10-05", "2B Period": "2025-11", "Original Action": "Accepted",
+            "Original Document Date": "2025-10-05", "2B Period": "2025-11", "Original Action": "Rejected",
             "Original 3B Filed": "Y"}
-    pairs = [(100.006, 100.001), (10.007, 10.002), (100.004, 99.996), (50.003, 49.997), (100.0, 100.0)]
-    rows = [{**base, "Document Number": f"A-{i}", "Original Document Number": f"O-{i}", "IGST": a,
-             "Original IGST": o} for i, (a, o) in enumerate(pairs)]
-    rows += [{**base, "Document Number": "A-S", "Original Document Number": "O-S", "IGST": 0, "CGST": 50.004,
-              "SGST": 50.004, "Original CGST": 50.002, "Original SGST": 50.002}]  # 100.008 vs 100.004: down
+    typed = [{"IGST": 100.006, "Original IGST": 100.001}, {"IGST": 10.007, "Original IGST": 10.002},
+             {"IGST": 100.004, "Original IGST": 99.996}, {"IGST": 50.003, "Original IGST": 49.997},
+             {"CGST": 50.004, "SGST": 50.004, "Original CGST": 50.002, "Original SGST": 50.002}]
+    rows = [{**base, "Document Number": f"A-{i}", "Original Document Number": f"O-{i}", **t}
+            for i, t in enumerate(typed)]
     boe = {"Section": "IMPGA", "Document Date": "2025-11-05", "Original Document Date": "2025-10-05",
            "2B Period": "2025-11", "Source Form": "ICEGATE"}
-    rows += [{**boe, "Document Number": "B-1", "Original Document Number": "OB-1", "IGST": 100.004,
-              "Original IGST": 100.006},   # a paisa less rounded (0.002 as typed): down
-             {**boe, "Document Number": "B-2", "Original Document Number": "OB-2", "IGST": 0.004,
-              "Original IGST": 100.0}]     # nil rounded: taken away (D17)
+    typed += [{"IGST": 100.004, "Original IGST": 100.006},  # a paisa less rounded (0.002 as typed): down
+              {"IGST": 0.004, "Original IGST": 100.0}]      # nil rounded: taken away (D17)
+    rows += [{**boe, "Document Number": f"B-{i}", "Original Document Number": f"OB-{i}", **t}
+             for i, t in enumerate(typed[-2:])]
     raw = pd.DataFrame(rows, dtype=object)
     ctx = Context.make("27AAACR5055K1Z7", "2025-11", as_of=dt.date(2025, 12, 16))
     res = evaluate(normalise(raw), ctx)
-    cl = res.records
-    assert list(cl["record_rule"].astype(object)) == ["D3", "D3", "D6", "D6", "D6", "D6", "D16", "D17"]
-    values = lo.values(build_workbook(tmp_path / "paise.xlsm", raw, None, config_of(ctx)), sheets=SHEETS)
+    assert list(res.records["record_rule"].astype(object)) == ["D3", "D3", "D4", "D4", "D4", "D16", "D17"]
+    book = build_workbook(tmp_path / "paise.xlsm", raw, None, config_of(ctx))
+    letter = {h: chr(ord("A") + j) for j, h in enumerate(INWARD_SPEC.headers) if j < 26}
+    _type_cells(book, "Inward", {f"{letter[h]}{i + 2}": v for i, t in enumerate(typed) for h, v in t.items()})
+    values = lo.values(book, sheets=SHEETS)
     got = table(values, "Inward")
-    assert list(got["Direction"]) == ["up", "up", "down", "down", "down", "down", "down", "down"]
-    assert row_differences(values, res) == []
-    assert summary_differences(values, res) == []
+    assert got["IGST"].tolist()[:4] == [100.006, 10.007, 100.004, 50.003]  # as typed, not rounded
+    assert list(got["Direction"]) == ["up", "up", "down", "down", "down", "down", "down"]
+    assert row_differences(values, res) == []  # every row cell (the Summary's tax sums add the cells as typed)
 
 
 def test_own_table4_entries_feed_4c(lo, tmp_path):
