@@ -220,28 +220,43 @@ def direction(r: Ref) -> str:
     return "=" + IF(ne(r("Amendment"), "Y"), '""', IF(down, q("down"), q("up")))
 
 
+ORIGINAL_STATES = "|REJECTED|PENDING|ACCEPTED|NO ACTION|PRE-IMS|"
+"""The text of the ``OriginalStates`` name: the ``Original Action`` values (upper case) whose position
+:func:`original_state` reads. Blank or another value: position 20, with Accepted and No Action (the
+engine's ``STATE_CODE``, default No Action).
+
+>>> [ORIGINAL_STATES.find("|" + v + "|") + 1 for v in ("REJECTED", "PENDING", "ACCEPTED", "NO ACTION", "PRE-IMS")]
+[1, 10, 18, 27, 37]
+>>> [min((p // 9) + 1, 3) for p in (1, 10, 18, 27, 37, 20)]  # the class Record Rule reads: R, P, other
+[1, 2, 3, 3, 3, 3]
+>>> [(p + 20 > 36, p > 36) for p in (1, 10, 18, 27, 37, 20)]  # consumed when filed / when not filed
+[(False, False), (False, False), (True, False), (True, False), (True, True), (True, False)]
+"""
+
+
 def original_state(r: Ref) -> str:
-    """The position of ``Original Action`` in ``OriginalStates`` (1 Rejected, 2 Pending, 3 Accepted,
-    4 No Action, 5 Pre-IMS); blank or any other value 3, as the engine reads it (``STATE_CODE``,
-    default No Action)."""
-    return f'IFERROR(MATCH({r("Original Action")},OriginalStates,0),3)'
+    """The position of ``Original Action`` in ``OriginalStates`` (:data:`ORIGINAL_STATES`; FIND of the
+    upper-cased value: no wildcards, case as ``=`` ignores it, no lookup miss per row); 20 for blank or
+    any other value."""
+    return f'IFERROR(FIND("|"&UPPER({r("Original Action")})&"|",OriginalStates),20)'
 
 
 def consumed(r: Ref) -> str:
     """Y when the original was consumed (``engine.classify``): accepted or no action and its GSTR-3B
-    filed, or pre-IMS. With the position of :func:`original_state`: 5, or 3-4 and filed, i.e. the
-    position + 2 when filed is above 4."""
-    return blank_guard(r, IF(f'{original_state(r)}+2*({eq(r("Original 3B Filed"), "Y")})>4', q("Y"), q("N")))
+    filed, or pre-IMS. With the position of :func:`original_state`: above 36 (Pre-IMS), or at least 18
+    (Accepted, No Action, blank) and filed, i.e. the position + 20 when filed is above 36."""
+    return blank_guard(r, IF(f'{original_state(r)}+20*({eq(r("Original 3B Filed"), "Y")})>36', q("Y"), q("N")))
 
 
 def record_rule(r: Ref) -> str:
     """The record kind D1-D17, or D18 for a Bill of Entry before the Oct-2025 changes: the Rules sheet's
     ``RecordRules`` grid (``engine.classify.record_kinds`` over every combination,
     ``rules_sheet.record_rule_grid``), row ``Family`` & ``Direction``, column the original action's
-    class (Rejected, Pending, other) + 3 when consumed + 6 before ``oct25_changes_period`` + 12 for an
-    amendment to a nil total tax from a non-nil one (a BoE taken away: D17). An empty row: ""."""
-    nil = AND(f"{_total(r)}<=0.005", f'{_total(r, "Original ")}>0.005')
-    col = (f"MIN({original_state(r)},3)+3*({eq(r('Consumed'), 'Y')})"
+    class (1 Rejected, 2 Pending, 3 other: from :func:`original_state`) + 3 when consumed + 6 before
+    ``oct25_changes_period`` + 12 for a Bill of Entry amended to a nil total tax from a non-nil one (taken
+    away: D17; the only family nil changes, so the totals are summed on BoE rows only). An empty row: ""."""
+    nil = IF(eq(r("Family"), "BOE"), AND(f"{_total(r)}<=0.005", f'{_total(r, "Original ")}>0.005'), "FALSE")
+    col = (f"MIN(INT({original_state(r)}/9)+1,3)+3*({eq(r('Consumed'), 'Y')})"
            f"+6*({r('Period Index')}<Param_oct25_changes_period_index)+12*{nil}")
     return "=" + IFERROR(f"INDEX(RecordRules,MATCH({r('Family')}&{r('Direction')},RecordRuleRows,0),{col})", '""')
 
@@ -307,8 +322,9 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
                  IF(eq(r("Source Form"), "GSTR-5"), q("D21"),
                     IF(OR(eq(r("Source Form"), "GSTR-6"), eq(fam, "ISD")), q("D20"),
                        IF(pos_inelig, q("D22"), IF(late, q("D23"), '""')))))
-    # an unknown or blank Not In IMS value: derived (engine: explicit only for a known value)
-    return blank_guard(r, IFERROR(f"INDEX(NotInIMS[rule],MATCH({r('Not In IMS')},NotInIMS[value],0))&\"\"", derived))
+    # looked up only when given (a lookup that misses on every row is slow in LibreOffice)
+    nii = r("Not In IMS")
+    return blank_guard(r, IF(f'{nii}&""=""', derived, lookup("NotInIMS", "rule", "value", nii)))
 
 
 def reduces(r: Ref) -> str:
@@ -341,4 +357,4 @@ __all__ = ["q", "IF", "AND", "OR", "eq", "ne", "one_of", "code_in", "num", "look
            "code_rank", "blank_guard", "dmy", "period_label", "period_iso", "QUARTERLY", "family", "amendment",
            "period_index", "period", "era", "direction", "consumed", "record_rule", "state_number", "outside_rule",
            "cutoff_164", "reduces", "HEADS", "ITC_FAMILIES", "STATE_NUMBERS", "month_date", "month_index",
-           "original_state"]
+           "original_state", "ORIGINAL_STATES"]

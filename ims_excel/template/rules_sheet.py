@@ -17,9 +17,9 @@ Besides ``Rules`` and ``Codes``:
 * Table ``AddbackTables``: supply type (or ``default`` / ``eco``) -> the supplier's GSTR-3B
   table of an add-back (``parameters.yaml`` ``addback_table``);
 * name ``StateNumbers``: ``|0|...|99|``, the strings a state code may be read from;
-* names ``OriginalStates`` (the ``Original Action`` values whose position a row formula reads: Rejected,
-  Pending, Accepted, No Action, Pre-IMS), ``RecordRuleRows`` and ``RecordRules``: the record kind D1-D18
-  (:func:`record_rule_grid`, ``engine.classify.record_kinds`` over every combination);
+* names ``OriginalStates`` (``|REJECTED|PENDING|ACCEPTED|NO ACTION|PRE-IMS|``, where a row formula finds
+  the ``Original Action``: ``rowlogic.ORIGINAL_STATES``), ``RecordRuleRows`` and ``RecordRules``: the
+  record kind D1-D18 (:func:`record_rule_grid`, ``engine.classify.record_kinds`` over every combination);
 * name ``QRMPDay22States``: the states whose QRMP GSTR-3B is due on the 22nd;
 * names ``GSTINPositions``, ``GSTINWeights``, ``GSTINShapes``, ``GSTINOnes``, ``GSTINStates``: the GSTIN rule
   (ranges, not array constants: a shared formula may not hold one);
@@ -39,7 +39,7 @@ from ims_excel.engine.classify import FAMILIES, FAMILY, NOT_IN_IMS_RULE, STATE_C
 from ims_excel.records import AMENDMENT_SECTIONS, SECTIONS
 from ims_excel.rules import RuleBook
 from ims_excel.template.messages import codes_frame
-from ims_excel.template.rowlogic import STATE_NUMBERS
+from ims_excel.template.rowlogic import ORIGINAL_STATES, STATE_NUMBERS
 from ims_excel.template.styles import Styles
 
 TITLE_ROWS = 3  # the Rules table header is on row 4
@@ -108,10 +108,6 @@ def not_in_ims_frame() -> pd.DataFrame:
     return pd.DataFrame({"value": list(NOT_IN_IMS_RULE), "rule": list(NOT_IN_IMS_RULE.values())})
 
 
-ORIGINAL_STATES = ("Rejected", "Pending", "Accepted", "No Action", "Pre-IMS")
-"""``OriginalStates``: an ``Original Action``'s position in it (blank or another value: 3, the engine's
-default No Action) is what :func:`.rowlogic.consumed` and :func:`.rowlogic.record_rule` read."""
-
 DIRECTIONS = ("", "up", "down")
 """The Direction values (``rowlogic.direction``): not an amendment, up, down."""
 
@@ -121,7 +117,7 @@ def record_rule_grid(book: RuleBook) -> pd.DataFrame:
 
     Rows: ``Family`` & ``Direction`` (``INV``, ``INVup``, ``INVdown``, ...). Column ``c`` (1-24):
     ``c = k + 3*consumed + 6*pre_oct25 + 12*nil``, ``k`` the original action's class (1 Rejected,
-    2 Pending, 3 any other: ``MIN`` of its position in ``OriginalStates``, 3), ``consumed`` the
+    2 Pending, 3 any other: ``rowlogic.original_state``), ``consumed`` the
     Consumed column, ``pre_oct25`` a GSTR-2B period before ``oct25_changes_period`` and ``nil`` an
     amendment whose amended total tax is nil and the original's not (a BoE taken away, D17).
     """
@@ -194,10 +190,9 @@ def _write_record_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook, 
     returns the next free row (0-based) for what follows."""
     ws.write(top - 1, 0, "Original Action positions (rowlogic.consumed, rowlogic.record_rule)", styles.subtitle())
     ws.write(top, 0, "OriginalStates", styles.header())
-    for i, state in enumerate(ORIGINAL_STATES, start=top + 1):
-        ws.write_string(i, 0, state)
-    workbook.define_name("OriginalStates", f"=Rules!$A${top + 2}:$A${top + 1 + len(ORIGINAL_STATES)}")
-    top = top + len(ORIGINAL_STATES) + 4
+    ws.write_string(top + 1, 0, ORIGINAL_STATES)
+    workbook.define_name("OriginalStates", f"=Rules!$A${top + 2}")
+    top = top + 5
     grid = record_rule_grid(book)
     ws.write(top - 1, 0, "Record kind D1-D18 (engine/classify.py record_kinds): row Family & Direction, column "
              "class of the original action (R Rejected, P Pending, - other) + 3*Consumed (c) + 6*before "
