@@ -2,6 +2,7 @@
 
     python benchmarks/bench_recalc.py [--rows 10000 100000] [--cli]
     python benchmarks/bench_recalc.py --formulas      # formula text per Inward row, column by column
+    python benchmarks/bench_recalc.py --rows 20000 --shared yes --against /path/to/other/checkout
 
 For each N: build the workbook from N synthetic records as a user types them
 (``synthetic.inward`` -> ``to_raw``: every section, action, period and flag,
@@ -17,6 +18,12 @@ whether time scales linearly; ``sheet_bytes_per_row``: the Inward sheet XML, unz
 ``--formulas`` prints, per Inward computed column, the characters of its formula as each cell
 holds it in a per-cell book (structured references) and as the shared formula holds it (A1),
 and the totals per row: the formula text a row of a small book carries.
+
+``--against DIR`` measures this tree and another checkout of the project (e.g. main in a ``git
+worktree``) side by side: the same records built into a book by each (the other one in a subprocess
+running its own code), then each book loaded and calculated ``--repeat`` times, alternately, in one
+LibreOffice session (a shared, noisy machine: compare within one run; the CPU seconds are soffice's),
+and each tree's formula text per row.
 
 Issue 9 measurements (2 shared cores, other jobs running): see README "Performance".
 """
@@ -105,6 +112,55 @@ def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool, shared: bool
     return out
 
 
+_BUILD_OTHER = """
+import datetime as dt, sys
+from pathlib import Path
+from tests.support import synthetic
+from ims_excel.engine import Context
+from ims_excel.template import config
+from ims_excel.template.build import build_workbook
+rows, out, shared = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "yes"
+frame = synthetic.to_raw(synthetic.inward(rows, seed=rows, period={period!r}))
+ctx = Context.make({recipient!r}, {period!r}, as_of=dt.date(2026, 11, 5))
+build_workbook(out, frame, config=config.from_context(ctx), shared_formulas=shared)
+"""
+
+
+def _formula_totals(tree: Path) -> str:
+    """``--formulas``' total line, as ``tree``'s own code gives it."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, str(tree / "benchmarks" / "bench_recalc.py"), "--formulas"],
+                         cwd=tree, env=_env(tree), capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def _env(tree: Path) -> dict:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def side_by_side(rows: int, other: Path, shared: bool, repeat: int, tmp: Path) -> None:
+    """This tree's book and ``other``'s, the same records, loaded and calculated alternately in one session."""
+    import subprocess
+
+    books = {}
+    for name, tree in (("this", REPO), ("other", other)):
+        t0 = time.perf_counter()
+        books[name] = tmp / f"{name}_{rows}.xlsm"
+        subprocess.run([sys.executable, "-c", _BUILD_OTHER.format(period=PERIOD, recipient=RECIPIENT), str(rows),
+                        str(books[name]), "yes" if shared else "no"], cwd=tree, env=_env(tree), check=True)
+        print(f"{name}: {tree}  build_s={time.perf_counter() - t0:.1f}  file_mb={books[name].stat().st_size / 1e6:.1f}"
+              f"  {_formula_totals(tree)}", flush=True)
+    with recalc.Session(timeout=3600) as lo:
+        for i in range(repeat):
+            for name in ("other", "this") if i % 2 == 0 else ("this", "other"):
+                lo.values(books[name], sheets=["Summary"])
+                print(f"{name} run {i + 1}: " + "  ".join(f"{k}={v:.2f}" for k, v in lo.last_seconds.items()),
+                      flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
@@ -113,7 +169,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="column formulas stored per cell, as shared formulas, or both (default)")
     parser.add_argument("--formulas", action="store_true",
                         help="print the formula text per Inward row, column by column, and stop")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout of the project: measure both side by side (one LibreOffice session)")
+    parser.add_argument("--repeat", type=int, default=2, help="with --against: loads of each book, alternately")
     args = parser.parse_args(argv)
+    if args.against is not None:
+        with tempfile.TemporaryDirectory(prefix="ims-bench-") as tmp:
+            for n in args.rows:
+                side_by_side(n, args.against.resolve(), args.shared != "no", args.repeat, Path(tmp))
+        return 0
     if args.formulas:
         table = formula_table()
         for header, chars, a1 in sorted(table, key=lambda t: -t[1]):
