@@ -153,14 +153,54 @@ def sheet_comments(pkg: Package, part: str) -> dict[str, Comment]:
 
 def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
     """{rule without its range: (range, the element)} of a sheet's ``dataValidation`` / ``conditionalFormatting``
-    elements."""
+    elements.
+
+    A conditional format's formulas are keyed relative to the top-left cell of its range (:func:`relative`):
+    ``ABS(BF2)>=100000`` on ``BF2:BF1048576`` is the same rule as ``ABS(BE2)>=100000`` on
+    ``BE2:BH1048576 CM2:CP1048576``, so a book whose template wrote one element per amount column still has
+    the template's own formats when the rebuilt one writes one element over all of them.
+    """
     out = {}
     for m in re.finditer(rf"<{tag}\b([^>]*?)(?:/>|>(.*?)</{tag}>)", xml, re.S):
         sqref = re.search(r'\bsqref="([^"]*)"', m.group(1))
         rest = re.sub(r'\s*\bsqref="[^"]*"', "", m.group(1)) + (m.group(2) or "")
         rest = re.sub(r'\s(priority|dxfId|xr:uid)="[^"]*"', "", rest)  # renumbered between builds
+        if tag == "conditionalFormatting" and sqref:
+            rest = re.sub(r"(<formula>)(.*?)(</formula>)",
+                          lambda f: f.group(1) + relative(f.group(2), sqref.group(1)) + f.group(3), rest, flags=re.S)
         out[rest] = (sqref.group(1) if sqref else "", m.group(0))
     return out
+
+
+_A1 = re.compile(r"(&quot;.*?&quot;|\"[^\"]*\")|(?<![A-Za-z0-9_.$])(\$?)([A-Z]{1,3})(\$?)([0-9]+)(?![A-Za-z0-9_(.])")
+
+
+def relative(formula: str, sqref: str) -> str:
+    """``formula`` (A1, as a ``<formula>`` element holds it) with its relative references written as offsets from
+    the top-left cell of ``sqref``'s first range (R1C1-like); text in quotes is left alone.
+
+    >>> relative('ABS(BF2)&gt;=100000', "BF2:BF1048576") == relative('ABS(BE2)&gt;=100000', "BE2:BH9 CM2:CP9")
+    True
+    >>> relative('$AX2="error"', "A2:DA1048576"), relative('$AX2="error"', "AX2:AZ9")
+    ('R[0]C50="error"', 'R[0]C50="error"')
+    >>> relative('LOG10(A1)+$B$3', "A1")
+    'LOG10(R[0]C[0])+R3C2'
+    """
+    first = re.match(r"\$?([A-Z]{1,3})\$?([0-9]+)", sqref.strip())
+    if not first:
+        return formula
+    col0, row0 = col_index(first.group(1)), int(first.group(2))
+
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(1)
+        col, row = col_index(m.group(3)), int(m.group(5))
+        if col > 16384 or row > 1048576:
+            return m.group(0)
+        r = f"R{row}" if m.group(4) else f"R[{row - row0}]"
+        c = f"C{col}" if m.group(2) else f"C[{col - col0}]"
+        return r + c
+    return _A1.sub(one, formula)
 
 
 @dataclass

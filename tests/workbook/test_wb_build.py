@@ -287,3 +287,54 @@ def test_what_an_accountant_sees(built):
         a1 = cells[("gstr3b", "table4", row, "IGST")].rsplit("!", 1)[1]
         assert gstr3b[a1].value is None and gstr3b[a1].protection.locked is False, row
     assert gstr3b[cells[("gstr3b", "table4", "4C", "IGST")].rsplit("!", 1)[1]].value.count("C") >= 7
+
+
+def test_conditional_formats_are_few_elements_over_whole_columns(built):
+    """Issue 9: the Inward status colours are one element on the frozen columns (up to Document Number) and
+    Status / Reason Code / Message, the lakh/crore pair one element over every signed amount column, all to
+    row 1,048,576 (rows appended later are coloured too); Outward's amounts likewise; formulas relative to
+    the first range's top-left cell, as Excel saves a format applied to several ranges."""
+    from ims_excel.template.tables import STATUS_SHOWN
+
+    names = [n for n, _ in SHEETS]
+    with zipfile.ZipFile(built) as z:
+        sheet = {n: z.read(f"xl/worksheets/sheet{i + 1}.xml").decode() for i, n in enumerate(names)}
+    for spec in (INWARD, OUTWARD):
+        found = re.findall(r'<conditionalFormatting sqref="([^"]*)">(.*?)</conditionalFormatting>', sheet[spec.sheet])
+        amounts = [j for j, h in enumerate(spec.headers)
+                   if any(c.header == h and c.kind == "amount" for c in spec.computed)]
+        status = {n: b for n, b in found if "ABS(" not in b}
+        grouping = {n: b for n, b in found if "ABS(" in b}
+        assert len(grouping) == 1, (spec.name, list(grouping))
+        sqref, body = next(iter(grouping.items()))
+        covered = set()
+        for rng in sqref.split():
+            first, last = rng.split(":")
+            assert first.endswith("2") and last.endswith("1048576"), rng
+            a, b = (_col(x.rstrip("0123456789")) for x in (first, last))
+            covered |= set(range(a, b + 1))
+        assert covered == set(amounts), spec.name
+        top = xl_col_to_name(min(amounts))
+        assert f"<formula>ABS({top}2)&gt;=10000000</formula>" in body and f"<formula>ABS({top}2)&gt;=100000</formula>" in body
+        if spec.status_column in spec.headers:
+            assert len(status) == 1, (spec.name, list(status))
+            sqref, body = next(iter(status.items()))
+            letter = xl_col_to_name(spec.column_index(spec.status_column))
+            assert f'<formula>${letter}2="error"</formula>' in body and f'<formula>${letter}2="warning"</formula>' in body
+            cols = set()
+            for rng in sqref.split():
+                first, last = rng.split(":")
+                assert first.endswith("2") and last.endswith("1048576"), rng
+                a, b = (_col(x.rstrip("0123456789")) for x in (first, last))
+                cols |= set(range(a, b + 1))
+            want = set(range(spec.column_index("Document Number") + 1)) | {spec.column_index(h) for h in STATUS_SHOWN}
+            assert cols == want, sorted(cols)
+        else:
+            assert not status, spec.name
+
+
+def _col(letters: str) -> int:
+    """0-based index of column ``letters``."""
+    from ims_excel.xlsx.package import col_index
+
+    return col_index(letters) - 1
