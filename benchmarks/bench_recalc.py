@@ -20,9 +20,10 @@ holds it in a per-cell book (structured references) and as the shared formula ho
 and the totals per row: the formula text a row of a small book carries.
 
 ``--variants`` builds one book (shared formulas) and rewrites the Inward sheet's conditional formats
-into the layouts of :data:`VARIANTS` (the template's; the one before it: status colours over every
-column, the lakh/crore pair once per amount column; ...), then loads each in LibreOffice, alternately,
-twice, without recalculating, and prints the wall and soffice CPU seconds of each load.
+into the layouts of :data:`VARIANTS` (the template's; the one before issue 9's measurement: status colours
+over every column, the lakh/crore pair once per amount column; fewer columns; cellIs rules; table rows only;
+none), then loads each in LibreOffice without recalculating, three rounds in rotated order after one
+uncounted load, and prints the wall and soffice CPU seconds of each load and their means.
 
 Issue 9 measurements (2 shared cores, other jobs running): see README "Performance".
 """
@@ -110,32 +111,34 @@ def _per_column(amounts: str) -> str:
     return re.sub(r'priority="\d+"', lambda m: f'priority="{next(n)}"', "".join(out))
 
 
-def _cell_is(status: str, column: str) -> str:
-    """The status rules as ``cellIs`` rules on the Status column alone (what cellIs can colour)."""
-    out = _sqref(status, f"{column}2:{column}1048576")
+def _cell_is(status: str, sqref: str) -> str:
+    """The status rules as ``cellIs`` rules (``"error"`` / ``"warning"``) on ``sqref``, the Status column: a cellIs
+    rule colours the cell it tests, so it cannot colour the rest of the row."""
+    out = _sqref(status, sqref)
     return re.sub(r'type="expression"( dxfId="\d+" priority="\d+")><formula>[^<]*="(\w+)"</formula>',
                   r'type="cellIs"\1 operator="equal"><formula>"\2"</formula>', out)
 
 
 VARIANTS = {
-    "template": lambda st, am, last, rows: st + am,
-    "before (status on A:last column, a pair per amount column)":
-        lambda st, am, last, rows: _sqref(st, f"A2:{last}1048576") + _per_column(am),
-    "status on all columns, amounts in one element":
-        lambda st, am, last, rows: _sqref(st, f"A2:{last}1048576") + am,
-    "amounts a pair per column": lambda st, am, last, rows: st + _per_column(am),
-    "status cellIs on Status only":
-        lambda st, am, last, rows: _cell_is(st, re.search(r"\$([A-Z]+)2=", st).group(1)) + am,
-    "table rows only": lambda st, am, last, rows: (st + am).replace("1048576", str(rows + 1)),
-    "no status rules": lambda st, am, last, rows: am,
-    "no amount rules": lambda st, am, last, rows: st,
-    "no conditional formats": lambda st, am, last, rows: "",
+    "template": lambda st, am, at: st + am,
+    "before (status on every column, a pair per amount column)":
+        lambda st, am, at: _sqref(st, at["all"]) + _per_column(am),
+    "status on every column (A:last), amounts in one element": lambda st, am, at: _sqref(st, at["all"]) + am,
+    "status on the frozen columns and Status, Reason Code, Message": lambda st, am, at: _sqref(st, at["shown"]) + am,
+    "status on the Status column only": lambda st, am, at: _sqref(st, at["status"]) + am,
+    "status as cellIs rules on the Status column only": lambda st, am, at: _cell_is(st, at["status"]) + am,
+    "amounts a pair per column": lambda st, am, at: st + _per_column(am),
+    "ranges to the last table row, not whole columns":
+        lambda st, am, at: (st + am).replace("1048576", str(at["rows"] + 1)),
+    "no status rules": lambda st, am, at: am,
+    "no amount rules": lambda st, am, at: st,
+    "no conditional formats": lambda st, am, at: "",
 }
-"""Inward conditional-format layouts for ``--variants``: (status element, lakh/crore element, last table column,
-rows) -> the elements the sheet holds."""
+"""Inward conditional-format layouts for ``--variants``: (the template's status element, its lakh/crore element,
+ranges and the row count) -> the elements the sheet holds."""
 
 
-def variants(rows: int, tmp: Path, session: recalc.Session, rounds: int = 2) -> dict[str, list[dict]]:
+def variants(rows: int, tmp: Path, session: recalc.Session, rounds: int = 3) -> dict[str, list[dict]]:
     """{variant: [load seconds of each round]}: one book of ``rows`` synthetic Inward rows, its Inward sheet's
     conditional formats rewritten per :data:`VARIANTS`, each loaded (not recalculated) ``rounds`` times,
     alternately."""
@@ -144,9 +147,14 @@ def variants(rows: int, tmp: Path, session: recalc.Session, rounds: int = 2) -> 
     book = build_workbook(tmp / f"variants_{rows}.xlsm", frame, config=config.from_context(ctx), shared_formulas=True)
     part = "xl/worksheets/sheet3.xml"
     from ims_excel.template.build import INWARD
-    from ims_excel.xlsx.package import col_letters
+    from ims_excel.template.tables import column_runs, frozen_columns
+    from xlsxwriter.utility import xl_range
 
-    last = col_letters(len(INWARD.headers))
+    def whole(cols: list[int]) -> str:
+        return " ".join(xl_range(1, a, 1_048_575, b) for a, b in column_runs(cols))
+    at = {"all": whole(list(range(len(INWARD.headers)))), "status": whole([INWARD.column_index("Status")]),
+          "shown": whole(list(range(frozen_columns(INWARD))) + [INWARD.column_index(h) for h in ("Status", "Reason Code", "Message")]),
+          "rows": rows}
     with zipfile.ZipFile(book) as z:
         xml = z.read(part).decode("utf-8")
         bare, status, amounts = _cf_elements(xml)
@@ -156,14 +164,17 @@ def variants(rows: int, tmp: Path, session: recalc.Session, rounds: int = 2) -> 
             books[name] = tmp / f"variant_{i}.xlsm"
             with zipfile.ZipFile(books[name], "w", zipfile.ZIP_DEFLATED) as w:
                 for info in z.infolist():
-                    data = (bare[:k] + make(status, amounts, last, rows) + bare[k:]).encode() if info.filename == part \
+                    data = (bare[:k] + make(status, amounts, at) + bare[k:]).encode() if info.filename == part \
                         else z.read(info.filename)
                     w.writestr(zipfile.ZipInfo(info.filename, info.date_time), data, zipfile.ZIP_DEFLATED)
     out: dict[str, list[dict]] = {name: [] for name in books}
-    for r in range(rounds):
-        for name, path in books.items():
-            out[name].append(dict(session.load_seconds(path)))
-            print(f"round {r + 1}  {name:60s} load={out[name][-1]['load']:.1f}  load_cpu={out[name][-1]['load_cpu']:.1f}",
+    names = list(books)
+    session.load_seconds(books[names[0]])  # a first load warms soffice up: not counted
+    for r in range(rounds):  # each round in another order (rotated, every other one reversed): no variant
+        order = names[r % len(names):] + names[:r % len(names)]  # always follows the same one
+        for name in order[::-1] if r % 2 else order:
+            out[name].append(dict(session.load_seconds(books[name])))
+            print(f"round {r + 1}  {name:62s} load={out[name][-1]['load']:.1f}  load_cpu={out[name][-1]['load_cpu']:.1f}",
                   flush=True)
     return out
 
@@ -221,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             res = variants(args.rows[0], Path(tmp), lo)
             print(f"mean of {len(next(iter(res.values())))} loads, seconds: wall / soffice CPU")
             for name, runs in res.items():
-                print(f"{name:60s} {sum(x['load'] for x in runs) / len(runs):6.1f} "
+                print(f"{name:62s} {sum(x['load'] for x in runs) / len(runs):6.1f} "
                       f"{sum(x['load_cpu'] for x in runs) / len(runs):6.1f}")
             return 0
         modes = {"no": [False], "yes": [True], "both": [False, True]}[args.shared]

@@ -90,11 +90,16 @@ class Styles:
         """Lakh/crore grouping for signed amounts in a range (0-based, inclusive), by conditional format;
         ``more``: further (first column, last column) runs on the same rows, held by the same two rules.
 
-        One ``<conditionalFormatting>`` with a multi-range ``sqref`` (``BE2:BH1048576 CM2:CP1048576 ...``)
-        and one pair of rules, as Excel saves a format applied to several ranges at once (XlsxWriter's
-        ``multi_range``), rather than one element and pair per column: a rule is one object for
-        LibreOffice to build on load however many ranges it covers (README "Performance", issue 9).
-        The formula is relative to the first range's top-left cell, as in every range Excel applies it to.
+        One ``<conditionalFormatting>`` with a multi-range ``sqref`` (``BE2:BH1048576 CM2:CP1048576 ...``) and
+        one pair of rules, as Excel keeps a format applied to several ranges at once (XlsxWriter's
+        ``multi_range``), rather than one element and pair per column. Excel's own files compared with, from
+        XlsxWriter's comparison set (``xlsxwriter/test/comparison/xlsx_files/``): ``cond_format07.xlsx`` (two
+        rules in one element over a range), ``cond_format14.xlsx`` (``stopIfTrue="1"`` before ``operator``);
+        none of them holds a multi-range ``sqref``, which is ``multi_range``'s (unit test ``cond_format18``).
+        LibreOffice loads both layouts in the same time (README "Performance", issue 9). Each formula is
+        relative to the first range's top-left cell, as in every range the rule applies to; ``upgrade``
+        compares rules that way (``leftovers.relative``), so a book with the per-column pairs keeps them as
+        the template's.
         """
         ref = xl_rowcol_to_cell(first_row, first_col)
         ranges = [(first_col, last_col), *more]

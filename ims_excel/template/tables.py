@@ -33,7 +33,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from xlsxwriter.utility import xl_col_to_name, xl_range
+from xlsxwriter.utility import xl_col_to_name
 
 from ims_excel import periods
 from ims_excel.normalise import blank_mask, field_name, parse_amounts, parse_dates
@@ -336,10 +336,6 @@ def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str)
                 write(i, j, v, fmt)
 
 
-STATUS_SHOWN = ("Status", "Reason Code", "Message")
-"""Columns coloured red / amber with the row's status, besides the frozen columns (up to Document Number)."""
-
-
 def frozen_columns(spec: TableSpec) -> int:
     """How many columns the sheet keeps in view when scrolled right: those up to Document Number."""
     key = "Document Number" if "Document Number" in spec.headers else spec.headers[0]
@@ -362,15 +358,14 @@ def column_runs(cols: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def _status_colours(ws: Any, styles: Styles, spec: TableSpec) -> None:
-    """Red rows for Status = "error", amber for "warning", on the frozen columns (the record's identity, in
-    view wherever the sheet is scrolled) and on :data:`STATUS_SHOWN` (what is wrong): one element, two
-    expression rules on ``$AX2``, whole columns (Excel and LibreOffice apply them to appended rows).
-    Not on all 105 columns: LibreOffice builds and keeps the rule for every cell it covers, and the
-    whole-row form cost ~N s of a 20,000-row book's load (README "Performance", issue 9)."""
+    """Red rows for Status = "error", amber for "warning": one element, two expression rules on ``$AX2`` over
+    every column of the table, whole columns (Excel and LibreOffice apply them to appended rows).
+
+    Whole rows cost LibreOffice nothing measurable: 20,000 rows, loads side by side, this layout vs the same
+    rules on the frozen and Status / Reason Code / Message columns only, on the Status column only, or no
+    conditional formats at all were within the loads' noise (README "Performance", issue 9;
+    ``benchmarks/bench_recalc.py --variants``), so the accountant keeps the whole row coloured."""
     status = xl_col_to_name(spec.column_index(spec.status_column))
-    cols = list(range(frozen_columns(spec))) + [spec.column_index(h) for h in STATUS_SHOWN if h in spec.headers]
-    runs = column_runs(cols)
-    multi = " ".join(xl_range(1, a, MAX_ROW, b) for a, b in runs)
     for word, fmt in (("error", styles.red()), ("warning", styles.amber())):
-        ws.conditional_format(1, runs[0][0], MAX_ROW, runs[0][1], {
-            "type": "formula", "criteria": f'=${status}2="{word}"', "format": fmt, "multi_range": multi})
+        ws.conditional_format(1, 0, MAX_ROW, len(spec.headers) - 1, {
+            "type": "formula", "criteria": f'=${status}2="{word}"', "format": fmt})

@@ -396,8 +396,8 @@ def test_a_cell_where_the_template_now_has_its_table_is_refused(sample_master, t
 
 def _one_format_per_column(xml: str, last_col: str) -> str:
     """A table sheet's conditional formats as the template wrote them before issue 9's side-by-side measurement:
-    the status rules over every column of the table (``A2:DA1048576``), the lakh/crore pair once per amount
-    column (``ABS(BF2)`` on ``BF2:BF1048576``) rather than once over all of them."""
+    the status rules over every column of the table (``A2:DA1048576``, as now), the lakh/crore pair once per
+    amount column (``ABS(BF2)`` on ``BF2:BF1048576``) rather than once over all of them."""
     out = []
     for m in re.finditer(r'<conditionalFormatting sqref="([^"]*)">(.*?)</conditionalFormatting>', xml, re.S):
         sqref, body = m.group(1), m.group(2)
@@ -418,9 +418,9 @@ def _one_format_per_column(xml: str, last_col: str) -> str:
 
 
 def test_the_former_one_format_per_amount_column_is_still_the_templates(sample_master, tmp_path, capsys):
-    """Issue 9: a book built when the template wrote its status colours over all the table's columns and the
-    lakh/crore rules once per amount column is upgraded without taking those for the user's: nothing carried,
-    nothing left behind, and the Inward / Outward sheets hold only the template's (fewer) elements."""
+    """Issue 9: a book built when the template wrote the lakh/crore rules once per amount column is upgraded
+    without taking those for the user's (rules are compared relative to their range): nothing carried, nothing
+    left behind, and the Inward / Outward sheets hold only the template's (fewer) elements."""
     book = tmp_path / "client.xlsm"
     shutil.copy(sample_master, book)
     with Package(book) as pkg:
