@@ -120,10 +120,9 @@ def _cell_is(status: str, sqref: str) -> str:
 
 
 VARIANTS = {
-    "template": lambda st, am, at: st + am,
+    "template (status on every column, the amount pair in one element)": lambda st, am, at: st + am,
     "before (status on every column, a pair per amount column)":
         lambda st, am, at: _sqref(st, at["all"]) + _per_column(am),
-    "status on every column (A:last), amounts in one element": lambda st, am, at: _sqref(st, at["all"]) + am,
     "status on the frozen columns and Status, Reason Code, Message": lambda st, am, at: _sqref(st, at["shown"]) + am,
     "status on the Status column only": lambda st, am, at: _sqref(st, at["status"]) + am,
     "status as cellIs rules on the Status column only": lambda st, am, at: _cell_is(st, at["status"]) + am,
@@ -144,7 +143,8 @@ def variants(rows: int, tmp: Path, session: recalc.Session, rounds: int = 3) -> 
     alternately."""
     frame = synthetic.to_raw(synthetic.inward(rows, seed=rows, period=PERIOD))
     ctx = Context.make(RECIPIENT, PERIOD, as_of=dt.date(2026, 11, 5))
-    book = build_workbook(tmp / f"variants_{rows}.xlsm", frame, config=config.from_context(ctx), shared_formulas=True)
+    book = build_workbook(tmp / f"variants_{rows}.xlsm", frame, config=config.from_context(ctx),
+                          shared_formulas=True)
     part = "xl/worksheets/sheet3.xml"
     from ims_excel.template.build import INWARD
     from ims_excel.template.tables import column_runs, frozen_columns
@@ -152,9 +152,9 @@ def variants(rows: int, tmp: Path, session: recalc.Session, rounds: int = 3) -> 
 
     def whole(cols: list[int]) -> str:
         return " ".join(xl_range(1, a, 1_048_575, b) for a, b in column_runs(cols))
+    shown = list(range(frozen_columns(INWARD))) + [INWARD.column_index(h) for h in ("Status", "Reason Code", "Message")]
     at = {"all": whole(list(range(len(INWARD.headers)))), "status": whole([INWARD.column_index("Status")]),
-          "shown": whole(list(range(frozen_columns(INWARD))) + [INWARD.column_index(h) for h in ("Status", "Reason Code", "Message")]),
-          "rows": rows}
+          "shown": whole(shown), "rows": rows}
     with zipfile.ZipFile(book) as z:
         xml = z.read(part).decode("utf-8")
         bare, status, amounts = _cf_elements(xml)

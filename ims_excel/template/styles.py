@@ -95,7 +95,8 @@ class Styles:
         ``multi_range``), rather than one element and pair per column. Excel's own files compared with, from
         XlsxWriter's comparison set (``xlsxwriter/test/comparison/xlsx_files/``): ``cond_format07.xlsx`` (two
         rules in one element over a range), ``cond_format14.xlsx`` (``stopIfTrue="1"`` before ``operator``);
-        none of them holds a multi-range ``sqref``, which is ``multi_range``'s (unit test ``cond_format18``).
+        none of them holds a multi-range ``sqref``, which is ``multi_range``'s (its worksheet unit test
+        ``test_cond_format18.py``).
         LibreOffice loads both layouts in the same time (README "Performance", issue 9). Each formula is
         relative to the first range's top-left cell, as in every range the rule applies to; ``upgrade``
         compares rules that way (``leftovers.relative``), so a book with the per-column pairs keeps them as
