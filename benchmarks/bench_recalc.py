@@ -120,7 +120,7 @@ def _cell_is(status: str, sqref: str) -> str:
 
 
 VARIANTS = {
-    "template (status on every column, the amount pair in one element)": lambda st, am, at: st + am,
+    "template (whole-row status, one amount-pair element)": lambda st, am, at: st + am,
     "before (status on every column, a pair per amount column)":
         lambda st, am, at: _sqref(st, at["all"]) + _per_column(am),
     "status on the frozen columns and Status, Reason Code, Message": lambda st, am, at: _sqref(st, at["shown"]) + am,
