@@ -14,7 +14,10 @@ changed between versions); a comment at a cell the rebuilt sheet has no comment 
 name the rebuilt book lacks; a validation or conditional format whose rule (all but its
 range) the rebuilt sheet has nowhere; merged cells and hyperlinks the rebuilt sheet does not
 have. Rows inside the tables are the data that is moved across, and the Validation and
-History sheets are rewritten, so they are not compared.
+History sheets are rewritten, so they are not compared. The Rules sheet is the rule data of the version
+that wrote the book (protected, written whole by the template): its cells, and the defined names that
+point only into it, are that version's, never the user's — an earlier version's longer Rules sheet or a
+name it no longer uses (issue 9 replaced ``GSTINShapes``...) is left behind, not carried.
 
 :func:`find` gives each such thing with the XML it has in the old book, so that
 :mod:`ims_excel.book.additions` can carry it into the rebuilt one; :func:`left_behind` names them.
@@ -31,6 +34,22 @@ from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, u
 
 REWRITTEN = ("Validation", "History", "Liability")
 """Sheets that `process` (Validation, Liability) or `upgrade` (History) write whole: nothing of the user lives there."""
+TEMPLATE_OWNED = ("Rules",)
+"""Sheets the template writes whole and protects: the rule data of the version that wrote them. Neither their
+cells nor a defined name pointing only into them is the user's (an upgrade takes the new version's)."""
+_SHEET_OF_REF = re.compile(r"(?:'((?:[^']|'')+)'|([^\s!'(),=+*/&<>:\-^\[\]{}\"]+))!")
+
+
+def template_owned_name(ref: str) -> bool:
+    """True when a defined name's reference points only into :data:`TEMPLATE_OWNED` sheets.
+
+    >>> template_owned_name("Rules!$B$201:$P$201"), template_owned_name("'Rules'!$A$1")
+    (True, True)
+    >>> template_owned_name("Summary!$C$9"), template_owned_name("Rules!$A$1+Config!$B$2"), template_owned_name("42")
+    (False, False, False)
+    """
+    sheets = [(quoted.replace("''", "'") if quoted else plain) for quoted, plain in _SHEET_OF_REF.findall(ref)]
+    return bool(sheets) and all(s in TEMPLATE_OWNED for s in sheets)
 REL_COMMENTS = "/comments"
 TYPED = ", typed where the template has nothing"
 """Why a free cell is named as the user's."""
@@ -275,7 +294,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
     out: list[Leftover] = []
     old_sst, new_sst = shared_strings(old), shared_strings(new)
     for s in old.sheets():
-        if s.name in REWRITTEN or not s.part or not old.has(s.part):
+        if s.name in REWRITTEN or s.name in TEMPLATE_OWNED or not s.part or not old.has(s.part):
             continue
         ns = new.sheet(s.name)
         if ns is None or not new.has(ns.part):
@@ -314,7 +333,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                                     f"({_short(h.target or h.location)})", h))
     new_names = names(new)
     for key, n in names(old).items():
-        if key not in new_names and not n.name.startswith("_xlnm."):
+        if key not in new_names and not n.name.startswith("_xlnm.") and not template_owned_name(n.ref):
             out.append(Leftover("defined name", n.sheet, n.name, f"defined name {key} ({_short(n.ref)})", n))
     return out
 

@@ -441,3 +441,33 @@ def test_the_former_one_format_per_amount_column_is_still_the_templates(sample_m
     assert left_behind(latest_backup(book), book) == []
     with Package(book) as pkg:
         assert {s: pkg.text(part).count("<conditionalFormatting") for s, (part, _) in tables.items()} == rebuilt
+
+
+def test_an_earlier_versions_rules_sheet_and_names_are_not_the_users(sample_master, tmp_path, capsys):
+    """Issue 9 replaced the GSTIN shape ranges (``GSTINShapes``, ``GSTINOnes``...) by others and the Rules sheet
+    changed length: a book of the earlier version holds Rules cells where the rebuilt sheet has none and names the
+    rebuilt book lacks. They are that version's rule data (the sheet is protected and written whole), not the
+    user's: nothing carried, nothing refused, and the upgraded book has neither the old cells nor the old names.
+    A name of the user's own (into Summary) is still carried."""
+    with Package(sample_master) as pkg:
+        rules_part = pkg.sheet("Rules").part
+        last = max(int(r) for r in re.findall(r'<row r="(\d+)"', pkg.text(rules_part)))
+    far = last + 40
+
+    def earlier_version(e: dict) -> None:
+        e[rules_part] = _before(e[rules_part], "</sheetData>",
+                                f'<row r="{far}"><c r="B{far}"><v>1</v></c><c r="C{far}" t="inlineStr"><is><t>0123456789'
+                                "</t></is></c></row>")
+        e["xl/workbook.xml"] = _before(e["xl/workbook.xml"], "</definedNames>",
+                                       f'<definedName name="GSTINOnes">Rules!$B${far}:$P${far}</definedName>'
+                                       f"<definedName name=\"GSTINShapes\">'Rules'!$C${far}:$I${far}</definedName>"
+                                       '<definedName name="MyTotal">Summary!$C$9</definedName>')
+    book = _rewrite(sample_master, tmp_path / "client.xlsm", earlier_version)
+    assert main(["upgrade", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "Rules!" not in out and "GSTIN" not in out and "dropped" not in out, out
+    assert "carried: defined name MyTotal (Summary!$C$9)" in out, out
+    wb = parts(book)["xl/workbook.xml"].decode()
+    assert "GSTINOnes" not in wb and "GSTINShapes" not in wb and '<definedName name="MyTotal">' in wb
+    assert len(grid(book, "Rules")) < far
+    assert left_behind(latest_backup(book), book) == []
