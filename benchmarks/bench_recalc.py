@@ -2,6 +2,8 @@
 
     python benchmarks/bench_recalc.py [--rows 10000 100000] [--cli]
     python benchmarks/bench_recalc.py --formulas      # formula text per Inward row, column by column
+    python benchmarks/bench_recalc.py --rows 20000 --shared yes --against /path/to/other/checkout
+    python benchmarks/bench_recalc.py --variants --rows 20000   # conditional-format layouts, load side by side
 
 For each N: build the workbook from N synthetic records as a user types them
 (``synthetic.inward`` -> ``to_raw``: every section, action, period and flag,
@@ -18,12 +20,25 @@ whether time scales linearly; ``sheet_bytes_per_row``: the Inward sheet XML, unz
 holds it in a per-cell book (structured references) and as the shared formula holds it (A1),
 and the totals per row: the formula text a row of a small book carries.
 
+``--against DIR`` measures this tree and another checkout of the project (e.g. main in a ``git
+worktree``) side by side: the same records built into a book by each (the other one in a subprocess
+running its own code), then each book loaded and calculated ``--repeat`` times, alternately, in one
+LibreOffice session (a shared, noisy machine: compare within one run; the CPU seconds are soffice's),
+and each tree's formula text per row.
+
+``--variants`` builds one book (shared formulas) and rewrites the Inward sheet's conditional formats
+into the layouts of :data:`VARIANTS` (the template's; the one before issue 9's measurement: status colours
+over every column, the lakh/crore pair once per amount column; fewer columns; cellIs rules; table rows only;
+none), then loads each in LibreOffice without recalculating, three rounds in rotated order after one
+uncounted load, and prints the wall and soffice CPU seconds of each load and their means.
+
 Issue 9 measurements (2 shared cores, other jobs running): see README "Performance".
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -75,6 +90,102 @@ def formula_table() -> list[tuple[str, int, int]]:
             for c in inward.COMPUTED]
 
 
+def _cf_elements(xml: str) -> tuple[str, str, str]:
+    """(the Inward sheet without its conditional formats, the status element, the lakh/crore element)."""
+    found = re.findall(r"<conditionalFormatting\b.*?</conditionalFormatting>", xml, re.S)
+    status = next(e for e in found if "ABS(" not in e)
+    amounts = next(e for e in found if "ABS(" in e)
+    return re.sub(r"<conditionalFormatting\b.*?</conditionalFormatting>", "", xml, flags=re.S), status, amounts
+
+
+def _sqref(element: str, sqref: str) -> str:
+    return re.sub(r'sqref="[^"]*"', f'sqref="{sqref}"', element, count=1)
+
+
+def _per_column(amounts: str) -> str:
+    """The lakh/crore pair once per amount column (the template before issue 9's measurement)."""
+    from ims_excel.xlsx.package import col_index, col_letters
+
+    sqref = re.search(r'sqref="([^"]*)"', amounts).group(1)
+    first = re.match(r"[A-Z]+", sqref).group(0)
+    out = []
+    for rng in sqref.split():
+        a, b = (col_index(re.match(r"[A-Z]+", x).group(0)) for x in rng.split(":"))
+        for c in range(a, b + 1):
+            col = col_letters(c)
+            out.append(_sqref(amounts, f"{col}2:{col}1048576").replace(f"ABS({first}2)", f"ABS({col}2)"))
+    n = iter(range(3, 3 + 2 * len(out)))  # priorities after the two status rules, as the template numbered them
+    return re.sub(r'priority="\d+"', lambda m: f'priority="{next(n)}"', "".join(out))
+
+
+def _cell_is(status: str, sqref: str) -> str:
+    """The status rules as ``cellIs`` rules (``"error"`` / ``"warning"``) on ``sqref``, the Status column: a cellIs
+    rule colours the cell it tests, so it cannot colour the rest of the row."""
+    out = _sqref(status, sqref)
+    return re.sub(r'type="expression"( dxfId="\d+" priority="\d+")><formula>[^<]*="(\w+)"</formula>',
+                  r'type="cellIs"\1 operator="equal"><formula>"\2"</formula>', out)
+
+
+VARIANTS = {
+    "template (whole-row status, one amount-pair element)": lambda st, am, at: st + am,
+    "before (status on every column, a pair per amount column)":
+        lambda st, am, at: _sqref(st, at["all"]) + _per_column(am),
+    "status on the frozen columns and Status, Reason Code, Message": lambda st, am, at: _sqref(st, at["shown"]) + am,
+    "status on the Status column only": lambda st, am, at: _sqref(st, at["status"]) + am,
+    "status as cellIs rules on the Status column only": lambda st, am, at: _cell_is(st, at["status"]) + am,
+    "amounts a pair per column": lambda st, am, at: st + _per_column(am),
+    "ranges to the last table row, not whole columns":
+        lambda st, am, at: (st + am).replace("1048576", str(at["rows"] + 1)),
+    "no status rules": lambda st, am, at: am,
+    "no amount rules": lambda st, am, at: st,
+    "no conditional formats": lambda st, am, at: "",
+}
+"""Inward conditional-format layouts for ``--variants``: (the template's status element, its lakh/crore element,
+ranges and the row count) -> the elements the sheet holds."""
+
+
+def variants(rows: int, tmp: Path, session: recalc.Session, rounds: int = 3) -> dict[str, list[dict]]:
+    """{variant: [load seconds of each round]}: one book of ``rows`` synthetic Inward rows, its Inward sheet's
+    conditional formats rewritten per :data:`VARIANTS`, each loaded (not recalculated) ``rounds`` times,
+    alternately."""
+    frame = synthetic.to_raw(synthetic.inward(rows, seed=rows, period=PERIOD))
+    ctx = Context.make(RECIPIENT, PERIOD, as_of=dt.date(2026, 11, 5))
+    book = build_workbook(tmp / f"variants_{rows}.xlsm", frame, config=config.from_context(ctx),
+                          shared_formulas=True)
+    part = "xl/worksheets/sheet3.xml"
+    from ims_excel.template.build import INWARD
+    from ims_excel.template.tables import column_runs, frozen_columns
+    from xlsxwriter.utility import xl_range
+
+    def whole(cols: list[int]) -> str:
+        return " ".join(xl_range(1, a, 1_048_575, b) for a, b in column_runs(cols))
+    shown = list(range(frozen_columns(INWARD))) + [INWARD.column_index(h) for h in ("Status", "Reason Code", "Message")]
+    at = {"all": whole(list(range(len(INWARD.headers)))), "status": whole([INWARD.column_index("Status")]),
+          "shown": whole(shown), "rows": rows}
+    with zipfile.ZipFile(book) as z:
+        xml = z.read(part).decode("utf-8")
+        bare, status, amounts = _cf_elements(xml)
+        k = bare.index("<dataValidations")
+        books = {}
+        for i, (name, make) in enumerate(VARIANTS.items()):
+            books[name] = tmp / f"variant_{i}.xlsm"
+            with zipfile.ZipFile(books[name], "w", zipfile.ZIP_DEFLATED) as w:
+                for info in z.infolist():
+                    data = (bare[:k] + make(status, amounts, at) + bare[k:]).encode() if info.filename == part \
+                        else z.read(info.filename)
+                    w.writestr(zipfile.ZipInfo(info.filename, info.date_time), data, zipfile.ZIP_DEFLATED)
+    out: dict[str, list[dict]] = {name: [] for name in books}
+    names = list(books)
+    session.load_seconds(books[names[0]])  # a first load warms soffice up: not counted
+    for r in range(rounds):  # each round in another order (rotated, every other one reversed): no variant
+        order = names[r % len(names):] + names[:r % len(names)]  # always follows the same one
+        for name in order[::-1] if r % 2 else order:
+            out[name].append(dict(session.load_seconds(books[name])))
+            print(f"round {r + 1}  {name:62s} load={out[name][-1]['load']:.1f}  load_cpu={out[name][-1]['load_cpu']:.1f}",
+                  flush=True)
+    return out
+
+
 def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool, shared: bool) -> dict:
     frame = synthetic.to_raw(synthetic.inward(rows, seed=rows, period=PERIOD))
     ctx = Context.make(RECIPIENT, PERIOD, as_of=dt.date(2026, 11, 5))
@@ -105,15 +216,74 @@ def bench(rows: int, tmp: Path, session: recalc.Session, cli: bool, shared: bool
     return out
 
 
+_BUILD_OTHER = """
+import datetime as dt, sys
+from pathlib import Path
+from tests.support import synthetic
+from ims_excel.engine import Context
+from ims_excel.template import config
+from ims_excel.template.build import build_workbook
+rows, out, shared = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "yes"
+frame = synthetic.to_raw(synthetic.inward(rows, seed=rows, period={period!r}))
+ctx = Context.make({recipient!r}, {period!r}, as_of=dt.date(2026, 11, 5))
+build_workbook(out, frame, config=config.from_context(ctx), shared_formulas=shared)
+"""
+
+
+def _formula_totals(tree: Path) -> str:
+    """``--formulas``' total line, as ``tree``'s own code gives it."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, str(tree / "benchmarks" / "bench_recalc.py"), "--formulas"],
+                         cwd=tree, env=_env(tree), capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def _env(tree: Path) -> dict:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def side_by_side(rows: int, other: Path, shared: bool, repeat: int, tmp: Path) -> None:
+    """This tree's book and ``other``'s, the same records, loaded and calculated alternately in one session."""
+    import subprocess
+
+    books = {}
+    for name, tree in (("this", REPO), ("other", other)):
+        t0 = time.perf_counter()
+        books[name] = tmp / f"{name}_{rows}.xlsm"
+        subprocess.run([sys.executable, "-c", _BUILD_OTHER.format(period=PERIOD, recipient=RECIPIENT), str(rows),
+                        str(books[name]), "yes" if shared else "no"], cwd=tree, env=_env(tree), check=True)
+        print(f"{name}: {tree}  build_s={time.perf_counter() - t0:.1f}  file_mb={books[name].stat().st_size / 1e6:.1f}"
+              f"  {_formula_totals(tree)}", flush=True)
+    with recalc.Session(timeout=3600) as lo:
+        for i in range(repeat):
+            for name in ("other", "this") if i % 2 == 0 else ("this", "other"):
+                lo.values(books[name], sheets=["Summary"])
+                print(f"{name} run {i + 1}: " + "  ".join(f"{k}={v:.2f}" for k, v in lo.last_seconds.items()),
+                      flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--cli", action="store_true", help="also time soffice --convert-to")
     parser.add_argument("--shared", choices=["no", "yes", "both"], default="both",
                         help="column formulas stored per cell, as shared formulas, or both (default)")
+    parser.add_argument("--variants", action="store_true",
+                        help="load the Inward conditional-format layouts side by side (first --rows) and stop")
     parser.add_argument("--formulas", action="store_true",
                         help="print the formula text per Inward row, column by column, and stop")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout of the project: measure both side by side (one LibreOffice session)")
+    parser.add_argument("--repeat", type=int, default=2, help="with --against: loads of each book, alternately")
     args = parser.parse_args(argv)
+    if args.against is not None:
+        with tempfile.TemporaryDirectory(prefix="ims-bench-") as tmp:
+            for n in args.rows:
+                side_by_side(n, args.against.resolve(), args.shared != "no", args.repeat, Path(tmp))
+        return 0
     if args.formulas:
         table = formula_table()
         for header, chars, a1 in sorted(table, key=lambda t: -t[1]):
@@ -122,6 +292,13 @@ def main(argv: list[str] | None = None) -> int:
               f"  ({len(table)} formula columns; bytes as stored per cell / as the shared A1 formula)")
         return 0
     with tempfile.TemporaryDirectory(prefix="ims-bench-") as tmp, recalc.Session(timeout=1800) as lo:
+        if args.variants:
+            res = variants(args.rows[0], Path(tmp), lo)
+            print(f"mean of {len(next(iter(res.values())))} loads, seconds: wall / soffice CPU")
+            for name, runs in res.items():
+                print(f"{name:62s} {sum(x['load'] for x in runs) / len(runs):6.1f} "
+                      f"{sum(x['load_cpu'] for x in runs) / len(runs):6.1f}")
+            return 0
         modes = {"no": [False], "yes": [True], "both": [False, True]}[args.shared]
         for n in args.rows:
             for shared in modes:

@@ -72,6 +72,78 @@ FORMAT = r"[0-9]{2}[0-9A-Z]{13}"
 at all; :func:`valid` decides the rest record by record."""
 
 
+def _contribution(value: int, weight: int) -> int:
+    """Luhn mod-36 contribution of a character of ``value`` (its place in :data:`ALPHABET`) at weight
+    ``weight``: the digits of the product in base 36 added up; its place in :data:`CHECK_ORDERS`.
+
+    >>> CHECK_ORDERS[0] == ALPHABET, CHECK_ORDERS[1]
+    (True, '0I1J2K3L4M5N6O7P8Q9RASBTCUDVEWFXGYHZ')
+    >>> all(CHECK_ORDERS[i].index(ch) == _contribution(ALPHABET.index(ch), WEIGHTS[i])
+    ...     for i in range(14) for ch in ALPHABET)
+    True
+    """
+    p = value * weight
+    return p // 36 + p % 36
+
+
+CHECK_ORDERS: tuple[str, ...] = tuple("".join(sorted(ALPHABET, key=lambda ch: _contribution(ALPHABET.index(ch), w)))
+                                      for w in WEIGHTS[:14])
+"""Per position 1-14, :data:`ALPHABET` in the order of the character's Luhn contribution at that
+position's weight: a character's place in its position's string (0-based) IS its contribution, so the
+workbook sums one FIND per position (``formulas.gstin_check_char``) instead of value, product,
+INT and MOD."""
+
+def _atoms(position: int) -> list[str]:
+    """The characters of :data:`ALPHABET` grouped by the shapes that allow them at ``position``
+    (0-based): two characters of one group are allowed by exactly the same shapes there."""
+    groups: dict[tuple[bool, ...], str] = {}
+    for ch in ALPHABET:
+        key = tuple(ch in sets[position] for sets in SHAPES.values())
+        groups[key] = groups.get(key, "") + ch
+    return list(groups.values())
+
+
+_ATOMS = [_atoms(i) for i in range(14)]  # the 15th allows any character in every shape
+ATOM_CODES: tuple[str, ...] = tuple("".join(chr(48 + next(k for k, a in enumerate(atoms) if ch in a))
+                                            for ch in ALPHABET) for atoms in _ATOMS)
+"""Per position 1-14, one character per :data:`ALPHABET` character: ``"0"`` + the number of its group
+(characters allowed by the same shapes at that position: digits and letters, or finer where a shape
+wants ``9``, a registration count, ``N``, ``Z`` ...)."""
+
+ATOM_WEIGHTS: tuple[int, ...] = tuple(int(np.prod([len(a) for a in _ATOMS[:i]])) if len(_ATOMS[i]) > 1 else 0
+                                      for i in range(14))
+"""Mixed-radix place of each position 1-14 in :func:`shape_key` (0 where all characters are alike)."""
+
+
+def shape_key(first14: str) -> int:
+    """One number for the groups of the first 14 characters (``0-9A-Z`` only): the sum over positions of
+    ``ord(ATOM_CODES[i][ALPHABET.index(ch)]) * ATOM_WEIGHTS[i]``, what the workbook's one SUMPRODUCT
+    works out (``formulas.gstin_valid``). Two texts of one key fit exactly the same shapes.
+
+    >>> len(SHAPE_KEYS), shape_key("27AAACR5055K1Z") in SHAPE_KEYS, shape_key("27AAACR5055K1K") in SHAPE_KEYS
+    (121, True, False)
+    >>> all((shape_key(g[:14]) in SHAPE_KEYS) == bool(SHAPE_RE.fullmatch(g))
+    ...     for g in ["9917USA29001OSH", "8817USA29001OSK", "0717UNO12345UNL", "0717UNO12345OSL", "07DELA12345A1Z7"])
+    True
+    """
+    return sum(ord(ATOM_CODES[i][ALPHABET.index(ch)]) * ATOM_WEIGHTS[i] for i, ch in enumerate(first14[:14]))
+
+
+def _shape_keys() -> tuple[int, ...]:
+    import itertools
+
+    keys = set()
+    for sets in SHAPES.values():
+        choices = [[a[0] for a in atoms if a[0] in sets[i]] for i, atoms in enumerate(_ATOMS)]
+        keys.update(shape_key("".join(t)) for t in itertools.product(*choices))
+    return tuple(sorted(keys))
+
+
+SHAPE_KEYS: tuple[int, ...] = _shape_keys()
+"""The :func:`shape_key` of every text some registration shape allows (a group is allowed by a shape or
+not as a whole): a text of ``0-9A-Z`` fits :data:`SHAPES` exactly when its key is here."""
+
+
 def check_char(first14: str) -> str:
     """The 15th character of a GSTIN whose first 14 characters are given."""
     total = 0
@@ -138,5 +210,6 @@ def expected(values: pd.Series) -> pd.Series:
     return values.astype(str).map(fixed)
 
 
-__all__ = ["ALPHABET", "FORMAT", "SHAPES", "SHAPE_RE", "WEIGHTS", "check_char", "check_ok", "expected",
-           "format_ok", "is_valid", "state_code", "STATE_CODES", "valid"]
+__all__ = ["ALPHABET", "ATOM_CODES", "ATOM_WEIGHTS", "CHECK_ORDERS", "FORMAT", "SHAPES", "SHAPE_KEYS", "SHAPE_RE",
+           "WEIGHTS", "check_char", "check_ok", "expected", "format_ok", "is_valid", "shape_key", "state_code",
+           "STATE_CODES", "valid"]

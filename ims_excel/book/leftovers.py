@@ -14,7 +14,10 @@ changed between versions); a comment at a cell the rebuilt sheet has no comment 
 name the rebuilt book lacks; a validation or conditional format whose rule (all but its
 range) the rebuilt sheet has nowhere; merged cells and hyperlinks the rebuilt sheet does not
 have. Rows inside the tables are the data that is moved across, and the Validation and
-History sheets are rewritten, so they are not compared.
+History sheets are rewritten, so they are not compared. The Rules sheet is the rule data of the version
+that wrote the book (protected, written whole by the template): its cells, and the defined names that
+point only into it, are that version's, never the user's — an earlier version's longer Rules sheet or a
+name it no longer uses (issue 9 replaced ``GSTINShapes``...) is left behind, not carried.
 
 :func:`find` gives each such thing with the XML it has in the old book, so that
 :mod:`ims_excel.book.additions` can carry it into the rebuilt one; :func:`left_behind` names them.
@@ -31,6 +34,22 @@ from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, u
 
 REWRITTEN = ("Validation", "History", "Liability")
 """Sheets that `process` (Validation, Liability) or `upgrade` (History) write whole: nothing of the user lives there."""
+TEMPLATE_OWNED = ("Rules",)
+"""Sheets the template writes whole and protects: the rule data of the version that wrote them. Neither their
+cells nor a defined name pointing only into them is the user's (an upgrade takes the new version's)."""
+_SHEET_OF_REF = re.compile(r"(?:'((?:[^']|'')+)'|([^\s!'(),=+*/&<>:\-^\[\]{}\"]+))!")
+
+
+def template_owned_name(ref: str) -> bool:
+    """True when a defined name's reference points only into :data:`TEMPLATE_OWNED` sheets.
+
+    >>> template_owned_name("Rules!$B$201:$P$201"), template_owned_name("'Rules'!$A$1")
+    (True, True)
+    >>> template_owned_name("Summary!$C$9"), template_owned_name("Rules!$A$1+Config!$B$2"), template_owned_name("42")
+    (False, False, False)
+    """
+    sheets = [(quoted.replace("''", "'") if quoted else plain) for quoted, plain in _SHEET_OF_REF.findall(ref)]
+    return bool(sheets) and all(s in TEMPLATE_OWNED for s in sheets)
 REL_COMMENTS = "/comments"
 TYPED = ", typed where the template has nothing"
 """Why a free cell is named as the user's."""
@@ -153,14 +172,54 @@ def sheet_comments(pkg: Package, part: str) -> dict[str, Comment]:
 
 def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
     """{rule without its range: (range, the element)} of a sheet's ``dataValidation`` / ``conditionalFormatting``
-    elements."""
+    elements.
+
+    A conditional format's formulas are keyed relative to the top-left cell of its range (:func:`relative`):
+    ``ABS(BF2)>=100000`` on ``BF2:BF1048576`` is the same rule as ``ABS(BE2)>=100000`` on
+    ``BE2:BH1048576 CM2:CP1048576``, so a book whose template wrote one element per amount column still has
+    the template's own formats when the rebuilt one writes one element over all of them.
+    """
     out = {}
     for m in re.finditer(rf"<{tag}\b([^>]*?)(?:/>|>(.*?)</{tag}>)", xml, re.S):
         sqref = re.search(r'\bsqref="([^"]*)"', m.group(1))
         rest = re.sub(r'\s*\bsqref="[^"]*"', "", m.group(1)) + (m.group(2) or "")
         rest = re.sub(r'\s(priority|dxfId|xr:uid)="[^"]*"', "", rest)  # renumbered between builds
+        if tag == "conditionalFormatting" and sqref:
+            rest = re.sub(r"(<formula>)(.*?)(</formula>)",
+                          lambda f: f.group(1) + relative(f.group(2), sqref.group(1)) + f.group(3), rest, flags=re.S)
         out[rest] = (sqref.group(1) if sqref else "", m.group(0))
     return out
+
+
+_A1 = re.compile(r"(&quot;.*?&quot;|\"[^\"]*\")|(?<![A-Za-z0-9_.$])(\$?)([A-Z]{1,3})(\$?)([0-9]+)(?![A-Za-z0-9_(.])")
+
+
+def relative(formula: str, sqref: str) -> str:
+    """``formula`` (A1, as a ``<formula>`` element holds it) with its relative references written as offsets from
+    the top-left cell of ``sqref``'s first range (R1C1-like); text in quotes is left alone.
+
+    >>> relative('ABS(BF2)&gt;=100000', "BF2:BF1048576") == relative('ABS(BE2)&gt;=100000', "BE2:BH9 CM2:CP9")
+    True
+    >>> relative('$AX2="error"', "A2:DA1048576"), relative('$AX2="error"', "AX2:AZ9")
+    ('R[0]C50="error"', 'R[0]C50="error"')
+    >>> relative('LOG10(A1)+$B$3', "A1")
+    'LOG10(R[0]C[0])+R3C2'
+    """
+    first = re.match(r"\$?([A-Z]{1,3})\$?([0-9]+)", sqref.strip())
+    if not first:
+        return formula
+    col0, row0 = col_index(first.group(1)), int(first.group(2))
+
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(1)
+        col, row = col_index(m.group(3)), int(m.group(5))
+        if col > 16384 or row > 1048576:
+            return m.group(0)
+        r = f"R{row}" if m.group(4) else f"R[{row - row0}]"
+        c = f"C{col}" if m.group(2) else f"C[{col - col0}]"
+        return r + c
+    return _A1.sub(one, formula)
 
 
 @dataclass
@@ -235,7 +294,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
     out: list[Leftover] = []
     old_sst, new_sst = shared_strings(old), shared_strings(new)
     for s in old.sheets():
-        if s.name in REWRITTEN or not s.part or not old.has(s.part):
+        if s.name in REWRITTEN or s.name in TEMPLATE_OWNED or not s.part or not old.has(s.part):
             continue
         ns = new.sheet(s.name)
         if ns is None or not new.has(ns.part):
@@ -274,7 +333,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                                     f"({_short(h.target or h.location)})", h))
     new_names = names(new)
     for key, n in names(old).items():
-        if key not in new_names and not n.name.startswith("_xlnm."):
+        if key not in new_names and not n.name.startswith("_xlnm.") and not template_owned_name(n.ref):
             out.append(Leftover("defined name", n.sheet, n.name, f"defined name {key} ({_short(n.ref)})", n))
     return out
 

@@ -59,35 +59,56 @@ def quote(value: str) -> str:
 def gstin_valid(ref: str, expected: str | None = None) -> str:
     """TRUE when ``ref`` holds a valid GSTIN: ``ims_excel.gstin.valid`` as a formula (issue 12.3).
 
-    15 characters; the state code in ``GSTINStates``; the characters, position by position,
-    allowed by one of the registration shapes (``GSTINShapes``: one column per shape, one row per
-    position, each cell the allowed characters); the Luhn mod-36 check character
-    (:func:`gstin_check_char`). The Rules-sheet names are laid out from ``gstin.SHAPES`` and the
-    ``STATE_CODES``, so the rule is written once. Upper case only, as the portal
-    writes GSTINs. O(1): SUMPRODUCT over 15 x 7 cells, which Excel and LibreOffice evaluate as
-    arrays without CSE. ``expected``: a cell holding :func:`gstin_expected` of ``ref`` (a row's
-    helper column), compared with ``ref`` instead of working the check character out again.
+    Cheapest test first, each behind an IF (which evaluates only the branch it takes, in Excel and
+    LibreOffice alike):
+
+    1. ``EXACT(ref, expected)``: ``expected`` is :func:`gstin_expected` of ``ref`` (the first 14
+       characters and the right check character, "" unless those 14 are ``0-9A-Z``), so this alone
+       says 15 characters, all of ``0-9A-Z`` (upper case, as the portal writes GSTINs), and the Luhn
+       mod-36 check character right;
+    2. the state code in ``GSTINStates`` (``gstin.STATE_CODES``);
+    3. the registration shape (``gstin.SHAPES``), for a text now known to be ``0-9A-Z``: one SUMPRODUCT
+       over positions 1-14 works out ``gstin.shape_key`` (per position the group of the character,
+       ``GSTINAtomCodes``, at its mixed-radix place, ``GSTINAtomWeights``), which MATCH finds among
+       the keys of the registrations (``GSTINShapeKeys``).
+
+    The Rules-sheet names are laid out from ``ims_excel.gstin`` (``rules_sheet._write_gstin``), so the
+    rule is written once; SUMPRODUCT evaluates its arrays without CSE in Excel and LibreOffice.
+    ``expected``: a cell holding :func:`gstin_expected` of ``ref`` (a row's helper column); without it
+    the check character is worked out here.
     """
-    shape = f"SUMPRODUCT(--(MMULT(GSTINOnes,--ISNUMBER(FIND(MID({ref},GSTINPositions,1),GSTINShapes)))=15))>0"
-    return (f"IFERROR(AND(LEN({ref})=15,ISNUMBER(MATCH(LEFT({ref},2),GSTINStates,0)),{shape},"
-            f"{f'EXACT({ref},{expected})' if expected else f'EXACT(MID({ref},15,1),{gstin_check_char(ref)})'}),FALSE)")
+    if expected is None:
+        expected = _expected_text(ref)
+    key = (f"SUMPRODUCT(CODE(MID(GSTINAtomCodes,FIND(MID({ref},GSTINCheckPositions,1),{quote(ALPHABET)}),1))"
+           f"*GSTINAtomWeights)")
+    shape = f"ISNUMBER(MATCH({key},GSTINShapeKeys,0))"
+    return (f"IFERROR(IF(EXACT({ref},{expected}),"
+            f"IF(ISNUMBER(MATCH(LEFT({ref},2),GSTINStates,0)),{shape},FALSE),FALSE),FALSE)")
+
+
+def _expected_text(ref: str) -> str:
+    return f'IF(LEN({ref})>=14,LEFT({ref},14)&{gstin_check_char(ref)},"")'
 
 
 def gstin_expected(ref: str) -> str:
     """``ref`` with the right check character (its first 14 characters and :func:`gstin_check_char`),
-    "" when shorter than 14 characters or one of them is not in ``0-9A-Z`` (``gstin.expected``)."""
-    return f'IFERROR(IF(LEN({ref})>=14,LEFT({ref},14)&{gstin_check_char(ref)},""),"")'
+    "" when shorter than 14 characters or one of them is not in ``0-9A-Z`` (``gstin.expected``; the
+    15th character and any after it are not read)."""
+    return f'IFERROR({_expected_text(ref)},"")'
 
 
 def gstin_check_char(ref: str) -> str:
     """The right 15th character for the first 14 characters of ``ref`` (an error if one of
-    them is not in ``0-9A-Z``): ``gstin.check_char`` as a formula. Value = position in ``0-9A-Z``,
-    weight ``GSTINWeights`` (1 on odd, 2 on even positions, 0 on the 15th), contribution
-    INT(p/36)+MOD(p,36), check = MOD(36-MOD(sum,36),36)."""
+    them is not in ``0-9A-Z``): ``gstin.check_char`` as a formula. A character's place in its
+    position's ``GSTINCheckOrders`` string (``gstin.CHECK_ORDERS``) is its Luhn mod-36 contribution
+    plus one, so the sum of the 14 FINDs less 14 is the Luhn sum and the check is its negative mod 36.
+
+    >>> gstin_check_char("A1")
+    'MID("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",MOD(14-SUMPRODUCT(FIND(MID(A1,GSTINCheckPositions,1),GSTINCheckOrders)),36)+1,1)'
+    """
     alphabet = quote(ALPHABET)
-    p = f"(FIND(MID({ref},GSTINPositions,1),{alphabet})-1)*GSTINWeights"
-    total = f"SUMPRODUCT(INT({p}/36)+MOD({p},36))"
-    return f"MID({alphabet},MOD(36-MOD({total},36),36)+1,1)"
+    total = f"SUMPRODUCT(FIND(MID({ref},GSTINCheckPositions,1),GSTINCheckOrders))"
+    return f"MID({alphabet},MOD(14-{total},36)+1,1)"
 
 
 def check_formula(formula: str, *, per_row_table: str | None = None) -> list[str]:

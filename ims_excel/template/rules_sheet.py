@@ -21,8 +21,9 @@ Besides ``Rules`` and ``Codes``:
   the ``Original Action``: ``rowlogic.ORIGINAL_STATES``), ``RecordRuleRows`` and ``RecordRules``: the
   record kind D1-D18 (:func:`record_rule_grid`, ``engine.classify.record_kinds`` over every combination);
 * name ``QRMPDay22States``: the states whose QRMP GSTR-3B is due on the 22nd;
-* names ``GSTINPositions``, ``GSTINWeights``, ``GSTINShapes``, ``GSTINOnes``, ``GSTINStates``: the GSTIN rule
-  (ranges, not array constants: a shared formula may not hold one);
+* names ``GSTINCheckPositions``, ``GSTINCheckOrders``, ``GSTINAtomCodes``, ``GSTINAtomWeights``,
+  ``GSTINShapeKeys``, ``GSTINStates``: the GSTIN rule (ranges, not array constants: a shared formula may
+  not hold one);
 * ``Param_<name>`` also for nested scalars (``Param_cutoff_164_month``) and, for
   period parameters, ``Param_<name>_index`` (year*12 + month - 1).
 """
@@ -152,37 +153,41 @@ def addback_frame(book: RuleBook) -> pd.DataFrame:
 
 
 def _write_gstin(workbook: Any, ws: Any, styles: Styles, top: int) -> None:
-    """The GSTIN rule (``ims_excel.gstin``) as names for ``formulas.gstin_valid``: ``GSTINPositions``
-    (1-15, a column), ``GSTINWeights`` (Luhn mod-36 weights), ``GSTINShapes`` (allowed characters per
-    position, one column per registration shape), ``GSTINOnes`` (a row of 15 ones) and ``GSTINStates``."""
-
-    ws.write(top - 1, 0, "GSTIN rule (ims_excel/gstin.py): allowed characters per position and shape",
-             styles.subtitle())
+    """The GSTIN rule (``ims_excel.gstin``) as names for ``formulas.gstin_expected`` and
+    ``formulas.gstin_valid`` (ranges, not array constants: a shared formula may not hold one):
+    ``GSTINCheckPositions`` (1-14), ``GSTINCheckOrders`` (``gstin.CHECK_ORDERS``), ``GSTINAtomCodes`` and
+    ``GSTINAtomWeights`` (``gstin.ATOM_CODES`` / ``ATOM_WEIGHTS``), ``GSTINShapeKeys``
+    (``gstin.SHAPE_KEYS``) and ``GSTINStates``. The allowed characters of every position and shape
+    (``gstin.SHAPES``), which the groups and keys are worked out from, are shown beside, for people."""
     names = list(gstin.SHAPES)
-    for j, h in enumerate(["position", "weight", *names]):
+    ws.write(top - 1, 0, "GSTIN rule (ims_excel/gstin.py): per position the check order, the character "
+             "groups and weights of the shape key, and the allowed characters per shape", styles.subtitle())
+    for j, h in enumerate(["position", "check order", "groups", "weight", *names]):
         ws.write(top, j, h, styles.header())
     for i in range(15):
         ws.write_number(top + 1 + i, 0, i + 1)
-        ws.write_number(top + 1 + i, 1, gstin.WEIGHTS[i])
-        for j, name in enumerate(names, start=2):
+        if i < 14:
+            ws.write_string(top + 1 + i, 1, gstin.CHECK_ORDERS[i])
+            ws.write_string(top + 1 + i, 2, gstin.ATOM_CODES[i])
+            ws.write_number(top + 1 + i, 3, gstin.ATOM_WEIGHTS[i])
+        for j, name in enumerate(names, start=4):
             ws.write_string(top + 1 + i, j, gstin.SHAPES[name][i])
-    first, last = top + 2, top + 16  # 1-based rows of positions 1 and 15
-    col = lambda j: chr(ord("A") + j)  # noqa: E731
-    workbook.define_name("GSTINPositions", f"=Rules!$A${first}:$A${last}")
-    workbook.define_name("GSTINWeights", f"=Rules!$B${first}:$B${last}")
-    workbook.define_name("GSTINShapes", f"=Rules!$C${first}:${col(1 + len(names))}${last}")
-    ones = top + 17
-    ws.write(ones, 0, "GSTINOnes", styles.header())
-    for j in range(1, 16):
-        ws.write_number(ones, j, 1)
-    workbook.define_name("GSTINOnes", f"=Rules!$B${ones + 1}:${col(15)}${ones + 1}")
-    top = ones + 3
-    ws.write(top - 1, 0, "GST state codes a GSTIN may start with", styles.subtitle())
+    first, last = top + 2, top + 15  # 1-based rows of positions 1 and 14
+    for name, c in (("GSTINCheckPositions", "A"), ("GSTINCheckOrders", "B"), ("GSTINAtomCodes", "C"),
+                    ("GSTINAtomWeights", "D")):
+        workbook.define_name(name, f"=Rules!${c}${first}:${c}${last}")
+    top = top + 19
+    ws.write(top - 1, 0, "GST state codes a GSTIN may start with; the shape keys of the registrations",
+             styles.subtitle())
     ws.write(top, 0, "GSTINStates", styles.header())
+    ws.write(top, 1, "GSTINShapeKeys", styles.header())
     codes = list(gstin.STATE_CODES)
     for i, c in enumerate(codes, start=top + 1):
         ws.write_string(i, 0, c)
+    for i, k in enumerate(gstin.SHAPE_KEYS, start=top + 1):
+        ws.write_number(i, 1, k)
     workbook.define_name("GSTINStates", f"=Rules!$A${top + 2}:$A${top + 1 + len(codes)}")
+    workbook.define_name("GSTINShapeKeys", f"=Rules!$B${top + 2}:$B${top + 1 + len(gstin.SHAPE_KEYS)}")
 
 
 def _write_record_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook, top: int) -> int:

@@ -16,9 +16,9 @@ Indian grouping (lakh/crore) has no built-in Excel format.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 
 INDIAN_AMOUNT = r"[>=10000000]##\,##\,##\,##0.00;[>=100000]##\,##\,##0.00;##,##0.00"
 SIGNED_AMOUNT = "#,##0.00"
@@ -85,14 +85,31 @@ class Styles:
         """A locked summary cell (amounts are signed)."""
         return self.get(num_format=NUM_FORMATS[_signed(kind)], locked=True, bold=bold, border=1)
 
-    def indian_grouping(self, ws: Any, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
-        """Lakh/crore grouping for signed amounts in a range (0-based, inclusive), by conditional format."""
+    def indian_grouping(self, ws: Any, first_row: int, first_col: int, last_row: int, last_col: int,
+                        more: Sequence[tuple[int, int]] = ()) -> None:
+        """Lakh/crore grouping for signed amounts in a range (0-based, inclusive), by conditional format;
+        ``more``: further (first column, last column) runs on the same rows, held by the same two rules.
 
+        One ``<conditionalFormatting>`` with a multi-range ``sqref`` (``BE2:BH1048576 CM2:CP1048576 ...``) and
+        one pair of rules, as Excel keeps a format applied to several ranges at once (XlsxWriter's
+        ``multi_range``), rather than one element and pair per column. Excel's own files compared with, from
+        XlsxWriter's comparison set (``xlsxwriter/test/comparison/xlsx_files/``): ``cond_format07.xlsx`` (two
+        rules in one element over a range), ``cond_format14.xlsx`` (``stopIfTrue="1"`` before ``operator``);
+        none of them holds a multi-range ``sqref``, which is ``multi_range``'s (its worksheet unit test
+        ``test_cond_format18.py``).
+        LibreOffice loads both layouts in the same time (README "Performance", issue 9). Each formula is
+        relative to the first range's top-left cell, as in every range the rule applies to; ``upgrade``
+        compares rules that way (``leftovers.relative``), so a book with the per-column pairs keeps them as
+        the template's.
+        """
         ref = xl_rowcol_to_cell(first_row, first_col)
+        ranges = [(first_col, last_col), *more]
+        multi = " ".join(xl_range(first_row, a, last_row, b) for a, b in ranges)
         for limit, pattern in ((10_000_000, CRORE), (100_000, LAKH)):
             ws.conditional_format(first_row, first_col, last_row, last_col, {
                 "type": "formula", "criteria": f"=ABS({ref})>={limit}",
-                "format": self.get(num_format=pattern), "stop_if_true": True})
+                "format": self.get(num_format=pattern), "stop_if_true": True,
+                **({"multi_range": multi} if more else {})})
 
     def red(self) -> Any:
         return self.get(bg_color=RED_FILL, font_color=RED_FONT)

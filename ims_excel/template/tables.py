@@ -271,20 +271,20 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
             for i in range(2, rows + 1):
                 ws.write_formula(i, spec.column_index(c.header), SHARE_MARKER, fmt)
     if spec.status_column and spec.status_column in spec.headers:
-        _status_colours(ws, styles, spec, ncols)
+        _status_colours(ws, styles, spec)
+    runs = column_runs([spec.column_index(c.header) for c in spec.computed if c.kind == "amount"])
+    if runs:
+        styles.indian_grouping(ws, 1, runs[0][0], MAX_ROW, runs[0][1], more=runs[1:])
     for c in spec.computed:
         j = spec.column_index(c.header)
         options = {"level": 1, "hidden": True} if c.helper else {}
         ws.set_column(j, j, c.width or 14, styles.computed(c.kind), options)
-        if c.kind == "amount":
-            styles.indian_grouping(ws, 1, j, MAX_ROW, j)
         if c.doc:
             ws.write_comment(0, j, c.doc, {"author": "ims_excel", "x_scale": 1.6})
     if any(c.helper for c in spec.computed):  # the outline's [+] button, right of the helper group
         ws.set_column(ncols, ncols, None, None, {"collapsed": True})
     ws.set_row(0, 45)
-    key = "Document Number" if "Document Number" in spec.headers else spec.headers[0]
-    ws.freeze_panes(1, spec.column_index(key) + 1)  # the header row and the columns up to the document number
+    ws.freeze_panes(1, frozen_columns(spec))  # the header row and the columns up to the document number
     ws.ignore_errors(_ignored_errors(spec))
     ws.set_landscape()
     ws.set_paper(9)
@@ -336,8 +336,36 @@ def _write_column(ws: Any, j: int, values: Sequence | None, fmt: Any, kind: str)
                 write(i, j, v, fmt)
 
 
-def _status_colours(ws: Any, styles: Styles, spec: TableSpec, ncols: int) -> None:
+def frozen_columns(spec: TableSpec) -> int:
+    """How many columns the sheet keeps in view when scrolled right: those up to Document Number."""
+    key = "Document Number" if "Document Number" in spec.headers else spec.headers[0]
+    return spec.column_index(key) + 1
+
+
+def column_runs(cols: Sequence[int]) -> list[tuple[int, int]]:
+    """Adjacent column indexes as (first, last) runs.
+
+    >>> column_runs([56, 57, 58, 59, 90, 91, 101])
+    [(56, 59), (90, 91), (101, 101)]
+    """
+    out: list[tuple[int, int]] = []
+    for j in sorted(cols):
+        if out and j == out[-1][1] + 1:
+            out[-1] = (out[-1][0], j)
+        else:
+            out.append((j, j))
+    return out
+
+
+def _status_colours(ws: Any, styles: Styles, spec: TableSpec) -> None:
+    """Red rows for Status = "error", amber for "warning": one element, two expression rules on ``$AX2`` over
+    every column of the table, whole columns (Excel and LibreOffice apply them to appended rows).
+
+    Whole rows cost LibreOffice nothing measurable: 20,000 rows, loads side by side, this layout vs the same
+    rules on the frozen and Status / Reason Code / Message columns only, on the Status column only, or no
+    conditional formats at all were within the loads' noise (README "Performance", issue 9;
+    ``benchmarks/bench_recalc.py --variants``), so the accountant keeps the whole row coloured."""
     status = xl_col_to_name(spec.column_index(spec.status_column))
     for word, fmt in (("error", styles.red()), ("warning", styles.amber())):
-        ws.conditional_format(1, 0, MAX_ROW, ncols - 1, {
+        ws.conditional_format(1, 0, MAX_ROW, len(spec.headers) - 1, {
             "type": "formula", "criteria": f'=${status}2="{word}"', "format": fmt})

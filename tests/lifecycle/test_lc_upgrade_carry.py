@@ -392,3 +392,82 @@ def test_a_cell_where_the_template_now_has_its_table_is_refused(sample_master, t
     assert f"dropped (--force): cell Inward!{letters}5 ('my note')" in out
     assert f"dropped (--force): cell Inward!{right}6 (a formula)" in out
     assert "my note" not in [str(v) for row in grid(book, "Inward") for v in row]
+
+
+def _one_format_per_column(xml: str, last_col: str) -> str:
+    """A table sheet's conditional formats as the template wrote them before issue 9's side-by-side measurement:
+    the status rules over every column of the table (``A2:DA1048576``, as now), the lakh/crore pair once per
+    amount column (``ABS(BF2)`` on ``BF2:BF1048576``) rather than once over all of them."""
+    out = []
+    for m in re.finditer(r'<conditionalFormatting sqref="([^"]*)">(.*?)</conditionalFormatting>', xml, re.S):
+        sqref, body = m.group(1), m.group(2)
+        if "ABS(" not in body:
+            out.append(f'<conditionalFormatting sqref="A2:{last_col}1048576">{body}</conditionalFormatting>')
+            continue
+        first = re.match(r"[A-Z]+", sqref).group(0)
+        for rng in sqref.split():
+            a, b = (col_index(re.match(r"[A-Z]+", x).group(0)) for x in rng.split(":"))
+            for c in range(a, b + 1):
+                col = col_letters(c)
+                out.append(f'<conditionalFormatting sqref="{col}2:{col}1048576">'
+                           f'{body.replace(f"ABS({first}2)", f"ABS({col}2)")}</conditionalFormatting>')
+    new = re.sub(r"<conditionalFormatting\b.*?</conditionalFormatting>", "", xml, flags=re.S)
+    k = new.index("</sheetData>") + len("</sheetData>")
+    k = new.index("<", new.index("<dataValidations") if "<dataValidations" in new else k)
+    return new[:k] + "".join(out) + new[k:]
+
+
+def test_the_former_one_format_per_amount_column_is_still_the_templates(sample_master, tmp_path, capsys):
+    """Issue 9: a book built when the template wrote the lakh/crore rules once per amount column is upgraded
+    without taking those for the user's (rules are compared relative to their range): nothing carried, nothing
+    left behind, and the Inward / Outward sheets hold only the template's (fewer) elements."""
+    book = tmp_path / "client.xlsm"
+    shutil.copy(sample_master, book)
+    with Package(book) as pkg:
+        tables = {t.sheet: (t.sheet_part, col_letters(t.bounds[3])) for t in pkg.tables() if t.sheet in ("Inward", "Outward")}
+        rebuilt = {sheet: pkg.text(part).count("<conditionalFormatting") for sheet, (part, _) in tables.items()}
+
+    def former(e: dict) -> None:
+        for part, last in tables.values():
+            e[part] = _one_format_per_column(e[part], last)
+            assert e[part].count("<conditionalFormatting") > rebuilt[next(s for s, v in tables.items()
+                                                                          if v[0] == part)]
+    _rewrite(book, tmp_path / "former.xlsm", former)
+    shutil.move(tmp_path / "former.xlsm", book)
+    assert 'sqref="BF2:BF1048576"' in parts(book)[tables["Inward"][0]].decode()
+    assert main(["upgrade", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "carried:" not in out and "dropped" not in out, out
+    assert left_behind(latest_backup(book), book) == []
+    with Package(book) as pkg:
+        assert {s: pkg.text(part).count("<conditionalFormatting") for s, (part, _) in tables.items()} == rebuilt
+
+
+def test_an_earlier_versions_rules_sheet_and_names_are_not_the_users(sample_master, tmp_path, capsys):
+    """Issue 9 replaced the GSTIN shape ranges (``GSTINShapes``, ``GSTINOnes``...) by others and the Rules sheet
+    changed length: a book of the earlier version holds Rules cells where the rebuilt sheet has none and names the
+    rebuilt book lacks. They are that version's rule data (the sheet is protected and written whole), not the
+    user's: nothing carried, nothing refused, and the upgraded book has neither the old cells nor the old names.
+    A name of the user's own (into Summary) is still carried."""
+    with Package(sample_master) as pkg:
+        rules_part = pkg.sheet("Rules").part
+        last = max(int(r) for r in re.findall(r'<row r="(\d+)"', pkg.text(rules_part)))
+    far = last + 40
+
+    def earlier_version(e: dict) -> None:
+        e[rules_part] = _before(e[rules_part], "</sheetData>",
+                                f'<row r="{far}"><c r="B{far}"><v>1</v></c><c r="C{far}" t="inlineStr"><is><t>0123456789'
+                                "</t></is></c></row>")
+        e["xl/workbook.xml"] = _before(e["xl/workbook.xml"], "</definedNames>",
+                                       f'<definedName name="GSTINOnes">Rules!$B${far}:$P${far}</definedName>'
+                                       f"<definedName name=\"GSTINShapes\">'Rules'!$C${far}:$I${far}</definedName>"
+                                       '<definedName name="MyTotal">Summary!$C$9</definedName>')
+    book = _rewrite(sample_master, tmp_path / "client.xlsm", earlier_version)
+    assert main(["upgrade", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "Rules!" not in out and "GSTIN" not in out and "dropped" not in out, out
+    assert "carried: defined name MyTotal (Summary!$C$9)" in out, out
+    wb = parts(book)["xl/workbook.xml"].decode()
+    assert "GSTINOnes" not in wb and "GSTINShapes" not in wb and '<definedName name="MyTotal">' in wb
+    assert len(grid(book, "Rules")) < far
+    assert left_behind(latest_backup(book), book) == []

@@ -279,6 +279,15 @@ class Session:
         self.last_seconds = reply.get("seconds", {})
         return reply["sheets"]
 
+    def load_seconds(self, path: str | Path) -> dict:
+        """Only load the book (no ``calculateAll()``) and close it: ``{"load": wall, "load_cpu": soffice CPU}``
+        seconds (also :attr:`last_seconds`). UNO sessions only."""
+        if self.mode == "cli":
+            raise RecalcError("load_seconds needs a Python with uno")
+        reply = self._request({"op": "load", "path": str(Path(path).resolve())})
+        self.last_seconds = reply.get("seconds", {})
+        return self.last_seconds
+
     def pdf(self, path: str | Path, out: str | Path, sheets: list[str] | None = None) -> Path:
         """Recalculate and export ``sheets`` (all if None) to one PDF."""
         out = Path(out).resolve()
@@ -459,6 +468,9 @@ def _worker(profile: str) -> None:  # pragma: no cover - runs under the system p
                 t0, c0 = time.monotonic(), _cpu_seconds(office.pid)
                 doc = load(req["path"])
                 t1, c1 = time.monotonic(), _cpu_seconds(office.pid)
+                if op == "load":
+                    reply(ok=True, seconds={"load": t1 - t0, "load_cpu": c1 - c0})
+                    continue
                 doc.calculateAll()
                 t2, c2 = time.monotonic(), _cpu_seconds(office.pid)
                 secs = {"load": t1 - t0, "calculate": t2 - t1,

@@ -11,6 +11,7 @@ and the workbook formulas recalculated in LibreOffice (the Inward ``GSTIN OK`` c
 from __future__ import annotations
 
 import argparse
+import random
 
 import pandas as pd
 import pytest
@@ -59,6 +60,23 @@ RECIPIENT = "27AAACR5055K1Z7"
 def test_the_rule_itself():
     assert gstin.valid(VALUES).tolist() == EXPECTED
     assert [gstin.is_valid(v) for v in VALUES] == EXPECTED
+
+
+def test_shape_keys_are_the_shapes():
+    """The workbook's shape test (``shape_key`` in ``SHAPE_KEYS``: character groups per position, one
+    number) says what ``SHAPE_RE`` says, on texts of ``0-9A-Z`` near every shape and on random ones."""
+    rng = random.Random(7)
+    texts = []
+    for sets in gstin.SHAPES.values():
+        for _ in range(5000):
+            g = [rng.choice(s) for s in sets]
+            for _ in range(rng.randrange(4)):
+                g[rng.randrange(15)] = rng.choice(gstin.ALPHABET)
+            texts.append("".join(g))
+    texts += ["".join(rng.choice(gstin.ALPHABET) for _ in range(15)) for _ in range(5000)]
+    fits = [bool(gstin.SHAPE_RE.fullmatch(t)) for t in texts]
+    assert 0.2 < sum(fits) / len(fits) < 0.8
+    assert [gstin.shape_key(t[:14]) in gstin.SHAPE_KEYS for t in texts] == fits
 
 
 def test_python_stdnum_is_not_the_decider():
@@ -120,3 +138,49 @@ def test_gstin_valid_udf_is_the_rule_for_a_whole_column():
     after the cell is stripped and upper-cased as the portal writes GSTINs; blank cells stay blank."""
     column = [[" 27aaacr5055k1z7 "], [None], [""], ["38AAACL1234L1ZJ"], ["00AAPFU0939F1ZB"], ["27AAACR5055K1Z8"]]
     assert [row[0] for row in GSTIN_VALID(column)] == [True, "", "", True, False, False]
+
+
+def tricky_gstins(seed: int = 12) -> list[str]:
+    """Generated GSTINs on every edge of the rule: per registration shape, valid ones (every state
+    code class), each position 1-14 given a character outside that shape's set (check character
+    re-made, so only the shape decides), a wrong check character, lower case (all, the PAN part, the
+    15th only), 13/14/16 characters, odd characters (space, -, *, ?, ~, é) in the body and in 15th
+    place, and valid bodies under state codes that do not exist."""
+    rng = random.Random(seed)
+    odd = [" ", "-", "*", "?", "~", "é", "a"]
+    out: list[str] = []
+    for sets in gstin.SHAPES.values():
+        for _ in range(3):
+            body = "".join(rng.choice(s) for s in sets[:14])
+            if sets[0] != "9":
+                body = rng.choice(gstin.STATE_CODES) + body[2:]
+            good = body + gstin.check_char(body)
+            out.append(good)
+            for i in range(14):
+                outside = [c for c in gstin.ALPHABET if c not in sets[i]]
+                if outside:
+                    bad = body[:i] + rng.choice(outside) + body[i + 1:]
+                    out.append(bad + gstin.check_char(bad))
+            wrong = next(c for c in gstin.ALPHABET[rng.randrange(36):] + gstin.ALPHABET if c != good[14])
+            out += [body + wrong, good.lower(), good[:2] + good[2:7].lower() + good[7:], good[:14] + good[14].lower(),
+                    good[:13], good[:14], good + rng.choice(gstin.ALPHABET), good[:14] + rng.choice(odd),
+                    *(good[:i] + rng.choice(odd) + good[i + 1:] for i in rng.sample(range(14), 3))]
+            for state in ("00", "39", "96", "98", rng.choice(gstin.STATE_CODES)):
+                b = state + body[2:]
+                out.append(b + gstin.check_char(b))
+    return out
+
+
+def test_generated_gstins_agree_with_the_rule(lo, tmp_path):
+    """Inward ``GSTIN OK`` and ``GSTIN Expected``, recalculated by LibreOffice, equal ``gstin.valid`` and
+    ``gstin.expected`` on :func:`tricky_gstins` (the formula tests the check character, the state and
+    the shape in turn: every way in and out of each step)."""
+    values = tricky_gstins()
+    want_ok = gstin.valid(values)
+    assert want_ok.sum() >= 40 and (~want_ok).sum() >= 400  # both answers well represented
+    inward = frame(_rows([RECIPIENT] * len(values)))
+    inward["supplier_gstin"] = values
+    book = build_workbook(tmp_path / "tricky.xlsm", inward, config={"gstin": RECIPIENT, "period": "2025-11"})
+    got = table(lo.values(book, sheets=["Inward"]), "Inward")
+    assert got["GSTIN OK"].tolist() == ["Y" if ok else "N" for ok in want_ok]
+    assert got["GSTIN Expected"].tolist() == gstin.expected(pd.Series(values)).tolist()

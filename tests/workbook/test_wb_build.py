@@ -287,3 +287,45 @@ def test_what_an_accountant_sees(built):
         a1 = cells[("gstr3b", "table4", row, "IGST")].rsplit("!", 1)[1]
         assert gstr3b[a1].value is None and gstr3b[a1].protection.locked is False, row
     assert gstr3b[cells[("gstr3b", "table4", "4C", "IGST")].rsplit("!", 1)[1]].value.count("C") >= 7
+
+
+def test_conditional_formats_are_few_elements_over_whole_columns(built):
+    """Issue 9: the Inward status colours are one element over every column of the table, the lakh/crore pair
+    one element over every signed amount column (Outward's likewise), all to row 1,048,576 (rows appended
+    later are coloured too); formulas relative to the first range's top-left cell, as Excel saves a format
+    applied to several ranges."""
+    names = [n for n, _ in SHEETS]
+    with zipfile.ZipFile(built) as z:
+        sheet = {n: z.read(f"xl/worksheets/sheet{i + 1}.xml").decode() for i, n in enumerate(names)}
+    for spec in (INWARD, OUTWARD):
+        found = re.findall(r'<conditionalFormatting sqref="([^"]*)">(.*?)</conditionalFormatting>', sheet[spec.sheet])
+        amounts = [j for j, h in enumerate(spec.headers)
+                   if any(c.header == h and c.kind == "amount" for c in spec.computed)]
+        status = [(n, b) for n, b in found if "ABS(" not in b]
+        grouping = [(n, b) for n, b in found if "ABS(" in b]
+        assert len(grouping) == 1, (spec.name, grouping)
+        sqref, body = grouping[0]
+        assert _columns(sqref) == set(amounts), spec.name
+        top = xl_col_to_name(min(amounts))
+        assert f"<formula>ABS({top}2)&gt;=10000000</formula>" in body and f"<formula>ABS({top}2)&gt;=100000</formula>" in body
+        if spec.status_column in spec.headers:
+            assert len(status) == 1, (spec.name, status)
+            sqref, body = status[0]
+            letter = xl_col_to_name(spec.column_index(spec.status_column))
+            assert f'<formula>${letter}2="error"</formula>' in body and f'<formula>${letter}2="warning"</formula>' in body
+            assert _columns(sqref) == set(range(len(spec.headers))), sqref
+        else:
+            assert not status, spec.name
+
+
+def _columns(sqref: str) -> set[int]:
+    """0-based columns of a ``sqref`` whose ranges all run from row 2 to row 1,048,576."""
+    from ims_excel.xlsx.package import col_index
+
+    out = set()
+    for rng in sqref.split():
+        first, last = rng.split(":")
+        assert first[-1] == "2" and not first[-2].isdigit() and last.endswith("1048576"), rng
+        a, b = (col_index(x.rstrip("0123456789")) - 1 for x in (first, last))
+        out |= set(range(a, b + 1))
+    return out
