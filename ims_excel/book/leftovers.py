@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ims_excel.xlsx import fastread, sheetxml, units
-from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, unescape
+from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, ref_bounds, unescape
 
 REWRITTEN = ("Validation", "History", "Liability")
 """Sheets that `process` (Validation, Liability) or `upgrade` (History) write whole: nothing of the user lives there."""
@@ -205,10 +205,10 @@ def relative(formula: str, sqref: str) -> str:
     >>> relative('LOG10(A1)+$B$3', "A1")
     'LOG10(R[0]C[0])+R3C2'
     """
-    first = re.match(r"\$?([A-Z]{1,3})\$?([0-9]+)", sqref.strip())
-    if not first:
+    try:
+        row0, col0, _, _ = ref_bounds(sqref.split()[0])
+    except (ValueError, IndexError):
         return formula
-    col0, row0 = col_index(first.group(1)), int(first.group(2))
 
     def one(m: re.Match) -> str:
         if m.group(1):

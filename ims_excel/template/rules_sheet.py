@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 
 from ims_excel import gstin, periods
 from ims_excel.engine.classify import FAMILIES, FAMILY, NOT_IN_IMS_RULE, STATE_CODE, RuleArrays, record_kinds
@@ -124,14 +125,11 @@ def record_rule_grid(book: RuleBook) -> pd.DataFrame:
     """
     ra = RuleArrays.build(book)
     rid_of = {r: i for i, r in enumerate(ra.ids)}
-    keys, cols = [], []
-    for f in range(len(FAMILIES)):
-        for d in DIRECTIONS:
-            keys.append(f"{FAMILIES[f]}{d}")
     combos = [(k, cons, pre, nil) for nil in (0, 1) for pre in (0, 1) for cons in (0, 1) for k in (1, 2, 3)]
     cols = [f"{'RP-'[k - 1]}{'c' if cons else ''}{'<' if pre else ''}{'0' if nil else ''}"
             for k, cons, pre, nil in combos]
     rows = [(f, d) for f in range(len(FAMILIES)) for d in DIRECTIONS]
+    keys = [f"{FAMILIES[f]}{d}" for f, d in rows]
     fam = np.array([f for f, _ in rows for _ in combos], dtype="int8")
     amend = np.array([d != "" for _, d in rows for _ in combos])
     down = np.array([d == "down" for _, d in rows for _ in combos])
@@ -211,8 +209,7 @@ def _write_record_rules(workbook: Any, ws: Any, styles: Styles, book: RuleBook, 
             ws.write_string(i, j, v)
     first, last = top + 2, top + 1 + len(grid)
     workbook.define_name("RecordRuleRows", f"=Rules!$A${first}:$A${last}")
-    last_col = chr(ord("A") + len(grid.columns)) if len(grid.columns) < 26 else None
-    assert last_col is not None, "RecordRules wider than column Z"
+    last_col = xl_col_to_name(len(grid.columns))  # the grid's columns start at B
     workbook.define_name("RecordRules", f"=Rules!$B${first}:${last_col}${last}")
     return last + 4
 
