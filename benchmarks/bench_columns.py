@@ -21,7 +21,6 @@ import argparse
 import html
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -30,32 +29,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.bench_recalc import build_in  # noqa: E402
 from tests.support import recalc  # noqa: E402
 
-_BUILD = """
-import datetime as dt, sys
-from pathlib import Path
-from tests.support import synthetic
-from ims_excel.engine import Context
-from ims_excel.template import config
-from ims_excel.template.build import build_workbook
-rows = int(sys.argv[2])
-frame = synthetic.to_raw(synthetic.inward(rows, seed=rows, period="2026-10"))
-ctx = Context.make("27AAACR5055K1Z7", "2026-10", as_of=dt.date(2026, 11, 5))
-build_workbook(Path(sys.argv[1]), frame, config=config.from_context(ctx), shared_formulas=True)
-"""
 SUMMARY_PARTS = ("xl/worksheets/sheet4.xml", "xl/worksheets/sheet5.xml", "xl/worksheets/sheet6.xml",
                  "xl/worksheets/sheet8.xml")
 INWARD_PART = "xl/worksheets/sheet3.xml"
 _FORMULA = r"<f[^>]*/>|<f[^>]*>.*?</f>"
 _CELL = re.compile(rf'(<c r="([A-Z]+)\d+"[^>]*>)({_FORMULA})')
-
-
-def build(tree: Path, out: Path, rows: int) -> Path:
-    """The bench book built by ``tree``'s own code (a subprocess with ``tree`` on its path)."""
-    subprocess.run([sys.executable, "-c", _BUILD, str(out), str(rows)], cwd=tree, check=True,
-                   env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
-    return out
 
 
 def inward_columns(z: zipfile.ZipFile) -> dict[str, str]:
@@ -100,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ims-bench-cols-") as tmp:
         books = {}
         for k, tree in enumerate(trees):
-            book = build(tree, Path(tmp) / f"t{k}.xlsm", args.rows)
+            book = build_in(tree, Path(tmp) / f"t{k}.xlsm", args.rows)
             for name, cols in groups.items():
                 books[(str(tree), name)] = book if cols is None else keep_only(book, Path(tmp) / f"t{k}-{name}.xlsm", cols)
         seconds = {key: [] for key in books}

@@ -245,16 +245,22 @@ def _env(tree: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(tree)}
 
 
-def side_by_side(rows: int, other: Path, shared: bool, repeat: int, tmp: Path) -> None:
-    """This tree's book and ``other``'s, the same records, loaded and calculated alternately in one session."""
+def build_in(tree: Path, out: Path, rows: int, shared: bool = True) -> Path:
+    """The bench book (``rows`` synthetic Inward records, as :func:`bench` builds them) written to ``out`` by
+    ``tree``'s own code: a subprocess with ``tree`` on its path, so any checkout of the project can be measured."""
     import subprocess
 
+    subprocess.run([sys.executable, "-c", _BUILD_OTHER.format(period=PERIOD, recipient=RECIPIENT), str(rows),
+                    str(out), "yes" if shared else "no"], cwd=tree, env=_env(tree), check=True)
+    return out
+
+
+def side_by_side(rows: int, other: Path, shared: bool, repeat: int, tmp: Path) -> None:
+    """This tree's book and ``other``'s, the same records, loaded and calculated alternately in one session."""
     books = {}
     for name, tree in (("this", REPO), ("other", other)):
         t0 = time.perf_counter()
-        books[name] = tmp / f"{name}_{rows}.xlsm"
-        subprocess.run([sys.executable, "-c", _BUILD_OTHER.format(period=PERIOD, recipient=RECIPIENT), str(rows),
-                        str(books[name]), "yes" if shared else "no"], cwd=tree, env=_env(tree), check=True)
+        books[name] = build_in(tree, tmp / f"{name}_{rows}.xlsm", rows, shared)
         print(f"{name}: {tree}  build_s={time.perf_counter() - t0:.1f}  file_mb={books[name].stat().st_size / 1e6:.1f}"
               f"  {_formula_totals(tree)}", flush=True)
     with recalc.Session(timeout=3600) as lo:
