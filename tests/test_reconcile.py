@@ -245,3 +245,98 @@ def test_use_case_reads_files():
                                                                        as_of=dt.date(2026, 11, 26)),
                   [sample_path("sample_purchases.csv")])
     assert isinstance(r.match, Match) and len(r.suggestions) == len(r.inward)
+
+
+# ------------------------------------------------ the policy and tolerances as data (Config, issue 11)
+
+
+def test_the_policy_is_data_on_the_settings():
+    """``suggest`` takes the policy of the match's Settings (a workbook's Config) or a ``policy`` parameter;
+    the YAML's is the default for a status the given policy leaves out."""
+    ims, books = frame([rec("I1"), rec("I2")]), frame([rec("I1", IGST=1000), rec("I2")])
+    default = suggest(ims, CTX, match(ims, books), books)
+    assert default["suggested_action"].tolist() == ["Pending", "Accept"]
+    s = Settings.make(policy={"mismatch": ("reject  with remark",)})
+    assert s.policy["mismatch"] == ("Reject with remark",) and s.policy["matched"] == Settings().policy["matched"]
+    got = suggest(ims, CTX, match(ims, books, s), books)
+    assert got["suggested_action"].tolist() == ["Reject", "Accept"]
+    assert got["suggested_remarks"].iloc[0] == "Differs from our books: IGST +800.00"
+    none = suggest(ims, CTX, match(ims, books), books, policy={"matched": ()})
+    assert none["suggested_action"].tolist() == ["Pending", ""]
+    with pytest.raises(ValueError, match="'Accept maybe' of 'matched'"):
+        Settings.make(policy={"matched": ("Accept maybe",)})
+    with pytest.raises(ValueError, match="unknown match status"):
+        Settings.make(policy={"missing_in_ims": ("Accept",)})
+
+
+def _cells(*names):
+    return {n: ("Config", 27 + k, f"{n} (Config!B{27 + k})") for k, n in enumerate(names)}
+
+
+def test_settings_from_config_reads_and_refuses_by_cell():
+    """``settings_from_config``: numbers (or text that is one) and option lists are taken; blank tolerance /
+    a name the workbook lacks = the YAML's; a blank policy cell = no suggestion; every bad value is listed
+    with its cell, all at once (never the default instead)."""
+    from ims_excel.book.reconcile import settings_from_config
+    from ims_excel.normalise import InputError
+
+    yaml_default = Settings()
+    assert settings_from_config({}) == yaml_default
+    s = settings_from_config({"MatchTolerance": "5", "MatchDateTolerance": 2.0, "MatchPolicy_mismatch": "",
+                              "MatchPolicy_matched": "accept; Reject with remark;"})
+    assert s.tolerance == {f: 5.0 for f in s.tolerance} and s.date_days == 2
+    assert s.policy["mismatch"] == () and s.policy["matched"] == ("Accept", "Reject with remark")
+    assert s.policy["missing_in_books"] == yaml_default.policy["missing_in_books"]
+    assert settings_from_config({"MatchTolerance": "", "MatchDateTolerance": None}).tolerance == yaml_default.tolerance
+    names = ("MatchTolerance", "MatchDateTolerance", "MatchPolicy_mismatch", "MatchPolicy_probable")
+    with pytest.raises(InputError) as e:
+        settings_from_config({"MatchTolerance": -0.5, "MatchDateTolerance": "two", "MatchPolicy_mismatch": 3.0,
+                              "MatchPolicy_probable": "Pending with remark; Hold"}, file="c.xlsm", cells=_cells(*names))
+    text = [str(p) for p in e.value.problems]
+    assert text == [
+        "c.xlsm, sheet 'Config', row 27, column 'MatchTolerance (Config!B27)': -0.5 is negative: write rupees, "
+        "0 or more (e.g. 1.00)",
+        "c.xlsm, sheet 'Config', row 28, column 'MatchDateTolerance (Config!B28)': 'two' is not a whole number of "
+        "days (e.g. 0 or 2)",
+        "c.xlsm, sheet 'Config', row 29, column 'MatchPolicy_mismatch (Config!B29)': '3' is not a list of options "
+        "(e.g. 'Pending with remark; Reject with remark')",
+        "c.xlsm, sheet 'Config', row 30, column 'MatchPolicy_probable (Config!B30)': 'Hold' is not an option: "
+        "write Accept, Reject or Pending, optionally 'with ITC Reduction Full' and/or 'with remark', options "
+        "separated by ';'"]
+    with pytest.raises(InputError, match="'inf' is not an amount"):
+        settings_from_config({"MatchTolerance": float("inf")})
+
+
+def test_the_templates_settings_are_the_yamls():
+    """One source of truth: the committed template's Config reconciliation cells hold reconcile.yaml's
+    tolerance, date tolerance and policy (read through the doors' Config reader), each with its defined name
+    below every older Config row, a note and a data validation."""
+    import openpyxl
+
+    from ims_excel.book.read import read_config
+    from ims_excel.book.reconcile import settings_from_config
+    from ims_excel.rules import reconcile_policy
+    from ims_excel.template import config as config_sheet
+    from ims_excel.xlsx.package import Package
+
+    path = __import__("pathlib").Path(__file__).resolve().parents[1] / "workbook" / "IMS_Workbook.xlsm"
+    data = reconcile_policy()
+    with Package(path) as pkg:
+        values, cells = read_config(pkg)
+    assert values["MatchTolerance"] == data["tolerance"]["igst"] == 1.0
+    assert values["MatchDateTolerance"] == data["tolerance"]["date_days"] == 0
+    for row in data["policy"]:
+        assert values[f"MatchPolicy_{row['status']}"] == "; ".join(row["options"])
+    s = settings_from_config(values, file=str(path), cells=cells)
+    d = Settings()
+    assert (s.tolerance, s.date_days, s.policy) == (d.tolerance, d.date_days, d.policy)
+    last_derived = config_sheet.derived_row(config_sheet.DERIVED[-1].name)
+    rows = [cells[f.name][1] for f in config_sheet.RECON_FIELDS]
+    assert rows == list(range(last_derived + 3, last_derived + 3 + len(rows)))
+    ws = openpyxl.load_workbook(path)["Config"]
+    assert ws.cell(rows[0] - 1, 1).value == "Reconciliation with the purchase register"
+    validated = {str(c) for dv in ws.data_validations.dataValidation for c in dv.sqref.ranges}
+    kinds = {str(c): dv.type for dv in ws.data_validations.dataValidation for c in dv.sqref.ranges}
+    for r in rows:
+        assert ws.cell(r, 4).value and f"B{r}" in validated
+    assert (kinds[f"B{rows[0]}"], kinds[f"B{rows[1]}"]) == ("decimal", "whole")

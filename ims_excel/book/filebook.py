@@ -353,12 +353,15 @@ class FileBook:
 
 
 def grid_xml(grid: outputs.Grid, styles) -> bytes:
-    """A report sheet from its grid (text as inline strings: never a formula)."""
+    """A report sheet from its grid (text as inline strings: never a formula), its tab coloured when the
+    grid says (``Grid.tab``: the Reconciliation and Suppliers sheets)."""
     rows = grid_sheet_rows(grid, styles)
     last_col = max((len(r) for r in grid.rows), default=1)
     widths = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in sorted(grid.widths.items()))
+    tab = f'<sheetPr><tabColor rgb="{grid.tab}"/></sheetPr>' if grid.tab else ""
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats'
             '.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f"{tab}"
             f'<dimension ref="A1:{col_letters(last_col)}{max(len(grid.rows), 1)}"/>'
             '<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
             f"<cols>{widths}</cols><sheetData>" + "".join(rows) + "</sheetData>"

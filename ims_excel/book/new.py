@@ -52,16 +52,23 @@ def version_stamp() -> dict[str, str]:
 
 
 def config_for_build(values: dict[str, object]) -> dict[str, object]:
+    """``build_workbook(config=...)`` values from Config values by defined name (as read from a book): a
+    blank is left out (the template's default), except a policy cell the book has (issue 11: blank = no
+    suggestion, which the user chose); amounts and days stay numbers; anything else as the user typed it."""
     out = {}
-    for f in config_mod.FIELDS:
+    for f in config_mod.ALL_FIELDS:
         v = values.get(f.name)
         if v is None or v == "" or (isinstance(v, float) and v != v):
+            if f.kind == "policy" and f.name in values:
+                out[f.name] = ""
             continue
         if f.kind == "date":
             if isinstance(v, (dt.datetime, dt.date)):
                 v = v.strftime("%Y-%m-%d")
             elif isinstance(v, (int, float)):
                 v = date_of(v).strftime("%Y-%m-%d")
+        elif f.kind in ("amount", "count") and isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = int(v) if float(v).is_integer() else float(v)
         elif isinstance(v, float) and v.is_integer():
             v = str(int(v))
         out[f.name] = v

@@ -25,21 +25,30 @@ from ims_excel.engine.validation import codes_of
 from ims_excel.normalise import InputError, InputProblem
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
+from ims_excel.template import config as config_sheet
 from ims_excel.xlsx.dates import date_of
 
+RECON_NAMES = tuple(f.name for f in config_sheet.RECON_FIELDS)
+"""The reconciliation section's input cells (issue 11: tolerances and the suggestion policy), read by
+:func:`ims_excel.book.reconcile.settings_from_config`; a workbook from an older template lacks them."""
+
 CONFIG_NAMES = ("RecipientGSTIN", "LegalName", "ReturnPeriod", "FilingFrequency", "StateCodeOverride",
-                "AsOfDateOverride", "GSTR3BFiled", "AnnualReturnFiledOn", "TaxpayerType")
-"""The Config input cells a door reads (by defined name); a name the workbook lacks is blank."""
+                "AsOfDateOverride", "GSTR3BFiled", "AnnualReturnFiledOn", "TaxpayerType") + RECON_NAMES
+"""The Config input cells a door reads (by defined name); a name the workbook lacks is absent from the
+values read (blank for the context)."""
 
 LABELS = {"RecipientGSTIN": "Recipient GSTIN", "LegalName": "Legal name", "ReturnPeriod": "Return period",
           "FilingFrequency": "Filing frequency", "StateCodeOverride": "State code",
           "AsOfDateOverride": "As-of date", "GSTR3BFiled": "GSTR-3B filed",
-          "AnnualReturnFiledOn": "Annual return filed on", "TaxpayerType": "Taxpayer type"}
+          "AnnualReturnFiledOn": "Annual return filed on", "TaxpayerType": "Taxpayer type",
+          **{f.name: f.label for f in config_sheet.RECON_FIELDS}}
 
 VALIDATION_SHEET = "Validation"
 CHANGES_SHEET = "Changes"
 """The import log (``import`` appends to it; a new period's workbook starts without it)."""
 RECONCILIATION_SHEET, SUPPLIERS_SHEET = "Reconciliation", "Suppliers"
+RECONCILIATION_TAB, SUPPLIERS_TAB = "FF2E75B6", "FF70AD47"
+"""Their tab colours (ARGB): blue for the report, green for the list a firm works from."""
 """Written whole by ``reconcile`` (issue 11): nothing of the user's lives there; ``roll`` leaves them with the
 old period's file (reconcile writes them again), ``upgrade`` carries them like any sheet the template lacks."""
 MAX_LISTED = 10_000
@@ -160,6 +169,7 @@ class Grid:
     listed: int = 0
     flagged: int = 0
     first_list: int | None = None  # 0-based row of the record list's header (for its filter)
+    tab: str = ""  # the sheet tab's colour, ARGB ("FF2E75B6"); "" = none
 
 
 LIST_HEADER = ["Row", "Section", "Supplier GSTIN", "Supplier Name", "Document Number", "Document Date",

@@ -29,7 +29,9 @@ Nothing else the user typed is changed: a typed action, ITC Reduction or remark 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 import os
 import re
 from collections.abc import Callable
@@ -44,19 +46,22 @@ from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.edit import set_custom_properties
 from ims_excel.book.filebook import FileBook
-from ims_excel.book.port import Table, Workbook, config_and_context, inward_table
-from ims_excel.book.read import INWARD
+from ims_excel.book.port import Table, Workbook, inward_table
+from ims_excel.book.read import INWARD, read_config
 from ims_excel.csvout import write_csv
 from ims_excel.engine import Context, evaluate
-from ims_excel.engine.reconcile import BOOKS_STATUSES, FIELDS, IMS_STATUSES, Settings
-from ims_excel.normalise import field_name
+from ims_excel.engine.reconcile import BOOKS_STATUSES, FIELDS, IMS_STATUSES, POLICY_STATUSES, Settings
+from ims_excel.normalise import InputError, InputProblem, field_name
 from ims_excel.recon import Applied, Reconciliation, apply_plan, inward_columns, reconcile
 from ims_excel.records import HEADS, INWARD_RECONCILE
-from ims_excel.xlsx.package import check_not_open, now_stamp
+from ims_excel.rules import policy_option
+from ims_excel.template import config as config_sheet
+from ims_excel.xlsx.package import Package, check_not_open, now_stamp
 
 RECONCILIATION, SUPPLIERS = outputs.RECONCILIATION_SHEET, outputs.SUPPLIERS_SHEET
 CONFIG_TOLERANCE, CONFIG_DATE_TOLERANCE = "MatchTolerance", "MatchDateTolerance"
-"""Config names (defined names) that set the tolerances, when the workbook has them."""
+"""Config names (defined names) that set the tolerances, when the workbook has them (the policy:
+``MatchPolicy_<status>``, :func:`ims_excel.template.config.policy_name`)."""
 
 IMS_HEADER = ["Inward row", "Section", "Supplier GSTIN", "Supplier Name", "Document Number", "Document Date",
               "Action", "Match Status", "Books file", "Books row", "Differences", "Suggested Action",
@@ -87,17 +92,92 @@ class ReconcileReport:
     context: Context | None = None
 
 
-def settings_from_config(config: dict[str, object], base: Settings | None = None) -> Settings:
-    """Tolerances from the Config cells ``MatchTolerance`` / ``MatchDateTolerance`` when present."""
+def _amount(v: object) -> float | None:
+    """A Config cell as a number: a number, or text that is one ("5", "1.50"); else None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    try:
+        return float(str(v).strip().replace(",", ""))
+    except ValueError:
+        return None
+
+
+def settings_from_config(config: dict[str, object], base: Settings | None = None, *, file: str = "workbook",
+                         cells: dict[str, tuple[str, int, str]] | None = None) -> Settings:
+    """The reconciliation settings of a workbook's Config sheet (issue 11; :data:`ims_excel.template.config.
+    RECON_FIELDS`): ``MatchTolerance`` (rupees, every head and the taxable value), ``MatchDateTolerance``
+    (days) and ``MatchPolicy_<status>`` (options separated by ``;``, tried left to right; blank: no
+    suggestion), over ``base`` (default: ``rules/reconcile.yaml``'s). A name the workbook lacks (an older
+    template) or a blank tolerance keeps ``base``'s value. A bad value - a negative or non-numeric
+    tolerance, days that are not a whole number, an option that is not Accept / Reject / Pending optionally
+    "with ITC Reduction Full" and/or "with remark" - is an :class:`InputError` naming the file, sheet and
+    cell (``cells``, as :func:`ims_excel.book.read.read_config` gives them), never ignored."""
     base = base or Settings()
-    tol, days = base.tolerance, base.date_days
-    amount = config.get(CONFIG_TOLERANCE)
-    if isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= 0:
-        tol = {f: float(amount) for f in FIELDS}
-    d = config.get(CONFIG_DATE_TOLERANCE)
-    if isinstance(d, (int, float)) and not isinstance(d, bool) and d >= 0:
-        days = int(d)
-    return Settings(dict(tol), days, base.min_score)
+    cells = cells or {}
+    problems: list[InputProblem] = []
+
+    def bad(name: str, message: str) -> None:
+        sheet, row, label = cells.get(name, ("Config", None, outputs.LABELS.get(name, name)))
+        problems.append(InputProblem(file, row, label, message, sheet))
+
+    def given(name: str) -> object | None:
+        v = config.get(name)
+        return None if v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and v != v) \
+            else v
+
+    tol, days, policy = dict(base.tolerance), base.date_days, dict(base.policy)
+    raw = given(CONFIG_TOLERANCE)
+    if raw is not None:
+        amount = _amount(raw)
+        if amount is None or not math.isfinite(amount):
+            bad(CONFIG_TOLERANCE, f"{outputs.cell_text(raw)!r} is not an amount: write rupees, 0 or more (e.g. 1.00)")
+        elif amount < 0:
+            bad(CONFIG_TOLERANCE, f"{outputs.cell_text(raw)} is negative: write rupees, 0 or more (e.g. 1.00)")
+        else:
+            tol = {f: amount for f in FIELDS}
+    raw = given(CONFIG_DATE_TOLERANCE)
+    if raw is not None:
+        d = _amount(raw)
+        if d is None or not math.isfinite(d) or not float(d).is_integer():
+            bad(CONFIG_DATE_TOLERANCE, f"{outputs.cell_text(raw)!r} is not a whole number of days (e.g. 0 or 2)")
+        elif d < 0:
+            bad(CONFIG_DATE_TOLERANCE, f"{outputs.cell_text(raw)} is negative: write a whole number of days, 0 or more")
+        else:
+            days = int(d)
+    for status in POLICY_STATUSES:
+        name = config_sheet.policy_name(status)
+        if name not in config:
+            continue  # an older template: the base's (reconcile.yaml's) options
+        raw = given(name)
+        if raw is None:
+            policy[status] = ()
+            continue
+        if not isinstance(raw, str):
+            bad(name, f"{outputs.cell_text(raw)!r} is not a list of options (e.g. "
+                      f"'Pending with remark{config_sheet.POLICY_SEPARATOR} Reject with remark')")
+            continue
+        pieces = [p.strip() for p in raw.split(config_sheet.POLICY_SEPARATOR) if p.strip()]
+        spelt = [policy_option(p) for p in pieces]
+        wrong = [p for p, o in zip(pieces, spelt) if o is None]
+        if wrong:
+            bad(name, ", ".join(repr(w) for w in wrong) + " is not an option: write Accept, Reject or Pending, "
+                      "optionally 'with ITC Reduction Full' and/or 'with remark', options separated by "
+                      f"'{config_sheet.POLICY_SEPARATOR}'")
+            continue
+        policy[status] = tuple(o for o in spelt if o is not None)
+    if problems:
+        raise InputError(problems)
+    return dataclasses.replace(base, tolerance=tol, date_days=days, policy=policy)
+
+
+def book_settings(path: str | os.PathLike) -> Settings:
+    """The reconciliation settings of a client workbook's Config sheet (:func:`settings_from_config`),
+    for ``reconcile`` and ``report BOOK --purchases`` before their flags override them."""
+    with Package(path) as pkg:
+        values, cells = read_config(pkg)
+    return settings_from_config(values, file=str(path), cells=cells)
 
 
 def _tax(frame: pd.DataFrame) -> np.ndarray:
@@ -200,7 +280,7 @@ def reconciliation_grid(rec: Reconciliation, inward_rows: np.ndarray, stamp: str
     return outputs.Grid(rows, titles, headers, date_cols={6, 7}, amount_cols={8, 9, 10, 11, 12},
                         widths={1: 14, 2: 10, 3: 18, 4: 24, 5: 18, 6: 12, 7: 10, 8: 22, 9: 18, 10: 10, 11: 30,
                                 12: 16, 13: 12, 14: 30, 15: 80},
-                        listed=len(inw), first_list=first_ims)
+                        listed=len(inw), first_list=first_ims, tab=outputs.RECONCILIATION_TAB)
 
 
 def suppliers_grid(table: pd.DataFrame, stamp: str) -> outputs.Grid:
@@ -211,7 +291,8 @@ def suppliers_grid(table: pd.DataFrame, stamp: str) -> outputs.Grid:
         rows.append([r.gstin, r.name, int(r.missing_ims), float(r.missing_tax), int(r.mismatch), int(r.rejected),
                      int(r.pending), float(r.addback), int(r.missing_books)])
     return outputs.Grid(rows, [0, 1], [3], date_cols=set(), amount_cols={4, 8},
-                        widths={1: 18, 2: 28, 3: 14, 4: 14, 5: 12, 6: 10, 7: 10, 8: 16, 9: 14})
+                        widths={1: 18, 2: 28, 3: 14, 4: 14, 5: 12, 6: 10, 7: 10, 8: 16, 9: 14},
+                        tab=outputs.SUPPLIERS_TAB)
 
 
 def _safe_name(text: str) -> str:
@@ -296,8 +377,9 @@ def reconcile_into(wb: Workbook, books: list[str | os.PathLike], *, settings: Se
     Start sheet's button (an :class:`~ims_excel.xl.openbook.OpenBook`): reconcile the Inward records with
     ``books``; put the Reconciliation and Suppliers sheets; write the Inward table's reconcile columns and,
     with ``apply``, the suggestions into blank Actions (module doc). The caller saves."""
-    values, ctx = config_and_context(wb, as_of=as_of)
-    settings = settings or settings_from_config(values)
+    values, cells = wb.config()
+    ctx = outputs.context_from_config(values, file=wb.name, cells=cells, as_of=as_of)
+    settings = settings or settings_from_config(values, file=wb.name, cells=cells)
     inward = inward_table(wb)
     rec = reconcile(inward.frame, ctx, list(books), settings)
     table = supplier_table(rec, ctx)
@@ -338,5 +420,5 @@ def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, s
     return rep
 
 
-__all__ = ["reconcile_book", "reconcile_into", "ReconcileReport", "inward_updates", "settings_from_config",
+__all__ = ["reconcile_book", "reconcile_into", "ReconcileReport", "inward_updates", "settings_from_config", "book_settings",
            "supplier_table", "write_followup", "RECONCILIATION", "SUPPLIERS"]

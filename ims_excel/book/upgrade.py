@@ -65,7 +65,7 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         values, _ = read_config(pkg)
         names = pkg.defined_names()
         wb = pc.CalamineWorkbook.from_path(str(pkg.path))
-        for f in config_mod.FIELDS:  # every setting, not only those the engine reads
+        for f in config_mod.ALL_FIELDS:  # every setting, not only those the engine reads
             if f.name not in values and f.name in names:
                 where = split_ref(names[f.name])
                 if where:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -14,6 +15,7 @@ import pandas as pd
 from ims_excel import gstin as g
 from ims_excel import periods
 from ims_excel.book.read import is_client_workbook, report_book
+from ims_excel.book.reconcile import book_settings
 from ims_excel.cli.exits import EXIT_OK, UsageError, parse_date
 from ims_excel.cli.output import text_report, to_json
 from ims_excel.engine import Context, Result, evaluate
@@ -73,7 +75,8 @@ def run_report(args: argparse.Namespace) -> Result:
 
 
 def recon_settings(args: argparse.Namespace, defaults: Settings | None = None) -> Settings:
-    """Matching tolerances: the flags, else ``defaults`` (a workbook's Config), else the rule data's."""
+    """Matching tolerances: the flags, else ``defaults`` (a workbook's Config), else the rule data's; the
+    suggestion policy: ``defaults``', else the rule data's."""
     if args.tolerance is not None and args.tolerance < 0:
         raise UsageError(f"--tolerance {args.tolerance} must not be negative")
     if args.date_tolerance is not None and args.date_tolerance < 0:
@@ -81,7 +84,7 @@ def recon_settings(args: argparse.Namespace, defaults: Settings | None = None) -
     base = defaults or Settings()
     tol = {f: args.tolerance for f in base.tolerance} if args.tolerance is not None else base.tolerance
     days = args.date_tolerance if args.date_tolerance is not None else base.date_days
-    return Settings(dict(tol), days, base.min_score)
+    return dataclasses.replace(base, tolerance=dict(tol), date_days=days)
 
 
 def books_paths(paths: list[str]) -> list[str]:
@@ -95,7 +98,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     result = run_report(args)
     rec = None
     if args.purchases:
-        rec = reconcile(result.inward, result.context, books_paths(args.purchases), recon_settings(args))
+        # a client workbook's Config sets the tolerances and the policy (issue 11); the flags override
+        defaults = book_settings(args.inward) if is_client_workbook(args.inward) else None
+        rec = reconcile(result.inward, result.context, books_paths(args.purchases), recon_settings(args, defaults))
     if args.json:
         obj = to_json(result)
         if rec is not None:

@@ -7,8 +7,7 @@ import argparse
 from pathlib import Path
 
 from ims_excel.book.carry import CannotCarry
-from ims_excel.book.reconcile import reconcile_book, settings_from_config
-from ims_excel.book.read import load_book
+from ims_excel.book.reconcile import book_settings, reconcile_book
 from ims_excel.cli.commands import add_tolerance_args, books_paths, recon_settings
 from ims_excel.cli.exits import EPILOG, EXIT_INPUT, EXIT_OK, UsageError, parse_date
 from ims_excel.cli.output import money
@@ -21,8 +20,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.book}: no such file")
     books = books_paths(args.books)
     as_of = parse_date(args.as_of, "--as-of")
-    config = load_book(args.book, typed=False).config
-    settings = recon_settings(args, settings_from_config(config))
+    settings = recon_settings(args, book_settings(args.book))  # the Config sheet's, the flags over them
     try:
         rep = reconcile_book(args.book, books, settings=settings, followup=args.followup, as_of=as_of,
                              backup=not args.no_backup, apply=args.apply)

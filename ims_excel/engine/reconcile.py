@@ -37,7 +37,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from ims_excel.engine.classify import FAMILY
-from ims_excel.rules import reconcile_policy
+from ims_excel.rules import policy_option, reconcile_policy
 from ims_excel.vec import labels
 
 FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess")
@@ -62,16 +62,29 @@ _LEADING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
 _SEPARATORS = str.maketrans("", "", " \t/-_.")
 
 
+def default_policy() -> dict[str, tuple[str, ...]]:
+    """The suggestion policy of ``rules/reconcile.yaml``: {match status: options tried left to right}."""
+    return {row["status"]: tuple(row["options"]) for row in reconcile_policy()["policy"]}
+
+
+POLICY_STATUSES = tuple(default_policy())
+"""The match statuses the policy has a row for (``reconcile.yaml``'s order)."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Tolerances (rupees per field; days for the date) and the fuzzy threshold.
+    """Tolerances (rupees per field; days for the date), the fuzzy threshold and the suggestion policy
+    ({match status: options tried left to right}, :func:`ims_excel.engine.suggest.suggest`).
 
-    Defaults come from ``rules/reconcile.yaml``; Config (the workbook, CLI flags) overrides them.
+    Defaults come from ``rules/reconcile.yaml``; a workbook's Config sheet (the reconciliation section,
+    :func:`ims_excel.book.reconcile.settings_from_config`) and the CLI flags override them. A status the
+    given ``policy`` leaves out keeps the YAML's options.
     """
 
     tolerance: dict[str, float] = field(default_factory=dict)
     date_days: int = -1
     min_score: float = -1.0
+    policy: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         data = reconcile_policy()
@@ -82,13 +95,26 @@ class Settings:
             object.__setattr__(self, "date_days", int(data["tolerance"]["date_days"]))
         if self.min_score < 0:
             object.__setattr__(self, "min_score", float(data["fuzzy"]["min_score"]))
+        unknown = sorted(set(self.policy) - set(POLICY_STATUSES))
+        if unknown:
+            raise ValueError(f"policy for unknown match status(es) {unknown}; known: {list(POLICY_STATUSES)}")
+        given = {}
+        for status, options in self.policy.items():
+            spelt = tuple(policy_option(o) for o in options)
+            if None in spelt:
+                bad = options[spelt.index(None)]
+                raise ValueError(f"policy option {bad!r} of {status!r} is not an action (Accept / Reject / Pending) "
+                                 "optionally 'with ITC Reduction Full' and/or 'with remark'")
+            given[status] = spelt
+        object.__setattr__(self, "policy", {**default_policy(), **given})
 
     @classmethod
     def make(cls, amount: float | None = None, days: int | None = None,
-             min_score: float | None = None) -> "Settings":
+             min_score: float | None = None, policy: dict[str, tuple[str, ...]] | None = None) -> "Settings":
         """One amount tolerance for every field (``None``: the rule data's)."""
         return cls({f: float(amount) for f in FIELDS} if amount is not None else {},
-                   -1 if days is None else int(days), -1.0 if min_score is None else float(min_score))
+                   -1 if days is None else int(days), -1.0 if min_score is None else float(min_score),
+                   dict(policy or {}))
 
 
 @dataclass

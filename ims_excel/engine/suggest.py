@@ -1,10 +1,12 @@
 """Suggested action per IMS record from its match with the books, with a one-line reason.
 
-Issue 11. The policy is data (``rules/reconcile.yaml``, ``policy``): per match status, options tried in
-order. An option is suggested only if the engine's own validation (classify + validate, rulebook
-section 3: decision table D1-D30, G8 pending window, G9 declarations, G11 portal flag) raises no error
-for it on that record - so a suggestion is never an action the engine would refuse. The options of all
-records are checked together, one pass per option position (vectorised).
+Issue 11. The policy is data: per match status, options tried in order - the match's
+:class:`~ims_excel.engine.reconcile.Settings` ``policy`` (a workbook's Config sheet), by default
+``rules/reconcile.yaml``'s ``policy``. An option is suggested only if the engine's own validation
+(classify + validate, rulebook section 3: decision table D1-D30, G8 pending window, G9 declarations,
+G11 portal flag) raises no error for it on that record - so a suggestion is never an action the engine
+would refuse. The options of all records are checked together, one pass per option position
+(vectorised).
 
 No suggestion for records already actioned (any typed Action, "No Action" included), frozen (D25) or
 outside IMS (D18-D24, D26, D28, D29), and for ``probable`` matches (a person confirms them).
@@ -55,18 +57,23 @@ def check(inward: pd.DataFrame, ctx: Context) -> pd.DataFrame:
                          "pending_deadline": val["pending_deadline"].to_numpy()}, index=inward.index)
 
 
-def suggest(inward: pd.DataFrame, ctx: Context, m: Match, books: pd.DataFrame | None = None) -> pd.DataFrame:
+def suggest(inward: pd.DataFrame, ctx: Context, m: Match, books: pd.DataFrame | None = None,
+            policy: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     """Columns ``suggested_action`` (Accept / Reject / Pending / ''), ``suggested_itc_reduction``,
-    ``suggested_remarks`` and ``suggestion_reason`` for every IMS record (``inward``'s order)."""
-    policy = reconcile_policy()
+    ``suggested_remarks`` and ``suggestion_reason`` for every IMS record (``inward``'s order).
+
+    ``policy``: {match status: options tried left to right}; default the match's settings' policy (the
+    workbook's Config, else ``reconcile.yaml``)."""
+    data = reconcile_policy()
     n = len(inward)
     status = m.ims["status"].astype(str).to_numpy(dtype=object)
-    options = {row["status"]: [parse_option(o) for o in row["options"]] for row in policy["policy"]}
+    chosen_policy = m.settings.policy if policy is None else {**m.settings.policy, **policy}
+    options = {st: [parse_option(o) for o in opts] for st, opts in chosen_policy.items()}
     base = check(inward, ctx)
     typed = inward["action"].astype(str).to_numpy(dtype=object) != ""
     in_ims = base["kind"].to_numpy() == KINDS.index("ims")
     eligible = ~typed & in_ims
-    remark_text = _remarks(m, policy)
+    remark_text = _remarks(m, data)
     user_remark = inward["remarks"].astype(str).str.strip().to_numpy(dtype=object) != ""
     may_remark = (inward["remarks_blocked"].to_numpy() != 1) & ~user_remark
 

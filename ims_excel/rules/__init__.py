@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -138,14 +139,39 @@ class RuleBook:
                              for c in self.codes.values()])
 
 
+POLICY_ACTIONS = ("Accept", "Reject", "Pending")
+"""What a suggestion policy option starts with (issue 11)."""
+_OPTION = re.compile(r"\s*(accept|reject|pending)(\s+with\s+itc\s+reduction\s+full)?(\s+with\s+remark)?\s*",
+                     re.IGNORECASE)
+
+
+def policy_option(text: str) -> str | None:
+    """A suggestion policy option in its one spelling, or None when it is not one: an action (Accept /
+    Reject / Pending), optionally ``with ITC Reduction Full``, optionally ``with remark`` (issue 11; the
+    grammar of ``reconcile.yaml``'s ``policy`` and of the Config sheet's policy cells).
+
+    >>> policy_option("accept  with itc reduction full"), policy_option("Pending with remark")
+    ('Accept with ITC Reduction Full', 'Pending with remark')
+    >>> policy_option("Accept later") is None, policy_option("No Action") is None
+    (True, True)
+    """
+    m = _OPTION.fullmatch(text)
+    if m is None:
+        return None
+    return (m.group(1).capitalize() + (" with ITC Reduction Full" if m.group(2) else "")
+            + (" with remark" if m.group(3) else ""))
+
+
 @functools.lru_cache(maxsize=1)
 def reconcile_policy() -> dict:
     """``reconcile.yaml``: matching tolerances, the fuzzy threshold and the suggestion policy (issue 11)."""
     data = yaml.safe_load(_text("reconcile.yaml"))
     for row in data["policy"]:
         for option in row["options"]:
-            if option.split(" with ")[0] not in ("Accept", "Reject", "Pending"):
-                raise ValueError(f"reconcile.yaml: policy option {option!r} is not Accept / Reject / Pending")
+            if policy_option(option) != option:
+                raise ValueError(f"reconcile.yaml: policy option {option!r} of {row['status']!r} is not an action "
+                                 "(Accept / Reject / Pending) optionally 'with ITC Reduction Full' and/or "
+                                 "'with remark'")
     return data
 
 

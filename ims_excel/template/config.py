@@ -33,6 +33,17 @@ Derived values the row formulas use (below the settings, :data:`DERIVED`):
 ``AnnualReturnFYEnd``   calendar year in which the FY of the annual return ends, "" if none
 ``ReturnDueDate``       GSTR-3B due date of the return (``deadlines.gstr3b_due``)
 ======================  =====================================================
+
+Reconciliation with the purchase register (issue 11; below the derived values, :data:`RECON_FIELDS`, so
+no older row moves), each defaulted from ``rules/reconcile.yaml`` (:func:`recon_fields`) and read by
+:func:`ims_excel.book.reconcile.settings_from_config`:
+
+==============================================  =======================================================
+``MatchTolerance``                              rupees an amount (each head, taxable value) may differ
+``MatchDateTolerance``                          days a document date may differ
+``MatchPolicy_<status>``                        the suggestion options for a match status, tried left to
+                                                right, separated by ``;`` (blank: no suggestion)
+==============================================  =======================================================
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ from typing import Any
 
 from ims_excel import periods
 from ims_excel.engine.context import IMS_TAXPAYER_TYPES
+from ims_excel.rules import reconcile_policy
 from ims_excel.template import formulas
 from ims_excel.template.rowlogic import state_number
 from ims_excel.template.styles import Styles
@@ -162,14 +174,67 @@ DERIVED: tuple[Derived, ...] = (
 )
 """Derived values, in sheet order, below the settings."""
 
-NAMES = ({f.name for f in FIELDS} | {f.derived for f in FIELDS if f.derived}
+POLICY_SEPARATOR = ";"
+"""Between the options of a policy cell (``Accept with ITC Reduction Full; Accept``)."""
+
+_STATUS_LABEL = {"matched": "matched", "matched_within_tolerance": "matched within tolerance",
+                 "mismatch": "mismatch (amounts or date differ)", "missing_in_books": "missing in our books",
+                 "probable": "probable match"}
+
+
+def policy_name(status: str) -> str:
+    """The defined name of a match status's policy cell (``MatchPolicy_mismatch``)."""
+    return f"MatchPolicy_{status}"
+
+
+def policy_text(options: tuple[str, ...] | list[str]) -> str:
+    """A policy cell's text for its options (``"Pending with remark; Reject with remark"``)."""
+    return f"{POLICY_SEPARATOR} ".join(options)
+
+
+def recon_fields() -> tuple[Field, ...]:
+    """The reconciliation settings, their defaults from ``rules/reconcile.yaml`` (one source of truth: the
+    YAML; the template is built from it). One amount tolerance for every head and the taxable value: the
+    YAML's when its heads agree (1.00), else blank (blank: the YAML's per head)."""
+    data = reconcile_policy()
+    amounts = {float(v) for k, v in data["tolerance"].items() if k != "date_days"}
+    amount = amounts.pop() if len(amounts) == 1 else None
+    out = [
+        Field("match_tolerance", "MatchTolerance", "Match tolerance (₹ per head and taxable value)", "amount",
+              default=amount,
+              note="Rupees by which the taxable value and each tax head may differ from the purchase register "
+                   "and still count as agreeing (matched within tolerance). 0 or more; blank = "
+                   "rules/reconcile.yaml's."),
+        Field("match_date_tolerance", "MatchDateTolerance", "Date tolerance (days)", "count",
+              default=int(data["tolerance"]["date_days"]),
+              note="Days by which the document date may differ from the purchase register. A whole number, "
+                   "0 or more; blank = rules/reconcile.yaml's."),
+    ]
+    for row in data["policy"]:
+        status = row["status"]
+        out.append(Field(f"policy_{status}", policy_name(status), f"Suggest when {_STATUS_LABEL.get(status, status)}",
+                         "policy", default=policy_text(row["options"]),
+                         note=f"Options tried left to right, separated by '{POLICY_SEPARATOR}'; the first the rules "
+                              "allow for the record is suggested. Each: Accept, Reject or Pending, optionally "
+                              "'with ITC Reduction Full' and/or 'with remark'. Blank = no suggestion. "
+                              f"Default: {row.get('why', '')}."))
+    return tuple(out)
+
+
+RECON_FIELDS: tuple[Field, ...] = recon_fields()
+"""The reconciliation section's settings, in sheet order (below the derived values)."""
+
+ALL_FIELDS: tuple[Field, ...] = FIELDS + RECON_FIELDS
+"""Every input cell of the sheet (what ``new`` / ``upgrade`` write from given values)."""
+
+NAMES = ({f.name for f in ALL_FIELDS} | {f.derived for f in FIELDS if f.derived}
          | {d.name for d in DERIVED})
 
 
 def field_for(key: str) -> Field:
     """A field by its key or defined name (case-insensitive)."""
     k = key.casefold()
-    for f in FIELDS:
+    for f in ALL_FIELDS:
         if k in (f.key.casefold(), f.name.casefold()):
             return f
     raise KeyError(f"unknown Config setting {key!r}")
@@ -178,6 +243,16 @@ def field_for(key: str) -> Field:
 def derived_row(name: str) -> int:
     """1-based Config row of a derived value (column C)."""
     return FIRST_ROW + len(FIELDS) + 2 + [d.name for d in DERIVED].index(name)
+
+
+RECON_FIRST_ROW = FIRST_ROW + len(FIELDS) + 2 + len(DERIVED) + 2
+"""1-based row of the first reconciliation setting: below the derived values, a blank row and the
+section's title (older rows never move)."""
+
+
+def recon_row(name: str) -> int:
+    """1-based Config row of a reconciliation setting (column B)."""
+    return RECON_FIRST_ROW + [f.name for f in RECON_FIELDS].index(name)
 
 
 def from_context(ctx) -> dict:
@@ -212,31 +287,7 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
     for j, head in enumerate(("Setting", "Value", "Check / in use", "Notes", "Defined names")):
         ws.write(FIRST_ROW - 2, j, head, styles.header())
     for i, f in enumerate(FIELDS):
-        row = FIRST_ROW - 1 + i
-        ws.write_string(row, 0, f.label, styles.label())
-        value = given.get(f.name, f.default)
-        _write_input(ws, row, 1, f.kind, value, styles.input(f.kind))
-        workbook.define_name(f.name, f"=Config!$B${row + 1}")
-        names = f.name
-        if f.derived:
-            formula = f.derived_formula.replace("{input}", f.name)
-            ws.write_formula(row, 2, formula, styles.computed(f.derived_kind), cached.get(f.derived, 0))
-            workbook.define_name(f.derived, f"=Config!$C${row + 1}")
-            names += f", {f.derived}"
-        if f.note:
-            ws.write_string(row, 3, f.note, styles.note())
-        ws.write_string(row, 4, names, styles.note())
-        if f.values:
-            ws.data_validation(row, 1, row, 1, {"validate": "list", "source": list(f.values),
-                                                "error_type": "stop"})
-        elif f.kind == "date":
-            ws.data_validation(row, 1, row, 1, {"validate": "date", "criteria": "between",
-                                                "minimum": dt.date(2017, 7, 1),
-                                                "maximum": dt.date(2199, 12, 31), "error_type": "stop"})
-        elif f.kind == "period":
-            ws.data_validation(row, 1, row, 1, {"validate": "length", "criteria": "==", "value": 7,
-                                                "error_type": "stop",
-                                                "error_message": "Write the period as YYYY-MM."})
+        _write_field(workbook, ws, styles, FIRST_ROW - 1 + i, f, given.get(f.name, f.default), cached)
     ws.write(derived_row(DERIVED[0].name) - 2, 0, "Derived (used by the formulas; do not edit)",
              styles.subtitle())
     for d in DERIVED:
@@ -247,6 +298,9 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
         if d.note:
             ws.write_string(i, 3, d.note, styles.note())
         ws.write_string(i, 4, d.name, styles.note())
+    ws.write(RECON_FIRST_ROW - 2, 0, "Reconciliation with the purchase register", styles.subtitle())
+    for f in RECON_FIELDS:
+        _write_field(workbook, ws, styles, recon_row(f.name) - 1, f, given.get(f.name, f.default), cached)
     ws.set_column(4, 4, 34, styles.note())
     ws.set_landscape()
     ws.set_paper(9)
@@ -254,9 +308,56 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True})
 
 
+_VALIDATION: dict[str, dict[str, Any]] = {
+    "amount": {"validate": "decimal", "criteria": ">=", "value": 0, "error_type": "stop",
+               "error_message": "Write an amount in rupees, 0 or more (e.g. 1.00)."},
+    "count": {"validate": "integer", "criteria": ">=", "value": 0, "error_type": "stop",
+              "error_message": "Write a whole number of days, 0 or more."},
+    "policy": {"validate": "length", "criteria": "<=", "value": 255, "error_type": "stop",
+               "input_title": "Suggestion options",
+               "input_message": "Left to right, separated by ';': Accept, Reject or Pending, optionally "
+                                "'with ITC Reduction Full' / 'with remark'. Blank: no suggestion.",
+               "error_message": "At most 255 characters."},
+}
+"""Data validation of the reconciliation inputs by kind (the other kinds: :func:`_write_field`)."""
+
+
+def _write_field(workbook: Any, ws: Any, styles: Styles, row: int, f: Field, value: Any,
+                 cached: dict[str, Any]) -> None:
+    """One setting's row (0-based ``row``): label, input cell with its defined name and validation, the
+    derived cell if any, the note and the names."""
+    ws.write_string(row, 0, f.label, styles.label())
+    _write_input(ws, row, 1, f.kind, value, styles.input("text" if f.kind == "policy" else f.kind))
+    workbook.define_name(f.name, f"=Config!$B${row + 1}")
+    names = f.name
+    if f.derived:
+        formula = f.derived_formula.replace("{input}", f.name)
+        ws.write_formula(row, 2, formula, styles.computed(f.derived_kind), cached.get(f.derived, 0))
+        workbook.define_name(f.derived, f"=Config!$C${row + 1}")
+        names += f", {f.derived}"
+    if f.note:
+        ws.write_string(row, 3, f.note, styles.note())
+    ws.write_string(row, 4, names, styles.note())
+    if f.values:
+        ws.data_validation(row, 1, row, 1, {"validate": "list", "source": list(f.values),
+                                            "error_type": "stop"})
+    elif f.kind == "date":
+        ws.data_validation(row, 1, row, 1, {"validate": "date", "criteria": "between",
+                                            "minimum": dt.date(2017, 7, 1),
+                                            "maximum": dt.date(2199, 12, 31), "error_type": "stop"})
+    elif f.kind == "period":
+        ws.data_validation(row, 1, row, 1, {"validate": "length", "criteria": "==", "value": 7,
+                                            "error_type": "stop",
+                                            "error_message": "Write the period as YYYY-MM."})
+    elif f.kind in _VALIDATION:
+        ws.data_validation(row, 1, row, 1, dict(_VALIDATION[f.kind]))
+
+
 def _write_input(ws: Any, row: int, col: int, kind: str, value: Any, fmt: Any) -> None:
     if value is None or value == "":
         ws.write_blank(row, col, None, fmt)
+    elif kind in ("amount", "count") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(row, col, value, fmt)
     elif kind == "date":
         if isinstance(value, str):
             value = dt.datetime.strptime(value, "%d-%m-%Y" if value[2:3] == "-" else "%Y-%m-%d")

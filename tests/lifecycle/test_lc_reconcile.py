@@ -15,6 +15,7 @@ import re
 import zipfile
 
 import openpyxl
+import pytest
 import pandas as pd
 
 from ims_excel.book.filebook import FileBook
@@ -265,3 +266,194 @@ def test_tool_columns_alone_keep_every_other_cell_and_skip_the_cache_step(sample
     assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
     assert "Match Status, Match Note, Suggested Action filled" in capsys.readouterr().out
     assert others(sample_book) == before
+
+
+# ------------------------------------------------ the Config sheet's reconciliation settings (issue 11)
+
+
+def _books_off_by_3(tmp_path) -> str:
+    """The sample books with INV/2001's CGST ₹3 more than IMS has: beyond the default ₹1.00, within ₹5."""
+    text = sample_path("sample_purchases.csv").read_text(encoding="utf-8")
+    row = 'INV/2001,05-10-2026,"1,00,000.00",0,9000,9000,0,27,N,PUR-101'
+    assert row in text
+    path = tmp_path / "books3.csv"
+    path.write_text(text.replace(row, row.replace(",0,9000,9000,", ",0,9003,9000,")), encoding="utf-8")
+    return str(path)
+
+
+def _config_cells(book, **values) -> None:
+    """Config cells by defined name set in the sheet's XML, as Excel stores what a person types (a number,
+    a text, or blank for None); every other part as it was."""
+    from ims_excel.book.read import split_ref
+    from ims_excel.xlsx.package import Package
+
+    with Package(book) as pkg:
+        refs = {name: split_ref(pkg.defined_names()[name]) for name in values}
+    part = sheet_part(book, "Config")
+    part = part if part.startswith("xl/") else "xl/" + part
+    with zipfile.ZipFile(book) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    xml = entries[part].decode("utf-8")
+    for name, v in values.items():
+        sheet, a1 = refs[name]
+        assert sheet == "Config"
+        if v is None:
+            body = "/>"
+        elif isinstance(v, (int, float)):
+            body = f"><v>{v}</v></c>"
+        else:
+            body = f' t="inlineStr"><is><t>{v}</t></is></c>'
+        new = re.sub(rf'<c r="{a1}"( s="\d+")?[^>]*?(?:/>|>.*?</c>)', lambda m: f'<c r="{a1}"{m.group(1) or ""}{body}',
+                     xml, count=1, flags=re.S)
+        assert new != xml, name
+        xml = new
+    entries[part] = xml.encode("utf-8")
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+
+
+def _inward(book) -> dict[str, dict]:
+    return {r["Document Number"]: r for r in table_rows(book)}
+
+
+def _json(book, books, capsys, *flags) -> dict[str, dict]:
+    capsys.readouterr()
+    assert main(["report", str(book), "--purchases", books, "--json", *flags]) == 0
+    return {r["document_number"]: r for r in json.loads(capsys.readouterr().out)["records"]}
+
+
+def test_the_config_tolerance_sets_what_agrees(sample_book, tmp_path, capsys):
+    """Issue 11: "amounts compared ... with a tolerance (default ₹1.00, set on Config)". INV-2001 differs from
+    the books by ₹3 of CGST: a mismatch at the default 1.00; with the Config's MatchTolerance 5 it is matched
+    within tolerance - through ``reconcile`` (the Reconciliation sheet states the tolerance) and ``report BOOK
+    --purchases --json`` alike; the ``--tolerance`` flag still overrides the sheet."""
+    books = _books_off_by_3(tmp_path)
+    assert _json(sample_book, books, capsys)["INV-2001"]["match"]["status"] == "mismatch"
+    assert main(["reconcile", str(sample_book), books, "--no-backup"]) == 0
+    assert _inward(sample_book)["INV-2001"]["Match Status"] == "mismatch"
+    _config_cells(sample_book, MatchTolerance=5)
+    assert main(["reconcile", str(sample_book), books, "--no-backup"]) == 0
+    row = _inward(sample_book)["INV-2001"]
+    assert row["Match Status"] == "matched_within_tolerance" and row["Suggested Action"] == "Accept"
+    assert any(r and str(r[0]).startswith("Tolerance: ₹5.00 per head") for r in grid(sample_book, "Reconciliation"))
+    rec = _json(sample_book, books, capsys)["INV-2001"]
+    assert rec["match"]["status"] == "matched_within_tolerance" and rec["suggested_action"] == "Accept"
+    assert _json(sample_book, books, capsys, "--tolerance", "1")["INV-2001"]["match"]["status"] == "mismatch"
+    assert main(["reconcile", str(sample_book), books, "--no-backup", "--tolerance", "1"]) == 0
+    assert _inward(sample_book)["INV-2001"]["Match Status"] == "mismatch"
+
+
+def test_the_config_date_tolerance_and_policy_set_the_suggestion(sample_book, tmp_path, capsys):
+    """The suggestion policy is the firm's, on Config: mismatch -> "Reject with remark" (instead of the YAML's
+    Pending first) suggests Reject with the remark stating the difference; a blank policy cell means no
+    suggestion for that status (matched: INV-2001 with the books as they are)."""
+    books = _books_off_by_3(tmp_path)
+    assert _json(sample_book, books, capsys)["INV-2001"]["suggested_action"] == "Pending"
+    _config_cells(sample_book, MatchPolicy_mismatch="Reject with remark")
+    rec = _json(sample_book, books, capsys)["INV-2001"]
+    assert rec["suggested_action"] == "Reject" and rec["suggested_remarks"] == "Differs from our books: CGST -3.00"
+    assert main(["reconcile", str(sample_book), books, "--no-backup"]) == 0
+    assert _inward(sample_book)["INV-2001"]["Suggested Action"] == "Reject"
+    assert _json(sample_book, BOOKS, capsys)["INV-2001"]["suggested_action"] == "Accept"  # matched
+    _config_cells(sample_book, MatchPolicy_matched=None)
+    rec = _json(sample_book, BOOKS, capsys)["INV-2001"]
+    assert rec["match"]["status"] == "matched" and rec["suggested_action"] == ""
+    assert "no policy option is allowed" in rec["suggestion_reason"]
+
+
+BAD_VALUES = [
+    ("MatchTolerance", -1, "B27", "-1 is negative"),
+    ("MatchTolerance", "about one rupee", "B27", "'about one rupee' is not an amount"),
+    ("MatchDateTolerance", 1.5, "B28", "'1.5' is not a whole number of days"),
+    ("MatchDateTolerance", -2, "B28", "-2 is negative"),
+    ("MatchPolicy_mismatch", "Pending with remark; Reject politely", "B31", "'Reject politely' is not an option"),
+    ("MatchPolicy_matched", "Accept; No Action", "B29", "'No Action' is not an option"),
+    ("MatchPolicy_probable", "Accept with ITC Reduction Partial", "B33",
+     "'Accept with ITC Reduction Partial' is not an option"),
+]
+
+
+@pytest.mark.parametrize("name,value,cell,message", BAD_VALUES, ids=[f"{b[0]}={b[1]}" for b in BAD_VALUES])
+def test_a_bad_config_setting_is_refused_naming_its_cell(sample_book, capsys, name, value, cell, message):
+    """A bad tolerance or policy option stops ``reconcile`` (nothing written) and ``report --purchases``, the
+    message naming the file, the Config sheet, the row and the cell - never silently the default."""
+    _config_cells(sample_book, **{name: value})
+    before = raw_parts(sample_book)
+    capsys.readouterr()
+    assert main(["reconcile", str(sample_book), BOOKS]) == 2
+    err = capsys.readouterr().err
+    row = int(cell[1:])
+    assert f"{sample_book}, sheet 'Config', row {row}, column '" in err and f"(Config!{cell})': {message}" in err, err
+    assert raw_parts(sample_book) == before
+    assert main(["report", str(sample_book), "--purchases", BOOKS, "--json"]) == 2
+    assert f"(Config!{cell})': {message}" in capsys.readouterr().err
+
+
+def _settings_cells(book) -> dict[str, object]:
+    from ims_excel.book.outputs import RECON_NAMES
+    from ims_excel.book.read import read_config
+    from ims_excel.xlsx.package import Package
+
+    with Package(book) as pkg:
+        values, _ = read_config(pkg)
+    return {n: values.get(n) for n in RECON_NAMES}
+
+
+def test_upgrade_carries_the_edited_settings(sample_book, capsys):
+    """``upgrade`` rebuilds the book on the current template with the Config values: the tolerances and the
+    policy a firm edited stay (a blank policy cell stays blank: no suggestion), nothing is left behind."""
+    _config_cells(sample_book, MatchTolerance=2.5, MatchDateTolerance=3,
+                  MatchPolicy_mismatch="Reject with remark; Pending with remark", MatchPolicy_matched=None)
+    edited = _settings_cells(sample_book)
+    assert edited["MatchTolerance"] == 2.5 and edited["MatchPolicy_matched"] == ""
+    assert main(["upgrade", str(sample_book)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "Match" not in out, out  # carried as Config values, not as the user's own additions
+    assert _settings_cells(sample_book) == edited
+    assert _json(sample_book, BOOKS, capsys)["INV-2001"]["suggested_action"] == ""
+
+
+def _older_template(book) -> None:
+    """The book as an older template made it: no reconciliation section on Config (its names and rows gone)."""
+    part = sheet_part(book, "Config")
+    part = part if part.startswith("xl/") else "xl/" + part
+    with zipfile.ZipFile(book) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    wb = re.sub(r'<definedName name="Match[A-Za-z_]*">[^<]*</definedName>', "", entries["xl/workbook.xml"].decode())
+    xml = re.sub(r'<row r="(2[6-9]|3[0-3])".*?</row>', "", entries[part].decode(), flags=re.S)
+    xml = re.sub(r'<dataValidation [^>]*sqref="B(2[7-9]|3[0-3])".*?</dataValidation>', "", xml, flags=re.S)
+    xml = re.sub(r'<dataValidations count="\d+"', lambda m: f'<dataValidations count="{xml.count("<dataValidation ")}"',
+                 xml)
+    entries["xl/workbook.xml"], entries[part] = wb.encode(), xml.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
+
+
+def test_a_book_from_an_older_template_reconciles_with_the_yaml_and_upgrade_adds_the_section(
+        sample_book, tmp_path, capsys):
+    """A workbook made before the Config section: ``reconcile`` and ``report --purchases`` use
+    reconcile.yaml's tolerance and policy (the same result as a fresh book's defaults); ``upgrade`` adds the
+    section with the YAML's defaults."""
+    books = _books_off_by_3(tmp_path)
+    fresh = _json(sample_book, books, capsys)
+    _older_template(sample_book)
+    assert set(_settings_cells(sample_book).values()) == {None}
+    assert _json(sample_book, books, capsys) == fresh
+    assert main(["reconcile", str(sample_book), books, "--no-backup"]) == 0
+    row = _inward(sample_book)["INV-2001"]
+    assert row["Match Status"] == "mismatch" and row["Suggested Action"] == "Pending"
+    assert main(["upgrade", str(sample_book)]) == 0, capsys.readouterr().err
+    cells = _settings_cells(sample_book)
+    assert cells["MatchTolerance"] == 1.0 and cells["MatchDateTolerance"] == 0
+    assert cells["MatchPolicy_mismatch"] == "Pending with remark; Reject with remark"
+
+
+def test_the_reconcile_sheets_have_their_tab_colours(sample_book, capsys):
+    """The Reconciliation (blue) and Suppliers (green) sheets keep the tab colours they had before reconcile
+    moved to the port (FileBook)."""
+    assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
+    wb = openpyxl.load_workbook(sample_book)
+    assert wb["Reconciliation"].sheet_properties.tabColor.rgb == "FF2E75B6"
+    assert wb["Suppliers"].sheet_properties.tabColor.rgb == "FF70AD47"

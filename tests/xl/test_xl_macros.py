@@ -211,3 +211,35 @@ def test_reconcile_writes_sheets_and_applies_to_blank_actions_only(book):
     assert any("INV-2004" in r and "mismatch" in r for r in grid)
     text = macros.reconcile(book, [str(sample_path("sample_purchases.csv"))], apply=True)
     assert "Filled 0 blank Action cells" in text  # the second time round nothing is blank and suggested
+
+
+def test_reconcile_button_reads_the_config_settings(book, tmp_path):
+    """Issue 11: the Excel button reads the Config sheet's reconciliation settings through the open
+    workbook's Config reader (OpenBook.config), as the command does: MatchTolerance 5 takes INV-2001, ₹3 of
+    CGST off the books, from mismatch to matched within tolerance; a mismatch policy of "Reject with remark"
+    is suggested; a bad option is shown naming its cell, nothing written."""
+    _imported(book)
+    text = sample_path("sample_purchases.csv").read_text(encoding="utf-8")
+    row = 'INV/2001,05-10-2026,"1,00,000.00",0,9000,9000,0,27,N,PUR-101'
+    books = tmp_path / "books3.csv"
+    books.write_text(text.replace(row, row.replace(",0,9000,9000,", ",0,9003,9000,")), encoding="utf-8")
+
+    def inward_row(doc: str) -> dict:
+        grid = book.sheets["Inward"].tables["Inward"].range.options(ndim=2).value
+        header = [str(h) for h in grid[0]]
+        return next(dict(zip(header, r)) for r in grid[1:] if r[header.index("Document Number")] == doc)
+
+    macros.reconcile(book, [str(books)], apply=False)
+    assert inward_row("INV-2001")["Match Status"] == "mismatch"
+    assert inward_row("INV-2001")["Suggested Action"] == "Pending"
+    book.sheets["Config"].protected = False
+    book.names["MatchPolicy_mismatch"].refers_to_range.value = "Reject with remark"
+    macros.reconcile(book, [str(books)], apply=False)
+    assert inward_row("INV-2001")["Suggested Action"] == "Reject"
+    book.names["MatchTolerance"].refers_to_range.value = 5
+    macros.reconcile(book, [str(books)], apply=False)
+    assert inward_row("INV-2001")["Match Status"] == "matched_within_tolerance"
+    assert inward_row("INV-2001")["Suggested Action"] == "Accept"
+    book.names["MatchPolicy_matched"].refers_to_range.value = "Accept; Hold"
+    shown = macros.reconcile(book, [str(books)], apply=False)
+    assert shown.startswith("Cannot use this input") and "(Config!B29)': 'Hold' is not an option" in shown
