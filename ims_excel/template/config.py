@@ -217,7 +217,7 @@ def recon_fields() -> tuple[Field, ...]:
                          note=f"Options tried left to right, separated by '{POLICY_SEPARATOR}'; the first the rules "
                               "allow for the record is suggested. Each: Accept, Reject or Pending, optionally "
                               "'with ITC Reduction Full' and/or 'with remark'. Blank = no suggestion. "
-                              f"Default: {row.get('why', '')}."))
+                              f"Why the default: {row.get('why', '')}."))
     return tuple(out)
 
 
