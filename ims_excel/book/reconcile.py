@@ -106,14 +106,15 @@ def _amount(v: object) -> float | None:
 
 def settings_from_config(config: dict[str, object], base: Settings | None = None, *, file: str = "workbook",
                          cells: dict[str, tuple[str, int, str]] | None = None) -> Settings:
-    """The reconciliation settings of a workbook's Config sheet (issue 11; :data:`ims_excel.template.config.
-    RECON_FIELDS`): ``MatchTolerance`` (rupees, every head and the taxable value), ``MatchDateTolerance``
-    (days) and ``MatchPolicy_<status>`` (options separated by ``;``, tried left to right; blank: no
-    suggestion), over ``base`` (default: ``rules/reconcile.yaml``'s). A name the workbook lacks (an older
-    template) or a blank tolerance keeps ``base``'s value. A bad value - a negative or non-numeric
-    tolerance, days that are not a whole number, an option that is not Accept / Reject / Pending optionally
-    "with ITC Reduction Full" and/or "with remark" - is an :class:`InputError` naming the file, sheet and
-    cell (``cells``, as :func:`ims_excel.book.read.read_config` gives them), never ignored."""
+    """The reconciliation settings of a workbook's Config sheet (issue 11;
+    :data:`ims_excel.template.config.RECON_FIELDS`): ``MatchTolerance`` (rupees, every head and the taxable
+    value), ``MatchDateTolerance`` (days) and ``MatchPolicy_<status>`` (options separated by ``;``, tried
+    left to right; blank: no suggestion), over ``base`` (default: ``rules/reconcile.yaml``'s). A name the
+    workbook lacks (an older template) or a blank tolerance keeps ``base``'s value. A bad value - a
+    negative or non-numeric tolerance, days that are not a whole number, an option that is not Accept /
+    Reject / Pending optionally "with ITC Reduction Full" and/or "with remark" - is an :class:`InputError`
+    naming the file, sheet and cell (``cells``, as :func:`ims_excel.book.read.read_config` gives them),
+    never ignored."""
     base = base or Settings()
     cells = cells or {}
     problems: list[InputProblem] = []
@@ -420,5 +421,5 @@ def reconcile_book(path: str | os.PathLike, books: list[str | os.PathLike], *, s
     return rep
 
 
-__all__ = ["reconcile_book", "reconcile_into", "ReconcileReport", "inward_updates", "settings_from_config", "book_settings",
-           "supplier_table", "write_followup", "RECONCILIATION", "SUPPLIERS"]
+__all__ = ["reconcile_book", "reconcile_into", "ReconcileReport", "inward_updates", "settings_from_config",
+           "book_settings", "supplier_table", "write_followup", "RECONCILIATION", "SUPPLIERS"]

@@ -457,3 +457,13 @@ def test_the_reconcile_sheets_have_their_tab_colours(sample_book, capsys):
     wb = openpyxl.load_workbook(sample_book)
     assert wb["Reconciliation"].sheet_properties.tabColor.rgb == "FF2E75B6"
     assert wb["Suppliers"].sheet_properties.tabColor.rgb == "FF70AD47"
+
+
+def test_roll_carries_the_settings_to_the_next_period(sample_book, tmp_path, capsys):
+    """The firm's tolerance and policy are the client's, not the period's: ``roll`` takes them along (as it
+    takes the other Config values)."""
+    _config_cells(sample_book, MatchTolerance=5, MatchPolicy_mismatch="Reject with remark",
+                  MatchPolicy_matched=None)
+    edited = _settings_cells(sample_book)
+    assert main(["roll", str(sample_book), "--to", "2026-11", "--filed", "--out", str(tmp_path / "next.xlsm")]) == 0
+    assert _settings_cells(tmp_path / "next.xlsm") == edited
