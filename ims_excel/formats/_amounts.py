@@ -20,9 +20,10 @@ import pandas as pd
 from pandas._libs import lib as _pdlib
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)
-_WIDEST = 64
-"""Cells longer than this (no amount is) take Python's way: numpy's fixed-width text is as wide as its
-longest cell, and one pasted paragraph must not make a 100,000-row column gigabytes."""
+_WIDEST = 32
+"""Cells longer than this (no amount is: ``-₹ 1,00,00,00,000.50 Cr`` has 24 characters) take Python's way:
+numpy's fixed-width text is as wide as its longest cell (4 bytes a character), and one pasted paragraph
+must not make a million-row column gigabytes."""
 
 
 def _py(method, n_args: int, to_bool: bool = False):
@@ -62,11 +63,9 @@ def amount_texts(series: pd.Series) -> pd.Series:
     """
     values = series.to_numpy(dtype=object)
     out = values.copy()
-    if not len(values):
-        pass
-    elif pd.api.types.infer_dtype(values, skipna=False) == "string":  # a CSV column: all text
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":  # a CSV column: all text
         out = _texts(values)
-    else:
+    elif len(values):
         kinds, types = pd.factorize(_TYPE_OF(values))  # a handful of distinct types, classified once each
         is_str = np.array([issubclass(t, str) for t in types], dtype=bool)[kinds]
         is_num = np.array([issubclass(t, (int, float)) and not issubclass(t, bool) for t in types],

@@ -1,7 +1,7 @@
 """A purchase register's amount cells, cleaned a column at a time (:func:`ims_excel.formats._amounts.amount_texts`,
 issue 11: "no per-row loop on a hot path"), give exactly what the per-value function it replaced gave (kept
 below as the reference) for every kind of cell, through numpy's string ufuncs and through the fallback to
-Python's str methods (cells with NUL, cells longer than 64) alike, and both of the books reader's call sites
+Python's str methods (cells with NUL, cells longer than 32) alike, and both of the books reader's call sites
 use it."""
 
 from __future__ import annotations
@@ -59,12 +59,12 @@ def assert_same(cells: list) -> None:
 # trip a column-at-a-time version: Unicode whitespace (NBSP, ideographic space, \x1c), digits that
 # str.isdigit takes (Devanagari, superscript), characters whose lower case is longer (İ) or ASCII (K the
 # Kelvin sign), a lone parenthesis, NUL (numpy's fixed-width text drops a trailing one: those cells take
-# Python's way), and (below) cells longer than 64 characters (Python's way too) and lone surrogates.
+# Python's way), and (below) cells longer than 32 characters (Python's way too) and lone surrogates.
 PIECES = ["\x00", "12\x00", "₹", " ", "  ", "-", "--", "(", ")", ",", ".", "Dr", "dr", "DR", "dR", "Cr", "cr",
           "CR", " Dr", " cr", "0", "1", "12", "1,234.50", "1,00,000.50", "A", "ABC", "c", "d", "r", "İ", "K", "\u00a0",
           "\u3000", "\x1c", "\t", "\n", "१", "²", "e", "+", "₹ "]
 texts = (st.lists(st.sampled_from(PIECES), max_size=8).map("".join) | st.text(max_size=12)
-         | st.lists(st.sampled_from(PIECES), min_size=20, max_size=40).map("".join))  # some over 64
+         | st.lists(st.sampled_from(PIECES), min_size=20, max_size=40).map("".join))  # most over 32
 surrogates = st.lists(st.characters(categories=["Cs", "Nd", "Zs"]) | st.sampled_from(PIECES),
                       max_size=8).map("".join)
 numbers = (st.integers() | st.integers(min_value=-(2**80), max_value=2**80) | st.floats()
@@ -115,7 +115,7 @@ def test_examples(cell, want):
 
 
 def test_ordinary_text_never_takes_pythons_way(monkeypatch):
-    """Only cells with NUL or over 64 characters go through Python's str methods (a call per cell); a
+    """Only cells with NUL or over 32 characters go through Python's str methods (a call per cell); a
     register's amounts, whatever their Dr / Cr / ₹ / parentheses, go through numpy's string ufuncs."""
     from ims_excel.formats import _amounts
 
@@ -123,13 +123,14 @@ def test_ordinary_text_never_takes_pythons_way(monkeypatch):
         def __getattr__(self, name):
             raise AssertionError(f"Python's {name} called on ordinary amount text")
 
-    cells = ["1,234.50 Dr", "(1,234.50)", "-₹ 1,00,000.50 Cr", "12Cr", "ABCcr", " ", "", "१२ dr", "x" * 64]
+    cells = ["1,234.50 Dr", "(1,234.50)", "-₹ 1,00,000.50 Cr", "12Cr", "ABCcr", " ", "", "१२ dr",
+             "-₹ 1,00,00,00,000.50 Cr", "x" * 32]
     want = [reference_amount_text(c) for c in cells]
     monkeypatch.setattr(_amounts, "_PY", Refuse())
     assert amount_texts(pd.Series(cells, dtype=object)).tolist() == want
     assert amount_texts(pd.Series(cells + [None, -3.5], dtype=object)).tolist() == want + [None, 3.5]
     with pytest.raises(AssertionError, match="Python's"):
-        amount_texts(pd.Series(cells + ["x" * 65], dtype=object))
+        amount_texts(pd.Series(cells + ["x" * 33], dtype=object))
     with pytest.raises(AssertionError, match="Python's"):
         amount_texts(pd.Series(cells + ["1\x00"], dtype=object))
 
