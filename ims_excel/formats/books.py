@@ -34,6 +34,7 @@ from ims_excel.formats import busy_books, purchase_register, tally_books
 from ims_excel.formats._common import check_size, file_problem, label_key, relocate
 from ims_excel.formats._excel import open_workbook, reading, sheet_rows
 from ims_excel.normalise import InputError, InputProblem, normalise, parse_amounts
+from ims_excel.formats._amounts import amount_texts
 from ims_excel.formats._values import month_name_dates
 from ims_excel.records import INWARD_COLUMNS, header_key
 
@@ -259,8 +260,7 @@ def _clean(raw: pd.DataFrame, layout, sheet: str, path: Path, headers: dict[str,
     for col in AMOUNTS:
         if col not in raw:
             continue
-        text = raw[col].astype(object).map(_amount_text)
-        vals, bad = parse_amounts(text)
+        vals, bad = parse_amounts(amount_texts(raw[col]))
         for i in np.flatnonzero(bad.to_numpy())[:20]:
             problems.append(InputProblem(str(path), int(raw["_row"].iat[i]), headers.get(col, col),
                                          f"{raw[col].iat[i]!r} is not an amount (use 1234.50, 1,234.50, "
@@ -274,7 +274,7 @@ def _clean(raw: pd.DataFrame, layout, sheet: str, path: Path, headers: dict[str,
     if "Taxable Value" not in raw and ledgers:
         total_ledger = np.zeros(len(raw))
         for col in ledgers:
-            vals, bad = parse_amounts(raw[col].astype(object).map(_amount_text))
+            vals, bad = parse_amounts(amount_texts(raw[col]))
             for i in np.flatnonzero(bad.to_numpy())[:20]:
                 problems.append(InputProblem(str(path), int(raw["_row"].iat[i]), headers.get(col, col),
                                              f"{raw[col].iat[i]!r} is not an amount", sheet or None))
@@ -290,22 +290,6 @@ def _clean(raw: pd.DataFrame, layout, sheet: str, path: Path, headers: dict[str,
         raw = raw.drop(columns=["_rate"])
     raw.attrs.update({"skipped": skipped, "headers": headers, "sheet": sheet})
     return raw
-
-
-def _amount_text(v: object) -> object:
-    if isinstance(v, str):
-        t = v.strip().replace("₹", "").strip()
-        low = t.lower()
-        if low.endswith((" dr", " cr")):
-            t = t[:-3].strip()
-        elif low.endswith(("dr", "cr")) and t[:-2].strip().replace(",", "").replace(".", "").isdigit():
-            t = t[:-2].strip()
-        if t.startswith("(") and t.endswith(")"):
-            t = t[1:-1]
-        return t.lstrip("-").strip()
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return abs(v)
-    return v
 
 
 def _add_up(raw: pd.DataFrame) -> pd.DataFrame:
