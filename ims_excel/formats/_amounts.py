@@ -17,7 +17,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from pandas._libs import lib as _pdlib
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)
 _WIDEST = 32
@@ -74,9 +73,9 @@ def amount_texts(series: pd.Series) -> pd.Series:
             out[is_num] = np.abs(values[is_num])  # the object loop calls Python's abs (PyNumber_Absolute)
         if is_str.any():
             out[is_str] = _texts(values[is_str])
-    # Series.map's own inference (pandas' map_infer ends in maybe_convert_objects, then the Series
-    # constructor): all numbers -> int64 / float64, all bool -> bool, all text -> str, else object
-    return pd.Series(_pdlib.maybe_convert_objects(out), index=series.index, name=series.name)
+    # the dtype Series.map gives, by the Series constructor's own inference on the values (public API):
+    # all numbers -> int64 / float64, all bool -> bool, all text -> str, [NaT] -> datetime64, else object
+    return pd.Series(out.tolist(), index=series.index, name=series.name)
 
 
 def _texts(cells: np.ndarray) -> np.ndarray:
