@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ims_excel import gstin as gstin_mod, periods
+from ims_excel import celltext, gstin as gstin_mod, periods
 from ims_excel.records import ACTIONS, Column, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, categories, header_key
 from ims_excel.vec import by_unique
 from ims_excel.xlsx.dates import timestamps
@@ -97,49 +97,186 @@ def blank_mask(series: pd.Series) -> pd.Series:
 
 
 def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Amounts as float rounded to the paisa; returns (values, bad-mask). Blank = 0."""
+    """Amounts as float rounded to the paisa; returns (values, bad-mask). Blank = 0.
+
+    Text is plain (``1234.50``), Western (``100,000.50``) or Indian (``1,00,000.50``) grouping, a ``₹``
+    anywhere and whitespace around ignored; a number cell is its value; a JSON integer of 10**18 or more,
+    anything not finite (``1e400``, a 400-digit number), ``True`` and any other text is bad. A column at
+    a time (issue 11): cells classified by their type once per distinct type, text through numpy's string
+    functions and :func:`ims_excel.celltext.amount_shape` (no Python call per cell; long cells and cells
+    with NUL through Python's own str methods). The same values and bad-mask as the per-value version
+    this replaced, for every input (``tests/test_parse_columns.py`` keeps that version as the reference).
+    """
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         vals = pd.to_numeric(series, errors="coerce").astype(float)
         bad = pd.Series(np.isinf(vals.to_numpy()), index=series.index)
         return vals.fillna(0.0).round(2).where(~bad, np.nan), bad
     obj = series.astype(object)
-    huge = obj.map(lambda v: isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**18)  # JSON ints
-    numeric = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v) & ~huge
-    text = _as_text(obj.where(~huge, "")).str.replace("₹", "", regex=False).str.strip()
-    blank = text.isin(_BLANK) & ~huge
-    ok = (text.str.fullmatch(_AMOUNT_RE) | blank | numeric) & ~huge
-    cleaned = text.str.replace(",", "", regex=False).where(~blank, "0")
-    vals = pd.to_numeric(cleaned.where(ok, None), errors="coerce")
+    values = obj.to_numpy(dtype=object)
+    n = len(values)
+    text, ints, floats, gone, int_like, float_like = celltext.by_type(
+        values, celltext.plain_str, lambda t: t is int, celltext.plain_float,
+        lambda t: t is type(None) or t is type(pd.NA),
+        lambda t: issubclass(t, int) and not issubclass(t, bool), lambda t: issubclass(t, float))
+    huge = np.zeros(n, dtype=bool)  # JSON integers past what float keeps
+    if int_like.any():
+        huge[int_like] = (np.abs(values[int_like]) >= 10**18).astype(bool)  # Python's abs and >=, in C loops
+    numeric = np.zeros(n, dtype=bool)
+    numeric[ints] = True
+    if floats.any():
+        numeric[floats] = ~np.isnan(values[floats].astype(np.float64))
+    odd = (int_like & ~ints) | (float_like & ~floats)  # int / float subclasses of their own (not bool)
+    if odd.any():
+        numeric[odd] = [bool(v == v) for v in values[odd]]
+    numeric &= ~huge
+    cleaned = np.full(n, None, dtype=object)  # what pandas parses; None = not an amount
+    if (text | ints | floats | gone).all():
+        # ordinary cells: text cut here; a number's text (only its kind matters to pandas, see below) not made
+        cells = np.where(text, values, "")
+        cells[huge] = ""
+        blank, shaped, plain = _amount_texts(cells, ~numeric)
+        numeric_text = _number_kinds(values, ints & numeric, floats & numeric)
+    else:
+        # anything else in the column (True, numpy integers, Decimal, dates, ...): each distinct value's
+        # text made by Python as before (equal values share the first one's text, 1 and True included)
+        cells = _as_text(obj.where(~pd.Series(huge, index=obj.index), "")).to_numpy(dtype=object)
+        blank, shaped, plain = _amount_texts(cells, np.ones(n, dtype=bool))
+        numeric_text = plain
+    blank &= ~huge
+    ok = (shaped | blank | numeric) & ~huge
+    cleaned[ok] = plain[ok]
+    cleaned[blank] = "0"
+    cleaned[numeric] = numeric_text[numeric]
+    return _amount_values(obj, pd.Series(cleaned, index=obj.index, dtype=object),
+                          *(pd.Series(a, index=obj.index) for a in (ok, blank, numeric)))
+
+
+def _amount_values(obj: pd.Series, cleaned: pd.Series, ok: pd.Series, blank: pd.Series,
+                   numeric: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The numbers, as the per-value version made them: pandas parses the cleaned text of the whole column
+    at once (``cleaned``, None where not an amount), number cells take their own value."""
+    vals = pd.to_numeric(cleaned, errors="coerce")
     vals = vals.where(~numeric, pd.to_numeric(obj.where(numeric, np.nan), errors="coerce"))
     vals = vals.astype(float).round(2)
     bad = ~ok | (ok & ~blank & ~np.isfinite(vals.fillna(0.0)))  # 1e400, a 400-digit number: not finite
     return vals.where(~bad, np.nan).astype(float), bad
 
 
+def _amount_texts(cells: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For an object array of text (only where ``wanted``): blank after the ``₹`` is dropped and the
+    whitespace stripped, shaped as an amount (:data:`_AMOUNT_RE` in full), and the text with its commas
+    dropped (None where not wanted)."""
+    n = len(cells)
+    blank, shaped = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    plain = np.full(n, None, dtype=object)
+    where = np.flatnonzero(wanted)
+    fast = celltext.numpy_way(cells[where])
+    if fast.any():
+        at = where[fast]
+        t = np.strings.strip(np.strings.replace(cells[at].astype(str), "₹", ""))
+        blank[at] = np.strings.str_len(t) == 0
+        shaped[at] = celltext.amount_shape(t)
+        plain[at] = np.strings.replace(t, ",", "").astype(object)
+    for i in where[~fast]:  # a cell longer than celltext.WIDEST or with NUL: Python's way
+        t = cells[i].strip().replace("₹", "").strip()
+        blank[i], shaped[i], plain[i] = t == "", _AMOUNT.fullmatch(t) is not None, t.replace(",", "")
+    return blank, shaped, plain
+
+
+def _number_kinds(values: np.ndarray, ints: np.ndarray, floats: np.ndarray) -> np.ndarray:
+    """Stand-ins for the text of number cells in the column pandas parses (``_amount_values``): a number
+    cell takes its own value, but its text still tells pandas whether the column is whole numbers (kept
+    as integers, then made float: ``-0`` reads 0) or not (read as float: ``-0`` reads -0.0), and which
+    integers (negative, past 2**63). A whole number's own digits, or ``0.5`` for a float with a fraction
+    or infinite (its text, ``1.5`` or ``inf``, is not whole either)."""
+    out = np.full(len(values), None, dtype=object)
+    if ints.any():
+        out[ints] = values[ints].astype(np.int64).astype(str).astype(object)  # below 10**18: int64 holds it
+    if floats.any():
+        at = np.flatnonzero(floats)
+        f = values[at].astype(np.float64)
+        whole = np.isfinite(f) & (np.floor(f) == f)
+        small = whole & (np.abs(f) < 2.0**62)
+        out[at] = "0.5"
+        out[at[small]] = f[small].astype(np.int64).astype(str).astype(object)
+        for i in at[whole & ~small]:  # a float of 2**62 or more, whole: its digits by Python
+            out[i] = str(int(values[i]))
+    return out
+
+
+_AMOUNT = re.compile(_AMOUNT_RE)
+
+
 def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Dates (datetime64) from ISO, dd-mm-yyyy, dd/mm/yyyy or Excel serials; (values, bad-mask)."""
+    """Dates (datetime64) from ISO, dd-mm-yyyy, dd/mm/yyyy or Excel serials; (values, bad-mask).
+
+    Date and datetime objects are their day; whole numbers 1 to 2958465 Excel serials; text (stripped)
+    one of :data:`ims_excel.celltext.DATE_PATTERNS` read by pandas with its format; blank text and cells
+    of any other type are blank. A column at a time (issue 11): cells classified by their type once per
+    distinct type, text through numpy's string functions and :func:`ims_excel.celltext.date_shapes` (long
+    cells and cells with NUL through Python's own). The same values, bad-mask and errors as the
+    per-value version this replaced (``tests/test_parse_columns.py`` keeps it as the reference).
+    """
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=series.index)
     obj = series.astype(object)
+    values = obj.to_numpy(dtype=object)
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    is_dt = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
+    dated, number_like, ints, floats, text, plain = celltext.by_type(
+        values, lambda t: issubclass(t, (dt.date, pd.Timestamp)),
+        lambda t: issubclass(t, (int, float)) and not issubclass(t, bool), lambda t: t is int,
+        celltext.plain_float, lambda t: issubclass(t, str), celltext.plain_str)
+    number = number_like.copy()  # a number, not NaN (v == v)
+    if floats.any():
+        number[floats] = ~np.isnan(values[floats].astype(np.float64))
+    odd = number_like & ~ints & ~floats  # int / float subclasses of their own (not bool): Python's ==
+    if odd.any():
+        number[odd] = [bool(v == v) for v in values[odd]]
+    is_dt = pd.Series(dated, index=obj.index, name=obj.name)
+    is_num = pd.Series(number, index=obj.index, name=obj.name)
     if is_dt.any():
         out[is_dt] = pd.to_datetime(obj[is_dt]).dt.normalize().astype("datetime64[ns]")
-    is_num = obj.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)
     if is_num.any():
         nums = pd.to_numeric(obj[is_num])
         good = (nums >= 1) & (nums < 2958466) & (nums == nums.round())
         out[is_num & good.reindex(obj.index, fill_value=False)] = timestamps(nums[good])
-    text = obj.where(~(is_dt | is_num), "").map(lambda v: v if isinstance(v, str) else "").str.strip()
-    blank = text.isin(_BLANK)
-    for fmt, pattern in (("%Y-%m-%d", r"\d{4}-\d{2}-\d{2}"), ("%d-%m-%Y", r"\d{1,2}-\d{1,2}-\d{4}"),
-                         ("%d/%m/%Y", r"\d{1,2}/\d{1,2}/\d{4}"), ("%Y-%m-%dT%H:%M:%S",
-                                                                  r"\d{4}-\d{2}-\d{2}T00:00:00")):
-        m = text.str.fullmatch(pattern) & ~blank
+    stripped, shapes = _date_texts(values, text, plain)
+    blank_np = ~text | (stripped == "")
+    blank = pd.Series(blank_np, index=obj.index, name=obj.name)
+    for fmt, shape in (("%Y-%m-%d", "iso"), ("%d-%m-%Y", "dmy-"), ("%d/%m/%Y", "dmy/"),
+                       ("%Y-%m-%dT%H:%M:%S", "isoT")):
+        hit = shapes[shape] & ~blank_np
+        m = pd.Series(hit, index=obj.index, name=obj.name)
         if m.any():
-            out[m] = pd.to_datetime(text[m], format=fmt, errors="coerce")
+            matched = pd.Series(list(stripped[hit]), index=obj.index[hit], name=obj.name)
+            out[m] = pd.to_datetime(matched, format=fmt, errors="coerce")
     bad = out.isna() & ~(blank & ~is_dt & ~is_num)
     return out, bad
+
+
+def _date_texts(values: np.ndarray, text: np.ndarray, plain: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Text cells stripped (object array, '' elsewhere) and which of them match each date pattern."""
+    n = len(values)
+    stripped = np.full(n, "", dtype=object)
+    shapes = {name: np.zeros(n, dtype=bool) for name in celltext.DATE_PATTERNS}
+    where = np.flatnonzero(plain)
+    fast = celltext.numpy_way(values[where])
+    at = where[fast]
+    if len(at):
+        t = np.strings.strip(values[at].astype(str))
+        short = np.strings.str_len(t) <= 19  # no pattern is longer
+        stripped[at] = t.astype(object)
+        for name, hit in celltext.date_shapes(t[short]).items():
+            shapes[name][at[short]] = hit
+    for i in np.concatenate([where[~fast], np.flatnonzero(text & ~plain)]).astype(np.intp):
+        t = values[i].strip()  # Python's way: long, NUL, or a str subclass of its own
+        stripped[i] = t
+        for name, pattern in celltext.DATE_PATTERNS.items():
+            shapes[name][i] = _DATE_RE[name].fullmatch(t) is not None
+    return stripped, shapes
+
+
+_DATE_RE = {name: re.compile(pattern) for name, pattern in celltext.DATE_PATTERNS.items()}
 
 
 def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
