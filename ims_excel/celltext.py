@@ -41,7 +41,11 @@ def by_type(values: np.ndarray, *tests: Callable[[type], bool]) -> list[np.ndarr
     """
     if not len(values):
         return [np.zeros(0, dtype=bool) for _ in tests]
-    codes, types = pd.factorize(_TYPE_OF(values))
+    kinds = _TYPE_OF(values)
+    first = kinds[0]
+    if (kinds == np.array(first, dtype=object)).all():  # one type (a CSV column: all str), in a C loop
+        return [np.full(len(values), bool(test(first)), dtype=bool) for test in tests]
+    codes, types = pd.factorize(kinds)
     return [np.array([bool(test(t)) for t in types], dtype=bool)[codes] for test in tests]
 
 
@@ -128,21 +132,17 @@ def _amount_automaton() -> tuple[np.ndarray, np.ndarray]:
 
 
 _AMOUNT_TABLE, _AMOUNT_ACCEPT = _amount_automaton()
+_AMOUNT_CLASS = np.full(128, _OTHER, dtype=np.uint8)  # an ASCII code point's class (0: past the cell's end)
+_AMOUNT_CLASS[0], _AMOUNT_CLASS[48:58], _AMOUNT_CLASS[[44, 46, 43, 45]] = _END, _DIGIT, [_COMMA, _DOT, _SIGN, _SIGN]
 
 
 def amount_shape(t: np.ndarray) -> np.ndarray:
     """Which cells of fixed-width text (``<U``, no NUL) are an amount as ``normalise._AMOUNT_RE`` says with
     ``re.fullmatch``: the automaton above, run over the characters one position at a time for every cell
     at once (a column's width steps; ASCII digits only, as ``[0-9]`` is)."""
-    codes = _codes(t)
-    cls = np.full(codes.shape, _OTHER, dtype=np.uint8)
-    cls[codes == 0] = _END
-    cls[(codes >= 48) & (codes <= 57)] = _DIGIT
-    cls[codes == 44] = _COMMA
-    cls[codes == 46] = _DOT
-    cls[(codes == 43) | (codes == 45)] = _SIGN
+    cls = _AMOUNT_CLASS[np.minimum(_codes(t), 127)]  # anything past ASCII: other
     state = np.full(len(t), _START, dtype=np.uint8)
-    for j in range(codes.shape[1]):
+    for j in range(cls.shape[1]):
         state = _AMOUNT_TABLE[state, cls[:, j]]
     return _AMOUNT_ACCEPT[state]
 
@@ -172,7 +172,10 @@ def date_shapes(t: np.ndarray) -> dict[str, np.ndarray]:
     codes = _codes(t)
     n, width = codes.shape
     length = np.strings.str_len(t)
-    digit = np.strings.isdecimal(codes.view("<U1")) if width else np.zeros((n, 0), dtype=bool)
+    digit = (codes >= 48) & (codes <= 57)
+    wide = codes >= 128  # other scripts' digits (१, ٣): Unicode's own table, through numpy's isdecimal
+    if wide.any():
+        digit[wide] = np.strings.isdecimal(np.ascontiguousarray(codes[wide]).view("<U1"))
     out = {}
     for name, templates in _TEMPLATES.items():
         hit = np.zeros(n, dtype=bool)

@@ -156,7 +156,8 @@ def _amount_values(obj: pd.Series, cleaned: pd.Series, ok: pd.Series, blank: pd.
     """The numbers, as the per-value version made them: pandas parses the cleaned text of the whole column
     at once (``cleaned``, None where not an amount), number cells take their own value."""
     vals = pd.to_numeric(cleaned, errors="coerce")
-    vals = vals.where(~numeric, pd.to_numeric(obj.where(numeric, np.nan), errors="coerce"))
+    if numeric.any():  # (where nothing is a number this changed nothing: the values are made float below)
+        vals = vals.where(~numeric, pd.to_numeric(obj.where(numeric, np.nan), errors="coerce"))
     vals = vals.astype(float).round(2)
     bad = ~ok | (ok & ~blank & ~np.isfinite(vals.fillna(0.0)))  # 1e400, a 400-digit number: not finite
     return vals.where(~bad, np.nan).astype(float), bad
