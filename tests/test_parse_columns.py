@@ -227,11 +227,11 @@ def test_amounts_same_as_reference_for_numbers(column, dtype):  # object or infe
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["-0", "+0", "-00", "0", "12", "-5", "18446744073709551615",
                                  "9223372036854775808", "123456789012345678901", "9007199254740993", "1.5", "",
-                                 "231565876042773816", "1,692,061,597,755,024,298"])
+                                 "+0231565876042773816", "1,692,061,597,755,024,298"])
                 | numbers, min_size=1, max_size=6))
 def test_amounts_whole_number_columns_read_as_before(column):
     """pandas reads a column of whole numbers as integers and one with a fraction or a bad cell as floats
-    (``-0`` is 0 or -0.0; ``231565876042773816`` is 2.3156587604277382e+17 or, its own float parser not
+    (``-0`` is 0 or -0.0; ``+0231565876042773816`` is 2.3156587604277382e+17 or, its own float parser not
     rounding 17 digits and more correctly, 2.315658760427738e+17): the number cells' stand-in text keeps
     which."""
     assert_same(parse_amounts, reference_parse_amounts, column)
