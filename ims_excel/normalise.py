@@ -133,7 +133,6 @@ def parse_amounts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if (text | ints | floats | gone).all():
         # ordinary cells: text cut here; a number's text (only its kind matters to pandas, see below) not made
         cells = np.where(text, values, "")
-        cells[huge] = ""
         blank, shaped, plain = _amount_texts(cells, ~numeric)
         numeric_text = _number_kinds(values, ints & numeric, floats & numeric)
     else:

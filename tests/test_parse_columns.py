@@ -227,7 +227,8 @@ def test_amounts_same_as_reference_for_numbers(column, dtype):  # object or infe
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["-0", "+0", "-00", "0", "12", "-5", "18446744073709551615",
                                  "9223372036854775808", "123456789012345678901", "9007199254740993", "1.5", "",
-                                 "+0231565876042773816", "1,692,061,597,755,024,298"])
+                                 "+0231565876042773816", "1,692,061,597,755,024,298", 1.5, float("inf"), 7, -7,
+                                 1.0, -0.0, 2.0**63, 1e20, None, float("nan")])
                 | numbers, min_size=1, max_size=6))
 def test_amounts_whole_number_columns_read_as_before(column):
     """pandas reads a column of whole numbers as integers and one with a fraction or a bad cell as floats
