@@ -98,20 +98,30 @@ class Inputs:
     outward: Table | None
 
 
+@dataclass(frozen=True)
+class ConfigRead:
+    """A workbook's Config sheet as read once: its values and each value's cell (by defined name), and the
+    engine's Context from them."""
+
+    values: dict[str, object]
+    cells: dict[str, tuple[str, int, str]]
+    context: Context
+
+
 def config_and_context(wb: Workbook, *, as_of: dt.date | None = None, gstr3b_filed: bool | None = None,
-                       overrides: dict[str, object] | None = None) -> tuple[dict[str, object], Context]:
-    """The workbook's Config values (read once) and the engine's Context from them (each problem named by
-    its cell; ``overrides`` go into the Context only)."""
+                       overrides: dict[str, object] | None = None) -> ConfigRead:
+    """The workbook's Config values (read once), their cells, and the engine's Context from them (each problem
+    named by its cell; ``overrides`` go into the Context only)."""
     values, cells = wb.config()
     ctx = outputs.context_from_config({**values, **(overrides or {})}, file=wb.name, cells=cells, as_of=as_of,
                                       gstr3b_filed=gstr3b_filed)
-    return values, ctx
+    return ConfigRead(values, cells, ctx)
 
 
 def context_of(wb: Workbook, *, as_of: dt.date | None = None, gstr3b_filed: bool | None = None,
                overrides: dict[str, object] | None = None) -> Context:
     """The engine's Context from the workbook's Config (each problem named by its cell)."""
-    return config_and_context(wb, as_of=as_of, gstr3b_filed=gstr3b_filed, overrides=overrides)[1]
+    return config_and_context(wb, as_of=as_of, gstr3b_filed=gstr3b_filed, overrides=overrides).context
 
 
 def inward_table(wb: Workbook) -> Table:
@@ -124,10 +134,10 @@ def inward_table(wb: Workbook) -> Table:
 
 def read_inputs(wb: Workbook, *, outward: bool = True, as_of: dt.date | None = None) -> Inputs:
     """The Config, the Context and the Inward (and Outward) records of a workbook."""
-    values, ctx = config_and_context(wb, as_of=as_of)
+    config = config_and_context(wb, as_of=as_of)
     inward = inward_table(wb)
     out = wb.table("Outward", "outward") if outward else None
-    return Inputs(values, ctx, inward, out)
+    return Inputs(config.values, config.context, inward, out)
 
 
 def evaluate_inputs(wb: Workbook, inputs: Inputs) -> tuple[Result, np.ndarray, np.ndarray | None]:
@@ -144,4 +154,4 @@ def evaluate_workbook(wb: Workbook, *, outward: bool = True, as_of: dt.date | No
     return evaluate_inputs(wb, read_inputs(wb, outward=outward, as_of=as_of))
 
 
-__all__ = ["Table", "Workbook", "Inputs", "config_and_context", "context_of", "inward_table", "read_inputs", "evaluate_inputs", "evaluate_workbook"]
+__all__ = ["Table", "Workbook", "Inputs", "ConfigRead", "config_and_context", "context_of", "inward_table", "read_inputs", "evaluate_inputs", "evaluate_workbook"]

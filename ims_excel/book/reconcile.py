@@ -46,7 +46,7 @@ from ims_excel.xlsx import fileio
 from ims_excel.book import outputs
 from ims_excel.book.edit import set_custom_properties
 from ims_excel.book.filebook import FileBook
-from ims_excel.book.port import Table, Workbook, inward_table
+from ims_excel.book.port import Table, Workbook, config_and_context, inward_table
 from ims_excel.book.read import INWARD, read_config
 from ims_excel.csvout import write_csv
 from ims_excel.engine import Context, evaluate
@@ -378,9 +378,9 @@ def reconcile_into(wb: Workbook, books: list[str | os.PathLike], *, settings: Se
     Start sheet's button (an :class:`~ims_excel.xl.openbook.OpenBook`): reconcile the Inward records with
     ``books``; put the Reconciliation and Suppliers sheets; write the Inward table's reconcile columns and,
     with ``apply``, the suggestions into blank Actions (module doc). The caller saves."""
-    values, cells = wb.config()
-    ctx = outputs.context_from_config(values, file=wb.name, cells=cells, as_of=as_of)
-    settings = settings or settings_from_config(values, file=wb.name, cells=cells)
+    config = config_and_context(wb, as_of=as_of)
+    ctx = config.context
+    settings = settings or settings_from_config(config.values, file=wb.name, cells=config.cells)
     inward = inward_table(wb)
     rec = reconcile(inward.frame, ctx, list(books), settings)
     table = supplier_table(rec, ctx)

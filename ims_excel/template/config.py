@@ -177,9 +177,12 @@ DERIVED: tuple[Derived, ...] = (
 POLICY_SEPARATOR = ";"
 """Between the options of a policy cell (``Accept with ITC Reduction Full; Accept``)."""
 
-_STATUS_LABEL = {"matched": "matched", "matched_within_tolerance": "matched within tolerance",
-                 "mismatch": "mismatch (amounts or date differ)", "missing_in_books": "missing in our books",
+_STATUS_LABEL = {"matched": "matched", "matched_within_tolerance": "within tolerance",
+                 "mismatch": "mismatch", "missing_in_books": "missing in our books",
                  "probable": "probable match"}
+
+RECON_NOTE = "Suggest if ...: options tried in order, separated by ';' (select a cell to see how)."
+"""The section title's note (column D): how a policy cell is written, said once for its five rows."""
 
 
 def policy_name(status: str) -> str:
@@ -200,24 +203,18 @@ def recon_fields() -> tuple[Field, ...]:
     amounts = {float(v) for k, v in data["tolerance"].items() if k != "date_days"}
     amount = amounts.pop() if len(amounts) == 1 else None
     out = [
-        Field("match_tolerance", "MatchTolerance", "Match tolerance (₹ per head and taxable value)", "amount",
+        Field("match_tolerance", "MatchTolerance", "Match tolerance (₹)", "amount",
               default=amount,
-              note="Rupees by which the taxable value and each tax head may differ from the purchase register "
-                   "and still count as agreeing (matched within tolerance). 0 or more; blank = "
-                   "rules/reconcile.yaml's."),
-        Field("match_date_tolerance", "MatchDateTolerance", "Date tolerance (days)", "count",
+              note="Rupees each tax head and the taxable value may differ from the books and still agree."),
+        Field("match_date_tolerance", "MatchDateTolerance", "Match date tolerance (days)", "count",
               default=int(data["tolerance"]["date_days"]),
-              note="Days by which the document date may differ from the purchase register. A whole number, "
-                   "0 or more; blank = rules/reconcile.yaml's."),
+              note="Days the document date may differ from the purchase register. Whole, 0 or more."),
     ]
     for row in data["policy"]:
         status = row["status"]
-        out.append(Field(f"policy_{status}", policy_name(status), f"Suggest when {_STATUS_LABEL.get(status, status)}",
+        out.append(Field(f"policy_{status}", policy_name(status), f"Suggest if {_STATUS_LABEL.get(status, status)}",
                          "policy", default=policy_text(row["options"]),
-                         note=f"Options tried left to right, separated by '{POLICY_SEPARATOR}'; the first the rules "
-                              "allow for the record is suggested. Each: Accept, Reject or Pending, optionally "
-                              "'with ITC Reduction Full' and/or 'with remark'. Blank = no suggestion. "
-                              f"Why the default: {row.get('why', '')}."))
+                         note=f"Default: {row.get('why', '')}."))
     return tuple(out)
 
 
@@ -299,6 +296,7 @@ def write_config(workbook: Any, ws: Any, styles: Styles, values: dict | None = N
             ws.write_string(i, 3, d.note, styles.note())
         ws.write_string(i, 4, d.name, styles.note())
     ws.write(RECON_FIRST_ROW - 2, 0, "Reconciliation with the purchase register", styles.subtitle())
+    ws.write_string(RECON_FIRST_ROW - 2, 3, RECON_NOTE, styles.note())
     for f in RECON_FIELDS:
         _write_field(workbook, ws, styles, recon_row(f.name) - 1, f, given.get(f.name, f.default), cached)
     ws.set_column(4, 4, 34, styles.note())
