@@ -50,14 +50,15 @@ def by_type(values: np.ndarray, *tests: Callable[[type], bool]) -> list[np.ndarr
 
 
 def plain_str(t: type) -> bool:
-    """Text whose ``strip``, ``replace``, equality and hash are ``str``'s own (``str`` and ``np.str_``):
-    numpy's string functions do to it what Python's str methods do."""
+    """``str`` and ``np.str_`` (which keeps str's text methods): numpy's string functions do to them what
+    Python's str methods do. A str subclass of its own may change those methods: the callers take it
+    Python's way."""
     return t is str or t is np.str_
 
 
 def plain_float(t: type) -> bool:
-    """A float that prints, compares, tests ``is_integer`` and hashes as ``float`` does: ``float``,
-    ``np.float64`` and subclasses that override none of it (the IMS JSON reader's ``JsonNumber``)."""
+    """``float``, ``np.float64`` and float subclasses that override none of float's own methods (the IMS JSON
+    reader's ``JsonNumber``): its value, NaN and whole-number tests are those of its float64 value."""
     if t is float or t is np.float64:
         return True
     return issubclass(t, float) and all(getattr(t, name) is getattr(float, name) for name in _FLOAT_OWN)

@@ -212,10 +212,12 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Date and datetime objects are their day; whole numbers 1 to 2958465 Excel serials; text (stripped)
     one of :data:`ims_excel.celltext.DATE_PATTERNS` read by pandas with its format; blank text and cells
-    of any other type are blank. A column at a time (issue 11): cells classified by their type once per
-    distinct type, text through numpy's string functions and :func:`ims_excel.celltext.date_shapes` (long
-    cells and cells with NUL through Python's own). The same values, bad-mask and errors as the
-    per-value version this replaced (``tests/test_parse_columns.py`` keeps it as the reference).
+    of any other type are blank; a day pandas cannot hold in nanoseconds (before 1677-09-21, after
+    2262-04-11: Excel's last serial 2958465 is 9999-12-31) raises ``OutOfBoundsDatetime`` as it always did.
+    A column at a time (issue 11): cells classified by their type once per distinct type, text through
+    numpy's string functions and :func:`ims_excel.celltext.date_shapes` (long cells and cells with NUL
+    through Python's own). The same values, bad-mask and errors as the per-value version this replaced
+    (``tests/test_parse_columns.py`` keeps it as the reference).
     """
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=series.index)
