@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, example, given, settings, strategies as st
 
 from ims_excel import celltext, normalise
 from ims_excel.formats._jsonio import JsonNumber
@@ -230,6 +230,9 @@ def test_amounts_same_as_reference_for_numbers(column, dtype):  # object or infe
                                  "+0231565876042773816", "1,692,061,597,755,024,298", 1.5, float("inf"), 7, -7,
                                  1.0, -0.0, 2.0**63, 1e20, None, float("nan")])
                 | numbers, min_size=1, max_size=6))
+@example(["-0", 1.5]).via("a float with a fraction makes pandas read floats")
+@example(["+0231565876042773816", float("inf")]).via("so does an infinite one")
+@example(["-0", 2.0**63, 7]).via("a float past 2**63, whole: integers")
 def test_amounts_whole_number_columns_read_as_before(column):
     """pandas reads a column of whole numbers as integers and one with a fraction or a bad cell as floats
     (``-0`` is 0 or -0.0; ``+0231565876042773816`` is 2.3156587604277382e+17 or, its own float parser not
