@@ -1,5 +1,5 @@
 """Benchmark: read a 100,000-row purchase register CSV, its amount cells cleaned the old way (a Python
-function per cell, ``Series.map``) and the new way (:func:`ims_excel.formats._values.amount_texts`, a
+function per cell, ``Series.map``) and the new way (:func:`ims_excel.formats._amounts.amount_texts`, a
 column at a time), side by side in one run.
 
 Run: ``python benchmarks/bench_books.py [ROWS] [REPEATS]``. The CSV (canonical headers, as Tally / Busy

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -288,10 +289,11 @@ def test_settings_from_config_reads_and_refuses_by_cell():
     assert s.policy["mismatch"] == () and s.policy["matched"] == ("Accept", "Reject with remark")
     assert s.policy["missing_in_books"] == yaml_default.policy["missing_in_books"]
     assert settings_from_config({"MatchTolerance": "", "MatchDateTolerance": None}).tolerance == yaml_default.tolerance
-    names = ("MatchTolerance", "MatchDateTolerance", "MatchPolicy_mismatch", "MatchPolicy_probable")
+    names = ("MatchTolerance", "MatchDateTolerance", "MatchPolicy_mismatch", "MatchPolicy_missing_in_books")
     with pytest.raises(InputError) as e:
         settings_from_config({"MatchTolerance": -0.5, "MatchDateTolerance": "two", "MatchPolicy_mismatch": 3.0,
-                              "MatchPolicy_probable": "Pending with remark; Hold"}, file="c.xlsm", cells=_cells(*names))
+                              "MatchPolicy_missing_in_books": "Pending with remark; Hold"}, file="c.xlsm",
+                             cells=_cells(*names))
     text = [str(p) for p in e.value.problems]
     assert text == [
         "c.xlsm, sheet 'Config', row 27, column 'MatchTolerance (Config!B27)': -0.5 is negative: write rupees, "
@@ -300,11 +302,55 @@ def test_settings_from_config_reads_and_refuses_by_cell():
         "days (e.g. 0 or 2)",
         "c.xlsm, sheet 'Config', row 29, column 'MatchPolicy_mismatch (Config!B29)': '3' is not a list of options "
         "(e.g. 'Pending with remark; Reject with remark')",
-        "c.xlsm, sheet 'Config', row 30, column 'MatchPolicy_probable (Config!B30)': 'Hold' is not an option: "
-        "write Accept, Reject or Pending, optionally 'with ITC Reduction Full' and/or 'with remark', options "
-        "separated by ';'"]
+        "c.xlsm, sheet 'Config', row 30, column 'MatchPolicy_missing_in_books (Config!B30)': 'Hold' is not an "
+        "option: write Accept or Accept with ITC Reduction Full; Reject or Pending, optionally 'with remark', "
+        "options separated by ';'"]
     with pytest.raises(InputError, match="'inf' is not an amount"):
         settings_from_config({"MatchTolerance": float("inf")})
+
+
+@pytest.mark.parametrize("value,message", [
+    ("Accept with remark", "'Accept with remark' is not an option"),  # the offline upload refuses it
+    ("Reject with ITC Reduction Full", "'Reject with ITC Reduction Full' is not an option"),
+    ("Pending with remark with ITC Reduction Full", "is not an option"),
+    (";", "';' holds no option (leave the cell blank for no suggestion)"),
+    (" ; ; ", "holds no option"),
+])
+def test_a_policy_the_upload_or_the_rules_would_refuse_is_refused(value, message):
+    """Only ``Accept [with ITC Reduction Full]`` and ``Reject|Pending [with remark]``: a remark goes with Reject
+    and Pending only (the offline upload refuses REMARKS_ON_ACCEPT), a declaration with Accept only; a cell of
+    separators is no silent "no suggestion"."""
+    from ims_excel.book.reconcile import settings_from_config
+    from ims_excel.normalise import InputError
+
+    with pytest.raises(InputError, match=re.escape(message)):
+        settings_from_config({"MatchPolicy_mismatch": value})
+    if value.strip(" ;"):  # the engine's Settings (the YAML's grammar) refuses the same option
+        with pytest.raises(ValueError, match="is not one of"):
+            Settings.make(policy={"mismatch": (value,)})
+
+
+@pytest.mark.parametrize("text", ["1,5", "1e3", "1_0", "0x10", "5 rupees"])
+def test_a_tolerance_typed_as_text_follows_the_import_amount_rule(text):
+    """Text in a tolerance cell counts only if it is an amount as every import reads one
+    (``normalise.parse_amounts``): ``1,5`` is not ₹15 and ``1e3`` is not ₹1,000."""
+    from ims_excel.book.reconcile import settings_from_config
+    from ims_excel.normalise import InputError
+
+    with pytest.raises(InputError, match="is not an amount"):
+        settings_from_config({"MatchTolerance": text})
+    assert settings_from_config({"MatchTolerance": "1,00,000.50"}).tolerance["igst"] == 100000.5
+
+
+def test_a_probable_match_is_never_suggested():
+    """A probable match (another number, or the same PAN under another GSTIN) is for a person to confirm:
+    no policy may give it an action, and the template has no cell for it."""
+    from ims_excel.book.outputs import CONFIG_NAMES
+
+    with pytest.raises(ValueError, match="never suggested"):
+        Settings.make(policy={"probable": ("Accept",)})
+    assert Settings.make(policy={"probable": ()}).policy["probable"] == ()
+    assert "MatchPolicy_probable" not in CONFIG_NAMES
 
 
 def test_the_templates_settings_are_the_yamls():
@@ -326,6 +372,9 @@ def test_the_templates_settings_are_the_yamls():
     assert values["MatchTolerance"] == data["tolerance"]["igst"] == 1.0
     assert values["MatchDateTolerance"] == data["tolerance"]["date_days"] == 0
     for row in data["policy"]:
+        if row["status"] == "probable":  # never suggested: no cell
+            assert row["options"] == [] and "MatchPolicy_probable" not in values
+            continue
         assert values[f"MatchPolicy_{row['status']}"] == "; ".join(row["options"])
     s = settings_from_config(values, file=str(path), cells=cells)
     d = Settings()

@@ -53,13 +53,15 @@ def version_stamp() -> dict[str, str]:
 
 def config_for_build(values: dict[str, object]) -> dict[str, object]:
     """``build_workbook(config=...)`` values from Config values by defined name (as read from a book): a
-    blank is left out (the template's default), except a policy cell the book has (issue 11: blank = no
-    suggestion, which the user chose); amounts and days stay numbers; anything else as the user typed it."""
+    blank is left out (the template's default), except a reconciliation setting the book has (issue 11: a
+    blank policy = no suggestion, a blank tolerance = reconcile.yaml's; the cell the user cleared stays
+    clear); amounts and days stay numbers; anything else as the user typed it."""
     out = {}
+    recon = {f.name for f in config_mod.RECON_FIELDS}
     for f in config_mod.ALL_FIELDS:
         v = values.get(f.name)
         if v is None or v == "" or (isinstance(v, float) and v != v):
-            if f.kind == "policy" and f.name in values:
+            if f.name in recon and f.name in values:
                 out[f.name] = ""
             continue
         if f.kind == "date":

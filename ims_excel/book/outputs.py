@@ -47,10 +47,11 @@ VALIDATION_SHEET = "Validation"
 CHANGES_SHEET = "Changes"
 """The import log (``import`` appends to it; a new period's workbook starts without it)."""
 RECONCILIATION_SHEET, SUPPLIERS_SHEET = "Reconciliation", "Suppliers"
-RECONCILIATION_TAB, SUPPLIERS_TAB = "FF2E75B6", "FF70AD47"
-"""Their tab colours (ARGB): blue for the report, green for the list a firm works from."""
 """Written whole by ``reconcile`` (issue 11): nothing of the user's lives there; ``roll`` leaves them with the
 old period's file (reconcile writes them again), ``upgrade`` carries them like any sheet the template lacks."""
+RECONCILIATION_TAB, SUPPLIERS_TAB = "FF2E75B6", "FF70AD47"
+"""Their tab colours (ARGB): blue for the report, green for the list a firm works from (the file door;
+the Excel button's sheets keep Excel's default: xlwings has no portable tab colour)."""
 MAX_LISTED = 10_000
 """Rows listed on the Validation sheet (errors first); the Inward Status column has every record."""
 LIABILITY_MARK = "Add-back by document"

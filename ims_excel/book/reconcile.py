@@ -50,11 +50,11 @@ from ims_excel.book.port import Table, Workbook, config_and_context, inward_tabl
 from ims_excel.book.read import INWARD, read_config
 from ims_excel.csvout import write_csv
 from ims_excel.engine import Context, evaluate
-from ims_excel.engine.reconcile import BOOKS_STATUSES, FIELDS, IMS_STATUSES, POLICY_STATUSES, Settings
-from ims_excel.normalise import InputError, InputProblem, field_name
+from ims_excel.engine.reconcile import BOOKS_STATUSES, EDITABLE_STATUSES, FIELDS, IMS_STATUSES, Settings
+from ims_excel.normalise import InputError, InputProblem, field_name, parse_amounts
 from ims_excel.recon import Applied, Reconciliation, apply_plan, inward_columns, reconcile
 from ims_excel.records import HEADS, INWARD_RECONCILE
-from ims_excel.rules import policy_option
+from ims_excel.rules import POLICY_GRAMMAR, policy_option
 from ims_excel.template import config as config_sheet
 from ims_excel.xlsx.package import Package, check_not_open, now_stamp
 
@@ -93,15 +93,14 @@ class ReconcileReport:
 
 
 def _amount(v: object) -> float | None:
-    """A Config cell as a number: a number, or text that is one ("5", "1.50"); else None."""
+    """A Config cell as a number: a number, or text that is an amount by the one rule every import follows
+    (:func:`ims_excel.normalise.parse_amounts`: "5", "1.50", "1,00,000.50"; not "1,5" or "1e3"); else None."""
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
         return float(v)
-    try:
-        return float(str(v).strip().replace(",", ""))
-    except ValueError:
-        return None
+    vals, bad = parse_amounts(pd.Series([str(v)], dtype=object))
+    return None if bool(bad.iloc[0]) else float(vals.iloc[0])
 
 
 def settings_from_config(config: dict[str, object], base: Settings | None = None, *, file: str = "workbook",
@@ -112,7 +111,7 @@ def settings_from_config(config: dict[str, object], base: Settings | None = None
     left to right; blank: no suggestion), over ``base`` (default: ``rules/reconcile.yaml``'s). A name the
     workbook lacks (an older template) or a blank tolerance keeps ``base``'s value. A bad value - a
     negative or non-numeric tolerance, days that are not a whole number, an option that is not Accept /
-    Reject / Pending optionally "with ITC Reduction Full" and/or "with remark" - is an :class:`InputError`
+    Reject / Pending as :data:`ims_excel.rules.POLICY_GRAMMAR` allows, a cell of separators only - is an :class:`InputError`
     naming the file, sheet and cell (``cells``, as :func:`ims_excel.book.read.read_config` gives them),
     never ignored."""
     base = base or Settings()
@@ -147,7 +146,7 @@ def settings_from_config(config: dict[str, object], base: Settings | None = None
             bad(CONFIG_DATE_TOLERANCE, f"{outputs.cell_text(raw)} is negative: write a whole number of days, 0 or more")
         else:
             days = int(d)
-    for status in POLICY_STATUSES:
+    for status in EDITABLE_STATUSES:
         name = config_sheet.policy_name(status)
         if name not in config:
             continue  # an older template: the base's (reconcile.yaml's) options
@@ -162,10 +161,10 @@ def settings_from_config(config: dict[str, object], base: Settings | None = None
         pieces = [p.strip() for p in raw.split(config_sheet.POLICY_SEPARATOR) if p.strip()]
         spelt = [policy_option(p) for p in pieces]
         wrong = [p for p, o in zip(pieces, spelt) if o is None]
-        if wrong:
-            bad(name, ", ".join(repr(w) for w in wrong) + " is not an option: write Accept, Reject or Pending, "
-                      "optionally 'with ITC Reduction Full' and/or 'with remark', options separated by "
-                      f"'{config_sheet.POLICY_SEPARATOR}'")
+        if wrong or not pieces:
+            what = (", ".join(repr(w) for w in wrong) + " is not an option") if wrong else \
+                f"{raw!r} holds no option (leave the cell blank for no suggestion)"
+            bad(name, f"{what}: write {POLICY_GRAMMAR}, options separated by '{config_sheet.POLICY_SEPARATOR}'")
             continue
         policy[status] = tuple(o for o in spelt if o is not None)
     if problems:

@@ -12,12 +12,9 @@ drops them and lists them. The rebuilt book is compared with the old one once mo
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import python_calamine as pc
 
 from ims_excel.xlsx import fileio
 from ims_excel.book.additions import Additions
@@ -28,10 +25,9 @@ from ims_excel.book.filebook import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.cached import cache_book
-from ims_excel.book.read import read_config, read_table, require_tables, split_ref
-from ims_excel.template import config as config_mod
+from ims_excel.book.read import read_config, read_table, require_tables
 from ims_excel.template.build import SHARED_ROWS, build_workbook
-from ims_excel.xlsx.package import Package, check_not_open, col_index, now_stamp
+from ims_excel.xlsx.package import Package, check_not_open, now_stamp
 
 
 @dataclass
@@ -62,18 +58,7 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         if foreign and not force:
             raise CannotCarry(path, foreign, "upgrade (moving the data into the current template)")
         inward_t, outward_t = require_tables(pkg)
-        values, _ = read_config(pkg)
-        names = pkg.defined_names()
-        wb = pc.CalamineWorkbook.from_path(str(pkg.path))
-        for f in config_mod.ALL_FIELDS:  # every setting, not only those the engine reads
-            if f.name not in values and f.name in names:
-                where = split_ref(names[f.name])
-                if where:
-                    sheet, a1 = where
-                    grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-                    m = re.fullmatch(r"([A-Z]+)(\d+)", a1)
-                    r, c = int(m.group(2)) - 1, col_index(m.group(1)) - 1
-                    values[f.name] = grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+        values, _ = read_config(pkg)  # every setting (outputs.CONFIG_NAMES = the template's Config fields)
         inward = read_table(pkg, inward_t, "inward", typed=False).frame
         outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
         history = read_history(pkg)

@@ -37,7 +37,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from ims_excel.engine.classify import FAMILY
-from ims_excel.rules import policy_option, reconcile_policy
+from ims_excel.rules import NEVER_SUGGESTED, POLICY_GRAMMAR, policy_option, reconcile_policy
 from ims_excel.vec import labels
 
 FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess")
@@ -69,6 +69,9 @@ def default_policy() -> dict[str, tuple[str, ...]]:
 
 POLICY_STATUSES = tuple(default_policy())
 """The match statuses the policy has a row for (``reconcile.yaml``'s order)."""
+
+EDITABLE_STATUSES = tuple(s for s in POLICY_STATUSES if s not in NEVER_SUGGESTED)
+"""Those a firm may give options (the Config sheet's policy cells); a probable match never gets one."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,10 @@ class Settings:
             spelt = tuple(policy_option(o) for o in options)
             if None in spelt:
                 bad = options[spelt.index(None)]
-                raise ValueError(f"policy option {bad!r} of {status!r} is not an action (Accept / Reject / Pending) "
-                                 "optionally 'with ITC Reduction Full' and/or 'with remark'")
+                raise ValueError(f"policy option {bad!r} of {status!r} is not one of: {POLICY_GRAMMAR}")
+            if spelt and status in NEVER_SUGGESTED:
+                raise ValueError(f"a {status} match is never suggested (a person confirms it): its policy must "
+                                 "be empty")
             given[status] = spelt
         object.__setattr__(self, "policy", {**default_policy(), **given})
 

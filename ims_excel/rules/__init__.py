@@ -141,25 +141,36 @@ class RuleBook:
 
 POLICY_ACTIONS = ("Accept", "Reject", "Pending")
 """What a suggestion policy option starts with (issue 11)."""
-_OPTION = re.compile(r"\s*(accept|reject|pending)(\s+with\s+itc\s+reduction\s+full)?(\s+with\s+remark)?\s*",
+_OPTION = re.compile(r"\s*(?:(accept)(\s+with\s+itc\s+reduction\s+full)?|(reject|pending)(\s+with\s+remark)?)\s*",
                      re.IGNORECASE)
+NEVER_SUGGESTED = ("probable",)
+"""Match statuses whose policy must stay empty: a probable match (another number, or the same PAN under
+another GSTIN) is for a person to confirm (issue 11), never an action copied into the Inward table."""
 
 
 def policy_option(text: str) -> str | None:
-    """A suggestion policy option in its one spelling, or None when it is not one: an action (Accept /
-    Reject / Pending), optionally ``with ITC Reduction Full``, optionally ``with remark`` (issue 11; the
-    grammar of ``reconcile.yaml``'s ``policy`` and of the Config sheet's policy cells).
+    """A suggestion policy option in its one spelling, or None when it is not one (issue 11; the grammar of
+    ``reconcile.yaml``'s ``policy`` and of the Config sheet's policy cells): ``Accept``, optionally ``with
+    ITC Reduction Full`` (the G9 declaration); ``Reject`` or ``Pending``, optionally ``with remark`` - the
+    offline upload carries a remark only with Reject and Pending (formats-and-market.md section 10; the
+    export refuses REMARKS_ON_ACCEPT), and a declaration goes only with Accept.
 
     >>> policy_option("accept  with itc reduction full"), policy_option("Pending with remark")
     ('Accept with ITC Reduction Full', 'Pending with remark')
-    >>> policy_option("Accept later") is None, policy_option("No Action") is None
-    (True, True)
+    >>> [policy_option(t) is None for t in ("Accept later", "No Action", "Accept with remark",
+    ...                                      "Reject with ITC Reduction Full")]
+    [True, True, True, True]
     """
     m = _OPTION.fullmatch(text)
     if m is None:
         return None
-    return (m.group(1).capitalize() + (" with ITC Reduction Full" if m.group(2) else "")
-            + (" with remark" if m.group(3) else ""))
+    if m.group(1):
+        return "Accept" + (" with ITC Reduction Full" if m.group(2) else "")
+    return m.group(3).capitalize() + (" with remark" if m.group(4) else "")
+
+
+POLICY_GRAMMAR = "Accept or Accept with ITC Reduction Full; Reject or Pending, optionally 'with remark'"
+"""The options a policy may hold, as the messages say it."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,11 +178,12 @@ def reconcile_policy() -> dict:
     """``reconcile.yaml``: matching tolerances, the fuzzy threshold and the suggestion policy (issue 11)."""
     data = yaml.safe_load(_text("reconcile.yaml"))
     for row in data["policy"]:
+        if row["status"] in NEVER_SUGGESTED and row["options"]:
+            raise ValueError(f"reconcile.yaml: {row['status']!r} must have no options: a person confirms it")
         for option in row["options"]:
             if policy_option(option) != option:
-                raise ValueError(f"reconcile.yaml: policy option {option!r} of {row['status']!r} is not an action "
-                                 "(Accept / Reject / Pending) optionally 'with ITC Reduction Full' and/or "
-                                 "'with remark'")
+                raise ValueError(f"reconcile.yaml: policy option {option!r} of {row['status']!r} is not one of: "
+                                 f"{POLICY_GRAMMAR}")
     return data
 
 

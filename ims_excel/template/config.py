@@ -54,7 +54,7 @@ from typing import Any
 
 from ims_excel import periods
 from ims_excel.engine.context import IMS_TAXPAYER_TYPES
-from ims_excel.rules import reconcile_policy
+from ims_excel.rules import NEVER_SUGGESTED, reconcile_policy
 from ims_excel.template import formulas
 from ims_excel.template.rowlogic import state_number
 from ims_excel.template.styles import Styles
@@ -178,8 +178,7 @@ POLICY_SEPARATOR = ";"
 """Between the options of a policy cell (``Accept with ITC Reduction Full; Accept``)."""
 
 _STATUS_LABEL = {"matched": "matched", "matched_within_tolerance": "within tolerance",
-                 "mismatch": "mismatch", "missing_in_books": "missing in our books",
-                 "probable": "probable match"}
+                 "mismatch": "mismatch", "missing_in_books": "missing in our books"}
 
 RECON_NOTE = "Suggest if ...: options tried in order, separated by ';' (select a cell to see how)."
 """The section title's note (column D): how a policy cell is written, said once for its five rows."""
@@ -212,6 +211,8 @@ def recon_fields() -> tuple[Field, ...]:
     ]
     for row in data["policy"]:
         status = row["status"]
+        if status in NEVER_SUGGESTED:  # a probable match is for a person to confirm: no cell to fill
+            continue
         out.append(Field(f"policy_{status}", policy_name(status), f"Suggest if {_STATUS_LABEL.get(status, status)}",
                          "policy", default=policy_text(row["options"]),
                          note=f"Default: {row.get('why', '')}."))
@@ -313,8 +314,8 @@ _VALIDATION: dict[str, dict[str, Any]] = {
               "error_message": "Write a whole number of days, 0 or more."},
     "policy": {"validate": "length", "criteria": "<=", "value": 255, "error_type": "stop",
                "input_title": "Suggestion options",
-               "input_message": "Left to right, separated by ';': Accept, Reject or Pending, optionally "
-                                "'with ITC Reduction Full' / 'with remark'. Blank: no suggestion.",
+               "input_message": "Tried left to right, separated by ';': Accept or Accept with ITC Reduction "
+                                "Full; Reject or Pending, optionally with remark. Blank: no suggestion.",
                "error_message": "At most 255 characters."},
 }
 """Data validation of the reconciliation inputs by kind (the other kinds: :func:`_write_field`)."""

@@ -167,7 +167,8 @@ def _suggestions(table, books, gstin, period, as_of, frequency, gstr3b_filed) ->
 def IMS_SUGGEST(table, books, gstin, period, as_of=None, frequency="monthly", gstr3b_filed="N"):
     """The suggested action of each record from its match with the purchase register ``books`` (a range
     with its header row): Accept / Reject / Pending, or blank (issue 11; :func:`ims_excel.recon.reconcile`,
-    the same use case as ``ims-excel reconcile``)."""
+    the same use case as ``ims-excel reconcile``, with ``rules/reconcile.yaml``'s tolerances and policy: a
+    worksheet function gets no workbook, so not the Config sheet's - the button and the command use those)."""
     res, sug = _suggestions(table, books, gstin, period, as_of, frequency, gstr3b_filed)
     return _column(res, sug["suggested_action"].tolist())
 

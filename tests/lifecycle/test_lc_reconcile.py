@@ -369,8 +369,10 @@ BAD_VALUES = [
     ("MatchDateTolerance", -2, "B28", "-2 is negative"),
     ("MatchPolicy_mismatch", "Pending with remark; Reject politely", "B31", "'Reject politely' is not an option"),
     ("MatchPolicy_matched", "Accept; No Action", "B29", "'No Action' is not an option"),
-    ("MatchPolicy_probable", "Accept with ITC Reduction Partial", "B33",
+    ("MatchPolicy_missing_in_books", "Accept with ITC Reduction Partial", "B32",
      "'Accept with ITC Reduction Partial' is not an option"),
+    ("MatchPolicy_mismatch", "Accept with remark", "B31", "'Accept with remark' is not an option"),
+    ("MatchTolerance", "1,5", "B27", "'1,5' is not an amount"),
 ]
 
 
@@ -412,6 +414,16 @@ def test_upgrade_carries_the_edited_settings(sample_book, capsys):
     assert "Match" not in out, out  # carried as Config values, not as the user's own additions
     assert _settings_cells(sample_book) == edited
     assert _json(sample_book, BOOKS, capsys)["INV-2001"]["suggested_action"] == ""
+
+
+def test_upgrade_keeps_a_cleared_tolerance_clear(sample_book, capsys):
+    """A tolerance cell the firm cleared (blank: reconcile.yaml's) is not refilled with the template's 1.00 by
+    ``upgrade``: what the user typed - here nothing - is never overwritten."""
+    _config_cells(sample_book, MatchTolerance=None, MatchDateTolerance=None)
+    assert _settings_cells(sample_book)["MatchTolerance"] == ""
+    assert main(["upgrade", str(sample_book)]) == 0, capsys.readouterr().err
+    after = _settings_cells(sample_book)
+    assert after["MatchTolerance"] == "" and after["MatchDateTolerance"] == "", after
 
 
 def _older_template(book) -> None:
