@@ -212,8 +212,9 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Date and datetime objects are their day; whole numbers 1 to 2958465 Excel serials; text (stripped)
     one of :data:`ims_excel.celltext.DATE_PATTERNS` read by pandas with its format; blank text and cells
-    of any other type are blank; a day pandas cannot hold in nanoseconds (before 1677-09-21, after
-    2262-04-11: Excel's last serial 2958465 is 9999-12-31) raises ``OutOfBoundsDatetime`` as it always did.
+    of any other type are blank; a day pandas cannot hold in nanoseconds (before 1677-09-22, after
+    2262-04-11: ``01-01-2300``, Excel's last serial 2958465 = 9999-12-31) is bad like any other date that
+    is none, so the reader names its cell (it raised ``OutOfBoundsDatetime``, a traceback, before).
     A column at a time (issue 11): cells classified by their type once per distinct type, text through
     numpy's string functions and :func:`ims_excel.celltext.date_shapes` (long cells and cells with NUL
     through Python's own). The same values, bad-mask and errors as the per-value version this replaced
@@ -237,11 +238,13 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     is_dt = pd.Series(dated, index=obj.index, name=obj.name)
     is_num = pd.Series(number, index=obj.index, name=obj.name)
     if is_dt.any():
-        out[is_dt] = pd.to_datetime(obj[is_dt]).dt.normalize().astype("datetime64[ns]")
-    if is_num.any():
+        _put_days(out, dated, pd.to_datetime(obj[is_dt]).dt.normalize())
+    if is_num.any():  # by position: an index with repeated labels is no problem
         nums = pd.to_numeric(obj[is_num])
-        good = (nums >= 1) & (nums < 2958466) & (nums == nums.round())
-        out[is_num & good.reindex(obj.index, fill_value=False)] = timestamps(nums[good])
+        good = ((nums >= 1) & (nums <= _LAST_NS_SERIAL) & (nums == nums.round())).to_numpy()
+        sel = np.zeros(len(out), dtype=bool)
+        sel[np.flatnonzero(number)[good]] = True
+        out[sel] = timestamps(nums[good]).to_numpy()
     stripped, shapes = _date_texts(values, text, plain)
     blank_np = ~text | (stripped == "")
     blank = pd.Series(blank_np, index=obj.index, name=obj.name)
@@ -251,9 +254,23 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         m = pd.Series(hit, index=obj.index, name=obj.name)
         if m.any():
             matched = pd.Series(list(stripped[hit]), index=obj.index[hit], name=obj.name)
-            out[m] = pd.to_datetime(matched, format=fmt, errors="coerce")
+            _put_days(out, hit, pd.to_datetime(matched, format=fmt, errors="coerce"))
     bad = out.isna() & ~(blank & ~is_dt & ~is_num)
     return out, bad
+
+
+_FIRST_NS_DAY, _LAST_NS_DAY = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+_LAST_NS_SERIAL = (dt.date(2262, 4, 11) - dt.date(1899, 12, 30)).days
+"""The days a ``datetime64[ns]`` column holds, and the last of them as an Excel serial (132,320)."""
+
+
+def _put_days(out: pd.Series, where: np.ndarray, days: pd.Series) -> None:
+    """``out[where] = days`` (any datetime64 unit, NaT for none), the days outside what nanoseconds hold
+    left NaT (bad) instead of raising."""
+    held = ((days >= _FIRST_NS_DAY) & (days <= _LAST_NS_DAY)).to_numpy()
+    sel = np.zeros(len(out), dtype=bool)
+    sel[np.flatnonzero(where)[held]] = True
+    out[sel] = days.to_numpy()[held].astype("datetime64[ns]")
 
 
 def _date_texts(values: np.ndarray, text: np.ndarray, plain: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -30,6 +30,9 @@ def problems(rows: list[dict], **kw) -> list[str]:
     ({"IGST": "-5"}, "in.csv, row 1, column 'IGST': '-5' is negative"),
     ({"Document Date": "31/02/2025"}, "in.csv, row 1, column 'Document Date': '31/02/2025' is not a date"),
     ({"Document Date": "Nov 5"}, "in.csv, row 1, column 'Document Date': 'Nov 5' is not a date"),
+    # a day pandas' nanoseconds cannot hold: a named cell, not an OutOfBoundsDatetime traceback
+    ({"Document Date": "01-01-2300"}, "in.csv, row 1, column 'Document Date': '01-01-2300' is not a date"),
+    ({"Document Date": 2958465}, "in.csv, row 1, column 'Document Date': 2958465 is not a date"),
     ({"2B Period": "2025-12"}, "in.csv, row 1, column '2B Period': 2025-12 is after the return period 2025-11"),
     ({"2B Period": "Nov"}, "in.csv, row 1, column '2B Period': 'Nov' is not a period"),
     ({"Document Number": ""}, "in.csv, row 1, column 'Document Number': is blank"),

@@ -280,20 +280,45 @@ date_objects = (st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.dat
 @settings(max_examples=500, deadline=None)
 @given(st.lists(date_texts | date_numbers | date_objects, max_size=25), indexes, st.sampled_from([None, "Date"]))
 def test_dates_same_as_reference(column, index, name):  # mixed: text, serials, date objects, blanks
-    assert_same(parse_dates, reference_parse_dates, column, name=name, index=_index(index, len(column)))
+    assert_same(parse_dates, reference_dates_held, column, name=name, index=_index(index, len(column)))
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(date_texts, min_size=1, max_size=25))
 def test_dates_same_as_reference_for_text(column):  # JSON, CSV: every cell text
-    assert_same(parse_dates, reference_parse_dates, column)
+    assert_same(parse_dates, reference_dates_held, column)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(dates_written() | st.sampled_from(["0001-01-01", "01-01-9999", "2262-04-12", "1677-09-21"]),
                 min_size=1, max_size=6))
-def test_dates_out_of_range_raise_as_before(column):  # a year pandas cannot hold in nanoseconds
-    assert_same(parse_dates, reference_parse_dates, column)
+def test_dates_out_of_range_are_bad(column):  # a year pandas cannot hold in nanoseconds
+    """A day outside what nanoseconds hold (the reference raised OutOfBoundsDatetime, a traceback for the
+    user) is a bad cell like any text that is no date, so the reader names it; every other cell as before."""
+    assert_same(parse_dates, reference_dates_held, [_or_no_date(c) for c in column])
+    got = parse_dates(pd.Series(column, dtype=object))[1].tolist()
+    assert [g for g, c in zip(got, column) if _or_no_date(c) == "no date"] == \
+        [True] * sum(_or_no_date(c) == "no date" for c in column)
+
+
+def reference_dates_held(series: pd.Series):
+    """The reference, each cell it raised on alone (a day outside nanoseconds) read as the text "no date" and
+    the column read by position: what the new function must give (a bad cell, not a traceback)."""
+    if series.dtype == object:
+        series = pd.Series([_or_no_date(c) for c in series.tolist()], index=series.index, name=series.name,
+                           dtype=object)
+    vals, bad = reference_parse_dates(series.reset_index(drop=True))  # it failed on repeated index labels
+    vals.index, bad.index = series.index, series.index                 # with two serials; the new one does not
+    return vals, bad
+
+
+def _or_no_date(cell):
+    """``cell``, or the text ``"no date"`` where the reference raised on it alone (outside nanoseconds)."""
+    try:
+        reference_parse_dates(pd.Series([cell], dtype=object))
+    except pd.errors.OutOfBoundsDatetime:
+        return "no date"
+    return cell
 
 
 # ---------------------------------------------------------------- examples
@@ -354,10 +379,22 @@ def test_equal_values_share_the_first_ones_text_as_before():
     [45991, 45991.0, 45991.5, 0, -1, 2958466, 10**30, float("nan"), True, np.int64(45991), None, pd.NaT],
     [dt.date(2025, 11, 30), dt.datetime(2025, 11, 30, 15, 30), pd.Timestamp("2025-11-30 23:59"), "2025-11-30\x00",
      " " * 40 + "2025-11-30", "  "],
-    ["0001-01-01"], [2958465], [dt.date(1, 1, 1)],  # outside nanoseconds: both raise
 ])
 def test_date_examples(cells):
-    assert_same(parse_dates, reference_parse_dates, cells)
+    assert_same(parse_dates, reference_dates_held, cells)
+
+
+@pytest.mark.parametrize("cells, bad", [
+    (["0001-01-01", "2025-11-30"], [True, False]), ([2958465, 132320, 132321], [True, False, True]),
+    ([dt.date(1, 1, 1), dt.date(2300, 1, 1)], [True, True]), (["01-01-2300", "11/04/2262", "21/09/1677"],
+                                                             [True, False, True]),
+])
+def test_days_nanoseconds_cannot_hold_are_bad_not_a_traceback(cells, bad):
+    """``01-01-2300`` or Excel's serial 2958465 (9999-12-31) in a Document Date: the cell is bad (the
+    reader names file, row and column) where it raised OutOfBoundsDatetime before."""
+    vals, got = parse_dates(pd.Series(cells, dtype=object))
+    assert got.tolist() == bad
+    assert vals[got].isna().all() and vals.dtype == "datetime64[ns]"
 
 
 def test_dates_keep_index_and_dtypes():
@@ -365,8 +402,8 @@ def test_dates_keep_index_and_dtypes():
     vals, bad = parse_dates(s)
     assert vals.index.tolist() == bad.index.tolist() == [7, 3, 9]
     assert vals.dtype == "datetime64[ns]" and bad.dtype == bool and bad.tolist() == [False, True, False]
-    assert_same(parse_dates, reference_parse_dates, [])
-    assert_same(parse_dates, reference_parse_dates, ["2025-11-30"], dtype="datetime64[ns]")
+    assert_same(parse_dates, reference_dates_held, [])
+    assert_same(parse_dates, reference_dates_held, ["2025-11-30"], dtype="datetime64[ns]")
 
 
 def test_ordinary_columns_take_no_python_call_per_cell(monkeypatch):
