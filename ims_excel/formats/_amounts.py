@@ -12,18 +12,12 @@ reader keeps the magnitude (the document type says the sign) and hands the text 
 
 from __future__ import annotations
 
-import operator
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-_TYPE_OF = np.frompyfunc(type, 1, 1)
-_WIDEST = 32
-"""Cells longer than this (no amount is: ``-₹ 1,00,00,00,000.50 Cr`` has 24 characters) take Python's way:
-numpy's fixed-width text is as wide as its longest cell (4 bytes a character), and one pasted paragraph
-must not make a million-row column gigabytes."""
-
+from ims_excel import celltext
 
 def _py(method, n_args: int, to_bool: bool = False):
     """A str method over an object array; its other arguments kept Python str (a plain str argument
@@ -41,7 +35,6 @@ _PY = SimpleNamespace(  # Python's own str methods over an object array: the fal
     slice=_py(lambda s, start, stop: s[start:stop], 3), startswith=_py(str.startswith, 2, to_bool=True),
     endswith=_py(str.endswith, 2, to_bool=True), isdigit=_py(str.isdigit, 1, to_bool=True),
 )
-_HAS_NUL = _py(operator.contains, 2, to_bool=True)
 
 
 def amount_texts(series: pd.Series) -> pd.Series:
@@ -58,17 +51,13 @@ def amount_texts(series: pd.Series) -> pd.Series:
     The text goes through numpy's string ufuncs on fixed-width text (``np.strings`` on ``<U``: C loops,
     no Python call per cell), which match Python's str methods (whitespace, digits: every code point
     checked) except on NUL, which fixed-width text cannot end with. Cells holding NUL and cells longer
-    than ``_WIDEST`` take Python's own str methods instead (``_PY``), through the same rule.
+    than :data:`ims_excel.celltext.WIDEST` take Python's own str methods instead (``_PY``), through the same rule.
     """
     values = series.to_numpy(dtype=object)
     out = values.copy()
-    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":  # a CSV column: all text
-        out = _texts(values)
-    elif len(values):
-        kinds, types = pd.factorize(_TYPE_OF(values))  # a handful of distinct types, classified once each
-        is_str = np.array([issubclass(t, str) for t in types], dtype=bool)[kinds]
-        is_num = np.array([issubclass(t, (int, float)) and not issubclass(t, bool) for t in types],
-                          dtype=bool)[kinds]
+    if len(values):  # a handful of distinct types, each classified once (a CSV column: one type, one C loop)
+        is_str, is_num = celltext.by_type(values, lambda t: issubclass(t, str),
+                                          lambda t: issubclass(t, (int, float)) and not issubclass(t, bool))
         if is_num.any():
             out[is_num] = np.abs(values[is_num])  # the object loop calls Python's abs (PyNumber_Absolute)
         if is_str.any():
@@ -80,9 +69,7 @@ def amount_texts(series: pd.Series) -> pd.Series:
 
 def _texts(cells: np.ndarray) -> np.ndarray:
     """Object array of str -> object array of the cleaned str."""
-    python = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) > _WIDEST
-    if "\x00" in "".join(cells):  # one C scan; per cell only when some cell has a NUL
-        python |= _HAS_NUL(cells, "\x00")
+    python = ~celltext.numpy_way(cells)
     out = np.empty(len(cells), dtype=object)
     if not python.all():
         out[~python] = _clean(cells[~python].astype(str), np.strings).astype(object)
