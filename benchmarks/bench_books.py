@@ -22,6 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ims_excel.cli.output import money  # noqa: E402  (Indian grouping: 1,00,000.50)
 from ims_excel.formats import books  # noqa: E402
 from ims_excel.formats._amounts import amount_texts  # noqa: E402
 from ims_excel.normalise import parse_amounts  # noqa: E402
@@ -33,29 +34,16 @@ HEAD = ["Document Type", "Supplier GSTIN", "Supplier Name", "Document Number", "
         "Taxable Value", "IGST", "CGST", "SGST", "Cess", "Document Value"]
 
 
-def _grouped(v: float) -> str:
-    """Indian grouping: 1,00,000.50."""
-    whole, paise = f"{v:.2f}".split(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ",".join(groups + [tail]) + "." + paise
-
-
 def _shown(v: float, rng: random.Random) -> str:
     style = rng.randrange(6)
     if style == 0:
         return f"{v:.2f}"
     if style == 1:
-        return f"{_grouped(v)} Dr"
+        return f"{money(v)} Dr"
     if style == 2:
         return f"({v:,.2f})"
     if style == 3:
-        return f"₹ {_grouped(v)}"
+        return f"₹ {money(v)}"
     if style == 4:
         return f"{v:.2f}Cr"
     return f"-{v:,.2f}"
