@@ -59,7 +59,8 @@ from ims_excel.template import config as config_sheet
 from ims_excel.xlsx.package import Package, check_not_open, now_stamp
 
 RECONCILIATION, SUPPLIERS = outputs.RECONCILIATION_SHEET, outputs.SUPPLIERS_SHEET
-CONFIG_TOLERANCE, CONFIG_DATE_TOLERANCE = "MatchTolerance", "MatchDateTolerance"
+CONFIG_TOLERANCE, CONFIG_DATE_TOLERANCE = (config_sheet.field_for(k).name for k in ("match_tolerance",
+                                                                                   "match_date_tolerance"))
 """Config names (defined names) that set the tolerances, when the workbook has them (the policy:
 ``MatchPolicy_<status>``, :func:`ims_excel.template.config.policy_name`)."""
 
@@ -166,7 +167,7 @@ def settings_from_config(config: dict[str, object], base: Settings | None = None
                 f"{raw!r} holds no option (leave the cell blank for no suggestion)"
             bad(name, f"{what}: write {POLICY_GRAMMAR}, options separated by '{config_sheet.POLICY_SEPARATOR}'")
             continue
-        policy[status] = tuple(o for o in spelt if o is not None)
+        policy[status] = tuple(spelt)
     if problems:
         raise InputError(problems)
     return dataclasses.replace(base, tolerance=tol, date_days=days, policy=policy)

@@ -139,8 +139,6 @@ class RuleBook:
                              for c in self.codes.values()])
 
 
-POLICY_ACTIONS = ("Accept", "Reject", "Pending")
-"""What a suggestion policy option starts with (issue 11)."""
 _OPTION = re.compile(r"\s*(?:(accept)(\s+with\s+itc\s+reduction\s+full)?|(reject|pending)(\s+with\s+remark)?)\s*",
                      re.IGNORECASE)
 NEVER_SUGGESTED = ("probable",)

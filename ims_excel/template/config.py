@@ -181,7 +181,7 @@ _STATUS_LABEL = {"matched": "matched", "matched_within_tolerance": "within toler
                  "mismatch": "mismatch", "missing_in_books": "missing in our books"}
 
 RECON_NOTE = "Suggest if ...: options tried in order, separated by ';' (select a cell to see how)."
-"""The section title's note (column D): how a policy cell is written, said once for its five rows."""
+"""The section title's note (column D): how a policy cell is written, said once for its policy rows."""
 
 
 def policy_name(status: str) -> str:
