@@ -45,7 +45,6 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 NOT_CARRIED_SHEETS = (VALIDATION, HISTORY, CHANGES_SHEET, *REWRITTEN)
 """Sheets rewritten by ``process`` or ``upgrade`` (their content is not the user's to carry)."""
 
-_C = re.compile(rb"<c\b([^>]*?)(/>|>(.*?)</c>)", re.S)
 _ROW_R = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _TAG = re.compile(r"<[A-Za-z][^>]*>")
 _PREFIXED = re.compile(r'\s([A-Za-z_][\w.-]*):[\w.-]+="[^"]*"')
@@ -161,7 +160,7 @@ class Additions:
             for sheet, name, (r1, c1, r2, c2) in tables:
                 if sheet == x.sheet and r1 <= r <= r2 and c1 <= c <= c2:
                     return f"the current template's table {name} covers that cell"
-            attrs = _C.match(x.item.xml).group(1)
+            attrs = sheetxml.CELL_PARTS.match(x.item.xml).group(1)
             if re.search(rb'\s(cm|vm)="', attrs):
                 return "a dynamic-array or linked-data cell, which needs a part the template does not have"
         if x.kind == "data validation":
@@ -204,7 +203,7 @@ class Additions:
     # ------------------------------------------------------------ cells
     def cell_xml(self, xml: bytes, *, strip: bool = True) -> bytes:
         """A cell of the old book for the new one: its format copied, a shared string as an inline string."""
-        m = _C.match(xml)
+        m = sheetxml.CELL_PARTS.match(xml)
         attrs, body = m.group(1), m.group(3)
         s = re.search(rb'\ss="(\d+)"', attrs)
         if s:
@@ -423,7 +422,7 @@ class Additions:
             head, rows, tail = xml, b"", b""
         else:
             head, rows, tail = xml[:k], xml[k:e], xml[e:]
-        rows = _C.sub(lambda m: self.cell_xml(m.group(0), strip=False), rows)
+        rows = sheetxml.CELL_PARTS.sub(lambda m: self.cell_xml(m.group(0), strip=False), rows)
         rows = re.sub(rb'(<row\b[^>]*?\ss=")(\d+)"', lambda m: m.group(1) + b"%d" % self._styles.xf(int(m.group(2)))
                       + b'"', rows)
         head = re.sub(rb'(<col\b[^>]*?\sstyle=")(\d+)"', lambda m: m.group(1) + b"%d" % self._styles.xf(

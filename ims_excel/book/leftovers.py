@@ -54,7 +54,6 @@ REL_COMMENTS = "/comments"
 TYPED = ", typed where the template has nothing"
 """Why a free cell is named as the user's."""
 
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _V = re.compile(rb"<v>([^<]*)</v>")
 _IS_T = re.compile(rb"<t\b[^>]*>([^<]*)</t>")
 
@@ -130,14 +129,14 @@ def free_cells(pkg: Package, part: str, sst: list[str]) -> tuple[dict[str, FreeC
             inside = [(c1, c2) for r1, c1, r2, c2 in tables if r1 <= rnum <= r2]
             if inside and _within(row, inside):
                 continue  # a table row and nothing beside it: data moved across
-            for m in _CELL.finditer(row):
+            for m in sheetxml.CELL_PARTS.finditer(row):
                 ref = re.search(rb'\br="([A-Z]+)(\d+)"', m.group(1))
                 if not ref:
                     continue
                 col = col_index(ref.group(1).decode())
                 if any(c1 <= col <= c2 for c1, c2 in inside):
                     continue
-                formula, value = _cell_value(m.group(1), m.group(2), sst)
+                formula, value = _cell_value(m.group(1), m.group(3), sst)
                 if formula or value != "":
                     out[f"{col_letters(col)}{rnum}"] = FreeCell(rnum, col, formula, value, m.group(0),
                                                                row[:row.find(b">") + 1])

@@ -257,7 +257,8 @@ def _iter_rows_slow(blob: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 _CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
-_CELL_PARTS = re.compile(rb'<c\b([^>]*?)(/>|>(.*?)</c>)', re.S)
+CELL_PARTS = re.compile(rb'<c\b([^>]*?)(/>|>(.*?)</c>)', re.S)
+"""One ``<c>`` element: (1) its attributes, (2) ``/>`` or its whole inside with the end tag, (3) its inside."""
 
 
 def row_cells(row: bytes) -> tuple[bytes, list[tuple[int, bytes]], bytes]:
@@ -354,7 +355,7 @@ class Injector:
     # ------------------------------------------------------------ one cell, the general way
     def _cell(self, cell: bytes, tv: tuple[bytes, bytes] | None, c: Computed | None = None,
               rnum: int = 0) -> bytes:
-        m = _CELL_PARTS.match(cell)
+        m = CELL_PARTS.match(cell)
         attrs, body = m.group(1), m.group(3) or b""
         fm = re.search(rb"<f\b[^>]*/>|<f\b[^>]*>.*?</f>", body, re.S)
         if not fm and c is not None:  # a value typed over (or a formula deleted): the column formula again
@@ -427,7 +428,7 @@ class Injector:
 
     def _template_parts(self, segment: bytes) -> list[tuple[bytes, bytes, bytes, bytes]] | None:
         """A regular row's formula cells as ``(a, b, c, d)`` per cell: cell = a + ROW + b + TYPE + c + VALUE + d."""
-        cells = list(_CELL_PARTS.finditer(segment))
+        cells = list(CELL_PARTS.finditer(segment))
         if len(cells) != len(self.columns) or b"".join(m.group(0) for m in cells) != segment:
             return None
         parts = []
