@@ -30,6 +30,23 @@ Labels (see :data:`LABELS`) and values
     Source Return Period -> *Supplier Return Period*; "Whether ITC to be
     reduced" Yes -> Full, or Partial when any declared amount is filled.
 
+Defaults that are not answers
+    *Previous Action*: a sheet with no Previous Status column (the online
+    download) takes its Status as the Previous Action, the status saved on
+    the portal, as :mod:`.ims_json` does: importing and exporting with no
+    change uploads nothing. (A blank cell of a Previous Status column stays
+    blank: on the utility's sheets the Status may be the user's edit.)
+    *ITC Reduction*: the utility fills "Whether ITC to be reduced" with "No"
+    by default (formats-and-market.md 2.1, B2B-CN: '14 "whether ITC to be
+    reduced" (default "No")'); the answer means something only with Status
+    Accept (2.3: "ITC-reduction declaration (Accept only)"), so a "No" on a
+    row whose Status is not Accept is read as blank. Yes (and any other
+    value) is kept, so a declaration on a Reject is still reported.
+
+``raw.attrs``: ``gstin`` / ``gstin_from``, the recipient GSTIN in the
+utility's ``Home`` sheet, cell C5 (formats-and-market.md 2.1, "Home (GSTIN in
+C5)"), when that cell holds a GSTIN; '' otherwise (the online download).
+
 Cells are read with python-calamine: text stays text (``000123`` stays
 ``000123``); a number cell holding an invoice number too long for Excel is
 refused by :func:`ims_excel.normalise.normalise`.
@@ -39,13 +56,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SUPPLIER_RETURN_PERIOD, file_problem, label_key, to_typed
 from ims_excel.formats._excel import best_row, open_workbook, sheet_rows, table
 from ims_excel.formats._values import source_forms, state_codes, supply_types
-from ims_excel.normalise import InputError, InputProblem
-from ims_excel.records import SECTIONS, header_key
+from ims_excel.normalise import InputError, InputProblem, parse_enum
+from ims_excel.records import INWARD_COLUMNS, SECTIONS, header_key
 
 DOC, DATE = "Document Number", "Document Date"
 _HEAD_NAMES = ("IGST", "CGST", "SGST", "Cess")
@@ -119,8 +138,28 @@ def read(path: str | Path, wb=None) -> pd.DataFrame:
         raise InputError(problems)
     raw = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
         else frames[0]
-    raw.attrs.update({"format": "portal_excel", "file": str(path)})
+    gstin, where = home_gstin(wb)
+    raw.attrs.update({"format": "portal_excel", "file": str(path), "gstin": gstin, "gstin_from": where})
     return raw
+
+
+HOME_GSTIN = ("Home", 4, 2)
+"""(sheet, row index, column index) of the recipient GSTIN: the utility's ``Home!C5`` (formats doc 2.1)."""
+
+
+def home_gstin(wb) -> tuple[str, str]:
+    """(recipient GSTIN, where it was read) from the utility's ``Home!C5``; ('', '') when there is no
+    Home sheet or that cell holds no GSTIN (the online download has none)."""
+    name, r, c = HOME_GSTIN
+    sheet = next((n for n in wb.sheet_names if header_key(n) == header_key(name)), None)
+    if sheet is None:
+        return "", ""
+    rows = sheet_rows(wb, sheet)
+    cell = rows[r][c] if r < len(rows) and c < len(rows[r]) else None
+    text = cell.strip().upper() if isinstance(cell, str) else ""
+    if not text or not gstin_mod.format_ok(pd.Series([text])).iloc[0]:
+        return "", ""
+    return text, f"sheet {sheet!r}, cell C5"
 
 
 def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
@@ -213,7 +252,13 @@ def read_sheet(rows: list[list], section: str, sheet: str, file: str) -> pd.Data
     return data
 
 
+_ACTION_COLUMN = next(c for c in INWARD_COLUMNS if c.name == "Action")
+
+
 def _convert(data: pd.DataFrame) -> None:
+    """Portal words to canonical values, and the defaults that are not answers (see the module doc)."""
+    if "Action" in data and "Previous Action" not in data:
+        data["Previous Action"] = data["Action"].values  # the portal's saved status, as ims_json
     if "Supply Type" in data:
         data["Supply Type"] = supply_types(data["Supply Type"]).values
     if "Source Form" in data:
@@ -230,3 +275,8 @@ def _convert(data: pd.DataFrame) -> None:
         yes = flag.isin(["y", "yes", "true"])
         data.loc[yes, "ITC Reduction"] = "Full"
         data.loc[yes & declared, "ITC Reduction"] = "Partial"
+        # formats doc 2.1, B2B-CN: 14 "whether ITC to be reduced" (default "No"): without Accept a "No" is
+        # the utility's default, not an answer (the answer is taken on Accept only: 2.3, rulebook G9)
+        accept = ((parse_enum(data["Action"], _ACTION_COLUMN)[0] == "Accept").to_numpy() if "Action" in data
+                  else np.zeros(len(data), dtype=bool))
+        data.loc[flag.isin(["n", "no"]).to_numpy() & ~accept, "ITC Reduction"] = ""

@@ -183,3 +183,71 @@ def test_purchase_register_xlsx_and_csv(tmp_path):
         pd.Timestamp(d) for d in ("2025-10-05", "2025-10-20", "2025-10-26")]
     assert x["cgst"].tolist() == [0.0, 90.0, 0.0]
     assert c["document_number"].tolist() == ["000123", "DN-77", "CN-9"]
+
+
+def _cn_answers(path, rows: list[tuple[str, str]]):
+    """The portal workbook with its B2B-CN rows' Status and "Whether ITC to be reduced" set to ``rows``
+    (declared amounts cleared)."""
+    wb = openpyxl.load_workbook(path)
+    cn = wb["B2B-CN"]
+    for r, (status, flag) in enumerate(rows, start=7):
+        cn.cell(r, 7, status)
+        cn.cell(r, 14, flag)
+        for c in range(15, 19):
+            cn.cell(r, c).value = None
+    wb.save(path)
+    return path
+
+
+def test_utility_default_no_is_not_an_answer_without_accept(portal):
+    """Formats doc 2.1 (B2B-CN: 14 "whether ITC to be reduced" (default "No")): the utility's "No" on a
+    row not accepted is its default, read as blank, so the engine does not refuse the Reject/Pending as a
+    declaration where none is taken (DECL_NOT_APPLICABLE); with Accept "No" is an answer; "Yes" on a
+    Reject is kept and still reported."""
+    from ims_excel.engine import Context, evaluate
+    import datetime as dt
+
+    t = load(_cn_answers(portal, [("Rejected", "No"), ("Pending", "No")])).set_index("document_number")
+    assert t.loc[["CN-9", "CN/0042"], "itc_reduction"].tolist() == ["", ""]
+    t = load(_cn_answers(portal, [("Accepted", "No"), ("Rejected", "Yes")]))
+    assert t.set_index("document_number").loc[["CN-9", "CN/0042"], "itc_reduction"].tolist() == ["No", "Full"]
+
+    t = load(_cn_answers(portal, [("Rejected", "No"), ("Rejected", "Yes")]))
+    res = evaluate(t, Context.make(RTIN, "2025-10", as_of=dt.date(2025, 11, 10)))
+    codes = dict(zip(t["document_number"], res.records["primary_code"].astype(str)))
+    assert codes["CN-9"] != "DECL_NOT_APPLICABLE"
+    assert codes["CN/0042"] == "DECL_NOT_APPLICABLE"
+
+
+def test_sheet_without_previous_status_takes_the_status_as_saved(tmp_path):
+    """The online download has no Previous Status column: its Status is the portal's saved state, so
+    Previous Action = Action (as the IMS JSON reader does) and nothing is uploaded back unchanged."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "B2B"
+    ws.append(["GSTIN of supplier", "Trade/Legal name", "Invoice number", "Invoice Date", "Taxable Value",
+               "Integrated Tax", "Status"])
+    ws.append([SUPPLIERS[0], "Reliance", "000123", "05-10-2025", 10000, 1800, "Accepted"])
+    ws.append([SUPPLIERS[1], "Sunrise", "INV-2", "06-10-2025", 1000, 180, "Rejected"])
+    ws.append([SUPPLIERS[2], "Eastern", "INV-3", "06-10-2025", 1000, 180, "No Action"])
+    path = tmp_path / "online.xlsx"
+    wb.save(path)
+    t = load(path)
+    assert t["previous_action"].tolist() == ["Accepted", "Rejected", "No Action"]
+    assert build_upload(t, ok_statuses(t), RTIN).payload["invdata"] == {}
+    assert build_upload(t, ok_statuses(t), RTIN, route="api").payload["invdata"] == {}
+    # a Previous Status column, when there is one, is read as it is
+    portal = load(build_portal_workbook(tmp_path / "p.xlsx")).set_index("document_number")
+    assert portal.loc["000123", ["action", "previous_action"]].tolist() == ["Accept", "No Action"]
+
+
+def test_utility_home_gstin_is_the_files_recipient(portal, tmp_path):
+    """Formats doc 2.1: the utility's Home sheet holds the GSTIN in C5; it is the file's recipient GSTIN
+    (raw.attrs, compared by import with the workbook's)."""
+    raw = detect_and_read(portal)
+    assert (raw.attrs["gstin"], raw.attrs["gstin_from"]) == (RTIN, "sheet 'Home', cell C5")
+    assert load(portal).attrs["gstin"] == RTIN
+    wb = openpyxl.load_workbook(portal)
+    wb["Home"]["C5"] = "not a GSTIN"
+    wb.save(tmp_path / "x.xlsx")
+    assert detect_and_read(tmp_path / "x.xlsx").attrs["gstin"] == ""
