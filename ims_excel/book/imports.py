@@ -32,12 +32,12 @@ from ims_excel.xlsx import fileio
 from ims_excel.book import merge
 from ims_excel.book.filebook import FileBook
 from ims_excel.book.history import fill_originals
-from ims_excel.book.outputs import CHANGES_SHEET
+from ims_excel.book.outputs import CHANGES_SHEET, cell_text
 from ims_excel.book.port import Workbook
 from ims_excel.book.read import INWARD, OUTWARD, BookProblem
 from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.formats._common import check_input
-from ims_excel.normalise import field_name
+from ims_excel.normalise import InputError, InputProblem, field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import limits
 from ims_excel.xlsx.package import check_not_open
@@ -204,6 +204,7 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
     appended, every change appended, dated, to the ``Changes`` sheet) and append new Outward records
     (:func:`new_records`). Nothing is written when nothing changes."""
     today = today or dt.date.today()
+    check_recipient(wb, loaded)
     history = wb.history()
     added, skipped, rows = {}, {}, {}
     filled = 0
@@ -243,6 +244,30 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
         when = dt.datetime.now().strftime("%d-%m-%Y %H:%M")
         wb.append_rows(CHANGES_SHEET, CHANGES_HEADER, changes_rows(changes, when))
     return ImportReport(wb.path, added, skipped, filled, rows, changes, counts)
+
+
+def check_recipient(wb: Workbook, loaded: dict[str, list[pd.DataFrame]]) -> None:
+    """Refuse, before anything is written, a file whose recipient GSTIN (``attrs["gstin"]``: an IMS JSON's
+    ``rtin``/``gstin``, a GSTR-2B's ``data.gstin``, the offline utility's ``Home!C5``) is not the workbook's
+    (Config ``RecipientGSTIN``): another client's download would be merged and later uploaded under this
+    workbook's GSTIN. Naming the file, both GSTINs and where each was read. A workbook with no GSTIN yet,
+    or a file that names none (a canonical CSV, the offline JSON download), is not checked."""
+    values, cells = wb.config()
+    mine = cell_text(values.get("RecipientGSTIN")).strip().upper()
+    if not mine:
+        return
+    where = cells.get("RecipientGSTIN", ("Config", 0, "Recipient GSTIN"))[2]
+    problems = []
+    for frame in (f for frames in loaded.values() for f in frames):
+        theirs = str(frame.attrs.get("gstin") or "").strip().upper()
+        if theirs and theirs != mine:
+            found = frame.attrs.get("gstin_from") or "the file"
+            problems.append(InputProblem(
+                str(frame.attrs.get("file") or "<input>"), None, None,
+                f"is for recipient GSTIN {theirs} ({found}), not this workbook's {mine} ({where} of "
+                f"{wb.path}): another client's file? Nothing was imported"))
+    if problems:
+        raise InputError(problems)
 
 
 @fileio.locked

@@ -121,6 +121,7 @@ def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
                                                                    "Document Date", "_path")}))
     raw["2B Period"] = period
     raw.attrs.update({"format": "gstr2b_json", "file": file, "gstin": str(body.get("gstin") or ""),
+                      "gstin_from": f"{prefix}gstin" if body.get("gstin") else "",
                       "period": period})
     return raw
 

@@ -32,9 +32,12 @@ Record fields -> canonical columns (keys matched without case or ``_``, so
     ``portcode`` *Port Code* (kept in ``extra``) · ``error_msg`` Portal Error (the
     portal's error file, ``imsDetailsErr``).
 
-``raw.attrs``: ``envelope`` (``imsDetails``, ``imsDetailsErr``, ``invdata`` or
-``""`` for GETINV) and ``sections`` (the section keys the file has, even empty:
-a download is complete for those sections).
+``raw.attrs``: ``gstin`` and ``gstin_from`` (the recipient GSTIN, ``rtin`` else
+``gstin``, and the key it was read from, e.g. ``data.gstin``; '' when the file
+has none, as the offline download), ``envelope`` (``imsDetails``,
+``imsDetailsErr``, ``invdata`` or ``""`` for GETINV) and ``sections`` (the
+section keys the file has, even empty: a download is complete for those
+sections).
 
 Actions
     ``action`` (A/R/P/N; absent = N) is the status saved on the portal. Both
@@ -129,25 +132,41 @@ def load(path: str | Path, direction: str = "inward") -> pd.DataFrame:
 
 def find_sections(obj: object, file: str) -> tuple[str, dict, str]:
     """(path prefix, {section key as found: value}, recipient GSTIN or '')."""
+    prefix, sections, gstin, _ = _find_sections(obj, file)
+    return prefix, sections, gstin
+
+
+def _recipient(obj: dict, prefix: str) -> tuple[str, str]:
+    """(recipient GSTIN, the key it was read from) of an envelope: ``rtin`` (an upload file), else ``gstin``."""
+    for key in ("rtin", "gstin"):
+        if obj.get(key):
+            return str(obj[key]), f"{prefix}{key}"
+    return "", ""
+
+
+def _find_sections(obj: object, file: str) -> tuple[str, dict, str, str]:
+    """:func:`find_sections` and where the recipient GSTIN was read (``rtin``, ``data.gstin``...; '')."""
     if not isinstance(obj, dict):
         raise file_problem(file, f"is a JSON {kind(obj)}; an IMS file is an object "
                                  "with imsDetails, invdata or section keys (b2b, b2ba, ...)")
-    prefix, gstin = "", str(obj.get("rtin") or obj.get("gstin") or "")
+    prefix = ""
+    gstin, where = _recipient(obj, "")
     if "data" in obj and not _section_keys(obj):
         if not isinstance(obj["data"], dict):
             raise file_problem(file, "'data' is not an object (an encrypted or queued response?)")
         obj, prefix = obj["data"], "data."
-        gstin = gstin or str(obj.get("rtin") or obj.get("gstin") or "")
+        if not gstin:
+            gstin, where = _recipient(obj, prefix)
     for envelope in ("imsDetails", "imsDetailsErr", "invdata"):
         if envelope in obj:
             inner = obj[envelope]
             if not isinstance(inner, dict):
                 raise file_problem(file, f"{prefix}{envelope} is a {kind(inner)}, not an object "
                                          "of sections")
-            return f"{prefix}{envelope}.", {k: inner[k] for k in _section_keys(inner)}, gstin
+            return f"{prefix}{envelope}.", {k: inner[k] for k in _section_keys(inner)}, gstin, where
     keys = _section_keys(obj)
     if keys:
-        return prefix, {k: obj[k] for k in keys}, gstin
+        return prefix, {k: obj[k] for k in keys}, gstin, where
     if "token" in obj:
         raise file_problem(file, "is a queued GETINV response (token/est): fetch the files with "
                                  "FILEDET and import those")
@@ -162,7 +181,7 @@ def _section_keys(obj: dict) -> list[str]:
 
 def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
     """The raw frame of a parsed IMS JSON document (see the module doc)."""
-    prefix, sections, gstin = find_sections(obj, file)
+    prefix, sections, gstin, gstin_from = _find_sections(obj, file)
     problems: list[JsonProblem] = []
     frames = []
     for found_key, records in sections.items():
@@ -179,7 +198,8 @@ def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
         raise InputError(_capped(problems, file))
     raw = pd.concat(frames, ignore_index=True) if frames else _empty()
     envelope = prefix.split(".")[-2] if prefix.endswith(".") and prefix != "data." else ""
-    raw.attrs.update({"format": "ims_json", "file": file, "gstin": gstin, "envelope": envelope,
+    raw.attrs.update({"format": "ims_json", "file": file, "gstin": gstin, "gstin_from": gstin_from,
+                      "envelope": envelope,
                       "sections": sorted({SECTION_ALIASES[k.lower()] for k in sections})})
     return raw
 

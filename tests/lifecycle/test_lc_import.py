@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from xml.sax.saxutils import unescape
@@ -196,3 +197,60 @@ def test_shared_formulas_are_in_the_form_excel_writes(tmp_path):
     groups = re.findall(r'<f t="shared" ref="([A-Z]+)(\d+):[A-Z]+(\d+)" si="(\d+)"', xml)
     assert len({si for *_, si in groups}) == len(groups)  # the second import's groups have new indices
     assert {(int(a), int(b)) for _, a, b, _ in groups} == {(2, 41), (42, 81)}
+
+
+def _online_download(path: Path) -> Path:
+    """An Excel download with one header row and no Previous Status column (the online dashboard's)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "B2B"
+    ws.append(["GSTIN of supplier", "Trade/Legal name", "Invoice number", "Invoice type", "Invoice Date",
+               "Invoice Value", "Status", "Place of supply", "Taxable Value", "Integrated Tax", "Central Tax",
+               "State/UT Tax", "Cess", "Source", "Source Return Period", "Source Filing Status"])
+    ws.append(["29AAACS2222T1ZX", "Kaveri", "000123", "Regular", "05-10-2026", 11800, "Accepted", "29-Karnataka",
+               10000, 1800, 0, 0, 0, "GSTR-1/IFF", "102026", "Filed"])
+    ws.append(["29AAACS2222T1ZX", "Kaveri", "INV-2", "Regular", "06-10-2026", 1180, "Rejected", "29-Karnataka",
+               1000, 180, 0, 0, 0, "GSTR-1/IFF", "102026", "Filed"])
+    wb.save(path)
+    return path
+
+
+def test_online_excel_without_previous_status_exports_nothing(tmp_path, capsys):
+    """An Excel download without a Previous Status column: its Status is the portal's saved state (as the IMS
+    JSON reader reads ``action``), so importing it into a new book and exporting uploads nothing (before,
+    every record went back to the portal)."""
+    book = _new(tmp_path)
+    assert main(["import", str(book), str(_online_download(tmp_path / "online.xlsx"))]) == 0
+    rows = table_rows(book)
+    assert [(r["Action"], r["Previous Action"]) for r in rows] == [("Accept", "Accepted"), ("Reject", "Rejected")]
+    out = tmp_path / "up.json"
+    assert main(["export", str(book), "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["invdata"] == {}
+
+
+def test_import_refuses_another_clients_file(tmp_path, capsys):
+    """A file whose recipient GSTIN (an IMS JSON's ``rtin``, the offline utility's Home!C5, a GSTR-2B's
+    ``data.gstin``) is not the workbook's is refused before anything is written, naming the file, both GSTINs
+    and where each was read; the same file for this workbook's GSTIN is imported."""
+    from tests.formats.formats_helpers import build_portal_workbook
+
+    book = _new(tmp_path)
+    other = "29AAACS2222T1ZX"
+    upload = tmp_path / "other.json"
+    upload.write_text(json.dumps({"rtin": other, "reqtyp": "SAVE", "invdata": {"b2b": [
+        {"stin": "27AAACB2222B1ZJ", "inum": "X-1", "idt": "05-10-2026", "val": 118, "txval": 100, "iamt": 18,
+         "action": "R"}]}}), encoding="utf-8")
+    utility = build_portal_workbook(tmp_path / "utility.xlsx")  # Home!C5 = 29AAACS2222T1ZX
+    gstr2b = FIXTURES / "gstr2b.json"  # data.gstin = 29AAACS2222T1ZX
+    before = book.read_bytes()
+    for src, where in ((upload, "rtin"), (utility, "sheet 'Home', cell C5"), (gstr2b, "data.gstin")):
+        capsys.readouterr()
+        assert main(["import", str(book), str(sample_path("sample_inward.csv")), str(src)]) == 2
+        err = capsys.readouterr().err
+        assert f"{src}: is for recipient GSTIN {other} ({where}), not this workbook's {GSTIN}" in err
+        assert "Recipient GSTIN (Config!" in err and "Nothing was imported" in err
+        assert book.read_bytes() == before
+    # the same file addressed to this workbook is imported
+    upload.write_text(upload.read_text(encoding="utf-8").replace(other, GSTIN.lower()), encoding="utf-8")
+    assert main(["import", str(book), str(upload)]) == 0
+    assert [r["Document Number"] for r in table_rows(book)] == ["X-1"]
