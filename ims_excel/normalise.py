@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import celltext, gstin as gstin_mod, periods
-from ims_excel.records import ACTIONS, Column, INWARD_COLUMNS, OUTWARD_COLUMNS, STATES, categories, header_key
+from ims_excel.records import (ACTIONS, AMENDMENT_SECTIONS, BOE_SECTIONS, Column, INWARD_COLUMNS, OUTWARD_COLUMNS,
+                               STATES, categories, header_key)
 from ims_excel.vec import by_unique
 from ims_excel.xlsx.dates import timestamps
 from ims_excel.xlsx.problems import Problem
@@ -488,6 +489,38 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
     else:
         out["extra"] = [{} for _ in range(n)]
     return out
+
+
+
+NEED_ORIGINAL = frozenset(AMENDMENT_SECTIONS - BOE_SECTIONS)
+"""Amendments that must name the document they amend: B2BA, B2B-DNA, B2B-CNA, ECOA (uploaded with
+``oinum``/``oidt`` or ``ont_num``/``ont_dt``, formats-and-market.md 2.3 and 10) and ISDA (GSTR-2B's
+``odocnum``/``odocdt``, 2.4). Not the Bill-of-Entry amendments IMPGA/IMPGSEZA: GSTR-2B's ``impg`` record
+(2.4: ``refdt, recdt, portcode, boenum, boedt, isamd, ...``) carries no original BoE, and the offline upload
+has no Import of Goods (10)."""
+
+
+def amendment_problems(typed: pd.DataFrame, *, file: str = "<input>", sheet: str | None = None) -> list[InputProblem]:
+    """The problems of typed Inward records (:func:`normalise`'s frame) that are amendments (:data:`NEED_ORIGINAL`)
+    with a blank *Original Document Number* or *Original Document Date*: the portal needs both (an upload
+    would carry ``"oinum": ""``). Named like every bad cell (file, sheet, row, column); the readers' typed
+    step (:func:`ims_excel.formats.to_typed`: every file read, the workbook's table) refuses them, so nothing
+    is written. Records built from dicts (:mod:`ims_excel.engine.sample`) are not checked."""
+    problems: list[InputProblem] = []
+    if not len(typed) or "section" not in typed:
+        return problems
+    amend = typed["section"].astype(object).isin(NEED_ORIGINAL).to_numpy()
+    if not amend.any():
+        return problems
+    blank = pd.Series([""] * len(typed))
+    for name, missing in (("Original Document Number",
+                           typed["original_document_number"].astype(object).fillna("").astype(str).str.strip() == ""),
+                          ("Original Document Date", typed["original_document_date"].isna())):
+        col = next(c for c in INWARD_COLUMNS if c.name == name)
+        _report(problems, amend & missing.to_numpy(), blank, file, sheet, col, typed["row"],
+                "is blank: an amendment (B2BA, B2B-DNA, B2B-CNA, ECOA, ISDA) names the document it amends, "
+                "and the portal needs it (oinum/oidt, ont_num/ont_dt)")
+    return problems
 
 
 def _default(col: Column, n: int) -> object:

@@ -103,3 +103,42 @@ def test_amount_parser_never_guesses(text):
     if not bad.iloc[0]:
         plain = text.replace("₹", "").strip().replace(",", "")
         assert plain.lower() in ("", "nan", "none", "nat") or float(plain) == pytest.approx(vals.iloc[0], abs=0.005)
+
+
+AMENDED = {"Original Document Number": "INV-0", "Original Document Date": "2025-10-05"}
+BLANK_ORIGINAL = "is blank: an amendment (B2BA, B2B-DNA, B2B-CNA, ECOA, ISDA) names the document it amends"
+
+
+def typed_problems(rows: list[dict]) -> list[str]:
+    """The problems of the readers' typed step (to_typed: every file read, the workbook's table)."""
+    from ims_excel.formats import to_typed
+    with pytest.raises(InputError) as e:
+        to_typed(pd.DataFrame(rows, dtype=object), file="in.csv")
+    return [str(p) for p in e.value.problems]
+
+
+@pytest.mark.parametrize("section", ["B2BA", "B2B-DNA", "B2B-CNA", "ECOA", "ISDA"])
+@pytest.mark.parametrize("blank", ["Original Document Number", "Original Document Date"])
+def test_an_amendment_without_its_original_is_refused(section, blank):
+    """The portal needs the original of an amendment (oinum/oidt, ont_num/ont_dt: formats doc 2.3, 10): a
+    blank one is refused like any bad cell, named by file, row and column, instead of uploading "oinum":""."""
+    from ims_excel.formats import to_typed
+    row = {**BASE, **AMENDED, "Section": section, blank: ""}
+    assert typed_problems([BASE, row]) == [f"in.csv, row 2, column '{blank}': {BLANK_ORIGINAL}, and the portal "
+                                           "needs it (oinum/oidt, ont_num/ont_dt)"]
+    assert len(to_typed(pd.DataFrame([BASE, {**row, **AMENDED}], dtype=object), file="in.csv")) == 2
+
+
+def test_amendment_originals_checked_where_they_exist():
+    """Both blanks of one row are named; a Bill-of-Entry amendment (GSTR-2B's impg carries no original BoE,
+    formats doc 2.4) and an Outward amendment are not checked; records built from dicts are not either."""
+    from ims_excel.formats import to_typed
+    got = typed_problems([{**BASE, "Section": "B2BA"}])
+    assert [p.split(":")[0] for p in got] == ["in.csv, row 1, column 'Original Document Number'",
+                                              "in.csv, row 1, column 'Original Document Date'"]
+    boe = {**BASE, "Section": "IMPGA", "Supplier GSTIN": ""}
+    assert len(to_typed(pd.DataFrame([boe], dtype=object), file="in.csv")) == 1
+    outward = {"Section": "B2BA", "Recipient GSTIN": "29AAACS2222T1ZX", "Document Number": "S-1",
+               "Document Date": "2025-11-05"}
+    assert len(to_typed(pd.DataFrame([outward], dtype=object), file="out.csv", direction="outward")) == 1
+    assert len(normalise(pd.DataFrame([{**BASE, "Section": "B2BA"}], dtype=object))) == 1

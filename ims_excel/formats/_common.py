@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ims_excel.normalise import InputError, InputProblem, normalise
+from ims_excel.normalise import InputError, InputProblem, amendment_problems, normalise
 from ims_excel.xlsx.guard import Refused, check_file, env_limit
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -104,13 +104,19 @@ def label_key(label: object) -> str:
 def to_typed(raw: pd.DataFrame, *, file: str | None = None, direction: str = "inward") -> pd.DataFrame:
     """Normalise a raw frame and name every problem by its place in the file.
 
-    Rows are numbered 1..n in the typed frame (``row``); a problem is reported
+    Inward amendments without their original document are refused here
+    (:func:`ims_excel.normalise.amendment_problems`), so every file read and the
+    workbook's own table are checked. Rows are numbered 1..n in the typed frame
+    (``row``); a problem is reported
     at the JSON path (``_path``) or the sheet and Excel row (``_sheet``/``_row``)
     the raw frame recorded, else at the 1-based data row.
     """
     file = str(file or raw.attrs.get("file") or "<input>")
     try:
         typed = normalise(raw.reset_index(drop=True), file=file, direction=direction)
+        problems = amendment_problems(typed, file=file) if direction == "inward" else []
+        if problems:
+            raise InputError(problems)
     except InputError as err:
         raise InputError(relocate(err.problems, raw)) from None
     typed.attrs.update(raw.attrs)

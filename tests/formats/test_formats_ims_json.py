@@ -175,3 +175,17 @@ def test_normalise_problems_are_named_by_json_path(tmp_path):
     text = str(err.value)
     assert f"{path}: imsDetails.b2b[0]: Supply Type: 'XX' is not one of" in text
     assert f"{path}: imsDetails.b2b[1]: Supplier GSTIN: '27AAACR5055K1Z' is not a GSTIN" in text
+
+
+def test_an_amendment_without_its_original_is_named_by_json_path(tmp_path):
+    """A b2ba record without oinum (or oidt) is refused, named by its JSON path, not uploaded as "oinum":""."""
+    obj = {"imsDetails": {"b2ba": [
+        {"stin": SUPPLIERS[0], "inum": "A1R", "idt": "01-10-2025", "oinum": "A1", "oidt": "01-09-2025"},
+        {"stin": SUPPLIERS[0], "inum": "A2R", "idt": "01-10-2025", "oidt": "01-09-2025"}]}}
+    path = tmp_path / "amd.json"
+    path.write_text(json.dumps(obj), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load(path)
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}: imsDetails.b2ba[1]: Original Document Number: is blank: an amendment (B2BA, B2B-DNA, B2B-CNA, "
+        "ECOA, ISDA) names the document it amends, and the portal needs it (oinum/oidt, ont_num/ont_dt)"]

@@ -254,3 +254,21 @@ def test_import_refuses_another_clients_file(tmp_path, capsys):
     upload.write_text(upload.read_text(encoding="utf-8").replace(other, GSTIN.lower()), encoding="utf-8")
     assert main(["import", str(book), str(upload)]) == 0
     assert [r["Document Number"] for r in table_rows(book)] == ["X-1"]
+
+
+def test_an_amendment_without_its_original_is_refused_and_nothing_written(tmp_path, capsys):
+    """A canonical CSV with a B2BA row whose Original Document Number/Date are blank: the import exits 2 naming
+    the file, row and column (as for a negative amount) and the workbook is untouched; before, the row was
+    imported and exported as "oinum":""."""
+    book = _new(tmp_path)
+    src = tmp_path / "amd.csv"
+    src.write_text("Section,Supplier GSTIN,Document Number,Document Date,Taxable Value,IGST,Action,"
+                   "Original Document Number,Original Document Date\n"
+                   "B2B,29AAACS2222T1ZX,INV-1,05-10-2026,100,18,Reject,,\n"
+                   "B2BA,29AAACS2222T1ZX,INV-9R,25-10-2026,100,18,Reject,,\n", encoding="utf-8")
+    before = book.read_bytes()
+    assert main(["import", str(book), str(src)]) == 2
+    err = capsys.readouterr().err
+    assert f"{src}, row 3, column 'Original Document Number': is blank: an amendment" in err
+    assert f"{src}, row 3, column 'Original Document Date': is blank" in err
+    assert book.read_bytes() == before

@@ -67,6 +67,11 @@ def sample_inward(n: int, *, seed: int = 0, period: str = "2025-11") -> pd.DataF
         "Previous Action": "No Action",
         "Remarks": "",
     })
+    # an amendment names the document it amends (refused without: normalise.amendment_problems); its own
+    # number and date, so its identity is what it was before the originals were filled
+    amend = np.isin(sec, ["B2BA", "B2B-CNA"])
+    df.insert(5, "Original Document Number", np.where(amend, df["Document Number"], ""))
+    df.insert(6, "Original Document Date", df["Document Date"].where(amend))
     return df
 
 
