@@ -32,6 +32,7 @@ from typing import Any
 from ims_excel import gstin as gstin_mod
 from ims_excel import periods
 from ims_excel.engine.context import IMS_TAXPAYER_TYPES
+from ims_excel.engine.gstr3b import RCM_LIABILITY
 from ims_excel.engine.liability import totals
 from ims_excel.engine.summary import STATES, ims_summary
 from ims_excel.rules import rulebook
@@ -83,6 +84,8 @@ def aggregates(result) -> dict[tuple[str, str, str, str], float]:
             out[key] = float(part["count" if c == "Records" else c.lower()])
         elif sheet == "gstr3b" and row in summaries.TABLE4_OWN:
             out[key] = ""  # the taxpayer's own entry (4(A)(2), 4(B)(1), 4(D)(1)): a blank input cell, no formula
+        elif sheet == "gstr3b" and block == "table31d":
+            out[key] = float(t4[RCM_LIABILITY][c.lower()])
         elif sheet == "gstr3b":
             h = c.lower()
             out[key] = float(sum(t4[k][h] for k in ("4A1", "4A3", "4A4", "4A5")) - t4["4B2"][h] if row == "4C"
