@@ -194,7 +194,7 @@ def write_cached_values(edit: Edit, book: Book, result: Result,
     # all right stops asking Excel for a full calculation on load (issue 9)
     td = book.inward
     tables = {td.table.sheet} | ({book.outward.table.sheet} if book.outward else set())
-    right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION})
+    right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION}, file=str(book.path))
     right = right and not warnings and not td.others and not (book.outward and book.outward.others) \
         and all(c.values is not None for c in cols + out_cols)
     full_calc_on_load(edit, on=not right)
@@ -209,8 +209,9 @@ def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, 
     (:func:`write_cached_values`, as ``process`` does), user inputs, the Validation sheet and the
     Liability rows as they are.
 
-    A book the engine cannot evaluate (a bad Config setting or cell, which ``process`` names) is written
-    as it is, still asking Excel for a full calculation on load; ``why_not`` says why.
+    A book the engine cannot evaluate (a bad Config setting or cell, which ``process`` names), or whose
+    GSTR-3B 4(C) cannot be worked out (a text typed in 4(A)(2) or 4(B)(1), which ``process`` refuses), is
+    written as it is, still asking Excel for a full calculation on load; ``why_not`` says why.
     """
     source = Path(source)
     target = Path(out) if out is not None else source
@@ -218,6 +219,8 @@ def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, 
         try:
             book = load_book(target, pkg, keep_xml=True)  # named as the book it becomes
             result = evaluate_book(book)
+            edit = Edit(pkg)
+            cached = write_cached_values(edit, book, result)  # refuses a GSTR-3B 4(C) input it cannot add
         except InputError as e:
             edit = Edit(pkg)
             full_calc_on_load(edit)
@@ -225,8 +228,6 @@ def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, 
             problems = [line for line in str(e).splitlines() if line.strip()]
             why = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
             return CachedValues(None, None, None, [], False, why)
-        edit = Edit(pkg)
-        cached = write_cached_values(edit, book, result)
         edit.save(target, backup=backup)
     return cached
 
