@@ -32,7 +32,8 @@ from pathlib import Path
 import pandas as pd
 import python_calamine as pc
 
-from ims_excel.book import outputs
+from ims_excel.book import outputs, usercells
+from ims_excel.book.leftovers import shared_strings
 from ims_excel.book.edit import Edit, add_sheet, borrow_styles, grid_sheet_rows, sheet_head
 from ims_excel.book.history import read_history
 from ims_excel.book.outputs import CHANGES_SHEET
@@ -324,6 +325,7 @@ class FileBook:
         if not (self.edit.stream or self.edit.replace or self._sheets or self._logs or self._blocks
                 or self._result is not None):
             return False
+        self._check_user_cells()
         for sheet, rows in self._logs.items():
             old = read_changes(self.pkg, sheet) or [self._headers[sheet]]
             _put(self.edit, self.pkg, sheet, changes_xml(old + rows), after=None)
@@ -350,6 +352,22 @@ class FileBook:
         else:
             self.edit.save(self.path, backup=backup)
         return True
+
+
+    def _check_user_cells(self) -> None:
+        """Refuse, before anything is written, when the Validation sheet or the Liability rows about to be
+        rewritten hold cells the user typed (:mod:`ims_excel.book.usercells`), naming each."""
+        found: dict[str, list[tuple[str, object]]] = {}
+        sst: list[str] | None = None
+        if VALIDATION in self._sheets and self.pkg.sheet(VALIDATION) is not None:
+            sst = shared_strings(self.pkg)
+            found[VALIDATION] = usercells.validation_cells(self.pkg, _part(self.pkg.sheet(VALIDATION).part), sst)
+        for sheet, (_, first) in self._blocks.items():
+            sst = sst if sst is not None else shared_strings(self.pkg)
+            found[sheet] = usercells.liability_cells(self.pkg, _part(self.pkg.sheet(sheet).part), first, sst)
+        found = {k: v for k, v in found.items() if v}
+        if found:
+            raise BookProblem(self.path, usercells.refusal(found))
 
 
 def grid_xml(grid: outputs.Grid, styles) -> bytes:

@@ -119,3 +119,45 @@ def test_import_with_a_text_in_4a2_leaves_the_values_to_excel(sample_book, tmp_p
     assert f"cell {ref}" in rep.not_cached
     with zipfile.ZipFile(sample_book) as z:
         assert 'fullCalcOnLoad="1"' in z.read("xl/workbook.xml").decode()
+
+
+# ---------------------------------------------------------------- notes where process rewrites
+
+
+def _liability_block(book: Path) -> int:
+    rows = grid(book, "Liability")
+    return next(k for k, r in enumerate(rows, 1) if str(r[0]).startswith("Add-back by document"))
+
+
+def test_process_twice_keeps_its_own_validation_and_liability(sample_book):
+    """What ``process`` itself wrote there is not taken for the user's: a second run goes through."""
+    book_process.process(sample_book, backup=False)
+    book_process.process(sample_book, backup=False)
+    assert _liability_block(sample_book) > 0
+
+
+@pytest.mark.parametrize("sheet, where", [("Validation", "beside"), ("Validation", "below"),
+                                          ("Liability", "in the last row"), ("Liability", "below")])
+def test_a_note_where_process_rewrites_is_refused_named_and_nothing_is_written(sample_book, sheet, where, capsys):
+    """A note typed beside or below the Validation list, or in/below the Liability add-back block, would be
+    dropped by the rewrite: ``process`` names it (sheet, cell, text) and writes nothing."""
+    book_process.process(sample_book, backup=False)
+    rows = grid(sample_book, sheet)
+    if sheet == "Validation":
+        ref = "P9" if where == "beside" else f"B{len(rows) + 3}"
+    else:
+        last = len(rows)
+        ref = f"J{last}" if where == "in the last row" else f"B{last + 5}"
+        assert str(rows[last - 1][0]).startswith(("Total", "No add-back"))
+        if rows[last - 1][0] == "Total":
+            ref = f"K{last}" if where == "in the last row" else ref
+    type_cells(sample_book, sheet, {ref: "checked by RK"})
+    before = sample_book.read_bytes()
+    with pytest.raises(BookProblem) as err:
+        book_process.process(sample_book)
+    assert f"{sheet}!{ref} ('checked by RK')" in str(err.value) and "nothing was written" in str(err.value)
+    assert sample_book.read_bytes() == before
+    assert not list(sample_book.parent.glob("*.bak-*"))
+    assert main(["process", str(sample_book)]) == 2
+    out = capsys.readouterr()
+    assert f"{sheet}!{ref}" in out.out + out.err
