@@ -161,3 +161,48 @@ def test_a_note_where_process_rewrites_is_refused_named_and_nothing_is_written(s
     assert main(["process", str(sample_book)]) == 2
     out = capsys.readouterr()
     assert f"{sheet}!{ref}" in out.out + out.err
+
+
+# ---------------------------------------------------------------- values typed over formula cells
+
+
+def _formula_col(book: Path, header: str) -> str:
+    rows = grid(book, "Inward")
+    from ims_excel.xlsx.package import col_letters
+    return col_letters(rows[0].index(header) + 1)
+
+
+def test_a_value_typed_over_a_formula_is_kept_on_the_changes_sheet_and_listed(sample_book, capsys):
+    """The formula comes back (issue 9), and what was typed is not lost: each value is appended to the
+    Changes sheet with its cell, column and record, and the command lists cell, column and value."""
+    book_process.process(sample_book, backup=False)
+    status, message = _formula_col(sample_book, "Status"), _formula_col(sample_book, "Message")
+    inward = grid(sample_book, "Inward")
+    doc = inward[1][inward[0].index("Document Number")]
+    type_cells(sample_book, "Inward", {f"{status}2": "OK - checked by CA", f"{message}3": 1234.5})
+    assert main(["process", str(sample_book), "--no-backup"]) == 0
+    out = capsys.readouterr().out
+    assert f"    {status}2 (Status): 'OK - checked by CA'\n" in out and f"    {message}3 (Message): 1234.5\n" in out
+    assert "kept on the Changes sheet" in out
+    changes = grid(sample_book, "Changes")
+    kept = [r for r in changes if r[1] == "formula typed over"]
+    assert [(r[2], r[5], r[6], r[7]) for r in kept] == [(2.0, doc, "Status", "OK - checked by CA"),
+                                                         (3.0, inward[2][inward[0].index("Document Number")],
+                                                          "Message", 1234.5)]
+    assert f"Inward!{status}2" in kept[0][9]
+    xml = parts(sample_book)[sheet_part(sample_book, "Inward")].decode()
+    assert "<f>" in re.search(rf'<c r="{status}2"[^>]*>.*?</c>', xml).group(0)  # the formula is restored
+    assert main(["process", str(sample_book), "--no-backup"]) == 0  # nothing more to keep: nothing appended
+    assert "typed over" not in capsys.readouterr().out
+    assert len([r for r in grid(sample_book, "Changes") if r[1] == "formula typed over"]) == 2
+
+
+def test_many_values_typed_over_list_the_first_and_point_to_the_changes_sheet(sample_book, capsys):
+    book_process.process(sample_book, backup=False)
+    status = _formula_col(sample_book, "Status")
+    type_cells(sample_book, "Inward", {f"{status}{r}": f"note {r}" for r in range(2, 26)})
+    assert main(["process", str(sample_book), "--no-backup"]) == 0
+    out = capsys.readouterr().out
+    assert f"    {status}21 (Status): 'note 21'\n" in out and f"{status}22 (Status)" not in out
+    assert "    and 4 more: see the Changes sheet\n" in out
+    assert len([r for r in grid(sample_book, "Changes") if r[1] == "formula typed over"]) == 24
