@@ -37,7 +37,8 @@ from ims_excel.book.port import Workbook
 from ims_excel.book.read import INWARD, OUTWARD, BookProblem
 from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.formats._common import check_input
-from ims_excel.normalise import field_name
+from ims_excel.engine.checks import duplicate_records
+from ims_excel.normalise import InputError, field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import limits
 from ims_excel.xlsx.package import check_not_open
@@ -202,7 +203,9 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
     the open workbook: the Import button): merge the typed records ``loaded`` (:func:`read_sources`)
     into the Inward table (:mod:`ims_excel.book.merge`: changed cells rewritten in place, new records
     appended, every change appended, dated, to the ``Changes`` sheet) and append new Outward records
-    (:func:`new_records`). Nothing is written when nothing changes."""
+    (:func:`new_records`). Nothing is written when nothing changes. An Inward table with duplicate records
+    is refused (:class:`~ims_excel.normalise.InputError`, as ``process`` names them) before anything is
+    written."""
     today = today or dt.date.today()
     history = wb.history()
     added, skipped, rows = {}, {}, {}
@@ -218,6 +221,11 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
             raise BookProblem(wb.path, f"has no {d.capitalize()} table for {', '.join(map(str, sources or []))}")
         updates: dict[int, dict[str, object]] = {}
         if d == "inward":
+            # a book process refuses for duplicate records is refused here too, before anything is written:
+            # the download would match one twin and mark the other "Gone From IMS"
+            twins = duplicate_records(table.frame, str(wb.path))
+            if twins:
+                raise InputError(twins)
             recipient = str(wb.config()[0].get("RecipientGSTIN") or "")
             mp = merge.plan(table.frame, table.rows, loaded[d], recipient, today, set(table.inputs))
             changes, counts = mp.changes, mp.counts()
