@@ -143,7 +143,8 @@ class ImportReport:
                 out.append(f"{table}: {n} added{where}, {c.get('updated', 0)} updated, {c.get('reset', 0)} action "
                            f"reset by a supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} "
                            f"decisions applied, {c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} "
-                           "unchanged")
+                           "unchanged" + (f", {c['not found']} not found in the workbook (not added)"
+                                          if c.get("not found") else ""))
                 out += [f"  {ch.text()}" for ch in [c for c in self.changes if c.what != "added"][:listed]]
                 if self.changes:
                     out.append("  (all changes are appended to the Changes sheet)")

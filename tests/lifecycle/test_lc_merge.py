@@ -278,3 +278,22 @@ def test_import_refuses_a_book_with_duplicate_records_as_process_does(tmp_path, 
     out = capsys.readouterr()
     assert said in (out.out + out.err)
     assert book.read_bytes() == before
+
+
+def test_a_decisions_file_row_that_matches_no_record_is_listed_not_added(tmp_path, capsys):
+    """A decisions file (no amount column: Section, GSTIN, number, date, Action, Remarks) with one mistyped
+    number: the row is listed "not found", not added as a zero-value record the upload would then send; the
+    matching row's decision is applied as before."""
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d.json", [ims_record("INV-1"), ims_record("INV-2")]))]) == 0
+    dec = tmp_path / "decisions.csv"
+    dec.write_bytes("\ufeffSection;Supplier GSTIN;Document Number;Document Date;Action;Remarks\n"
+                    f"B2B;{S1};INV-1;05-10-2025;Reject;goods short\n"
+                    f"B2B;{S1};INV-20;05-10-2025;Reject;typo doc no\n".encode("utf-8"))
+    capsys.readouterr()
+    assert main(["import", str(book), str(dec)]) == 0
+    out = capsys.readouterr().out
+    assert "0 added" in out and "1 decisions applied" in out and "1 not found in the workbook" in out
+    assert "not found: (B2B " + S1 + " 'INV-20')" in out
+    rows = _rows(book)
+    assert sorted(rows) == ["INV-1", "INV-2"] and rows["INV-1"]["Action"] == "Reject"
