@@ -123,18 +123,20 @@ class ImportReport:
     """Formula cells found typed over and given their formula back, by table (as ``process`` does)."""
     not_cached: str = ""
     """Why the formula cells' values were left to Excel's calculation on load ("" when they are cached)."""
+    notes: list[str] = field(default_factory=list)
+    """What the readers said about the sources (the sheet read of several, headers not imported)."""
 
     def as_dict(self) -> dict:
         return {"book": str(self.path), "added": self.added, "kept": self.skipped, "counts": self.counts,
                 "originals_filled": self.originals_filled,
                 "rows": {k: list(v) for k, v in self.rows.items()},
                 "changes": [c.as_dict() for c in self.changes],
-                "restored": self.restored, "values_left_to_excel": self.not_cached}
+                "restored": self.restored, "values_left_to_excel": self.not_cached, "notes": self.notes}
 
     def lines(self, listed: int = 100) -> list[str]:
         """What the import did, as the command prints it and the Import button shows it (up to ``listed``
         changes named; all of them are on the Changes sheet)."""
-        out = []
+        out = [f"note: {n}" for n in self.notes]
         for table, n in self.added.items():
             rows = self.rows.get(table)
             where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
@@ -251,7 +253,8 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
     if written and changes:
         when = dt.datetime.now().strftime("%d-%m-%Y %H:%M")
         wb.append_rows(CHANGES_SHEET, CHANGES_HEADER, changes_rows(changes, when))
-    return ImportReport(wb.path, added, skipped, filled, rows, changes, counts)
+    notes = [n for frames in loaded.values() for f in frames for n in f.attrs.get("notes", [])]
+    return ImportReport(wb.path, added, skipped, filled, rows, changes, counts, notes=notes)
 
 
 @fileio.locked

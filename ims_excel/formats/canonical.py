@@ -9,7 +9,9 @@ CSV
 
 xlsx / xlsm (python-calamine)
     The Excel Table named ``Inward`` (``Outward`` for direction="outward") if
-    there is one; else the sheet of that name; else the first sheet. Without
+    there is one; else the visible sheet of that name; else the first visible
+    sheet (a hidden sheet is never read; with more than one visible sheet the
+    import says which one it read, ``attrs["notes"]``). Without
     a table, the header row is the row among the first 40 with the most
     canonical headers (at least two, one of them Section or Document Number);
     rows above it (titles) are ignored, blank rows skipped, ``_sheet``/``_row``
@@ -132,10 +134,11 @@ def read_excel(path: Path, direction: str = "inward", kind: str | None = None, w
         _require_header(names, path, t.sheet, t.start[0])
         data.attrs.update({"format": "canonical", "file": str(path), "table": tables[want]})
         return data
-    sheets = {s.lower(): s for s in wb.sheet_names}
-    sheet = sheets.get(want, wb.sheet_names[0] if wb.sheet_names else None)
+    visible = visible_sheets(wb)
+    sheets = {s.lower(): s for s in visible}
+    sheet = sheets.get(want, visible[0] if visible else None)
     if sheet is None:
-        raise file_problem(path, "has no sheets")
+        raise file_problem(path, "has no visible sheets" if wb.sheet_names else "has no sheets")
     rows = sheet_rows(wb, sheet)
     if kind == "purchase_register" or any(purchase_register.is_purchase_register(r) for r in rows[:40]):
         return purchase_register.from_rows(rows, sheet, str(path))
@@ -146,7 +149,21 @@ def read_excel(path: Path, direction: str = "inward", kind: str | None = None, w
     data = table(rows, r + 1, names, file=path, sheet=sheet)
     data["_sheet"] = sheet
     data.attrs.update({"format": "canonical", "file": str(path), "sheet": sheet})
+    if len(visible) > 1:  # say which one: the others are not read
+        others = ", ".join(repr(v) for v in visible if v != sheet)
+        data.attrs["notes"] = [*data.attrs.get("notes", []),
+                               f"{path.name}: read sheet {sheet!r} only (not {others})"]
     return data
+
+
+def visible_sheets(wb) -> list[str]:
+    """The workbook's visible worksheets, in order: a hidden sheet (an old copy, a lookup list) is never
+    the one read (python-calamine's ``sheets_metadata``)."""
+    try:
+        meta = wb.sheets_metadata
+    except AttributeError:  # an older python-calamine: every sheet
+        return list(wb.sheet_names)
+    return [m.name for m in meta if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")]
 
 
 def _unique(names: list[str]) -> list[str]:
