@@ -8,9 +8,13 @@ from pathlib import Path
 import yaml
 
 from ims_excel.engine import Context, evaluate
-from ims_excel.engine.amounts import TABLES
+from ims_excel.engine.amounts import TABLES as TABLE4
+from ims_excel.engine.gstr3b import RCM_LIABILITY
 from ims_excel.engine.sample import frame
 from ims_excel.records import HEADS
+
+TABLES = (*TABLE4, RCM_LIABILITY)
+"""GSTR-3B rows a case may expect: Table 4's and 3.1(d)."""
 from ims_excel.cli.output import to_json
 
 CASES = Path(__file__).parent / "cases"

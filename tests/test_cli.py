@@ -31,10 +31,13 @@ def test_report_json_has_the_contract_shape(capsys):
                    "gstr3b_table": "4A5", "itc": {"igst": -1800.0, "cgst": 0.0, "sgst": 0.0, "cess": 0.0},
                    "pending_deadline": "2026-11-20", "itc_cutoff_164": None}
     assert rec["message"].startswith("Pending is no longer allowed")
-    assert set(doc["gstr3b"]) == {"4A1", "4A3", "4A4", "4A5", "4B2", "4D2"}
+    assert set(doc["gstr3b"]) == {"4A1", "4A3", "4A4", "4A5", "4B2", "4D2", "3.1(d)"}
     assert all(set(v) == {"igst", "cgst", "sgst", "cess"} for v in doc["gstr3b"].values())
+    assert doc["gstr3b"]["3.1(d)"] == doc["gstr3b"]["4A3"]  # Part A-III: the RCM tax payable and its ITC
     # per-record ITC adds up to the table
     for tab, heads in doc["gstr3b"].items():
+        if tab == "3.1(d)":
+            continue
         for h, total in heads.items():
             assert round(sum(r["itc"][h] for r in doc["records"] if r["gstr3b_table"] == tab), 2) == total
     assert doc["liability"][0] == {"row": 1, "recipient_gstin": "27AAACB2222B1ZJ", "document_number": "SCN-901",

@@ -16,6 +16,7 @@ from ims_excel.engine import Result
 from ims_excel.engine.amounts import TABLES
 from ims_excel.engine.explain import HEAD_LABEL, message, messages
 from ims_excel.engine.gstr2b import as_dict
+from ims_excel.engine.gstr3b import RCM_LIABILITY
 from ims_excel.engine.liability import totals
 from ims_excel.engine.validation import codes_of
 from ims_excel.records import HEADS
@@ -133,11 +134,14 @@ def text_report(result: Result, max_rows: int = 40, rows: np.ndarray | None = No
                          f"{r['primary_code']:<26} {message(result, i)}")
         if len(flagged) > max_rows:
             lines.append(f"  ... {len(flagged) - max_rows} more (use --json for all)")
-    lines += ["", "GSTR-3B Table 4 (auto-populated from GSTR-2B)",
+    lines += ["", "GSTR-3B Table 4 and 3.1(d) (auto-populated from GSTR-2B)",
               f"  {'table':<6} {'IGST':>16} {'CGST':>16} {'SGST':>16} {'Cess':>16}"]
     for tab in TABLES:
         v = result.gstr3b[tab]
         lines.append(f"  {tab:<6} " + " ".join(f"{money(v[h]):>16}" for h in HEADS))
+    v = result.gstr3b[RCM_LIABILITY]
+    lines.append(f"  {RCM_LIABILITY:<6} " + " ".join(f"{money(v[h]):>16}" for h in HEADS)
+                 + "  (tax payable: inward supplies liable to reverse charge)")
     if len(result.liability):
         lines += ["", "Supplier add-back (our next GSTR-3B)"]
         for r in totals(result.liability).itertuples(index=False):

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ims_excel.formats._common import JsonProblem, SUPPLIER_RETURN_PERIOD, file_problem, to_typed
@@ -58,6 +59,24 @@ from ims_excel.formats._values import document_numbers, json_amounts, json_dates
 from ims_excel.normalise import InputError
 
 MAX_PROBLEMS = 200
+
+ISD_CREDIT_NOTE = frozenset({"ISDC", "C"})
+"""``doctyp`` of an ISD credit note in GSTR-2B's isd/isda lists (formats-and-market.md 2.4: ISDI / ISDC)."""
+
+
+def _isd_credit_notes(frame: pd.DataFrame, file) -> list[JsonProblem]:
+    """ISD credit notes are refused, not read: 4A(4) is "ISD invoices + ISDA, net of ISD credit notes"
+    (ims-rules.md section 5), and the canonical records have no way yet to say that an ISD document
+    is a credit note, so it would be counted as credit instead of reducing it. Refusing names each one
+    (a rules review found them added to 4A(4))."""
+    if "ISD Document Type" not in frame:
+        return []
+    kind = frame["ISD Document Type"].astype(str).str.strip().str.upper()
+    return [JsonProblem(file, None, None,
+                        f"ISD credit note {frame['Document Number'].iloc[i]!r} (doctyp {kind.iloc[i]}): "
+                        "not supported yet - it would be counted as ITC in 4A(4) instead of reducing it; "
+                        "leave it out of this file and reduce 4A(4) by hand", None, frame["_path"].iloc[i])
+            for i in np.flatnonzero(kind.isin(ISD_CREDIT_NOTE).to_numpy())]
 CODE = "ITC Availability Code"
 _LISTS = ("inv", "nt", "doclist", "boe")
 _HEADS = {"txval": "Taxable Value", "igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
@@ -111,11 +130,13 @@ def parse(obj: object, file: str = "<json>") -> pd.DataFrame:
             for key in ("b2b", "b2ba", "cdnr", "cdnra"):
                 if part.get(key) is not None:
                     frames.extend(_section(part[key], key, f"{where}.{key}", file, problems, action, "37A"))
+    frames = [f for f in frames if len(f)]
+    for f in frames:
+        problems.extend(_isd_credit_notes(f, file))
     if problems:
         extra = len(problems) - MAX_PROBLEMS
         raise InputError(problems[:MAX_PROBLEMS] + ([JsonProblem(
             file, None, None, f"... and {extra} more problems like these")] if extra > 0 else []))
-    frames = [f for f in frames if len(f)]
     raw = (pd.concat(frames, ignore_index=True) if frames
            else pd.DataFrame({c: pd.Series(dtype=object) for c in ("Section", "Document Number",
                                                                    "Document Date", "_path")}))

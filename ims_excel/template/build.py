@@ -114,6 +114,8 @@ def write_summary_sheet(ws: Any, styles: Styles, sheet: summaries.Sheet, cached:
                     continue
                 ws.write_formula(a1, cell_formulas[a1], styles.cell(kind, bold=total or ck == "Total"),
                                  cached.get(a1, 0))
+        if b.note:  # in the gap row below the block
+            ws.write_string(top + 2 + len(b.rows), 1, b.note, styles.get(italic=True, font_color="#595959"))
         amount_cols = [j for j, (ck, _) in enumerate(b.cols) if b.col_kinds.get(ck, b.kind) == "amount"]
         if amount_cols:
             styles.indian_grouping(ws, top + 2, 2 + amount_cols[0], top + 1 + len(b.rows), 2 + amount_cols[-1])

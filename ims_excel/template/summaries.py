@@ -102,6 +102,7 @@ class Block:
     kind: str = "count"
     col_kinds: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    """One line written in italics in the gap row below the block."""
     inputs: tuple[str, ...] = ()
     """Row keys whose cells are the user's own entries: blank, unlocked, no formula (``formula`` is not
     asked for them; their value is whatever the user types, blank = 0)."""
@@ -204,9 +205,23 @@ def _table4(row: str, c: str, cell: Cell) -> str:
     return f"={s}"
 
 
-GSTR3B = Sheet("GSTR-3B", "GSTR-3B Table 4: eligible ITC", (
+RCM_ROW = "3.1(d)"
+"""Table 3.1(d), inward supplies liable to reverse charge: the tax payable on GSTR-2B Part A-III, the
+same records as 4(A)(3) (ims-rules.md section 5, S15; E39); ``engine.gstr3b.RCM_LIABILITY``."""
+
+
+def _table31d(row: str, c: str, cell: Cell) -> str:
+    return f"={_t4_sum('4A3', c)}"
+
+
+GSTR3B = Sheet("GSTR-3B", "GSTR-3B Table 4: eligible ITC; Table 3.1(d): reverse charge", (
     Block("table4", "Table 4 - Eligible ITC", tuple(TABLE4.items()), tuple((h, h) for h in HEADS),
           _table4, "amount", inputs=TABLE4_OWN),
+    Block("table31d", "Table 3.1(d) - Tax payable on inward supplies liable to reverse charge",
+          ((RCM_ROW, "3.1(d) Inward supplies (liable to reverse charge), from GSTR-2B Part A-III"),),
+          tuple((h, h) for h in HEADS), _table31d, "amount",
+          note="The same records as 4(A)(3): you pay this tax in cash and claim it back there. "
+               "Taxable value: enter it from GSTR-2B."),
 ), note="Rows filled from the GSTR-2B of the Config return (credit notes netted), as the portal "
         "auto-populates them; rows marked [your entry] are yours to fill (blank cells), as on the portal.")
 
