@@ -10,16 +10,19 @@ what their formulas give. ``process`` ends with it (through :class:`ims_excel.bo
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ims_excel.book import read
+from ims_excel.book import read, typedover
+from ims_excel.book.logsheet import append_log
+from ims_excel.book.outputs import CHANGES_HEADER, CHANGES_SHEET
 from ims_excel.book.edit import Edit, drop_calc_chain, full_calc_on_load, sheet_head
 from ims_excel.book.read import Book, TableData, VALIDATION, evaluate_book, load_book
 from ims_excel.book.sheet_values import cache_sheet_values
@@ -165,6 +168,8 @@ class CachedValues:
     right: bool
     why_not: str = ""
     """Why the values were left to Excel (:func:`cache_book` could not evaluate the book), or ""."""
+    typed: dict[str, list[typedover.TypedOver]] = field(default_factory=dict)
+    """The formula cells found holding a constant, by table, with what was typed (kept on the Changes sheet)."""
 
     def restored(self) -> dict[str, list[str]]:
         """Formula cells found typed over and given their formula back, by table (after the save)."""
@@ -181,7 +186,9 @@ def write_cached_values(edit: Edit, book: Book, result: Result,
 
     The one path from an evaluated book to its cached values: ``process`` calls it after writing its
     Validation and Liability output; ``import``, ``roll`` and ``upgrade`` through :func:`cache_book`.
-    User inputs are never touched. Sheets already planned in ``edit.replace`` (Liability) are worked on
+    User inputs are never touched; a value typed over a formula cell (given its formula back) is appended,
+    with its record, to the Changes sheet (:mod:`ims_excel.book.typedover`). Sheets already planned in
+    ``edit.replace`` (Liability) are worked on
     as planned.
     """
     pkg = edit.pkg
@@ -190,16 +197,25 @@ def write_cached_values(edit: Edit, book: Book, result: Result,
     warnings += out_warnings
     injector = _rewrite_table(edit, book.inward, cols, progress)
     out_injector = _rewrite_table(edit, book.outward, out_cols)
+    typed = {td.table.name: found for td, inj in ((book.inward, injector), (book.outward, out_injector))
+             if inj is not None and (found := typedover.find(pkg, td))}
+    rows = [r for cells in typed.values() for r in typedover.changes_rows(cells, dt.datetime.now().strftime(
+        "%d-%m-%Y %H:%M"))]
+    if rows:  # what was typed over a formula is kept on the Changes sheet, in this same save
+        ref = pkg.sheet(CHANGES_SHEET)
+        if ref is not None and (ref.part in edit.replace or ref.part.lstrip("/") in edit.replace):
+            raise ValueError(f"{book.path}: the Changes sheet is already being rewritten in this save")
+        append_log(edit, pkg, CHANGES_HEADER, rows)
     # Config and the summary sheets cache what their formulas give; a book whose cached values are then
     # all right stops asking Excel for a full calculation on load (issue 9)
     td = book.inward
     tables = {td.table.sheet} | ({book.outward.table.sheet} if book.outward else set())
-    right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION})
+    right = cache_sheet_values(pkg, edit.replace, book.config, result, tables | {VALIDATION}, file=str(book.path))
     right = right and not warnings and not td.others and not (book.outward and book.outward.others) \
         and all(c.values is not None for c in cols + out_cols)
     full_calc_on_load(edit, on=not right)
     drop_calc_chain(edit)
-    return CachedValues(book, injector, out_injector, warnings, right)
+    return CachedValues(book, injector, out_injector, warnings, right, typed=typed)
 
 
 def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, *,
@@ -209,8 +225,9 @@ def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, 
     (:func:`write_cached_values`, as ``process`` does), user inputs, the Validation sheet and the
     Liability rows as they are.
 
-    A book the engine cannot evaluate (a bad Config setting or cell, which ``process`` names) is written
-    as it is, still asking Excel for a full calculation on load; ``why_not`` says why.
+    A book the engine cannot evaluate (a bad Config setting or cell, which ``process`` names), or whose
+    GSTR-3B 4(C) cannot be worked out (a text typed in 4(A)(2) or 4(B)(1), which ``process`` refuses), is
+    written as it is, still asking Excel for a full calculation on load; ``why_not`` says why.
     """
     source = Path(source)
     target = Path(out) if out is not None else source
@@ -218,6 +235,8 @@ def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, 
         try:
             book = load_book(target, pkg, keep_xml=True)  # named as the book it becomes
             result = evaluate_book(book)
+            edit = Edit(pkg)
+            cached = write_cached_values(edit, book, result)  # refuses a GSTR-3B 4(C) input it cannot add
         except InputError as e:
             edit = Edit(pkg)
             full_calc_on_load(edit)
@@ -225,8 +244,6 @@ def cache_book(source: str | os.PathLike, out: str | os.PathLike | None = None, 
             problems = [line for line in str(e).splitlines() if line.strip()]
             why = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
             return CachedValues(None, None, None, [], False, why)
-        edit = Edit(pkg)
-        cached = write_cached_values(edit, book, result)
         edit.save(target, backup=backup)
     return cached
 

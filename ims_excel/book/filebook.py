@@ -24,17 +24,17 @@ for a big sheet) with the Validation sheet and the Liability rows.
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
-import python_calamine as pc
 
-from ims_excel.book import outputs
-from ims_excel.book.edit import Edit, add_sheet, borrow_styles, grid_sheet_rows, sheet_head
+from ims_excel.book import outputs, usercells
+from ims_excel.book.leftovers import shared_strings
+from ims_excel.book.edit import Edit, borrow_styles, grid_sheet_rows, sheet_head
 from ims_excel.book.history import read_history
+from ims_excel.book.logsheet import changes_xml, put_sheet, read_changes
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.cached import CachedValues, save_with_cached_values, write_cached_values
 from ims_excel.book.edit import Styles
@@ -188,32 +188,6 @@ def _has_constants(row: bytes) -> bool:
     return False
 
 
-def changes_xml(rows: list[list[object]]) -> bytes:
-    """The Changes sheet part (any log sheet's) from its rows (header first; frozen header row)."""
-    widths = (16, 11, 7, 9, 18, 18, 18, 16, 16, 60)
-    body = "".join(f'<row r="{r}">' + "".join(sheetxml.value_cell(f"{col_letters(j)}{r}", v)
-                                              for j, v in enumerate(values, start=1)) + "</row>"
-                   for r, values in enumerate(rows, start=1))
-    cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>' for c, w in enumerate(widths, 1))
-    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-           f'<dimension ref="A1:{col_letters(max((len(r) for r in rows), default=1))}{max(len(rows), 1)}"/>'
-           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-           'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
-           f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{body}</sheetData>'
-           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
-    return xml.encode("utf-8")
-
-
-def read_changes(pkg: Package, sheet: str = CHANGES_SHEET) -> list[list[object]] | None:
-    """The rows of the workbook's Changes sheet (or another log sheet; header first), None if it has none."""
-    ref = pkg.sheet(sheet)
-    if ref is None:
-        return None
-    return [list(r) for r in pc.CalamineWorkbook.from_path(str(pkg.path)).get_sheet_by_name(ref.name).to_python()]
-
-
 class FileBook:
     """A client workbook file as a :class:`~ims_excel.book.port.Workbook` (see the module doc).
 
@@ -324,6 +298,7 @@ class FileBook:
         if not (self.edit.stream or self.edit.replace or self._sheets or self._logs or self._blocks
                 or self._result is not None):
             return False
+        self._check_user_cells()
         for sheet, rows in self._logs.items():
             old = read_changes(self.pkg, sheet) or [self._headers[sheet]]
             _put(self.edit, self.pkg, sheet, changes_xml(old + rows), after=None)
@@ -350,6 +325,22 @@ class FileBook:
         else:
             self.edit.save(self.path, backup=backup)
         return True
+
+
+    def _check_user_cells(self) -> None:
+        """Refuse, before anything is written, when the Validation sheet or the Liability rows about to be
+        rewritten hold cells the user typed (:mod:`ims_excel.book.usercells`), naming each."""
+        found: dict[str, list[tuple[str, object]]] = {}
+        sst: list[str] | None = None
+        if VALIDATION in self._sheets and self.pkg.sheet(VALIDATION) is not None:
+            sst = shared_strings(self.pkg)
+            found[VALIDATION] = usercells.validation_cells(self.pkg, _part(self.pkg.sheet(VALIDATION).part), sst)
+        for sheet, (_, first) in self._blocks.items():
+            sst = sst if sst is not None else shared_strings(self.pkg)
+            found[sheet] = usercells.liability_cells(self.pkg, _part(self.pkg.sheet(sheet).part), first, sst)
+        found = {k: v for k, v in found.items() if v}
+        if found:
+            raise BookProblem(self.path, usercells.refusal(found))
 
 
 def grid_xml(grid: outputs.Grid, styles) -> bytes:
@@ -422,16 +413,8 @@ def _part(part: str) -> str:
 
 
 def _put(edit: Edit, pkg: Package, name: str, xml: bytes, after: str | None) -> None:
-    """The sheet ``name`` replaced by ``xml`` (its own relationships dropped), or added after ``after``."""
-    ref = pkg.sheet(name)
-    if ref is None:
-        add_sheet(edit, name, xml, after=after)
-        return
-    part = _part(ref.part)
-    edit.replace[part] = xml
-    rels = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
-    if pkg.has(rels):
-        edit.drop.add(rels)
+    """The sheet ``name`` replaced by ``xml`` (:func:`ims_excel.book.logsheet.put_sheet`)."""
+    put_sheet(edit, pkg, name, xml, after=after)
 
 
 __all__ = ["FileBook", "append_plan", "append_estimate", "changes_xml", "read_changes", "grid_xml", "validation_xml",

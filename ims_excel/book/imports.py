@@ -32,7 +32,7 @@ from ims_excel.xlsx import fileio
 from ims_excel.book import merge
 from ims_excel.book.filebook import FileBook
 from ims_excel.book.history import fill_originals
-from ims_excel.book.outputs import CHANGES_SHEET
+from ims_excel.book.outputs import CHANGES_HEADER, CHANGES_SHEET
 from ims_excel.book.port import Workbook
 from ims_excel.book.read import INWARD, OUTWARD, BookProblem
 from ims_excel.formats import detect_and_read, to_typed
@@ -261,8 +261,6 @@ def import_sources(path: str | os.PathLike, sources: list[str | os.PathLike], *,
     return rep
 
 
-CHANGES_HEADER = ["Imported On", "What", "Row", "Section", "Supplier GSTIN", "Document Number", "Column",
-                  "Old", "New", "Note"]
 
 
 def changes_rows(changes: list, when: str) -> list[list[object]]:

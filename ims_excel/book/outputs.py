@@ -45,6 +45,9 @@ LABELS = {"RecipientGSTIN": "Recipient GSTIN", "LegalName": "Legal name", "Retur
 
 VALIDATION_SHEET = "Validation"
 CHANGES_SHEET = "Changes"
+CHANGES_HEADER = ["Imported On", "What", "Row", "Section", "Supplier GSTIN", "Document Number", "Column",
+                  "Old", "New", "Note"]
+"""The Changes sheet's columns (``import``'s changes; ``process``'s values found typed over a formula)."""
 """The import log (``import`` appends to it; a new period's workbook starts without it)."""
 RECONCILIATION_SHEET, SUPPLIERS_SHEET = "Reconciliation", "Suppliers"
 """Written whole by ``reconcile`` (issue 11): nothing of the user's lives there; ``roll`` leaves them with the

@@ -46,6 +46,9 @@ class ProcessReport:
     restored: dict[str, list[str]] = field(default_factory=dict)
     """Formula cells found typed over (a value where a computed column's formula belongs), by table:
     their formula is written back (``sheetxml.Injector``)."""
+    typed: dict = field(default_factory=dict)
+    """Those cells with what was typed, by table (:class:`ims_excel.book.typedover.TypedOver`; the values
+    are appended to the Changes sheet)."""
 
 
 @fileio.locked
@@ -93,4 +96,4 @@ def process(path: str | os.PathLike, *, force: bool = False, as_of: dt.date | No
     grid = done.validation
     return ProcessReport(path, done.result, len(done.result.records), grid.flagged, grid.listed,
                          cached.injector.stats if cached.injector else {}, dropped, seconds, cached.warnings,
-                         cached.restored())
+                         cached.restored(), cached.typed)

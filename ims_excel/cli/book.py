@@ -81,10 +81,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_restored(restored: dict[str, list[str]]) -> None:
+TYPED_LISTED = 20
+"""Values found typed over formula cells that ``process`` lists (all of them are on the Changes sheet)."""
+
+
+def _print_restored(restored: dict[str, list[str]], typed: dict | None = None) -> None:
+    """The formula cells found typed over (restored), each with its column and what was typed (kept on the
+    Changes sheet): the first :data:`TYPED_LISTED`, then how many more."""
+    typed = typed or {}
     for table, cells in restored.items():
-        shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
-        print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: {shown}.")
+        found = typed.get(table) or []
+        if not found:
+            shown = ", ".join(cells[:10]) + (f" and {len(cells) - 10} more" if len(cells) > 10 else "")
+            print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored: {shown}.")
+            continue
+        kept = " (what was typed is kept on the Changes sheet)" if any(c.value is not None for c in found) else ""
+        print(f"  {table}: {len(cells)} formula cells had been typed over; their formulas are restored{kept}:")
+        for c in found[:TYPED_LISTED]:
+            print(f"    {c.text()}")
+        if len(found) > TYPED_LISTED:
+            print(f"    and {len(found) - TYPED_LISTED} more: see the Changes sheet")
 
 
 def _print_not_cached(why: str) -> None:
@@ -102,7 +118,7 @@ def _print_process(rep) -> None:
                                          for h in ("igst", "cgst", "sgst", "cess")))
     if len(rep.result.liability):
         print(f"  Liability sheet: {len(rep.result.liability)} add-back rows.")
-    _print_restored(rep.restored)
+    _print_restored(rep.restored, rep.typed)
     for w in rep.warnings:
         print(f"  note: {w}")
     for d in rep.dropped:

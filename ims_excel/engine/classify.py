@@ -221,8 +221,10 @@ def classify(df: pd.DataFrame, ctx: Context, rb: RuleBook, ra: RuleArrays,
     odate = _dates(df["original_document_date"])
     date_164 = np.where(amend & ~np.isnat(odate), odate, doc_date)
     itc_family = (fam == INV) | (fam == DN) | (fam == ECO)
+    # a Bill of Entry has the cut-off for warnings only (cutoff_164_boe, Q11, INF): never D23 / D26 below
+    warned = itc_family | ((fam == BOE) & (rb.param("cutoff_164_boe") == "warn"))
     cut164 = _per_date(date_164, lambda d: deadlines.cutoff_164(d, ctx.annual_return_date), deadlines.NAT)
-    cut164 = np.where(itc_family, cut164, deadlines.NAT)
+    cut164 = np.where(warned, cut164, deadlines.NAT)
     out["cutoff_164"] = cut164
     pos = by_unique(df["place_of_supply"], _state_number, default=-1, dtype="int64")
     g_codes, g_uniques = pd.factorize(df[party].to_numpy(dtype=object))

@@ -35,10 +35,12 @@ def addback(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, ra: RuleArrays) ->
     frozen = df["recipient_3b_filed"].to_numpy() == 1
     ims = ra.kind[ridx] == KINDS.index("ims")
     rejected = ims & frozen & (action == "Rejected") & (rule_add != "none")
-    # an add-back exists to reverse only if the original's rejection was frozen (6.1; issue 12.6f, INF)
+    # an add-back exists to reverse only if the original was rejected and that rejection frozen (6.1;
+    # issue 12.6f, INF): D9 implies the rejection, D8 ("any original state") must check it
     orig_frozen = df["original_3b_filed"].to_numpy() == 1
+    orig_rejected = df["original_action"].astype(object).to_numpy() == "Rejected"
     accepted = (ims & frozen & np.isin(action, ["Accepted", "No Action"]) & (reversal == "original")
-                & orig_frozen)
+                & orig_frozen & orig_rejected)
     cur = np.column_stack([df[c].to_numpy(dtype=float) for c in ("taxable_value", *HEADS)])
     orig = np.column_stack([df[f"original_{c}"].to_numpy(dtype=float) for c in ("taxable_value", *HEADS)])
     # section 6.1, head by head: what the rejection takes away. A downward invoice / DN / ECO amendment

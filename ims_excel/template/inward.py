@@ -374,7 +374,7 @@ _VISIBLE: tuple[Computed, ...] = (
        "(G8), else the s.16(4) cut-off.", 11),
     _c("16(4) Cut-off", L.cutoff_164(r), "date",
        "Section 16(4) cut-off (30-Nov after the FY, or the annual return if earlier); invoices, "
-       "debit notes and ECO documents only.", 11),
+       "debit notes and ECO documents (Bills of Entry: for warnings only, Q11).", 11),
     _c("Rule", _g(_RULE), "text", "Decision-table rule D1-D29 that governs the record (Rules table).", 7),
     _c("Period", L.period(r), "period", "GSTR-2B period of the record (YYYY-MM): 2B Period, else from the "
        "supplier's filing date, else the return's last month.", 9),

@@ -48,7 +48,8 @@ _FROZEN = AND(eq(r("Kind"), "ims"), eq(r("Recipient 3B Filed"), "Y"))
 _ADDBACK = IF(AND(_FROZEN, OR(eq(_RA, "Rejected"), eq(_RA, "Reject")), ne(L.rule_attr(r, "addback"), "none")),
               q("Add-back"),
               IF(AND(_FROZEN, L.one_of(_RA, ("Accepted", "Accept", "No Action")),
-                     eq(L.rule_attr(r, "accept_reversal"), "original"), eq(r("Original 3B Filed"), "Y")),
+                     eq(L.rule_attr(r, "accept_reversal"), "original"), eq(r("Original 3B Filed"), "Y"),
+                     eq(r("Original Action"), "Rejected")),
                  q("Reversal"), '""'))
 
 _PI = r("Period Index")

@@ -315,9 +315,9 @@ def outside_rule(r: Ref, party: str, inward: bool) -> str:
     fd, cut = r("Supplier Filing Date"), r("16(4) Cut-off")
     earliest = month_date(r("Period Index"), "Param_gstr1_cutoff_day+1")
     judged = IF(f"ISNUMBER({fd})", fd, IF('Param_cutoff_164_filing_unknown="earliest"', earliest, "-1"))
-    # 16(4) Cut-off is "" (text) unless an invoice / debit note / ECO document has one, and a number is
-    # never greater than a text: so no family test and no ISNUMBER here
-    late = AND(f"NOT({reduces(r)})", f"{judged}>{cut}")
+    # 16(4) Cut-off is "" (text) unless an invoice / debit note / ECO document or a BoE has one, and a
+    # number is never greater than a text: so no ISNUMBER here; a BoE's is for warnings only (Q11)
+    late = AND(f"NOT({reduces(r)})", f"{judged}>{cut}", not_boe_isd)
     derived = IF(eq(r("Reverse Charge"), "Y"), q("D19"),
                  IF(eq(r("Source Form"), "GSTR-5"), q("D21"),
                     IF(OR(eq(r("Source Form"), "GSTR-6"), eq(fam, "ISD")), q("D20"),
@@ -337,7 +337,8 @@ def cutoff_164(r: Ref) -> str:
 
     30 November (``Param_cutoff_164_*``) after the end of the FY of the document
     date (an amendment: the original's date when given), or the annual return's
-    filing date when it is earlier and for that FY. Credit notes, BoE, ISD: "".
+    filing date when it is earlier and for that FY. Credit notes, ISD: "". A Bill of Entry has one
+    when ``Param_cutoff_164_boe`` is warn (Q11: for the warnings only; never D23 / D26).
     """
     def cut(d: str) -> str:
         # the year the FY of d ends: 1 April + 275 days is 1 January, 31 March + 275 days 31 December
@@ -347,7 +348,8 @@ def cutoff_164(r: Ref) -> str:
         return (f"MIN(DATE({fy},Param_cutoff_164_month,Param_cutoff_164_day),"
                 f"{IF(f'AnnualReturnFYEnd={fy}', 'AnnualReturnFiledOn', '2958465')})")
     odd, dd = r("Original Document Date"), r("Document Date")
-    body = IF(f"NOT({code_in(r('Family'), ITC_FAMILIES)})", '""',
+    warned = OR(code_in(r('Family'), ITC_FAMILIES), AND(eq(r("Family"), "BOE"), 'Param_cutoff_164_boe="warn"'))
+    body = IF(f"NOT({warned})", '""',
               IF(AND(eq(r("Amendment"), "Y"), f"ISNUMBER({odd})"), cut(odd),
                  IF(f"ISNUMBER({dd})", cut(dd), '""')))
     return "=" + body  # no Section guard: Family is guarded, so an empty row gives "" already

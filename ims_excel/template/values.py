@@ -51,11 +51,16 @@ def serial(d: dt.date | dt.datetime) -> float:
 
 # ------------------------------------------------------------------ summary sheets
 
-def aggregates(result) -> dict[tuple[str, str, str, str], float]:
+def aggregates(result, own: dict[tuple[str, str], float] | None = None) -> dict[tuple[str, str, str, str], float]:
     """``{(sheet key, block, row, col): value}`` for every cell of :func:`summaries.cell_map`.
 
-    ``result`` None: a book with no records, where every SUMIFS/COUNTIFS is 0.
+    ``result`` None: a book with no records, where every SUMIFS/COUNTIFS is 0. ``own``: the taxpayer's
+    own GSTR-3B Table 4 entries as typed in the book, ``{(row, col): amount}`` (rows of
+    :data:`summaries.TABLE4_OWN`; missing or blank = 0): 4(C) is the sheet's formula
+    ``(4A1+4A2+4A3+4A4+4A5)-(4B1+4B2)``, so its cached value adds the 4(A)(2) and subtracts the 4(B)(1)
+    typed there, as Excel does (a reviewer found the cached 4(C) ignoring them).
     """
+    own = own or {}
     cells = summaries.cell_map()
     if result is None:
         return {k: 0.0 for k in cells}
@@ -88,8 +93,11 @@ def aggregates(result) -> dict[tuple[str, str, str, str], float]:
             out[key] = float(t4[RCM_LIABILITY][c.lower()])
         elif sheet == "gstr3b":
             h = c.lower()
-            out[key] = float(sum(t4[k][h] for k in ("4A1", "4A3", "4A4", "4A5")) - t4["4B2"][h] if row == "4C"
-                             else t4[row][h])
+            if row == "4C":  # the formula's own arithmetic: (4A1+4A2+4A3+4A4+4A5)-(4B1+4B2)
+                a = t4["4A1"][h] + own.get(("4A2", c), 0.0) + t4["4A3"][h] + t4["4A4"][h] + t4["4A5"][h]
+                out[key] = float(a - (own.get(("4B1", c), 0.0) + t4["4B2"][h]))
+            else:
+                out[key] = float(t4[row][h])
         elif sheet == "liability":
             src = current if block == "current" else by_table
             part = src if row == "Total" else src[src["gstr3b_table"] == row]
@@ -103,11 +111,12 @@ def aggregates(result) -> dict[tuple[str, str, str, str], float]:
     return out
 
 
-def summary_values(result) -> dict[str, dict[str, float]]:
-    """``{sheet name: {A1: value}}`` of every block cell (see :func:`aggregates`)."""
+def summary_values(result, own: dict[tuple[str, str], float] | None = None) -> dict[str, dict[str, float]]:
+    """``{sheet name: {A1: value}}`` of every block cell (see :func:`aggregates`; ``own``: the Table 4
+    entries typed in the book)."""
     cells = summaries.cell_map()
     out: dict[str, dict[str, float]] = {name: {} for name in SHEET_KEYS.values()}
-    for key, value in aggregates(result).items():
+    for key, value in aggregates(result, own).items():
         if key[0] == "gstr3b" and key[2] in summaries.TABLE4_OWN:
             continue  # an input cell: nothing cached
         out[SHEET_KEYS[key[0]]][cells[key].rsplit("!", 1)[1]] = value
@@ -253,14 +262,15 @@ HEADING_CELLS = {f"C{2 + i}": name for i, (_, name) in enumerate(HEADINGS)}
 
 
 def book_values(inputs: dict[str, Any], result, today: dt.date,
-                names: dict[str, str]) -> dict[str, dict[str, Any]]:
+                names: dict[str, str], own: dict[tuple[str, str], float] | None = None) -> dict[str, dict[str, Any]]:
     """``{sheet: {A1: value}}`` of every formula cell the template puts on Config and the summary sheets.
 
     ``inputs``: Config's input cells by defined name, as read from the book; ``result``: the engine's
     result for the book's records; ``names``: the book's defined names (``{"GSTINValid": "Config!$C$4"}``),
-    which place the derived Config cells.
+    which place the derived Config cells; ``own``: the GSTR-3B Table 4 entries typed in the book
+    (:func:`aggregates`).
     """
-    out = summary_values(result)
+    out = summary_values(result, own)
     inputs = inputs_of(inputs, written=True)
     heading = heading_values(inputs)
     for sheet in out:

@@ -29,6 +29,17 @@ def formula_refs(xml: bytes) -> set[str]:
     return {m.group(2).decode() for m in _CELL.finditer(xml) if m.group(4) and b"<f" in m.group(4)}
 
 
+def cells_at(xml: bytes, refs: set[str]) -> dict[str, tuple[bytes, bytes | None]]:
+    """``{A1: (attributes, inside)}`` of the cells of a worksheet part named in ``refs`` (those present;
+    inside None for an empty ``<c/>``), for :func:`ims_excel.xlsx.sheetxml.cell_value`."""
+    out = {}
+    for m in _CELL.finditer(xml):
+        ref = m.group(2).decode()
+        if ref in refs:
+            out[ref] = (m.group(1) + m.group(3), m.group(4))
+    return out
+
+
 def set_cached(xml: bytes, values: dict[str, object]) -> tuple[bytes, set[str]]:
     """``xml`` with the formula cells named in ``values`` caching those values; also the names that are
     not formula cells there (a constant typed over the formula, or no such cell), left as they are."""

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.xlsx.dates import serial
-from ims_excel.xlsx.package import col_index, col_letters, xml_escape
+from ims_excel.xlsx.package import col_index, col_letters, unescape, xml_escape
 
 class SheetFormatError(ValueError):
     """Worksheet XML laid out in a way this module does not edit (named in the message)."""
@@ -274,6 +274,54 @@ def row_cells(row: bytes) -> tuple[bytes, list[tuple[int, bytes]], bytes]:
     if not cells and b"<c" in body:
         raise SheetFormatError("a cell without its r attribute; save the workbook in Excel first")
     return open_tag, cells, b"</row>"
+
+
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_TEXT = re.compile(rb"<t\b[^>]*>([^<]*)</t>")
+_TYPE_ATTR = re.compile(rb'\bt="(\w+)"')
+FORMULA = re.compile(rb"<f\b[^>]*/>|<f\b[^>]*>.*?</f>", re.S)
+"""A cell's formula element (inside its ``<c>``)."""
+
+
+class CellError(str):
+    """An error value a cell shows (``#N/A``, ``#VALUE!``...): ``t="e"``."""
+
+
+def cell_value(attrs: bytes, body: bytes | None, sst: list[str] | None = None) -> object:
+    """The value one ``<c>`` shows (its attributes and inside, as :data:`CELL_PARTS` gives them): None when
+    empty, a float, text (inline or shared: ``sst`` is the shared-string table), a bool, or a
+    :class:`CellError`; a formula cell's cached value.
+
+    >>> cell_value(b' r="A1" t="inlineStr"', b"<is><t>OK &amp; done</t></is>"), cell_value(b' r="A1"', b"<v>12.5</v>")
+    ('OK & done', 12.5)
+    >>> cell_value(b' r="A1" t="s"', b"<v>1</v>", ["a", "b"]), cell_value(b' r="A1" t="e"', b"<v>#N/A</v>")
+    ('b', '#N/A')
+    """
+    if not body:
+        return None
+    t = _TYPE_ATTR.search(attrs)
+    kind = t.group(1) if t else b"n"
+    if kind == b"inlineStr":
+        return unescape(b"".join(_TEXT.findall(body)).decode("utf-8"))
+    v = _VALUE.search(body)
+    if not v:
+        return None
+    text = unescape(v.group(1).decode("utf-8"))
+    if kind == b"s":
+        try:
+            return (sst or [])[int(text)]
+        except (ValueError, IndexError):
+            return f"(shared string {text})"
+    if kind == b"b":
+        return text.strip() == "1"
+    if kind == b"e":
+        return CellError(text)
+    if kind in (b"str", b"inlineStr"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 # ---------------------------------------------------------------- computed-column values

@@ -209,7 +209,8 @@ def test_a_formula_typed_over_is_restored_and_reported(synth_book, capsys):
     type_over(delete=False)  # the command line says so
     capsys.readouterr()
     assert main(["process", str(synth_book), "--no-backup"]) == 0
-    assert f"Inward: 1 formula cells had been typed over; their formulas are restored: {col}7." in capsys.readouterr().out
+    assert (f"Inward: 1 formula cells had been typed over; their formulas are restored (what was typed is kept on "
+            f"the Changes sheet):\n    {col}7 ({header}): 'checked by CA'\n") in capsys.readouterr().out
 
 
 def test_a_workbook_saved_by_another_program_still_processes(sample_book):

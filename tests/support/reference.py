@@ -116,7 +116,9 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
         # outside IMS
         dd = _d(rec["document_date"])
         od = _d(rec["original_document_date"])
-        cut = cutoff(od if amend and od else dd, ctx.annual_return_date) if fam in ("INV", "DN", "ECO") else None
+        boe_warn = fam == "BOE" and rb.params["cutoff_164_boe"]["value"] == "warn"  # Q11: warnings only
+        cut = (cutoff(od if amend and od else dd, ctx.annual_return_date)
+               if fam in ("INV", "DN", "ECO") or boe_warn else None)
         pos = str(rec["place_of_supply"])[:2]
         sup = str(rec["supplier_gstin"])[:2]
         outside = None
@@ -128,7 +130,7 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
             outside = "D20"
         elif pos and pos == sup and ctx.gstin[:2] != pos and fam not in ("BOE", "ISD"):
             outside = "D22"
-        elif cut and not (down and fam != "BOE") and (fd or _month_date(p2b, 14)) > cut:
+        elif cut and fam != "BOE" and not down and (fd or _month_date(p2b, 14)) > cut:
             outside = "D23"  # a downward amendment is never barred; no filing date: the 14th of the 2B month
         if rec["not_in_ims"]:
             outside = NOT_IN_IMS[rec["not_in_ims"]]
