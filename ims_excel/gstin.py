@@ -65,6 +65,29 @@ STATE_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 39)) + ("97", 
 """GST state codes a GSTIN may start with (formats-and-market.md section 8): 01-38 (26 = DNH & DD
 merged, 37 = Andhra Pradesh, 38 = Ladakh), 97 = Other Territory, 99 = Centre jurisdiction (OIDAR).
 96 (Other Countries) is a place-of-supply code only."""
+PLACE_OF_SUPPLY_CODES: tuple[str, ...] = STATE_CODES + ("96",)
+"""Codes a Place Of Supply may hold: the state codes (:data:`STATE_CODES`) and 96 (Other Countries,
+formats-and-market.md section 8)."""
+
+
+def place_of_supply(value: object) -> str:
+    """A place of supply as the readers spell it: a whole number as 2 digits (``7`` -> ``07``), text's
+    leading 1-2 digits before a ``-`` (``27-Maharashtra`` -> ``27``, ``7`` -> ``07``); anything else
+    (a state's name, ``27.5``, ``True``) as its stripped text, for the caller to check against
+    :data:`PLACE_OF_SUPPLY_CODES`. No names table: ``Maharashtra`` is not read as 27.
+
+    >>> [place_of_supply(v) for v in ("27-Maharashtra", 7, 7.0, "07", " 7 ", "Maharashtra", "270")]
+    ['27', '07', '07', '07', '07', 'Maharashtra', '270']
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer()):
+        return f"{int(value):02d}"
+    text = str(value).strip()
+    head = text.split("-", 1)[0].strip()
+    if head.isdigit() and len(head) <= 2 and (head != text or len(text) <= 2):
+        return head.zfill(2)
+    return text
 
 SHAPE_RE = re.compile("|".join(f"(?:{_pattern(s)})" for s in SHAPES.values()))
 FORMAT = r"[0-9]{2}[0-9A-Z]{13}"
@@ -211,5 +234,5 @@ def expected(values: pd.Series) -> pd.Series:
 
 
 __all__ = ["ALPHABET", "ATOM_CODES", "ATOM_WEIGHTS", "CHECK_ORDERS", "FORMAT", "SHAPES", "SHAPE_KEYS", "SHAPE_RE",
-           "WEIGHTS", "check_char", "check_ok", "expected", "format_ok", "is_valid", "shape_key", "state_code",
-           "STATE_CODES", "valid"]
+           "WEIGHTS", "check_char", "check_ok", "expected", "format_ok", "is_valid", "place_of_supply",
+           "PLACE_OF_SUPPLY_CODES", "shape_key", "state_code", "STATE_CODES", "valid"]

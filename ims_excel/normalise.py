@@ -381,6 +381,33 @@ def parse_text(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     return pd.Series(text, index=series.index, dtype=object), pd.Series(unsafe, index=series.index)
 
 
+def parse_places(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Place Of Supply as its 2-digit state code ('' for blank); (values, bad-mask).
+
+    Spelled as the portal readers spell it (:func:`ims_excel.gstin.place_of_supply`: ``27``, ``7`` ->
+    ``07``, ``27-Maharashtra`` -> ``27``); a value that is not then one of
+    :data:`ims_excel.gstin.PLACE_OF_SUPPLY_CODES` (``Maharashtra``, ``00``, ``27.5``) is bad: read as no
+    state, it silently turned off the place-of-supply rule (NOT_IN_IMS_POS) and put ineligible ITC in
+    4A(5). State names are not mapped (no names table).
+
+    >>> vals, bad = parse_places(pd.Series(["27-Maharashtra", 7, "07", "", None, "Maharashtra", "96"]))
+    >>> vals.tolist(), bad.tolist()
+    (['27', '07', '07', '', '', '', '96'], [False, False, False, False, False, True, False])
+    """
+    codes = frozenset(gstin_mod.PLACE_OF_SUPPLY_CODES)
+
+    def code(v: object) -> str | None:
+        if _missing(v) or (isinstance(v, str) and v.strip() == ""):
+            return ""
+        c = gstin_mod.place_of_supply(v)
+        return c if c in codes else None
+
+    vals = by_unique(series, code, default="")
+    bad = pd.isna(vals)  # None: not a code
+    return (pd.Series(np.where(bad, "", vals), index=series.index, dtype=object),
+            pd.Series(bad, index=series.index))
+
+
 def mangled_numbers(text: pd.Series) -> pd.Series:
     """Document numbers that Excel turned into scientific notation (``1.23E+15``, text in a text column):
     the digits typed are gone, so the value is refused rather than taken as typed."""
@@ -452,6 +479,11 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
             vals, bad = parse_enum(series, col)
             _report(problems, bad, series, file, sheet, col, out["row"],
                     f"is not one of {', '.join(col.values)}")
+        elif col.name == "Place Of Supply":
+            vals, bad = parse_places(series)
+            _report(problems, bad, series, file, sheet, col, out["row"],
+                    "is not a place-of-supply state code (2 digits: 01-38, 96 Other Countries, 97 Other "
+                    "Territory, 99 Centre jurisdiction; 27 or 27-Maharashtra)")
         else:
             vals, bad = parse_text(series, col)
             _report(problems, bad, series, file, sheet, col, out["row"],

@@ -36,10 +36,36 @@ def problems(rows: list[dict], **kw) -> list[str]:
     ({"2B Period": "2025-12"}, "in.csv, row 1, column '2B Period': 2025-12 is after the return period 2025-11"),
     ({"2B Period": "Nov"}, "in.csv, row 1, column '2B Period': 'Nov' is not a period"),
     ({"Document Number": ""}, "in.csv, row 1, column 'Document Number': is blank"),
+    # a state's name is no state code: read as none it turned off NOT_IN_IMS_POS (ineligible ITC in 4A(5))
+    ({"Place Of Supply": "Maharashtra"},
+     "in.csv, row 1, column 'Place Of Supply': 'Maharashtra' is not a place-of-supply state code"),
+    ({"Place Of Supply": "00"}, "in.csv, row 1, column 'Place Of Supply': '00' is not a place-of-supply state code"),
+    ({"Place Of Supply": "27.5"},
+     "in.csv, row 1, column 'Place Of Supply': '27.5' is not a place-of-supply state code"),
 ])
 def test_one_bad_cell_is_named(change, expected):
     got = problems([{**BASE, **change}])
     assert any(p.startswith(expected) for p in got), got
+
+
+@pytest.mark.parametrize("typed, code", [("27", "27"), ("7", "07"), (7, "07"), (27.0, "27"),
+                                         ("27-Maharashtra", "27"), ("38", "38"), ("96", "96"), ("97", "97"),
+                                         ("", "")])
+def test_place_of_supply_is_read_as_its_state_code(typed, code):
+    """The forms the portal readers already convert (formats._values.state_codes) and the codes
+    gstin.PLACE_OF_SUPPLY_CODES knows: 38 Ladakh, 96 Other Countries, 97 Other Territory."""
+    assert normalise(pd.DataFrame([{**BASE, "Place Of Supply": typed}], dtype=object))["place_of_supply"].tolist() == [code]
+
+
+def test_a_place_of_supply_the_engine_could_not_read_is_refused_not_made_eligible():
+    """The supplier's state is the place of supply, ours is not (NOT_IN_IMS_POS): a state's name typed there
+    was read as no state and the ITC went to 4A(5); the coded one is ineligible (4D(2))."""
+    row = {**BASE, "Supplier GSTIN": "29AAACS2222T1ZX", "Place Of Supply": "29-Karnataka"}
+    res = evaluate(normalise(pd.DataFrame([row], dtype=object), file="in.csv"), CTX, inward_name="in.csv")
+    assert res.records.loc[0, "primary_code"] == "NOT_IN_IMS_POS" and res.records.loc[0, "gstr3b_table"] == "4D2"
+    assert problems([{**row, "Place Of Supply": "Karnataka"}]) == [
+        "in.csv, row 1, column 'Place Of Supply': 'Karnataka' is not a place-of-supply state code (2 digits: 01-38, "
+        "96 Other Countries, 97 Other Territory, 99 Centre jurisdiction; 27 or 27-Maharashtra)"]
 
 
 def test_missing_required_column_is_named():

@@ -37,7 +37,8 @@ from ims_excel.book.port import Workbook
 from ims_excel.book.read import INWARD, OUTWARD, BookProblem
 from ims_excel.formats import detect_and_read, to_typed
 from ims_excel.formats._common import check_input
-from ims_excel.normalise import field_name
+from ims_excel.engine.checks import duplicate_records
+from ims_excel.normalise import InputError, field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, header_key
 from ims_excel.xlsx import limits
 from ims_excel.xlsx.package import check_not_open
@@ -122,18 +123,20 @@ class ImportReport:
     """Formula cells found typed over and given their formula back, by table (as ``process`` does)."""
     not_cached: str = ""
     """Why the formula cells' values were left to Excel's calculation on load ("" when they are cached)."""
+    notes: list[str] = field(default_factory=list)
+    """What the readers said about the sources (the sheet read of several, headers not imported)."""
 
     def as_dict(self) -> dict:
         return {"book": str(self.path), "added": self.added, "kept": self.skipped, "counts": self.counts,
                 "originals_filled": self.originals_filled,
                 "rows": {k: list(v) for k, v in self.rows.items()},
                 "changes": [c.as_dict() for c in self.changes],
-                "restored": self.restored, "values_left_to_excel": self.not_cached}
+                "restored": self.restored, "values_left_to_excel": self.not_cached, "notes": self.notes}
 
     def lines(self, listed: int = 100) -> list[str]:
         """What the import did, as the command prints it and the Import button shows it (up to ``listed``
         changes named; all of them are on the Changes sheet)."""
-        out = []
+        out = [f"note: {n}" for n in self.notes]
         for table, n in self.added.items():
             rows = self.rows.get(table)
             where = f" (rows {rows[0]}-{rows[1]})" if rows else ""
@@ -142,7 +145,8 @@ class ImportReport:
                 out.append(f"{table}: {n} added{where}, {c.get('updated', 0)} updated, {c.get('reset', 0)} action "
                            f"reset by a supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} "
                            f"decisions applied, {c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} "
-                           "unchanged")
+                           "unchanged" + (f", {c['not found']} not found in the workbook (not added)"
+                                          if c.get("not found") else ""))
                 out += [f"  {ch.text()}" for ch in [c for c in self.changes if c.what != "added"][:listed]]
                 if self.changes:
                     out.append("  (all changes are appended to the Changes sheet)")
@@ -202,7 +206,9 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
     the open workbook: the Import button): merge the typed records ``loaded`` (:func:`read_sources`)
     into the Inward table (:mod:`ims_excel.book.merge`: changed cells rewritten in place, new records
     appended, every change appended, dated, to the ``Changes`` sheet) and append new Outward records
-    (:func:`new_records`). Nothing is written when nothing changes."""
+    (:func:`new_records`). Nothing is written when nothing changes. An Inward table with duplicate records
+    is refused (:class:`~ims_excel.normalise.InputError`, as ``process`` names them) before anything is
+    written."""
     today = today or dt.date.today()
     history = wb.history()
     added, skipped, rows = {}, {}, {}
@@ -218,6 +224,11 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
             raise BookProblem(wb.path, f"has no {d.capitalize()} table for {', '.join(map(str, sources or []))}")
         updates: dict[int, dict[str, object]] = {}
         if d == "inward":
+            # a book process refuses for duplicate records is refused here too, before anything is written:
+            # the download would match one twin and mark the other "Gone From IMS"
+            twins = duplicate_records(table.frame, str(wb.path))
+            if twins:
+                raise InputError(twins)
             recipient = str(wb.config()[0].get("RecipientGSTIN") or "")
             mp = merge.plan(table.frame, table.rows, loaded[d], recipient, today, set(table.inputs))
             changes, counts = mp.changes, mp.counts()
@@ -242,7 +253,8 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
     if written and changes:
         when = dt.datetime.now().strftime("%d-%m-%Y %H:%M")
         wb.append_rows(CHANGES_SHEET, CHANGES_HEADER, changes_rows(changes, when))
-    return ImportReport(wb.path, added, skipped, filled, rows, changes, counts)
+    notes = [n for frames in loaded.values() for f in frames for n in f.attrs.get("notes", [])]
+    return ImportReport(wb.path, added, skipped, filled, rows, changes, counts, notes=notes)
 
 
 @fileio.locked

@@ -39,8 +39,10 @@ The portal's error file (``imsDetailsErr``)
     decision then, :func:`~ims_excel.engine.validation.decision_fingerprint`):
     an error (PORTAL_ERROR) until the user changes that decision.
 
-Records no row matches are added (error-file records are not: they are
-listed). Importing the same file twice changes nothing the second time.
+Records no row matches are added; those of the error file and of a decisions file (the user's own
+file with none of the amount columns, :data:`AMOUNTS`: Section, GSTIN, number, Action, Remarks...)
+are not: they are listed "not found" (a mistyped number must not become a new zero-value record
+that the upload would send). Importing the same file twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ TOOL_OWNED = INWARD_RECONCILE
 SUPPLIER_FIELDS = ("Document Date", "Supply Type", "Place Of Supply", "Document Value", "Taxable Value",
                    "IGST", "CGST", "SGST", "Cess")
 """A change in any of these is the supplier editing the record: the portal resets the action (G3)."""
+AMOUNTS = ("Document Value", "Taxable Value", "IGST", "CGST", "SGST", "Cess")
+"""A user's file with none of these is a decisions file: a row no record matches is listed "not found",
+never added as a zero-value record (that the upload would then send)."""
 NOT_FROM_PORTAL = ("GSTIN Override", "Original Action", "Original 3B Filed")
 PORTAL_OWNED = tuple(c.name for c in INWARD_COLUMNS
                      if c.name not in USER_OWNED + ROUND_TRIP + NOT_FROM_PORTAL + TOOL_OWNED)
@@ -206,6 +211,8 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
             continue
         kind = source_kind(src)
         supplied = set(src.attrs.get("supplied", {c.name for c in INWARD_COLUMNS}))
+        # the user's file with none of the amount columns is a decisions file: it cannot add a record
+        decisions_only = kind == "user" and not supplied & set(AMOUNTS)
         keys = identity(src, recipient).tolist()
         new_cells = _cells(src)
         held = portal_declarations(src)
@@ -218,6 +225,10 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                 if kind == "errors":
                     changes.append(Change("not found", sec, gst, doc, note="a portal error for a record not in "
                                                                            "the workbook"))
+                elif decisions_only:
+                    changes.append(Change("not found", sec, gst, doc, note="a decision for a record not in the "
+                                                                           "workbook (check the number); not "
+                                                                           "added: the file has no amounts"))
                 elif k not in added_keys:
                     added_keys.add(k)
                     positions.append(j)
@@ -298,4 +309,4 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
     return Plan(updates, new if new is not None else pd.DataFrame(), changes, unchanged)
 
 
-__all__ = ["plan", "Plan", "Change", "source_kind", "USER_OWNED", "PORTAL_OWNED", "SUPPLIER_FIELDS", "TOOL_OWNED"]
+__all__ = ["plan", "Plan", "Change", "source_kind", "AMOUNTS", "USER_OWNED", "PORTAL_OWNED", "SUPPLIER_FIELDS", "TOOL_OWNED"]

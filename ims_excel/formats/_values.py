@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel.formats._common import label_key
+from ims_excel.gstin import place_of_supply
 
 _SUPPLY = {
     "r": "R", "regular": "R", "regularb2b": "R", "b2b": "R",
@@ -59,21 +60,9 @@ def source_forms(series: pd.Series) -> pd.Series:
     return map_unique(series, lambda v: _SOURCE.get(label_key(v), _text(v)) if _text(v) else "")
 
 
-def _state(v: object) -> str:
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, (int, np.integer)) or (isinstance(v, float) and v.is_integer()):
-        return f"{int(v):02d}"
-    text = str(v).strip()
-    head = text.split("-", 1)[0].strip()
-    if head.isdigit() and len(head) <= 2 and (head != text or len(text) <= 2):
-        return head.zfill(2)
-    return text
-
-
 def state_codes(series: pd.Series) -> pd.Series:
     """Place of supply as the 2-digit code (``27-Maharashtra`` -> ``27``, ``7`` -> ``07``)."""
-    return map_unique(series, lambda v: _state(v) if _text(v) else "")
+    return map_unique(series, lambda v: place_of_supply(v) if _text(v) else "")
 
 
 _PLAIN = r"[+-]?\d+(?:\.\d+)?"

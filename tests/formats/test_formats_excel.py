@@ -183,3 +183,57 @@ def test_purchase_register_xlsx_and_csv(tmp_path):
         pd.Timestamp(d) for d in ("2025-10-05", "2025-10-20", "2025-10-26")]
     assert x["cgst"].tolist() == [0.0, 90.0, 0.0]
     assert c["document_number"].tolist() == ["000123", "DN-77", "CN-9"]
+
+
+def test_a_hidden_sheet_is_never_read_and_the_sheet_read_is_named(tmp_path, capsys):
+    """A canonical xlsx whose first sheet is hidden (an old copy) was read from that hidden sheet, silently.
+    The first visible sheet is read; with more than one visible sheet the import says which one."""
+    from ims_excel.cli import main
+
+    header = ["Section", "Supplier GSTIN", "Document Number", "Document Date", "Taxable Value", "IGST",
+              "CGST", "SGST", "Cess", "Document Value"]
+    wb = openpyxl.Workbook()
+    old = wb.active
+    old.title = "Old"
+    old.append(header)
+    old.append(["B2B", "27AAACR5055K1Z7", "OLD-1", "01-10-2025", 1, 1, 0, 0, 0, 2])
+    old.sheet_state = "hidden"
+    data = wb.create_sheet("Data")
+    data.append(header)
+    data.append(["B2B", "27AAACR5055K1Z7", "NEW-1", "01-10-2025", 100, 18, 0, 0, 0, 118])
+    wb.create_sheet("Notes").append(["checked by CA"])
+    wb.save(tmp_path / "src.xlsx")
+    typed = load(tmp_path / "src.xlsx")
+    assert typed["document_number"].tolist() == ["NEW-1"]
+    assert typed.attrs["notes"] == ["src.xlsx: read sheet 'Data' only (not 'Notes')"]
+    book = tmp_path / "c.xlsm"
+    assert main(["new", str(book), "--gstin", "29AAACR5055K1Z3", "--period", "2025-10"]) == 0
+    capsys.readouterr()
+    assert main(["import", str(book), str(tmp_path / "src.xlsx")]) == 0
+    assert "note: src.xlsx: read sheet 'Data' only (not 'Notes')" in capsys.readouterr().out
+
+
+def test_a_repeated_header_is_refused_and_an_unknown_one_is_reported(tmp_path, capsys):
+    """IGST given twice: pandas renamed the second IGST.1 and it was dropped unseen; refused, naming file, row and
+    both columns, before the book is touched. `Remark` (for Remarks) and `Taxable Amt` matched nothing and were
+    ignored silently; the import now says they were not imported, with "did you mean" for the near miss."""
+    from ims_excel.cli import main
+
+    book = tmp_path / "c.xlsm"
+    assert main(["new", str(book), "--gstin", "29AAACR5055K1Z3", "--period", "2026-10"]) == 0
+    src = tmp_path / "a.csv"
+    src.write_text("Section,Supplier GSTIN,Document Number,Document Date,Document Value,Taxable Value,IGST,CGST,"
+                   "SGST,Cess,igst ,Action,Remark,Taxable Amt,2B Period\n"
+                   "B2B,27AAACS1111S1Z9,INV-1,05-10-2026,118000,100000,18000,0,0,0,9000,Reject,goods damaged,1,"
+                   "2026-10\n", encoding="utf-8")
+    before = book.read_bytes()
+    capsys.readouterr()
+    assert main(["import", str(book), str(src)]) == 2
+    out = capsys.readouterr()
+    assert (f"{src}, row 1, column 'IGST': columns G and K are both 'IGST' ('IGST' and 'igst'): one would be "
+            "dropped; keep one") in out.out + out.err
+    assert book.read_bytes() == before
+    src.write_text(src.read_text().replace(",igst ,", ",").replace(",9000,Reject", ",Reject"), encoding="utf-8")
+    assert main(["import", str(book), str(src)]) == 0
+    assert ("note: a.csv: columns not imported: 'Remark' (did you mean 'Remarks'?), 'Taxable Amt'"
+            in capsys.readouterr().out)

@@ -248,3 +248,52 @@ def test_a_column_the_user_added_to_the_table_is_kept_by_the_merge(tmp_path, cap
         rows = _rows(book)
         assert rows["INV-1"]["My Note"] == "call the supplier" and rows["INV-1"]["IGST"] == 200, step
         assert main(["process", str(book)]) == 0
+
+
+def test_import_refuses_a_book_with_duplicate_records_as_process_does(tmp_path, capsys):
+    """A row copied in Excel (INV-1 twice): ``process`` refuses the book; ``import`` refuses it too, with the
+    same message and before writing anything. It used to merge the download into the first twin and mark the
+    second, with the user's Reject on it, "Gone From IMS"."""
+    book = _book(tmp_path)
+    d1 = write_ims_json(tmp_path / "d1.json", [ims_record("INV-1", srcfilstatus="Not Filed"),
+                                               ims_record("INV-2", srcfilstatus="Not Filed")])
+    assert main(["import", str(book), str(d1)]) == 0
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["Inward"]
+    header = [c.value for c in ws[1]]
+    for c in range(1, header.index("Remarks") + 2):  # row 3 (INV-2) typed over as a copy of row 2
+        v = ws.cell(2, c).value
+        if not (isinstance(v, str) and v.startswith("=")):
+            ws.cell(3, c).value = v
+    ws.cell(3, header.index("Action") + 1).value = "Reject"
+    wb.save(book)
+    capsys.readouterr()
+    assert main(["process", str(book)]) == 2
+    refused = capsys.readouterr()
+    said = next(line.strip() for line in (refused.out + refused.err).splitlines() if "duplicates row 2" in line)
+    assert "sheet 'Inward', row 3, column 'Document Number'" in said
+    before = book.read_bytes()
+    d2 = write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", srcfilstatus="Not Filed", iamt=190.0, val=1190.0)])
+    assert main(["import", str(book), str(d2)]) == 2
+    out = capsys.readouterr()
+    assert said in (out.out + out.err)
+    assert book.read_bytes() == before
+
+
+def test_a_decisions_file_row_that_matches_no_record_is_listed_not_added(tmp_path, capsys):
+    """A decisions file (no amount column: Section, GSTIN, number, date, Action, Remarks) with one mistyped
+    number: the row is listed "not found", not added as a zero-value record the upload would then send; the
+    matching row's decision is applied as before."""
+    book = _book(tmp_path)
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "d.json", [ims_record("INV-1"), ims_record("INV-2")]))]) == 0
+    dec = tmp_path / "decisions.csv"
+    dec.write_bytes("\ufeffSection;Supplier GSTIN;Document Number;Document Date;Action;Remarks\n"
+                    f"B2B;{S1};INV-1;05-10-2025;Reject;goods short\n"
+                    f"B2B;{S1};INV-20;05-10-2025;Reject;typo doc no\n".encode("utf-8"))
+    capsys.readouterr()
+    assert main(["import", str(book), str(dec)]) == 0
+    out = capsys.readouterr().out
+    assert "0 added" in out and "1 decisions applied" in out and "1 not found in the workbook" in out
+    assert "not found: (B2B " + S1 + " 'INV-20')" in out
+    rows = _rows(book)
+    assert sorted(rows) == ["INV-1", "INV-2"] and rows["INV-1"]["Action"] == "Reject"
