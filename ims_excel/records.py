@@ -126,6 +126,12 @@ _ROUND_TRIP_INWARD = [
                                        "(imsDetailsErr); an error while Portal Error For still matches the row"),
     Column("Portal Error For", "text", doc="Action|ITC Reduction|Declared IGST..Cess|Remarks when the error was "
                                            "imported (see ims_excel.engine.validation.decision_fingerprint)"),
+    Column("Portal Declaration", "text",
+           doc="ITC Reduction|Declared IGST..Cess|Remarks as the last portal download (IMS JSON, the offline "
+               "utility's Excel) held them (ims_excel.engine.validation.declaration_part); blank: not known. "
+               "The upload also sends a record whose Action is unchanged when these differ (rulebook G4: the "
+               "action can be changed until the 3B is filed; G9 declaration; india-compliance "
+               "is_declaration_pending_upload, formats-and-market.md 3)"),
     Column("Supplier Change", "text", doc="what a newer download changed and the action the portal reset "
                                           "(rulebook G3); a warning until an Action is chosen"),
     Column("Gone From IMS", "flag", doc="Y: missing from a newer complete IMS download (a saved record the "

@@ -8,7 +8,12 @@ Portal downloads (IMS JSON ``imsDetails``/GETINV, GSTR-2B JSON, the portal Excel
     own the portal's fields: amounts, dates, type, place of supply, filing
     status and date, source form and return period, 2B period, the portal's
     flags and its current action (*Previous Action*). They are updated when the
-    file supplies a value that differs. The user's fields (*Action*, *ITC
+    file supplies a value that differs. An IMS download (JSON, or the offline
+    utility's Excel with its declaration / remarks columns) also sets *Portal
+    Declaration* to what the portal holds (its ITC-reduction answer, declared
+    amounts and remarks, :func:`~ims_excel.engine.validation.declaration_part`),
+    on new and updated rows, not reported as a change: the upload compares the
+    user's declaration with it (``formats.upload_json``). The user's fields (*Action*, *ITC
     Reduction*, *Declared* amounts, *Remarks*, any column the user added) are
     kept. When the supplier changed the record (date, type, place of supply or
     an amount) and it carried an action, the portal has reset that action
@@ -22,7 +27,8 @@ Portal downloads (IMS JSON ``imsDetails``/GETINV, GSTR-2B JSON, the portal Excel
     of GSTR-2B/3B); one that comes back is unmarked.
 The user's own files (canonical CSV/xlsx, the purchase register, an upload JSON)
     carry decisions: their non-blank *Action*, *ITC Reduction*, *Declared* and
-    *Remarks* are applied to the matching rows; nothing else is touched. So
+    *Remarks* are applied to the matching rows; nothing else is touched (the
+    rows they add have no *Portal Declaration*). So
     importing our own upload file back changes nothing.
 Reconcile's columns (*Match Status*, *Match Note*, *Suggested Action*)
     are the tool's: no source sets them on an existing row and none counts as a
@@ -49,15 +55,18 @@ import pandas as pd
 
 from ims_excel import periods
 from ims_excel.engine.identity import identity
-from ims_excel.engine.validation import decision_fingerprint
+from ims_excel.engine.validation import decision_fingerprint, declaration_part
 from ims_excel.formats._common import SECTION_OF_KEY
+from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, INWARD_RECONCILE
 from ims_excel.template.specs import spec
 from ims_excel.template.tables import cell_columns
 
 USER_OWNED = ("Action", "ITC Reduction", "Declared IGST", "Declared CGST", "Declared SGST", "Declared Cess",
               "Remarks")
-ROUND_TRIP = ("Portal Error", "Portal Error For", "Supplier Change", "Gone From IMS")
+ROUND_TRIP = ("Portal Error", "Portal Error For", "Portal Declaration", "Supplier Change", "Gone From IMS")
+HELD = "Portal Declaration"
+"""What the portal holds of a record's declaration: set from an IMS download only, never reported."""
 TOOL_OWNED = INWARD_RECONCILE
 """Written by ``reconcile`` (each run overwrites them): neither the portal's nor the user's."""
 SUPPLIER_FIELDS = ("Document Date", "Supply Type", "Place Of Supply", "Document Value", "Taxable Value",
@@ -120,6 +129,20 @@ def source_kind(typed: pd.DataFrame) -> str:
     if fmt == "ims_json":
         return "errors" if env == "imsDetailsErr" else "user" if env == "invdata" else "portal"
     return "portal" if fmt in ("gstr2b_json", "portal_excel") else "user"
+
+
+def portal_declarations(src: pd.DataFrame) -> np.ndarray | None:
+    """*Portal Declaration* of each record of a typed source, or None when the source does not say what the
+    portal holds: an IMS download (``imsDetails`` or GETINV; a record without ``itcRedReq``/``remarks`` holds
+    none), the portal / offline-utility Excel when it has the declaration or remarks columns; not GSTR-2B,
+    the error file or the user's own files (:func:`~ims_excel.engine.validation.declaration_part`)."""
+    if source_kind(src) != "portal":
+        return None
+    fmt = src.attrs.get("format", "")
+    supplied = set(src.attrs.get("supplied", ()))
+    if fmt == "ims_json" or (fmt == "portal_excel" and supplied & {"ITC Reduction", "Remarks"}):
+        return declaration_part(src)
+    return None
 
 
 def _cells(frame: pd.DataFrame) -> dict[str, list]:
@@ -192,6 +215,7 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
         decisions_only = kind == "user" and not supplied & set(AMOUNTS)
         keys = identity(src, recipient).tolist()
         new_cells = _cells(src)
+        held = portal_declarations(src)
         ident = src[["section", "supplier_gstin", "document_number"]].astype(object).astype(str).to_numpy()
         positions = []
         for j, k in enumerate(keys):
@@ -235,6 +259,8 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                 if v is None or v == "":
                     continue
                 setv(i, name, v, fields)
+            if held is not None:
+                setv(i, HELD, held[j], fields, report=False)
             if cell(i, "Gone From IMS") == "Y":
                 setv(i, "Gone From IMS", None, fields)
             supplier = [f for f in fields if f[0] in SUPPLIER_FIELDS]
@@ -258,7 +284,9 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                 changes.append(Change("updated", sec, gst, doc, row, fields))
             touched.add(i)
         if positions:
-            added.append(src.iloc[positions])
+            rows_added = src.iloc[positions].copy()
+            rows_added[field_name(HELD)] = held[positions] if held is not None else ""
+            added.append(rows_added)
     for src in sources:  # records a complete IMS download no longer has (G3: a deleted saved record)
         if source_kind(src) != "portal" or src.attrs.get("format") != "ims_json" or not len(old):
             continue
@@ -277,7 +305,7 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
     new = pd.concat(added, ignore_index=True) if added else None
     for _, r in (new.iterrows() if new is not None else []):
         changes.append(Change("added", str(r["section"]), str(r["supplier_gstin"]), str(r["document_number"])))
-    unchanged = len(seen_positions) - len({i for i in seen_positions if i in updates})
+    unchanged = sum(1 for i in seen_positions if set(updates.get(i, ())) <= {HELD})  # HELD alone: not shown
     return Plan(updates, new if new is not None else pd.DataFrame(), changes, unchanged)
 
 

@@ -1,4 +1,9 @@
 """``roll``: the next period's workbook; pending records carried forward, the rest kept in History.
+
+A carried record's *Previous Action* is its state when the return was filed (what the user chose is
+taken as uploaded), and its *Portal Declaration* follows the same assumption: the declaration and remark
+it had then (:func:`~ims_excel.engine.validation.declaration_part`), unless its action was blank or in
+error (then the portal still holds what it held), so the rolled book uploads nothing it already sent.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ims_excel import periods
@@ -20,6 +26,7 @@ from ims_excel.book.new import config_for_build, version_stamp, write_records
 from ims_excel.book.cached import cache_book
 from ims_excel.book.read import BookProblem, load_book
 from ims_excel.engine import evaluate
+from ims_excel.engine.validation import declaration_part
 from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, INWARD_RECONCILE, categories
 from ims_excel.template.build import SHARED_ROWS, build_workbook
@@ -80,6 +87,12 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
     unfiled = inp["supplier_filing_status"].astype(object).to_numpy() == "Not Filed"
     carried = (state == "Pending") | (unfiled & ~recs["in_2b"].to_numpy().astype(bool))
     nxt = inp[carried].copy().reset_index(drop=True)
+    held = field_name("Portal Declaration")
+    own = ((recs["status"].astype(str).to_numpy() != "error")
+           & (inp["action"].astype(object).fillna("").astype(str).to_numpy() != ""))[carried]
+    before = (nxt[held].astype(object).fillna("").to_numpy() if held in nxt
+              else np.full(len(nxt), "", dtype=object))
+    nxt[held] = np.where(own, declaration_part(nxt), before)
     prev_state = {"Accepted": "Accepted", "Rejected": "Rejected", "Pending": "Pending",
                   "Deemed Accepted": "No Action"}
     cat = {c.name: c for c in INWARD_COLUMNS}

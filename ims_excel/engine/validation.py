@@ -219,7 +219,17 @@ def decision_fingerprint(df: pd.DataFrame) -> np.ndarray:
     error counts (PORTAL_ERROR) while the row's decision is the same, i.e. until
     the user changes it. The workbook formula builds the same text.
     """
-    out = pd.Series(_text(df, "action"), index=df.index, dtype=object) + "|" + _text(df, "itc_reduction")
+    return (_text(df, "action") + "|" + declaration_part(df)).astype(object)
+
+
+def declaration_part(df: pd.DataFrame) -> np.ndarray:
+    """``ITC Reduction|Declared IGST|CGST|SGST|Cess|Remarks`` (amounts as ``0.00``) of each row: what goes
+    with the action (rulebook G9 declaration, G10 remarks); :func:`decision_fingerprint` without the action.
+
+    Stored in *Portal Declaration* from a portal download (what the portal holds), so the upload can send
+    a record whose action is unchanged but whose declaration or remark is not (``upload_json``).
+    """
+    out = pd.Series(_text(df, "itc_reduction"), index=df.index, dtype=object)
     for h in HEADS:
         col = f"declared_{h}"
         v = (pd.to_numeric(df[col], errors="coerce").fillna(0.0) if col in df
@@ -234,4 +244,5 @@ def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
     return [c for c, rc in rb.codes.items() if (err | warn | info) >> rc.bit & 1]
 
 
-__all__ = ["validate", "codes_of", "decision_fingerprint", "gone_from_ims", "EFFECTIVE", "NOT_IN_IMS", "R"]
+__all__ = ["validate", "codes_of", "decision_fingerprint", "declaration_part", "gone_from_ims", "EFFECTIVE",
+           "NOT_IN_IMS", "R"]

@@ -12,8 +12,15 @@ the SAVE/RESETIMS request a GSP sends (resilient-tech/india-compliance
 Which records
     Those whose *Action* differs from *Previous Action* (compared as codes
     A/R/P/N; a blank Previous Action is N; a blank Action is "no decision"
-    and never uploaded), in an IMS section (not ISD/ISDA) and not marked
-    *Not In IMS* nor *Gone From IMS*. Import then export with no change gives ``"invdata": {}``.
+    and never uploaded), and those whose Accept / Reject / Pending is
+    unchanged but whose declaration or remark differs from *Portal
+    Declaration*, what the last portal download held (the ITC-reduction
+    answer and, with Partial, the declared heads, on an Accept that carries
+    one; the remark where the route carries it; rulebook G4, G9, G10;
+    india-compliance's ``is_declaration_pending_upload``; a blank Portal
+    Declaration, e.g. a book built from a CSV, is never such a change); in an
+    IMS section (not ISD/ISDA) and not marked *Not In IMS* nor *Gone From
+    IMS*. Import then export with no change gives ``"invdata": {}``.
 
 Left out and listed (never refused): what the route cannot carry
     Bills of Entry (IMPG, IMPGA, IMPGSEZ, IMPGSEZA) in the offline file, which
@@ -76,6 +83,7 @@ import pandas as pd
 
 from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
+from ims_excel.engine.validation import declaration_part
 from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
 from ims_excel.xlsx.package import write_text_atomically
 from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
@@ -253,11 +261,11 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
     prev = col("previous_action").map(lambda v: ACTION_CODE.get(v, str(v)[:1].upper()))
     prev = prev.where(prev != "", "N")
     section = col("section")
-    changed = (act != "") & (act != prev)
+    spec = _specified(records, specified, section)
+    changed = ((act != "") & (act != prev)) | _declaration_changed(records, col, act, prev, spec, rt)
     in_ims = section.isin(list(SECTION_KEYS)) & (col("not_in_ims") == "") & (prev != "X")
     carried = section.isin(list(rt.sections))
     status = _statuses(statuses, records.index)
-    spec = _specified(records, specified, section)
 
     ident = _identities(records, col)
     rows = records["row"].to_numpy() if "row" in records else np.arange(1, n + 1)
@@ -319,6 +327,31 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
                       "invdata": {k: reset_data[k] for k in sorted(reset_data, key=order.index)}}
                      if reset_data else None)
     return Upload(payload, included, left_out, resets, reset_payload, warnings, route)
+
+
+def _declaration_changed(records: pd.DataFrame, col, act: pd.Series, prev: pd.Series, spec: pd.Series,
+                         rt: Route) -> pd.Series:
+    """Records whose action (A/R/P) is unchanged but whose declaration or remark differs from *Portal
+    Declaration* (what the last portal download held; blank = not known, never a change).
+
+    Only what the route sends counts: the ITC-reduction answer on an Accept of a specified record whose
+    declaration is not blocked (the declared heads only with Partial: Full and No send none), and the
+    remark with an action the route carries remarks with, unless blocked (rulebook G4: the action may be
+    changed until the 3B is filed; G9, G10; india-compliance uploads a changed declaration with an
+    unchanged action, ``is_declaration_pending_upload``, formats-and-market.md 3).
+    """
+    held = col("portal_declaration")
+    known = (held != "") & act.isin(["A", "R", "P"]) & (act == prev)
+    if not known.any():
+        return known
+    now = pd.Series(declaration_part(records.loc[known]), index=records.index[known.to_numpy()])
+    mine = now.str.split("|", n=5, expand=True)
+    theirs = held[known].str.split("|", n=5, expand=True).reindex(columns=range(6)).fillna("")
+    itc = (act[known] == "A") & spec[known] & (col("declaration_blocked", -1)[known] != 1)
+    amounts = (mine[0] == "Partial") & ~(mine[[1, 2, 3, 4]].to_numpy() == theirs[[1, 2, 3, 4]].to_numpy()).all(axis=1)
+    remarks = act[known].isin(list(rt.remarks_with)) & (col("remarks_blocked", -1)[known] != 1)
+    differs = (itc & ((mine[0] != theirs[0]) | amounts)) | (remarks & (mine[5] != theirs[5]))
+    return differs.reindex(records.index, fill_value=False).astype(bool)
 
 
 def _route_checks(records: pd.DataFrame, col, act: pd.Series, spec: pd.Series, rt: Route) -> dict[str, pd.Series]:

@@ -365,3 +365,25 @@ def test_offline_upload_read_back_is_the_portal_state(tmp_path):
     assert (again["action"].astype(str).map({"Pending": "Pending", "Accept": "Accepted"})
             == again["previous_action"].astype(str)).all()
     assert build_upload(again, ok_statuses(again), RTIN).payload["invdata"] == {}
+
+
+def test_an_unchanged_action_is_uploaded_when_what_the_route_sends_differs_from_the_portal_declaration():
+    """Portal Declaration (what the download held): a changed answer, Partial amounts or remark goes up with
+    the unchanged action; Full's amounts and a remark the route does not carry do not count; blank = unknown."""
+    from ims_excel.engine.validation import declaration_part
+
+    typed = load(DOWNLOAD)
+    typed["portal_declaration"] = declaration_part(typed)
+    assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}
+    cn = _index(typed, "CN-9")  # Accepted, Partial 45, remarks on the portal
+    typed.loc[cn, "remarks"] = ""
+    for route in ("offline", "api"):  # offline carries no remark with Accept; api does (cleared: sent)
+        assert build_upload(typed, ok_statuses(typed), RTIN, route=route).count == (route == "api")
+    typed.loc[cn, "declared_igst"] = 30.0
+    rec = build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"]["b2bcn"][0]
+    assert (rec["action"], rec["itc_red_req"], float(rec["decl_igst"])) == ("A", "Y", 30.0)
+    typed.loc[cn, "portal_declaration"] = ""  # not known: as before, only a changed action is uploaded
+    assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}
+    cna = _index(typed, "CN-5A")  # Accepted, Full on the portal: amounts typed with Full are not sent
+    typed.loc[cna, "declared_igst"] = 10.0
+    assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
-from ims_excel.engine.validation import decision_fingerprint
+from ims_excel.engine.validation import decision_fingerprint, declaration_part
 from ims_excel.gstin import check_char
 from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, OUTWARD_COLUMNS, SECTIONS, categories
@@ -122,6 +122,8 @@ def inward(n: int, seed: int = 0, period: str = "2026-10", suppliers: int = 2000
     err = rng.random(n) < 0.02
     df["portal_error"] = np.where(err, "Invalid action", "")
     df["portal_error_for"] = np.where(err & (rng.random(n) < 0.6), decision_fingerprint(df), "")
+    # what the last download held (no random draw: the stream of the columns below stays as it was)
+    df["portal_declaration"] = np.where(df["previous_action"] != "", declaration_part(df), "")
     df["supplier_change"] = np.where(rng.random(n) < 0.02, "IGST 1.00 -> 2.00; your Accept was reset", "")
     df["gone_from_ims"] = np.where(rng.random(n) < 0.01, 1, -1).astype("int8")
     # what reconcile wrote (issue 11): values only, read by no formula and no rule
