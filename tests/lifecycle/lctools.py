@@ -59,3 +59,18 @@ def spy_pools(monkeypatch) -> list[str]:
         return real(*args, **kw)
     monkeypatch.setattr(cf, "ProcessPoolExecutor", pool)
     return methods
+
+
+def type_cells(book: Path, doc: str, **cells) -> None:
+    """What a person types in Excel on the Inward row of document ``doc`` (openpyxl keeps the macros);
+    columns found by their headers."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["Inward"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("Document Number")].value == doc:
+            for k, v in cells.items():
+                row[header.index(k)].value = v
+    wb.save(book)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import openpyxl
-from lctools import table_rows
+from lctools import table_rows, type_cells
 
 from ims_excel.book import new as book_new
 from ims_excel.cli import main
@@ -30,17 +29,6 @@ def _book(tmp_path: Path, as_of: str | None = None) -> Path:
     return book
 
 
-def _set(book: Path, doc: str, **cells) -> None:
-    """What a person types in Excel (openpyxl keeps the macros); columns found by their headers."""
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb["Inward"]
-    header = [c.value for c in ws[1]]
-    for row in ws.iter_rows(min_row=2):
-        if row[header.index("Document Number")].value == doc:
-            for k, v in cells.items():
-                row[header.index(k)].value = v
-    wb.save(book)
-
 
 def _export(book: Path, out: Path, route: str = "offline") -> dict:
     assert main(["export", str(book), "--out", str(out), "--route", route, "--as-of", "2025-11-10"]) == 0
@@ -56,7 +44,7 @@ def test_a_download_records_what_the_portal_holds_and_an_unchanged_book_uploads_
     assert _row(book, CN)["Portal Declaration"] == "Partial|45.00|0.00|0.00|0.00|half reversed earlier"
     assert _row(book, PENDING)["Portal Declaration"] == "|0.00|0.00|0.00|0.00|awaiting goods"
     assert _export(book, tmp_path / "o.json") == {} and _export(book, tmp_path / "a.json", "api") == {}
-    _set(book, CN, **{"ITC Reduction": "Partial", "Declared IGST": 45})  # the same declaration retyped
+    type_cells(book, CN, **{"ITC Reduction": "Partial", "Declared IGST": 45})  # the same declaration retyped
     assert _export(book, tmp_path / "o2.json") == {}
 
 
@@ -77,19 +65,19 @@ def test_accept_kept_but_partial_changed_to_full_is_uploaded_by_both_routes(tmp_
     capsys.readouterr()
     assert main(["export", str(book), "--out", str(tmp_path / "x.json")]) == 2
     assert "REMARKS_ON_ACCEPT" in capsys.readouterr().err
-    _set(book, CN, Remarks=None)
+    type_cells(book, CN, Remarks=None)
     off = _export(book, tmp_path / "o.json")
     rec = off["b2bcn"][0]
     assert list(off) == ["b2bcn"] and len(off["b2bcn"]) == 1
     assert (rec["nt_num"], rec["action"], rec["itc_red_req"]) == ("CN-9", "A", "Y") and "prev_status" not in rec
-    _set(book, CN, **{"ITC Reduction": "Partial", "Declared IGST": 30})  # the declared amount changed
+    type_cells(book, CN, **{"ITC Reduction": "Partial", "Declared IGST": 30})  # the declared amount changed
     rec = _export(book, tmp_path / "o3.json")["b2bcn"][0]
     assert rec["itc_red_req"] == "Y" and rec["decl_igst"] == 30
 
 
 def test_a_remark_changed_on_a_pending_record_is_uploaded(tmp_path):
     book = _book(tmp_path)
-    _set(book, PENDING, Remarks="supplier to revise rate")
+    type_cells(book, PENDING, Remarks="supplier to revise rate")
     for route in ("offline", "api"):
         sent = _export(book, tmp_path / f"{route}.json", route)
         assert list(sent) == ["b2b"] and len(sent["b2b"]) == 1
@@ -117,7 +105,7 @@ def test_roll_then_export_uploads_nothing_again(tmp_path):
     """roll takes what the user chose as uploaded (Previous Action) and so the declaration and remark too:
     the next period's book, acted on the same way, uploads nothing."""
     book = _book(tmp_path, as_of="2025-11-10")  # the return filed in time: Pending still live then
-    _set(book, PENDING, Remarks="supplier to revise rate")
+    type_cells(book, PENDING, Remarks="supplier to revise rate")
     assert _export(book, tmp_path / "o.json")["b2b"][0]["remarks"] == "supplier to revise rate"
     nxt = tmp_path / "next.xlsm"
     assert main(["roll", str(book), "--to", "2025-11", "--filed", "--out", str(nxt),
@@ -126,7 +114,7 @@ def test_roll_then_export_uploads_nothing_again(tmp_path):
     assert row["Previous Action"] == "Pending" and row["Action"] in (None, "")
     assert row["Portal Declaration"] == "|0.00|0.00|0.00|0.00|supplier to revise rate"
     assert _export(nxt, tmp_path / "n.json") == {}
-    _set(nxt, PENDING, Action="Pending")  # kept pending, same remark: the portal has it already
+    type_cells(nxt, PENDING, Action="Pending")  # kept pending, same remark: the portal has it already
     assert _export(nxt, tmp_path / "n2.json") == {}
-    _set(nxt, PENDING, Remarks="revised invoice awaited")
+    type_cells(nxt, PENDING, Remarks="revised invoice awaited")
     assert _export(nxt, tmp_path / "n3.json")["b2b"][0]["remarks"] == "revised invoice awaited"

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import openpyxl
-from lctools import grid, table_rows
+from lctools import grid, table_rows, type_cells
 
 from ims_excel.book import imports as book_imports
 from ims_excel.book import read as book_read
@@ -32,17 +32,6 @@ def _rows(book: Path) -> dict[str, dict]:
     return {r["Document Number"]: r for r in table_rows(book)}
 
 
-def _set(book: Path, doc: str, **cells) -> None:
-    """What a person types in Excel (openpyxl keeps the macros)."""
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb["Inward"]
-    header = [c.value for c in ws[1]]
-    for row in ws.iter_rows(min_row=2):
-        if row[header.index("Document Number")].value == doc:
-            for k, v in cells.items():
-                row[header.index(k)].value = v
-    wb.save(book)
-
 
 def _evaluate(book: Path):
     b = book_read.load_book(book)
@@ -57,7 +46,7 @@ def test_a_newer_download_updates_the_portal_fields_and_keeps_the_users(tmp_path
     book = _book(tmp_path)
     first = write_ims_json(tmp_path / "d1.json", [ims_record("INV-1", srcfilstatus="Not Filed"), ims_record("INV-2")])
     assert main(["import", str(book), str(first)]) == 0
-    _set(book, "INV-2", **{"Remarks": "checked", "Action": "Accept"})
+    type_cells(book, "INV-2", **{"Remarks": "checked", "Action": "Accept"})
     later = write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", iamt=200.0, val=1200.0),
                                           ims_record("INV-2", srcfilstatus="Filed", txval=1000.0)])
     capsys.readouterr()
@@ -102,7 +91,7 @@ def test_supplier_change_resets_the_action_keeps_the_old_choice_and_flags_the_ro
     assert "IGST 180.00 -> 162.00" in row["Supplier Change"]
     recs = _evaluate(book)
     assert recs.loc["INV-1", "status"] == "warning" and recs.loc["INV-1", "primary_code"] == "SUPPLIER_CHANGED"
-    _set(book, "INV-1", Action="Reject")  # the user decides again: no longer flagged
+    type_cells(book, "INV-1", Action="Reject")  # the user decides again: no longer flagged
     assert _evaluate(book).loc["INV-1", "primary_code"] != "SUPPLIER_CHANGED"
 
 
@@ -152,7 +141,7 @@ def test_the_portal_error_file_marks_rows_until_the_decision_changes(tmp_path, c
     """imsDetailsErr with error_msg per record (formats-and-market.md 2.3, itc-guard docs/ims-json-schema.md)."""
     book = _book(tmp_path)
     assert main(["import", str(book), str(write_ims_json(tmp_path / "d.json", [ims_record("INV-1"), ims_record("INV-2")]))]) == 0
-    _set(book, "INV-1", Action="Reject")
+    type_cells(book, "INV-1", Action="Reject")
     err = write_ims_json(tmp_path / "err.json", [ims_record("INV-1", action="R", error_msg="Pending action is not allowed"),
                                          ims_record("INV-9", error_msg="x")], envelope="imsDetailsErr")
     capsys.readouterr()
@@ -163,7 +152,7 @@ def test_the_portal_error_file_marks_rows_until_the_decision_changes(tmp_path, c
     assert len(rows) == 2 and rows["INV-1"]["Portal Error"] == "Pending action is not allowed"
     recs = _evaluate(book)
     assert recs.loc["INV-1", "status"] == "error" and recs.loc["INV-1", "primary_code"] == "PORTAL_ERROR"
-    _set(book, "INV-1", Action="Accept")
+    type_cells(book, "INV-1", Action="Accept")
     assert _evaluate(book).loc["INV-1", "primary_code"] != "PORTAL_ERROR"
 
 
@@ -182,8 +171,8 @@ def test_round_trip_download_act_export_reimport_leaves_the_book_unchanged(tmp_p
     book = _book(tmp_path)
     assert main(["import", str(book), str(write_ims_json(tmp_path / "d.json",
                                                  [ims_record("INV-1"), ims_record("INV-2"), ims_record("INV-3", action="P")]))]) == 0
-    _set(book, "INV-1", Action="Accept")
-    _set(book, "INV-2", Action="Reject", Remarks="rate differs")
+    type_cells(book, "INV-1", Action="Accept")
+    type_cells(book, "INV-2", Action="Reject", Remarks="rate differs")
     out = tmp_path / "upload.json"
     assert main(["export", str(book), "--out", str(out), "--as-of", "2025-11-10"]) == 0
     sent = json.loads(out.read_text())["invdata"]["b2b"]
