@@ -23,8 +23,8 @@ from ims_excel.cli.app import main
 from ims_excel.cli.demo import sample_path
 from ims_excel.records import INWARD_RECONCILE
 from ims_excel.xlsx.package import col_letters
-from tests.lifecycle.lctools import grid, raw_parts, sheet_names, sheet_part, table_rows
-from tests.lifecycle.test_lc_merge import _set, _book
+from tests.lifecycle.lctools import grid, raw_parts, sheet_names, sheet_part, table_rows, type_cells
+from tests.lifecycle.test_lc_merge import _book
 from tests.support.ims_download import ims_record, write_ims_json
 
 BOOKS = str(sample_path("sample_purchases.csv"))
@@ -148,9 +148,9 @@ def test_apply_fills_blank_actions_only_and_the_engine_accepts_them(sample_book,
     assert main(["reconcile", str(sample_book), BOOKS, "--no-backup"]) == 0
     suggested = {r["Document Number"] for r in table_rows(sample_book) if r["Suggested Action"]}
     assert {"INV-2001", "DN-301"} <= suggested and "CN-401" not in suggested
-    _set(sample_book, "DN-301", Action="No Action")
-    _set(sample_book, "INV-2001", **{"ITC Reduction": "Full"})
-    _set(sample_book, "CN-401", **{"Action": None, "ITC Reduction": None})
+    type_cells(sample_book, "DN-301", Action="No Action")
+    type_cells(sample_book, "INV-2001", **{"ITC Reduction": "Full"})
+    type_cells(sample_book, "CN-401", **{"Action": None, "ITC Reduction": None})
     rows = table_rows(sample_book)
     sheet_row = {r["Document Number"]: k + 2 for k, r in enumerate(rows)}
     before = {r["Document Number"]: r for r in rows}
