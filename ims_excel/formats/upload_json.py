@@ -42,6 +42,8 @@ Refused (:class:`UploadRefused`; with ``only_valid=True`` left out and listed)
       record that does not take one (not an Accept, or not a specified record;
       rulebook G9/D30);
     * ``DECL_BLOCKED``: a declaration where ``isItcRedReqBlocked`` = Y;
+    * ``DECL_AMOUNTS_NOT_PARTIAL``: declared amounts with Full or No, which
+      send none (rulebook G9, 4.3; the engine's code of the same name);
     * ``PEND_BLOCKED_PORTAL``: Pending where ``ispendactblocked`` = Y.
 
     Remarks with No Action are not a refusal: they are simply not sent.
@@ -252,6 +254,8 @@ _REFUSALS = {
     "DECL_NOT_APPLICABLE": "an ITC-reduction answer goes only with Accept on a credit note or ITC-reducing "
                            "amendment; clear ITC Reduction / Declared amounts",
     "DECL_BLOCKED": "the portal has locked the ITC-reduction declaration (isItcRedReqBlocked = Y); clear it",
+    "DECL_AMOUNTS_NOT_PARTIAL": "declared amounts go only with ITC Reduction Partial (Full is sent with none, "
+                                "read as the whole ITC; No with none); choose Partial or clear the amounts",
     "PEND_BLOCKED_PORTAL": "the portal blocks Pending on this record (ispendactblocked = Y)",
 }
 """Refusals the upload checks itself (the engine may know some too), in the order they are shown."""
@@ -395,6 +399,7 @@ def _route_checks(records: pd.DataFrame, col, act: pd.Series, spec: pd.Series, r
         "REMARKS_BLOCKED": has_remarks & act.isin(["A", "R", "P"]) & (col("remarks_blocked", -1) == 1),
         "DECL_NOT_APPLICABLE": has_decl & ~(accept & spec),
         "DECL_BLOCKED": has_decl & accept & spec & (col("declaration_blocked", -1) == 1),
+        "DECL_AMOUNTS_NOT_PARTIAL": declared & accept & spec & red.isin(["Full", "No"]),
         "PEND_BLOCKED_PORTAL": (act == "P") & (col("pending_blocked", -1) == 1),
     }
 

@@ -161,12 +161,30 @@ def test_itc_reduction_spelling_is_the_routes(route, reduction, expected):
     typed = load(DOWNLOAD)
     i = _index(typed, "CN-9")  # downloaded with itc_red_req / decl_igst (snake_case), action A
     typed.loc[i, "previous_action"] = "Pending"  # force a change
-    typed.loc[i, ["itc_reduction", "declared_igst", "remarks"]] = [reduction, 40.0, ""]
+    typed.loc[i, ["itc_reduction", "declared_igst", "remarks"]] = [reduction, 40.0 * (reduction == "Partial"), ""]
     up = build_upload(typed, ok_statuses(typed), RTIN, specified=typed["section"] == "B2B-CN", route=route)
     rec = up.payload["invdata"]["b2bcn"][0]
     got = {k: v for k, v in rec.items() if k.startswith(("itc", "decl"))}
     assert "itcRedReqBlocked" not in rec and "isItcRedReqBlocked" not in rec  # download-only flags
     assert got == expected
+
+
+@pytest.mark.parametrize("route", ["offline", "api"])
+@pytest.mark.parametrize("reduction", ["Full", "No"])
+def test_declared_amounts_with_full_or_no_are_refused_not_dropped(route, reduction):
+    """Full is sent as Y with no values (the portal reads absence as full), No as N (rulebook G9, 4.3;
+    india-compliance set_itc_reduction): amounts typed with either would be dropped, so they are refused
+    (DECL_AMOUNTS_NOT_PARTIAL, as the engine), even when the caller's statuses are all ok."""
+    typed = load(DOWNLOAD)
+    i = _index(typed, "CN-9")
+    typed.loc[i, ["previous_action", "itc_reduction", "declared_igst", "remarks"]] = [
+        "Pending", reduction, 40.0, ""]
+    spec = typed["section"] == "B2B-CN"
+    with pytest.raises(UploadRefused) as err:
+        build_upload(typed, ok_statuses(typed), RTIN, specified=spec, route=route)
+    assert [(r.document_number, r.code) for r in err.value.rows] == [("CN-9", "DECL_AMOUNTS_NOT_PARTIAL")]
+    up = build_upload(typed, ok_statuses(typed), RTIN, specified=spec, route=route, only_valid=True)
+    assert up.count == 0 and [r.code for r in up.left_out] == ["DECL_AMOUNTS_NOT_PARTIAL"]
 
 
 def test_declaration_blocked_is_refused_and_a_blank_one_sends_no_block():
