@@ -389,3 +389,27 @@ def test_the_templates_settings_are_the_yamls():
     for r in rows:
         assert ws.cell(r, 4).value and f"B{r}" in validated
     assert (kinds[f"B{rows[0]}"], kinds[f"B{rows[1]}"]) == ("decimal", "whole")
+
+
+def test_suggested_remarks_are_cut_to_the_rulebooks_limit(monkeypatch):
+    """The remark limit is parameters.yaml remarks_max_length (rulebook G10; formats-and-market.md 10), the one
+    place the upload (upload_json.MAX_REMARKS) and the engine read it: the suggestions read it too."""
+    import importlib
+
+    from ims_excel.engine import suggest as suggest_mod
+    from ims_excel.rules import rulebook
+
+    monkeypatch.setitem(rulebook().params["remarks_max_length"], "value", 20)
+    try:
+        importlib.reload(suggest_mod)
+        assert suggest_mod.REMARK_MAX == 20
+        late = Context.make("27AAACR5055K1Z7", "2026-01", as_of=dt.date(2026, 2, 25))  # as the mismatch test
+        ims = frame([rec("C1", Section="B2B-CN", **{"2B Period": "2025-11", "Previous Action": "Pending"})])
+        books = frame([rec("C1", Section="B2B-CN", IGST=1000)])
+        s = suggest_mod.suggest(ims, late, match(ims, books), books)
+        assert s["suggested_action"].iloc[0] == "Reject"
+        assert s["suggested_remarks"].iloc[0] == "Differs from our books: IGST +800.00"[:20]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(suggest_mod)
+    assert suggest_mod.REMARK_MAX == int(rulebook().param("remarks_max_length"))

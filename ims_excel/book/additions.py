@@ -155,6 +155,8 @@ class Additions:
 
     # ------------------------------------------------------------ what cannot be carried
     def _why_not(self, x: Leftover, tables: list, tails: dict[str, str]) -> str:
+        if x.why_not:
+            return x.why_not
         if x.kind == "cell":
             r, c = x.item.row, x.item.col
             for sheet, name, (r1, c1, r2, c2) in tables:
@@ -362,9 +364,11 @@ class Additions:
         next_id = max(ids + [block * 1024]) + 1
         old_shapes = _note_shapes(_text_of(self.old, _vml_of(self.old, old_part))) if old_part else {}
         shapes = []
-        for ref, _ in sheet.comments:
+        for ref, c in sheet.comments:
             r1, c1, _, _ = ref_bounds(ref)
-            shape = old_shapes.get((r1 - 1, c1 - 1)) or _placed(model[2], r1 - 1, c1 - 1)
+            r0, c0, _, _ = ref_bounds(getattr(c, "at", "") or ref)  # where it was (it moved with its column)
+            shape = old_shapes.get((r0 - 1, c0 - 1))
+            shape = _placed(shape or model[2], r1 - 1, c1 - 1) if not shape or (r0, c0) != (r1, c1) else shape
             shape = re.sub(r'\so:spid="[^"]*"', "", shape)
             shapes.append(re.sub(r'(<v:shape\b[^>]*?\sid=")[^"]*"', lambda m: f'{m.group(1)}_x0000_s{next_id + len(shapes)}"',
                                  shape, count=1))

@@ -10,10 +10,17 @@ and checks with it afterwards that nothing was left behind.
 
 What counts as the user's: a cell of the old book (a constant or a formula) at a place that
 is empty in the rebuilt one (a place the template fills is the template's, even if its text
-changed between versions); a comment at a cell the rebuilt sheet has no comment on; a defined
-name the rebuilt book lacks; a validation or conditional format whose rule (all but its
+changed between versions); a comment at a cell the rebuilt sheet has no comment on, unless its text
+is a note the rebuilt template puts on that sheet (an older template's note on a column that has moved
+since); a defined name the rebuilt book lacks; a validation or conditional format whose rule (all but its
 range) the rebuilt sheet has nowhere; merged cells and hyperlinks the rebuilt sheet does not
-have. Rows inside the tables are the data that is moved across, and the Validation and
+have. Within a table's columns, comments on its rows and the ranges and references of validations and
+conditional formats are compared where their header is in the rebuilt table (:class:`Moves`; issue 9
+moved Action and the columns after it): an older template's ``$AQ2="error"`` Status colouring is the
+template's ``$AY2="error"``, and the user's own note or format on the old Action column goes to the new
+one; one on a column the rebuilt table no longer has cannot be carried (``Leftover.why_not``), except an
+older template's header note there (by :data:`~ims_excel.template.tables.NOTE_AUTHOR`), which went with its
+column. Rows inside the tables are the data that is moved across, and the Validation and
 History sheets are rewritten, so they are not compared. The Rules sheet is the rule data of the version
 that wrote the book (protected, written whole by the template): its cells, and the defined names that
 point only into it, are that version's, never the user's — an earlier version's longer Rules sheet or a
@@ -29,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ims_excel.template.tables import NOTE_AUTHOR
 from ims_excel.xlsx import fastread, sheetxml, units
 from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, ref_bounds, unescape
 
@@ -148,6 +156,8 @@ class Comment:
     text: str
     xml: str  # the <comment> element
     author: str
+    at: str = ""
+    """The cell it is on in the old book when it moves with its table column (:class:`Moves`); "" when it stays."""
 
 
 def comments_part(pkg: Package, part: str) -> str | None:
@@ -221,6 +231,120 @@ def relative(formula: str, sqref: str) -> str:
     return _A1.sub(one, formula)
 
 
+_REF_IN_FORMULA = re.compile(r"(&quot;.*?&quot;|\"[^\"]*\")|(?<![A-Za-z0-9_.$!])(\$?)([A-Z]{1,3})(\$?)([0-9]+)"
+                             r"(?![A-Za-z0-9_(.!])")
+
+
+@dataclass
+class Moves:
+    """Where the columns of a sheet's tables went in the rebuilt book, by their header (issue 9 moved Action and
+    the columns after it): ``cols`` maps an old column to its header's column in the rebuilt table (None: the
+    rebuilt table has no such header); ``tables`` the old tables (name, bounds)."""
+
+    cols: dict[int, int | None] = field(default_factory=dict)
+    headers: dict[int, str] = field(default_factory=dict)
+    tables: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
+
+    def column(self, col: int) -> int | None:
+        return self.cols.get(col, col)
+
+    def _on(self, r1: int, c1: int, r2: int, c2: int) -> bool:
+        """Does the range meet one of the old tables (rows and columns)?"""
+        return any(r1 <= b[2] and b[0] <= r2 and c1 <= b[3] and b[1] <= c2 for _, b in self.tables)
+
+    def cell(self, ref: str) -> tuple[str, str]:
+        """(where cell ``ref`` of a table's rows is in the rebuilt book, "" or why it has no place there)."""
+        r, c, _, _ = ref_bounds(ref)
+        if not self._on(r, c, r, c):
+            return ref, ""
+        new = self.column(c)
+        if new is None:
+            return ref, self._gone([c])
+        return f"{col_letters(new)}{r}", ""
+
+    def header(self, ref: str) -> bool:
+        """Is ``ref`` a cell of a table's header row?"""
+        r, c, _, _ = ref_bounds(ref)
+        return any(r == b[0] and b[1] <= c <= b[3] for _, b in self.tables)
+
+    def _gone(self, cols: list[int]) -> str:
+        heads = ", ".join(repr(self.headers[c]) for c in cols)
+        table = next(n for n, b in self.tables if b[1] <= cols[0] <= b[3])
+        return f"the current template's table {table} has no column {heads}"
+
+    def rule(self, xml: str) -> tuple[str, str]:
+        """A data validation / conditional format element of the old book with its range and the references of
+        its formulas moved to the columns their headers have in the rebuilt book: ("", why) when it refers to a
+        column the rebuilt table does not have; as it was when it does not meet a table."""
+        sq = re.search(r'\bsqref="([^"]*)"', xml)
+        if not self.cols or not sq:
+            return xml, ""
+        try:
+            ranges = [ref_bounds(x.replace("$", "")) for x in sq.group(1).split()]
+        except ValueError:
+            return xml, ""
+        if not any(self._on(*b) for b in ranges):
+            return xml, ""
+        gone: list[int] = []
+
+        def one(m: re.Match) -> str:
+            if m.group(1):
+                return m.group(1)
+            col = col_index(m.group(3))
+            new = self.column(col) if col <= 16384 else col
+            if new is None:
+                gone.append(col)
+                return m.group(0)
+            return f"{m.group(2)}{col_letters(new)}{m.group(4)}{m.group(5)}"
+        out = re.sub(r"(<formula[12]?>)(.*?)(</formula[12]?>)",
+                     lambda f: f.group(1) + _REF_IN_FORMULA.sub(one, f.group(2)) + f.group(3), xml, flags=re.S)
+        if gone:
+            return "", self._gone(sorted(set(gone)))
+        spans = []  # (row1, row2, its columns' new places, its columns that are gone) of each range
+        for r1, c1, r2, c2 in ranges:
+            cols = [self.column(c) for c in range(c1, c2 + 1)]
+            spans.append((r1, r2, [c for c in cols if c is not None], [c for c, n in zip(range(c1, c2 + 1), cols)
+                                                                        if n is None]))
+        if not any(s[2] for s in spans):
+            return "", self._gone(sorted({c for s in spans for c in s[3]}))
+        anchor = next(s[2][0] for s in spans if s[2])  # where the first range's first cell went
+        refs = []
+        for k, (r1, r2, cols, _) in enumerate(spans):
+            runs: list[list[int]] = []
+            for c in sorted(set(cols)):
+                if runs and c == runs[-1][1] + 1:
+                    runs[-1][1] = c
+                else:
+                    runs.append([c, c])
+            for a, b in runs:
+                ref = f"{col_letters(a)}{r1}" + ("" if (a, r1) == (b, r2) else f":{col_letters(b)}{r2}")
+                refs.append((0 if k == 0 and a <= anchor <= b else 1, ref))
+        refs.sort(key=lambda x: x[0])  # the run holding the anchor first: relative references stay relative to it
+        return out.replace(sq.group(0), f'sqref="{" ".join(r for _, r in refs)}"', 1), ""
+
+
+def column_moves(old: Package, old_part: str, new: Package, new_part: str) -> Moves:
+    """:class:`Moves` of the tables on sheet part ``old_part`` into the same-named tables on ``new_part``."""
+    out = Moves()
+    rebuilt = {t.name: t for t in new.tables() if t.part in {tt for typ, tt, _ in new.rels(new_part).values()
+                                                             if typ == REL_TABLE}}
+    for typ, target, _ in old.rels(old_part).values():
+        if typ != REL_TABLE or not old.has(target):
+            continue
+        t = next((t for t in old.tables() if t.part == target), None)
+        n = rebuilt.get(t.name) if t is not None else None
+        if n is None:
+            continue
+        r1, c1, r2, c2 = t.bounds
+        where = {h: n.bounds[1] + k for k, h in enumerate(n.columns)}
+        out.tables.append((t.name, t.bounds))
+        for k, h in enumerate(t.columns):
+            out.headers[c1 + k] = h
+            if where.get(h) != c1 + k:
+                out.cols[c1 + k] = where.get(h)
+    return out
+
+
 @dataclass
 class Hyperlink:
     ref: str
@@ -284,6 +408,8 @@ class Leftover:
     item: object = field(default=None, repr=False)
     """FreeCell, Comment, the rule's element, Hyperlink, Name; merged cells: (the element, the rebuilt sheet's
     non-empty cells outside its tables)."""
+    why_not: str = ""
+    """Why it has no place in the rebuilt book (the table column it was on is gone), "" when it has one."""
 
 
 def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: dict | None = None) -> list[Leftover]:
@@ -311,15 +437,36 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
             if ref not in new_cells:
                 what = "a formula" if c.formula else repr(_short(c.value))
                 out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c))
+        moves = column_moves(old, s.part, new, ns.part)
         new_comments = sheet_comments(new, ns.part)
+        notes = {c.text for c in new_comments.values()}
         for ref, c in sheet_comments(old, s.part).items():
-            if ref not in new_comments:
-                out.append(Leftover("comment", s.name, ref, f"comment on {s.name}!{ref} ({_short(c.text)!r})", c))
+            if c.text in notes:
+                continue  # a note the template writes on this sheet (an older template wrote it elsewhere)
+            to, why = moves.cell(ref)
+            if why and c.author == NOTE_AUTHOR and moves.header(ref):
+                continue  # an older template's note on a column the current one no longer has
+            if why or to not in new_comments:
+                moved = f", {ref} in the old book" if to != ref else ""
+                if to != ref:
+                    c = Comment(c.text, re.sub(r'(<comment\b[^>]*?\sref=")[^"]*"', rf'\g<1>{to}"', c.xml, count=1),
+                                c.author, ref)
+                out.append(Leftover("comment", s.name, to, f"comment on {s.name}!{to} ({_short(c.text)!r}{moved})",
+                                    c, why))
         for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
             kept = rules(new_xml, tag)
             for rule, (sqref, xml) in rules(old_xml, tag).items():
+                xml_to, why = moves.rule(xml)
+                if why:
+                    out.append(Leftover(what, s.name, sqref, f"{what} on {s.name}!{sqref}", xml, why))
+                    continue
+                if xml_to != xml:
+                    (rule, (to, _)), = rules(xml_to, tag).items()
+                else:
+                    to = sqref
                 if rule not in kept:
-                    out.append(Leftover(what, s.name, sqref, f"{what} on {s.name}!{sqref}", xml))
+                    moved = f" ({sqref} in the old book)" if to != sqref else ""
+                    out.append(Leftover(what, s.name, to, f"{what} on {s.name}!{to}{moved}", xml_to))
         new_merged = set(re.findall(r'<mergeCell\b[^>]*\bref="([^"]*)"', new_xml))
         for m in re.finditer(r'<mergeCell\b[^>]*\bref="([^"]*)"[^>]*/>', old_xml):
             if m.group(1) not in new_merged:

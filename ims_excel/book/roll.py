@@ -4,6 +4,13 @@ A carried record's *Previous Action* is its state when the return was filed (wha
 taken as uploaded), and its *Portal Declaration* follows the same assumption: the declaration and remark
 it had then (:func:`~ims_excel.engine.validation.declaration_part`), unless its action was blank or in
 error (then the portal still holds what it held), so the rolled book uploads nothing it already sent.
+
+The next period's book is a fresh one: what the user added to the filed period's book (notes typed beside or
+below the tables or on Config / Summary, comments, names, validations, conditional formats...: what
+:func:`ims_excel.book.leftovers.find` finds; not the Config settings roll itself changes) is not carried but
+named in :attr:`RollReport.not_carried` (issue 14, "No data loss": never silently), and stays in that book,
+which roll leaves unchanged. What
+``--force`` went ahead without (:func:`~ims_excel.book.carry.foreign_parts`) is named in ``dropped``.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ from ims_excel.xlsx import fileio
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.edit import shares_formulas
 from ims_excel.book.history import fill_originals, history_rows, read_history
+from ims_excel.book.leftovers import TYPED, find
+from ims_excel.book.outputs import CONFIG_NAMES
 from ims_excel.book.new import config_for_build, version_stamp, write_records
 from ims_excel.book.cached import cache_book
-from ims_excel.book.read import BookProblem, load_book
+from ims_excel.book.read import BookProblem, load_book, split_ref
 from ims_excel.engine import evaluate
 from ims_excel.engine.validation import declaration_part
 from ims_excel.normalise import field_name
@@ -45,6 +54,10 @@ class RollReport:
     originals_filled: int
     not_cached: str = ""
     """Why the new book's formula values were left to Excel's calculation on load ("" when cached)."""
+    not_carried: list[str] = dataclasses.field(default_factory=list)
+    """The user's own cells, comments, names and rules of the filed period's book the new one does not have."""
+    dropped: list[str] = dataclasses.field(default_factory=list)
+    """Parts the new book could not take, gone ahead without by ``force``."""
 
 
 def default_roll_path(path: Path, old: str, new: str) -> Path:
@@ -124,8 +137,13 @@ def roll(path: str | os.PathLike, to: str, *, out: str | os.PathLike | None = No
         write_records(built, rolled, {"inward": nxt, "outward": out_next}, history,
                       {**version_stamp(), "IMSRolledFrom": f"{path.name} ({periods.iso(book.context.return_period)})"},
                       backup=False, shared_formulas=shared)
+        with Package(path) as before, Package(rolled) as after:  # the user's own additions: named (module doc)
+            config = {split_ref(after.defined_names().get(n, "")) for n in CONFIG_NAMES}
+            left = [x.text.replace(TYPED, "") for x in find(before, after)
+                    if not (x.kind == "cell" and (x.sheet, x.ref) in config)]  # a setting roll changes (As-of date)
         # every formula cell caches the engine's value for the new period (issue 9)
         cached = cache_book(rolled, target)
     return RollReport(path, target, periods.iso(new_p), int(carried.sum()), int((~carried).sum()),
                       0 if out_next is None else len(out_next),
-                      0 if moved_out is None else int(moved_out.sum()), filled, cached.why_not)
+                      0 if moved_out is None else int(moved_out.sum()), filled, cached.why_not,
+                      left, foreign)

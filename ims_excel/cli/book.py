@@ -204,6 +204,13 @@ def cmd_roll(args: argparse.Namespace) -> int:
     if rep.originals_filled:
         print(f"  Original Action / Original 3B Filed filled from History for {rep.originals_filled} amendments.")
     _print_not_cached(rep.not_cached)
+    for c in rep.not_carried[:UPGRADE_LISTED]:
+        print(f"  not carried (still in {rep.source.name}): {c}")
+    if len(rep.not_carried) > UPGRADE_LISTED:
+        print(f"  not carried: ... and {len(rep.not_carried) - UPGRADE_LISTED} more of your cells, comments, names "
+              f"and rules (still in {rep.source.name})")
+    for d in rep.dropped:
+        print(f"  dropped (--force): {d}")
     print(f"  {rep.source} is unchanged (the record of the filed period).")
     return EXIT_OK
 
@@ -269,7 +276,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 UPGRADE_LISTED = 30
-"""``upgrade`` lists this many of the things of the user's it carried, then counts the rest."""
+"""``upgrade`` lists this many of the things of the user's it carried (``roll``: did not carry), then counts the rest."""
 
 
 def _book_errors(func):

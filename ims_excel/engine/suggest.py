@@ -27,7 +27,8 @@ from ims_excel.rules import reconcile_policy, rulebook
 
 _ACTION_CATS = categories(next(c for c in INWARD_COLUMNS if c.name == "Action"))
 _REDUCTION_CATS = categories(next(c for c in INWARD_COLUMNS if c.name == "ITC Reduction"))
-REMARK_MAX = 250
+REMARK_MAX = int(rulebook().param("remarks_max_length"))
+"""Suggested remarks are cut to the portal's limit: parameters.yaml ``remarks_max_length`` (G10), the one place."""
 
 
 def parse_option(option: str) -> tuple[str, str, bool]:

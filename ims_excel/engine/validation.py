@@ -112,6 +112,10 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     required_from = rb.period_param("declaration_required_from")
     # amounts typed with no answer: refused rather than read as Full (issue 12.6d, INF)
     add(may_declare & ~blocked & (red == 0) & (declared > 0).any(axis=1), "DECL_AMOUNTS_NO_ANSWER", "error")
+    # amounts typed with Full or No, which take none: refused rather than dropped (G9, 4.3; S20 sends values
+    # only with a partial reduction; reason_codes.yaml DECL_AMOUNTS_NOT_PARTIAL)
+    add(may_declare & ~blocked & ((red == FULL) | (red == NIL)) & (declared > 0).any(axis=1),
+        "DECL_AMOUNTS_NOT_PARTIAL", "error")
     add(may_declare & ~blocked & (red == 0) & changed & (ctx.return_period >= required_from),
         "DECL_REQUIRED", "error")
     partial = may_declare & ~blocked & (red == PARTIAL)

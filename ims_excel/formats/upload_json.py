@@ -31,7 +31,7 @@ Refused (:class:`UploadRefused`; with ``only_valid=True`` left out and listed)
     every record the portal would reject:
 
     * the engine's status is ``error`` (its primary code is given);
-    * ``REMARKS_TOO_LONG``: remarks over 250 characters;
+    * ``REMARKS_TOO_LONG``: remarks over :data:`MAX_REMARKS` (250) characters;
     * ``REMARKS_ON_ACCEPT`` (offline route): remarks with Accept;
     * ``REMARKS_BLOCKED``: remarks on a record whose remarks are blocked
       (``isRemarksBlocked`` = Y);
@@ -39,6 +39,8 @@ Refused (:class:`UploadRefused`; with ``only_valid=True`` left out and listed)
       record that does not take one (not an Accept, or not a specified record;
       rulebook G9/D30);
     * ``DECL_BLOCKED``: a declaration where ``isItcRedReqBlocked`` = Y;
+    * ``DECL_AMOUNTS_NOT_PARTIAL``: declared amounts with Full or No, which
+      send none (rulebook G9, 4.3; the engine's code of the same name);
     * ``PEND_BLOCKED_PORTAL``: Pending where ``ispendactblocked`` = Y.
 
     Remarks with No Action are not a refusal: they are simply not sent.
@@ -50,8 +52,11 @@ Per record
     ``iamt``, ``camt``, ``samt``, ``cess``, ``srcform``, ``rtnprd``), built
     from the canonical columns, then ``action`` and the route's optional keys.
     API: a record that came from an IMS JSON (``extra["_source"]``) is sent
-    back as downloaded (numbers keep their spelling), others are built as
-    above; then ``action``/``prev_status``/ITC block/``remarks``.
+    back with its downloaded values (numbers keep their spelling) of the keys
+    the SAVE record defines only (``record_keys`` of :data:`ROUTE_TABLE`: never
+    ``tradenm``, ``hash``, ``srcfilstatus`` or the portal's flags), others are
+    built as above; then ``action``/``prev_status``/ITC block/``remarks``.
+    A remark that is blank or whitespace only is no remark (never sent).
     ITC-reduction block only for *Accept* on a *specified* record whose
     declaration is not blocked: Full = ``Y`` with the values omitted (the
     portal reads absence as full), Partial = ``Y`` with the four declared
@@ -97,6 +102,13 @@ DEFAULT_SPECIFIED_SECTIONS = frozenset({"B2BA", "B2B-DNA", "B2B-CN", "B2B-CNA"})
 _ITC = "itc_red_req decl_igst decl_cgst decl_sgst decl_cess".split()
 _CAMEL = ("itcRedReq", "declIgst", "declCgst", "declSgst", "declCess")
 _OFFLINE_SECTIONS = frozenset(SECTION_KEYS) - BOE_SECTIONS
+_RECORD_KEYS = frozenset((
+    "stin", "inum", "idt", "nt_num", "nt_dt", "oinum", "oidt", "ont_num", "ont_dt",  # the document
+    "inv_typ", "val", "pos", "txval", "iamt", "camt", "samt", "cess", "srcform", "rtnprd",
+    "boenum", "boedt", "oboenum", "oboedt", "portcode",  # Bills of Entry (api route only) [?]
+))
+"""The document keys of a SAVE record (both routes): what :meth:`_Builder._from_columns` writes and
+what a downloaded record keeps; ``action``, ``prev_status``, the ITC block and ``remarks`` are added."""
 _CODE_OF = {w: c for c, w in ACTIONS.items()}
 _REMARKS_WITH = {route: frozenset(_CODE_OF[a] for a in rulebook().param("remarks_with_action", route))
                  for route in ("offline", "api")}
@@ -121,9 +133,16 @@ ROUTE_TABLE: dict[str, tuple[object, object, str]] = {
                         "offline: not among the keys the utility writes (itc-guard s.3 'Written on upload'); "
                         "api: sent (india-compliance convert_data_to_gov_format; GSTN spec, Sandbox sample)"),
     "download_keys":   (False,                   True,
-                        "offline: the utility writes its upload keys from its sheets, never tradenm/hash/flags "
-                        "(itc-guard s.3); api: india-compliance rebuilds the record; we send the downloaded "
-                        "record back unchanged (its keys are the API's own)"),
+                        "offline: the utility writes its upload keys from its sheets (itc-guard s.3); api: "
+                        "the downloaded record's own values (number spellings kept) of record_keys only"),
+    "record_keys":     (_RECORD_KEYS,            _RECORD_KEYS,
+                        "offline: the keys the utility writes on upload (itc-guard s.3 'Written on upload'; "
+                        "formats-and-market.md 10); api: the keys india-compliance's SAVE/RESET record has "
+                        "(utils/gstr_2/ims.py convert_data_to_gov_format + get_category_details: stin inv_typ "
+                        "srcform rtnprd val pos iamt camt samt cess txval, inum/idt oinum/oidt nt_num/nt_dt "
+                        "ont_num/ont_dt), never the download-only tradenm, hash, srcfilstatus, ispendactblocked, "
+                        "isRemarksBlocked, isItcRedReqBlocked (formats-and-market.md 2.3); ECOM as B2B; Bills "
+                        "of Entry [?]: boenum/boedt/oboenum/oboedt/portcode, in no source's SAVE record"),
     "full_reduction":  ("omit",                  "omit",
                         "both: itc flag Y with the declared values omitted = full (india-compliance "
                         "set_itc_reduction: 'portal reads absence as full'); offline [?]: not in itc-guard"),
@@ -142,6 +161,7 @@ class Route:
     no_action: str
     prev_status: bool
     download_keys: bool
+    record_keys: frozenset
     full_reduction: str
 
 
@@ -151,7 +171,6 @@ ROUTES = {name: Route(name, **{item: row[k] for item, row in ROUTE_TABLE.items()
 ACTION_CODE = {w: c for c, w in ACTIONS.items()} | {w: c for c, w in STATES.items()} | {"": ""}
 _SRCFORM = {"GSTR-1": "R1", "IFF": "R1", "GSTR-1A": "R1A", "GSTR-5": "R5"}
 _INV_TYP = {"SEZWP": "SEWP", "SEZWOP": "SEWOP"}
-_ITC_KEYS = frozenset(_CAMEL + tuple(_ITC))
 ACT_ONLINE = "ACT_ONLINE"
 
 
@@ -225,13 +244,15 @@ def write_upload(path: str | Path, records: pd.DataFrame, statuses: pd.DataFrame
 
 
 _REFUSALS = {
-    "REMARKS_TOO_LONG": "remarks are {n} characters; the portal takes at most 250",
+    "REMARKS_TOO_LONG": f"remarks are {{n}} characters; the portal takes at most {MAX_REMARKS}",
     "REMARKS_ON_ACCEPT": "remarks go with Reject or Pending only in the offline upload; clear them or change "
                          "the action",
     "REMARKS_BLOCKED": "the portal blocks remarks on this record (isRemarksBlocked = Y); clear them",
     "DECL_NOT_APPLICABLE": "an ITC-reduction answer goes only with Accept on a credit note or ITC-reducing "
                            "amendment; clear ITC Reduction / Declared amounts",
     "DECL_BLOCKED": "the portal has locked the ITC-reduction declaration (isItcRedReqBlocked = Y); clear it",
+    "DECL_AMOUNTS_NOT_PARTIAL": "declared amounts go only with ITC Reduction Partial (Full is sent with none, "
+                                "read as the whole ITC; No with none); choose Partial or clear the amounts",
     "PEND_BLOCKED_PORTAL": "the portal blocks Pending on this record (ispendactblocked = Y)",
 }
 """Refusals the upload checks itself (the engine may know some too), in the order they are shown."""
@@ -350,7 +371,8 @@ def _declaration_changed(records: pd.DataFrame, col, act: pd.Series, prev: pd.Se
     itc = (act[known] == "A") & spec[known] & (col("declaration_blocked", -1)[known] != 1)
     amounts = (mine[0] == "Partial") & ~(mine[[1, 2, 3, 4]].to_numpy() == theirs[[1, 2, 3, 4]].to_numpy()).all(axis=1)
     remarks = act[known].isin(list(rt.remarks_with)) & (col("remarks_blocked", -1)[known] != 1)
-    differs = (itc & ((mine[0] != theirs[0]) | amounts)) | (remarks & (mine[5] != theirs[5]))
+    remark_differs = mine[5].str.strip() != theirs[5].str.strip()  # whitespace only = no remark
+    differs = (itc & ((mine[0] != theirs[0]) | amounts)) | (remarks & remark_differs)
     return differs.reindex(records.index, fill_value=False).astype(bool)
 
 
@@ -371,6 +393,7 @@ def _route_checks(records: pd.DataFrame, col, act: pd.Series, spec: pd.Series, r
         "REMARKS_BLOCKED": has_remarks & act.isin(["A", "R", "P"]) & (col("remarks_blocked", -1) == 1),
         "DECL_NOT_APPLICABLE": has_decl & ~(accept & spec),
         "DECL_BLOCKED": has_decl & accept & spec & (col("declaration_blocked", -1) == 1),
+        "DECL_AMOUNTS_NOT_PARTIAL": declared & accept & spec & red.isin(["Full", "No"]),
         "PEND_BLOCKED_PORTAL": (act == "P") & (col("pending_blocked", -1) == 1),
     }
 
@@ -447,7 +470,7 @@ class _Builder:
             source = json.loads(source, parse_float=parse_float)
         section = v["section"][i]
         if isinstance(source, dict):
-            rec = {k: x for k, x in source.items() if k not in _ITC_KEYS and k != "remarks"}
+            rec = {k: x for k, x in source.items() if k in rt.record_keys}
             key = str(extra.get("_section_key") or SECTION_KEYS[section])
         else:
             rec = self._from_columns(i, section, extra)
@@ -473,7 +496,7 @@ class _Builder:
             else:
                 warn = f"accepted specified record without an ITC-reduction answer: no {keys[0]} sent"
         text = v["remarks"][i]
-        if text and v["remarks_blocked"][i] != 1 and act in rt.remarks_with:
+        if text.strip() and v["remarks_blocked"][i] != 1 and act in rt.remarks_with:  # as _route_checks
             rec["remarks"] = text
         return rec, key, warn
 

@@ -44,6 +44,8 @@ from ims_excel.xlsx.dates import serials
 from ims_excel.xlsx import limits
 
 MAX_ROW = 1_048_575  # last 0-based worksheet row
+NOTE_AUTHOR = "ims_excel"
+"""Who the header notes are by (``upgrade`` knows an older template's note on a column it no longer has by it)."""
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
         if rule:
             ws.data_validation(1, j, MAX_ROW, j, rule)
         if col.doc:
-            ws.write_comment(0, j, col.doc, {"author": "ims_excel", "x_scale": 1.6})
+            ws.write_comment(0, j, col.doc, {"author": NOTE_AUTHOR, "x_scale": 1.6})
     if shared and rows > 1:
         for c in spec.computed:
             fmt = styles.computed(c.kind)
@@ -280,7 +282,7 @@ def write_table(ws: Any, styles: Styles, spec: TableSpec, frame: pd.DataFrame | 
         options = {"level": 1, "hidden": True} if c.helper else {}
         ws.set_column(j, j, c.width or 14, styles.computed(c.kind), options)
         if c.doc:
-            ws.write_comment(0, j, c.doc, {"author": "ims_excel", "x_scale": 1.6})
+            ws.write_comment(0, j, c.doc, {"author": NOTE_AUTHOR, "x_scale": 1.6})
     if any(c.helper for c in spec.computed):  # the outline's [+] button, right of the helper group
         ws.set_column(ncols, ncols, None, None, {"collapsed": True})
     ws.set_row(0, 45)

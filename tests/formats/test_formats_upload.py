@@ -14,6 +14,10 @@ from ims_excel.formats._jsonio import JsonNumber, dumps
 from ims_excel.formats.upload_json import MAX_REMARKS, ROUTE_TABLE, ROUTES
 
 DOWNLOAD = FIXTURES / "ims_offline_download.json"
+DOWNLOAD_ONLY = {"tradenm", "hash", "srcfilstatus", "ispendactblocked", "isRemarksBlocked", "isItcRedReqBlocked",
+                 "itcRedReqBlocked", "ItcAvailabilityCheck", "refdt"}
+"""Keys of the IMS download that no SAVE record defines (formats-and-market.md 2.3: tradenm, hash 'download
+only'; india-compliance reads srcfilstatus and the flags, never sends them)."""
 CHANGED_KEYS = {"action", "prev_status", "itcRedReq", "declIgst", "declCgst", "declSgst", "declCess",
                 "itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess", "remarks"}
 
@@ -31,7 +35,8 @@ def test_import_then_export_with_no_change_is_empty():
 
 
 def test_api_route_three_changes_upload_exactly_those_three_records_byte_for_byte():
-    """API route: the downloaded record goes back unchanged (formats-and-market.md 10, india-compliance)."""
+    """API route: the downloaded record's values go back unchanged, its SAVE keys only (formats-and-market.md
+    2.3 and 10; india-compliance utils/gstr_2/ims.py convert_data_to_gov_format)."""
     typed = load(DOWNLOAD)
     typed.loc[_index(typed, "000123"), "action"] = "Accept"           # N -> A
     typed.loc[_index(typed, '=HYPERLINK("x")'), "action"] = "Accept"  # R -> A, remarks blocked
@@ -47,13 +52,58 @@ def test_api_route_three_changes_upload_exactly_those_three_records_byte_for_byt
     for rec, path in zip(sent, ["imsDetails.b2b[0]", "imsDetails.b2b[2]", "imsDetails.b2b[3]"]):
         orig = originals[path]
         kept = {k: v for k, v in rec.items() if k not in CHANGED_KEYS}
-        want = {k: v for k, v in orig.items() if k not in CHANGED_KEYS}
+        want = {k: v for k, v in orig.items() if k not in CHANGED_KEYS and k in ROUTES["api"].record_keys}
         assert dumps(kept) == dumps(want)  # same keys, same order, same number spellings
+        assert not set(rec) & DOWNLOAD_ONLY
     assert '"val":11800.00' in text and '"txval":10000.00' in text and '"val":1000.10' in text
     assert '"inum":"=HYPERLINK(\\"x\\")"' in text
     assert sent[1]["remarks"] == "awaiting goods"
     assert "remarks" not in sent[2]  # isRemarksBlocked = Y
     assert up.count == 3 and len(up.included) == 3
+
+
+@pytest.mark.parametrize("route", ["offline", "api"])
+def test_a_downloaded_record_goes_back_with_the_save_keys_only(route):
+    """Every section of the download, every record changed: a SAVE/RESET record has the document keys the
+    save defines (ROUTE_TABLE record_keys: itc-guard s.3 'Written on upload'; india-compliance
+    convert_data_to_gov_format + get_category_details) and the decision keys; never the download-only
+    tradenm, hash, srcfilstatus or the portal's flags (formats-and-market.md 2.3)."""
+    typed = load(DOWNLOAD)
+    typed["action"] = typed["previous_action"].astype(str).map(
+        {"Accepted": "Reject", "Rejected": "Pending", "Pending": "Accept"}).fillna("Pending")
+    typed[["itc_reduction", "remarks"]] = ""
+    for h in ("igst", "cgst", "sgst", "cess"):
+        typed[f"declared_{h}"] = 0.0
+    typed["pending_blocked"] = -1
+    up = build_upload(typed, ok_statuses(typed), RTIN, route=route, only_valid=True)
+    recs = [r for sec in up.payload["invdata"].values() for r in sec]
+    recs += [r for sec in (up.reset_payload or {"invdata": {}})["invdata"].values() for r in sec]
+    assert len(recs) >= 8 and {"b2b", "b2bcn", "ecom"} <= set(up.payload["invdata"])
+    if route == "api":
+        assert {"impg", "impgsez"} <= set(up.payload["invdata"])
+    allowed = ROUTES[route].record_keys | CHANGED_KEYS
+    for rec in recs:
+        assert set(rec) <= allowed, set(rec) - allowed
+        assert not set(rec) & DOWNLOAD_ONLY
+
+
+@pytest.mark.parametrize("route", ["offline", "api"])
+def test_a_whitespace_only_remark_is_no_remark(route):
+    """Blank after strip = no remark, as the refusals read it (REMARKS_ON_ACCEPT / REMARKS_TOO_LONG test the
+    stripped text, and so does the engine's REMARK_NOT_UPLOADED): never sent, and no reason to upload an
+    unchanged action (rulebook G10: remarks are optional; formats-and-market.md 10)."""
+    from ims_excel.engine.validation import declaration_part
+
+    typed = load(DOWNLOAD)
+    pending = _index(typed, "INV/24-25/0891")  # Pending on the portal
+    typed.loc[pending, "remarks"] = ""
+    typed["portal_declaration"] = declaration_part(typed)  # the portal holds no remark on it
+    typed.loc[pending, "remarks"] = " \t "
+    typed.loc[_index(typed, "000123"), ["action", "remarks"]] = ["Reject", "   "]
+    up = build_upload(typed, ok_statuses(typed), RTIN, route=route)
+    assert [r["inum"] for r in up.payload["invdata"]["b2b"]] == ["000123"]
+    assert "remarks" not in up.payload["invdata"]["b2b"][0]
+    assert '"remarks"' not in up.to_json()
 
 
 def test_api_route_reset_to_no_action_is_its_own_reset_payload():
@@ -111,14 +161,30 @@ def test_itc_reduction_spelling_is_the_routes(route, reduction, expected):
     typed = load(DOWNLOAD)
     i = _index(typed, "CN-9")  # downloaded with itc_red_req / decl_igst (snake_case), action A
     typed.loc[i, "previous_action"] = "Pending"  # force a change
-    typed.loc[i, ["itc_reduction", "declared_igst", "remarks"]] = [reduction, 40.0, ""]
+    typed.loc[i, ["itc_reduction", "declared_igst", "remarks"]] = [reduction, 40.0 * (reduction == "Partial"), ""]
     up = build_upload(typed, ok_statuses(typed), RTIN, specified=typed["section"] == "B2B-CN", route=route)
     rec = up.payload["invdata"]["b2bcn"][0]
     got = {k: v for k, v in rec.items() if k.startswith(("itc", "decl"))}
-    if route == "api":
-        assert rec.pop("itcRedReqBlocked") == "N"  # untouched download key
-        got.pop("itcRedReqBlocked")
+    assert "itcRedReqBlocked" not in rec and "isItcRedReqBlocked" not in rec  # download-only flags
     assert got == expected
+
+
+@pytest.mark.parametrize("route", ["offline", "api"])
+@pytest.mark.parametrize("reduction", ["Full", "No"])
+def test_declared_amounts_with_full_or_no_are_refused_not_dropped(route, reduction):
+    """Full is sent as Y with no values (the portal reads absence as full), No as N (rulebook G9, 4.3;
+    india-compliance set_itc_reduction): amounts typed with either would be dropped, so they are refused
+    (DECL_AMOUNTS_NOT_PARTIAL, as the engine), even when the caller's statuses are all ok."""
+    typed = load(DOWNLOAD)
+    i = _index(typed, "CN-9")
+    typed.loc[i, ["previous_action", "itc_reduction", "declared_igst", "remarks"]] = [
+        "Pending", reduction, 40.0, ""]
+    spec = typed["section"] == "B2B-CN"
+    with pytest.raises(UploadRefused) as err:
+        build_upload(typed, ok_statuses(typed), RTIN, specified=spec, route=route)
+    assert [(r.document_number, r.code) for r in err.value.rows] == [("CN-9", "DECL_AMOUNTS_NOT_PARTIAL")]
+    up = build_upload(typed, ok_statuses(typed), RTIN, specified=spec, route=route, only_valid=True)
+    assert up.count == 0 and [r.code for r in up.left_out] == ["DECL_AMOUNTS_NOT_PARTIAL"]
 
 
 def test_declaration_blocked_is_refused_and_a_blank_one_sends_no_block():

@@ -118,3 +118,19 @@ def test_roll_then_export_uploads_nothing_again(tmp_path):
     assert _export(nxt, tmp_path / "n2.json") == {}
     type_cells(nxt, PENDING, Remarks="revised invoice awaited")
     assert _export(nxt, tmp_path / "n3.json")["b2b"][0]["remarks"] == "revised invoice awaited"
+
+
+def test_declared_amounts_with_full_or_no_are_refused_not_dropped(tmp_path, capsys):
+    """Amounts go only with a partial reduction: Full is sent as Y with no values, No as N (rulebook G9, 4.3;
+    india-compliance set_itc_reduction), so amounts typed with either are refused (DECL_AMOUNTS_NOT_PARTIAL),
+    in the workbook's Reason Code and by the export, never silently dropped."""
+    book = _book(tmp_path)
+    for answer in ("Full", "No"):
+        type_cells(book, CN, **{"ITC Reduction": answer, "Declared IGST": 30})
+        capsys.readouterr()
+        out = tmp_path / f"{answer}.json"
+        assert main(["export", str(book), "--out", str(out), "--route", "api", "--as-of", "2025-11-10"]) == 2
+        assert "DECL_AMOUNTS_NOT_PARTIAL" in capsys.readouterr().err and not out.exists()
+    type_cells(book, CN, **{"ITC Reduction": "Full", "Declared IGST": None})
+    rec = _export(book, tmp_path / "a.json", "api")["b2bcn"][0]
+    assert (rec["nt_num"], rec["itcRedReq"]) == (CN, "Y") and "declIgst" not in rec

@@ -76,3 +76,51 @@ def test_original_action_comes_from_history_when_the_download_lacks_it(sample_bo
         history = book_history.read_history(pkg)
     assert set(history["Return Period"]) == {"2026-10", "2026-11"}
     assert grid(rep2.out, "Config")  # a readable workbook
+
+
+def test_roll_names_what_the_user_added_that_the_next_periods_book_does_not_carry(sample_book, tmp_path, capsys):
+    """Issue 14 ("No data loss": never silently): the next period's book is a fresh one, so a note typed below
+    the Inward table, one beside it, one on Config and a comment on a record are not carried; roll names each
+    (the filed period's book keeps them, unchanged). An untouched book names nothing."""
+    import re
+    import zipfile
+
+    book_process.process(sample_book)
+    assert main(["roll", str(sample_book), "--to", "2026-11", "--filed", "--out", str(tmp_path / "plain.xlsm")]) == 0
+    assert "not carried" not in capsys.readouterr().out
+    with Package(sample_book) as pkg:
+        inward = pkg.table("Inward")
+        config = pkg.sheet("Config").part
+        comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
+    r1, c1, r2, c2 = inward.bounds
+    below, beside = f"B{r2 + 2}", f"{_letters(c2 + 2)}3"
+    with zipfile.ZipFile(sample_book) as z:
+        e = {n: z.read(n) for n in z.namelist()}
+    sheet = e[inward.sheet_part].decode()
+    sheet = re.sub(r'(<row r="3"[^>]*>.*?)(</row>)', lambda m: m.group(1) + f'<c r="{beside}" t="inlineStr"><is><t>'
+                   "asked supplier</t></is></c>" + m.group(2), sheet, count=1, flags=re.S)
+    e[inward.sheet_part] = sheet.replace("</sheetData>", f'<row r="{r2 + 2}"><c r="{below}"><v>777</v></c></row>'
+                                         "</sheetData>").encode()
+    e[config] = re.sub(r'(<c r="A2"[^>]*?(?:/>|>.*?</c>))', r'\1<c r="H2" t="inlineStr"><is><t>call the client</t>'
+                       r"</is></c>", e[config].decode(), count=1, flags=re.S).encode()
+    e[comments] = e[comments].replace(b"</commentList>", b'<comment ref="D3" authorId="0"><text><t>original is '
+                                      b"with the auditor</t></text></comment></commentList>")
+    with zipfile.ZipFile(sample_book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in e.items():
+            z.writestr(n, data)
+    before = sample_book.read_bytes()
+    assert main(["roll", str(sample_book), "--to", "2026-11", "--filed"]) == 0
+    out = capsys.readouterr().out
+    listed = sorted(line.strip() for line in out.splitlines() if "not carried" in line)
+    assert listed == sorted([f"not carried (still in client.xlsm): cell Inward!{below} ('777')",
+                             f"not carried (still in client.xlsm): cell Inward!{beside} ('asked supplier')",
+                             "not carried (still in client.xlsm): cell Config!H2 ('call the client')",
+                             "not carried (still in client.xlsm): comment on Inward!D3 ('original is with the "
+                             "auditor')"]), out
+    assert sample_book.read_bytes() == before
+
+
+def _letters(col: int) -> str:
+    from ims_excel.xlsx.package import col_letters
+
+    return col_letters(col)

@@ -471,3 +471,68 @@ def test_an_earlier_versions_rules_sheet_and_names_are_not_the_users(sample_mast
     assert "GSTINOnes" not in wb and "GSTINShapes" not in wb and '<definedName name="MyTotal">' in wb
     assert len(grid(book, "Rules")) < far
     assert left_behind(latest_backup(book), book) == []
+
+
+OLD_TEMPLATE = Path(__file__).parents[1] / "fixtures" / "books" / "ims_workbook_1ef6d86.xlsm"
+"""The template as commit 1ef6d86 built it (``git show 1ef6d86:workbook/IMS_Workbook.xlsm``), before issue 9 moved
+the Inward columns: Action at AI (now AN), Status at AQ (now AY), Message at AS (now BA)."""
+
+
+def _conditional_formats(path: Path, sheet: str) -> list[tuple[str, list[str]]]:
+    """(sqref, the formulas of its rules) of each conditional format on ``sheet``."""
+    with Package(path) as pkg:
+        xml = pkg.text(pkg.sheet(sheet).part)
+    return [(m.group(1), re.findall(r"<formula>(.*?)</formula>", m.group(2)))
+            for m in re.finditer(r'<conditionalFormatting sqref="([^"]*)">(.*?)</conditionalFormatting>', xml, re.S)]
+
+
+def test_an_older_templates_book_keeps_the_users_additions_on_their_moved_columns(tmp_path, capsys):
+    """Issue 14 ("No data loss") across issue 9's column move: in a book of the 1ef6d86 template the header notes
+    and the Status colouring (``$AQ2="error"``: an absolute column) are the template's, not the user's, so none is
+    carried onto the columns now at those letters (AQ is Declared IGST now). What the user added on the old
+    Action column (AI) -- a note on its header and on its first row, a colouring ``$AI2="Reject"`` -- and a
+    length check on Message (AS) land on those columns where they are now (AN, BA), found by header."""
+    with Package(OLD_TEMPLATE) as pkg:
+        inward = pkg.table("Inward")
+        assert inward.columns[col_index("AI") - 1] == "Action" and inward.columns[col_index("AQ") - 1] == "Status"
+        comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
+        vml = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/vmlDrawing"))
+
+    def user(e: dict) -> None:
+        e[comments] = _before(e[comments], "</authors>", "<author>Ravi Kumar</author>")
+        e[comments] = _before(e[comments], "</commentList>",
+                              '<comment ref="AI1" authorId="1"><text><t>ask the partner before rejecting</t></text>'
+                              '</comment><comment ref="AI2" authorId="1"><text><t>disputed: see the mail of 3 Oct</t>'
+                              "</text></comment>")
+        shapes = _note_vml([(0, 34), (1, 34)], 2).split("</v:shapetype>", 1)[1]
+        e[vml] = e[vml].replace("</xml>", shapes.replace("_x0000_s2049", "_x0000_s2900")
+                                .replace("_x0000_s2050", "_x0000_s2901"))
+        e[inward.sheet_part] = _before(e[inward.sheet_part], "<dataValidations",
+                                       '<conditionalFormatting sqref="AI2:AI1048576"><cfRule type="expression" '
+                                       'dxfId="0" priority="90"><formula>$AI2="Reject"</formula></cfRule>'
+                                       "</conditionalFormatting>")
+        e[inward.sheet_part] = _before(e[inward.sheet_part], "</dataValidations>",
+                                       '<dataValidation type="textLength" operator="lessThanOrEqual" allowBlank="1" '
+                                       'showErrorMessage="1" sqref="AS2:AS50"><formula1>500</formula1></dataValidation>')
+    book = _rewrite(OLD_TEMPLATE, tmp_path / "client.xlsm", user)
+    assert main(["upgrade", str(book)]) == 0
+    out = capsys.readouterr().out
+    carried = sorted(line.strip() for line in out.splitlines() if line.strip().startswith("carried:"))
+    assert carried == ["carried: comment on Inward!AN1 ('ask the partner before rejecting', AI1 in the old book)",
+                       "carried: comment on Inward!AN2 ('disputed: see the mail of 3 Oct', AI2 in the old book)",
+                       "carried: conditional format on Inward!AN2:AN1048576 (AI2:AI1048576 in the old book)",
+                       "carried: data validation on Inward!BA2:BA50 (AS2:AS50 in the old book)"], out
+    with Package(book) as pkg:
+        assert pkg.table("Inward").columns[col_index("AN") - 1] == "Action"
+        assert pkg.table("Inward").columns[col_index("BA") - 1] == "Message"
+    template = Path(__file__).parents[2] / "workbook" / "IMS_Workbook.xlsm"
+    notes = _comment_refs(template, "Inward")
+    assert _comment_refs(book, "Inward") == {**notes, "AN1": "ask the partner before rejecting",
+                                             "AN2": "disputed: see the mail of 3 Oct"}
+    assert sorted(_conditional_formats(book, "Inward")) == sorted(
+        _conditional_formats(template, "Inward") + [("AN2:AN1048576", ['$AN2="Reject"'])])
+    with Package(book) as pkg:
+        sheet = pkg.text(pkg.sheet("Inward").part)
+    assert re.search(r'<dataValidation\b[^>]*sqref="BA2:BA50"[^>]*><formula1>500</formula1>', sheet)
+    assert left_behind(latest_backup(book), book) == []
+    assert audit_errors(book) == {"office2016": [], "microsoft365": []}
