@@ -453,3 +453,27 @@ def test_an_unchanged_action_is_uploaded_when_what_the_route_sends_differs_from_
     cna = _index(typed, "CN-5A")  # Accepted, Full on the portal: amounts typed with Full are not sent
     typed.loc[cna, "declared_igst"] = 10.0
     assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}
+
+
+def test_an_unknown_portal_declaration_sends_a_declaration_or_remark_that_is_not_blank():
+    """*Portal Declaration* ``unknown`` (the offline tool's Excel, whose Status/ITC/Remarks columns may be the
+    user's edits: formats-and-market.md 1 row 8, 2.1) is compared with no declaration: a remark with an
+    unchanged Pending, or a declaration with an unchanged Accept, is sent (G4, G9, G10); nothing typed, or a
+    remark the route does not carry, is not."""
+    from ims_excel.engine.validation import DECLARATION_UNKNOWN
+
+    typed = load(DOWNLOAD)
+    typed["portal_declaration"] = DECLARATION_UNKNOWN
+    cn = _index(typed, "CN-9")  # Accepted, Partial 45 and a remark: a declaration on an Accept is sent
+    typed.loc[cn, "remarks"] = ""  # the offline route carries no remark with Accept (refused: REMARKS_ON_ACCEPT)
+    pend = _index(typed, "INV/24-25/0891")  # Pending, remark "awaiting goods": sent with P
+    sent = build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"]
+    assert [(r["inum"], r["action"], r["remarks"]) for r in sent["b2b"]] == [("INV/24-25/0891", "P",
+                                                                               "awaiting goods")]
+    assert [(r["nt_num"], r["itc_red_req"], float(r["decl_igst"])) for r in sent["b2bcn"]] == [("CN-9", "Y", 45.0)]
+    assert [(r["nt_num"], r["itc_red_req"], "decl_igst" in r) for r in sent["b2bcna"]] == [("CN-5A", "Y", False)]
+    assert [(r["nt_num"], r["itc_red_req"]) for r in sent["b2bdna"]] == [("DN-70A", "N")]  # "No" is an answer
+    assert sorted(sent) == ["b2b", "b2bcn", "b2bcna", "b2bdna"]
+    typed[["itc_reduction", "remarks"]] = ""
+    typed[["declared_igst", "declared_cgst", "declared_sgst", "declared_cess"]] = 0.0
+    assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}
