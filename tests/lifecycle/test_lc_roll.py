@@ -80,7 +80,8 @@ def test_original_action_comes_from_history_when_the_download_lacks_it(sample_bo
 
 def test_roll_names_what_the_user_added_that_the_next_periods_book_does_not_carry(sample_book, tmp_path, capsys):
     """Issue 14 ("No data loss": never silently): the next period's book is a fresh one, so a note typed below
-    the Inward table, one beside it, one on Config and a comment on a record are not carried; roll names each
+    the Inward table, one beside it, one on Config, a comment on a record and a record's cell formatted by the
+    user are not carried; roll names each
     (the filed period's book keeps them, unchanged). An untouched book names nothing."""
     import re
     import zipfile
@@ -99,6 +100,8 @@ def test_roll_names_what_the_user_added_that_the_next_periods_book_does_not_carr
     sheet = e[inward.sheet_part].decode()
     sheet = re.sub(r'(<row r="3"[^>]*>.*?)(</row>)', lambda m: m.group(1) + f'<c r="{beside}" t="inlineStr"><is><t>'
                    "asked supplier</t></is></c>" + m.group(2), sheet, count=1, flags=re.S)
+    header_style = re.search(r'<c r="A1" s="(\d+)"', sheet).group(1)  # a format no column of records has
+    sheet = re.sub(r'<c r="D5" s="\d+"', f'<c r="D5" s="{header_style}"', sheet, count=1)
     e[inward.sheet_part] = sheet.replace("</sheetData>", f'<row r="{r2 + 2}"><c r="{below}"><v>777</v></c></row>'
                                          "</sheetData>").encode()
     e[config] = re.sub(r'(<c r="A2"[^>]*?(?:/>|>.*?</c>))', r'\1<c r="H2" t="inlineStr"><is><t>call the client</t>'
@@ -116,7 +119,7 @@ def test_roll_names_what_the_user_added_that_the_next_periods_book_does_not_carr
                              f"not carried (still in client.xlsm): cell Inward!{beside} ('asked supplier')",
                              "not carried (still in client.xlsm): cell Config!H2 ('call the client')",
                              "not carried (still in client.xlsm): comment on Inward!D3 ('original is with the "
-                             "auditor')"]), out
+                             "auditor')", "not carried (still in client.xlsm): format of cell Inward!D5"]), out
     assert sample_book.read_bytes() == before
 
 
