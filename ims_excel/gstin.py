@@ -70,24 +70,91 @@ PLACE_OF_SUPPLY_CODES: tuple[str, ...] = STATE_CODES + ("96",)
 formats-and-market.md section 8)."""
 
 
-def place_of_supply(value: object) -> str:
+STATE_NAMES: dict[str, str] = {
+    "01": "Jammu and Kashmir", "02": "Himachal Pradesh", "03": "Punjab", "04": "Chandigarh",
+    "05": "Uttarakhand", "06": "Haryana", "07": "Delhi", "08": "Rajasthan", "09": "Uttar Pradesh",
+    "10": "Bihar", "11": "Sikkim", "12": "Arunachal Pradesh", "13": "Nagaland", "14": "Manipur",
+    "15": "Mizoram", "16": "Tripura", "17": "Meghalaya", "18": "Assam", "19": "West Bengal",
+    "20": "Jharkhand", "21": "Odisha", "22": "Chhattisgarh", "23": "Madhya Pradesh", "24": "Gujarat",
+    "25": "Daman and Diu", "26": "Dadra and Nagar Haveli and Daman and Diu", "27": "Maharashtra",
+    "28": "Andhra Pradesh (Old)", "29": "Karnataka", "30": "Goa", "31": "Lakshadweep", "32": "Kerala",
+    "33": "Tamil Nadu", "34": "Puducherry", "35": "Andaman and Nicobar Islands", "36": "Telangana",
+    "37": "Andhra Pradesh", "38": "Ladakh", "96": "Other Countries", "97": "Other Territory",
+    "99": "Centre Jurisdiction",
+}
+"""The GST state code list (GSTN's state codes as the portal's place-of-supply list and the GSTR-1/IMS
+offline tools' ``Place of supply`` drop-down spell them, e.g. ``27-Maharashtra``; formats-and-market.md
+section 8): the one table of names, one per code of :data:`PLACE_OF_SUPPLY_CODES`."""
+
+STATE_NAME_SPELLINGS: dict[str, str] = {
+    "Jammu & Kashmir": "01", "Orissa": "21", "Chattisgarh": "22", "Uttaranchal": "05", "New Delhi": "07",
+    "NCT of Delhi": "07", "Pondicherry": "34", "Andaman & Nicobar Islands": "35", "Andaman and Nicobar": "35",
+    "Dadra & Nagar Haveli and Daman & Diu": "26", "Dadra and Nagar Haveli": "26", "Daman & Diu": "25",
+    "Andhra Pradesh (New)": "37", "Andhra Pradesh (Before Division)": "28", "Foreign Country": "96",
+    "Foreign": "96", "Other Country": "96", "Centre Jurisdiction (OIDAR)": "99",
+}
+"""Other spellings of the names in :data:`STATE_NAMES` that accounting exports (Tally, Busy) carry: ``&`` for
+"and", the state's former names (Orissa, Uttaranchal, Pondicherry), Tally's "Foreign Country"; DNH alone is
+26 (merged with Daman and Diu, 26 in the list)."""
+
+
+def _name_key(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower().replace("&", "and"))
+
+
+STATE_NAME_CODES: dict[str, str] = {_name_key(n): c for c, n in STATE_NAMES.items()} | {
+    _name_key(n): c for n, c in STATE_NAME_SPELLINGS.items()}
+"""A name's key (letters only, lower case, ``&`` as "and") -> its code: :data:`STATE_NAMES` and
+:data:`STATE_NAME_SPELLINGS`."""
+
+_CODE_NAME = re.compile(r"(\d{1,2})\s*[-:]?\s*([^\d]*)")
+_NAME_CODE = re.compile(r"([^\d]*?)\s*(?:\(\s*(\d{1,2})\s*\)|[-:]\s*(\d{1,2}))")
+
+
+def place_of_supply(value: object, names: bool = False) -> str:
     """A place of supply as the readers spell it: a whole number as 2 digits (``7`` -> ``07``), text's
     leading 1-2 digits before a ``-`` (``27-Maharashtra`` -> ``27``, ``7`` -> ``07``); anything else
     (a state's name, ``27.5``, ``True``) as its stripped text, for the caller to check against
-    :data:`PLACE_OF_SUPPLY_CODES`. No names table: ``Maharashtra`` is not read as 27.
+    :data:`PLACE_OF_SUPPLY_CODES`. Without ``names`` (the portal's files, which carry codes:
+    formats-and-market.md 2.1, 2.3 ``pos``) ``Maharashtra`` is not read as 27.
+
+    With ``names`` (the accountant's own books: Tally and Busy export the state's name) a state's name
+    of :data:`STATE_NAME_CODES` is read as its code, alone or with its code (``Maharashtra``,
+    ``27-Maharashtra``, ``27 Maharashtra``, ``Maharashtra (27)``, ``Maharashtra-27``); a name that is another
+    state's than its code's (``29-Maharashtra``) is left as text, for the caller to refuse.
 
     >>> [place_of_supply(v) for v in ("27-Maharashtra", 7, 7.0, "07", " 7 ", "Maharashtra", "270")]
     ['27', '07', '07', '07', '07', 'Maharashtra', '270']
+    >>> [place_of_supply(v, names=True) for v in ("Maharashtra", "KARNATAKA", "Karnataka (29)", "29-Karnataka",
+    ...                                           "Jammu & Kashmir", "29-Maharashtra", "Atlantis", 27)]
+    ['27', '29', '29', '29', '01', '29-Maharashtra', 'Atlantis', '27']
     """
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer()):
         return f"{int(value):02d}"
     text = str(value).strip()
+    if names:
+        return _named_place(text)
     head = text.split("-", 1)[0].strip()
     if head.isdigit() and len(head) <= 2 and (head != text or len(text) <= 2):
         return head.zfill(2)
     return text
+
+
+def _named_place(text: str) -> str:
+    """:func:`place_of_supply` with ``names``: the code of ``NN``, ``NN-Name``, ``Name (NN)``,
+    ``Name-NN`` or ``Name`` (names of :data:`STATE_NAME_CODES`); else ``text``."""
+    m = _CODE_NAME.fullmatch(text)
+    if m:
+        code, name = m.group(1).zfill(2), m.group(2)
+    else:
+        m = _NAME_CODE.fullmatch(text)
+        code, name = ((m.group(2) or m.group(3)).zfill(2), m.group(1)) if m else ("", text)
+    named = STATE_NAME_CODES.get(_name_key(name)) if _name_key(name) else None
+    if code:
+        return code if named in (None, code) else text
+    return named or text
 
 SHAPE_RE = re.compile("|".join(f"(?:{_pattern(s)})" for s in SHAPES.values()))
 FORMAT = r"[0-9]{2}[0-9A-Z]{13}"
@@ -235,4 +302,5 @@ def expected(values: pd.Series) -> pd.Series:
 
 __all__ = ["ALPHABET", "ATOM_CODES", "ATOM_WEIGHTS", "CHECK_ORDERS", "FORMAT", "SHAPES", "SHAPE_KEYS", "SHAPE_RE",
            "WEIGHTS", "check_char", "check_ok", "expected", "format_ok", "is_valid", "place_of_supply",
-           "PLACE_OF_SUPPLY_CODES", "shape_key", "state_code", "STATE_CODES", "valid"]
+           "PLACE_OF_SUPPLY_CODES", "shape_key", "state_code", "STATE_CODES", "STATE_NAME_CODES", "STATE_NAMES",
+           "STATE_NAME_SPELLINGS", "valid"]

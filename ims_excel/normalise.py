@@ -382,25 +382,30 @@ def parse_text(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     return pd.Series(text, index=series.index, dtype=object), pd.Series(unsafe, index=series.index)
 
 
-def parse_places(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_places(series: pd.Series, names: bool = False) -> tuple[pd.Series, pd.Series]:
     """Place Of Supply as its 2-digit state code ('' for blank); (values, bad-mask).
 
     Spelled as the portal readers spell it (:func:`ims_excel.gstin.place_of_supply`: ``27``, ``7`` ->
     ``07``, ``27-Maharashtra`` -> ``27``); a value that is not then one of
     :data:`ims_excel.gstin.PLACE_OF_SUPPLY_CODES` (``Maharashtra``, ``00``, ``27.5``) is bad: read as no
     state, it silently turned off the place-of-supply rule (NOT_IN_IMS_POS) and put ineligible ITC in
-    4A(5). State names are not mapped (no names table).
+    4A(5). With ``names`` (the accountant's own books, where Tally and Busy write the state's name) a
+    state's name of the GST state code list is read as its code (``Maharashtra``, ``Maharashtra (27)``;
+    :data:`ims_excel.gstin.STATE_NAME_CODES`), and a name that is neither, or contradicts its code, is bad.
 
     >>> vals, bad = parse_places(pd.Series(["27-Maharashtra", 7, "07", "", None, "Maharashtra", "96"]))
     >>> vals.tolist(), bad.tolist()
     (['27', '07', '07', '', '', '', '96'], [False, False, False, False, False, True, False])
+    >>> vals, bad = parse_places(pd.Series(["Maharashtra", "Karnataka (29)", "Atlantis"]), names=True)
+    >>> vals.tolist(), bad.tolist()
+    (['27', '29', ''], [False, False, True])
     """
     codes = frozenset(gstin_mod.PLACE_OF_SUPPLY_CODES)
 
     def code(v: object) -> str | None:
         if _missing(v) or (isinstance(v, str) and v.strip() == ""):
             return ""
-        c = gstin_mod.place_of_supply(v)
+        c = gstin_mod.place_of_supply(v, names=names)
         return c if c in codes else None
 
     vals = by_unique(series, code, default="")
@@ -430,14 +435,23 @@ def match_headers(headers: list[object], columns: tuple[Column, ...]) -> dict[st
     return out
 
 
+PLACE_NAMES_PROBLEM = ("is neither a place-of-supply state code (2 digits: 01-38, 96 Other Countries, 97 Other "
+                       "Territory, 99 Centre jurisdiction) nor a state's name in the GST state code list "
+                       "(27, 27-Maharashtra, Maharashtra or Maharashtra (27); a name with another state's code "
+                       "is refused too)")
+"""The problem of a Place Of Supply of the books (:func:`normalise` with ``place_names``)."""
+
+
 def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = None,
-              direction: str = "inward", row_offset: int = 0) -> pd.DataFrame:
+              direction: str = "inward", row_offset: int = 0, place_names: bool = False) -> pd.DataFrame:
     """Type a raw table into the canonical frame, or raise :class:`InputError`.
 
     ``raw`` holds one row per record, headers as columns, cells as read. The
     result has one snake_case column per canonical column (see
     :func:`field_name`), plus ``row`` (1-based data row) and ``extra`` (a dict
-    of the columns we do not know, kept for export).
+    of the columns we do not know, kept for export). ``place_names``: the
+    accountant's own books, whose Place Of Supply may be a state's name
+    (:func:`parse_places`); the portal's files carry codes and are read without.
     """
     columns = INWARD_COLUMNS if direction == "inward" else OUTWARD_COLUMNS
     found = match_headers(list(raw.columns), columns)
@@ -481,8 +495,8 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
             _report(problems, bad, series, file, sheet, col, out["row"],
                     f"is not one of {', '.join(col.values)}")
         elif col.name == "Place Of Supply":
-            vals, bad = parse_places(series)
-            _report(problems, bad, series, file, sheet, col, out["row"],
+            vals, bad = parse_places(series, names=place_names)
+            _report(problems, bad, series, file, sheet, col, out["row"], PLACE_NAMES_PROBLEM if place_names else
                     "is not a place-of-supply state code (2 digits: 01-38, 96 Other Countries, 97 Other "
                     "Territory, 99 Centre jurisdiction; 27 or 27-Maharashtra)")
         else:

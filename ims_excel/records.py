@@ -127,8 +127,10 @@ _ROUND_TRIP_INWARD = [
     Column("Portal Error For", "text", doc="Action|ITC Reduction|Declared IGST..Cess|Remarks when the error was "
                                            "imported (see ims_excel.engine.validation.decision_fingerprint)"),
     Column("Portal Declaration", "text",
-           doc="ITC Reduction|Declared IGST..Cess|Remarks as the last portal download (IMS JSON, the offline "
-               "utility's Excel) held them (ims_excel.engine.validation.declaration_part); blank: not known. "
+           doc="ITC Reduction|Declared IGST..Cess|Remarks as the last IMS download held them (the IMS JSON; "
+               "ims_excel.engine.validation.declaration_part); 'unknown' after the offline tool's Excel, whose "
+               "columns may be your edits: a declaration or remark that is not blank is then sent; blank: no "
+               "download, never sent. "
                "The upload also sends a record whose Action is unchanged when these differ (rulebook G4: the "
                "action can be changed until the 3B is filed; G9 declaration; india-compliance "
                "is_declaration_pending_upload, formats-and-market.md 3)"),

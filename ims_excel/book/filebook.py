@@ -34,7 +34,7 @@ from ims_excel.book import outputs, usercells
 from ims_excel.book.leftovers import shared_strings
 from ims_excel.book.edit import Edit, borrow_styles, grid_sheet_rows, sheet_head
 from ims_excel.book.history import read_history
-from ims_excel.book.logsheet import changes_xml, put_sheet, read_changes
+from ims_excel.book.logsheet import append_log, changes_xml, part_name as _part, put_sheet, read_changes
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.cached import CachedValues, save_with_cached_values, write_cached_values
 from ims_excel.book.edit import Styles
@@ -300,13 +300,12 @@ class FileBook:
             return False
         self._check_user_cells()
         for sheet, rows in self._logs.items():
-            old = read_changes(self.pkg, sheet) or [self._headers[sheet]]
-            _put(self.edit, self.pkg, sheet, changes_xml(old + rows), after=None)
+            append_log(self.edit, self.pkg, self._headers[sheet], rows, sheet)
         if self._sheets or self._blocks:
             styles = borrow_styles(self.pkg, self.pkg.table("Inward"))  # require_tables: it is there
             for sheet, (grid, after) in self._sheets.items():  # the Validation sheet keeps its tab and filter
                 xml = validation_xml(grid, styles) if sheet == VALIDATION else grid_xml(grid, styles)
-                _put(self.edit, self.pkg, sheet, xml, after=after)
+                put_sheet(self.edit, self.pkg, sheet, xml, after=after)
             for sheet, (grid, first) in self._blocks.items():
                 part = _part(self.pkg.sheet(sheet).part)
                 self.edit.replace[part] = block_part(self.pkg, part, grid, styles, first)
@@ -406,15 +405,6 @@ def block_part(pkg: Package, part: str, grid: outputs.Grid, styles: Styles, star
         lastc = max(col_index(m.group(2).decode()), max(len(r) for r in grid.rows))
         head = sheetxml.set_dimension(head, f"{m.group(1).decode()}:{col_letters(lastc)}{max(end, int(m.group(3)))}")
     return head + b"".join(keep) + "".join(new).encode("utf-8") + tail
-
-
-def _part(part: str) -> str:
-    return part if part.startswith("xl/") else "xl/" + part.lstrip("/")
-
-
-def _put(edit: Edit, pkg: Package, name: str, xml: bytes, after: str | None) -> None:
-    """The sheet ``name`` replaced by ``xml`` (:func:`ims_excel.book.logsheet.put_sheet`)."""
-    put_sheet(edit, pkg, name, xml, after=after)
 
 
 __all__ = ["FileBook", "append_plan", "append_estimate", "changes_xml", "read_changes", "grid_xml", "validation_xml",

@@ -39,13 +39,19 @@ def read_changes(pkg: Package, sheet: str = CHANGES_SHEET) -> list[list[object]]
     return [list(r) for r in pc.CalamineWorkbook.from_path(str(pkg.path)).get_sheet_by_name(ref.name).to_python()]
 
 
+def part_name(part: str) -> str:
+    """A sheet's part as the package names it (``xl/worksheets/sheet3.xml``), from a workbook relationship's
+    target (``worksheets/sheet3.xml`` or ``/xl/worksheets/sheet3.xml``)."""
+    return part if part.startswith("xl/") else "xl/" + part.lstrip("/")
+
+
 def put_sheet(edit: Edit, pkg: Package, name: str, xml: bytes, *, after: str | None) -> None:
     """The sheet ``name`` replaced by ``xml`` (its own relationships dropped), or added after ``after``."""
     ref = pkg.sheet(name)
     if ref is None:
         add_sheet(edit, name, xml, after=after)
         return
-    part = ref.part if ref.part.startswith("xl/") else "xl/" + ref.part.lstrip("/")
+    part = part_name(ref.part)
     edit.replace[part] = xml
     rels = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
     if pkg.has(rels):
@@ -62,4 +68,4 @@ def append_log(edit: Edit, pkg: Package, header: list[str], rows: list[list[obje
     put_sheet(edit, pkg, sheet, changes_xml(old + rows), after=None)
 
 
-__all__ = ["changes_xml", "read_changes", "put_sheet", "append_log"]
+__all__ = ["changes_xml", "read_changes", "part_name", "put_sheet", "append_log"]

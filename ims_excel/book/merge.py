@@ -8,12 +8,19 @@ Portal downloads (IMS JSON ``imsDetails``/GETINV, GSTR-2B JSON, the portal Excel
     own the portal's fields: amounts, dates, type, place of supply, filing
     status and date, source form and return period, 2B period, the portal's
     flags and its current action (*Previous Action*). They are updated when the
-    file supplies a value that differs. An IMS download (JSON, or the offline
-    utility's Excel with its declaration / remarks columns) also sets *Portal
-    Declaration* to what the portal holds (its ITC-reduction answer, declared
-    amounts and remarks, :func:`~ims_excel.engine.validation.declaration_part`),
-    on new and updated rows, not reported as a change: the upload compares the
-    user's declaration with it (``formats.upload_json``). The user's fields (*Action*, *ITC
+    file supplies a value that differs. An IMS download (JSON, or a portal
+    Excel with its declaration / remarks columns) also sets *Portal
+    Declaration*, on new and updated rows, not reported as a change: the upload
+    compares the user's declaration with it (``formats.upload_json``). From the
+    IMS JSON, and from a portal Excel sheet without a Previous Status column
+    (its Status is the portal's saved one), it is what the portal holds (the
+    ITC-reduction answer, declared amounts and remarks,
+    :func:`~ims_excel.engine.validation.declaration_part`). The offline
+    utility's sheets (with a Previous Status column) cannot tell the portal's
+    saved declaration and remarks from the user's edits in the tool, so there
+    it is ``unknown`` (:data:`~ims_excel.engine.validation.DECLARATION_UNKNOWN`):
+    the upload sends a declaration or remark that is not blank, so a remark
+    typed in the tool is uploaded. The user's fields (*Action*, *ITC
     Reduction*, *Declared* amounts, *Remarks*, any column the user added) are
     kept. When the supplier changed the record (date, type, place of supply or
     an amount) and it carried an action, the portal has reset that action
@@ -55,7 +62,7 @@ import pandas as pd
 
 from ims_excel import periods
 from ims_excel.engine.identity import identity
-from ims_excel.engine.validation import decision_fingerprint, declaration_part
+from ims_excel.engine.validation import DECLARATION_UNKNOWN, decision_fingerprint, declaration_part
 from ims_excel.formats._common import SECTION_OF_KEY
 from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, INWARD_RECONCILE
@@ -135,13 +142,19 @@ def portal_declarations(src: pd.DataFrame) -> np.ndarray | None:
     """*Portal Declaration* of each record of a typed source, or None when the source does not say what the
     portal holds: an IMS download (``imsDetails`` or GETINV; a record without ``itcRedReq``/``remarks`` holds
     none), the portal / offline-utility Excel when it has the declaration or remarks columns; not GSTR-2B,
-    the error file or the user's own files (:func:`~ims_excel.engine.validation.declaration_part`)."""
+    the error file or the user's own files (:func:`~ims_excel.engine.validation.declaration_part`). The
+    records of the offline utility's sheets (``attrs["edited_sheets"]``, where those columns may be the
+    user's edits) are :data:`~ims_excel.engine.validation.DECLARATION_UNKNOWN`: not known, so sent."""
     if source_kind(src) != "portal":
         return None
     fmt = src.attrs.get("format", "")
     supplied = set(src.attrs.get("supplied", ()))
-    if fmt == "ims_json" or (fmt == "portal_excel" and supplied & {"ITC Reduction", "Remarks"}):
+    if fmt == "ims_json":
         return declaration_part(src)
+    if fmt == "portal_excel" and supplied & {"ITC Reduction", "Remarks"}:
+        edited = (src["source_sheet"].isin(list(src.attrs.get("edited_sheets", ()))).to_numpy()
+                  if "source_sheet" in src else np.zeros(len(src), dtype=bool))
+        return np.where(edited, DECLARATION_UNKNOWN, declaration_part(src)).astype(object)
     return None
 
 

@@ -45,10 +45,12 @@ LABELS = {"RecipientGSTIN": "Recipient GSTIN", "LegalName": "Legal name", "Retur
 
 VALIDATION_SHEET = "Validation"
 CHANGES_SHEET = "Changes"
-CHANGES_HEADER = ["Imported On", "What", "Row", "Section", "Supplier GSTIN", "Document Number", "Column",
+CHANGES_HEADER = ["Logged On", "What", "Row", "Section", "Party GSTIN", "Document Number", "Column",
                   "Old", "New", "Note"]
-"""The Changes sheet's columns (``import``'s changes; ``process``'s values found typed over a formula)."""
-"""The import log (``import`` appends to it; a new period's workbook starts without it)."""
+"""The Changes sheet's columns: one dated row per change ``import`` made and per value ``process`` (or
+``import``, ``roll``, ``upgrade``) found typed over a formula; the party is the supplier on Inward, the
+recipient on Outward. A new period's workbook starts without the sheet; a book whose sheet has an older
+header keeps it (rows are appended below)."""
 RECONCILIATION_SHEET, SUPPLIERS_SHEET = "Reconciliation", "Suppliers"
 """Written whole by ``reconcile`` (issue 11): nothing of the user's lives there; ``roll`` leaves them with the
 old period's file (reconcile writes them again), ``upgrade`` carries them like any sheet the template lacks."""

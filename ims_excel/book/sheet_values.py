@@ -29,8 +29,6 @@ from ims_excel.xlsx import sheetxml
 from ims_excel.xlsx.formula_cache import cells_at, formula_refs, set_cached
 from ims_excel.xlsx.package import Package
 
-OWN_IN_4C = ("4A2", "4B1")
-"""The taxpayer's own Table 4 rows that the 4(C) formula reads: ``(4A1+4A2+4A3+4A4+4A5)-(4B1+4B2)``."""
 
 
 def own_entries(pkg: Package, xml: bytes, file: str) -> dict[tuple[str, str], float]:
@@ -38,7 +36,7 @@ def own_entries(pkg: Package, xml: bytes, file: str) -> dict[tuple[str, str], fl
     part); blank cells are left out (0). A cell there that is not a number (text such as ``1,000`` or
     ``abc``, an error, TRUE/FALSE) is an :class:`~ims_excel.normalise.InputError` naming each such cell."""
     cells = summaries.cell_map()
-    where = {cells[("gstr3b", "table4", r, c)].rsplit("!", 1)[1]: (r, c) for r in OWN_IN_4C for c in summaries.HEADS}
+    where = {cells[("gstr3b", "table4", r, c)].rsplit("!", 1)[1]: (r, c) for r in summaries.OWN_IN_4C for c in summaries.HEADS}
     found = cells_at(xml, set(where))
     sst = shared_strings(pkg) if any(b't="s"' in attrs for attrs, _ in found.values()) else []
     own, problems = {}, []

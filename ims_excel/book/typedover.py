@@ -21,7 +21,6 @@ from ims_excel.book.read import TableData
 from ims_excel.xlsx import sheetxml, units as units_mod
 from ims_excel.xlsx.package import Package, col_index
 
-_REF = re.compile(rb'\br="([A-Z]{1,3})\d+"')
 _ROW = re.compile(rb'<row r="(\d+)"')
 
 WHAT = "formula typed over"
@@ -85,7 +84,7 @@ def find(pkg: Package, td: TableData | None, sst: list[str] | None = None) -> li
             if rnum <= r1 or rnum > r2 or (cand is not None and rnum not in wanted):
                 continue
             for m in sheetxml.CELL_PARTS.finditer(row):
-                ref = _REF.search(m.group(1))
+                ref = sheetxml.CELL_COLUMN.search(m.group(1))
                 col = col_index(ref.group(1).decode()) if ref else 0
                 if col not in headers or sheetxml.FORMULA.search(m.group(3) or b""):
                     continue
@@ -99,18 +98,25 @@ def find(pkg: Package, td: TableData | None, sst: list[str] | None = None) -> li
 
 
 def _name_records(td: TableData, cells: list[TypedOver]) -> None:
-    """Each cell's record: section, party GSTIN, document number (from the table as read)."""
+    """Each cell's record: section, party GSTIN, document number (from the table as read: canonical
+    columns, or the sheet's headers when read untyped, as ``upgrade`` reads it)."""
     f = td.frame
-    if not cells or not len(td.rows) or "section" not in f:
+
+    def column(*names: str) -> str | None:
+        return next((n for n in names if n in f), None)
+
+    section = column("section", "Section")
+    party = column("supplier_gstin", "Supplier GSTIN", "recipient_gstin", "Recipient GSTIN")
+    document = column("document_number", "Document Number")
+    if not cells or not len(td.rows) or section is None:
         return
-    party = "supplier_gstin" if "supplier_gstin" in f else "recipient_gstin"
     at = {int(r): k for k, r in enumerate(td.rows.tolist())}
     for c in cells:
         k = at.get(c.row)
         if k is not None:
-            c.section = str(f["section"].iloc[k])
-            c.party = str(f[party].iloc[k]) if party in f else ""
-            c.document = str(f["document_number"].iloc[k]) if "document_number" in f else ""
+            c.section = str(f[section].iloc[k])
+            c.party = str(f[party].iloc[k]) if party else ""
+            c.document = str(f[document].iloc[k]) if document else ""
 
 
 def changes_rows(cells: list[TypedOver], when: str) -> list[list[object]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ims_excel.xlsx import fileio
+from ims_excel.book import typedover
 from ims_excel.book.additions import Additions
 from ims_excel.book.carry import CannotCarry, foreign_parts
 from ims_excel.book.edit import shares_formulas
@@ -25,6 +26,7 @@ from ims_excel.book.filebook import read_changes
 from ims_excel.book.leftovers import left_behind
 from ims_excel.book.new import config_for_build, layout_signature, version_stamp, write_records
 from ims_excel.book.cached import cache_book
+from ims_excel.book.outputs import CHANGES_HEADER
 from ims_excel.book.read import read_config, read_table, require_tables
 from ims_excel.template.build import SHARED_ROWS, build_workbook
 from ims_excel.xlsx.package import Package, check_not_open, now_stamp
@@ -43,6 +45,9 @@ class UpgradeReport:
     carried: list[str]
     not_cached: str = ""
     """Why the formula values were left to Excel's calculation on load ("" when cached)."""
+    typed: dict[str, list[typedover.TypedOver]] | None = None
+    """Values found typed over the old book's formula cells, by table: the rebuilt book has the formulas,
+    its Changes sheet what was typed (as ``process`` keeps them)."""
 
 
 @fileio.locked
@@ -59,13 +64,20 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
             raise CannotCarry(path, foreign, "upgrade (moving the data into the current template)")
         inward_t, outward_t = require_tables(pkg)
         values, _ = read_config(pkg)  # every setting (outputs.CONFIG_NAMES = the template's Config fields)
-        inward = read_table(pkg, inward_t, "inward", typed=False).frame
-        outward = read_table(pkg, outward_t, "outward", typed=False).frame if outward_t else None
+        tables = [read_table(pkg, inward_t, "inward", typed=False),
+                  read_table(pkg, outward_t, "outward", typed=False) if outward_t else None]
+        inward = tables[0].frame
+        outward = tables[1].frame if tables[1] is not None else None
         history = read_history(pkg)
         changes = read_changes(pkg)
         # the records' rows in the rebuilt tables (blank rows are not kept): what the user put on one goes with it
         rows = {t.sheet: f["_row"].astype(int).tolist() for t, f in ((inward_t, inward), (outward_t, outward))
                 if f is not None}
+        # a value typed over a formula cell is not a record's input: kept on the Changes sheet, not dropped
+        typed = {td.table.name: found for td in tables if (found := typedover.find(pkg, td))}
+        logged = [r for cells in typed.values() for r in typedover.changes_rows(cells, now_stamp())]
+        if logged:
+            changes = (changes or [list(CHANGES_HEADER)]) + logged
         shared = shares_formulas(pkg, inward_t) or max(len(inward), 0 if outward is None else len(outward)) > SHARED_ROWS
     with tempfile.TemporaryDirectory(prefix="ims-upgrade-", dir=path.parent) as tmp:
         built = build_workbook(Path(tmp) / "template.xlsm", config=config_for_build(values))
@@ -88,4 +100,4 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         cached = cache_book(carried, path, backup=True)
     return UpgradeReport(path, old, new, len(inward), 0 if outward is None else len(outward),
                          0 if history is None else len(history), (foreign + adds.refused + lost) if force else [],
-                         old != new, adds.carried, cached.why_not)
+                         old != new, adds.carried, cached.why_not, typed)

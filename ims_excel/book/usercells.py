@@ -25,7 +25,6 @@ from ims_excel.book import outputs
 from ims_excel.xlsx import sheetxml, units as units_mod
 from ims_excel.xlsx.package import Package, col_index, col_letters
 
-_REF = re.compile(rb'\br="([A-Z]{1,3})\d+"')
 
 
 def _rows(pkg: Package, part: str, sst: list[str]) -> Iterator[tuple[int, dict[int, object]]]:
@@ -36,7 +35,7 @@ def _rows(pkg: Package, part: str, sst: list[str]) -> Iterator[tuple[int, dict[i
         for rnum, row in sheetxml.iter_rows(blob):
             cells = {}
             for m in sheetxml.CELL_PARTS.finditer(row):
-                ref = _REF.search(m.group(1))
+                ref = sheetxml.CELL_COLUMN.search(m.group(1))
                 if not ref:
                     continue
                 f = sheetxml.FORMULA.search(m.group(3) or b"")

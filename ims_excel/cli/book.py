@@ -271,6 +271,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         print(f"  carried: ... and {len(rep.carried) - UPGRADE_LISTED} more of your cells, comments, names and rules")
     for d in rep.dropped:
         print(f"  dropped (--force): {d}")
+    if rep.typed:
+        _print_restored({t: [c.ref for c in cells] for t, cells in rep.typed.items()}, rep.typed)
     _print_not_cached(rep.not_cached)
     return EXIT_OK
 

@@ -87,6 +87,10 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     t = np.where(b == REVERSAL, T4B2, t)
     claimed = (b == AVAILABLE) | (b == NOT_AVAILABLE) | (b == REVERSAL)
     t = np.where(claimed, t, -1)
+    # Table 3.1(d): the tax payable on reverse-charge supplies, whether or not their ITC is available
+    # (GSTR-2B Part A-III -> 3.1(d) and 4A(3); its ITC-not-available twin -> 3.1(d) and 4D(2): s.9(3)/(4)
+    # make the tax payable whatever the credit; ims-rules.md section 5, INF)
+    rcm = (t == T4A3) | ((t == T4D2) & (df["reverse_charge"].to_numpy() == 1))
 
     out: dict[str, object] = {}
     out["bucket"] = labels(b, BUCKETS)
@@ -94,6 +98,7 @@ def place(df: pd.DataFrame, cl: pd.DataFrame, val: pd.DataFrame, ra: RuleArrays,
     out["table_code"] = t
     out["gstr3b_table"] = labels(np.where(t < 0, len(TABLES), t), (*TABLES, ""))
     out["in_2b"] = claimed
+    out["rcm_liability"] = rcm
     for i, h in enumerate(HEADS):
         out[f"amount_{h}"] = amounts[:, i]
         out[f"itc_{h}"] = np.where(claimed, amounts[:, i], 0.0)

@@ -112,6 +112,10 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     required_from = rb.period_param("declaration_required_from")
     # amounts typed with no answer: refused rather than read as Full (issue 12.6d, INF)
     add(may_declare & ~blocked & (red == 0) & (declared > 0).any(axis=1), "DECL_AMOUNTS_NO_ANSWER", "error")
+    # amounts typed with Full or No, which take none: refused rather than dropped (G9, 4.3; S20 sends values
+    # only with a partial reduction; reason_codes.yaml DECL_AMOUNTS_NOT_PARTIAL)
+    add(may_declare & ~blocked & ((red == FULL) | (red == NIL)) & (declared > 0).any(axis=1),
+        "DECL_AMOUNTS_NOT_PARTIAL", "error")
     add(may_declare & ~blocked & (red == 0) & changed & (ctx.return_period >= required_from),
         "DECL_REQUIRED", "error")
     partial = may_declare & ~blocked & (red == PARTIAL)
@@ -238,11 +242,19 @@ def declaration_part(df: pd.DataFrame) -> np.ndarray:
     return (out + "|" + _text(df, "remarks")).to_numpy(dtype=object)
 
 
+DECLARATION_UNKNOWN = "unknown"
+"""*Portal Declaration* of a record whose last download cannot tell what the portal holds from what the user
+typed (the IMS offline tool's Excel: its Status, ITC-reduction and Remarks columns are the user's to edit,
+formats-and-market.md 1 row 8, 2.1): the upload then sends the record's declaration and remark whenever they
+are not blank (``upload_json``), as a remark typed in the tool must reach the portal (G10). Blank stays "no
+download yet": never a change."""
+
+
 def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
     """The reason codes set in one record's masks, in precedence order."""
     err, warn, info = row_bits
     return [c for c, rc in rb.codes.items() if (err | warn | info) >> rc.bit & 1]
 
 
-__all__ = ["validate", "codes_of", "decision_fingerprint", "declaration_part", "gone_from_ims", "EFFECTIVE",
+__all__ = ["validate", "codes_of", "decision_fingerprint", "declaration_part", "DECLARATION_UNKNOWN", "gone_from_ims", "EFFECTIVE",
            "NOT_IN_IMS", "R"]

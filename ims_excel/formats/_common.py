@@ -113,7 +113,9 @@ def to_typed(raw: pd.DataFrame, *, file: str | None = None, direction: str = "in
     """
     file = str(file or raw.attrs.get("file") or "<input>")
     try:
-        typed = normalise(raw.reset_index(drop=True), file=file, direction=direction)
+        # the GSTN purchase-register template is the accountant's books: a state's name is its code
+        typed = normalise(raw.reset_index(drop=True), file=file, direction=direction,
+                          place_names=raw.attrs.get("format") == "purchase_register")
         problems = amendment_problems(typed, file=file) if direction == "inward" else []
         if problems:
             raise InputError(problems)

@@ -14,8 +14,10 @@ first 40 that names the most fields of one layout; title rows above it are skipp
 header (a band such as ``Amount of Tax`` over ``Integrated Tax`` / ``Central Tax``) is read as band +
 label, else as the label, else as the band above a blank cell. ``*`` and ``(₹)`` / ``(Rs.)`` are
 ignored. Rows without a supplier GSTIN (unregistered purchases: never in IMS) and total rows are
-skipped and counted (``attrs["skipped"]``). A bad cell is an :class:`InputError` naming the file,
-sheet, row and the column as the file heads it; nothing is half-read.
+skipped and counted (``attrs["skipped"]``). Place Of Supply may be a state's name, as Tally and Busy
+export it (``Karnataka``, ``29-Karnataka``, ``Karnataka (29)``: read as 29 through the GST state code
+list, :data:`ims_excel.gstin.STATE_NAMES`); a name not in that list is refused. A bad cell is an
+:class:`InputError` naming the file, sheet, row and the column as the file heads it; nothing is half-read.
 
 The result is the typed canonical frame (:func:`ims_excel.normalise.normalise`) plus ``book_file``
 (the file's name), ``book_index`` (its position among the files) and ``source_row`` (its row).
@@ -102,7 +104,7 @@ def read_one(path: str | Path) -> pd.DataFrame:
     for r in raws:
         headers.update({(r.attrs.get("sheet") or None, k): v for k, v in r.attrs.get("headers", {}).items()})
     try:
-        typed = normalise(raw.reset_index(drop=True), file=str(path), direction="inward")
+        typed = normalise(raw.reset_index(drop=True), file=str(path), direction="inward", place_names=True)
     except InputError as err:
         problems = relocate(err.problems, raw)
         raise InputError([_as_headed(p, headers) for p in problems]) from None
@@ -120,7 +122,7 @@ def from_rows(rows: list[list], name: str = "Books") -> pd.DataFrame:
                                  "Document Date, Taxable Value, IGST...)")
     headers = {(name, k): v for k, v in raw.attrs.get("headers", {}).items()}
     try:
-        typed = normalise(raw.reset_index(drop=True), file=name, direction="inward")
+        typed = normalise(raw.reset_index(drop=True), file=name, direction="inward", place_names=True)
     except InputError as err:
         raise InputError([_as_headed(p, headers) for p in relocate(err.problems, raw)]) from None
     typed["book_file"] = name

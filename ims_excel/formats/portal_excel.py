@@ -46,6 +46,11 @@ Defaults that are not answers
 ``raw.attrs``: ``gstin`` / ``gstin_from``, the recipient GSTIN in the
 utility's ``Home`` sheet, cell C5 (formats-and-market.md 2.1, "Home (GSTIN in
 C5)"), when that cell holds a GSTIN; '' otherwise (the online download).
+``edited_sheets``: the sheets with a Previous Status column, the utility's,
+where the Status, "Whether ITC to be reduced", the declared amounts and the
+Remarks may be the user's edits rather than what the portal holds; so the
+import records their *Portal Declaration* as unknown
+(:data:`ims_excel.engine.validation.DECLARATION_UNKNOWN`, ``book.merge``).
 
 Cells are read with python-calamine: text stays text (``000123`` stays
 ``000123``); a number cell holding an invoice number too long for Excel is
@@ -129,17 +134,22 @@ def read(path: str | Path, wb=None) -> pd.DataFrame:
     if not found:
         raise file_problem(path, "has no IMS section sheet (B2B, B2BA, B2B-DN, ...); "
                                  f"sheets: {', '.join(wb.sheet_names)}")
+    edited = []
     for name, section in found:
         try:
             frames.append(read_sheet(sheet_rows(wb, name), section, name, str(path)))
         except InputError as err:
             problems += err.problems
+            continue
+        if frames[-1].attrs.get("edited"):
+            edited.append(name)
     if problems:
         raise InputError(problems)
     raw = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
         else frames[0]
     gstin, where = home_gstin(wb)
-    raw.attrs.update({"format": "portal_excel", "file": str(path), "gstin": gstin, "gstin_from": where})
+    raw.attrs.update({"format": "portal_excel", "file": str(path), "gstin": gstin, "gstin_from": where,
+                      "edited_sheets": tuple(edited)})
     return raw
 
 
@@ -249,6 +259,7 @@ def read_sheet(rows: list[list], section: str, sheet: str, file: str) -> pd.Data
     data.insert(0, "Section", section)
     data["_sheet"] = sheet
     _convert(data)
+    data.attrs["edited"] = "Previous Action" in names  # the utility's sheet: see the module doc
     return data
 
 

@@ -18,7 +18,10 @@ Which records
     answer and, with Partial, the declared heads, on an Accept that carries
     one; the remark where the route carries it; rulebook G4, G9, G10;
     india-compliance's ``is_declaration_pending_upload``; a blank Portal
-    Declaration, e.g. a book built from a CSV, is never such a change); in an
+    Declaration, e.g. a book built from a CSV, is never such a change; an
+    ``unknown`` one, from the offline tool's Excel whose columns may hold the
+    user's edits, is compared with no declaration: a declaration or remark
+    that is not blank is sent); in an
     IMS section (not ISD/ISDA) and not marked *Not In IMS* nor *Gone From
     IMS*. Import then export with no change gives ``"invdata": {}``.
 
@@ -39,6 +42,8 @@ Refused (:class:`UploadRefused`; with ``only_valid=True`` left out and listed)
       record that does not take one (not an Accept, or not a specified record;
       rulebook G9/D30);
     * ``DECL_BLOCKED``: a declaration where ``isItcRedReqBlocked`` = Y;
+    * ``DECL_AMOUNTS_NOT_PARTIAL``: declared amounts with Full or No, which
+      send none (rulebook G9, 4.3; the engine's code of the same name);
     * ``PEND_BLOCKED_PORTAL``: Pending where ``ispendactblocked`` = Y.
 
     Remarks with No Action are not a refusal: they are simply not sent.
@@ -86,7 +91,7 @@ import pandas as pd
 
 from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
-from ims_excel.engine.validation import declaration_part
+from ims_excel.engine.validation import DECLARATION_UNKNOWN, declaration_part
 from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
 from ims_excel.xlsx.package import write_text_atomically
 from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
@@ -249,6 +254,8 @@ _REFUSALS = {
     "DECL_NOT_APPLICABLE": "an ITC-reduction answer goes only with Accept on a credit note or ITC-reducing "
                            "amendment; clear ITC Reduction / Declared amounts",
     "DECL_BLOCKED": "the portal has locked the ITC-reduction declaration (isItcRedReqBlocked = Y); clear it",
+    "DECL_AMOUNTS_NOT_PARTIAL": "declared amounts go only with ITC Reduction Partial (Full is sent with none, "
+                                "read as the whole ITC; No with none); choose Partial or clear the amounts",
     "PEND_BLOCKED_PORTAL": "the portal blocks Pending on this record (ispendactblocked = Y)",
 }
 """Refusals the upload checks itself (the engine may know some too), in the order they are shown."""
@@ -349,7 +356,8 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
 def _declaration_changed(records: pd.DataFrame, col, act: pd.Series, prev: pd.Series, spec: pd.Series,
                          rt: Route) -> pd.Series:
     """Records whose action (A/R/P) is unchanged but whose declaration or remark differs from *Portal
-    Declaration* (what the last portal download held; blank = not known, never a change).
+    Declaration* (what the last portal download held; blank = no download, never a change;
+    ``DECLARATION_UNKNOWN`` = a download that could not tell, compared with no declaration: sent when not blank).
 
     Only what the route sends counts: the ITC-reduction answer on an Accept of a specified record whose
     declaration is not blocked (the declared heads only with Partial: Full and No send none), and the
@@ -358,6 +366,8 @@ def _declaration_changed(records: pd.DataFrame, col, act: pd.Series, prev: pd.Se
     unchanged action, ``is_declaration_pending_upload``, formats-and-market.md 3).
     """
     held = col("portal_declaration")
+    # unknown (the offline tool's Excel): compared with no declaration, so a non-blank one or a remark is sent
+    held = held.mask(held == DECLARATION_UNKNOWN, declaration_part(pd.DataFrame(index=[0]))[0])
     known = (held != "") & act.isin(["A", "R", "P"]) & (act == prev)
     if not known.any():
         return known
@@ -389,6 +399,7 @@ def _route_checks(records: pd.DataFrame, col, act: pd.Series, spec: pd.Series, r
         "REMARKS_BLOCKED": has_remarks & act.isin(["A", "R", "P"]) & (col("remarks_blocked", -1) == 1),
         "DECL_NOT_APPLICABLE": has_decl & ~(accept & spec),
         "DECL_BLOCKED": has_decl & accept & spec & (col("declaration_blocked", -1) == 1),
+        "DECL_AMOUNTS_NOT_PARTIAL": declared & accept & spec & red.isin(["Full", "No"]),
         "PEND_BLOCKED_PORTAL": (act == "P") & (col("pending_blocked", -1) == 1),
     }
 

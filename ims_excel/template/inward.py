@@ -152,6 +152,8 @@ GROUPED: dict[str, tuple[str | None, str]] = {
     "DECL_BLOCKED": ("declared", AND(MAY, DECL_BLOCKED)),
     # declared with no answer: amounts typed (with ITC Reduction blank, "declared" means amounts)
     "DECL_AMOUNTS_NO_ANSWER": ("declared", AND(DECLARING, eq(RED, ""))),
+    # amounts typed with an answer that takes none (Full: the whole ITC; No: none; G9)
+    "DECL_AMOUNTS_NOT_PARTIAL": ("declaring", AND(OR(eq(RED, "Full"), eq(RED, "No")), DECLARED)),
     "DECL_REQUIRED": ("declaring", AND(eq(RED, ""), f'{r("Act")}<>{r("Prev")}',
                                        "WindowEnd>=Param_declaration_required_from_index")),
     "DECL_EXCEEDS": (None, ne(r("Declared Over"), "")),

@@ -81,6 +81,10 @@ auto-populates are the ``3B Table`` column values; 4C is computed; :data:`TABLE4
 TABLE4_OWN = ("4A2", "4B1", "4D1")
 """Table 4 rows the portal does not fill from GSTR-2B: the taxpayer's own entries (blank input cells;
 4(A)(2) and 4(B)(1) feed 4(C))."""
+NET_ITC_ADDS, NET_ITC_LESS = ("4A1", "4A2", "4A3", "4A4", "4A5"), ("4B1", "4B2")
+"""4(C) Net ITC available = (A) - (B): the rows the sheet's formula adds and subtracts (the return's form)."""
+OWN_IN_4C = tuple(r for r in (*NET_ITC_ADDS, *NET_ITC_LESS) if r in TABLE4_OWN)
+"""The taxpayer's own rows that 4(C) reads: 4(A)(2) and 4(B)(1)."""
 
 ADDBACK_TABLES = {
     "3.1(a)": "3.1(a) Outward taxable supplies (other than zero rated, nil rated and exempted)",
@@ -194,8 +198,9 @@ def _t4_sum(row: str, c: str) -> str:
 
 def _table4(row: str, c: str, cell: Cell) -> str:
     if row == "4C":
-        a = "+".join(cell(k, c) for k in ("4A1", "4A2", "4A3", "4A4", "4A5"))
-        return f"=({a})-({cell('4B1', c)}+{cell('4B2', c)})"
+        a = "+".join(cell(k, c) for k in NET_ITC_ADDS)
+        b = "+".join(cell(k, c) for k in NET_ITC_LESS)
+        return f"=({a})-({b})"
     s = _t4_sum(row, c)
     if row in _4A:  # Q1 setting: negative 4A nets move to 4B(2)
         return f'=IF(AND(Param_negative_4a_to_4b="Y",{s}<0),0,{s})'
@@ -206,21 +211,25 @@ def _table4(row: str, c: str, cell: Cell) -> str:
 
 
 RCM_ROW = "3.1(d)"
-"""Table 3.1(d), inward supplies liable to reverse charge: the tax payable on GSTR-2B Part A-III, the
-same records as 4(A)(3) (ims-rules.md section 5, S15; E39); ``engine.gstr3b.RCM_LIABILITY``."""
+"""Table 3.1(d), inward supplies liable to reverse charge: the tax payable on GSTR-2B Part A-III (the
+records of 4(A)(3); ims-rules.md section 5, S15; E39) and on the reverse-charge records whose ITC is not
+available (in 4(D)(2)): the tax is payable whatever the credit (``engine.gstr3b``, INF)."""
 
 
 def _table31d(row: str, c: str, cell: Cell) -> str:
-    return f"={_t4_sum('4A3', c)}"
+    not_available = (f"SUMIFS({col(IN, 'ITC ' + c)},{col(IN, '3B Table')},{quote('4D2')},"
+                     f"{col(IN, 'Reverse Charge')},{quote('Y')})")
+    return f"={_t4_sum('4A3', c)}+{not_available}"
 
 
 GSTR3B = Sheet("GSTR-3B", "GSTR-3B Table 4: eligible ITC; Table 3.1(d): reverse charge", (
     Block("table4", "Table 4 - Eligible ITC", tuple(TABLE4.items()), tuple((h, h) for h in HEADS),
           _table4, "amount", inputs=TABLE4_OWN),
     Block("table31d", "Table 3.1(d) - Tax payable on inward supplies liable to reverse charge",
-          ((RCM_ROW, "3.1(d) Inward supplies (liable to reverse charge), from GSTR-2B Part A-III"),),
+          ((RCM_ROW, "3.1(d) Inward supplies (liable to reverse charge), from GSTR-2B"),),
           tuple((h, h) for h in HEADS), _table31d, "amount",
-          note="The same records as 4(A)(3): you pay this tax in cash and claim it back there. "
+          note="The records of 4(A)(3): you pay this tax in cash and claim it back there; and the "
+               "reverse-charge records whose ITC is not available (in 4(D)(2)): their tax is payable too. "
                "Taxable value: enter it from GSTR-2B."),
 ), note="Rows filled from the GSTR-2B of the Config return (credit notes netted), as the portal "
         "auto-populates them; rows marked [your entry] are yours to fill (blank cells), as on the portal.")

@@ -94,8 +94,10 @@ def aggregates(result, own: dict[tuple[str, str], float] | None = None) -> dict[
         elif sheet == "gstr3b":
             h = c.lower()
             if row == "4C":  # the formula's own arithmetic: (4A1+4A2+4A3+4A4+4A5)-(4B1+4B2)
-                a = t4["4A1"][h] + own.get(("4A2", c), 0.0) + t4["4A3"][h] + t4["4A4"][h] + t4["4A5"][h]
-                out[key] = float(a - (own.get(("4B1", c), 0.0) + t4["4B2"][h]))
+                def value(r: str) -> float:
+                    return own.get((r, c), 0.0) if r in summaries.TABLE4_OWN else t4[r][h]
+                out[key] = float(sum(value(r) for r in summaries.NET_ITC_ADDS)
+                                 - sum(value(r) for r in summaries.NET_ITC_LESS))
             else:
                 out[key] = float(t4[row][h])
         elif sheet == "liability":

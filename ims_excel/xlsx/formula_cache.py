@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 
-from ims_excel.xlsx.sheetxml import cached
+from ims_excel.xlsx.sheetxml import FORMULA as _FORMULA, cached
 
 _CELL = re.compile(rb'<c\b([^>]*?)\br="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
-_FORMULA = re.compile(rb"<f\b[^>]*/>|<f\b[^>]*>.*?</f>", re.S)
 _TYPE = re.compile(rb'\s+t="[a-zA-Z]+"')
 
 

@@ -281,6 +281,8 @@ _TEXT = re.compile(rb"<t\b[^>]*>([^<]*)</t>")
 _TYPE_ATTR = re.compile(rb'\bt="(\w+)"')
 FORMULA = re.compile(rb"<f\b[^>]*/>|<f\b[^>]*>.*?</f>", re.S)
 """A cell's formula element (inside its ``<c>``)."""
+CELL_COLUMN = re.compile(rb'\br="([A-Z]{1,3})\d+"')
+"""The column letters of a cell's reference, in its attributes (:data:`CELL_PARTS` group 1)."""
 
 
 class CellError(str):
@@ -405,7 +407,7 @@ class Injector:
               rnum: int = 0) -> bytes:
         m = CELL_PARTS.match(cell)
         attrs, body = m.group(1), m.group(3) or b""
-        fm = re.search(rb"<f\b[^>]*/>|<f\b[^>]*>.*?</f>", body, re.S)
+        fm = FORMULA.search(body)
         if not fm and c is not None:  # a value typed over (or a formula deleted): the column formula again
             self.stats["restored"] = self.stats.get("restored", 0) + 1
             self.restored.append(f"{c.letters}{rnum}")

@@ -98,19 +98,21 @@ def test_bare_envelope_and_problems(tmp_path):
     assert "data.docdata.cdnr: is a dict; a section is a list" in text
 
 
-def test_an_isd_credit_note_is_refused_not_counted_as_credit(tmp_path):
+@pytest.mark.parametrize("doctyp", ["ISDC", "C", " isdc "])
+def test_an_isd_credit_note_is_refused_not_counted_as_credit(tmp_path, doctyp):
     """ims-rules.md section 5: 4A(4) is ISD invoices net of ISD credit notes; the records cannot yet say
-    that an ISD document is a credit note, so an ISDC would be added to 4A(4). Refused, named by path."""
+    that an ISD document is a credit note, so an ISDC would be added to 4A(4). Refused, named by path.
+    Every spelling the reader takes as a credit note (gstr2b_json.ISD_CREDIT_NOTE; formats doc 2.4: ISDC)."""
     doc = json.loads(GSTR2B.read_text())
     isd = doc["data"]["docdata"]["isd"]
     note = json.loads(json.dumps(isd[0]))
     first = note["doclist"][0] if "doclist" in note else note
-    first.update(doctyp="ISDC", docnum="ISDCN/9")
+    first.update(doctyp=doctyp, docnum="ISDCN/9")
     isd.append(note)
     path = tmp_path / "2b.json"
     path.write_text(json.dumps(doc))
     with pytest.raises(InputError) as err:
         load(path)
     text = str(err.value)
-    assert "ISD credit note 'ISDCN/9' (doctyp ISDC)" in text and "docdata.isd[" in text
+    assert f"ISD credit note 'ISDCN/9' (doctyp {doctyp.strip().upper()})" in text and "docdata.isd[" in text
     assert len(load(GSTR2B)) > 0  # the fixture's ISD invoices (ISDI) still load

@@ -161,12 +161,30 @@ def test_itc_reduction_spelling_is_the_routes(route, reduction, expected):
     typed = load(DOWNLOAD)
     i = _index(typed, "CN-9")  # downloaded with itc_red_req / decl_igst (snake_case), action A
     typed.loc[i, "previous_action"] = "Pending"  # force a change
-    typed.loc[i, ["itc_reduction", "declared_igst", "remarks"]] = [reduction, 40.0, ""]
+    typed.loc[i, ["itc_reduction", "declared_igst", "remarks"]] = [reduction, 40.0 * (reduction == "Partial"), ""]
     up = build_upload(typed, ok_statuses(typed), RTIN, specified=typed["section"] == "B2B-CN", route=route)
     rec = up.payload["invdata"]["b2bcn"][0]
     got = {k: v for k, v in rec.items() if k.startswith(("itc", "decl"))}
     assert "itcRedReqBlocked" not in rec and "isItcRedReqBlocked" not in rec  # download-only flags
     assert got == expected
+
+
+@pytest.mark.parametrize("route", ["offline", "api"])
+@pytest.mark.parametrize("reduction", ["Full", "No"])
+def test_declared_amounts_with_full_or_no_are_refused_not_dropped(route, reduction):
+    """Full is sent as Y with no values (the portal reads absence as full), No as N (rulebook G9, 4.3;
+    india-compliance set_itc_reduction): amounts typed with either would be dropped, so they are refused
+    (DECL_AMOUNTS_NOT_PARTIAL, as the engine), even when the caller's statuses are all ok."""
+    typed = load(DOWNLOAD)
+    i = _index(typed, "CN-9")
+    typed.loc[i, ["previous_action", "itc_reduction", "declared_igst", "remarks"]] = [
+        "Pending", reduction, 40.0, ""]
+    spec = typed["section"] == "B2B-CN"
+    with pytest.raises(UploadRefused) as err:
+        build_upload(typed, ok_statuses(typed), RTIN, specified=spec, route=route)
+    assert [(r.document_number, r.code) for r in err.value.rows] == [("CN-9", "DECL_AMOUNTS_NOT_PARTIAL")]
+    up = build_upload(typed, ok_statuses(typed), RTIN, specified=spec, route=route, only_valid=True)
+    assert up.count == 0 and [r.code for r in up.left_out] == ["DECL_AMOUNTS_NOT_PARTIAL"]
 
 
 def test_declaration_blocked_is_refused_and_a_blank_one_sends_no_block():
@@ -434,4 +452,28 @@ def test_an_unchanged_action_is_uploaded_when_what_the_route_sends_differs_from_
     assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}
     cna = _index(typed, "CN-5A")  # Accepted, Full on the portal: amounts typed with Full are not sent
     typed.loc[cna, "declared_igst"] = 10.0
+    assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}
+
+
+def test_an_unknown_portal_declaration_sends_a_declaration_or_remark_that_is_not_blank():
+    """*Portal Declaration* ``unknown`` (the offline tool's Excel, whose Status/ITC/Remarks columns may be the
+    user's edits: formats-and-market.md 1 row 8, 2.1) is compared with no declaration: a remark with an
+    unchanged Pending, or a declaration with an unchanged Accept, is sent (G4, G9, G10); nothing typed, or a
+    remark the route does not carry, is not."""
+    from ims_excel.engine.validation import DECLARATION_UNKNOWN
+
+    typed = load(DOWNLOAD)
+    typed["portal_declaration"] = DECLARATION_UNKNOWN
+    cn = _index(typed, "CN-9")  # Accepted, Partial 45 and a remark: a declaration on an Accept is sent
+    typed.loc[cn, "remarks"] = ""  # the offline route carries no remark with Accept (refused: REMARKS_ON_ACCEPT)
+    pend = _index(typed, "INV/24-25/0891")  # Pending, remark "awaiting goods": sent with P
+    sent = build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"]
+    assert [(r["inum"], r["action"], r["remarks"]) for r in sent["b2b"]] == [("INV/24-25/0891", "P",
+                                                                               "awaiting goods")]
+    assert [(r["nt_num"], r["itc_red_req"], float(r["decl_igst"])) for r in sent["b2bcn"]] == [("CN-9", "Y", 45.0)]
+    assert [(r["nt_num"], r["itc_red_req"], "decl_igst" in r) for r in sent["b2bcna"]] == [("CN-5A", "Y", False)]
+    assert [(r["nt_num"], r["itc_red_req"]) for r in sent["b2bdna"]] == [("DN-70A", "N")]  # "No" is an answer
+    assert sorted(sent) == ["b2b", "b2bcn", "b2bcna", "b2bdna"]
+    typed[["itc_reduction", "remarks"]] = ""
+    typed[["declared_igst", "declared_cgst", "declared_sgst", "declared_cess"]] = 0.0
     assert build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"] == {}

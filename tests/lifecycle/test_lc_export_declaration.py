@@ -118,3 +118,60 @@ def test_roll_then_export_uploads_nothing_again(tmp_path):
     assert _export(nxt, tmp_path / "n2.json") == {}
     type_cells(nxt, PENDING, Remarks="revised invoice awaited")
     assert _export(nxt, tmp_path / "n3.json")["b2b"][0]["remarks"] == "revised invoice awaited"
+
+
+def test_a_remark_typed_in_the_offline_tools_excel_is_uploaded(tmp_path):
+    """The reviewer's case: the offline tool's Excel (its sheets have a Previous Status column) holds the
+    user's edits in Status, ITC and Remarks, not necessarily what the portal holds (formats-and-market.md 1
+    row 8, 2.1); its *Portal Declaration* is ``unknown``, so a remark typed in the tool with an unchanged
+    Pending goes up (G10), where before it was taken as the portal's and never uploaded."""
+    from tests.formats.formats_helpers import build_portal_workbook
+    book = tmp_path / "c.xlsm"
+    assert main(["new", str(book), "--gstin", GSTIN, "--period", "2025-10"]) == 0
+    assert main(["import", str(book), str(build_portal_workbook(tmp_path / "portal.xlsx"))]) == 0
+    row = _row(book, "1234567890123456")
+    assert (row["Action"], row["Previous Action"], row["Remarks"], row["Portal Declaration"]) == (
+        "Pending", "Pending", "check rate", "unknown")
+    assert main(["export", str(book), "--out", str(tmp_path / "o.json"), "--only-valid", "--as-of",
+                 "2025-11-10"]) == 0
+    sent = json.loads((tmp_path / "o.json").read_text())["invdata"]
+    assert {(r["inum"], r["action"], r.get("remarks")) for r in sent["b2b"]} >= {("1234567890123456", "P",
+                                                                                  "check rate")}
+
+
+def test_a_portal_excel_sheet_without_previous_status_records_what_the_portal_holds(tmp_path):
+    """A sheet with no Previous Status column (the online download) carries the portal's saved status
+    (portal_excel's module doc) and so its saved declaration and remarks: *Portal Declaration* is known there,
+    as from the IMS JSON, and importing then exporting with no change uploads nothing (formats-and-market.md 3)."""
+    import openpyxl
+
+    from tests.formats.formats_helpers import build_portal_workbook
+    p = build_portal_workbook(tmp_path / "portal.xlsx")
+    wb = openpyxl.load_workbook(p)
+    next(c for c in wb["B2B"][5] if c.value == "Previous Status").value = "Note"  # a column we do not know
+    wb.save(p)
+    book = tmp_path / "c.xlsm"
+    assert main(["new", str(book), "--gstin", GSTIN, "--period", "2025-10"]) == 0
+    assert main(["import", str(book), str(p)]) == 0
+    assert _row(book, "1234567890123456")["Portal Declaration"] == "|0.00|0.00|0.00|0.00|check rate"  # B2B
+    assert _row(book, "CN/0042")["Portal Declaration"] == "unknown"  # B2B-CN: the utility's sheet
+    assert main(["export", str(book), "--out", str(tmp_path / "o.json"), "--only-valid", "--as-of",
+                 "2025-11-10"]) == 0
+    sent = json.loads((tmp_path / "o.json").read_text())["invdata"]
+    assert "1234567890123456" not in {r["inum"] for r in sent.get("b2b", [])}  # Pending as saved, same remark
+
+
+def test_declared_amounts_with_full_or_no_are_refused_not_dropped(tmp_path, capsys):
+    """Amounts go only with a partial reduction: Full is sent as Y with no values, No as N (rulebook G9, 4.3;
+    india-compliance set_itc_reduction), so amounts typed with either are refused (DECL_AMOUNTS_NOT_PARTIAL),
+    in the workbook's Reason Code and by the export, never silently dropped."""
+    book = _book(tmp_path)
+    for answer in ("Full", "No"):
+        type_cells(book, CN, **{"ITC Reduction": answer, "Declared IGST": 30})
+        capsys.readouterr()
+        out = tmp_path / f"{answer}.json"
+        assert main(["export", str(book), "--out", str(out), "--route", "api", "--as-of", "2025-11-10"]) == 2
+        assert "DECL_AMOUNTS_NOT_PARTIAL" in capsys.readouterr().err and not out.exists()
+    type_cells(book, CN, **{"ITC Reduction": "Full", "Declared IGST": None})
+    rec = _export(book, tmp_path / "a.json", "api")["b2bcn"][0]
+    assert (rec["nt_num"], rec["itcRedReq"]) == (CN, "Y") and "declIgst" not in rec

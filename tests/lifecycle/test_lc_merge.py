@@ -161,7 +161,7 @@ def test_every_import_is_logged_in_the_changes_sheet(tmp_path):
     assert main(["import", str(book), str(write_ims_json(tmp_path / "d1.json", [ims_record("INV-1")]))]) == 0
     assert main(["import", str(book), str(write_ims_json(tmp_path / "d2.json", [ims_record("INV-1", iamt=190.0)]))]) == 0
     log = grid(book, "Changes")
-    assert log[0][:3] == ["Imported On", "What", "Row"]
+    assert log[0][:5] == ["Logged On", "What", "Row", "Section", "Party GSTIN"]
     assert [r[1] for r in log[1:]] == ["added", "updated"]
     assert log[2][6:9] == ["IGST", "180.00", "190.00"]
 

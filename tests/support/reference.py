@@ -196,6 +196,8 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
             errs.add("DECL_BLOCKED")
         if may and not blocked and not choice and any(x > 0 for x in declared.values()):
             errs.add("DECL_AMOUNTS_NO_ANSWER")
+        if may and not blocked and choice in ("Full", "No") and any(x > 0 for x in declared.values()):
+            errs.add("DECL_AMOUNTS_NOT_PARTIAL")
         if may and not blocked and not choice and act != prev and end >= decl_from:
             errs.add("DECL_REQUIRED")
         if may and not blocked and choice == "Partial":
