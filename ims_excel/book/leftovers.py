@@ -325,6 +325,12 @@ class Moves:
                 return ref, "its row of the table was blank (the rebuilt table keeps no blank rows between records)"
         return f"{col_letters(new)}{r}", ""
 
+    def record_row(self, r: int) -> int | None:
+        """The row in the rebuilt table of the record on old row ``r`` (None: not a record's row, or unmoved)."""
+        if self.rows is None or not any(b[0] < r <= b[2] for _, b in self.tables):
+            return None
+        return self.rows.get(r)
+
     def header(self, ref: str) -> bool:
         """Is ``ref`` a cell of a table's header row?"""
         r, c, _, _ = ref_bounds(ref)
@@ -503,11 +509,21 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                 seen[s.part] = old_cells, old_xml
         if tails is not None:
             tails[s.name] = new_xml
-        for ref, c in old_cells.items():
-            if ref not in new_cells:
-                what = "a formula" if c.formula else repr(_short(c.value))
-                out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c))
         moves = column_moves(old, s.part, new, ns.part, (rows or {}).get(s.name))
+        for ref, c in old_cells.items():
+            what = "a formula" if c.formula else repr(_short(c.value))
+            row = moves.record_row(c.row)
+            if row is not None and row != c.row:  # beside a record that moves up (blank rows are not kept)
+                if c.formula or f"{col_letters(c.col)}{row}" in old_cells:  # its references are to the rows as
+                    what += f", beside the record now on row {row}"  # they were, or a cell is there: it stays, said so
+                else:  # a note beside a record goes with it
+                    to = f"{col_letters(c.col)}{row}"
+                    what += f", {ref} in the old book"
+                    c = FreeCell(row, c.col, c.formula, c.value, c.xml.replace(f'r="{ref}"'.encode(), f'r="{to}"'.encode(), 1),
+                                 re.sub(rb'\br="\d+"', b'r="%d"' % row, c.row_tag, count=1))
+                    ref = to
+            if ref not in new_cells:
+                out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c))
         key = ("formats", s.part)
         formats = seen[key] if seen is not None and key in seen else table_formats(old, s.part)
         if seen is not None:

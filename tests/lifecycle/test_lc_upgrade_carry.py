@@ -542,7 +542,8 @@ def test_a_cells_format_and_comment_in_the_table_go_with_its_record(sample_maste
     """Issue 14 ("No data loss"): a fill the user gave a cell of a record (a format of its own in styles.xml, as
     Excel adds it) and a comment on it are carried with the record; the user emptied the row above (the rebuilt
     table keeps no blank rows), so the record is one row up in the upgraded book and so are they. Before, the
-    format was dropped without a word and the comment stayed on the row, now another record's."""
+    format was dropped without a word and the comment stayed on the row, now another record's. A note typed
+    beside the record goes with it; a formula beside it stays where its references hold, and says so."""
     with Package(sample_master) as pkg:
         inward = pkg.table("Inward")
         comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
@@ -570,12 +571,20 @@ def test_a_cells_format_and_comment_in_the_table_go_with_its_record(sample_maste
         e[inward.sheet_part] = sheet.replace(row4, cleared)
         e[comments] = _before(e[comments], "</commentList>",
                               f'<comment ref="{doc}5" authorId="0"><text><t>supplier to reissue</t></text></comment>')
+        # beside the record: a note (goes with it) and a formula on it (stays where its references hold)
+        e[inward.sheet_part] = _after_cell(e[inward.sheet_part], f"{last}5", f'<c r="{right}5" t="inlineStr"><is><t>'
+                                           f'called them</t></is></c><c r="{far}5"><f>LEN({doc}5)</f><v>8</v></c>')
+    last = col_letters(inward.bounds[3])
+    right, far = col_letters(inward.bounds[3] + 2), col_letters(inward.bounds[3] + 3)
     book = _rewrite(sample_master, tmp_path / "client.xlsm", user)
     records = len([r for r in grid(book, "Inward")[1:] if any(v not in ("", None) for v in r[:10])])
     assert main(["upgrade", str(book)]) == 0
     out = capsys.readouterr().out
     assert f"carried: format of cell Inward!{doc}4 ({doc}5 in the old book)" in out, out
     assert f"carried: comment on Inward!{doc}4 ('supplier to reissue', {doc}5 in the old book)" in out, out
+    assert f"carried: cell Inward!{right}4 ('called them', {right}5 in the old book)" in out, out
+    assert f"carried: cell Inward!{far}5 (a formula, beside the record now on row 4)" in out, out
+    assert _at(grid(book, "Inward"), f"{right}4") == "called them"
     assert f"{records} Inward" in out and records == inward.bounds[2] - 2
     assert _at(grid(book, "Inward"), f"{doc}4") == number
     assert _comment_refs(book, "Inward")[f"{doc}4"] == "supplier to reissue"
