@@ -376,6 +376,7 @@ def test_a_decision_typed_in_the_book_is_kept_over_the_tools_and_the_conflict_is
     table = table_rows(book)
     assert main(["import", str(book), str(tool)]) == 0  # nothing changes; the conflict is still said
     assert "conflict:" in capsys.readouterr().out and table_rows(book) == table
+    assert [r[1] for r in grid(book, "Changes")[1:]].count("conflict") == 2  # logged though nothing else was
     # the book's typed remark is kept too
     type_cells(book, TOOL_DOC, Remarks="my own note")
     assert main(["import", str(book), str(_tool(tmp_path, "t2.xlsx", Remarks="rate differs"))]) == 0
