@@ -9,7 +9,11 @@ finds it) is carried here into the rebuilt book, at the XML level, as the old bo
   formulas (with their cached value) as they are, a shared string as an inline string of the same
   content (rich text runs kept), the cell format copied into the new book's styles
   (:class:`ims_excel.xlsx.styles.StyleCopy`: number format, font, fill, border, alignment);
-* **comments** (the legacy comments part and its VML note shape, made when the sheet has none);
+* **formats the user gave cells of a table's records** (a fill, a font: a format no table column has),
+  copied into the new book's styles and set on the same record's cell, found by its header and its row
+  in the rebuilt table (blank rows are not kept, :class:`ims_excel.book.leftovers.Moves`);
+* **comments** (the legacy comments part and its VML note shape, made when the sheet has none; one on a
+  table's column or record goes with it);
 * **sheets** the user added (their cells, formats, merged cells, validations, conditional formats,
   hyperlinks and comments; sheet-level names);
 * **defined names** (and print areas / titles of the template's sheets), **data validations**,
@@ -19,7 +23,8 @@ What cannot be carried is named in :attr:`Additions.refused` (the caller refuses
 where the current template has a table now, a cell whose formula is one piece of a shared formula whose
 first cell is not carried, a dynamic-array / linked-data cell (it needs a metadata part the template
 does not have), a data validation on cells that have the template's own validation now (a cell takes one),
-cells merged over the template's cells, tables or merges, a name local to a sheet the rebuilt book does not have.
+cells merged over the template's cells, tables or merges, a name local to a sheet the rebuilt book does not have,
+a comment or format on a table column the current template no longer has or on a blank row between records.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from ims_excel.book.edit import Edit, add_sheet, next_free
-from ims_excel.book.leftovers import REWRITTEN, TYPED, Leftover, find, names, sheet_comments
+from ims_excel.book.leftovers import REWRITTEN, TYPED, Leftover, find, names, sheet_comments, styles_part
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.read import HISTORY, VALIDATION
 from ims_excel.xlsx import sheetxml, units
@@ -80,6 +85,7 @@ class _Sheet:
     formats: list[str] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     links: list = field(default_factory=list)  # leftovers.Hyperlink; written as link_xml
+    restyle: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # row -> [(col, old cell format)]
     link_xml: list[str] = field(default_factory=list)
     old_part: str = ""
 
@@ -98,6 +104,7 @@ class Additions:
     refused: list[str] = field(default_factory=list)
     seen: dict = field(default_factory=dict)  # what was read of the old book's sheets (leftovers.find)
     refused_found: set = field(default_factory=set)  # the refused things as leftovers.left_behind names them
+    rows: dict = field(default_factory=dict)  # by sheet, the old rows of the records in the rebuilt tables' order
 
     def __post_init__(self) -> None:
         old, new = self.old, self.new
@@ -106,7 +113,7 @@ class Additions:
         self._names: list = []
         self._added: list = []  # old SheetRefs of sheets the user added
         self._sst = _raw_shared_strings(old)
-        self._styles = StyleCopy(*(p.text(_styles_part(p)) if p.has(_styles_part(p)) else "" for p in (old, new)))
+        self._styles = StyleCopy(*(p.text(styles_part(p)) if p.has(styles_part(p)) else "" for p in (old, new)))
         new_tables = [(t.sheet, t.name, t.bounds) for t in new.tables()]
         new_sheets = {s.name for s in new.sheets()}
         for s in old.sheets():
@@ -115,7 +122,7 @@ class Additions:
                 self._added.append(s)
                 self.carried.append(f"sheet {s.name!r}")
         final = new_sheets | {s.name for s in self._added}
-        for x in find(old, new, tails, self.seen):
+        for x in find(old, new, tails, self.seen, self.rows or None):
             sheet = self._sheets.setdefault(x.sheet, _Sheet()) if x.kind != "defined name" else None
             why = self._why_not(x, new_tables, tails)
             if x.kind == "defined name" and x.item.sheet and x.item.sheet not in final:
@@ -134,6 +141,9 @@ class Additions:
                 sheet.validations.append(x.item)
             elif x.kind == "conditional format":
                 sheet.formats.append(x.item)
+            elif x.kind == "cell format":
+                (row, col), k = x.item
+                sheet.restyle.setdefault(row, []).append((col, k))
             elif x.kind == "merged cells":
                 sheet.merged.append(x.item[0])
             elif x.kind == "hyperlink":
@@ -228,24 +238,36 @@ class Additions:
             tag = _set_attr(tag, b"s", b"%d" % self._styles.xf(int(s.group(1))))
         return _strip_foreign_attrs(tag.decode("utf-8")).encode("utf-8")
 
-    def _merge(self, row: bytes, cells: list[tuple[int, bytes]]) -> bytes:
+    def _merge(self, row: bytes, cells: list[tuple[int, bytes]], styles: dict[int, int] | None = None) -> bytes:
+        """A row of the rebuilt book with the carried cells in it, and the carried formats (column: the new book's
+        cell format) on its cells."""
         open_tag, have, close = sheetxml.row_cells(row)
         by_col = dict(have)
         for col, xml in cells:
             by_col[col] = xml  # the place is free (at most a formatted blank of the template's)
+        rnum = int(_ROW_R.match(open_tag).group(1))
+        for col, k in (styles or {}).items():
+            cell = by_col.get(col, b'<c r="%s%d"/>' % (col_letters(col).encode(), rnum))
+            end = cell.find(b">")
+            end -= cell[end - 1:end] == b"/"
+            by_col[col] = _set_attr(cell[:end] + b">", b"s", b"%d" % k)[:-1] + cell[end:]
         return _set_attr(open_tag, b"spans", None) + b"".join(by_col[c] for c in sorted(by_col)) + close
 
     def _stream_sheet(self, part: str, sheet: _Sheet, si_base: int):
         rows = {r: [(c, self._shift_si(self.cell_xml(x), si_base)) for c, x in sorted(cells)]
                 for r, cells in sheet.cells.items() if cells}
+        styled = {r: {c: self._styles.xf(k) for c, k in cells} for r, cells in sheet.restyle.items()}
+        for r, cells in styled.items():  # a carried format where the rebuilt row has no cell: a blank of it
+            rows.setdefault(r, [])
+            sheet.row_tags.setdefault(r, b'<row r="%d">' % r)
         pending = sorted(rows)
-        refs = [(r, c) for r in rows for c, _ in rows[r]]
+        refs = [(r, c) for r in rows for c, _ in rows[r]] + [(r, c) for r in styled for c in styled[r]]
         pkg = self.new
 
         def new_row(r: int) -> bytes:
             tag = self._row_tag(sheet.row_tags[r])
             tag = tag[:-2] + b">" if tag.endswith(b"/>") else tag
-            return tag + b"".join(x for _, x in rows[r]) + b"</row>"
+            return self._merge(tag + b"</row>", rows[r], styled.get(r, {}))
 
         def gen():
             i = 0
@@ -266,7 +288,7 @@ class Additions:
                             out.append(new_row(pending[i]))
                             i += 1
                         if i < len(pending) and pending[i] == rnum:
-                            out.append(self._merge(row, rows[rnum]))
+                            out.append(self._merge(row, rows[rnum], styled.get(rnum, {})))
                             i += 1
                         else:
                             out.append(row)
@@ -470,7 +492,8 @@ class Additions:
         old_parts = {s.name: s.part for s in self.old.sheets()}
         for s in self.new.sheets():
             sheet = self._sheets.get(s.name)
-            if sheet is None or not (sheet.cells or sheet.comments or sheet.validations or sheet.formats):
+            if sheet is None or not (sheet.cells or sheet.comments or sheet.validations or sheet.formats
+                                     or sheet.restyle):
                 continue
             if sheet.comments:
                 self._comments(edit, s.part, sheet, old_parts.get(s.name, ""))
@@ -481,7 +504,7 @@ class Additions:
                     xml = re.sub(r'\br:id="[^"]*"', f'r:id="{rid}"', xml)
                 sheet.link_xml.append(xml)
             if not (sheet.cells or sheet.validations or sheet.formats or sheet.merged or sheet.link_xml
-                    or s.part in self._vml_rids):
+                    or sheet.restyle or s.part in self._vml_rids):
                 continue  # comments only, into the parts the sheet has: the sheet itself is as it was
             si_base = 0
             if any(b't="shared"' in x for cells in sheet.cells.values() for _, x in cells):
@@ -490,7 +513,7 @@ class Additions:
             edit.stream[s.part] = self._stream_sheet(s.part, sheet, si_base)
         self._put_names(edit)
         if self._styles.changed:
-            _put(edit, _styles_part(self.new), self._styles.xml())
+            _put(edit, styles_part(self.new), self._styles.xml())
         edit.save(out, backup=False)
 
 
@@ -502,10 +525,6 @@ def _said(found: str) -> str:
     nothing" (the reason a free cell is the user's)."""
     return found.replace(TYPED, "")
 
-
-
-def _styles_part(pkg: Package) -> str:
-    return next((t for typ, t, _ in pkg.rels("xl/workbook.xml").values() if typ.endswith("/styles")), "xl/styles.xml")
 
 
 def _raw_shared_strings(pkg: Package) -> list[bytes]:

@@ -20,7 +20,9 @@ moved Action and the columns after it): an older template's ``$AQ2="error"`` Sta
 template's ``$AY2="error"``, and the user's own note or format on the old Action column goes to the new
 one; one on a column the rebuilt table no longer has cannot be carried (``Leftover.why_not``), except an
 older template's header note there (by :data:`~ims_excel.template.tables.NOTE_AUTHOR`), which went with its
-column. Rows inside the tables are the data that is moved across, and the Validation and
+column. A cell of a table's records in a format no table column has (:func:`table_formats`: the template
+formats a column once) has the user's format, compared with the same record's cell in the rebuilt book.
+Rows inside the tables are otherwise the data that is moved across, and the Validation and
 History sheets are rewritten, so they are not compared. The Rules sheet is the rule data of the version
 that wrote the book (protected, written whole by the template): its cells, and the defined names that
 point only into it, are that version's, never the user's — an earlier version's longer Rules sheet or a
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from ims_excel.template.tables import NOTE_AUTHOR
 from ims_excel.xlsx import fastread, sheetxml, units
+from ims_excel.xlsx.styles import StyleCopy
 from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, ref_bounds, unescape
 
 REWRITTEN = ("Validation", "History", "Liability")
@@ -151,6 +154,54 @@ def free_cells(pkg: Package, part: str, sst: list[str]) -> tuple[dict[str, FreeC
     return out, "".join(rest)
 
 
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+
+
+def table_formats(pkg: Package, part: str) -> dict[tuple[int, int], int]:
+    """{(row, column): cell format} of the cells of a sheet's table rows formatted by the user: a format that is
+    no column's (the template formats each table column once, ``<col style>``, and writes its cells so; a fill or
+    font the user gives a cell is a format of its own), found where such a format is used, not cell by cell."""
+    tables = _table_rows(pkg, part)
+    if not tables:
+        return {}
+    out: dict[tuple[int, int], int] = {}
+    for kind, blob in units.units(pkg.stream(part)):
+        if kind == "head":
+            own = set(sheetxml.style_of_columns(blob).values()) | {0}
+            other = re.compile(rb' s="(?!(?:' + b"|".join(b"%d" % k for k in sorted(own)) + rb')")(\d+)"')
+            continue
+        if kind != "rows":
+            continue
+        for m in other.finditer(blob):  # a format no column has: the cell it is on (a row's own format is not)
+            cell = _CELL_REF.match(blob, blob.rfind(b"<", 0, m.start()))
+            if cell:
+                rnum, col = int(cell.group(2)), col_index(cell.group(1).decode())
+                if any(r1 < rnum <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in tables):
+                    out[rnum, col] = int(m.group(1))
+    return out
+
+
+def styles_at(pkg: Package, part: str, cells: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """{(row, column): cell format (0 when it has none or is absent)} of ``cells`` of a sheet."""
+    out = dict.fromkeys(cells, 0)
+    wanted = {r for r, _ in cells}
+    if not wanted:
+        return out
+    for kind, blob in units.units(pkg.stream(part)):
+        if kind != "rows":
+            continue
+        for rnum, row in sheetxml.iter_rows(blob):
+            if rnum in wanted:
+                for col, k in sheetxml.cell_styles(row).items():
+                    if (rnum, col) in out:
+                        out[rnum, col] = k
+    return out
+
+
+def styles_part(pkg: Package) -> str:
+    return next((t for typ, t, _ in pkg.rels("xl/workbook.xml").values() if typ.endswith("/styles")), "xl/styles.xml")
+
+
 @dataclass
 class Comment:
     text: str
@@ -244,6 +295,11 @@ class Moves:
     cols: dict[int, int | None] = field(default_factory=dict)
     headers: dict[int, str] = field(default_factory=dict)
     tables: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
+    rows: dict[int, int] | None = None
+    """Old sheet row -> its record's row in the rebuilt table (``upgrade`` keeps the rows in order, without the
+    blank ones); None: the rows stay where they are."""
+    after: tuple[int, int] = (0, 0)
+    """(the old row of the last record, its row in the rebuilt table): blank rows after it follow it."""
 
     def column(self, col: int) -> int | None:
         return self.cols.get(col, col)
@@ -260,7 +316,20 @@ class Moves:
         new = self.column(c)
         if new is None:
             return ref, self._gone([c])
+        if self.rows is not None and not self.header(ref):
+            if r in self.rows:
+                r = self.rows[r]
+            elif r > self.after[0]:
+                r = self.after[1] + r - self.after[0]
+            else:
+                return ref, "its row of the table was blank (the rebuilt table keeps no blank rows between records)"
         return f"{col_letters(new)}{r}", ""
+
+    def record_row(self, r: int) -> int | None:
+        """The row in the rebuilt table of the record on old row ``r`` (None: not a record's row, or unmoved)."""
+        if self.rows is None or not any(b[0] < r <= b[2] for _, b in self.tables):
+            return None
+        return self.rows.get(r)
 
     def header(self, ref: str) -> bool:
         """Is ``ref`` a cell of a table's header row?"""
@@ -323,8 +392,9 @@ class Moves:
         return out.replace(sq.group(0), f'sqref="{" ".join(r for _, r in refs)}"', 1), ""
 
 
-def column_moves(old: Package, old_part: str, new: Package, new_part: str) -> Moves:
-    """:class:`Moves` of the tables on sheet part ``old_part`` into the same-named tables on ``new_part``."""
+def column_moves(old: Package, old_part: str, new: Package, new_part: str, rows: list[int] | None = None) -> Moves:
+    """:class:`Moves` of the tables on sheet part ``old_part`` into the same-named tables on ``new_part``;
+    ``rows``: the old sheet rows of the records in the order the rebuilt table holds them (None: unmoved)."""
     out = Moves()
     rebuilt = {t.name: t for t in new.tables() if t.part in {tt for typ, tt, _ in new.rels(new_part).values()
                                                              if typ == REL_TABLE}}
@@ -336,6 +406,9 @@ def column_moves(old: Package, old_part: str, new: Package, new_part: str) -> Mo
         if n is None:
             continue
         r1, c1, r2, c2 = t.bounds
+        if rows is not None:
+            out.rows = {int(r): n.bounds[0] + 1 + k for k, r in enumerate(rows)}
+            out.after = (max(out.rows, default=r1), n.bounds[0] + len(out.rows))
         where = {h: n.bounds[1] + k for k, h in enumerate(n.columns)}
         out.tables.append((t.name, t.bounds))
         for k, h in enumerate(t.columns):
@@ -412,11 +485,14 @@ class Leftover:
     """Why it has no place in the rebuilt book (the table column it was on is gone), "" when it has one."""
 
 
-def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: dict | None = None) -> list[Leftover]:
+def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: dict | None = None,
+         rows: dict[str, list[int]] | None = None) -> list[Leftover]:
     """What ``old`` has that its rebuilt version ``new`` does not (module doc); ``tails`` gets each compared
     sheet's XML in ``new`` without its rows, by sheet name; ``seen`` keeps what was read of ``old``'s sheets
-    for a second comparison with another rebuilt version (a sheet of a million rows is read once)."""
+    for a second comparison with another rebuilt version (a sheet of a million rows is read once); ``rows``: by
+    sheet, the old rows of the records in the order the rebuilt table holds them (:func:`column_moves`)."""
     out: list[Leftover] = []
+    copy = None  # old cell formats as the new book has them (StyleCopy), made when a table has the user's
     old_sst, new_sst = shared_strings(old), shared_strings(new)
     for s in old.sheets():
         if s.name in REWRITTEN or s.name in TEMPLATE_OWNED or not s.part or not old.has(s.part):
@@ -433,11 +509,40 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                 seen[s.part] = old_cells, old_xml
         if tails is not None:
             tails[s.name] = new_xml
+        moves = column_moves(old, s.part, new, ns.part, (rows or {}).get(s.name))
         for ref, c in old_cells.items():
+            what = "a formula" if c.formula else repr(_short(c.value))
+            row = moves.record_row(c.row)
+            if row is not None and row != c.row:  # beside a record that moves up (blank rows are not kept)
+                if c.formula or f"{col_letters(c.col)}{row}" in old_cells:  # its references are to the rows as
+                    what += f", beside the record now on row {row}"  # they were, or a cell is there: it stays, said so
+                else:  # a note beside a record goes with it
+                    to = f"{col_letters(c.col)}{row}"
+                    what += f", {ref} in the old book"
+                    c = FreeCell(row, c.col, c.formula, c.value, c.xml.replace(f'r="{ref}"'.encode(), f'r="{to}"'.encode(), 1),
+                                 re.sub(rb'\br="\d+"', b'r="%d"' % row, c.row_tag, count=1))
+                    ref = to
             if ref not in new_cells:
-                what = "a formula" if c.formula else repr(_short(c.value))
                 out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c))
-        moves = column_moves(old, s.part, new, ns.part)
+        key = ("formats", s.part)
+        formats = seen[key] if seen is not None and key in seen else table_formats(old, s.part)
+        if seen is not None:
+            seen[key] = formats
+        placed = {}
+        for (r, c), k in formats.items():
+            to, why = moves.cell(f"{col_letters(c)}{r}")
+            placed[r, c] = (to, why, ref_bounds(to)[:2])
+        if formats:
+            if copy is None:
+                copy = StyleCopy(*(p.text(styles_part(p)) if p.has(styles_part(p)) else "" for p in (old, new)))
+            now = styles_at(new, ns.part, {at for to, why, at in placed.values() if not why})
+            for (r, c), k in formats.items():
+                to, why, at = placed[r, c]
+                if why or copy.xf(k) != now[at]:
+                    ref = f"{col_letters(c)}{r}"
+                    moved = f" ({ref} in the old book)" if to != ref else ""
+                    out.append(Leftover("cell format", s.name, to, f"format of cell {s.name}!{to}{moved}",
+                                        (at, k), why))
         new_comments = sheet_comments(new, ns.part)
         notes = {c.text for c in new_comments.values()}
         for ref, c in sheet_comments(old, s.part).items():
@@ -484,10 +589,11 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
     return out
 
 
-def left_behind(old_path: Path, new_path: Path, seen: dict | None = None) -> list[str]:
+def left_behind(old_path: Path, new_path: Path, seen: dict | None = None,
+                rows: dict[str, list[int]] | None = None) -> list[str]:
     """What the book at ``old_path`` has that its rebuilt version at ``new_path`` does not (module doc)."""
     with Package(old_path) as old, Package(new_path) as new:
-        return [x.text for x in find(old, new, seen=seen)]
+        return [x.text for x in find(old, new, seen=seen, rows=rows)]
 
 
 def shared_strings(pkg: Package) -> list[str]:

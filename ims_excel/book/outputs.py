@@ -20,6 +20,7 @@ import pandas as pd
 
 from ims_excel import gstin as gstin_mod, periods
 from ims_excel.engine import Context, Result
+from ims_excel.engine.context import pre_ims_period
 from ims_excel.engine.explain import messages
 from ims_excel.engine.validation import codes_of
 from ims_excel.normalise import InputError, InputProblem
@@ -127,6 +128,8 @@ def context_from_config(values: dict[str, object], *, file: str = "workbook",
     freq = (cell_text(values.get("FilingFrequency")) or "Monthly").lower()
     if freq not in ("monthly", "quarterly"):
         bad("FilingFrequency", f"{freq!r} is not Monthly or Quarterly")
+    elif p is not None and pre_ims_period(p, freq):  # D28: a return before IMS reaches no summary
+        bad("ReturnPeriod", pre_ims_period(p, freq))
     filed = cell_text(values.get("GSTR3BFiled")).upper()
     if filed not in ("", "Y", "N", "YES", "NO", "TRUE", "FALSE"):
         bad("GSTR3BFiled", f"{filed!r} is not Y or N")

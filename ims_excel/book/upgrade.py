@@ -70,6 +70,9 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
         outward = tables[1].frame if tables[1] is not None else None
         history = read_history(pkg)
         changes = read_changes(pkg)
+        # the records' rows in the rebuilt tables (blank rows are not kept): what the user put on one goes with it
+        rows = {t.sheet: f["_row"].astype(int).tolist() for t, f in ((inward_t, inward), (outward_t, outward))
+                if f is not None}
         # a value typed over a formula cell is not a record's input: kept on the Changes sheet, not dropped
         typed = {td.table.name: found for td in tables if (found := typedover.find(pkg, td))}
         logged = [r for cells in typed.values() for r in typedover.changes_rows(cells, now_stamp())]
@@ -85,12 +88,12 @@ def upgrade(path: str | os.PathLike, *, force: bool = False) -> UpgradeReport:
                       backup=False, changes=changes, shared_formulas=shared)
         carried = Path(tmp) / "carried.xlsm"
         with Package(path) as before, Package(rebuilt) as after:
-            adds = Additions(before, after)
+            adds = Additions(before, after, rows=rows)
             if adds.refused and not force:
                 raise CannotCarry(path, adds.refused, "upgrade (moving the data into the current template)")
             adds.write(carried)
         # the user's cells, comments, names, rules: never dropped silently
-        lost = [x for x in left_behind(path, carried, adds.seen) if x not in adds.refused_found]
+        lost = [x for x in left_behind(path, carried, adds.seen, rows) if x not in adds.refused_found]
         if lost and not force:
             raise CannotCarry(path, lost, "upgrade (moving the data into the current template)")
         # every formula cell caches the engine's value (issue 9); the book is written once, with its backup

@@ -19,6 +19,7 @@ from ims_excel.book.reconcile import book_settings
 from ims_excel.cli.exits import EXIT_OK, UsageError, parse_date
 from ims_excel.cli.output import text_report, to_json
 from ims_excel.engine import Context, Result, evaluate
+from ims_excel.engine.context import pre_ims_period
 from ims_excel.engine.reconcile import Settings
 from ims_excel.formats import load as load_any
 from ims_excel.recon import purchases_json, reconcile, record_fields, reconcile_text
@@ -36,6 +37,8 @@ def context_from_args(args: argparse.Namespace) -> Context:
     p = periods.parse_or_none(args.period)
     if p is None:
         raise UsageError(f"--period {args.period!r} is not a period (use YYYY-MM)")
+    if pre_ims_period(p, args.frequency or "monthly"):  # D28: a return before IMS reaches no summary
+        raise UsageError(f"--period {pre_ims_period(p, args.frequency or 'monthly')}")
     return Context(gstin=gstin, period=p, frequency=args.frequency or "monthly",
                    as_of=parse_date(args.as_of, "--as-of") or dt.date.today(),
                    annual_return_date=parse_date(args.annual_return_date, "--annual-return-date"),

@@ -13,6 +13,27 @@ IMS_TAXPAYER_TYPES = ("normal", "sez", "casual")
 """Rule D29 (S1 FAQ 9): only these registrations have IMS."""
 
 
+def pre_ims_period(period: int, frequency: str = "monthly") -> str:
+    """Why a return period cannot be prepared with IMS ("" when it can): D28, S1, S2.
+
+    IMS covers GSTR-2B periods from ``ims_start_period`` (Oct-2024). A return with a month before that has no
+    IMS: every record of its GSTR-2B is D28 (NOT_IN_IMS_PRE_OCT24, bucket none), so it would reach no
+    GSTR-2B, GSTR-3B or dashboard summary. Refused instead; the text starts with the period as typed.
+
+    >>> pre_ims_period(periods.parse("2024-10")), pre_ims_period(periods.parse("2024-09"))[:26]
+    ('', '2024-09 is before Oct-2024')
+    >>> pre_ims_period(periods.parse("2024-08"), "quarterly")[:7]  # the Jul-Sep 2024 quarter
+    '2024-08'
+    """
+    start = rulebook().period_param("ims_start_period")
+    first = period - period % 3 if frequency == "quarterly" else period
+    if first >= start:
+        return ""
+    return (f"{periods.iso(period)} is before {periods.label(start)}, when IMS started (ims-rules.md D28; S1, S2): "
+            f"no record of it can be actioned in IMS and none would reach the GSTR-2B, GSTR-3B or IMS summaries. "
+            f"Use {periods.iso(start)} or later")
+
+
 @dataclass(frozen=True)
 class Context:
     """The recipient (or, for outward records, the supplier) and the return being prepared.
@@ -35,6 +56,9 @@ class Context:
     def __post_init__(self) -> None:
         if self.frequency not in FREQUENCIES:
             raise ValueError(f"frequency must be monthly or quarterly, not {self.frequency!r}")
+        problem = pre_ims_period(self.period, self.frequency)
+        if problem:
+            raise ValueError(f"return period {problem}")
         if not self.state:
             object.__setattr__(self, "state", self.gstin[:2])
 

@@ -50,6 +50,21 @@ def gstr3b_due(p: np.ndarray, frequency: str, state: str) -> np.ndarray:
     return _month_start(p + 1) + np.timedelta64(day - 1, "D")
 
 
+def gstr3b_opens(p: np.ndarray, frequency: str) -> np.ndarray:
+    """First day the GSTR-3B for the tax period holding each month ``p`` can be filed: the day after the period
+    ends (section 7: with a 30-Nov-2026 cut-off, "the next 3B (Nov-2026, filed in Dec) is too late").
+
+    >>> from ims_excel import periods as P
+    >>> str(gstr3b_opens(np.array([P.parse("2026-11")]), "monthly")[0])
+    '2026-12-01'
+    >>> str(gstr3b_opens(np.array([P.parse("2026-11")]), "quarterly")[0])  # Oct-Dec 2026
+    '2027-01-01'
+    """
+    p = np.asarray(p, dtype="int64")
+    end = p - p % 3 + 2 if frequency == "quarterly" else p
+    return _month_start(end + 1)
+
+
 def next_tax_period(p: np.ndarray, frequency: str) -> np.ndarray:
     """The tax period after the one holding ``p`` (for a quarter: its last month)."""
     p = np.asarray(p, dtype="int64")

@@ -153,12 +153,17 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     expired = (applied == P) & ims & ((window_over & (flag != 0)) | (flag == 1))
     applied = np.where(expired, N, applied)
 
-    # --- ITC this return claims although its GSTR-3B falls due after the s.16(4) cut-off (issue 12.6b, INF):
-    # accepted or deemed accepted into this GSTR-2B, ITC-increasing, cut-off before this return's due date
-    due = deadlines.gstr3b_due(np.array([ctx.return_period]), ctx.frequency, ctx.state)[0]
+    # --- ITC this return claims although its GSTR-3B may be filed after the s.16(4) cut-off (section 7, INF):
+    # accepted or deemed accepted into this GSTR-2B, ITC-increasing. A cut-off before the day this return's
+    # GSTR-3B can first be filed (the day after its period ends) loses the ITC (CUTOFF_164_PASSED); one
+    # between that day and the due date loses it unless the 3B is filed early (CUTOFF_164_BEFORE_DUE, 12.6b)
+    this_return = np.array([ctx.return_period])
+    due = deadlines.gstr3b_due(this_return, ctx.frequency, ctx.state)[0]
+    opens = deadlines.gstr3b_opens(this_return, ctx.frequency)[0]
     claims = ims & ((applied == A) | (applied == N)) & cl["live"].to_numpy() & cl["filed"].to_numpy()
-    add(claims & ~cl["reduces"].to_numpy() & ~np.isnat(cut) & (cut < due),
-        "CUTOFF_164_BEFORE_DUE", "warning")
+    claims &= ~cl["reduces"].to_numpy() & ~np.isnat(cut)
+    add(claims & (cut < opens), "CUTOFF_164_PASSED", "warning")
+    add(claims & (cut >= opens) & (cut < due), "CUTOFF_164_BEFORE_DUE", "warning")
 
     # --- a remark the default (offline) upload refuses with the action the portal keeps: parameters.yaml
     # remarks_with_action, the one place (G10; formats-and-market.md 10; utility v1.1: remarks only with R or P)

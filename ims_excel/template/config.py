@@ -54,12 +54,17 @@ from typing import Any
 
 from ims_excel import periods
 from ims_excel.engine.context import IMS_TAXPAYER_TYPES
-from ims_excel.rules import NEVER_SUGGESTED, reconcile_policy
+from ims_excel.rules import NEVER_SUGGESTED, reconcile_policy, rulebook
 from ims_excel.template import formulas
 from ims_excel.template.rowlogic import state_number
 from ims_excel.template.styles import Styles
 
 FIRST_ROW = 4  # 1-based row of the first setting
+
+IMS_START = rulebook().period_param("ims_start_period")
+PRE_IMS_LABEL = f"before IMS ({periods.label(IMS_START)})"
+"""ReturnPeriodLabel of a return period before IMS (D28; S1, S2): the engine refuses it
+(``engine.context.pre_ims_period``), the Config sheet says so beside the cell."""
 
 TAXPAYER_TYPES = ("Normal", "SEZ", "Casual", "Composition", "ISD", "NRTP", "TDS", "TCS")
 """The Config drop-down; ``engine.context`` takes them lower-cased."""
@@ -98,10 +103,12 @@ FIELDS: tuple[Field, ...] = (
     Field("period", "ReturnPeriod", "Return period (YYYY-MM)", "period",
           derived="ReturnPeriodLabel",
           derived_formula='=IF(ReturnPeriodIndex="","not YYYY-MM",'
+                          f'IF(ReturnPeriodIndex<Param_ims_start_period_index,"{PRE_IMS_LABEL}",'
                           'MID("JanFebMarAprMayJunJulAugSepOctNovDec",MOD(ReturnPeriodIndex,12)*3+1,3)'
-                          '&"-"&INT(ReturnPeriodIndex/12))',
+                          '&"-"&INT(ReturnPeriodIndex/12)))',
           note="The GSTR-2B / GSTR-3B period you are working on, e.g. 2025-11. Column C shows it as a "
-               "month (Nov-2025)."),
+               f"month (Nov-2025). IMS started with {periods.label(IMS_START)}: an earlier period is refused "
+               "(rule D28)."),
     Field("frequency", "FilingFrequency", "Filing frequency", "enum", ("Monthly", "Quarterly"), "Monthly"),
     Field("state_code", "StateCodeOverride", "State code", "text",
           derived="StateCode",
@@ -170,7 +177,8 @@ DERIVED: tuple[Derived, ...] = (
             note="The annual return filed on a date is the one for the FY that ended before it."),
     Derived("ReturnDueDate", "GSTR-3B due date of the return",
             '=IF(WindowEnd="","",DATE(INT((WindowEnd+1)/12),MOD(WindowEnd+1,12)+1,DueDay))', "date",
-            "Compared with each record's s.16(4) cut-off (CUTOFF_164_BEFORE_DUE)."),
+            "Compared with each record's s.16(4) cut-off (CUTOFF_164_BEFORE_DUE; a cut-off before the "
+            "return period ends: CUTOFF_164_PASSED)."),
 )
 """Derived values, in sheet order, below the settings."""
 

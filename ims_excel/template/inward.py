@@ -167,6 +167,11 @@ REMARK_DROPPED = OR(*(eq(r("Applied"), a) for a in _DROPPED)) if _DROPPED else "
 PENDING_IN_IMS = AND(KIND_IMS, ACT_P)
 """An IMS record marked Pending."""
 
+CLAIMS_164 = AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})", f"ISNUMBER({CUT})")
+"""ITC-increasing and accepted or deemed into this GSTR-2B, with a s.16(4) cut-off (``validation`` claims)."""
+RETURN_OPENS = "DATE(INT((WindowEnd+1)/12),MOD(WindowEnd+1,12)+1,1)"
+"""The first day this return's GSTR-3B can be filed: the day after its period ends (``deadlines.gstr3b_opens``)."""
+
 GROUPS: dict[str, str] = {"pending": PENDING_IN_IMS, "declared": HAS_DECL, "declaring": DECLARING}
 """Conditions several codes share: a rank formula tests each once (``IF(group, first code of the group
 that applies, 999)``), and the MIN of the groups is the first code overall."""
@@ -190,9 +195,11 @@ GROUPED: dict[str, tuple[str | None, str]] = {
     "DECL_EXCEEDS": (None, ne(r("Declared Over"), "")),
     "DECL_CGST_NE_SGST": ("declaring", AND(eq(RED, "Partial"),
                                            f'ABS({num(r("Declared CGST"))}-{num(r("Declared SGST"))})>0.005')),
-    # accepted or deemed into this GSTR-2B = an IMS record in the available bucket (``amounts.place``)
-    "CUTOFF_164_BEFORE_DUE": (None, AND(KIND_IMS, eq(r("2B Bucket"), "available"), f"NOT({L.reduces(r)})",
-                                        f"ISNUMBER({CUT})", f"N({CUT})<ReturnDueDate")),
+    # accepted or deemed into this GSTR-2B = an IMS record in the available bucket (``amounts.place``); a
+    # cut-off before the day this return's GSTR-3B can first be filed (``deadlines.gstr3b_opens``) loses the
+    # ITC, one before its due date unless the 3B is filed early (ims-rules.md 7)
+    "CUTOFF_164_PASSED": (None, AND(CLAIMS_164, f"N({CUT})<{RETURN_OPENS}")),
+    "CUTOFF_164_BEFORE_DUE": (None, AND(CLAIMS_164, f"N({CUT})>={RETURN_OPENS}", f"N({CUT})<ReturnDueDate")),
     "GSTIN_CHECK_DIGIT": (None, AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y"))),
     "GSTIN_OVERRIDDEN": (None, AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y"))),
     "REMARKS_TOO_LONG": (None, f'{r("Remarks Length")}>Param_remarks_max_length'),

@@ -201,6 +201,7 @@ def config_values(values: dict | None, today: dt.date, *, written: bool = False)
         rpi = float(int(p[:4]) * 12 + int(p[5:]) - 1)
     out["ReturnPeriodIndex"] = rpi
     out["ReturnPeriodLabel"] = ("not YYYY-MM" if rpi == "" else  # config.FIELDS' derived label: Oct-2026
+                                config.PRE_IMS_LABEL if rpi < config.IMS_START else  # D28: before IMS
                                 "JanFebMarAprMayJunJulAugSepOctNovDec"[int(rpi) % 12 * 3:][:3] + f"-{int(rpi) // 12}")
     override = _text(inp["StateCodeOverride"])
     state = override if override else g[:2]

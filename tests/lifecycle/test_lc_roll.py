@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import zipfile
 
 from lctools import grid, sheet_names, table_rows
 
@@ -12,7 +14,7 @@ from ims_excel.book import imports as book_imports
 from ims_excel.book import process as book_process
 from ims_excel.book import read as book_read
 from ims_excel.book import roll as book_roll
-from ims_excel.xlsx.package import Package
+from ims_excel.xlsx.package import Package, col_letters
 
 AMENDMENT = ("Section,Supplier GSTIN,Supplier Name,Document Number,Document Date,Original Document Number,"
              "Original Document Date,Place Of Supply,Supply Type,Document Value,Taxable Value,IGST,CGST,SGST,Cess,"
@@ -80,11 +82,9 @@ def test_original_action_comes_from_history_when_the_download_lacks_it(sample_bo
 
 def test_roll_names_what_the_user_added_that_the_next_periods_book_does_not_carry(sample_book, tmp_path, capsys):
     """Issue 14 ("No data loss": never silently): the next period's book is a fresh one, so a note typed below
-    the Inward table, one beside it, one on Config and a comment on a record are not carried; roll names each
+    the Inward table, one beside it, one on Config, a comment on a record and a record's cell formatted by the
+    user are not carried; roll names each
     (the filed period's book keeps them, unchanged). An untouched book names nothing."""
-    import re
-    import zipfile
-
     book_process.process(sample_book)
     assert main(["roll", str(sample_book), "--to", "2026-11", "--filed", "--out", str(tmp_path / "plain.xlsm")]) == 0
     assert "not carried" not in capsys.readouterr().out
@@ -93,12 +93,14 @@ def test_roll_names_what_the_user_added_that_the_next_periods_book_does_not_carr
         config = pkg.sheet("Config").part
         comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
     r1, c1, r2, c2 = inward.bounds
-    below, beside = f"B{r2 + 2}", f"{_letters(c2 + 2)}3"
+    below, beside = f"B{r2 + 2}", f"{col_letters(c2 + 2)}3"
     with zipfile.ZipFile(sample_book) as z:
         e = {n: z.read(n) for n in z.namelist()}
     sheet = e[inward.sheet_part].decode()
     sheet = re.sub(r'(<row r="3"[^>]*>.*?)(</row>)', lambda m: m.group(1) + f'<c r="{beside}" t="inlineStr"><is><t>'
                    "asked supplier</t></is></c>" + m.group(2), sheet, count=1, flags=re.S)
+    header_style = re.search(r'<c r="A1" s="(\d+)"', sheet).group(1)  # a format no column of records has
+    sheet = re.sub(r'<c r="D5" s="\d+"', f'<c r="D5" s="{header_style}"', sheet, count=1)
     e[inward.sheet_part] = sheet.replace("</sheetData>", f'<row r="{r2 + 2}"><c r="{below}"><v>777</v></c></row>'
                                          "</sheetData>").encode()
     e[config] = re.sub(r'(<c r="A2"[^>]*?(?:/>|>.*?</c>))', r'\1<c r="H2" t="inlineStr"><is><t>call the client</t>'
@@ -116,11 +118,17 @@ def test_roll_names_what_the_user_added_that_the_next_periods_book_does_not_carr
                              f"not carried (still in client.xlsm): cell Inward!{beside} ('asked supplier')",
                              "not carried (still in client.xlsm): cell Config!H2 ('call the client')",
                              "not carried (still in client.xlsm): comment on Inward!D3 ('original is with the "
-                             "auditor')"]), out
+                             "auditor')", "not carried (still in client.xlsm): format of cell Inward!D5"]), out
     assert sample_book.read_bytes() == before
 
 
-def _letters(col: int) -> str:
-    from ims_excel.xlsx.package import col_letters
 
-    return col_letters(col)
+def test_roll_with_force_lists_what_it_went_ahead_without(sample_book, capsys):
+    """Issue 14 ("No data loss": never silently): a part the template cannot hold (custom XML a firm's tool put
+    in the book) is refused by name; --force goes ahead without it and lists it (before, without a word)."""
+    with zipfile.ZipFile(sample_book, "a") as z:
+        z.writestr("customXml/item1.xml", '<?xml version="1.0"?><firm xmlns="urn:firm">audit tag</firm>')
+    assert main(["roll", str(sample_book), "--to", "2026-11", "--filed"]) == 2
+    assert "customXml/item1.xml (custom XML)" in capsys.readouterr().err
+    assert main(["roll", str(sample_book), "--to", "2026-11", "--filed", "--force"]) == 0
+    assert "dropped (--force): customXml/item1.xml (custom XML)" in capsys.readouterr().out

@@ -536,3 +536,65 @@ def test_an_older_templates_book_keeps_the_users_additions_on_their_moved_column
     assert re.search(r'<dataValidation\b[^>]*sqref="BA2:BA50"[^>]*><formula1>500</formula1>', sheet)
     assert left_behind(latest_backup(book), book) == []
     assert audit_errors(book) == {"office2016": [], "microsoft365": []}
+
+
+def test_a_cells_format_and_comment_in_the_table_go_with_its_record(sample_master, tmp_path, capsys):
+    """Issue 14 ("No data loss"): a fill the user gave a cell of a record (a format of its own in styles.xml, as
+    Excel adds it) and a comment on it are carried with the record; the user emptied the row above (the rebuilt
+    table keeps no blank rows), so the record is one row up in the upgraded book and so are they. Before, the
+    format was dropped without a word and the comment stayed on the row, now another record's. A note typed
+    beside the record goes with it; a formula beside it stays where its references hold, and says so."""
+    with Package(sample_master) as pkg:
+        inward = pkg.table("Inward")
+        comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
+    doc = col_letters(inward.bounds[1] + inward.columns.index("Document Number"))
+    number = _at(grid(sample_master, "Inward"), f"{doc}5")
+
+    def user(e: dict) -> None:
+        st = e["xl/styles.xml"]
+        fills = len(re.findall(r"<fill>", re.search(r"<fills.*?</fills>", st, re.S).group(0)))
+        xfs = re.search(r"<cellXfs.*?</cellXfs>", st, re.S).group(0)
+        cell = re.search(rf'<c r="{doc}5" s="(\d+)"', e[inward.sheet_part])
+        base = re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", xfs, re.S)[int(cell.group(1))]
+        mine = re.sub(r'fillId="\d+"', f'fillId="{fills}" applyFill="1"', base, count=1)
+        st = re.sub(r'<fills count="\d+"', f'<fills count="{fills + 1}"', st)
+        st = _before(st, "</fills>", '<fill><patternFill patternType="solid"><fgColor rgb="FFFFFF00"/><bgColor '
+                                     'indexed="64"/></patternFill></fill>')
+        n = len(re.findall(r"<xf\b", xfs))
+        st = re.sub(r'<cellXfs count="\d+"', f'<cellXfs count="{n + 1}"', st)
+        e["xl/styles.xml"] = _before(st, "</cellXfs>", mine)
+        sheet = e[inward.sheet_part].replace(cell.group(0), f'<c r="{doc}5" s="{n}"', 1)
+        # the user cleared the row above: its typed values gone, formulas and formats left
+        row4 = re.search(r'<row r="4"[^>]*>.*?</row>', sheet, re.S).group(0)
+        cleared = re.sub(r'<c r="([A-Z]+4)"( s="\d+")?( t="\w+")?>(?:(?!<f[ >/]).)*?</c>', r'<c r="\1"\2/>', row4,
+                         flags=re.S)
+        e[inward.sheet_part] = sheet.replace(row4, cleared)
+        e[comments] = _before(e[comments], "</commentList>",
+                              f'<comment ref="{doc}5" authorId="0"><text><t>supplier to reissue</t></text></comment>')
+        # beside the record: a note (goes with it) and a formula on it (stays where its references hold)
+        e[inward.sheet_part] = _after_cell(e[inward.sheet_part], f"{last}5", f'<c r="{right}5" t="inlineStr"><is><t>'
+                                           f'called them</t></is></c><c r="{far}5"><f>LEN({doc}5)</f><v>8</v></c>')
+    last = col_letters(inward.bounds[3])
+    right, far = col_letters(inward.bounds[3] + 2), col_letters(inward.bounds[3] + 3)
+    book = _rewrite(sample_master, tmp_path / "client.xlsm", user)
+    records = len([r for r in grid(book, "Inward")[1:] if any(v not in ("", None) for v in r[:10])])
+    assert main(["upgrade", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert f"carried: format of cell Inward!{doc}4 ({doc}5 in the old book)" in out, out
+    assert f"carried: comment on Inward!{doc}4 ('supplier to reissue', {doc}5 in the old book)" in out, out
+    assert f"carried: cell Inward!{right}4 ('called them', {right}5 in the old book)" in out, out
+    assert f"carried: cell Inward!{far}5 (a formula, beside the record now on row 4)" in out, out
+    assert _at(grid(book, "Inward"), f"{right}4") == "called them"
+    assert f"{records} Inward" in out and records == inward.bounds[2] - 2
+    assert _at(grid(book, "Inward"), f"{doc}4") == number
+    assert _comment_refs(book, "Inward")[f"{doc}4"] == "supplier to reissue"
+    with Package(book) as pkg:
+        st = pkg.text("xl/styles.xml")
+        k = int(re.search(rf'<c r="{doc}4"[^>]*?\ss="(\d+)"', pkg.text(pkg.table("Inward").sheet_part)).group(1))
+    xf = re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.search(r"<cellXfs.*?</cellXfs>", st, re.S).group(0), re.S)[k]
+    fill = re.findall(r"<fill>.*?</fill>", re.search(r"<fills.*?</fills>", st, re.S).group(0), re.S)[
+        int(re.search(r'fillId="(\d+)"', xf).group(1))]
+    assert 'rgb="FFFFFF00"' in fill
+    moved = {"Inward": [r for r in range(2, inward.bounds[2] + 1) if r != 4]}  # the records' old rows, in order
+    assert left_behind(latest_backup(book), book, rows=moved) == []
+    assert audit_errors(book) == {"office2016": [], "microsoft365": []}

@@ -242,9 +242,13 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
                 elif red[h] > 0 and choice == "No":
                     amt[h] = 0.0
         live = (current or (p2b < start and pend_state)) and not (ctx.gstr3b_filed and pend_state)
-        if (ims and applied in ("A", "N") and live and filed and not down and cut
-                and cut < due(end, ctx.frequency, ctx.state)):
-            warns.add("CUTOFF_164_BEFORE_DUE")
+        if ims and applied in ("A", "N") and live and filed and not down and cut:
+            # a GSTR-3B is filed only after its period ends (ims-rules.md 7): a cut-off before that day loses
+            # the ITC; one before the due date loses it unless the 3B is filed early
+            if cut < _month_date(end + 1, 1):
+                warns.add("CUTOFF_164_PASSED")
+            elif cut < due(end, ctx.frequency, ctx.state):
+                warns.add("CUTOFF_164_BEFORE_DUE")
         # a remark the offline upload refuses with the action the portal keeps (remarks_with_action, G10)
         word = {"A": "Accept", "R": "Reject", "P": "Pending"}.get(applied)
         if ims and str(rec["remarks"]).strip() and word and word not in offline_remarks:

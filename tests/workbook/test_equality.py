@@ -265,7 +265,7 @@ def test_synthetic_covers_enough(synthetic_books):
     assert set(recs["status"]) == {"ok", "info", "warning", "error"}
     assert recs["rule"].nunique() >= 25
     codes = set(recs["primary_code"])
-    assert {"PEND_DEADLINE_NEAR", "CUTOFF_164_NEAR", "PEND_WINDOW_OVER", "FROZEN", "TIME_BARRED",
+    assert {"PEND_DEADLINE_NEAR", "CUTOFF_164_NEAR", "CUTOFF_164_PASSED", "PEND_WINDOW_OVER", "FROZEN", "TIME_BARRED",
             "DECL_EXCEEDS", "GSTIN_CHECK_DIGIT"} <= codes
     assert sum(len(res.liability) for _, res, _ in synthetic_books) > 40
 

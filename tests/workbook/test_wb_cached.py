@@ -111,6 +111,17 @@ def test_config_with_dates_and_a_bad_gstin(lo, tmp_path):
     assert differences(book, lo.values(book)) == []
 
 
+def test_config_says_a_return_period_before_ims(lo, tmp_path):
+    """ims-rules.md D28 (S1, S2): IMS started with the Oct-2024 GSTR-2B. A return period before it (refused by
+    ``process`` / ``report``, tests/test_return_period.py) is marked beside Config's cell, cached as Excel
+    computes it; Oct-2024 reads as a month."""
+    for period, label in (("2024-09", "before IMS (Oct-2024)"), ("2024-10", "Oct-2024")):
+        book = build_workbook(tmp_path / f"{period}.xlsm", config={"gstin": "27AAACR5055K1Z7", "period": period,
+                                                                   "as_of": "2024-11-05"})
+        assert cached_formula_values(book)["Config"]["C6"] == label
+        assert differences(book, lo.values(book)) == []
+
+
 def test_import_into_a_book_without_settings_leaves_the_values_to_excel_and_says_why(tmp_path):
     """A copy of the template (no GSTIN, no period): the engine cannot evaluate it, so the import's
     records go in as before, the book asks Excel for a full calculation, and the report says why."""
