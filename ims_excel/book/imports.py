@@ -4,8 +4,10 @@ Inward: records are matched by their identity (:mod:`ims_excel.engine.identity`,
 not the 2B period) and merged as :mod:`ims_excel.book.merge` says (a newer
 download updates the portal's fields and keeps the user's; a supplier's change
 resets the action; records gone from IMS are marked; the user's own files apply
-decisions; the portal's error file marks rows); the changed cells are rewritten
-in place and every change is reported (and appended to the ``Changes`` sheet).
+decisions, the offline tool's Excel too where the workbook holds none of the user's;
+the portal's error file marks rows); the changed cells are rewritten in place and
+every change, and every decision of the tool not applied (a conflict), is reported
+(and appended to the ``Changes`` sheet).
 Outward: records already in the workbook (same section, party GSTIN, document
 number and 2B period) are kept as they are.
 
@@ -146,7 +148,9 @@ class ImportReport:
                            f"reset by a supplier's change, {c.get('gone', 0)} gone from IMS, {c.get('decision', 0)} "
                            f"decisions applied, {c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} "
                            "unchanged" + (f", {c['not found']} not found in the workbook (not added)"
-                                          if c.get("not found") else ""))
+                                          if c.get("not found") else "")
+                           + (f", {c['conflict']} decisions of the offline tool not applied (the workbook "
+                              "holds another, typed there: kept)" if c.get("conflict") else ""))
                 out += [f"  {ch.text()}" for ch in [c for c in self.changes if c.what != "added"][:listed]]
                 if self.changes:
                     out.append("  (all changes are appended to the Changes sheet)")
@@ -251,7 +255,8 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
             if d == "inward":
                 for ch, r in zip([c for c in changes if c.what == "added"], range(span[0], span[1] + 1)):
                     ch.row = r
-    if written and changes:
+    # a conflict (the offline tool's decision not applied, merge.plan) is logged even when nothing else is written
+    if changes and (written or any(c.what == "conflict" for c in changes)):
         when = dt.datetime.now().strftime("%d-%m-%Y %H:%M")
         wb.append_rows(CHANGES_SHEET, CHANGES_HEADER, changes_rows(changes, when))
     notes = [n for frames in loaded.values() for f in frames for n in f.attrs.get("notes", [])]

@@ -27,6 +27,13 @@ Portal downloads (IMS JSON ``imsDetails``/GETINV, GSTR-2B JSON, the portal Excel
     (rulebook G3): *Action* (and its declaration) is cleared, *Previous Action*
     follows the download, and *Supplier Change* keeps the old choice and what
     changed, a warning (SUPPLIER_CHANGED) until the user chooses again.
+    The offline tool's sheets (``attrs["edited_sheets"]``) also carry the decisions made in the tool
+    (:func:`tool_decisions`): a Status that differs from the row's Previous Status, and a non-blank
+    ITC-reduction answer, declared amount or remark. They are applied as a decisions file applies its own
+    where the workbook's cell is not the user's (blank; an *Action* equal to the *Previous Action*; a
+    declaration and remark equal to the *Portal Declaration*) or is already equal. Where the user typed a
+    different value in the workbook, the workbook's is kept and the difference is reported (``conflict``,
+    on the Changes sheet too): never silently dropped either way.
     A record of a section the IMS download has, that the download no longer
     holds and that its supplier had not filed (a saved record the supplier
     deleted, G3; india-compliance drops exactly these, ``handle_missing_transactions``
@@ -61,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.engine.classify import ACTION_CODE, STATE_CODE
 from ims_excel.engine.identity import identity
 from ims_excel.engine.validation import DECLARATION_UNKNOWN, decision_fingerprint, declaration_part
 from ims_excel.formats._common import SECTION_OF_KEY
@@ -68,6 +76,7 @@ from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, INWARD_RECONCILE
 from ims_excel.template.specs import spec
 from ims_excel.template.tables import cell_columns
+from ims_excel.vec import by_unique
 
 USER_OWNED = ("Action", "ITC Reduction", "Declared IGST", "Declared CGST", "Declared SGST", "Declared Cess",
               "Remarks")
@@ -92,7 +101,7 @@ KIND = {c.name: c.kind for c in INWARD_COLUMNS}
 class Change:
     """One row of the import report (and of the Changes sheet)."""
 
-    what: str  # added / updated / reset / gone / back / decision / portal error / not found
+    what: str  # added / updated / reset / gone / back / decision / conflict / portal error / not found
     section: str
     supplier_gstin: str
     document_number: str
@@ -103,7 +112,8 @@ class Change:
     def text(self) -> str:
         where = f"row {self.row} " if self.row else ""
         doc = f"{where}({self.section} {self.supplier_gstin} {self.document_number!r})".replace("  ", " ")
-        parts = "; ".join(f"{c}: {o or '(blank)'} -> {n or '(blank)'}" for c, o, n in self.fields)
+        arrow = " kept, not " if self.what == "conflict" else " -> "  # a conflict: (workbook's, file's)
+        parts = "; ".join(f"{c}: {o or '(blank)'}{arrow}{n or '(blank)'}" for c, o, n in self.fields)
         return f"{self.what}: {doc}" + (f" {parts}" if parts else "") + (f" - {self.note}" if self.note else "")
 
     def as_dict(self) -> dict:
@@ -152,10 +162,49 @@ def portal_declarations(src: pd.DataFrame) -> np.ndarray | None:
     if fmt == "ims_json":
         return declaration_part(src)
     if fmt == "portal_excel" and supplied & {"ITC Reduction", "Remarks"}:
-        edited = (src["source_sheet"].isin(list(src.attrs.get("edited_sheets", ()))).to_numpy()
-                  if "source_sheet" in src else np.zeros(len(src), dtype=bool))
-        return np.where(edited, DECLARATION_UNKNOWN, declaration_part(src)).astype(object)
+        return np.where(_edited(src), DECLARATION_UNKNOWN, declaration_part(src)).astype(object)
     return None
+
+
+def _edited(src: pd.DataFrame) -> np.ndarray:
+    """Rows of the offline tool's sheets (``attrs["edited_sheets"]``: those with a Previous Status column),
+    whose Status, ITC answer, declared amounts and remarks may be the user's edits (portal_excel's doc)."""
+    if src.attrs.get("format") != "portal_excel" or "source_sheet" not in src:
+        return np.zeros(len(src), dtype=bool)
+    return src["source_sheet"].isin(list(src.attrs.get("edited_sheets", ()))).to_numpy()
+
+
+_ACTION_OF = {**STATE_CODE, **ACTION_CODE}
+"""An *Action* or *Previous Action* word (Accept, Accepted...) -> its action code, to compare the two."""
+
+
+def _action_codes(values: object) -> np.ndarray:
+    return by_unique(pd.Series(values, dtype=object).fillna(""), _ACTION_OF, default=-1, dtype="int8")
+
+
+DECLARATION = USER_OWNED[1:]
+"""The ITC-reduction answer, declared amounts and remarks: what goes with the action (G9, G10)."""
+NO_DECLARATION = "|0.00|0.00|0.00|0.00|"
+""":func:`~ims_excel.engine.validation.declaration_part` of a row with none of :data:`DECLARATION`."""
+
+
+def tool_decisions(src: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(Status chosen, declaration typed) per row of a typed source: the decisions made in the offline tool.
+
+    On the tool's sheets (:func:`_edited`) the Status is the user's and the Previous Status the portal's
+    (formats-and-market.md 2.1; portal_excel's doc), so a Status that is not blank and differs from it is an
+    action chosen in the tool (G2); a non-blank ITC answer, declared amount or remark there is typed in the
+    tool (G9, G10). Both all False for every other source (an IMS JSON's action is the portal's: it never
+    decides)."""
+    edited = _edited(src)
+    if not edited.any():
+        return edited, edited
+    blank = pd.Series("", index=src.index, dtype=object)
+    act = _action_codes(src["action"] if "action" in src else blank)
+    prev = _action_codes(src["previous_action"] if "previous_action" in src else blank)
+    status = (src["action"] if "action" in src else blank).astype(object).fillna("").astype(str).str.strip()
+    chose = edited & (status != "").to_numpy() & (act >= 0) & (act != prev)
+    return chose, edited & (declaration_part(src) != NO_DECLARATION)
 
 
 def _cells(frame: pd.DataFrame) -> dict[str, list]:
@@ -197,6 +246,12 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
         where.setdefault(k, i)
     old_cells = _cells(old) if len(old) else {}
     fp_old = decision_fingerprint(old) if len(old) else np.array([], dtype=object)
+    # the workbook's own decisions: an Action equal to its Previous Action, a declaration equal to its Portal
+    # Declaration, is the portal's, not the user's (as the upload judges a change, formats.upload_json)
+    book_act = _action_codes(old_cells.get("Action", [""] * len(old)))
+    book_prev = _action_codes(old_cells.get("Previous Action", [""] * len(old)))
+    decl_open = (declaration_part(old) == pd.Series(old_cells.get(HELD, [""] * len(old)), dtype=object)
+                 .fillna("").to_numpy()) if len(old) and any(_edited(s).any() for s in sources) else None
     current: dict[int, dict[str, object]] = {}  # the row as merged so far (cells), per touched position
     updates: dict[int, dict[str, object]] = {}
     changes: list[Change] = []
@@ -219,6 +274,20 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
         current.setdefault(i, {})[name] = value
         updates.setdefault(i, {})[name] = value
 
+    def decide(i: int, j: int, names: tuple[str, ...], fields: list, conflicts: list | None = None,
+               mine=None) -> None:
+        """Apply the non-blank decisions (``names``) of source row ``j`` to row ``i``: all of a decisions
+        file's (the user's own file wins); the offline tool's (``conflicts`` given) only where the workbook's
+        cell is not the user's (``mine(name)`` False) or equal, the others listed in ``conflicts``."""
+        for name in names:
+            v = new_cells.get(name, [None] * len(src))[j]
+            if v is None or v == "" or name not in supplied:
+                continue
+            if conflicts is not None and name in have and mine(name) and not _same(cell(i, name), v):
+                conflicts.append((name, _show(name, cell(i, name)), _show(name, v)))
+                continue
+            setv(i, name, v, fields)
+
     for src in sources:
         if not len(src):
             continue
@@ -230,6 +299,10 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
         new_cells = _cells(src)
         held = portal_declarations(src)
         ident = src[["section", "supplier_gstin", "document_number"]].astype(object).astype(str).to_numpy()
+        chose, typed_decl = tool_decisions(src)
+        src_prev = _action_codes(new_cells.get("Previous Action", [""] * len(src)))
+        src_rows = src["source_row"].to_numpy() if "source_row" in src else np.zeros(len(src), dtype=int)
+        src_sheets = src["source_sheet"].astype(object).to_numpy() if "source_sheet" in src else [""] * len(src)
         positions = []
         for j, k in enumerate(keys):
             i = where.get(k)
@@ -257,10 +330,7 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                     changes.append(Change("portal error", sec, gst, doc, row, fields))
                 continue
             if kind == "user":
-                for name in USER_OWNED:
-                    v = new_cells.get(name, [None] * len(src))[j]
-                    if v is not None and v != "" and name in supplied:
-                        setv(i, name, v, fields)
+                decide(i, j, USER_OWNED, fields)
                 if fields:
                     changes.append(Change("decision", sec, gst, doc, row, fields))
                 continue
@@ -295,6 +365,28 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                 changes.append(Change("reset", sec, gst, doc, row, fields, note))
             elif fields:
                 changes.append(Change("updated", sec, gst, doc, row, fields))
+            if chose[j] or typed_decl[j]:  # decisions made in the offline tool
+                def mine(name: str, i: int = i, j: int = j) -> bool:
+                    """Whether the workbook's cell holds a value the user typed in the workbook."""
+                    now = cell(i, name)
+                    if _same(now, None):
+                        return False
+                    if not _same(now, old_cells[name][i]):  # set by an earlier file of this import
+                        return True
+                    if name == "Action":
+                        return book_act[i] != book_prev[i] and book_act[i] != src_prev[j]
+                    return not decl_open[i]
+                names = (("Action",) if chose[j] else ()) + (DECLARATION if typed_decl[j] else ())
+                decided: list[tuple[str, str, str]] = []
+                conflicts: list[tuple[str, str, str]] = []
+                decide(i, j, names, decided, conflicts, mine)
+                origin = f"the offline tool's sheet {src_sheets[j]} row {int(src_rows[j])}"
+                if decided:
+                    changes.append(Change("decision", sec, gst, doc, row, decided, f"chosen in {origin}"))
+                if conflicts:
+                    changes.append(Change("conflict", sec, gst, doc, row, conflicts,
+                                          f"the workbook's value, typed in the workbook, is kept; {origin} "
+                                          "has the other: choose one in the workbook"))
             touched.add(i)
         if positions:
             rows_added = src.iloc[positions].copy()

@@ -286,3 +286,125 @@ def test_a_decisions_file_row_that_matches_no_record_is_listed_not_added(tmp_pat
     assert "not found: (B2B " + S1 + " 'INV-20')" in out
     rows = _rows(book)
     assert sorted(rows) == ["INV-1", "INV-2"] and rows["INV-1"]["Action"] == "Reject"
+
+
+# --- decisions made in the GSTN IMS Offline Tool's Excel (formats-and-market.md 2.1: Status is "the editable
+# action", Previous Status the portal's; rulebook G2/G4 the latest action wins, G9 the ITC answer, G10 remarks)
+
+TOOL_DOC = "000123"  # the offline tool's B2B row 7 (tests/formats/formats_helpers.build_portal_workbook)
+
+
+def _tool(tmp_path: Path, name: str = "tool.xlsx", **cells) -> Path:
+    """The offline tool's workbook with the cells of its B2B row of :data:`TOOL_DOC` replaced by header
+    (``Status``, ``Previous_Status``, ``Remarks``: the first Remarks column, the user's)."""
+    from tests.formats.formats_helpers import build_portal_workbook
+    path = build_portal_workbook(tmp_path / name)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["B2B"]
+    labels = [c.value for c in ws[5]]  # these columns are ungrouped: their label is on row 5 (merged over 6)
+    for k, v in cells.items():
+        ws.cell(7, labels.index(k.replace("_", " ")) + 1).value = v
+    wb.save(path)
+    return path
+
+
+def _tool_book(tmp_path: Path) -> Path:
+    """A book holding :data:`TOOL_DOC` from an IMS download with no action (the portal's state, G1), with the
+    amounts the tool's row has (so no supplier change, G3)."""
+    from tests.formats.formats_helpers import SUPPLIERS
+    book = _book(tmp_path)
+    d = write_ims_json(tmp_path / "ims.json", [ims_record(TOOL_DOC, stin=SUPPLIERS[0], val=11800.0, txval=10000.0,
+                                                          iamt=1800.0)])
+    assert main(["import", str(book), str(d)]) == 0
+    assert (_rows(book)[TOOL_DOC]["Action"], _rows(book)[TOOL_DOC]["Previous Action"]) == ("No Action", "No Action")
+    return book
+
+
+def test_a_status_chosen_in_the_offline_tool_is_applied_to_a_record_already_in_the_book(tmp_path, capsys):
+    """The defect: the tool's row of a record the book has says Status Accepted, Previous Status No Action: the
+    user accepted it in the tool (formats doc 2.1: Status is the editable action). The book's Action, still the
+    portal's (equal to its Previous Action), takes Accept, reported as a decision and logged. Importing the tool
+    again changes nothing; new records keep the tool's Status, ITC answer and remarks; an IMS JSON import after
+    it still never touches Action (it sets Previous Action, the portal's)."""
+    book = _tool_book(tmp_path)
+    tool = _tool(tmp_path)
+    capsys.readouterr()
+    assert main(["import", str(book), str(tool)]) == 0
+    out = capsys.readouterr().out
+    rows = _rows(book)
+    assert rows[TOOL_DOC]["Action"] == "Accept" and rows[TOOL_DOC]["Previous Action"] == "No Action"
+    assert (f"decision: row 2 (B2B 27AAACR5055K1Z7 '{TOOL_DOC}') Action: No Action -> Accept - chosen in the "
+            "offline tool's sheet B2B row 7") in out and "1 decisions applied" in out and "conflict" not in out
+    log = grid(book, "Changes")
+    assert [r[1] for r in log[1:]].count("decision") == 1
+    assert next(r for r in log[1:] if r[1] == "decision")[5:9] == [TOOL_DOC, "Action", "No Action", "Accept"]
+    # new records: the tool's decisions as before
+    assert (rows["CN/0042"]["Action"], rows["CN/0042"]["ITC Reduction"]) == ("Accept", "Full")
+    assert (rows["INV/24-25/0891"]["Action"], rows["INV/24-25/0891"]["Remarks"]) == ("Reject", "not ours")
+    # idempotent
+    before = book.read_bytes()
+    assert main(["import", str(book), str(tool)]) == 0
+    assert "0 updated" in (out := capsys.readouterr().out) and "0 decisions applied" in out
+    assert book.read_bytes() == before
+    # an IMS JSON (the portal's state, here Rejected) never sets Action
+    from tests.formats.formats_helpers import SUPPLIERS
+    assert main(["import", str(book), str(write_ims_json(tmp_path / "ims2.json", [ims_record(
+        TOOL_DOC, stin=SUPPLIERS[0], val=11800.0, txval=10000.0, iamt=1800.0, action="R")]))]) == 0
+    assert "0 decisions applied" in (out := capsys.readouterr().out) and "decision:" not in out
+    assert (_rows(book)[TOOL_DOC]["Action"], _rows(book)[TOOL_DOC]["Previous Action"]) == ("Accept", "Rejected")
+
+
+def test_a_decision_typed_in_the_book_is_kept_over_the_tools_and_the_conflict_is_reported(tmp_path, capsys):
+    """Never losing what the user typed in the book: the book's Reject (typed there) against the tool's Accepted
+    is kept, and the conflict named in the report and on the Changes sheet, at each import until settled; the
+    tool's remark (G10), where the book's Remarks is blank, is applied. A Status equal to its Previous Status is no
+    decision: it neither overwrites nor conflicts with the book's typed action."""
+    book = _tool_book(tmp_path)
+    type_cells(book, TOOL_DOC, Action="Reject")
+    tool = _tool(tmp_path, Remarks="rate differs")
+    capsys.readouterr()
+    assert main(["import", str(book), str(tool)]) == 0
+    out = capsys.readouterr().out
+    row = _rows(book)[TOOL_DOC]
+    assert (row["Action"], row["Remarks"]) == ("Reject", "rate differs")
+    assert (f"conflict: row 2 (B2B 27AAACR5055K1Z7 '{TOOL_DOC}') Action: Reject kept, not Accept - the workbook's "
+            "value, typed in the workbook, is kept; the offline tool's sheet B2B row 7 has the other") in out
+    assert "1 decisions of the offline tool not applied" in out
+    assert "Remarks: (blank) -> rate differs" in out
+    log = grid(book, "Changes")
+    assert [r[5:9] for r in log[1:] if r[1] == "conflict"] == [[TOOL_DOC, "Action", "Reject", "Accept"]]
+    table = table_rows(book)
+    assert main(["import", str(book), str(tool)]) == 0  # nothing changes; the conflict is still said
+    assert "conflict:" in capsys.readouterr().out and table_rows(book) == table
+    assert [r[1] for r in grid(book, "Changes")[1:]].count("conflict") == 2  # logged though nothing else was
+    # the book's typed remark is kept too
+    type_cells(book, TOOL_DOC, Remarks="my own note")
+    assert main(["import", str(book), str(_tool(tmp_path, "t2.xlsx", Remarks="rate differs"))]) == 0
+    assert "Remarks: my own note kept, not rate differs" in capsys.readouterr().out
+    assert _rows(book)[TOOL_DOC]["Remarks"] == "my own note"
+    # unchanged in the tool (Status = Previous Status): no decision, no conflict
+    same = _tool(tmp_path, "t3.xlsx", Status="No Action", Previous_Status="No Action")
+    assert main(["import", str(book), str(same)]) == 0
+    out = capsys.readouterr().out
+    assert "conflict" not in out and "0 decisions applied" in out and _rows(book)[TOOL_DOC]["Action"] == "Reject"
+
+
+def test_what_the_book_holds_as_the_portals_gives_way_to_a_later_decision_in_the_tool(tmp_path, capsys):
+    """Only what the user typed in the book beats the tool. A remark the book holds as the IMS download gave it
+    (equal to its Portal Declaration, G10) takes the remark typed in the tool; an Accept typed in the book and
+    since uploaded (the tool's Previous Status is Accepted) takes the tool's later Reject (G4: the latest action
+    wins). Neither is a conflict."""
+    from tests.formats.formats_helpers import SUPPLIERS
+    book = _book(tmp_path)
+    d = write_ims_json(tmp_path / "ims.json", [ims_record(TOOL_DOC, stin=SUPPLIERS[0], val=11800.0, txval=10000.0,
+                                                          iamt=1800.0, remarks="saved on the portal")])
+    assert main(["import", str(book), str(d)]) == 0
+    assert _rows(book)[TOOL_DOC]["Remarks"] == "saved on the portal"
+    type_cells(book, TOOL_DOC, Action="Accept")
+    capsys.readouterr()
+    tool = _tool(tmp_path, Status="Rejected", Previous_Status="Accepted", Remarks="short supplied")
+    assert main(["import", str(book), str(tool)]) == 0
+    out = capsys.readouterr().out
+    row = _rows(book)[TOOL_DOC]
+    assert (row["Action"], row["Previous Action"], row["Remarks"]) == ("Reject", "Accepted", "short supplied")
+    assert "conflict" not in out and "Action: Accept -> Reject; Remarks: saved on the portal -> short supplied" in out
