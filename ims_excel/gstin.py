@@ -108,7 +108,7 @@ STATE_NAME_CODES: dict[str, str] = {_name_key(n): c for c, n in STATE_NAMES.item
 :data:`STATE_NAME_SPELLINGS`."""
 
 _CODE_NAME = re.compile(r"(\d{1,2})\s*[-:]?\s*([^\d]*)")
-_NAME_CODE = re.compile(r"([^\d]*?)\s*(?:\(\s*(\d{1,2})\s*\)|[-:]\s*(\d{1,2}))")
+_NAME_CODE = re.compile(r"([^\d]*?)\s*(?:\(\s*(\d{1,2})\s*\)|[-:/\s]\s*(\d{1,2}))")
 
 
 def place_of_supply(value: object, names: bool = False) -> str:
@@ -120,14 +120,19 @@ def place_of_supply(value: object, names: bool = False) -> str:
 
     With ``names`` (the accountant's own books: Tally and Busy export the state's name) a state's name
     of :data:`STATE_NAME_CODES` is read as its code, alone or with its code (``Maharashtra``,
-    ``27-Maharashtra``, ``27 Maharashtra``, ``Maharashtra (27)``, ``Maharashtra-27``); a name that is another
-    state's than its code's (``29-Maharashtra``) is left as text, for the caller to refuse.
+    ``27-Maharashtra``, ``27 Maharashtra``, ``Maharashtra (27)``, ``Maharashtra-27``, ``Maharashtra 27``,
+    ``Maharashtra / 27``); a name that is another state's than its code's (``29-Maharashtra``,
+    ``Maharashtra 29``), or digits in no such form (``Maharashtra29``), is left as text, for the caller to
+    refuse.
 
     >>> [place_of_supply(v) for v in ("27-Maharashtra", 7, 7.0, "07", " 7 ", "Maharashtra", "270")]
     ['27', '07', '07', '07', '07', 'Maharashtra', '270']
     >>> [place_of_supply(v, names=True) for v in ("Maharashtra", "KARNATAKA", "Karnataka (29)", "29-Karnataka",
     ...                                           "Jammu & Kashmir", "29-Maharashtra", "Atlantis", 27)]
     ['27', '29', '29', '29', '01', '29-Maharashtra', 'Atlantis', '27']
+    >>> [place_of_supply(v, names=True) for v in ("Maharashtra 27", "Maharashtra / 27", "Maharashtra 29",
+    ...                                           "Maharashtra29", "Maharashtra / 29")]
+    ['27', '27', 'Maharashtra 29', 'Maharashtra29', 'Maharashtra / 29']
     """
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
@@ -150,6 +155,8 @@ def _named_place(text: str) -> str:
         code, name = m.group(1).zfill(2), m.group(2)
     else:
         m = _NAME_CODE.fullmatch(text)
+        if m is None and any(ch.isdigit() for ch in text):
+            return text  # digits in no form above ("Maharashtra29"): not read as the name's state
         code, name = ((m.group(2) or m.group(3)).zfill(2), m.group(1)) if m else ("", text)
     named = STATE_NAME_CODES.get(_name_key(name)) if _name_key(name) else None
     if code:

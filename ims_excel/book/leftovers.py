@@ -510,18 +510,25 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
         if tails is not None:
             tails[s.name] = new_xml
         moves = column_moves(old, s.part, new, ns.part, (rows or {}).get(s.name))
-        for ref, c in old_cells.items():
+        placed_at: set[str] = set()  # where the cells decided so far end up (rows ascending: records move up)
+        went: dict[str, str] = {}  # a note beside a record that moved with it: old ref -> new (its comment follows)
+        for ref, c in sorted(old_cells.items(), key=lambda kv: (kv[1].row, kv[1].col)):
             what = "a formula" if c.formula else repr(_short(c.value))
             row = moves.record_row(c.row)
             if row is not None and row != c.row:  # beside a record that moves up (blank rows are not kept)
-                if c.formula or f"{col_letters(c.col)}{row}" in old_cells:  # its references are to the rows as
-                    what += f", beside the record now on row {row}"  # they were, or a cell is there: it stays, said so
-                else:  # a note beside a record goes with it
+                if c.formula or f"{col_letters(c.col)}{row}" in placed_at:  # its references are to the rows as
+                    what += f", beside the record now on row {row}"  # they were, or a cell ends up there: it
+                    placed_at.add(ref)  # stays, said so
+                else:  # a note beside a record goes with it (a note above it that moved too freed its place)
                     to = f"{col_letters(c.col)}{row}"
                     what += f", {ref} in the old book"
                     c = FreeCell(row, c.col, c.formula, c.value, c.xml.replace(f'r="{ref}"'.encode(), f'r="{to}"'.encode(), 1),
                                  re.sub(rb'\br="\d+"', b'r="%d"' % row, c.row_tag, count=1))
+                    went[ref] = to
                     ref = to
+                    placed_at.add(ref)
+            else:
+                placed_at.add(ref)
             if ref not in new_cells:
                 out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c))
         key = ("formats", s.part)
@@ -548,7 +555,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
         for ref, c in sheet_comments(old, s.part).items():
             if c.text in notes:
                 continue  # a note the template writes on this sheet (an older template wrote it elsewhere)
-            to, why = moves.cell(ref)
+            to, why = (went[ref], "") if ref in went else moves.cell(ref)  # on a moved note: with it
             if why and c.author == NOTE_AUTHOR and moves.header(ref):
                 continue  # an older template's note on a column the current one no longer has
             if why or to not in new_comments:

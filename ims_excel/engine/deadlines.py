@@ -42,12 +42,8 @@ def qrmp_due_day(state: str) -> int:
 
 def gstr3b_due(p: np.ndarray, frequency: str, state: str) -> np.ndarray:
     """Due date of the GSTR-3B for the tax period holding each month ``p``."""
-    p = np.asarray(p, dtype="int64")
-    if frequency == "quarterly":
-        end = p - p % 3 + 2
-        return _month_start(end + 1) + np.timedelta64(qrmp_due_day(state) - 1, "D")
-    day = int(rulebook().param("gstr3b_due_day_monthly"))
-    return _month_start(p + 1) + np.timedelta64(day - 1, "D")
+    day = qrmp_due_day(state) if frequency == "quarterly" else int(rulebook().param("gstr3b_due_day_monthly"))
+    return gstr3b_opens(p, frequency) + np.timedelta64(day - 1, "D")
 
 
 def gstr3b_opens(p: np.ndarray, frequency: str) -> np.ndarray:

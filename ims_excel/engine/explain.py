@@ -15,7 +15,7 @@ import pandas as pd
 from ims_excel import periods
 from ims_excel.engine import Result
 from ims_excel.gstin import expected as gstin_expected
-from ims_excel.engine.validation import remark_text
+from ims_excel.engine.validation import remark_length
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
 
@@ -73,7 +73,7 @@ def message(result: Result, i: int, code: str | None = None, *, cache: dict | No
         g = str(inp["supplier_gstin"])
         x, y = g, gstin_expected(pd.Series([g])).iloc[0]
     elif code == "REMARKS_TOO_LONG":
-        x = str(len(remark_text(pd.Series([inp["remarks"]], dtype=object)).iloc[0]))  # as counted (G10)
+        x = str(remark_length(pd.Series([inp["remarks"]], dtype=object)).iloc[0])  # as counted (G10)
     elif code == "REMARK_NOT_UPLOADED":
         x = " or ".join(rb.param("remarks_with_action", "offline"))
     elif code in _BY_TEXT:
@@ -132,7 +132,7 @@ def messages(result: Result, which: np.ndarray | None = None) -> pd.Series:
             extra[m] = result.inward[fieldname].astype(object).to_numpy()[pos[m]].astype(str)
     m = code == "REMARKS_TOO_LONG"
     if m.any():
-        extra[m] = remark_text(result.inward["remarks"].iloc[pos[m]]).str.len().astype(str).to_numpy(dtype=object)
+        extra[m] = remark_length(result.inward["remarks"].iloc[pos[m]]).astype(str).to_numpy(dtype=object)
     m = np.isin(code, list(_PER_ROW))
     extra[m] = pos[m].astype(str)
     key["extra"] = extra

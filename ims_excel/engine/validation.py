@@ -126,10 +126,11 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(too_much, "DECL_EXCEEDS", "error")
     add(partial & (np.abs(declared[:, 1] - declared[:, 2]) > 0.005), "DECL_CGST_NE_SGST", "warning")
     r_codes, r_uniques = pd.factorize(df["remarks"].to_numpy(dtype=object))
-    # the remark as sent: surrounding whitespace stripped (G10; remark_text), counted and tested for blank
-    r_len = np.append(remark_text(pd.Series(r_uniques, dtype=object)).str.len().to_numpy(dtype="int64"), 0)
-    remark_len = r_len[r_codes]
-    has_remark = remark_len > 0
+    # a remark counts as typed (Excel's LEN, the Remarks cell's length rule) and is blank when nothing but
+    # spaces and control characters (Excel's TRIM(CLEAN())): G10, remark_length / remark_text
+    uniq = pd.Series(r_uniques, dtype=object)
+    remark_len = np.append(remark_length(uniq).to_numpy(dtype="int64"), 0)[r_codes]
+    has_remark = np.append((remark_text(uniq) != "").to_numpy(dtype=bool), False)[r_codes]
     # no remark is asked for with a partial or nil reduction (Q9): remarks go with Reject or Pending only
     # in the offline upload (parameters.yaml remarks_with_action)
 
@@ -138,7 +139,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     bad_gstin = cl["gstin_bad"].to_numpy()
     add(bad_gstin & ~override, "GSTIN_CHECK_DIGIT", "error")
     add(bad_gstin & override, "GSTIN_OVERRIDDEN", "warning")
-    add(remark_len > int(rb.param("remarks_max_length")), "REMARKS_TOO_LONG", "error")
+    add(has_remark & (remark_len > int(rb.param("remarks_max_length"))), "REMARKS_TOO_LONG", "error")
     # --- the portal round trip (issue 10): its error file, a supplier's change, a record gone from IMS
     portal_error = _text(df, "portal_error") != ""
     add(portal_error & (decision_fingerprint(df) == _text(df, "portal_error_for")), "PORTAL_ERROR", "error")
@@ -196,28 +197,36 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     return pd.DataFrame(out, index=df.index)
 
 
-REMARK_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-                "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-"""The whitespace a remark is stripped of at both ends: every character Python's ``str.isspace`` calls
-whitespace (29; the non-breaking space U+00A0, tab, line breaks, the Unicode spaces), spelled out because
-the workbook's ``Remarks Flat`` formula substitutes exactly these (``template.inward.REMARKS_FLAT``):
-Excel's TRIM knows only U+0020 and CLEAN only codes 0-31, so neither alone can agree with the engine."""
+REMARK_SPACE = " " + "".join(map(chr, range(32)))
+"""What a remark may be made of and still be no remark: the space and the control characters 0-31 (tab,
+line breaks), exactly what Excel's (and LibreOffice's) ``TRIM(CLEAN(x))`` removes, so the engine and the
+workbook's ``REMARK_NOT_UPLOADED`` agree without a helper column. A non-breaking or other Unicode space
+is text to both (and would be sent)."""
 
 
 def remark_text(remarks: pd.Series) -> pd.Series:
-    """The remark as the upload sends it and the checks count it (G10; formats-and-market.md 10):
-    the text typed, stripped of :data:`REMARK_SPACE` at both ends (inner spaces kept as typed); ``""``
-    (no remark) for a blank cell or whitespace only.
+    """The remark as the upload sends it (G10; formats-and-market.md 10): the text typed, stripped of
+    :data:`REMARK_SPACE` at both ends (inner spaces kept as typed); ``""`` (no remark) for a blank cell or
+    spaces, tabs and line breaks only. One rule for the engine (REMARK_NOT_UPLOADED needs it not blank),
+    the workbook (``TRIM(CLEAN(Remarks))<>""``) and the upload.
 
-    One rule for the engine (REMARKS_TOO_LONG counts this text's length, REMARK_NOT_UPLOADED needs it not
-    blank), the workbook (``Remarks Length``) and the upload (``upload_json`` sends it): a 250-character
-    remark with a trailing space is 250 characters, and a remark of non-breaking spaces is no remark.
-
-    >>> remark_text(pd.Series([" wrong  rate ", "\\xa0\\t", None])).tolist()
-    ['wrong  rate', '', '']
+    >>> remark_text(pd.Series([" wrong  rate ", "\\t \\n", "\\xa0", None])).tolist()
+    ['wrong  rate', '', '\\xa0', '']
     """
     s = pd.Series(remarks, dtype=object)
     return s.where(s.notna(), "").astype(str).str.strip(REMARK_SPACE)
+
+
+def remark_length(remarks: pd.Series) -> pd.Series:
+    """Characters of each remark as typed, what REMARKS_TOO_LONG compares with 250 (G10): Excel's
+    ``LEN`` of the cell and its length rule count the same (spaces around included, so the text sent,
+    :func:`remark_text`, is never longer).
+
+    >>> remark_length(pd.Series(["ab ", None])).tolist()
+    [3, 0]
+    """
+    s = pd.Series(remarks, dtype=object)
+    return s.where(s.notna(), "").astype(str).str.len()
 
 
 def offline_drops_remark(rb: RuleBook) -> np.ndarray:
@@ -288,5 +297,5 @@ def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
 
 
 __all__ = ["validate", "codes_of", "decision_fingerprint", "declaration_part", "DECLARATION_UNKNOWN", "gone_from_ims", "EFFECTIVE",
-           "REMARK_SPACE", "remark_text",
+           "REMARK_SPACE", "remark_text", "remark_length",
            "NOT_IN_IMS", "R"]

@@ -61,10 +61,11 @@ Per record
     ``tradenm``, ``hash``, ``srcfilstatus`` or the portal's flags; ``srcform``
     as downloaded, e.g. ``GSTR1A``, as india-compliance does), others are
     built as above; then ``action``/``prev_status``/ITC block/``remarks``.
-    A remark is sent stripped of surrounding whitespace and counted so
-    (``engine.validation.remark_text``, the engine's and the workbook's rule:
-    Unicode whitespace incl. the non-breaking space; inner spaces kept); blank
-    or whitespace only is no remark (never sent).
+    A remark is counted as typed (``engine.validation.remark_length``, Excel's
+    LEN) and sent stripped of surrounding spaces, tabs and line breaks
+    (``engine.validation.remark_text``, the engine's and the workbook's
+    ``TRIM(CLEAN())`` rule; inner spaces kept); one of only those is no remark
+    (never sent).
     ITC-reduction block only for *Accept* on a *specified* record whose
     declaration is not blocked: Full = ``Y`` with the values omitted (the
     portal reads absence as full), Partial = ``Y`` with the four declared
@@ -96,7 +97,7 @@ import pandas as pd
 
 from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
-from ims_excel.engine.validation import DECLARATION_UNKNOWN, declaration_part, remark_text
+from ims_excel.engine.validation import DECLARATION_UNKNOWN, declaration_part, remark_length, remark_text
 from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
 from ims_excel.xlsx.package import write_text_atomically
 from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
@@ -115,8 +116,9 @@ _RECORD_KEYS = frozenset((
     "inv_typ", "val", "pos", "txval", "iamt", "camt", "samt", "cess", "srcform", "rtnprd",
     "boenum", "boedt", "oboenum", "oboedt", "portcode",  # Bills of Entry (api route only) [?]
 ))
-"""The document keys of a SAVE record (both routes): what :meth:`_Builder._from_columns` writes and
-what a downloaded record keeps; ``action``, ``prev_status``, the ITC block and ``remarks`` are added."""
+"""The document keys of a SAVE record: what :meth:`_Builder._from_columns` writes (both routes) and what a
+downloaded record keeps (the API route, which sends downloaded records back); ``action``, ``prev_status``, the
+ITC block and ``remarks`` are added."""
 _CODE_OF = {w: c for c, w in ACTIONS.items()}
 _REMARKS_WITH = {route: frozenset(_CODE_OF[a] for a in rulebook().param("remarks_with_action", route))
                  for route in ("offline", "api")}
@@ -328,10 +330,10 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
     for i in np.flatnonzero((candidates & errors).to_numpy()):
         refuse.append((i, ident(i, "validation error", str(status["primary_code"].iloc[i]))))
     bad = pd.Series(False, index=records.index)
-    remarks = remark_text(col("remarks"))
+    typed_len = remark_length(col("remarks"))
     for code, mask in checks.items():
         for i in np.flatnonzero((candidates & ~errors & ~bad & mask).to_numpy()):
-            refuse.append((i, ident(i, _REFUSALS[code].format(n=len(remarks.iloc[i])), code)))
+            refuse.append((i, ident(i, _REFUSALS[code].format(n=int(typed_len.iloc[i])), code)))
         bad |= mask
     if refuse and not only_valid:
         raise UploadRefused([r for _, r in sorted(refuse, key=lambda t: t[0])])
@@ -407,7 +409,7 @@ def _route_checks(records: pd.DataFrame, col, act: pd.Series, spec: pd.Series, r
     has_decl = (red != "") | declared
     accept = act == "A"
     return {
-        "REMARKS_TOO_LONG": has_remarks & act.isin(["A", "R", "P"]) & (remarks.str.len() > MAX_REMARKS),
+        "REMARKS_TOO_LONG": has_remarks & act.isin(["A", "R", "P"]) & (remark_length(col("remarks")) > MAX_REMARKS),
         "REMARKS_ON_ACCEPT": has_remarks & accept & ("A" not in rt.remarks_with),
         "REMARKS_BLOCKED": has_remarks & act.isin(["A", "R", "P"]) & (col("remarks_blocked", -1) == 1),
         "DECL_NOT_APPLICABLE": has_decl & ~(accept & spec),

@@ -177,8 +177,8 @@ DERIVED: tuple[Derived, ...] = (
             note="The annual return filed on a date is the one for the FY that ended before it."),
     Derived("ReturnDueDate", "GSTR-3B due date of the return",
             '=IF(WindowEnd="","",DATE(INT((WindowEnd+1)/12),MOD(WindowEnd+1,12)+1,DueDay))', "date",
-            "Compared with each record's s.16(4) cut-off (CUTOFF_164_BEFORE_DUE; a cut-off before the "
-            "return period ends: CUTOFF_164_PASSED)."),
+            "Compared with each record's s.16(4) cut-off (CUTOFF_164_BEFORE_DUE; a cut-off on or before the "
+            "return period's last day: CUTOFF_164_PASSED)."),
 )
 """Derived values, in sheet order, below the settings."""
 

@@ -156,11 +156,9 @@ def _validation(col: Column, remarks_max: int) -> dict | None:
         return {"validate": "length", "criteria": "<=", "value": 16, "error_type": "warning",
                 "error_message": "Document numbers have at most 16 characters."}
     if col.name == "Remarks":
-        # a warning, not a stop: spaces around the remark are not counted (validation.remark_text, G10), which a
-        # length rule cannot see; REMARKS_TOO_LONG refuses what is really too long
-        return {"validate": "length", "criteria": "<=", "value": remarks_max, "error_type": "warning",
-                "error_message": f"Remarks have at most {remarks_max} characters (spaces before and after "
-                                 "are not counted)."}
+        # counts as REMARKS_TOO_LONG does: the text as typed (validation.remark_length, G10)
+        return {"validate": "length", "criteria": "<=", "value": remarks_max, "error_type": "stop",
+                "error_message": f"Remarks have at most {remarks_max} characters."}
     return None
 
 

@@ -129,7 +129,8 @@ def test_every_gst_state_code_has_its_name_and_each_name_reads_as_its_code():
     assert not bad.any() and vals.tolist() == list(gstin.STATE_NAMES) * 2
 
 
-@pytest.mark.parametrize("place", ["Atlantis", "29-Maharashtra", "Maharashtra (29)", "27.5", "00"])
+@pytest.mark.parametrize("place", ["Atlantis", "29-Maharashtra", "Maharashtra (29)", "Maharashtra 29", "Maharashtra29",
+                                   "Maharashtra / 29", "27.5", "00"])
 def test_books_place_of_supply_neither_a_code_nor_its_state_is_refused_naming_file_sheet_row_column(tmp_path, place):
     """A name not in the GST state code list, or another state's code with it, is refused, not read as no
     state (that turned off NOT_IN_IMS_POS and put ineligible ITC in 4A(5)); the problem names the file, sheet,

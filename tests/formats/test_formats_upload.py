@@ -108,37 +108,39 @@ def test_a_whitespace_only_remark_is_no_remark(route):
 
 
 @pytest.mark.parametrize("route", ["offline", "api"])
-def test_a_remark_is_sent_and_counted_without_the_whitespace_around_it(route):
-    """One rule for the engine, the workbook and the upload (engine.validation.remark_text; rulebook G10,
-    formats-and-market.md 10: at most 250 characters): surrounding whitespace, the non-breaking space and
-    the Unicode spaces included, is neither sent nor counted; inner spaces are kept as typed."""
+def test_a_remark_is_counted_as_typed_and_sent_without_the_spaces_around_it(route):
+    """One rule for the engine, the workbook and the upload (engine.validation.remark_length / remark_text;
+    rulebook G10, formats-and-market.md 10: at most 250 characters): counted as typed (Excel's LEN and the
+    cell's length rule), sent without the spaces, tabs and line breaks around it; inner spaces kept."""
     typed = load(DOWNLOAD)
     i = _index(typed, "000123")
-    typed.loc[i, ["action", "remarks"]] = ["Reject", "\u00a0" + "x" * MAX_REMARKS + " \n"]
+    typed.loc[i, ["action", "remarks"]] = ["Reject", " " + "x" * (MAX_REMARKS - 3) + "\t\n"]  # 250 as typed
     up = build_upload(typed, ok_statuses(typed), RTIN, route=route)
-    assert up.payload["invdata"]["b2b"][0]["remarks"] == "x" * MAX_REMARKS
-    typed.loc[i, "remarks"] = "\t wrong  rate\u3000"
+    assert up.payload["invdata"]["b2b"][0]["remarks"] == "x" * (MAX_REMARKS - 3)
+    typed.loc[i, "remarks"] = "\t wrong  rate\u00a0"  # a non-breaking space is text (TRIM(CLEAN()) keeps it)
     assert build_upload(typed, ok_statuses(typed), RTIN, route=route).payload["invdata"]["b2b"][0]["remarks"] \
-        == "wrong  rate"
-    typed.loc[i, "remarks"] = " " + "x" * 125 + "  " + "x" * 124 + "\u00a0"  # 251 as sent
-    with pytest.raises(UploadRefused, match="remarks are 251 characters.*REMARKS_TOO_LONG"):
+        == "wrong  rate\u00a0"
+    typed.loc[i, "remarks"] = " " + "x" * 125 + "  " + "x" * 124  # 252 as typed
+    with pytest.raises(UploadRefused, match="remarks are 252 characters.*REMARKS_TOO_LONG"):
         build_upload(typed, ok_statuses(typed), RTIN, route=route)
 
 
 def test_the_upload_reads_a_blank_remark_as_the_engine_does():
-    """A non-breaking or Unicode space is whitespace for both (one helper, engine.validation.remark_text):
+    """Blank = spaces and control characters only, as Excel's TRIM(CLEAN()) (engine.validation.remark_text):
     the engine raises no REMARK_NOT_UPLOADED on an Accept with such a remark, and the offline upload neither
-    refuses it (REMARKS_ON_ACCEPT) nor sends it (rulebook G10; formats-and-market.md 10)."""
+    refuses it (REMARKS_ON_ACCEPT) nor sends it; a non-breaking space is a remark to both, and spaces alone,
+    however many, are never too long (rulebook G10; formats-and-market.md 10)."""
     from ims_excel.engine import Context, evaluate
 
     typed = load(DOWNLOAD)
     i = _index(typed, "000123")
-    for remark, is_remark in (("\u00a0\u2003", False), ("\u202f\u3000\x85", False), ("\u00a0ok\u00a0", True)):
+    for remark, is_remark in ((" \t\r\n ", False), (" " * 300, False), ("\u00a0\u2003", True),
+                              ("\u00a0ok\u00a0", True)):
         typed.loc[i, ["action", "remarks"]] = ["Accept", remark]
         one = typed.loc[[i]]
         result = evaluate(one, Context.make(RTIN, "2025-10", as_of=dt.date(2025, 11, 10)))
-        warned = "REMARK_NOT_UPLOADED" in str(result.records["primary_code"].iloc[0])
-        assert warned is is_remark, remark
+        codes = str(result.records["primary_code"].iloc[0])
+        assert ("REMARK_NOT_UPLOADED" in codes) is is_remark and "REMARKS_TOO_LONG" not in codes, remark
         if is_remark:
             with pytest.raises(UploadRefused, match="REMARKS_ON_ACCEPT"):
                 build_upload(one, ok_statuses(one), RTIN)

@@ -598,3 +598,37 @@ def test_a_cells_format_and_comment_in_the_table_go_with_its_record(sample_maste
     moved = {"Inward": [r for r in range(2, inward.bounds[2] + 1) if r != 4]}  # the records' old rows, in order
     assert left_behind(latest_backup(book), book, rows=moved) == []
     assert audit_errors(book) == {"office2016": [], "microsoft365": []}
+
+
+def test_notes_beside_neighbouring_records_all_move_up_with_their_comments(sample_master, tmp_path, capsys):
+    """A reviewer's repro: the user emptied a row between records and had notes beside the two records below it,
+    with a comment on the first note. Every record moves up one row in the rebuilt table, so every note goes with
+    its record (the first note's old place is freed by the move, not taken) and the comment stays on its note."""
+    with Package(sample_master) as pkg:
+        inward = pkg.table("Inward")
+        comments = next(t for typ, t, _ in pkg.rels(inward.sheet_part).values() if typ.endswith("/comments"))
+    doc = col_letters(inward.bounds[1] + inward.columns.index("Document Number"))
+    last, right = col_letters(inward.bounds[3]), col_letters(inward.bounds[3] + 2)
+    g = grid(sample_master, "Inward")
+    first, second = _at(g, f"{doc}5"), _at(g, f"{doc}6")
+
+    def user(e: dict) -> None:
+        sheet = e[inward.sheet_part]
+        row4 = re.search(r'<row r="4"[^>]*>.*?</row>', sheet, re.S).group(0)
+        cleared = re.sub(r'<c r="([A-Z]+4)"( s="\d+")?( t="\w+")?>(?:(?!<f[ >/]).)*?</c>', r'<c r="\1"\2/>', row4,
+                         flags=re.S)
+        sheet = sheet.replace(row4, cleared)
+        for r, text in ((5, f"note for {first}"), (6, f"note for {second}")):
+            sheet = _after_cell(sheet, f"{last}{r}", f'<c r="{right}{r}" t="inlineStr"><is><t>{text}</t></is></c>')
+        e[inward.sheet_part] = sheet
+        e[comments] = _before(e[comments], "</commentList>",
+                              f'<comment ref="{right}5" authorId="0"><text><t>on the first note</t></text></comment>')
+    book = _rewrite(sample_master, tmp_path / "client.xlsm", user)
+    assert main(["upgrade", str(book)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    g = grid(book, "Inward")
+    assert (_at(g, f"{doc}4"), _at(g, f"{right}4")) == (first, f"note for {first}"), out
+    assert (_at(g, f"{doc}5"), _at(g, f"{right}5")) == (second, f"note for {second}"), out
+    assert _at(g, f"{right}6") in ("", None)
+    assert _comment_refs(book, "Inward").get(f"{right}4") == "on the first note", out
+    assert f"carried: cell Inward!{right}5 ('note for {second}', {right}6 in the old book)" in out, out

@@ -209,7 +209,7 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
         if g and not is_valid(g):
             (warns if rec["gstin_override"] == 1 else errs).add(
                 "GSTIN_OVERRIDDEN" if rec["gstin_override"] == 1 else "GSTIN_CHECK_DIGIT")
-        if len(str(rec["remarks"]).strip()) > 250:  # surrounding whitespace not counted (G10)
+        if str(rec["remarks"]).strip(" " + "".join(map(chr, range(32)))) and len(rec["remarks"]) > 250:
             errs.add("REMARKS_TOO_LONG")
         fp = "|".join([str(rec["action"]), str(rec["itc_reduction"]),
                        *(f"{float(rec['declared_' + h] or 0) + 0.0:.2f}" for h in HEADS), str(rec["remarks"])])
@@ -251,7 +251,8 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
                 warns.add("CUTOFF_164_BEFORE_DUE")
         # a remark the offline upload refuses with the action the portal keeps (remarks_with_action, G10)
         word = {"A": "Accept", "R": "Reject", "P": "Pending"}.get(applied)
-        if ims and str(rec["remarks"]).strip() and word and word not in offline_remarks:
+        # a remark unless only spaces and control characters, as Excel's TRIM(CLEAN()) sees it
+        if ims and str(rec["remarks"]).strip(" " + "".join(map(chr, range(32)))) and word and word not in offline_remarks:
             warns.add("REMARK_NOT_UPLOADED")
         worst = errs or warns or infos
         status = "error" if errs else "warning" if warns else "info" if infos else "ok"
