@@ -37,8 +37,9 @@ def context_from_args(args: argparse.Namespace) -> Context:
     p = periods.parse_or_none(args.period)
     if p is None:
         raise UsageError(f"--period {args.period!r} is not a period (use YYYY-MM)")
-    if pre_ims_period(p, args.frequency or "monthly"):  # D28: a return before IMS reaches no summary
-        raise UsageError(f"--period {pre_ims_period(p, args.frequency or 'monthly')}")
+    why = pre_ims_period(p, args.frequency or "monthly")  # D28: a return before IMS reaches no summary
+    if why:
+        raise UsageError(f"--period {why}")
     return Context(gstin=gstin, period=p, frequency=args.frequency or "monthly",
                    as_of=parse_date(args.as_of, "--as-of") or dt.date.today(),
                    annual_return_date=parse_date(args.annual_return_date, "--annual-return-date"),
