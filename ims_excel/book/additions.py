@@ -34,7 +34,8 @@ import re
 from dataclasses import dataclass, field
 
 from ims_excel.book.edit import Edit, add_sheet, next_free
-from ims_excel.book.leftovers import REWRITTEN, TYPED, Leftover, find, names, sheet_comments, styles_part
+from ims_excel.book.leftovers import (REWRITTEN, TYPED, Leftover, all_moves, find, moved_formulas, names, rules,
+                                      sheet_comments, styles_part)
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.read import HISTORY, VALIDATION
 from ims_excel.xlsx import sheetxml, units
@@ -122,6 +123,9 @@ class Additions:
                 self._added.append(s)
                 self.carried.append(f"sheet {s.name!r}")
         final = new_sheets | {s.name for s in self._added}
+        self._moved = all_moves(old, new, self.rows or None)  # table columns that moved (issue 9)
+        for s in self._added:
+            self._check_refs(s)
         for x in find(old, new, tails, self.seen, self.rows or None):
             sheet = self._sheets.setdefault(x.sheet, _Sheet()) if x.kind != "defined name" else None
             why = self._why_not(x, new_tables, tails)
@@ -164,6 +168,19 @@ class Additions:
             self._check_shared(name, sheet)
 
     # ------------------------------------------------------------ what cannot be carried
+    def _check_refs(self, s) -> None:
+        """Refuse a formula of a sheet the user added that refers to a table column the current template no longer
+        has (:func:`~ims_excel.book.leftovers.moved_refs`: kept as it was it would read another column)."""
+        xml = self.old.read(s.part).decode("utf-8")
+        for m in re.finditer(r'<c\b[^>]*?\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', xml, re.S):
+            if m.group(2) and "<f" in m.group(2):
+                for why in moved_formulas(m.group(0), s.name, self._moved)[1]:
+                    self.refused.append(f"formula in cell {s.name}!{m.group(1)}: {why}")
+        for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
+            for sqref, rule in rules(xml, tag).values():
+                for why in moved_formulas(rule, s.name, self._moved)[1]:
+                    self.refused.append(f"{what} on {s.name}!{sqref}: {why}")
+
     def _why_not(self, x: Leftover, tables: list, tails: dict[str, str]) -> str:
         if x.why_not:
             return x.why_not
@@ -418,7 +435,7 @@ class Additions:
         for s in self._added:
             k = order.index(s.name)
             after = next((n for n in reversed(order[:k]) if n in present), None)
-            xml = self._sheet_xml(s.part)
+            xml = self._sheet_xml(s.part, s.name)
             part = add_sheet(edit, s.name, xml.encode("utf-8"), after=after)
             present.add(s.name)
             state = re.search(r'\sstate="(\w+)"', tags.get(s.name, ""))
@@ -441,7 +458,7 @@ class Additions:
                     edit.add[part] = t[:k] + sheetxml.insert_in_tail(
                         t[k:], "legacyDrawing", f'<legacyDrawing r:id="{rid}"/>'.encode())
 
-    def _sheet_xml(self, part: str) -> str:
+    def _sheet_xml(self, part: str, name: str) -> str:
         xml = self.old.read(part)
         k, e = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
         if k < 0 or e < 0:
@@ -456,6 +473,7 @@ class Additions:
         head = re.sub(rb'\scodeName="[^"]*"', b"", head)  # the template's VBA project has no module for it
         head = re.sub(rb'\stabSelected="1"', b"", head)  # one selected tab, or Excel groups the sheets
         text = (head + rows + tail).decode("utf-8")
+        text, _ = moved_formulas(text, name, self._moved)  # its references into moved table columns (_check_refs)
         text, _ = self._conditional(text, 0) if "<cfRule" in text else (text, 0)
         for name in ("drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture"):
             text = re.sub(rf"<{name}\b[^>]*/>", "", text)
