@@ -15,6 +15,7 @@ import pandas as pd
 from ims_excel import periods
 from ims_excel.engine import Result
 from ims_excel.gstin import expected as gstin_expected
+from ims_excel.engine.validation import remark_text
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
 
@@ -72,7 +73,7 @@ def message(result: Result, i: int, code: str | None = None, *, cache: dict | No
         g = str(inp["supplier_gstin"])
         x, y = g, gstin_expected(pd.Series([g])).iloc[0]
     elif code == "REMARKS_TOO_LONG":
-        x = str(len(str(inp["remarks"])))
+        x = str(len(remark_text(pd.Series([inp["remarks"]], dtype=object)).iloc[0]))  # as counted (G10)
     elif code == "REMARK_NOT_UPLOADED":
         x = " or ".join(rb.param("remarks_with_action", "offline"))
     elif code in _BY_TEXT:
@@ -131,8 +132,7 @@ def messages(result: Result, which: np.ndarray | None = None) -> pd.Series:
             extra[m] = result.inward[fieldname].astype(object).to_numpy()[pos[m]].astype(str)
     m = code == "REMARKS_TOO_LONG"
     if m.any():
-        extra[m] = result.inward["remarks"].astype(object).to_numpy()[pos[m]].astype(str)
-        extra[m] = [str(len(x)) for x in extra[m]]
+        extra[m] = remark_text(result.inward["remarks"].iloc[pos[m]]).str.len().astype(str).to_numpy(dtype=object)
     m = np.isin(code, list(_PER_ROW))
     extra[m] = pos[m].astype(str)
     key["extra"] = extra

@@ -21,7 +21,7 @@ from ims_excel.engine import amounts
 from ims_excel.engine.classify import KINDS, RuleArrays, classify
 from ims_excel.engine.context import Context
 from ims_excel.engine.reconcile import Match
-from ims_excel.engine.validation import validate
+from ims_excel.engine.validation import remark_text, validate
 from ims_excel.records import ACTIONS, INWARD_COLUMNS, categories
 from ims_excel.rules import reconcile_policy, rulebook
 
@@ -74,8 +74,8 @@ def suggest(inward: pd.DataFrame, ctx: Context, m: Match, books: pd.DataFrame | 
     typed = inward["action"].astype(str).to_numpy(dtype=object) != ""
     in_ims = base["kind"].to_numpy() == KINDS.index("ims")
     eligible = ~typed & in_ims
-    remark_text = _remarks(m, data)
-    user_remark = inward["remarks"].astype(str).str.strip().to_numpy(dtype=object) != ""
+    proposed_remark = _remarks(m, data)
+    user_remark = remark_text(inward["remarks"]).to_numpy(dtype=object) != ""  # G10: whitespace only = none
     may_remark = (inward["remarks_blocked"].to_numpy() != 1) & ~user_remark
 
     chosen_action = np.full(n, "", dtype=object)
@@ -98,7 +98,7 @@ def suggest(inward: pd.DataFrame, ctx: Context, m: Match, books: pd.DataFrame | 
             on = (status == st) & eligible & ~decided
             act[on], red[on] = a, r
             if with_remark:
-                rem[on & may_remark] = remark_text[on & may_remark]
+                rem[on & may_remark] = proposed_remark[on & may_remark]
         idx = np.flatnonzero(act != "")
         if not len(idx):
             continue

@@ -126,8 +126,10 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     add(too_much, "DECL_EXCEEDS", "error")
     add(partial & (np.abs(declared[:, 1] - declared[:, 2]) > 0.005), "DECL_CGST_NE_SGST", "warning")
     r_codes, r_uniques = pd.factorize(df["remarks"].to_numpy(dtype=object))
-    raw_len = np.array([len(v) if isinstance(v, str) else 0 for v in r_uniques] + [0])[r_codes]
-    has_remark = np.array([isinstance(v, str) and v.strip() != "" for v in r_uniques] + [False])[r_codes]
+    # the remark as sent: surrounding whitespace stripped (G10; remark_text), counted and tested for blank
+    r_len = np.append(remark_text(pd.Series(r_uniques, dtype=object)).str.len().to_numpy(dtype="int64"), 0)
+    remark_len = r_len[r_codes]
+    has_remark = remark_len > 0
     # no remark is asked for with a partial or nil reduction (Q9): remarks go with Reject or Pending only
     # in the offline upload (parameters.yaml remarks_with_action)
 
@@ -136,7 +138,7 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     bad_gstin = cl["gstin_bad"].to_numpy()
     add(bad_gstin & ~override, "GSTIN_CHECK_DIGIT", "error")
     add(bad_gstin & override, "GSTIN_OVERRIDDEN", "warning")
-    add(raw_len > int(rb.param("remarks_max_length")), "REMARKS_TOO_LONG", "error")
+    add(remark_len > int(rb.param("remarks_max_length")), "REMARKS_TOO_LONG", "error")
     # --- the portal round trip (issue 10): its error file, a supplier's change, a record gone from IMS
     portal_error = _text(df, "portal_error") != ""
     add(portal_error & (decision_fingerprint(df) == _text(df, "portal_error_for")), "PORTAL_ERROR", "error")
@@ -192,6 +194,30 @@ def validate(df: pd.DataFrame, cl: pd.DataFrame, ctx: Context, rb: RuleBook,
     head[over] = np.where(exceeds.any(axis=1), exceeds.argmax(axis=1), -1)
     out["exceeds_head"] = head
     return pd.DataFrame(out, index=df.index)
+
+
+REMARK_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""The whitespace a remark is stripped of at both ends: every character Python's ``str.isspace`` calls
+whitespace (29; the non-breaking space U+00A0, tab, line breaks, the Unicode spaces), spelled out because
+the workbook's ``Remarks Flat`` formula substitutes exactly these (``template.inward.REMARKS_FLAT``):
+Excel's TRIM knows only U+0020 and CLEAN only codes 0-31, so neither alone can agree with the engine."""
+
+
+def remark_text(remarks: pd.Series) -> pd.Series:
+    """The remark as the upload sends it and the checks count it (G10; formats-and-market.md 10):
+    the text typed, stripped of :data:`REMARK_SPACE` at both ends (inner spaces kept as typed); ``""``
+    (no remark) for a blank cell or whitespace only.
+
+    One rule for the engine (REMARKS_TOO_LONG counts this text's length, REMARK_NOT_UPLOADED needs it not
+    blank), the workbook (``Remarks Length``) and the upload (``upload_json`` sends it): a 250-character
+    remark with a trailing space is 250 characters, and a remark of non-breaking spaces is no remark.
+
+    >>> remark_text(pd.Series([" wrong  rate ", "\\xa0\\t", None])).tolist()
+    ['wrong  rate', '', '']
+    """
+    s = pd.Series(remarks, dtype=object)
+    return s.where(s.notna(), "").astype(str).str.strip(REMARK_SPACE)
 
 
 def offline_drops_remark(rb: RuleBook) -> np.ndarray:
@@ -262,4 +288,5 @@ def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
 
 
 __all__ = ["validate", "codes_of", "decision_fingerprint", "declaration_part", "DECLARATION_UNKNOWN", "gone_from_ims", "EFFECTIVE",
+           "REMARK_SPACE", "remark_text",
            "NOT_IN_IMS", "R"]

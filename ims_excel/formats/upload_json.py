@@ -34,7 +34,8 @@ Refused (:class:`UploadRefused`; with ``only_valid=True`` left out and listed)
     every record the portal would reject:
 
     * the engine's status is ``error`` (its primary code is given);
-    * ``REMARKS_TOO_LONG``: remarks over :data:`MAX_REMARKS` (250) characters;
+    * ``REMARKS_TOO_LONG``: remarks over :data:`MAX_REMARKS` (250) characters,
+      surrounding whitespace not counted (as sent);
     * ``REMARKS_ON_ACCEPT`` (offline route): remarks with Accept;
     * ``REMARKS_BLOCKED``: remarks on a record whose remarks are blocked
       (``isRemarksBlocked`` = Y);
@@ -57,9 +58,13 @@ Per record
     API: a record that came from an IMS JSON (``extra["_source"]``) is sent
     back with its downloaded values (numbers keep their spelling) of the keys
     the SAVE record defines only (``record_keys`` of :data:`ROUTE_TABLE`: never
-    ``tradenm``, ``hash``, ``srcfilstatus`` or the portal's flags), others are
+    ``tradenm``, ``hash``, ``srcfilstatus`` or the portal's flags; ``srcform``
+    as downloaded, e.g. ``GSTR1A``, as india-compliance does), others are
     built as above; then ``action``/``prev_status``/ITC block/``remarks``.
-    A remark that is blank or whitespace only is no remark (never sent).
+    A remark is sent stripped of surrounding whitespace and counted so
+    (``engine.validation.remark_text``, the engine's and the workbook's rule:
+    Unicode whitespace incl. the non-breaking space; inner spaces kept); blank
+    or whitespace only is no remark (never sent).
     ITC-reduction block only for *Accept* on a *specified* record whose
     declaration is not blocked: Full = ``Y`` with the values omitted (the
     portal reads absence as full), Partial = ``Y`` with the four declared
@@ -91,7 +96,7 @@ import pandas as pd
 
 from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
-from ims_excel.engine.validation import DECLARATION_UNKNOWN, declaration_part
+from ims_excel.engine.validation import DECLARATION_UNKNOWN, declaration_part, remark_text
 from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
 from ims_excel.xlsx.package import write_text_atomically
 from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
@@ -146,6 +151,13 @@ ROUTE_TABLE: dict[str, tuple[object, object, str]] = {
                         "ont_num/ont_dt), never the download-only tradenm, hash, srcfilstatus, ispendactblocked, "
                         "isRemarksBlocked, isItcRedReqBlocked (formats-and-market.md 2.3); ECOM as B2B; Bills "
                         "of Entry [?]: boenum/boedt/oboenum/oboedt/portcode, in no source's SAVE record"),
+    "srcform":         ("code",                  "as_downloaded",
+                        "offline: the code R1 / R1A / R5 of the record's Source Form (the utility writes its keys "
+                        "from its sheets, itc-guard s.3; formats-and-market.md 2.3 codes R1, R1A, R5); api: a "
+                        "downloaded record's srcform as downloaded (GSTN sheet sample 'GSTR1A' [?]): "
+                        "india-compliance stores srcform as a plain copy (utils/gstr_2/ims.py INVOICE_KEYS "
+                        "SUP_RETURN_FORM) and sends the stored value back (convert_data_to_gov_format); a record "
+                        "built from columns gets the code"),
     "full_reduction":  ("omit",                  "omit",
                         "both: itc flag Y with the declared values omitted = full (india-compliance "
                         "set_itc_reduction: 'portal reads absence as full'); offline [?]: not in itc-guard"),
@@ -165,6 +177,7 @@ class Route:
     prev_status: bool
     download_keys: bool
     record_keys: frozenset
+    srcform: str
     full_reduction: str
 
 
@@ -315,7 +328,7 @@ def build_upload(records: pd.DataFrame, statuses: pd.DataFrame, rtin: str, *,
     for i in np.flatnonzero((candidates & errors).to_numpy()):
         refuse.append((i, ident(i, "validation error", str(status["primary_code"].iloc[i]))))
     bad = pd.Series(False, index=records.index)
-    remarks = col("remarks")
+    remarks = remark_text(col("remarks"))
     for code, mask in checks.items():
         for i in np.flatnonzero((candidates & ~errors & ~bad & mask).to_numpy()):
             refuse.append((i, ident(i, _REFUSALS[code].format(n=len(remarks.iloc[i])), code)))
@@ -377,15 +390,15 @@ def _declaration_changed(records: pd.DataFrame, col, act: pd.Series, prev: pd.Se
     itc = (act[known] == "A") & spec[known] & (col("declaration_blocked", -1)[known] != 1)
     amounts = (mine[0] == "Partial") & ~(mine[[1, 2, 3, 4]].to_numpy() == theirs[[1, 2, 3, 4]].to_numpy()).all(axis=1)
     remarks = act[known].isin(list(rt.remarks_with)) & (col("remarks_blocked", -1)[known] != 1)
-    remark_differs = mine[5].str.strip() != theirs[5].str.strip()  # whitespace only = no remark
+    remark_differs = remark_text(mine[5]) != remark_text(theirs[5])  # as sent: whitespace only = no remark
     differs = (itc & ((mine[0] != theirs[0]) | amounts)) | (remarks & remark_differs)
     return differs.reindex(records.index, fill_value=False).astype(bool)
 
 
 def _route_checks(records: pd.DataFrame, col, act: pd.Series, spec: pd.Series, rt: Route) -> dict[str, pd.Series]:
     """Masks of what the portal would reject, per refusal code (see :data:`_REFUSALS`)."""
-    remarks = col("remarks")
-    has_remarks = remarks.str.strip() != ""
+    remarks = remark_text(col("remarks"))  # as sent and counted (G10; engine.validation.remark_text)
+    has_remarks = remarks != ""
     red = col("itc_reduction").str.strip()
     declared = np.zeros(len(records), dtype=bool)
     for h in ("igst", "cgst", "sgst", "cess"):
@@ -460,6 +473,7 @@ class _Builder:
 
     def __init__(self, records, col, act, prev, spec, route: Route):
         self.v = {name: col(name).tolist() for name in self.TEXT}
+        self.v["remarks"] = remark_text(col("remarks")).tolist()  # the remark as sent (G10)
         self.v.update({name: col(name, 0.0).tolist() for name in self.NUMBERS})
         for name in ("declaration_blocked", "remarks_blocked"):
             self.v[name] = col(name, -1).tolist()
@@ -478,6 +492,10 @@ class _Builder:
         if isinstance(source, dict):
             rec = {k: x for k, x in source.items() if k in rt.record_keys}
             key = str(extra.get("_section_key") or SECTION_KEYS[section])
+            if rt.srcform == "code" and "srcform" in rec:  # ROUTE_TABLE srcform
+                rec["srcform"] = _SRCFORM.get(v["source_form"][i], "")
+                if not rec["srcform"]:
+                    del rec["srcform"]
         else:
             rec = self._from_columns(i, section, extra)
             key = SECTION_KEYS[section]
@@ -502,7 +520,7 @@ class _Builder:
             else:
                 warn = f"accepted specified record without an ITC-reduction answer: no {keys[0]} sent"
         text = v["remarks"][i]
-        if text.strip() and v["remarks_blocked"][i] != 1 and act in rt.remarks_with:  # as _route_checks
+        if text and v["remarks_blocked"][i] != 1 and act in rt.remarks_with:  # as _route_checks
             rec["remarks"] = text
         return rec, key, warn
 

@@ -22,7 +22,7 @@ from ims_excel.engine.amounts import document_amounts
 from ims_excel.engine.classify import A, N, P
 from ims_excel.engine.explain import messages
 from ims_excel.engine.summary import ims_state
-from ims_excel.engine.validation import NIL, PARTIAL
+from ims_excel.engine.validation import NIL, PARTIAL, REMARK_SPACE, remark_text
 from ims_excel.gstin import expected as gstin_expected
 from ims_excel.records import HEADS
 from ims_excel.rules import rulebook
@@ -32,6 +32,8 @@ EXCEL_EPOCH = epoch()
 LETTERS = np.array(["A", "R", "P", "N", "X"], dtype=object)
 HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
 NONE_RANK = 999.0
+_FLAT = str.maketrans({c: " " for c in REMARK_SPACE})
+"""Remarks Flat: every remark whitespace character as a space (``inward.REMARKS_FLAT``)."""
 
 
 def serial(dates) -> np.ndarray:
@@ -182,6 +184,9 @@ def inward_values(result, headers: list[str]) -> pd.DataFrame:
         v[f"Signed {HEAD_LABEL[h]}"] = signed[:, i].astype(float)
     eh = recs["exceeds_head"].to_numpy()
     v["Declared Over"] = np.where(eh >= 0, np.array([HEAD_LABEL[h] for h in HEADS] + [""], dtype=object)[eh], "")
+    remarks = pd.Series(_text(inp["remarks"]), dtype=object)
+    v["Remarks Flat"] = remarks.str.translate(_FLAT).to_numpy(dtype=object)
+    v["Remarks Length"] = remark_text(remarks).str.len().to_numpy(dtype=float)
     err = _lowest_bit_rank(recs["err_bits"].to_numpy())
     v["Error Rank"] = err
     v["Warning Rank"] = _lowest_bit_rank(recs["warn_bits"].to_numpy())

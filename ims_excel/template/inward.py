@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ims_excel.engine.validation import REMARK_SPACE
 from ims_excel.records import ACTIONS
 from ims_excel.rules import rulebook
 from ims_excel.template import rowlogic as L
@@ -125,6 +126,36 @@ def _reduction(h: str) -> str:
     return IF(eq(r("Specified"), "Y"), f'MAX(-{r("Signed " + h)},0)', "0")
 
 
+# ------------------------------------------------------------------ the remark as sent (validation.remark_text)
+
+def _space_literal(c: str) -> str:
+    """A whitespace character in a formula: CHAR(n) for ASCII controls (same on every code page; XML would
+    turn a literal CR into LF), else the character itself as a string literal (CHAR(160) depends on the
+    code page, UNICHAR is not in Excel 2010)."""
+    return f"CHAR({ord(c)})" if ord(c) < 32 else q(c)
+
+
+def _flat() -> str:
+    text = f'{r("Remarks")}&""'
+    for c in REMARK_SPACE.replace(" ", ""):
+        text = f'SUBSTITUTE({text},{_space_literal(c)}," ")'
+    return _g(text)
+
+
+REMARKS_FLAT = _flat()
+"""The remark with every :data:`~ims_excel.engine.validation.REMARK_SPACE` character as a space, same length
+(the ``Remarks Flat`` helper): TRIM can then find its first and last characters that are not whitespace."""
+
+_FLAT = r("Remarks Flat")
+_TRIMMED = f"TRIM({_FLAT})"
+_LAST = (f'FIND(CHAR(9),SUBSTITUTE({_FLAT},RIGHT({_TRIMMED},1),CHAR(9),'
+         f'LEN({_FLAT})-LEN(SUBSTITUTE({_FLAT},RIGHT({_TRIMMED},1),""))))')
+REMARKS_LENGTH = _g(IF(f'{_TRIMMED}=""', "0", f"{_LAST}-FIND(LEFT({_TRIMMED},1),{_FLAT})+1"))
+"""``len(validation.remark_text(remarks))``: last minus first character that is not whitespace, plus one
+(0 for none; TRIM alone would also collapse inner spaces). The last is the final occurrence of the trimmed
+text's last character: its count-th occurrence, marked with a tab, which Remarks Flat never holds."""
+
+
 # ------------------------------------------------------------------ reason-code conditions (validation.py)
 
 OFFLINE_REMARKS = rulebook().param("remarks_with_action", "offline")
@@ -171,9 +202,9 @@ GROUPED: dict[str, tuple[str | None, str]] = {
     "CUTOFF_164_BEFORE_DUE": (None, AND(CLAIMS_164, f"N({CUT})>={RETURN_OPENS}", f"N({CUT})<ReturnDueDate")),
     "GSTIN_CHECK_DIGIT": (None, AND(eq(r("GSTIN OK"), "N"), ne(r("GSTIN Override"), "Y"))),
     "GSTIN_OVERRIDDEN": (None, AND(eq(r("GSTIN OK"), "N"), eq(r("GSTIN Override"), "Y"))),
-    "REMARKS_TOO_LONG": (None, f'LEN({r("Remarks")}&"")>Param_remarks_max_length'),
+    "REMARKS_TOO_LONG": (None, f'{r("Remarks Length")}>Param_remarks_max_length'),
     # a remark with an applied action the offline upload carries none with (remarks_with_action, G10)
-    "REMARK_NOT_UPLOADED": (None, AND(KIND_IMS, f'TRIM(CLEAN({r("Remarks")}&""))<>""', REMARK_DROPPED)),
+    "REMARK_NOT_UPLOADED": (None, AND(KIND_IMS, f'{r("Remarks Length")}>0', REMARK_DROPPED)),
     "PORTAL_ERROR": (None, AND(ne(r("Portal Error"), ""), f'({FINGERPRINT})={r("Portal Error For")}&""')),
     "SUPPLIER_CHANGED": (None, AND(ne(r("Supplier Change"), ""), eq(r("Action"), ""))),
     "GONE_FROM_IMS": (None, GONE),
@@ -338,7 +369,7 @@ def _message() -> str:
     x = {"none": '""', "period": L.period_label(r("Period Index")), "date": dmy(CUT), "deadline": dmy(DEADLINE),
          "declared": f'TEXT({pick(lambda h: num(r("Declared " + h)))},"0.00")',
          "gstin": f"{g}&\"\"", "pending_flag": IF(eq(FLAG, "Y"), q("Y"), q("N")),
-         "remarks_length": f'LEN({r("Remarks")}&"")', "portal_error": f'{r("Portal Error")}&""',
+         "remarks_length": r("Remarks Length"), "portal_error": f'{r("Portal Error")}&""',
          "supplier_change": f'{r("Supplier Change")}&""', "remark_actions": q(" or ".join(OFFLINE_REMARKS))}
     y = {"deadline": f'IF({L.QUARTERLY},"the quarter ending ","")&{L.period_label(nxt)}',
          "declared": f'TEXT({full},"0.00")',
@@ -447,6 +478,11 @@ _HELPERS: tuple[Computed, ...] = (
          "original as the delta).", helper=True) for h in L.HEADS),
     _c("Declared Over", _declared_over(), "text",
        "Helper: first head whose declared reduction exceeds the document's.", helper=True),
+    _c("Remarks Flat", REMARKS_FLAT, "text",
+       "Helper: the remark with every whitespace character (non-breaking and Unicode spaces, tabs, line "
+       "breaks) as a space.", helper=True),
+    _c("Remarks Length", REMARKS_LENGTH, "general",
+       "Helper: characters of the remark as uploaded: surrounding whitespace not counted (G10).", helper=True),
     _c("Error Rank", _rank("error"), "general", "Helper: first error code (Codes row), 999 if none.", helper=True),
     _c("Warning Rank", _rank("warning"), "general", "Helper: first warning code, 999 if none.", helper=True),
     _c("Info Rank", _rank("info"), "general", "Helper: first info code, 999 if none.", helper=True),

@@ -156,8 +156,11 @@ def _validation(col: Column, remarks_max: int) -> dict | None:
         return {"validate": "length", "criteria": "<=", "value": 16, "error_type": "warning",
                 "error_message": "Document numbers have at most 16 characters."}
     if col.name == "Remarks":
-        return {"validate": "length", "criteria": "<=", "value": remarks_max, "error_type": "stop",
-                "error_message": f"Remarks have at most {remarks_max} characters."}
+        # a warning, not a stop: spaces around the remark are not counted (validation.remark_text, G10), which a
+        # length rule cannot see; REMARKS_TOO_LONG refuses what is really too long
+        return {"validate": "length", "criteria": "<=", "value": remarks_max, "error_type": "warning",
+                "error_message": f"Remarks have at most {remarks_max} characters (spaces before and after "
+                                 "are not counted)."}
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 
@@ -104,6 +105,63 @@ def test_a_whitespace_only_remark_is_no_remark(route):
     assert [r["inum"] for r in up.payload["invdata"]["b2b"]] == ["000123"]
     assert "remarks" not in up.payload["invdata"]["b2b"][0]
     assert '"remarks"' not in up.to_json()
+
+
+@pytest.mark.parametrize("route", ["offline", "api"])
+def test_a_remark_is_sent_and_counted_without_the_whitespace_around_it(route):
+    """One rule for the engine, the workbook and the upload (engine.validation.remark_text; rulebook G10,
+    formats-and-market.md 10: at most 250 characters): surrounding whitespace, the non-breaking space and
+    the Unicode spaces included, is neither sent nor counted; inner spaces are kept as typed."""
+    typed = load(DOWNLOAD)
+    i = _index(typed, "000123")
+    typed.loc[i, ["action", "remarks"]] = ["Reject", "\u00a0" + "x" * MAX_REMARKS + " \n"]
+    up = build_upload(typed, ok_statuses(typed), RTIN, route=route)
+    assert up.payload["invdata"]["b2b"][0]["remarks"] == "x" * MAX_REMARKS
+    typed.loc[i, "remarks"] = "\t wrong  rate\u3000"
+    assert build_upload(typed, ok_statuses(typed), RTIN, route=route).payload["invdata"]["b2b"][0]["remarks"] \
+        == "wrong  rate"
+    typed.loc[i, "remarks"] = " " + "x" * 125 + "  " + "x" * 124 + "\u00a0"  # 251 as sent
+    with pytest.raises(UploadRefused, match="remarks are 251 characters.*REMARKS_TOO_LONG"):
+        build_upload(typed, ok_statuses(typed), RTIN, route=route)
+
+
+def test_the_upload_reads_a_blank_remark_as_the_engine_does():
+    """A non-breaking or Unicode space is whitespace for both (one helper, engine.validation.remark_text):
+    the engine raises no REMARK_NOT_UPLOADED on an Accept with such a remark, and the offline upload neither
+    refuses it (REMARKS_ON_ACCEPT) nor sends it (rulebook G10; formats-and-market.md 10)."""
+    from ims_excel.engine import Context, evaluate
+
+    typed = load(DOWNLOAD)
+    i = _index(typed, "000123")
+    for remark, is_remark in (("\u00a0\u2003", False), ("\u202f\u3000\x85", False), ("\u00a0ok\u00a0", True)):
+        typed.loc[i, ["action", "remarks"]] = ["Accept", remark]
+        one = typed.loc[[i]]
+        result = evaluate(one, Context.make(RTIN, "2025-10", as_of=dt.date(2025, 11, 10)))
+        warned = "REMARK_NOT_UPLOADED" in str(result.records["primary_code"].iloc[0])
+        assert warned is is_remark, remark
+        if is_remark:
+            with pytest.raises(UploadRefused, match="REMARKS_ON_ACCEPT"):
+                build_upload(one, ok_statuses(one), RTIN)
+        else:
+            assert "remarks" not in build_upload(one, ok_statuses(one), RTIN).payload["invdata"]["b2b"][0]
+
+
+def test_srcform_is_the_code_offline_and_as_downloaded_on_the_api_route():
+    """ROUTE_TABLE srcform: the offline file carries the code (R1A for GSTR-1A, formats-and-market.md 2.3;
+    itc-guard s.3); the API route sends a downloaded record's srcform back as the portal gave it ("GSTR1A",
+    the GSTN sheet sample's spelling), as india-compliance does (utils/gstr_2/ims.py: a plain copy in,
+    convert_data_to_gov_format sends it back)."""
+    assert ROUTE_TABLE["srcform"][:2] == ("code", "as_downloaded")
+    typed = load(DOWNLOAD)
+    assert original_records(DOWNLOAD)["imsDetails.b2b[3]"]["srcform"] == "GSTR1A"
+    typed.loc[_index(typed, '=HYPERLINK("x")'), "action"] = "Accept"  # downloaded with srcform GSTR1A
+    offline = build_upload(typed, ok_statuses(typed), RTIN).payload["invdata"]["b2b"][0]
+    api = build_upload(typed, ok_statuses(typed), RTIN, route="api").payload["invdata"]["b2b"][0]
+    assert (offline["srcform"], api["srcform"]) == ("R1A", "GSTR1A")
+    csv = load(FIXTURES / "canonical_inward.csv")  # no download: the api record gets the code too
+    csv.loc[csv["document_number"] == "CN-9", "remarks"] = ""
+    built = build_upload(csv, ok_statuses(csv), RTIN, route="api").payload["invdata"]["b2b"]
+    assert [r["srcform"] for r in built][:2] == ["R1", "R1A"]
 
 
 def test_api_route_reset_to_no_action_is_its_own_reset_payload():

@@ -209,7 +209,7 @@ def evaluate_rows(df: pd.DataFrame, ctx) -> list[dict]:
         if g and not is_valid(g):
             (warns if rec["gstin_override"] == 1 else errs).add(
                 "GSTIN_OVERRIDDEN" if rec["gstin_override"] == 1 else "GSTIN_CHECK_DIGIT")
-        if len(rec["remarks"]) > 250:
+        if len(str(rec["remarks"]).strip()) > 250:  # surrounding whitespace not counted (G10)
             errs.add("REMARKS_TOO_LONG")
         fp = "|".join([str(rec["action"]), str(rec["itc_reduction"]),
                        *(f"{float(rec['declared_' + h] or 0) + 0.0:.2f}" for h in HEADS), str(rec["remarks"])])
