@@ -454,6 +454,16 @@ def all_moves(old: Package, new: Package, rows: dict[str, list[int]] | None = No
     return out
 
 
+_WORDING = re.compile(r'\s(?:error|errorTitle|prompt|promptTitle|errorStyle|showInputMessage|showErrorMessage)="[^"]*"')
+
+
+def _unworded(rule: str) -> str:
+    """A validation's rule without its messages: an older template's validation on the same cells whose message
+    a later version reworded (Remarks: "at most 250 characters (spaces before and after are not counted)", G10)
+    is the template's own, not the user's; one whose rule itself differs (a drop-down the user changed) is not."""
+    return _WORDING.sub("", rule)
+
+
 def column_moves(old: Package, old_part: str, new: Package, new_part: str, rows: list[int] | None = None) -> Moves:
     """:class:`Moves` of the tables on sheet part ``old_part`` into the same-named tables on ``new_part``;
     ``rows``: the old sheet rows of the records in the order the rebuilt table holds them (None: unmoved)."""
@@ -628,6 +638,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                                     c, why))
         for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
             kept = rules(new_xml, tag)
+            reworded = {(_unworded(r), sq) for r, (sq, _) in kept.items()}
             for rule, (sqref, xml) in rules(old_xml, tag).items():
                 xml_to, whys = moved_formulas(xml, s.name, by_sheet)
                 xml_to, why = moves.rule(xml_to) if not whys else ("", "; ".join(whys))
@@ -638,7 +649,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                     (rule, (to, _)), = rules(xml_to, tag).items()
                 else:
                     to = sqref
-                if rule not in kept:
+                if rule not in kept and (_unworded(rule), to) not in reworded:
                     moved = f" ({sqref} in the old book)" if to != sqref else ""
                     out.append(Leftover(what, s.name, to, f"{what} on {s.name}!{to}{moved}", xml_to))
         new_merged = set(re.findall(r'<mergeCell\b[^>]*\bref="([^"]*)"', new_xml))
