@@ -124,6 +124,7 @@ class Additions:
                 self.carried.append(f"sheet {s.name!r}")
         final = new_sheets | {s.name for s in self._added}
         self._moved = all_moves(old, new, self.rows or None)  # table columns that moved (issue 9)
+        self._unmovable: dict[str, list[str]] = {}  # by added sheet: its cells and rules refused by _check_refs
         for s in self._added:
             self._check_refs(s)
         for x in find(old, new, tails, self.seen, self.rows or None):
@@ -170,16 +171,21 @@ class Additions:
     # ------------------------------------------------------------ what cannot be carried
     def _check_refs(self, s) -> None:
         """Refuse a formula of a sheet the user added that refers to a table column the current template no longer
-        has (:func:`~ims_excel.book.leftovers.moved_refs`: kept as it was it would read another column)."""
+        has (:func:`~ims_excel.book.leftovers.moved_refs`: kept as it was it would read another column); with
+        ``--force`` the sheet goes without it (:meth:`_sheet_xml`)."""
         xml = self.old.read(s.part).decode("utf-8")
+        found = []
         for m in re.finditer(r'<c\b[^>]*?\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', xml, re.S):
             if m.group(2) and "<f" in m.group(2):
-                for why in moved_formulas(m.group(0), s.name, self._moved)[1]:
-                    self.refused.append(f"formula in cell {s.name}!{m.group(1)}: {why}")
+                found += [(m.group(0), f"formula in cell {s.name}!{m.group(1)}: {why}")
+                          for why in moved_formulas(m.group(0), s.name, self._moved)[1]]
         for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
             for sqref, rule in rules(xml, tag).values():
-                for why in moved_formulas(rule, s.name, self._moved)[1]:
-                    self.refused.append(f"{what} on {s.name}!{sqref}: {why}")
+                found += [(rule, f"{what} on {s.name}!{sqref}: {why}")
+                          for why in moved_formulas(rule, s.name, self._moved)[1]]
+        self.refused += [said for _, said in found]
+        if found:
+            self._unmovable[s.name] = list(dict.fromkeys(x for x, _ in found))
 
     def _why_not(self, x: Leftover, tables: list, tails: dict[str, str]) -> str:
         if x.why_not:
@@ -465,6 +471,11 @@ class Additions:
             head, rows, tail = xml, b"", b""
         else:
             head, rows, tail = xml[:k], xml[k:e], xml[e:]
+        for x in self._unmovable.get(name, ()):  # refused (_check_refs): left out when forced
+            rows, tail = rows.replace(x.encode("utf-8"), b"", 1), tail.replace(x.encode("utf-8"), b"", 1)
+        n = len(re.findall(rb"<dataValidation\b", tail))
+        tail = re.sub(rb"<dataValidations\b[^>]*>\s*</dataValidations>" if not n else rb'(<dataValidations\b[^>]*?'
+                      rb'\scount=")\d+"', b"" if not n else lambda m: m.group(1) + b'%d"' % n, tail, count=1)
         rows = sheetxml.CELL_PARTS.sub(lambda m: self.cell_xml(m.group(0), strip=False), rows)
         rows = re.sub(rb'(<row\b[^>]*?\ss=")(\d+)"', lambda m: m.group(1) + b"%d" % self._styles.xf(int(m.group(2)))
                       + b'"', rows)

@@ -617,7 +617,8 @@ def _formulas_into_the_old_action_column(book: Path) -> Path:
             '<row r="3"><c r="A3"><f>Inward!AI5</f><v>0</v></c></row>'
             '<row r="4"><c r="A4"><f>COUNTIF(Inward[Action],"Accept")</f><v>0</v></c></row>'
             "<row r=\"5\"><c r=\"A5\"><f>COUNTIF('Inward'!$AQ:$AQ,\"error\")&amp;\" AI5 errors\"</f><v>0</v></c></row>"
-            "</sheetData></worksheet>")
+            '</sheetData><dataValidations count="1"><dataValidation type="list" allowBlank="1" sqref="B1"><formula1>'
+            "Inward!$AI$2:$AI$9</formula1></dataValidation></dataValidations></worksheet>")
         _rel(e, "xl/workbook.xml", "rId98", "worksheet", "worksheets/sheet30.xml")
         e["[Content_Types].xml"] = _before(e["[Content_Types].xml"], "</Types>",
                                            f'<Override PartName="/xl/worksheets/sheet30.xml" ContentType="{CT_SHEET}"/>')
@@ -662,6 +663,7 @@ def test_formulas_outside_the_tables_follow_the_moved_columns(tmp_path, capsys):
     assert _formula(totals, "A3") == "Inward!AN5"
     assert _formula(totals, "A4") == 'COUNTIF(Inward[Action],"Accept")'
     assert _formula(totals, "A5") == "COUNTIF('Inward'!$AY:$AY,\"error\")&amp;\" AI5 errors\""  # text stays
+    assert '<dataValidation type="list" allowBlank="1" sqref="B1"><formula1>Inward!$AN$2:$AN$9</formula1>' in totals
     assert _formula(config, "H2") == 'COUNTIF(Inward!$AN:$AN,"Reject")'
     assert re.search(r'<dataValidation\b[^>]*sqref="H3"[^>]*><formula1>Inward!\$AN\$2:\$AN\$50</formula1>', config)
     assert _formula(inward, "B10") == 'COUNTIF(AN:AN,"Accept")'
@@ -674,8 +676,8 @@ def test_formulas_outside_the_tables_follow_the_moved_columns(tmp_path, capsys):
 def test_a_formula_into_a_column_the_template_no_longer_has_is_refused_by_name(tmp_path):
     """Issue 14 ("No data loss"): a formula pointing into a table column the current template no longer has
     cannot be carried as it is (it would read whatever column is at those letters now): it is named, with the
-    column's header, and refused (``upgrade`` exits 2 unless forced). The current template is made to lack
-    'Action' (its table column renamed) to stand for a release that drops a column."""
+    column's header, and refused (``upgrade`` exits 2 unless forced, which leaves it out). The current template is
+    made to lack 'Action' (its table column renamed) to stand for a release that drops a column."""
     from ims_excel.book.additions import Additions
 
     book = _formulas_into_the_old_action_column(tmp_path / "client.xlsm")
@@ -688,14 +690,22 @@ def test_a_formula_into_a_column_the_template_no_longer_has_is_refused_by_name(t
         e[table] = e[table].replace('name="Action"', 'name="Action (old)"', 1)
     current = _rewrite(template, tmp_path / "current.xlsm", drop_action)
     with Package(book) as before, Package(current) as after:
-        refused = Additions(before, after).refused
+        adds = Additions(before, after)
+        refused = adds.refused
+        adds.write(tmp_path / "forced.xlsm")
     gone = "the current template's table Inward has no column 'Action'"
     for thing in ["formula in cell Totals!A1: its reference Inward!AI:AI",
                   "formula in cell Totals!A2: its reference Inward!$AI$2:$AI$500",
                   "formula in cell Totals!A3: its reference Inward!AI5",
+                  "data validation on Totals!B1: its reference Inward!$AI$2:$AI$9",
                   "cell Config!H2 (a formula): its reference Inward!$AI:$AI",
                   "data validation on Config!H3: its reference Inward!$AI$2:$AI$50",
                   "cell Inward!B10 (a formula): its reference AI:AI",
                   "defined name MyActions (Inward!$AI$2:$AI$1000): its reference Inward!$AI$2:$AI$1000"]:
         assert any(r.startswith(thing) and r.endswith(gone) for r in refused), (thing, refused)
     assert not any("Totals!A4" in r or "Totals!A5" in r for r in refused), refused  # Inward[Action]; Status kept
+    with Package(tmp_path / "forced.xlsm") as pkg:  # what --force writes: the sheet without the refused formulas
+        totals = pkg.text(pkg.sheet("Totals").part)
+    assert not re.search(r'<c r="A[123]"', totals) and "<dataValidation" not in totals, totals
+    assert _formula(totals, "A4") == 'COUNTIF(Inward[Action],"Accept")'
+    assert audit_errors(tmp_path / "forced.xlsm") == {"office2016": [], "microsoft365": []}
