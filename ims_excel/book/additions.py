@@ -34,7 +34,8 @@ import re
 from dataclasses import dataclass, field
 
 from ims_excel.book.edit import Edit, add_sheet, next_free
-from ims_excel.book.leftovers import REWRITTEN, TYPED, Leftover, find, names, sheet_comments, styles_part
+from ims_excel.book.leftovers import (REWRITTEN, TYPED, Leftover, all_moves, find, moved_formulas, names, rules,
+                                      sheet_comments, styles_part)
 from ims_excel.book.outputs import CHANGES_SHEET
 from ims_excel.book.read import HISTORY, VALIDATION
 from ims_excel.xlsx import sheetxml, units
@@ -122,6 +123,10 @@ class Additions:
                 self._added.append(s)
                 self.carried.append(f"sheet {s.name!r}")
         final = new_sheets | {s.name for s in self._added}
+        self._moved = all_moves(old, new, self.rows or None)  # table columns that moved (issue 9)
+        self._unmovable: dict[str, list[str]] = {}  # by added sheet: its cells and rules refused by _check_refs
+        for s in self._added:
+            self._check_refs(s)
         for x in find(old, new, tails, self.seen, self.rows or None):
             sheet = self._sheets.setdefault(x.sheet, _Sheet()) if x.kind != "defined name" else None
             why = self._why_not(x, new_tables, tails)
@@ -164,6 +169,24 @@ class Additions:
             self._check_shared(name, sheet)
 
     # ------------------------------------------------------------ what cannot be carried
+    def _check_refs(self, s) -> None:
+        """Refuse a formula of a sheet the user added that refers to a table column the current template no longer
+        has (:func:`~ims_excel.book.leftovers.moved_refs`: kept as it was it would read another column); with
+        ``--force`` the sheet goes without it (:meth:`_sheet_xml`)."""
+        xml = self.old.read(s.part).decode("utf-8")
+        found = []
+        for m in re.finditer(r'<c\b[^>]*?\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', xml, re.S):
+            if m.group(2) and "<f" in m.group(2):
+                found += [(m.group(0), f"formula in cell {s.name}!{m.group(1)}: {why}")
+                          for why in moved_formulas(m.group(0), s.name, self._moved)[1]]
+        for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
+            for sqref, rule in rules(xml, tag).values():
+                found += [(rule, f"{what} on {s.name}!{sqref}: {why}")
+                          for why in moved_formulas(rule, s.name, self._moved)[1]]
+        self.refused += [said for _, said in found]
+        if found:
+            self._unmovable[s.name] = list(dict.fromkeys(x for x, _ in found))
+
     def _why_not(self, x: Leftover, tables: list, tails: dict[str, str]) -> str:
         if x.why_not:
             return x.why_not
@@ -418,7 +441,7 @@ class Additions:
         for s in self._added:
             k = order.index(s.name)
             after = next((n for n in reversed(order[:k]) if n in present), None)
-            xml = self._sheet_xml(s.part)
+            xml = self._sheet_xml(s.part, s.name)
             part = add_sheet(edit, s.name, xml.encode("utf-8"), after=after)
             present.add(s.name)
             state = re.search(r'\sstate="(\w+)"', tags.get(s.name, ""))
@@ -441,13 +464,18 @@ class Additions:
                     edit.add[part] = t[:k] + sheetxml.insert_in_tail(
                         t[k:], "legacyDrawing", f'<legacyDrawing r:id="{rid}"/>'.encode())
 
-    def _sheet_xml(self, part: str) -> str:
+    def _sheet_xml(self, part: str, name: str) -> str:
         xml = self.old.read(part)
         k, e = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
         if k < 0 or e < 0:
             head, rows, tail = xml, b"", b""
         else:
             head, rows, tail = xml[:k], xml[k:e], xml[e:]
+        for x in self._unmovable.get(name, ()):  # refused (_check_refs): left out when forced
+            rows, tail = rows.replace(x.encode("utf-8"), b"", 1), tail.replace(x.encode("utf-8"), b"", 1)
+        n = len(re.findall(rb"<dataValidation\b", tail))
+        tail = re.sub(rb"<dataValidations\b[^>]*>\s*</dataValidations>" if not n else rb'(<dataValidations\b[^>]*?'
+                      rb'\scount=")\d+"', b"" if not n else lambda m: m.group(1) + b'%d"' % n, tail, count=1)
         rows = sheetxml.CELL_PARTS.sub(lambda m: self.cell_xml(m.group(0), strip=False), rows)
         rows = re.sub(rb'(<row\b[^>]*?\ss=")(\d+)"', lambda m: m.group(1) + b"%d" % self._styles.xf(int(m.group(2)))
                       + b'"', rows)
@@ -456,6 +484,7 @@ class Additions:
         head = re.sub(rb'\scodeName="[^"]*"', b"", head)  # the template's VBA project has no module for it
         head = re.sub(rb'\stabSelected="1"', b"", head)  # one selected tab, or Excel groups the sheets
         text = (head + rows + tail).decode("utf-8")
+        text, _ = moved_formulas(text, name, self._moved)  # its references into moved table columns (_check_refs)
         text, _ = self._conditional(text, 0) if "<cfRule" in text else (text, 0)
         for name in ("drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture"):
             text = re.sub(rf"<{name}\b[^>]*/>", "", text)

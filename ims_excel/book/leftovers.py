@@ -20,7 +20,11 @@ moved Action and the columns after it): an older template's ``$AQ2="error"`` Sta
 template's ``$AY2="error"``, and the user's own note or format on the old Action column goes to the new
 one; one on a column the rebuilt table no longer has cannot be carried (``Leftover.why_not``), except an
 older template's header note there (by :data:`~ims_excel.template.tables.NOTE_AUTHOR`), which went with its
-column. A cell of a table's records in a format no table column has (:func:`table_formats`: the template
+column. A formula of the user's anywhere — a free cell on any sheet, a defined name, a validation or conditional
+format on any sheet, a sheet the user added (:mod:`ims_excel.book.additions`) — that points into a moved column
+(``COUNTIF(Inward!AI:AI,"Reject")``, ``MyActions = Inward!$AI$2:$AI$1000``) points at its header's new column
+(:func:`moved_refs`); one into a column the rebuilt table no longer has cannot be carried (kept as typed it would
+read another column without a word). A cell of a table's records in a format no table column has (:func:`table_formats`: the template
 formats a column once) has the user's format, compared with the same record's cell in the rebuilt book.
 Rows inside the tables are otherwise the data that is moved across, and the Validation and
 History sheets are rewritten, so they are not compared. The Rules sheet is the rule data of the version
@@ -41,7 +45,7 @@ from pathlib import Path
 from ims_excel.template.tables import NOTE_AUTHOR
 from ims_excel.xlsx import fastread, sheetxml, units
 from ims_excel.xlsx.styles import StyleCopy
-from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, ref_bounds, unescape
+from ims_excel.xlsx.package import REL_TABLE, Package, col_index, col_letters, ref_bounds, unescape, xml_escape
 
 REWRITTEN = ("Validation", "History", "Liability")
 """Sheets that `process` (Validation, Liability) or `upgrade` (History) write whole: nothing of the user lives there."""
@@ -282,10 +286,6 @@ def relative(formula: str, sqref: str) -> str:
     return _A1.sub(one, formula)
 
 
-_REF_IN_FORMULA = re.compile(r"(&quot;.*?&quot;|\"[^\"]*\")|(?<![A-Za-z0-9_.$!])(\$?)([A-Z]{1,3})(\$?)([0-9]+)"
-                             r"(?![A-Za-z0-9_(.!])")
-
-
 @dataclass
 class Moves:
     """Where the columns of a sheet's tables went in the rebuilt book, by their header (issue 9 moved Action and
@@ -342,9 +342,9 @@ class Moves:
         return f"the current template's table {table} has no column {heads}"
 
     def rule(self, xml: str) -> tuple[str, str]:
-        """A data validation / conditional format element of the old book with its range and the references of
-        its formulas moved to the columns their headers have in the rebuilt book: ("", why) when it refers to a
-        column the rebuilt table does not have; as it was when it does not meet a table."""
+        """A data validation / conditional format element of the old book with its range moved to the columns
+        their headers have in the rebuilt book (its formulas' references: :func:`moved_formulas`): ("", why) when
+        its range is only on columns the rebuilt table does not have; as it was when it does not meet a table."""
         sq = re.search(r'\bsqref="([^"]*)"', xml)
         if not self.cols or not sq:
             return xml, ""
@@ -354,21 +354,7 @@ class Moves:
             return xml, ""
         if not any(self._on(*b) for b in ranges):
             return xml, ""
-        gone: list[int] = []
-
-        def one(m: re.Match) -> str:
-            if m.group(1):
-                return m.group(1)
-            col = col_index(m.group(3))
-            new = self.column(col) if col <= 16384 else col
-            if new is None:
-                gone.append(col)
-                return m.group(0)
-            return f"{m.group(2)}{col_letters(new)}{m.group(4)}{m.group(5)}"
-        out = re.sub(r"(<formula[12]?>)(.*?)(</formula[12]?>)",
-                     lambda f: f.group(1) + _REF_IN_FORMULA.sub(one, f.group(2)) + f.group(3), xml, flags=re.S)
-        if gone:
-            return "", self._gone(sorted(set(gone)))
+        out = xml  # its formulas: moved_formulas (every sheet's rules, not only those on a table)
         spans = []  # (row1, row2, its columns' new places, its columns that are gone) of each range
         for r1, c1, r2, c2 in ranges:
             cols = [self.column(c) for c in range(c1, c2 + 1)]
@@ -390,6 +376,92 @@ class Moves:
                 refs.append((0 if k == 0 and a <= anchor <= b else 1, ref))
         refs.sort(key=lambda x: x[0])  # the run holding the anchor first: relative references stay relative to it
         return out.replace(sq.group(0), f'sqref="{" ".join(r for _, r in refs)}"', 1), ""
+
+
+_A1_IN_FORMULA = re.compile(
+    r'("(?:[^"]|"")*")'  # text in quotes
+    r"|(?<![\w.$!'\[\]\\])(?:('(?:[^']|'')+'|[^\W\d][\w.]*)!)?"  # the sheet, if named
+    r"(\$?)([A-Z]{1,3})(\$?)(\d*)(?::(\$?)([A-Z]{1,3})(\$?)(\d*))?(?![\w(.!\[])")
+"""An A1 reference in a formula: a cell, a range or whole columns (``AI:AI``), with or without its sheet (quoted
+or not); text in quotes, names, functions and structured references (``Inward[Action]``) are not references."""
+
+
+def moved_refs(formula: str, home: str, moves: dict[str, Moves]) -> tuple[str, list[str]]:
+    """``formula`` (as typed, on sheet ``home``) with each A1 reference into a table column that moved (issue 9
+    moved Action from AI to AN and the columns after it) pointing at the column its header has in the rebuilt
+    table, and why not for each reference into a column the rebuilt table no longer has (the caller refuses the
+    formula: kept as it was it would read another column); ``moves``: :func:`column_moves` by sheet name.
+
+    A reference's sheet is the one it names, else ``home``; ranges and whole columns move when every column they
+    span keeps its header and their order (``$X$2:$AI$500``); rows are left as they are.
+    """
+    why: list[str] = []
+
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(0)
+        named, d1, c1, d2, r1, d3, c2, d4, r2 = m.group(2, 3, 4, 5, 6, 7, 8, 9, 10)
+        sheet = (named[1:-1].replace("''", "'") if named.startswith("'") else named) if named else home
+        mv = moves.get(sheet)
+        if mv is None or not mv.cols or (c2 is None and not r1) or (c2 is not None and bool(r1) != bool(r2)):
+            return m.group(0)  # not a table sheet with moved columns, or a name rather than a reference
+        a, b = col_index(c1), col_index(c2 or c1)
+        top = int(r1) if r1 else 1
+        bottom = int(r2 or r1) if r1 else 1048576
+        if max(a, b) > 16384 or not any(min(a, b) <= t[3] and t[1] <= max(a, b) and max(top, bottom) >= t[0]
+                                        for _, t in mv.tables):
+            return m.group(0)
+        lo, hi = min(a, b), max(a, b)
+        to = [mv.column(c) for c in range(lo, hi + 1)]
+        gone = [c for c, n in zip(range(lo, hi + 1), to) if n is None]
+        said = m.group(0).lstrip("=")
+        if gone:
+            why.append(f"its reference {said}: {mv._gone(gone)}")
+            return m.group(0)
+        if to != list(range(to[0], to[0] + len(to))):
+            why.append(f"its reference {said} spans columns the current template's table has apart or in another "
+                       "order")
+            return m.group(0)
+        out = (named + "!" if named else "") + f"{d1}{col_letters(mv.column(a))}{d2}{r1}"
+        return out + (f":{d3}{col_letters(mv.column(b))}{d4}{r2}" if c2 is not None else "")
+    return _A1_IN_FORMULA.sub(one, formula), why
+
+
+def moved_formulas(xml: str, home: str, moves: dict[str, Moves]) -> tuple[str, list[str]]:
+    """:func:`moved_refs` on each formula of an XML element (``<f>`` of a cell, ``<formula>`` / ``<formula1|2>`` of
+    a conditional format / data validation; their text escaped as XML holds it): (the element, why not)."""
+    why: list[str] = []
+
+    def one(f: re.Match) -> str:
+        text, said = moved_refs(unescape(f.group(2)), home, moves)
+        why.extend(said)
+        return f.group(1) + (xml_escape(text) if text != unescape(f.group(2)) else f.group(2)) + f.group(3)
+    if not any(mv.cols for mv in moves.values()):
+        return xml, []
+    return re.sub(r"(<(?:f|formula[12]?)\b[^>]*(?<!/)>)(.*?)(</(?:f|formula[12]?)>)", one, xml, flags=re.S), why
+
+
+def all_moves(old: Package, new: Package, rows: dict[str, list[int]] | None = None) -> dict[str, Moves]:
+    """:func:`column_moves` of every sheet of ``old`` with a table, by sheet name (a formula on any sheet may refer
+    to a table's columns)."""
+    out = {}
+    for s in old.sheets():
+        ns = new.sheet(s.name)
+        if s.part and old.has(s.part) and ns is not None and new.has(ns.part):
+            mv = column_moves(old, s.part, new, ns.part, (rows or {}).get(s.name))
+            if mv.tables:
+                out[s.name] = mv
+    return out
+
+
+_WORDING = re.compile(r'\s(?:error|errorTitle|prompt|promptTitle|errorStyle|showInputMessage|showErrorMessage)="[^"]*"')
+
+
+def _unworded(rule: str) -> str:
+    """A validation's rule without its messages: an older template's validation on the same cells whose message
+    a later version reworded (Remarks: "at most 250 characters (spaces before and after are not counted)", G10)
+    is the template's own, not the user's; one whose rule itself differs (a drop-down the user changed) is not."""
+    return _WORDING.sub("", rule)
 
 
 def column_moves(old: Package, old_part: str, new: Package, new_part: str, rows: list[int] | None = None) -> Moves:
@@ -494,6 +566,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
     out: list[Leftover] = []
     copy = None  # old cell formats as the new book has them (StyleCopy), made when a table has the user's
     old_sst, new_sst = shared_strings(old), shared_strings(new)
+    by_sheet = all_moves(old, new, rows)
     for s in old.sheets():
         if s.name in REWRITTEN or s.name in TEMPLATE_OWNED or not s.part or not old.has(s.part):
             continue
@@ -509,11 +582,16 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                 seen[s.part] = old_cells, old_xml
         if tails is not None:
             tails[s.name] = new_xml
-        moves = column_moves(old, s.part, new, ns.part, (rows or {}).get(s.name))
+        moves = by_sheet.get(s.name, Moves())
         placed_at: set[str] = set()  # where the cells decided so far end up (rows ascending: records move up)
         went: dict[str, str] = {}  # a note beside a record that moved with it: old ref -> new (its comment follows)
         for ref, c in sorted(old_cells.items(), key=lambda kv: (kv[1].row, kv[1].col)):
             what = "a formula" if c.formula else repr(_short(c.value))
+            why = ""
+            if c.formula:  # its references into a table column that moved: to the column's new place
+                xml, whys = moved_formulas(c.xml.decode("utf-8"), s.name, by_sheet)
+                why = "; ".join(whys)
+                c = FreeCell(c.row, c.col, c.formula, c.value, xml.encode("utf-8"), c.row_tag)
             row = moves.record_row(c.row)
             if row is not None and row != c.row:  # beside a record that moves up (blank rows are not kept)
                 if c.formula or f"{col_letters(c.col)}{row}" in placed_at:  # its references are to the rows as
@@ -530,7 +608,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
             else:
                 placed_at.add(ref)
             if ref not in new_cells:
-                out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c))
+                out.append(Leftover("cell", s.name, ref, f"cell {s.name}!{ref} ({what}{TYPED})", c, why))
         key = ("formats", s.part)
         formats = seen[key] if seen is not None and key in seen else table_formats(old, s.part)
         if seen is not None:
@@ -567,8 +645,10 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                                     c, why))
         for tag, what in (("dataValidation", "data validation"), ("conditionalFormatting", "conditional format")):
             kept = rules(new_xml, tag)
+            reworded = {(_unworded(r), sq) for r, (sq, _) in kept.items()}
             for rule, (sqref, xml) in rules(old_xml, tag).items():
-                xml_to, why = moves.rule(xml)
+                xml_to, whys = moved_formulas(xml, s.name, by_sheet)
+                xml_to, why = moves.rule(xml_to) if not whys else ("", "; ".join(whys))
                 if why:
                     out.append(Leftover(what, s.name, sqref, f"{what} on {s.name}!{sqref}", xml, why))
                     continue
@@ -576,7 +656,7 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
                     (rule, (to, _)), = rules(xml_to, tag).items()
                 else:
                     to = sqref
-                if rule not in kept:
+                if rule not in kept and (_unworded(rule), to) not in reworded:
                     moved = f" ({sqref} in the old book)" if to != sqref else ""
                     out.append(Leftover(what, s.name, to, f"{what} on {s.name}!{to}{moved}", xml_to))
         new_merged = set(re.findall(r'<mergeCell\b[^>]*\bref="([^"]*)"', new_xml))
@@ -592,7 +672,11 @@ def find(old: Package, new: Package, tails: dict[str, str] | None = None, seen: 
     new_names = names(new)
     for key, n in names(old).items():
         if key not in new_names and not n.name.startswith("_xlnm.") and not template_owned_name(n.ref):
-            out.append(Leftover("defined name", n.sheet, n.name, f"defined name {key} ({_short(n.ref)})", n))
+            ref, whys = moved_refs(n.ref, n.sheet, by_sheet)  # MyActions = Inward!$AI$2:$AI$1000: Action moved
+            if ref != n.ref:
+                n = Name(n.name, n.sheet, ref, n.xml[:n.xml.find(">") + 1] + xml_escape(ref) + "</definedName>")
+            out.append(Leftover("defined name", n.sheet, n.name, f"defined name {key} ({_short(n.ref)})", n,
+                                "; ".join(whys)))
     return out
 
 

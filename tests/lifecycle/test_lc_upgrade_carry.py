@@ -632,3 +632,114 @@ def test_notes_beside_neighbouring_records_all_move_up_with_their_comments(sampl
     assert _at(g, f"{right}6") in ("", None)
     assert _comment_refs(book, "Inward").get(f"{right}4") == "on the first note", out
     assert f"carried: cell Inward!{right}5 ('note for {second}', {right}6 in the old book)" in out, out
+
+
+def _formulas_into_the_old_action_column(book: Path) -> Path:
+    """A user's book of the 1ef6d86 template (Action in AI, Status in AQ, Message in AS) with formulas of their own
+    outside the tables pointing into those columns, as a firm writes them: a summary sheet of their own (whole
+    columns, SUMIFS over absolute ranges, a single cell, a structured reference), a free cell on Config and one
+    below the Inward table (no sheet name: the table's own sheet), a defined name, a conditional format on Inward
+    testing the whole Status column and a drop-down on Config listing the Action column."""
+    with Package(OLD_TEMPLATE) as pkg:
+        config, inward = pkg.sheet("Config").part, pkg.sheet("Inward").part
+
+    def change(e: dict) -> None:
+        e["xl/worksheets/sheet30.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {EXCEL_ROOT}><sheetData>'
+            '<row r="1"><c r="A1"><f>COUNTIF(Inward!AI:AI,"Reject")</f><v>0</v></c></row>'
+            '<row r="2"><c r="A2"><f>SUMIFS(Inward!$G$2:$G$500,Inward!$AI$2:$AI$500,"Accept")</f><v>0</v></c></row>'
+            '<row r="3"><c r="A3"><f>Inward!AI5</f><v>0</v></c></row>'
+            '<row r="4"><c r="A4"><f>COUNTIF(Inward[Action],"Accept")</f><v>0</v></c></row>'
+            "<row r=\"5\"><c r=\"A5\"><f>COUNTIF('Inward'!$AQ:$AQ,\"error\")&amp;\" AI5 errors\"</f><v>0</v></c></row>"
+            '</sheetData><dataValidations count="1"><dataValidation type="list" allowBlank="1" sqref="B1"><formula1>'
+            "Inward!$AI$2:$AI$9</formula1></dataValidation></dataValidations></worksheet>")
+        _rel(e, "xl/workbook.xml", "rId98", "worksheet", "worksheets/sheet30.xml")
+        e["[Content_Types].xml"] = _before(e["[Content_Types].xml"], "</Types>",
+                                           f'<Override PartName="/xl/worksheets/sheet30.xml" ContentType="{CT_SHEET}"/>')
+        e["xl/workbook.xml"] = _before(e["xl/workbook.xml"], "</sheets>", '<sheet name="Totals" sheetId="98" r:id="rId98"/>')
+        e["xl/workbook.xml"] = _before(e["xl/workbook.xml"], "</definedNames>",
+                                       '<definedName name="MyActions">Inward!$AI$2:$AI$1000</definedName>')
+        e[config] = _after_cell(e[config], "A2", '<c r="H2"><f>COUNTIF(Inward!$AI:$AI,"Reject")</f><v>0</v></c>')
+        e[config] = _before(e[config], "</dataValidations>", '<dataValidation type="list" allowBlank="1" sqref="H3">'
+                            '<formula1>Inward!$AI$2:$AI$50</formula1></dataValidation>')
+        e[inward] = _before(e[inward], "</sheetData>", '<row r="10"><c r="B10"><f>COUNTIF(AI:AI,"Accept")</f><v>0</v>'
+                            "</c></row>")
+        e[inward] = _before(e[inward], "<dataValidations", '<conditionalFormatting sqref="AI2:AI1048576"><cfRule '
+                            'type="expression" dxfId="0" priority="91"><formula>COUNTIF($AQ:$AQ,"error")&gt;0</formula>'
+                            "</cfRule></conditionalFormatting>")
+    return _rewrite(OLD_TEMPLATE, book, change)
+
+
+def _formula(xml: str, ref: str) -> str:
+    m = re.search(rf'<c r="{ref}"[^>]*>(?:(?!</c>).)*?<f>([^<]*)</f>', xml, re.S)
+    assert m, ref
+    return m.group(1)
+
+
+def test_formulas_outside_the_tables_follow_the_moved_columns(tmp_path, capsys):
+    """Issue 14 ("No data loss") across issue 9's column move (Action AI -> AN, Status AQ -> AY): a formula of the
+    user's outside the tables that points into a moved column (on any sheet, in a defined name, in a conditional
+    format or validation; cells, ranges and whole columns, with or without the sheet's name) points at the
+    column the same header has in the upgraded book. Before, it was carried as typed and silently read
+    another column (AI is Portal Error now, AQ Declared IGST: the counts and sums were wrong without a word).
+    A structured reference (Inward[Action]) needs nothing and stays; text in quotes is not a reference."""
+    book = _formulas_into_the_old_action_column(tmp_path / "client.xlsm")
+    assert main(["upgrade", str(book)]) == 0, capsys.readouterr()
+    with Package(book) as pkg:
+        assert pkg.table("Inward").columns[col_index("AN") - 1] == "Action"
+        assert pkg.table("Inward").columns[col_index("AY") - 1] == "Status"
+        totals = pkg.text(pkg.sheet("Totals").part)
+        config = pkg.text(pkg.sheet("Config").part)
+        inward = pkg.text(pkg.sheet("Inward").part)
+        wb = pkg.text("xl/workbook.xml")
+    assert _formula(totals, "A1") == 'COUNTIF(Inward!AN:AN,"Reject")'
+    assert _formula(totals, "A2") == 'SUMIFS(Inward!$G$2:$G$500,Inward!$AN$2:$AN$500,"Accept")'
+    assert _formula(totals, "A3") == "Inward!AN5"
+    assert _formula(totals, "A4") == 'COUNTIF(Inward[Action],"Accept")'
+    assert _formula(totals, "A5") == "COUNTIF('Inward'!$AY:$AY,\"error\")&amp;\" AI5 errors\""  # text stays
+    assert '<dataValidation type="list" allowBlank="1" sqref="B1"><formula1>Inward!$AN$2:$AN$9</formula1>' in totals
+    assert _formula(config, "H2") == 'COUNTIF(Inward!$AN:$AN,"Reject")'
+    assert re.search(r'<dataValidation\b[^>]*sqref="H3"[^>]*><formula1>Inward!\$AN\$2:\$AN\$50</formula1>', config)
+    assert _formula(inward, "B10") == 'COUNTIF(AN:AN,"Accept")'
+    assert ("AN2:AN1048576", ['COUNTIF($AY:$AY,"error")&gt;0']) in _conditional_formats(book, "Inward")
+    assert '<definedName name="MyActions">Inward!$AN$2:$AN$1000</definedName>' in wb
+    assert left_behind(latest_backup(book), book) == []
+    assert audit_errors(book) == {"office2016": [], "microsoft365": []}
+
+
+def test_a_formula_into_a_column_the_template_no_longer_has_is_refused_by_name(tmp_path):
+    """Issue 14 ("No data loss"): a formula pointing into a table column the current template no longer has
+    cannot be carried as it is (it would read whatever column is at those letters now): it is named, with the
+    column's header, and refused (``upgrade`` exits 2 unless forced, which leaves it out). The current template is
+    made to lack 'Action' (its table column renamed) to stand for a release that drops a column."""
+    from ims_excel.book.additions import Additions
+
+    book = _formulas_into_the_old_action_column(tmp_path / "client.xlsm")
+    template = Path(__file__).parents[2] / "workbook" / "IMS_Workbook.xlsm"
+    with Package(template) as pkg:
+        table = pkg.table("Inward").part
+
+    def drop_action(e: dict) -> None:
+        assert 'name="Action"' in e[table]
+        e[table] = e[table].replace('name="Action"', 'name="Action (old)"', 1)
+    current = _rewrite(template, tmp_path / "current.xlsm", drop_action)
+    with Package(book) as before, Package(current) as after:
+        adds = Additions(before, after)
+        refused = adds.refused
+        adds.write(tmp_path / "forced.xlsm")
+    gone = "the current template's table Inward has no column 'Action'"
+    for thing in ["formula in cell Totals!A1: its reference Inward!AI:AI",
+                  "formula in cell Totals!A2: its reference Inward!$AI$2:$AI$500",
+                  "formula in cell Totals!A3: its reference Inward!AI5",
+                  "data validation on Totals!B1: its reference Inward!$AI$2:$AI$9",
+                  "cell Config!H2 (a formula): its reference Inward!$AI:$AI",
+                  "data validation on Config!H3: its reference Inward!$AI$2:$AI$50",
+                  "cell Inward!B10 (a formula): its reference AI:AI",
+                  "defined name MyActions (Inward!$AI$2:$AI$1000): its reference Inward!$AI$2:$AI$1000"]:
+        assert any(r.startswith(thing) and r.endswith(gone) for r in refused), (thing, refused)
+    assert not any("Totals!A4" in r or "Totals!A5" in r for r in refused), refused  # Inward[Action]; Status kept
+    with Package(tmp_path / "forced.xlsm") as pkg:  # what --force writes: the sheet without the refused formulas
+        totals = pkg.text(pkg.sheet("Totals").part)
+    assert not re.search(r'<c r="A[123]"', totals) and "<dataValidation" not in totals, totals
+    assert _formula(totals, "A4") == 'COUNTIF(Inward[Action],"Accept")'
+    assert audit_errors(tmp_path / "forced.xlsm") == {"office2016": [], "microsoft365": []}
