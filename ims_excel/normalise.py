@@ -509,6 +509,16 @@ def normalise(raw: pd.DataFrame, *, file: str = "<input>", sheet: str | None = N
                         "is a number in scientific notation: Excel turned a long number into this and lost "
                         "its digits; format the column as Text and enter the number again")
         out[name] = vals.values
+    if "ITC Reduction" in found and "itc_reduction" in out:
+        # the portal's Y/Yes means full when no amounts are declared, the declared amounts when some are
+        # (rulebook G9): a Yes typed with amounts is Partial, as the IMS JSON and portal Excel readers read it
+        said = by_unique(raw[found["ITC Reduction"]], lambda v: isinstance(v, str) and header_key(v) in ("yes", "y"),
+                         default=False, dtype=bool)
+        declared = np.zeros(n, dtype=bool)
+        for h in ("declared_igst", "declared_cgst", "declared_sgst", "declared_cess"):
+            if h in out:
+                declared |= out[h].to_numpy(dtype=float) > 0
+        out.loc[said & declared, "itc_reduction"] = "Partial"
     for col in columns:
         if col.required and col.name in found:
             missing = blank_mask(raw[found[col.name]].reset_index(drop=True))

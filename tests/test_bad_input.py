@@ -168,3 +168,17 @@ def test_amendment_originals_checked_where_they_exist():
                "Document Date": "2025-11-05"}
     assert len(to_typed(pd.DataFrame([outward], dtype=object), file="out.csv", direction="outward")) == 1
     assert len(normalise(pd.DataFrame([{**BASE, "Section": "B2BA"}], dtype=object))) == 1
+
+
+def test_yes_in_itc_reduction_is_full_without_amounts_and_partial_with_them():
+    """Rulebook G9 (the portal's itcRedReq Y: no values = the whole reduction, values = the declared amounts): a
+    user's own file that says Yes/Y is read as the IMS JSON and portal Excel readers read the portal's Y, so
+    Yes with declared amounts is Partial, not Full with amounts (which DECL_AMOUNTS_NOT_PARTIAL refuses)."""
+    import pandas as pd
+
+    from ims_excel.normalise import normalise
+    raw = pd.DataFrame({"Section": ["B2B-CN"] * 4, "Supplier GSTIN": ["29AAACS2222T1ZX"] * 4,
+                        "Document Number": ["C1", "C2", "C3", "C4"], "Document Date": ["2025-11-05"] * 4,
+                        "IGST": [1800] * 4, "ITC Reduction": ["Yes", " y ", "Yes", "Full"],
+                        "Declared IGST": [900, "450.50", None, 900]})
+    assert normalise(raw)["itc_reduction"].tolist() == ["Partial", "Partial", "Full", "Full"]
