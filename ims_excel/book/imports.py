@@ -150,7 +150,7 @@ class ImportReport:
                            "unchanged" + (f", {c['not found']} not found in the workbook (not added)"
                                           if c.get("not found") else "")
                            + (f", {c['conflict']} decisions of the offline tool not applied (the workbook "
-                              "holds another, typed there: kept)" if c.get("conflict") else ""))
+                              "holds another, typed there or set by an earlier import: kept)" if c.get("conflict") else ""))
                 out += [f"  {ch.text()}" for ch in [c for c in self.changes if c.what != "added"][:listed]]
                 if self.changes:
                     out.append("  (all changes are appended to the Changes sheet)")

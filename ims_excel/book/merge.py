@@ -28,12 +28,18 @@ Portal downloads (IMS JSON ``imsDetails``/GETINV, GSTR-2B JSON, the portal Excel
     follows the download, and *Supplier Change* keeps the old choice and what
     changed, a warning (SUPPLIER_CHANGED) until the user chooses again.
     The offline tool's sheets (``attrs["edited_sheets"]``) also carry the decisions made in the tool
-    (:func:`tool_decisions`): a Status that differs from the row's Previous Status, and a non-blank
-    ITC-reduction answer, declared amount or remark. They are applied as a decisions file applies its own
-    where the workbook's cell is not the user's (blank; an *Action* equal to the *Previous Action*; a
-    declaration and remark equal to the *Portal Declaration*) or is already equal. Where the user typed a
-    different value in the workbook, the workbook's is kept and the difference is reported (``conflict``,
-    on the Changes sheet too): never silently dropped either way.
+    (:func:`tool_decisions`): a Status that differs from the row's Previous Status, a non-blank remark, and
+    an ITC declaration (the answer and the four declared amounts, G9) where the Status was changed in the
+    tool or the answer is not "No" (the utility's default "No", formats-and-market.md 2.1, is nobody's
+    declaration). They are applied as a decisions file applies its own where the workbook's cell is not
+    the user's (blank; an *Action* equal to the *Previous Action*; a declaration, a remark, equal to what
+    the *Portal Declaration* holds) or is already equal; the declaration as one unit (all five cells, a
+    declared amount of 0.00 or blank in the tool being none) or, against another typed in the workbook,
+    not at all (one conflict for it). Where the workbook holds a different value of its own, the
+    workbook's is kept and the difference is reported (``conflict``, on the Changes sheet too): never
+    silently dropped either way. That value may have been typed in the workbook or set by an earlier
+    import (a first tool file whose decision was changed in the tool since): the Changes sheet is not read
+    to tell the two apart, so the conflict says either, and the user settles it in the workbook.
     A record of a section the IMS download has, that the download no longer
     holds and that its supplier had not filed (a saved record the supplier
     deleted, G3; india-compliance drops exactly these, ``handle_missing_transactions``
@@ -184,27 +190,49 @@ def _action_codes(values: object) -> np.ndarray:
 
 DECLARATION = USER_OWNED[1:]
 """The ITC-reduction answer, declared amounts and remarks: what goes with the action (G9, G10)."""
-NO_DECLARATION = "|0.00|0.00|0.00|0.00|"
-""":func:`~ims_excel.engine.validation.declaration_part` of a row with none of :data:`DECLARATION`."""
+ITC_DECLARATION = DECLARATION[:5]
+"""The ITC-reduction answer and the four declared amounts: one declaration (G9), applied or refused whole."""
+NO_DECLARATION = declaration_part(pd.DataFrame(index=[0]))[0]
+""":func:`~ims_excel.engine.validation.declaration_part` of a row with none of :data:`DECLARATION` (as
+``formats.upload_json`` reads a blank one)."""
 
 
-def tool_decisions(src: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(Status chosen, declaration typed) per row of a typed source: the decisions made in the offline tool.
+def _itc_part(parts: object) -> np.ndarray:
+    """The ITC-reduction answer and declared amounts of :func:`~ims_excel.engine.validation.declaration_part`
+    values (their first five fields; the remark, last, may itself hold ``|``)."""
+    return pd.Series(parts, dtype=object).fillna("").astype(str).str.split("|", n=5).str[:5].str.join("|").to_numpy()
+
+
+def _remark_part(parts: object) -> np.ndarray:
+    """The remark of :func:`~ims_excel.engine.validation.declaration_part` values ("" when there is none)."""
+    return pd.Series(parts, dtype=object).fillna("").astype(str).str.split("|", n=5).str[5].fillna("").to_numpy()
+
+
+def tool_decisions(src: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Status chosen, ITC declaration made, remark typed) per row of a typed source: the decisions made in
+    the offline tool.
 
     On the tool's sheets (:func:`_edited`) the Status is the user's and the Previous Status the portal's
     (formats-and-market.md 2.1; portal_excel's doc), so a Status that is not blank and differs from it is an
-    action chosen in the tool (G2); a non-blank ITC answer, declared amount or remark there is typed in the
-    tool (G9, G10). Both all False for every other source (an IMS JSON's action is the portal's: it never
-    decides)."""
+    action chosen in the tool (G2); a non-blank remark there is typed in the tool (G10). The ITC declaration
+    (:data:`ITC_DECLARATION`, G9) is the tool's decision only where it is not blank and either the Status was
+    changed in the tool or the answer is not "No": the utility fills "Whether ITC to be reduced" with "No" by
+    default (formats-and-market.md 2.1, B2B-CN: '14 "whether ITC to be reduced" (default "No")'), so an
+    unchanged Status with that "No" is the tool's default, not a declaration anybody made. All False for
+    every other source (an IMS JSON's action is the portal's: it never decides)."""
     edited = _edited(src)
     if not edited.any():
-        return edited, edited
+        return edited, edited, edited
     blank = pd.Series("", index=src.index, dtype=object)
     act = _action_codes(src["action"] if "action" in src else blank)
     prev = _action_codes(src["previous_action"] if "previous_action" in src else blank)
     status = (src["action"] if "action" in src else blank).astype(object).fillna("").astype(str).str.strip()
     chose = edited & (status != "").to_numpy() & (act >= 0) & (act != prev)
-    return chose, edited & (declaration_part(src) != NO_DECLARATION)
+    parts = declaration_part(src)
+    answer = (src["itc_reduction"] if "itc_reduction" in src else blank).astype(object).fillna("").astype(str)
+    declared = (_itc_part(parts) != _itc_part([NO_DECLARATION])[0]) & (chose | (answer.str.strip() != "No").to_numpy())
+    remarked = _remark_part(parts) != ""
+    return chose, edited & declared, edited & remarked
 
 
 def _cells(frame: pd.DataFrame) -> dict[str, list]:
@@ -233,6 +261,20 @@ def _show(name: str, v: object) -> str:
     return str(v)
 
 
+CONFLICT_NOTE = ("the workbook's value (typed there, or set by an earlier import) is kept; {} has the other: "
+                 "if the tool's is right, change it in the workbook")
+"""A decision of the offline tool not applied. The workbook's value may be the user's or an earlier import's
+(an earlier tool file whose decision was changed in the tool since): the Changes sheet is not read to tell."""
+
+
+def _declaration_text(cells: dict[str, object]) -> str:
+    """An ITC declaration (:data:`ITC_DECLARATION` cells) as one text: ``Partial (IGST 45.00, Cess 5.00)``."""
+    amounts = ", ".join(f"{n.removeprefix('Declared ')} {_show(n, v)}" for n, v in cells.items()
+                        if n != "ITC Reduction" and not _same(v, None))
+    answer = _show("ITC Reduction", cells.get("ITC Reduction"))
+    return f"{answer} ({amounts})" if amounts and answer else answer or amounts
+
+
 def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], recipient: str,
          today: dt.date, columns: set[str] | None = None) -> Plan:
     """The merge of typed ``sources`` (in order; later wins) into the typed ``old`` rows (see the module doc).
@@ -250,8 +292,12 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
     # Declaration, is the portal's, not the user's (as the upload judges a change, formats.upload_json)
     book_act = _action_codes(old_cells.get("Action", [""] * len(old)))
     book_prev = _action_codes(old_cells.get("Previous Action", [""] * len(old)))
-    decl_open = (declaration_part(old) == pd.Series(old_cells.get(HELD, [""] * len(old)), dtype=object)
-                 .fillna("").to_numpy()) if len(old) and any(_edited(s).any() for s in sources) else None
+    if len(old) and any(_edited(s).any() for s in sources):
+        book_parts, held_parts = declaration_part(old), old_cells.get(HELD, [""] * len(old))
+        itc_open = _itc_part(book_parts) == _itc_part(held_parts)  # the ITC declaration the portal holds
+        remark_open = _remark_part(book_parts) == _remark_part(held_parts)
+    else:
+        itc_open = remark_open = None
     current: dict[int, dict[str, object]] = {}  # the row as merged so far (cells), per touched position
     updates: dict[int, dict[str, object]] = {}
     changes: list[Change] = []
@@ -288,6 +334,27 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                 continue
             setv(i, name, v, fields)
 
+    def declare(i: int, j: int, fields: list, conflicts: list) -> None:
+        """Apply the offline tool's ITC declaration (:data:`ITC_DECLARATION`, G9) of source row ``j`` to row ``i``
+        as one unit: all five cells take the tool's (a declared amount of 0.00, as a blank one reads, is none)
+        where the workbook's declaration is not the user's (blank; equal to what the *Portal Declaration*
+        holds), else none does and, unless the two agree (the same answer and, with Partial, each amount the
+        tool declares), one conflict names both declarations."""
+        tool = {n: new_cells.get(n, [None] * len(src))[j] if n in supplied else None for n in ITC_DECLARATION}
+        tool = {n: None if isinstance(v, float) and abs(v) < 0.005 else v for n, v in tool.items()}
+        book = {n: cell(i, n) for n in ITC_DECLARATION}
+        changed = any(not _same(book[n], old_cells[n][i]) for n in ITC_DECLARATION if n in old_cells)
+        mine = any(not _same(v, None) for v in book.values()) and (changed or not itc_open[i])
+        if mine:
+            agree = _same(book["ITC Reduction"], tool["ITC Reduction"]) and (
+                tool["ITC Reduction"] != "Partial"
+                or all(_same(book[n], v) for n, v in tool.items() if n != "ITC Reduction" and v is not None))
+            if not agree:
+                conflicts.append(("ITC declaration", _declaration_text(book), _declaration_text(tool)))
+            return
+        for name, v in tool.items():
+            setv(i, name, v, fields)
+
     for src in sources:
         if not len(src):
             continue
@@ -299,7 +366,7 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
         new_cells = _cells(src)
         held = portal_declarations(src)
         ident = src[["section", "supplier_gstin", "document_number"]].astype(object).astype(str).to_numpy()
-        chose, typed_decl = tool_decisions(src)
+        chose, declared, remarked = tool_decisions(src)
         src_prev = _action_codes(new_cells.get("Previous Action", [""] * len(src)))
         src_rows = src["source_row"].to_numpy() if "source_row" in src else np.zeros(len(src), dtype=int)
         src_sheets = src["source_sheet"].astype(object).to_numpy() if "source_sheet" in src else [""] * len(src)
@@ -365,9 +432,10 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                 changes.append(Change("reset", sec, gst, doc, row, fields, note))
             elif fields:
                 changes.append(Change("updated", sec, gst, doc, row, fields))
-            if chose[j] or typed_decl[j]:  # decisions made in the offline tool
+            if chose[j] or declared[j] or remarked[j]:  # decisions made in the offline tool
                 def mine(name: str, i: int = i, j: int = j) -> bool:
-                    """Whether the workbook's cell holds a value the user typed in the workbook."""
+                    """Whether the workbook's cell holds a value the user typed in the workbook (or an earlier
+                    import set: the Changes sheet is not read, so the two are not told apart)."""
                     now = cell(i, name)
                     if _same(now, None):
                         return False
@@ -375,18 +443,18 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
                         return True
                     if name == "Action":
                         return book_act[i] != book_prev[i] and book_act[i] != src_prev[j]
-                    return not decl_open[i]
-                names = (("Action",) if chose[j] else ()) + (DECLARATION if typed_decl[j] else ())
+                    return not remark_open[i]
+                names = (("Action",) if chose[j] else ()) + (("Remarks",) if remarked[j] else ())
                 decided: list[tuple[str, str, str]] = []
                 conflicts: list[tuple[str, str, str]] = []
                 decide(i, j, names, decided, conflicts, mine)
+                if declared[j]:
+                    declare(i, j, decided, conflicts)
                 origin = f"the offline tool's sheet {src_sheets[j]} row {int(src_rows[j])}"
                 if decided:
                     changes.append(Change("decision", sec, gst, doc, row, decided, f"chosen in {origin}"))
                 if conflicts:
-                    changes.append(Change("conflict", sec, gst, doc, row, conflicts,
-                                          f"the workbook's value, typed in the workbook, is kept; {origin} "
-                                          "has the other: choose one in the workbook"))
+                    changes.append(Change("conflict", sec, gst, doc, row, conflicts, CONFLICT_NOTE.format(origin)))
             touched.add(i)
         if positions:
             rows_added = src.iloc[positions].copy()

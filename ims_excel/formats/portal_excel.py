@@ -51,10 +51,11 @@ where the Status, "Whether ITC to be reduced", the declared amounts and the
 Remarks may be the user's edits rather than what the portal holds; so the
 import records their *Portal Declaration* as unknown
 (:data:`ims_excel.engine.validation.DECLARATION_UNKNOWN`, ``book.merge``), and
-applies a Status that differs from the Previous Status, and an ITC answer,
-declared amounts or remark typed there, to a record already in the workbook
-as decisions made in the tool, unless the user typed another value in the
-workbook (then kept, and reported as a conflict: ``book.merge.tool_decisions``).
+applies a Status that differs from the Previous Status, a remark typed there,
+and the ITC answer with its declared amounts (one declaration; its default
+"No" only with a changed Status), to a record already in the workbook as
+decisions made in the tool, unless the workbook holds another value of its own
+(then kept, and reported as a conflict: ``book.merge.tool_decisions``).
 
 Cells are read with python-calamine: text stays text (``000123`` stays
 ``000123``); a number cell holding an invoice number too long for Excel is

@@ -368,7 +368,8 @@ def test_a_decision_typed_in_the_book_is_kept_over_the_tools_and_the_conflict_is
     row = _rows(book)[TOOL_DOC]
     assert (row["Action"], row["Remarks"]) == ("Reject", "rate differs")
     assert (f"conflict: row 2 (B2B 27AAACR5055K1Z7 '{TOOL_DOC}') Action: Reject kept, not Accept - the workbook's "
-            "value, typed in the workbook, is kept; the offline tool's sheet B2B row 7 has the other") in out
+            "value (typed there, or set by an earlier import) is kept; the offline tool's sheet B2B row 7 has the "
+            "other: if the tool's is right, change it in the workbook") in out
     assert "1 decisions of the offline tool not applied" in out
     assert "Remarks: (blank) -> rate differs" in out
     log = grid(book, "Changes")
@@ -408,3 +409,125 @@ def test_what_the_book_holds_as_the_portals_gives_way_to_a_later_decision_in_the
     row = _rows(book)[TOOL_DOC]
     assert (row["Action"], row["Previous Action"], row["Remarks"]) == ("Reject", "Accepted", "short supplied")
     assert "conflict" not in out and "Action: Accept -> Reject; Remarks: saved on the portal -> short supplied" in out
+
+
+# --- the offline tool's ITC declaration on a credit note (formats-and-market.md 2.1, B2B-CN: '14 "whether ITC to be
+# reduced" (default "No")', 15-18 the declared amounts; rulebook G9: the answer and amounts are one declaration)
+
+CN_DOC = "CN-9"  # the offline tool's B2B-CN row 7 (tests/formats/formats_helpers.build_portal_workbook)
+
+
+def _cn_book(tmp_path: Path) -> Path:
+    """A book holding :data:`CN_DOC` from an IMS download, Accepted on the portal with no declaration, with the
+    amounts the tool's row has (no supplier change, G3)."""
+    from tests.formats.formats_helpers import SUPPLIERS
+    book = _book(tmp_path)
+    rec = {"stin": SUPPLIERS[5], "nt_num": CN_DOC, "nt_dt": "26-10-2025", "typ": "C", "inv_typ": "R", "val": 590.0,
+           "pos": "29", "txval": 500.0, "iamt": 90.0, "camt": 0, "samt": 0, "cess": 0, "action": "A",
+           "srcform": "R1", "rtnprd": "102025", "srcfilstatus": "Filed", "ispendactblocked": "N",
+           "isRemarksBlocked": "N"}
+    d = tmp_path / "cn.json"
+    d.write_text(json.dumps({"imsDetails": {"b2bcn": [rec]}}))
+    assert main(["import", str(book), str(d)]) == 0
+    assert _rows(book)[CN_DOC]["ITC Reduction"] in (None, "")
+    return book
+
+
+def _cn_tool(tmp_path: Path, name: str, **cells) -> Path:
+    """The offline tool's workbook with the cells of its B2B-CN row of :data:`CN_DOC` replaced by label (row 5's,
+    else row 6's: ``Integrated Tax (Rs.)``... are the declared amounts); ``None`` blanks a cell."""
+    from tests.formats.formats_helpers import build_portal_workbook
+    path = build_portal_workbook(tmp_path / name)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["B2B-CN"]
+    top, sub = [c.value for c in ws[5]], [c.value for c in ws[6]]
+    for k, v in cells.items():
+        k = k.replace("_", " ")
+        ws.cell(7, (top.index(k) if k in top else sub.index(k)) + 1).value = v
+    wb.save(path)
+    return path
+
+
+NO_AMOUNTS = {"Integrated Tax (Rs.)": None, "Central Tax (Rs.)": None, "State/UT Tax (Rs.)": None, "Cess (Rs.)": None}
+
+
+def test_the_tools_default_no_on_an_unchanged_status_is_no_declaration(tmp_path, capsys):
+    """The utility fills "Whether ITC to be reduced" with "No" by default (formats doc 2.1): with the Status as the
+    portal has it (Accepted = Previous Status) that "No" is nobody's declaration and must not reach the book (the
+    upload would send itc_red_req N, G9). The same "No" with the Status changed in the tool is the user's (the
+    accept made in the tool goes with it); a "Yes" typed in the tool is a declaration whatever the Status."""
+    book = _cn_book(tmp_path)
+    capsys.readouterr()
+    default = _cn_tool(tmp_path, "t1.xlsx", Status="Accepted", Previous_Status="Accepted",
+                       Whether_ITC_to_be_reduced="No", Remarks=None, **NO_AMOUNTS)
+    assert main(["import", str(book), str(default)]) == 0
+    out = capsys.readouterr().out
+    assert _rows(book)[CN_DOC]["ITC Reduction"] in (None, "") and "0 decisions applied" in out
+    assert "conflict" not in out
+    yes = _cn_tool(tmp_path, "t2.xlsx", Status="Accepted", Previous_Status="Accepted",
+                   Whether_ITC_to_be_reduced="Yes", Remarks=None, **NO_AMOUNTS)
+    assert main(["import", str(book), str(yes)]) == 0
+    assert _rows(book)[CN_DOC]["ITC Reduction"] == "Full"
+    assert "ITC Reduction: (blank) -> Full - chosen in the offline tool's sheet B2B-CN row 7" in capsys.readouterr().out
+    other = _cn_book(tmp_path / "b")
+    capsys.readouterr()
+    chosen = _cn_tool(tmp_path, "t3.xlsx", Status="Accepted", Previous_Status="No Action",
+                      Whether_ITC_to_be_reduced="No", Remarks=None, **NO_AMOUNTS)
+    assert main(["import", str(other), str(chosen)]) == 0
+    assert _rows(other)[CN_DOC]["ITC Reduction"] == "No"
+
+
+def test_the_tools_declaration_is_applied_or_refused_whole(tmp_path, capsys):
+    """G9: the ITC answer and its declared amounts are one declaration. Against Full typed in the book the tool's
+    Partial with IGST 45 is refused whole (never Full with 45.00, which the upload refuses), named in one conflict
+    line; on a book whose declaration is blank the tool's is applied whole."""
+    book = _cn_book(tmp_path)
+    type_cells(book, CN_DOC, **{"ITC Reduction": "Full"})
+    capsys.readouterr()
+    tool = _cn_tool(tmp_path, "t.xlsx", Status="Accepted", Previous_Status="Accepted")  # Yes, IGST 45
+    assert main(["import", str(book), str(tool)]) == 0
+    out = capsys.readouterr().out
+    row = _rows(book)[CN_DOC]
+    assert row["ITC Reduction"] == "Full" and row["Declared IGST"] in (None, "", 0)
+    assert "ITC declaration: Full kept, not Partial (IGST 45.00)" in out and "Declared IGST" not in out
+    assert [r[5:9] for r in grid(book, "Changes")[1:] if r[1] == "conflict"] == [
+        [CN_DOC, "ITC declaration", "Full", "Partial (IGST 45.00)"]]
+    blank = _cn_book(tmp_path / "b")
+    capsys.readouterr()
+    assert main(["import", str(blank), str(tool)]) == 0
+    row = _rows(blank)[CN_DOC]
+    assert (row["ITC Reduction"], row["Declared IGST"]) == ("Partial", 45) and "conflict" not in capsys.readouterr().out
+
+
+def test_a_blank_declared_amount_in_the_tool_is_no_value(tmp_path, capsys):
+    """A declared amount left blank in the tool (formats doc 2.1, B2B-CN 15-18) declares nothing: the book's Partial
+    with IGST 45 and Cess 5, typed there, agrees with the tool's Partial with IGST 45 and Cess blank: no conflict,
+    the book unchanged."""
+    book = _cn_book(tmp_path)
+    type_cells(book, CN_DOC, **{"ITC Reduction": "Partial", "Declared IGST": 45, "Declared Cess": 5})
+    capsys.readouterr()
+    tool = _cn_tool(tmp_path, "t.xlsx", Status="Accepted", Previous_Status="Accepted", Remarks=None,
+                    **{"Central Tax (Rs.)": None, "State/UT Tax (Rs.)": None, "Cess (Rs.)": None})
+    assert main(["import", str(book), str(tool)]) == 0
+    out = capsys.readouterr().out
+    assert "conflict" not in out and "0 decisions applied" in out
+    row = _rows(book)[CN_DOC]
+    assert (row["ITC Reduction"], row["Declared IGST"], row["Declared Cess"]) == ("Partial", 45, 5)
+
+
+def test_a_status_changed_again_in_the_tool_says_the_books_value_may_be_an_earlier_imports(tmp_path, capsys):
+    """G4 (the latest action wins) against never losing the user's typing: after a first tool file (Accepted), a
+    second one where the user changed their mind in the tool (Rejected, the same Previous Status) meets the book's
+    Accept, which the first import set. The Changes sheet is not read to tell that from an Accept typed in the book,
+    so the book's is kept and the conflict says truly that it may be an earlier import's, and how to settle it."""
+    book = _tool_book(tmp_path)
+    assert main(["import", str(book), str(_tool(tmp_path, "t1.xlsx", Status="Accepted"))]) == 0
+    assert _rows(book)[TOOL_DOC]["Action"] == "Accept"
+    capsys.readouterr()
+    assert main(["import", str(book), str(_tool(tmp_path, "t2.xlsx", Status="Rejected"))]) == 0
+    out = capsys.readouterr().out
+    assert _rows(book)[TOOL_DOC]["Action"] == "Accept"
+    assert ("Action: Accept kept, not Reject - the workbook's value (typed there, or set by an earlier import) is "
+            "kept; the offline tool's sheet B2B row 7 has the other: if the tool's is right, change it in the "
+            "workbook") in out
+    assert "typed in the workbook, is kept" not in out and "typed there or set by an earlier import: kept" in out
