@@ -238,6 +238,7 @@ def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
     """{rule without its range: (range, the element)} of a sheet's ``dataValidation`` / ``conditionalFormatting``
     elements.
 
+    The same rule on two ranges (two drop-downs alike, written as two elements) is one entry over both ranges.
     A conditional format's formulas are keyed relative to the top-left cell of its range (:func:`relative`):
     ``ABS(BF2)>=100000`` on ``BF2:BF1048576`` is the same rule as ``ABS(BE2)>=100000`` on
     ``BE2:BH1048576 CM2:CP1048576``, so a book whose template wrote one element per amount column still has
@@ -251,7 +252,13 @@ def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
         if tag == "conditionalFormatting" and sqref:
             rest = re.sub(r"(<formula>)(.*?)(</formula>)",
                           lambda f: f.group(1) + relative(f.group(2), sqref.group(1)) + f.group(3), rest, flags=re.S)
-        out[rest] = (sqref.group(1) if sqref else "", m.group(0))
+        ranges = sqref.group(1) if sqref else ""
+        if rest in out and ranges:  # the same rule twice (two drop-downs alike): one rule over both ranges, as
+            first, element = out[rest]  # Excel keeps it when the ranges are selected together; never one of them lost
+            ranges = f"{first} {ranges}" if first else ranges
+            out[rest] = (ranges, re.sub(r'\bsqref="[^"]*"', f'sqref="{ranges}"', element, count=1))
+            continue
+        out[rest] = (ranges, m.group(0))
     return out
 
 

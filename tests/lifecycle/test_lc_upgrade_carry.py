@@ -761,3 +761,22 @@ def test_references_outside_a_tables_rows_and_3d_references_are_not_moved():
         text, why = moved_refs(three_d, "Totals", moves)
         assert text == three_d and len(why) == 1 and "3-D reference" in why[0], why
     assert moved_refs("=SUM(Config:Sheet3!B5)", "Totals", moves) == ("=SUM(Config:Sheet3!B5)", [])
+
+
+def test_two_drop_downs_alike_on_different_cells_are_both_carried(sample_master, tmp_path, capsys):
+    """A reviewer's finding: validations were keyed by their rule alone, so two drop-downs alike (the same list on
+    H3:H9 and J3:J9 of Config, written as two elements) were one, and upgrade carried only one of them."""
+    with Package(sample_master) as pkg:
+        config = pkg.sheet("Config").part
+        config = config if config.startswith("xl/") else "xl/" + config.lstrip("/")
+
+    def change(e: dict) -> None:
+        for ref in ("H3:H9", "J3:J9"):
+            e[config] = _before(e[config], "</dataValidations>", f'<dataValidation type="list" allowBlank="1" '
+                                f'sqref="{ref}"><formula1>"Yes,No"</formula1></dataValidation>')
+    book = _rewrite(sample_master, tmp_path / "client.xlsm", change)
+    assert main(["upgrade", str(book)]) == 0, capsys.readouterr()
+    with Package(book) as pkg:
+        xml = pkg.text(pkg.sheet("Config").part)
+    carried = [m.group(1) for m in re.finditer(r'<dataValidation [^>]*sqref="([^"]*)"[^>]*><formula1>"Yes,No"', xml)]
+    assert sorted(" ".join(carried).split()) == ["H3:H9", "J3:J9"], carried
