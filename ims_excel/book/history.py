@@ -17,6 +17,7 @@ from ims_excel import periods
 from ims_excel.book.edit import Edit, Styles, add_sheet, next_free
 from ims_excel.book.read import Book, HISTORY
 from ims_excel.engine import Result
+from ims_excel.engine.identity import _text, identity
 from ims_excel.records import INWARD_COLUMNS, categories
 from ims_excel.xlsx import sheetxml, units as units_mod
 from ims_excel.xlsx.package import CT_TABLE, Package, REL_TABLE, attr_escape, col_letters
@@ -92,6 +93,57 @@ def fill_originals(frame: pd.DataFrame, history: pd.DataFrame | None) -> int:
     frame["original_action"] = pd.Categorical(oa, categories=categories(col))
     frame["original_3b_filed"] = of3
     return filled
+
+
+def history_identity(frame: pd.DataFrame) -> pd.Series:
+    """The identity merge matches records by (:func:`ims_excel.engine.identity.identity`: supplier, document
+    family, original/amendment, number, financial year) of typed inward records, as the History sheet can tell
+    it: an amendment's financial year from its own date (History keeps no Original Document Date), and an
+    amendment also by its revised number and amounts, so that the supplier amending the same original again
+    (a change to look at) is not taken for the filed amendment re-imported. No recipient part: the import
+    checks the file's recipient is the book's (:func:`ims_excel.book.imports.check_recipient`)."""
+    key = identity(frame.drop(columns=["original_document_date"], errors="ignore"))
+    amended = frame["section"].astype(object).astype(str).str.upper().isin(list(AMENDMENT_OF)).to_numpy()
+    if not amended.any():
+        return key
+    a = frame[amended]
+    extra = _text(a, "document_number")
+    for name in ("taxable_value", "igst", "cgst", "sgst", "cess"):
+        v = pd.to_numeric(a[name], errors="coerce").fillna(0.0) if name in a else pd.Series(0.0, index=a.index)
+        extra = extra + "|" + v.round(2).map("{:.2f}".format)
+    key = key.astype(object).copy()
+    key[amended] = key[amended] + "|" + extra
+    return key
+
+
+def filed_in_history(history: pd.DataFrame | None) -> dict[str, str]:
+    """{:func:`history_identity`: Return Period} of the inward records the History sheet holds as moved
+    there (Disposition "moved to history", not "carried to ..."): their return was filed and they are frozen
+    (rulebook D25), so an import of the old period's file must not add them to the next period's book again
+    (:func:`ims_excel.book.merge.plan`). The latest period wins."""
+    if history is None or not len(history) or not {"Section", "Party GSTIN", "Document Number"} <= set(history):
+        return {}
+    text = lambda c: history[c].astype(object).where(history[c].notna(), "").astype(str).str.strip() \
+        if c in history else pd.Series("", index=history.index, dtype=object)  # noqa: E731
+    keep = (text("Direction").isin(["Inward", ""]) & (text("Disposition") == "moved to history")).to_numpy()
+    h = history[keep]
+    if not len(h):
+        return {}
+    dates = h["Document Date"] if "Document Date" in h else pd.Series("", index=h.index)
+    parsed = pd.to_datetime(dates.where(dates.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))),
+                            errors="coerce")
+    parsed = parsed.fillna(pd.to_datetime(dates.astype(object).where(dates.notna(), "").astype(str).str.strip(),
+                                          format="%d-%m-%Y", errors="coerce"))
+    frame = pd.DataFrame({
+        "section": text("Section")[keep].str.upper(), "supplier_gstin": text("Party GSTIN")[keep],
+        "document_number": h["Document Number"], "document_date": parsed,
+        "original_document_number": h["Original Document Number"] if "Original Document Number" in h else "",
+        **{c.lower().replace(" ", "_"): h[c] for c in ("Taxable Value", "IGST", "CGST", "SGST", "Cess") if c in h},
+    }, index=h.index)
+    period = text("Return Period")[keep]
+    order = np.argsort(period.to_numpy(), kind="stable")  # the latest period last: it wins
+    keys = history_identity(frame).to_numpy()[order]
+    return dict(zip(keys, period.to_numpy()[order]))
 
 
 HISTORY_COLUMNS = ["Return Period", "Direction", "Section", "Party GSTIN", "Party Name", "Document Number",

@@ -5,7 +5,8 @@ not the 2B period) and merged as :mod:`ims_excel.book.merge` says (a newer
 download updates the portal's fields and keeps the user's; a supplier's change
 resets the action; records gone from IMS are marked; the user's own files apply
 decisions, the offline tool's Excel too where the workbook holds none of the user's;
-the portal's error file marks rows); the changed cells are rewritten in place and
+the portal's error file marks rows; a record the History sheet holds as filed is listed, not added
+again); the changed cells are rewritten in place and
 every change, and every decision of the tool not applied (a conflict), is reported
 (and appended to the ``Changes`` sheet).
 Outward: records already in the workbook (same section, party GSTIN, document
@@ -33,7 +34,7 @@ from ims_excel import periods
 from ims_excel.xlsx import fileio
 from ims_excel.book import merge
 from ims_excel.book.filebook import FileBook
-from ims_excel.book.history import fill_originals
+from ims_excel.book.history import filed_in_history, fill_originals
 from ims_excel.book.outputs import CHANGES_HEADER, CHANGES_SHEET, cell_text
 from ims_excel.book.port import Workbook
 from ims_excel.book.read import INWARD, OUTWARD, BookProblem
@@ -149,6 +150,8 @@ class ImportReport:
                            f"decisions applied, {c.get('portal error', 0)} portal errors, {c.get('unchanged', 0)} "
                            "unchanged" + (f", {c['not found']} not found in the workbook (not added)"
                                           if c.get("not found") else "")
+                           + (f", {c['in History']} in History (filed in an earlier period, frozen: not added "
+                              "again)" if c.get("in History") else "")
                            + (f", {c['conflict']} decisions of the offline tool not applied (the workbook "
                               "holds another, typed there or set by an earlier import: kept)" if c.get("conflict") else ""))
                 out += [f"  {ch.text()}" for ch in [c for c in self.changes if c.what != "added"][:listed]]
@@ -235,7 +238,8 @@ def merge_into(wb: Workbook, loaded: dict[str, list[pd.DataFrame]], *, sources: 
             if twins:
                 raise InputError(twins)
             recipient = str(wb.config()[0].get("RecipientGSTIN") or "")
-            mp = merge.plan(table.frame, table.rows, loaded[d], recipient, today, set(table.inputs))
+            mp = merge.plan(table.frame, table.rows, loaded[d], recipient, today, set(table.inputs),
+                            filed=filed_in_history(history))
             changes, counts = mp.changes, mp.counts()
             updates = {int(table.rows[i]): vals for i, vals in mp.updates.items()}
             new = mp.added.reset_index(drop=True) if len(mp.added) else mp.added

@@ -238,6 +238,7 @@ def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
     """{rule without its range: (range, the element)} of a sheet's ``dataValidation`` / ``conditionalFormatting``
     elements.
 
+    The same rule on two ranges (two drop-downs alike, written as two elements) is one entry over both ranges.
     A conditional format's formulas are keyed relative to the top-left cell of its range (:func:`relative`):
     ``ABS(BF2)>=100000`` on ``BF2:BF1048576`` is the same rule as ``ABS(BE2)>=100000`` on
     ``BE2:BH1048576 CM2:CP1048576``, so a book whose template wrote one element per amount column still has
@@ -251,7 +252,13 @@ def rules(xml: str, tag: str) -> dict[str, tuple[str, str]]:
         if tag == "conditionalFormatting" and sqref:
             rest = re.sub(r"(<formula>)(.*?)(</formula>)",
                           lambda f: f.group(1) + relative(f.group(2), sqref.group(1)) + f.group(3), rest, flags=re.S)
-        out[rest] = (sqref.group(1) if sqref else "", m.group(0))
+        ranges = sqref.group(1) if sqref else ""
+        if rest in out and ranges:  # the same rule twice (two drop-downs alike): one rule over both ranges, as
+            first, element = out[rest]  # Excel keeps it when the ranges are selected together; never one of them lost
+            ranges = f"{first} {ranges}" if first else ranges
+            out[rest] = (ranges, re.sub(r'\bsqref="[^"]*"', f'sqref="{ranges}"', element, count=1))
+            continue
+        out[rest] = (ranges, m.group(0))
     return out
 
 
@@ -380,7 +387,7 @@ class Moves:
 
 _A1_IN_FORMULA = re.compile(
     r'("(?:[^"]|"")*")'  # text in quotes
-    r"|(?<![\w.$!'\[\]\\])(?:('(?:[^']|'')+'|[^\W\d][\w.]*)!)?"  # the sheet, if named
+    r"|(?<![\w.$!'\[\]\\])(?:('(?:[^']|'')+'|[^\W\d][\w.]*(?::[^\W\d][\w.]*)?)!)?"  # the sheet(s), if named
     r"(\$?)([A-Z]{1,3})(\$?)(\d*)(?::(\$?)([A-Z]{1,3})(\$?)(\d*))?(?![\w(.!\[])")
 """An A1 reference in a formula: a cell, a range or whole columns (``AI:AI``), with or without its sheet (quoted
 or not); text in quotes, names, functions and structured references (``Inward[Action]``) are not references."""
@@ -402,16 +409,22 @@ def moved_refs(formula: str, home: str, moves: dict[str, Moves]) -> tuple[str, l
             return m.group(0)
         named, d1, c1, d2, r1, d3, c2, d4, r2 = m.group(2, 3, 4, 5, 6, 7, 8, 9, 10)
         sheet = (named[1:-1].replace("''", "'") if named.startswith("'") else named) if named else home
-        mv = moves.get(sheet)
-        if mv is None or not mv.cols or (c2 is None and not r1) or (c2 is not None and bool(r1) != bool(r2)):
-            return m.group(0)  # not a table sheet with moved columns, or a name rather than a reference
+        if (c2 is None and not r1) or (c2 is not None and bool(r1) != bool(r2)):
+            return m.group(0)  # a name rather than a reference
         a, b = col_index(c1), col_index(c2 or c1)
+        lo, hi = min(a, b), max(a, b)
         top = int(r1) if r1 else 1
         bottom = int(r2 or r1) if r1 else 1048576
-        if max(a, b) > 16384 or not any(min(a, b) <= t[3] and t[1] <= max(a, b) and max(top, bottom) >= t[0]
-                                        for _, t in mv.tables):
+        top, bottom = min(top, bottom), max(top, bottom)
+        if ":" in sheet:  # a 3-D reference (Config:Inward!AI5): the sheets between are the workbook's order
+            if hi <= 16384 and any(mv._on(top, lo, bottom, hi) and any(mv.column(c) != c for c in range(lo, hi + 1))
+                                   for mv in moves.values()):
+                why.append(f"its 3-D reference {m.group(0).lstrip('=')} may span a table whose columns moved: "
+                           "write one reference per sheet")
             return m.group(0)
-        lo, hi = min(a, b), max(a, b)
+        mv = moves.get(sheet)
+        if mv is None or not mv.cols or hi > 16384 or not mv._on(top, lo, bottom, hi):
+            return m.group(0)  # not a table sheet with moved columns, or cells outside its tables (they stay)
         to = [mv.column(c) for c in range(lo, hi + 1)]
         gone = [c for c, n in zip(range(lo, hi + 1), to) if n is None]
         said = m.group(0).lstrip("=")

@@ -59,7 +59,8 @@ The portal's error file (``imsDetailsErr``)
     decision then, :func:`~ims_excel.engine.validation.decision_fingerprint`):
     an error (PORTAL_ERROR) until the user changes that decision.
 
-Records no row matches are added; those of the error file and of a decisions file (the user's own
+Records no row matches are added, except those the book's History sheet holds as filed (listed "in
+History", :func:`plan`'s ``filed``); those of the error file and of a decisions file (the user's own
 file with none of the amount columns, :data:`AMOUNTS`: Section, GSTIN, number, Action, Remarks...)
 are not: they are listed "not found" (a mistyped number must not become a new zero-value record
 that the upload would send). Importing the same file twice changes nothing the second time.
@@ -74,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from ims_excel import periods
+from ims_excel.book.history import history_identity
 from ims_excel.engine.classify import ACTION_CODE, STATE_CODE
 from ims_excel.engine.identity import identity
 from ims_excel.engine.validation import DECLARATION_UNKNOWN, decision_fingerprint, declaration_part
@@ -107,7 +109,7 @@ KIND = {c.name: c.kind for c in INWARD_COLUMNS}
 class Change:
     """One row of the import report (and of the Changes sheet)."""
 
-    what: str  # added / updated / reset / gone / back / decision / conflict / portal error / not found
+    what: str  # added / updated / reset / gone / back / decision / conflict / portal error / not found / in History
     section: str
     supplier_gstin: str
     document_number: str
@@ -276,10 +278,15 @@ def _declaration_text(cells: dict[str, object]) -> str:
 
 
 def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], recipient: str,
-         today: dt.date, columns: set[str] | None = None) -> Plan:
+         today: dt.date, columns: set[str] | None = None, filed: dict[str, str] | None = None) -> Plan:
     """The merge of typed ``sources`` (in order; later wins) into the typed ``old`` rows (see the module doc).
 
     ``columns``: the input columns the workbook's table has (others are neither compared nor written).
+    ``filed``: the records the book's History sheet holds as filed
+    (:func:`~ims_excel.book.history.filed_in_history`): a source record no row matches whose identity is there
+    is listed "in History (filed in <period>)", never added again (rulebook D25: frozen once its return was filed;
+    re-importing the old period's download must not bring it back to be uploaded). An amendment of it is another
+    record and is added.
     """
     have = set(columns) if columns is not None else {c.name for c in INWARD_COLUMNS}
     old_key = identity(old, recipient).tolist() if len(old) else []
@@ -303,6 +310,7 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
     changes: list[Change] = []
     added: list[pd.DataFrame] = []
     added_keys: set[str] = set()
+    listed: set[str] = set()  # records found in History (``filed``), listed once
     touched: set[int] = set()
     seen_positions: set[int] = set()
 
@@ -371,11 +379,18 @@ def plan(old: pd.DataFrame, old_rows: np.ndarray, sources: list[pd.DataFrame], r
         src_rows = src["source_row"].to_numpy() if "source_row" in src else np.zeros(len(src), dtype=int)
         src_sheets = src["source_sheet"].astype(object).to_numpy() if "source_sheet" in src else [""] * len(src)
         positions = []
+        hkeys = history_identity(src).tolist() if filed else None
         for j, k in enumerate(keys):
             i = where.get(k)
             sec, gst, doc = ident[j]
             if i is None:
-                if kind == "errors":
+                if hkeys is not None and hkeys[j] in filed:
+                    if hkeys[j] not in listed:  # once, however many files of this import hold it
+                        listed.add(hkeys[j])
+                        changes.append(Change("in History", sec, gst, doc, note=f"in History (filed in "
+                                              f"{filed[hkeys[j]]}), frozen since that return was filed (D25): "
+                                              "not added again"))
+                elif kind == "errors":
                     changes.append(Change("not found", sec, gst, doc, note="a portal error for a record not in "
                                                                            "the workbook"))
                 elif decisions_only:

@@ -220,7 +220,8 @@ def remark_text(remarks: pd.Series) -> pd.Series:
 def remark_length(remarks: pd.Series) -> pd.Series:
     """Characters of each remark as typed, what REMARKS_TOO_LONG compares with 250 (G10): Excel's
     ``LEN`` of the cell and its length rule count the same (spaces around included, so the text sent,
-    :func:`remark_text`, is never longer).
+    :func:`remark_text`, is never longer), except for characters beyond the Basic Multilingual Plane
+    (emoji), which Excel counts as two and Python as one (how the portal counts them is not known).
 
     >>> remark_length(pd.Series(["ab ", None])).tolist()
     [3, 0]

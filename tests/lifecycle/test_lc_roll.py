@@ -132,3 +132,72 @@ def test_roll_with_force_lists_what_it_went_ahead_without(sample_book, capsys):
     assert "customXml/item1.xml (custom XML)" in capsys.readouterr().err
     assert main(["roll", str(sample_book), "--to", "2026-11", "--filed", "--force"]) == 0
     assert "dropped (--force): customXml/item1.xml (custom XML)" in capsys.readouterr().out
+
+
+# --- importing the filed period's file again into the rolled book (rulebook D25: a record whose return was filed
+# is frozen; merge identity, ims_excel/engine/identity.py; formats-and-market.md 2.1 the offline tool, 2.3 IMS JSON)
+
+def _rolled(tmp_path):
+    """A 2025-10 book holding an IMS download (INV-1 filed, INV-2 saved by the supplier, not filed) and the
+    offline tool's Excel, rolled filed to 2025-11: (the new book, the download, the tool's Excel)."""
+    from tests.formats.formats_helpers import build_portal_workbook
+    from tests.support.ims_download import ims_record, write_ims_json
+    book = tmp_path / "c_2025-10.xlsm"
+    assert main(["new", str(book), "--gstin", "29AAACS2222T1ZX", "--period", "2025-10"]) == 0
+    old = write_ims_json(tmp_path / "old.json", [ims_record("INV-1"), ims_record("INV-2", srcfilstatus="Not Filed")])
+    tool = build_portal_workbook(tmp_path / "tool.xlsx")
+    assert main(["import", str(book), str(old), str(tool)]) == 0
+    assert main(["roll", str(book), "--to", "2025-11", "--filed"]) == 0
+    nxt = tmp_path / "c_2025-11.xlsm"
+    assert {r["Document Number"] for r in table_rows(nxt)} == {"INV-2", "1234567890123456"}  # carried
+    return nxt, old, tool
+
+
+def test_the_filed_periods_download_imported_again_adds_nothing_from_history(tmp_path, capsys):
+    """The defect: after roll, importing the old period's IMS JSON and the offline tool's Excel again re-added
+    the records moved to History (000123 came back with Action Accept, to be uploaded again). Now each is listed
+    "in History (filed in 2025-10)", none is added; the carried ones still merge; a new record is still added."""
+    import json
+    nxt, old, tool = _rolled(tmp_path)
+    data = json.loads(old.read_text(encoding="utf-8"))
+    from tests.support.ims_download import ims_record
+    data["imsDetails"]["b2b"].append(ims_record("INV-9", idt="03-11-2025", rtnprd="112025"))
+    old.write_text(json.dumps(data), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", str(nxt), str(old), str(tool)]) == 0
+    out = capsys.readouterr().out
+    assert {r["Document Number"] for r in table_rows(nxt)} == {"INV-2", "1234567890123456", "INV-9"}
+    assert "Inward: 1 added" in out and "7 in History" in out
+    for doc in ("INV-1", "000123", "CN/0042", "AMD/001-R"):
+        assert f"'{doc}') - in History (filed in 2025-10)" in out
+    log = grid(nxt, "Changes")
+    listed = [r[5] for r in log[1:] if r[1] == "in History"]
+    assert len(listed) == 7 and {"INV-1", "000123", "CN/0042", "AMD/001-R"} <= set(listed)
+    # importing it again: nothing more
+    assert main(["import", str(nxt), str(old), str(tool)]) == 0
+    assert "Inward: 0 added" in capsys.readouterr().out
+
+
+def test_an_amendment_of_a_record_in_history_is_added(tmp_path, capsys):
+    """A B2BA of INV-1 (filed, in History) is another record (identity: original/amendment): added, with the
+    original's action filled from History; the filed INV-1 in the same download is not. The supplier amending a
+    filed amendment again (another revised number and amounts) is a change to act on, added too."""
+    import json
+    from tests.support.ims_download import ims_record
+    nxt, _, _ = _rolled(tmp_path)
+    amend = ims_record("INV-1A", idt="10-11-2025", oinum="INV-1", oidt="05-10-2025", rtnprd="112025",
+                       txval=900.0, iamt=162.0, val=1062.0)
+    src = tmp_path / "new.json"
+    from tests.formats.formats_helpers import SUPPLIERS
+    again = ims_record("AMD/001-R2", stin=SUPPLIERS[0], idt="20-11-2025", oinum="AMD/001", oidt="15-09-2025",
+                       rtnprd="112025", txval=9000.0, iamt=1620.0, val=10620.0)  # the tool's AMD/001-R amended again
+    src.write_text(json.dumps({"imsDetails": {"b2b": [ims_record("INV-1")], "b2ba": [amend, again]}}),
+                   encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", str(nxt), str(src)]) == 0
+    out = capsys.readouterr().out
+    rows = {r["Document Number"]: r for r in table_rows(nxt)}
+    assert "INV-1" not in rows and "'INV-1') - in History (filed in 2025-10)" in out
+    assert rows["INV-1A"]["Section"] == "B2BA" and rows["INV-1A"]["Original Action"] == "No Action"
+    assert rows["AMD/001-R2"]["Taxable Value"] == 9000  # not the filed AMD/001-R: another revision, added
+    assert "Inward: 2 added" in out and "1 in History" in out
