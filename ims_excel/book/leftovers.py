@@ -158,9 +158,6 @@ def free_cells(pkg: Package, part: str, sst: list[str]) -> tuple[dict[str, FreeC
     return out, "".join(rest)
 
 
-_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
-
-
 def table_formats(pkg: Package, part: str) -> dict[tuple[int, int], int]:
     """{(row, column): cell format} of the cells of a sheet's table rows formatted by the user: a format that is
     no column's (the template formats each table column once, ``<col style>``, and writes its cells so; a fill or
@@ -177,7 +174,7 @@ def table_formats(pkg: Package, part: str) -> dict[tuple[int, int], int]:
         if kind != "rows":
             continue
         for m in other.finditer(blob):  # a format no column has: the cell it is on (a row's own format is not)
-            cell = _CELL_REF.match(blob, blob.rfind(b"<", 0, m.start()))
+            cell = sheetxml.CELL_REF.match(blob, blob.rfind(b"<", 0, m.start()))
             if cell:
                 rnum, col = int(cell.group(2)), col_index(cell.group(1).decode())
                 if any(r1 < rnum <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in tables):

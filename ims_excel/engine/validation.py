@@ -213,8 +213,7 @@ def remark_text(remarks: pd.Series) -> pd.Series:
     >>> remark_text(pd.Series([" wrong  rate ", "\\t \\n", "\\xa0", None])).tolist()
     ['wrong  rate', '', '\\xa0', '']
     """
-    s = pd.Series(remarks, dtype=object)
-    return s.where(s.notna(), "").astype(str).str.strip(REMARK_SPACE)
+    return _typed_text(remarks).str.strip(REMARK_SPACE)
 
 
 def remark_length(remarks: pd.Series) -> pd.Series:
@@ -226,8 +225,13 @@ def remark_length(remarks: pd.Series) -> pd.Series:
     >>> remark_length(pd.Series(["ab ", None])).tolist()
     [3, 0]
     """
+    return _typed_text(remarks).str.len()
+
+
+def _typed_text(remarks: pd.Series) -> pd.Series:
+    """Each remark cell as text, a blank one as ``""``."""
     s = pd.Series(remarks, dtype=object)
-    return s.where(s.notna(), "").astype(str).str.len()
+    return s.where(s.notna(), "").astype(str)
 
 
 def offline_drops_remark(rb: RuleBook) -> np.ndarray:

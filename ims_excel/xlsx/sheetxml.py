@@ -256,7 +256,9 @@ def _iter_rows_slow(blob: bytes) -> Iterator[tuple[int, bytes]]:
         pos = end
 
 
-_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+"""The start of a ``<c>`` element up to its reference: (1) column letters, (2) row number."""
+_CELL = re.compile(CELL_REF.pattern + rb'[^>]*?(?:/>|>.*?</c>)', re.S)
 CELL_PARTS = re.compile(rb'<c\b([^>]*?)(/>|>(.*?)</c>)', re.S)
 """One ``<c>`` element: (1) its attributes, (2) ``/>`` or its whole inside with the end tag, (3) its inside."""
 
