@@ -78,7 +78,7 @@ from ims_excel import periods
 from ims_excel.book.history import history_identity
 from ims_excel.engine.classify import ACTION_CODE, STATE_CODE
 from ims_excel.engine.identity import identity
-from ims_excel.engine.validation import DECLARATION_UNKNOWN, decision_fingerprint, declaration_part
+from ims_excel.engine.validation import DECLARATION_UNKNOWN, NO_DECLARATION, decision_fingerprint, declaration_part
 from ims_excel.formats._common import SECTION_OF_KEY
 from ims_excel.normalise import field_name
 from ims_excel.records import INWARD_COLUMNS, INWARD_RECONCILE
@@ -194,9 +194,6 @@ DECLARATION = USER_OWNED[1:]
 """The ITC-reduction answer, declared amounts and remarks: what goes with the action (G9, G10)."""
 ITC_DECLARATION = DECLARATION[:5]
 """The ITC-reduction answer and the four declared amounts: one declaration (G9), applied or refused whole."""
-NO_DECLARATION = declaration_part(pd.DataFrame(index=[0]))[0]
-""":func:`~ims_excel.engine.validation.declaration_part` of a row with none of :data:`DECLARATION` (as
-``formats.upload_json`` reads a blank one)."""
 
 
 def _itc_part(parts: object) -> np.ndarray:

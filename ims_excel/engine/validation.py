@@ -293,6 +293,10 @@ typed (the IMS offline tool's Excel: its Status, ITC-reduction and Remarks colum
 formats-and-market.md 1 row 8, 2.1): the upload then sends the record's declaration and remark whenever they
 are not blank (``upload_json``), as a remark typed in the tool must reach the portal (G10). Blank stays "no
 download yet": never a change."""
+NO_DECLARATION = declaration_part(pd.DataFrame(index=[0]))[0]
+""":func:`declaration_part` of a row with no ITC answer, declared amount or remark (``|0.00|0.00|0.00|0.00|``):
+what an ``unknown`` *Portal Declaration* is compared as (``upload_json``) and the tool's blank declaration
+(``book.merge``)."""
 
 
 def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
@@ -301,6 +305,6 @@ def codes_of(row_bits: tuple[int, int, int], rb: RuleBook) -> list[str]:
     return [c for c, rc in rb.codes.items() if (err | warn | info) >> rc.bit & 1]
 
 
-__all__ = ["validate", "codes_of", "decision_fingerprint", "declaration_part", "DECLARATION_UNKNOWN", "gone_from_ims", "EFFECTIVE",
+__all__ = ["validate", "codes_of", "decision_fingerprint", "declaration_part", "DECLARATION_UNKNOWN", "NO_DECLARATION", "gone_from_ims", "EFFECTIVE",
            "REMARK_SPACE", "remark_text", "remark_length",
            "NOT_IN_IMS", "R"]

@@ -35,7 +35,7 @@ Refused (:class:`UploadRefused`; with ``only_valid=True`` left out and listed)
 
     * the engine's status is ``error`` (its primary code is given);
     * ``REMARKS_TOO_LONG``: remarks over :data:`MAX_REMARKS` (250) characters,
-      surrounding whitespace not counted (as sent);
+      counted as typed (the engine's and the workbook's count);
     * ``REMARKS_ON_ACCEPT`` (offline route): remarks with Accept;
     * ``REMARKS_BLOCKED``: remarks on a record whose remarks are blocked
       (``isRemarksBlocked`` = Y);
@@ -97,7 +97,8 @@ import pandas as pd
 
 from ims_excel import gstin as gstin_mod
 from ims_excel.formats._common import SECTION_KEYS, SUPPLIER_RETURN_PERIOD
-from ims_excel.engine.validation import DECLARATION_UNKNOWN, declaration_part, remark_length, remark_text
+from ims_excel.engine.validation import (DECLARATION_UNKNOWN, NO_DECLARATION, declaration_part, remark_length,
+                                         remark_text)
 from ims_excel.formats._jsonio import JsonNumber, dumps, parse_float
 from ims_excel.xlsx.package import write_text_atomically
 from ims_excel.records import ACTIONS, BOE_SECTIONS, STATES
@@ -382,7 +383,7 @@ def _declaration_changed(records: pd.DataFrame, col, act: pd.Series, prev: pd.Se
     """
     held = col("portal_declaration")
     # unknown (the offline tool's Excel): compared with no declaration, so a non-blank one or a remark is sent
-    held = held.mask(held == DECLARATION_UNKNOWN, declaration_part(pd.DataFrame(index=[0]))[0])
+    held = held.mask(held == DECLARATION_UNKNOWN, NO_DECLARATION)
     known = (held != "") & act.isin(["A", "R", "P"]) & (act == prev)
     if not known.any():
         return known
